@@ -1,0 +1,36 @@
+# Every target installs what it needs into .venv on first use, so on a fresh
+# machine `make test` (or `make experiments`) alone is enough.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: experiments test lint bench clean format
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+experiments: $(STAMP)
+	$(PY) -m pytest experiments/ -p chaoskit.plugin
+
+test: $(STAMP)
+	$(PY) -m pytest tests/
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache

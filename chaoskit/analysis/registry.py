@@ -1,0 +1,78 @@
+"""What the analyzer knows about the mesh: services, workloads and secrets, if anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from chaoskit.istio.loading import LoadedResource
+from chaoskit.istio.resources import ServiceEntry
+from chaoskit.topology.spec import CLUSTER_DOMAIN, MeshSpec, Service, Workload
+
+
+def to_fqdn(host: str, namespace: str) -> str:
+    """Istio's short-name rule: a host with no dot is ``<host>.<namespace>.svc.cluster.local``.
+
+    Names with a dot are taken as written (Istio's ResolveShortnameToFQDN), and the
+    namespace is that of the resource naming the host, not of the service.
+    """
+    if "." in host or host.startswith("*"):
+        return host
+    return f"{host}.{namespace}.{CLUSTER_DOMAIN}"
+
+
+def host_matches(pattern: str, host: str) -> bool:
+    """Gateway/VirtualService host matching: exact, ``*`` or a left-most ``*.`` label."""
+    if pattern == "*" or pattern == host:
+        return True
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
+    if host.startswith("*."):
+        return pattern.endswith(host[1:])
+    return False
+
+
+@dataclass(slots=True)
+class Registry:
+    """Services known from the mesh spec (when given) and from ServiceEntries in the input."""
+
+    mesh: MeshSpec | None
+    service_entry_hosts: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, mesh: MeshSpec | None, resources: Iterable[LoadedResource]) -> Registry:
+        registry = cls(mesh)
+        for loaded in resources:
+            if isinstance(loaded.resource, ServiceEntry):
+                for host in loaded.resource.spec.hosts:
+                    registry.service_entry_hosts.add(to_fqdn(host, loaded.namespace))
+        return registry
+
+    @property
+    def knows_workloads(self) -> bool:
+        return self.mesh is not None
+
+    def service(self, fqdn: str) -> Service | None:
+        return self.mesh.services_by_fqdn.get(fqdn) if self.mesh else None
+
+    def host_exists(self, fqdn: str) -> bool:
+        if self.service(fqdn) is not None:
+            return True
+        return any(host_matches(entry, fqdn) for entry in self.service_entry_hosts)
+
+    def known_hosts(self) -> list[str]:
+        hosts = set(self.service_entry_hosts)
+        if self.mesh is not None:
+            hosts.update(self.mesh.services_by_fqdn)
+        return sorted(hosts)
+
+    def workloads(self, service: Service) -> list[Workload]:
+        return self.mesh.workloads_of(service) if self.mesh else []
+
+    def workloads_matching(self, selector: dict[str, str]) -> list[Workload]:
+        if self.mesh is None:
+            return []
+        return [w for w in self.mesh.spec.workloads if w.selected_by(selector)]
+
+    def has_secret(self, namespace: str, name: str) -> bool:
+        return self.mesh is not None and self.mesh.secret(namespace, name) is not None

@@ -1,0 +1,3 @@
+"""istio."""
+
+from __future__ import annotations

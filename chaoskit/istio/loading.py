@@ -1,0 +1,323 @@
+"""Load Istio resources from YAML files and directories, with located, fixable problems.
+
+``load_files`` never raises on bad input: it returns every problem it found, each naming
+the file, the document, the line, the dotted field path, what was wrong and how to fix
+it. ``load_resources`` is the strict form for code that needs valid resources or an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from chaoskit.errors import Problem, ResourceLoadError, ResourceValidationError
+from chaoskit.istio._base import IstioModel
+from chaoskit.istio.resources import API_VERSIONS, GROUP, RESOURCE_TYPES, IstioResource
+from chaoskit.istio.validation import validate_resource
+from chaoskit.istio.yaml_source import (
+    LOAD_ERROR_CODE,
+    YamlDocument,
+    collect_files,
+    join_path,
+    parse_documents,
+    read_text,
+)
+
+SCHEMA_ERROR_CODE = "IST0106"
+DEFAULT_NAMESPACE = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedResource:
+    """A valid resource and where it came from."""
+
+    resource: IstioResource
+    document: YamlDocument
+    default_namespace: str = DEFAULT_NAMESPACE
+
+    @property
+    def kind(self) -> str:
+        return self.resource.kind
+
+    @property
+    def name(self) -> str:
+        return self.resource.metadata.name
+
+    @property
+    def namespace(self) -> str:
+        return self.resource.metadata.namespace or self.default_namespace
+
+    @property
+    def source(self) -> str:
+        return self.document.source
+
+    def line_of(self, path: str) -> int:
+        return self.document.line_of(path)
+
+    def problem(self, path: str, message: str, *, code: str, level: str = "Error") -> Problem:
+        """A problem located at ``path`` of this resource."""
+        return Problem(
+            source=self.source,
+            document=self.document.index,
+            line=self.line_of(path),
+            path=path,
+            message=message,
+            kind=self.kind,
+            name=f"{self.namespace}/{self.name}",
+            code=code,
+            level=level,
+        )
+
+
+@dataclass(slots=True)
+class LoadResult:
+    resources: list[LoadedResource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: LoadResult) -> None:
+        self.resources += other.resources
+        self.problems += other.problems
+
+
+def load_files(
+    paths: Iterable[str | Path],
+    *,
+    default_namespace: str = DEFAULT_NAMESPACE,
+    recursive: bool = False,
+) -> LoadResult:
+    """Load every resource in ``paths`` (files or directories) and collect all problems."""
+    result = LoadResult()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            result.problems.append(
+                Problem(str(path), 1, None, "", "no such file or directory", code=LOAD_ERROR_CODE)
+            )
+            continue
+        files = collect_files(path, recursive=recursive)
+        if path.is_dir() and not files:
+            result.problems.append(
+                Problem(
+                    str(path),
+                    1,
+                    None,
+                    "",
+                    "directory holds no .yaml, .yml or .json files"
+                    + ("" if recursive else " (add --recursive to look in subdirectories)"),
+                    code=LOAD_ERROR_CODE,
+                )
+            )
+        for file in files:
+            result.extend(load_file(file, default_namespace=default_namespace))
+    return result
+
+
+def load_file(path: Path, *, default_namespace: str = DEFAULT_NAMESPACE) -> LoadResult:
+    text, problems = read_text(path)
+    if text is None:
+        return LoadResult(problems=[_as_load_problem(p) for p in problems])
+    return load_text(text, str(path), default_namespace=default_namespace)
+
+
+def load_text(
+    text: str, source: str = "<string>", *, default_namespace: str = DEFAULT_NAMESPACE
+) -> LoadResult:
+    """Load resources from YAML text (one or more documents)."""
+    documents, problems = parse_documents(text, source)
+    result = LoadResult(problems=[_as_load_problem(p) for p in problems])
+    for document in documents:
+        result.extend(load_document(document, default_namespace=default_namespace))
+    return result
+
+
+def load_document(
+    document: YamlDocument, *, default_namespace: str = DEFAULT_NAMESPACE
+) -> LoadResult:
+    """Turn one parsed YAML document into a validated resource, or into located problems."""
+    data = document.data
+    if not isinstance(data, dict):
+        return _document_problem(
+            document,
+            "",
+            f"document is a {_yaml_type(data)}, not a mapping; each YAML document must be one "
+            "object with apiVersion, kind, metadata and spec",
+        )
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    resource_type = RESOURCE_TYPES.get(kind) if isinstance(kind, str) else None
+    if resource_type is None:
+        return _document_problem(document, "kind", _unknown_kind_message(kind))
+    if api_version not in {f"{GROUP}/{v}" for v in API_VERSIONS}:
+        versions = ", ".join(f"{GROUP}/{v}" for v in API_VERSIONS)
+        return _document_problem(
+            document,
+            "apiVersion",
+            f"apiVersion {api_version!r} is not served for {kind}; use one of {versions}",
+        )
+    try:
+        resource = resource_type.model_validate(data)
+    except pydantic.ValidationError as exc:
+        return LoadResult(problems=list(_schema_problems(document, data, exc)))
+    loaded = LoadedResource(resource, document, default_namespace)
+    findings = validate_resource(resource)
+    result = LoadResult(
+        problems=[
+            loaded.problem(f.path, f.message, code=SCHEMA_ERROR_CODE, level=f.level)
+            for f in findings
+        ]
+    )
+    if not any(f.level == "Error" for f in findings):
+        result.resources.append(loaded)
+    return result
+
+
+def load_resources(
+    paths: Iterable[str | Path] | str | Path, *, default_namespace: str = DEFAULT_NAMESPACE
+) -> list[LoadedResource]:
+    """Load resources or raise one error listing every problem (warnings are not problems)."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    result = load_files(paths, default_namespace=default_namespace)
+    errors = [p for p in result.problems if p.level == "Error"]
+    if any(p.code == LOAD_ERROR_CODE for p in errors):
+        raise ResourceLoadError(errors)
+    if errors:
+        raise ResourceValidationError(errors)
+    return result.resources
+
+
+def dump_resources(resources: Sequence[IstioResource | LoadedResource]) -> str:
+    """Multi-document YAML for ``resources``, with Istio's field names and only given fields."""
+    docs = [(r.resource if isinstance(r, LoadedResource) else r).to_yaml_dict() for r in resources]
+    return yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def _as_load_problem(problem: Problem) -> Problem:
+    return Problem(
+        problem.source,
+        problem.document,
+        problem.line,
+        problem.path,
+        problem.message,
+        code=LOAD_ERROR_CODE,
+    )
+
+
+def _document_problem(document: YamlDocument, path: str, message: str) -> LoadResult:
+    data = _mapping(document.data)
+    metadata = _mapping(data.get("metadata"))
+    line = document.line_of(path) if path else document.start_line
+    return LoadResult(
+        problems=[
+            Problem(
+                document.source,
+                document.index,
+                line,
+                path,
+                message,
+                kind=str(data.get("kind") or ""),
+                name=str(metadata.get("name") or ""),
+                code=LOAD_ERROR_CODE,
+            )
+        ]
+    )
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _yaml_type(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _unknown_kind_message(kind: object) -> str:
+    known = ", ".join(RESOURCE_TYPES)
+    if kind is None:
+        return f"document has no 'kind'; add one of {known}"
+    hint = difflib.get_close_matches(str(kind), list(RESOURCE_TYPES), n=1)
+    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+    return f"unknown kind {kind!r}{suggestion}; chaoskit understands {known}"
+
+
+def _schema_problems(
+    document: YamlDocument, data: dict[str, Any], exc: pydantic.ValidationError
+) -> Iterable[Problem]:
+    kind = str(data.get("kind"))
+    metadata = _mapping(data.get("metadata"))
+    name = str(metadata.get("name") or "")
+    namespace = str(metadata.get("namespace") or DEFAULT_NAMESPACE)
+    for error in exc.errors(include_url=False):
+        path = _loc_to_path(error["loc"])
+        yield Problem(
+            source=document.source,
+            document=document.index,
+            line=document.line_of(path),
+            path=path,
+            message=f"Schema validation error: {_explain(error)}",
+            kind=kind,
+            name=f"{namespace}/{name}",
+            code=SCHEMA_ERROR_CODE,
+        )
+
+
+def _loc_to_path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        # pydantic adds internal tags such as "function-plain[parse()]" for custom types.
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue
+        path = join_path(path, part)
+    return path
+
+
+def _explain(error: Any) -> str:
+    kind, value, message = str(error["type"]), error.get("input"), str(error["msg"])
+    loc = [p for p in error["loc"] if isinstance(p, str)]
+    field_name = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        hint = difflib.get_close_matches(field_name, _known_field_names(), n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return (
+            (
+                f"unknown field {field_name!r}{suggestion} Istio rejects unknown fields; "
+                "check the spelling against the Istio reference (names are camelCase)"
+            )
+            .replace("? Istio", "? Istio")
+            .replace("'; Istio", "'. Istio")
+        )
+    if kind == "missing":
+        return f"field {field_name!r} is required"
+    if kind == "literal_error":
+        return f"{value!r} is not allowed here: {message.removeprefix('Input should be ')}"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    expected = message.removeprefix("Input should be ")
+    return f"expected {expected}, got {value!r}"
+
+
+@lru_cache(maxsize=1)
+def _known_field_names() -> list[str]:
+    names: set[str] = set()
+    pending: list[type[pydantic.BaseModel]] = [IstioModel, *RESOURCE_TYPES.values()]
+    seen: set[type] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        for name, info in cls.model_fields.items():
+            names.add(info.alias or name)
+    return sorted(names)

@@ -1,0 +1,3 @@
+"""mesh."""
+
+from __future__ import annotations

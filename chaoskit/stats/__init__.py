@@ -1,0 +1,3 @@
+"""stats."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""topology."""
+
+from __future__ import annotations

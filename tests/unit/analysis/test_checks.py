@@ -1,0 +1,196 @@
+"""Each analyzer check, on small inputs, with istioctl's codes and texts.
+
+Codes, levels and message texts: istio/istio pkg/config/analysis/msg/messages.yaml.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chaoskit.analysis import analyze_resources
+from chaoskit.analysis.messages import Level, Message
+from chaoskit.istio.loading import load_text
+from chaoskit.topology.spec import MeshSpec
+
+DR_REVIEWS = """\
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+"""
+
+
+def vs(name: str, body: str, namespace: str = "bookinfo") -> str:
+    return (
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+        f"metadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{body}"
+    )
+
+
+def analyze(*docs: str, mesh: MeshSpec | None = None) -> list[Message]:
+    result = load_text("---\n".join(docs), "in.yaml")
+    assert not result.problems, [p.describe() for p in result.problems]
+    return analyze_resources(result.resources, mesh=mesh)
+
+
+def codes(messages: list[Message]) -> list[tuple[str, str]]:
+    return [(m.type.code, m.path) for m in messages]
+
+
+@pytest.fixture
+def mesh() -> MeshSpec:
+    return MeshSpec.default()
+
+
+def test_missing_subset_is_ist0101_with_host_plus_subset(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v4}\n"
+    )
+    [message] = analyze(vs("r", body), DR_REVIEWS, mesh=mesh)
+    assert message.type.code == "IST0101"
+    assert message.level is Level.ERROR
+    assert message.text == 'Referenced host+subset in destinationrule not found: "reviews+v4"'
+    assert message.path == "spec.http[0].route[0].destination.subset"
+    assert "['v1', 'v2']" in message.fix
+    assert message.format().startswith(
+        "Error [IST0101] (VirtualService bookinfo/r in.yaml:8) Referenced host+subset"
+    )
+
+
+def test_offline_only_host_references_are_reported() -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n"
+    )
+    messages = analyze(vs("r", body), DR_REVIEWS)
+    assert codes(messages) == [("IST0101", "spec.http[0].route[0].destination.host")]
+
+
+def test_service_entry_makes_a_host_known() -> None:
+    se = (
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext}\n"
+        "spec:\n  hosts: [api.example.org]\n  ports: [{number: 443, name: https, protocol: HTTPS}]\n"
+        "  resolution: DNS\n"
+    )
+    body = "  hosts: [api.example.org]\n  http:\n  - route:\n    - destination: {host: api.example.org}\n"
+    assert analyze(vs("r", body, "default"), se) == []
+
+
+def test_unknown_gateway(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  gateways: [nope]\n  http:\n"
+        "  - route:\n    - destination: {host: reviews}\n"
+    )
+    [message] = analyze(vs("r", body), mesh=mesh)
+    assert message.text == 'Referenced gateway not found: "nope"'
+    assert message.path == "spec.gateways[0]"
+
+
+def test_two_mesh_virtual_services_for_one_host_conflict(mesh: MeshSpec) -> None:
+    body = "  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n"
+    fqdn_body = body.replace("hosts: [reviews]", "hosts: [reviews.bookinfo.svc.cluster.local]")
+    messages = analyze(vs("a", body), vs("b", fqdn_body), mesh=mesh)
+    assert [m.type.code for m in messages] == ["IST0109", "IST0109"]
+    assert "bookinfo/a,bookinfo/b" in messages[0].text
+
+
+def test_gateway_bound_virtual_services_may_share_hosts(mesh: MeshSpec) -> None:
+    gw = (
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: bookinfo}\n"
+        "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+        "  - port: {number: 8080, name: http, protocol: HTTP}\n    hosts: ['*']\n"
+    )
+    body = "  hosts: ['*']\n  gateways: [gw]\n  http:\n  - route:\n    - destination: {host: productpage}\n"
+    assert analyze(gw, vs("a", body), vs("b", body), mesh=mesh) == []
+
+
+def test_rule_after_catch_all_is_unreachable(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n"
+        "  - route:\n    - destination: {host: reviews}\n"
+        "  - match:\n    - headers: {end-user: {exact: jason}}\n"
+        "    route:\n    - destination: {host: reviews}\n"
+    )
+    [message] = analyze(vs("r", body), mesh=mesh)
+    assert (message.type.code, message.level, message.path) == (
+        "IST0130",
+        Level.WARNING,
+        "spec.http[1]",
+    )
+    assert message.text.startswith("VirtualService rule #1 not used")
+
+
+def test_duplicate_matches(mesh: MeshSpec) -> None:
+    match = "  - match:\n    - uri: {prefix: /a}\n    route:\n    - destination: {host: reviews}\n"
+    messages = analyze(vs("r", "  hosts: [reviews]\n  http:\n" + match + match), mesh=mesh)
+    assert codes(messages) == [("IST0131", "spec.http[1].match[0]"), ("IST0130", "spec.http[1]")]
+    assert messages[1].text == "VirtualService rule #1 not used (all matches used by prior rules)."
+
+
+def test_subset_selecting_no_pods_and_unknown_dr_host(mesh: MeshSpec) -> None:
+    dr = DR_REVIEWS + "  - {name: v9, labels: {version: v9}}\n"
+    ghost = DR_REVIEWS.replace("name: reviews,", "name: ghost,").replace(
+        "host: reviews", "host: ghost"
+    )
+    messages = analyze(dr, ghost, mesh=mesh)
+    assert codes(messages) == [("IST0173", "spec.subsets[2]"), ("IST0174", "spec.host")]
+    assert "does not select any pods, which may lead to 503 UH" in messages[0].text
+
+
+def test_host_not_served_by_the_bound_gateway(mesh: MeshSpec) -> None:
+    gw = (
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\n"
+        "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+        "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ['*.example.com']\n"
+        "    tls: {mode: SIMPLE, credentialName: my-tls-secret}\n"
+    )
+    body = (
+        "  hosts: [api.example.com, api.example.org]\n  gateways: [gw]\n  http:\n"
+        "  - route:\n    - destination: {host: api-service, port: {number: 8080}}\n"
+    )
+    assert codes(analyze(gw, vs("v", body, "default"), mesh=mesh)) == [("IST0132", "spec.hosts[1]")]
+
+
+def test_gateway_credential_must_exist_beside_the_gateway_workload(mesh: MeshSpec) -> None:
+    gw = (
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\n"
+        "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+        "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ['*.example.com']\n"
+        "    tls: {mode: SIMPLE, credentialName: missing-cert}\n"
+    )
+    [message] = analyze(gw, mesh=mesh)
+    assert message.text == 'Referenced credentialName not found: "missing-cert"'
+    assert "istio-system" in message.fix
+
+
+def test_weights_not_summing_to_100_warn_with_the_effective_split(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n  - route:\n"
+        "    - {destination: {host: reviews, subset: v1}, weight: 2}\n"
+        "    - {destination: {host: reviews, subset: v2}, weight: 1}\n"
+    )
+    [message] = analyze(vs("r", body), DR_REVIEWS, mesh=mesh)
+    assert (message.type.code, message.level) == ("CK0101", Level.WARNING)
+    assert "reviews/v1 66.7%, reviews/v2 33.3%" in message.text
+
+
+def test_multi_port_service_needs_a_port() -> None:
+    mesh = MeshSpec.model_validate(
+        {
+            "apiVersion": "chaoskit.dev/v1alpha1",
+            "kind": "MeshSpec",
+            "spec": {
+                "namespaces": [{"name": "default"}],
+                "services": [
+                    {"name": "web", "ports": [{"port": 80}, {"name": "admin", "port": 81}]}
+                ],
+            },
+        }
+    )
+    body = "  hosts: [web]\n  http:\n  - route:\n    - destination: {host: web}\n"
+    assert codes(analyze(vs("w", body, "default"), mesh=mesh)) == [
+        ("IST0112", "spec.http[0].route[0].destination")
+    ]
