@@ -22,7 +22,6 @@ from chaoskit.istio.destination_rule import (
 )
 from chaoskit.istio.duration import Duration
 from chaoskit.istio.gateway import GatewaySpec, Server
-from chaoskit.istio.regex import compile_re2
 from chaoskit.istio.resources import (
     DestinationRule,
     Gateway,
@@ -39,6 +38,7 @@ from chaoskit.istio.virtual_service import (
     L4Route,
     VirtualServiceSpec,
 )
+from chaoskit.regex import compile_re2
 
 Level = Literal["Error", "Warning"]
 
