@@ -1,0 +1,150 @@
+"""``chaoskit mesh up|down|status``: run the embedded mesh."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+from chaoskit.commands._target import default_state_dir
+from chaoskit.errors import BackendError
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("mesh", help="start, stop or inspect the embedded mesh")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start the embedded mesh (foreground unless --detach)")
+    up.add_argument(
+        "--spec", type=Path, default=None, help="mesh spec file (default: built-in Bookinfo)"
+    )
+    up.add_argument(
+        "--ingress-port",
+        type=int,
+        default=18080,
+        help="host port of the ingress gateway's HTTP listener (default 18080)",
+    )
+    up.add_argument(
+        "--ingress-https-port", type=int, default=18443, help="host port for HTTPS (default 18443)"
+    )
+    up.add_argument(
+        "--api-port", type=int, default=0, help="API server port (default: any free port)"
+    )
+    up.add_argument("--seed", type=int, default=0, help="seed for fault draws and load balancing")
+    up.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background; stop with `chaoskit mesh down`",
+    )
+    up.add_argument("--state-dir", type=Path, default=None)
+    up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.set_defaults(handler=run_up)
+    down = actions.add_parser("down", help="stop a mesh started with --detach")
+    down.add_argument("--state-dir", type=Path, default=None)
+    down.set_defaults(handler=run_down)
+    status = actions.add_parser("status", help="show the running mesh")
+    status.add_argument("--state-dir", type=Path, default=None)
+    status.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    status.set_defaults(handler=run_status)
+
+
+def _print_info(info: object) -> None:
+    from chaoskit.controlplane.server import MeshInfo
+
+    assert isinstance(info, MeshInfo)
+    print(f"embedded mesh ready (Istio {info.istio_version} behaviour)")
+    print(f"  ingress:    {info.ingress_http}  {info.ingress_https}")
+    print(f"  API server: {info.api_server}")
+    print(f"  kubeconfig: {info.kubeconfig}")
+    print(f"  try:        curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'")
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from chaoskit.controlplane.launcher import MeshProcess, pid_alive
+    from chaoskit.controlplane.server import MeshInfo
+
+    state_dir: Path = args.state_dir or default_state_dir()
+    existing = MeshInfo.read(state_dir)
+    if existing is not None and pid_alive(existing.pid):
+        raise BackendError(
+            f"a mesh is already running from {state_dir} (pid {existing.pid}); "
+            "stop it with `chaoskit mesh down` or use another --state-dir"
+        )
+    if not args.detach:
+        return _run_foreground(args, state_dir)
+    mesh = MeshProcess.start(
+        state_dir,
+        spec=args.spec,
+        ingress_port=args.ingress_port,
+        ingress_https_port=args.ingress_https_port,
+        api_port=args.api_port,
+        seed=args.seed,
+        timeout_s=args.timeout,
+        detach=True,
+    )
+    _print_info(mesh.info)
+    return 0
+
+
+def _run_foreground(args: argparse.Namespace, state_dir: Path) -> int:
+    from chaoskit.controlplane.server import RunningMesh, serve_forever
+    from chaoskit.topology.spec import MeshSpec
+
+    async def main() -> None:
+        mesh = await RunningMesh.start(
+            MeshSpec.load(args.spec),
+            state_dir,
+            api_port=args.api_port,
+            ingress_http_port=args.ingress_port,
+            ingress_https_port=args.ingress_https_port,
+            seed=args.seed,
+            ready_timeout_s=args.timeout,
+        )
+        _print_info(mesh.info)
+        print("press Ctrl-C to stop", flush=True)
+        await serve_forever(mesh)
+
+    asyncio.run(main())
+    return 0
+
+
+def run_down(args: argparse.Namespace) -> int:
+    from chaoskit.controlplane.launcher import pid_alive, stop_pid
+    from chaoskit.controlplane.server import MeshInfo
+
+    state_dir: Path = args.state_dir or default_state_dir()
+    info = MeshInfo.read(state_dir)
+    if info is None or not pid_alive(info.pid):
+        print(f"no embedded mesh is running from {state_dir}")
+        with contextlib.suppress(FileNotFoundError):
+            (state_dir / "mesh.json").unlink()
+        return 0
+    stop_pid(info.pid)
+    print(f"embedded mesh stopped (pid {info.pid})")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from chaoskit.controlplane.server import MeshInfo
+    from chaoskit.kube.client import KubeClient
+
+    state_dir: Path = args.state_dir or default_state_dir()
+    info = MeshInfo.read(state_dir)
+    from chaoskit.controlplane.launcher import pid_alive
+
+    if info is None or not pid_alive(info.pid):
+        print(f"no embedded mesh is running from {state_dir}")
+        return 3
+    client = KubeClient.from_kubeconfig(info.kubeconfig, embedded=True)
+    try:
+        status = client.proxy_status()
+    finally:
+        client.close()
+    if args.output == "json":
+        print(json.dumps({"mesh": info.to_json(), **status}, indent=2))
+        return 0
+    _print_info(info)
+    for row in status["proxies"]:
+        print(f"  {row['proxy']:<45} {row['ip']:<16} {row['state']}")
+    return 0

@@ -1,0 +1,45 @@
+"""``python -m chaoskit.controlplane --state-dir DIR [--spec FILE] ...``: a background mesh."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from chaoskit.controlplane.server import RunningMesh, serve_forever
+from chaoskit.errors import ChaoskitError
+from chaoskit.topology.spec import MeshSpec
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chaoskit.controlplane")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--spec", type=Path, default=None)
+    parser.add_argument("--api-port", type=int, default=0)
+    parser.add_argument("--ingress-port", type=int, default=0)
+    parser.add_argument("--ingress-https-port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    async def run() -> None:
+        mesh = await RunningMesh.start(
+            MeshSpec.load(args.spec),
+            args.state_dir,
+            api_port=args.api_port,
+            ingress_http_port=args.ingress_port,
+            ingress_https_port=args.ingress_https_port,
+            seed=args.seed,
+        )
+        await serve_forever(mesh)
+
+    try:
+        asyncio.run(run())
+    except ChaoskitError as exc:
+        sys.stderr.write(f"chaoskit mesh: {exc}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

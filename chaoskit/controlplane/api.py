@@ -1,0 +1,529 @@
+"""The Kubernetes REST paths the official client uses, served by the control plane.
+
+Istio's custom objects under ``/apis/networking.istio.io/{v1,v1beta1,v1alpha3}`` (create,
+get, list, replace, merge-patch, delete, delete-collection), and ``/api/v1`` namespaces,
+pods, services and secrets. Every request needs the bearer token from the kubeconfig;
+errors are ``Status`` objects with the codes the API server uses (401, 404, 409, 422).
+``/chaoskit/v1/*`` adds what only the embedded mesh has: sync state, kill and restart.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
+from chaoskit.controlplane.pods import PodProcess
+from chaoskit.controlplane.runtime import (
+    APP_SETTINGS_ANNOTATION,
+    ControlPlane,
+    settings_from_annotation,
+)
+from chaoskit.controlplane.store import (
+    BadRequest,
+    JsonObject,
+    Kind,
+    NotFound,
+    StoreError,
+    merge_patch,
+)
+from chaoskit.errors import ChaoskitError
+from chaoskit.istio.resources import API_VERSIONS, GROUP
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def status_body(
+    code: int, reason: str, message: str, details: JsonObject | None = None
+) -> JsonObject:
+    body: JsonObject = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+def _error(code: int, reason: str, message: str, details: JsonObject | None = None) -> web.Response:
+    return web.json_response(status_body(code, reason, message, details), status=code)
+
+
+def _iso(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class KubeApi:
+    def __init__(self, cp: ControlPlane) -> None:
+        self.cp = cp
+        self.app = web.Application(
+            middlewares=[self._auth, self._errors], client_max_size=8 * 2**20
+        )
+        r = self.app.router
+        r.add_get("/version", self.version)
+        r.add_get("/api", self.core_versions)
+        r.add_get("/apis", self.api_groups)
+        r.add_get(f"/apis/{GROUP}", self.istio_group)
+        r.add_get("/apis/" + GROUP + "/{version}", self.istio_resources)
+        base = "/apis/" + GROUP + "/{version}"
+        r.add_get(base + "/{plural}", self.list_istio)
+        r.add_route("*", base + "/namespaces/{namespace}/{plural}", self.istio_collection)
+        r.add_route("*", base + "/namespaces/{namespace}/{plural}/{name}", self.istio_object)
+        r.add_get("/api/v1/namespaces", self.list_namespaces)
+        r.add_get("/api/v1/namespaces/{name}", self.get_namespace)
+        r.add_get("/api/v1/pods", self.list_pods)
+        r.add_get("/api/v1/namespaces/{namespace}/pods", self.list_pods)
+        r.add_route("*", "/api/v1/namespaces/{namespace}/pods/{name}", self.pod_object)
+        r.add_get("/api/v1/services", self.list_services)
+        r.add_get("/api/v1/namespaces/{namespace}/services", self.list_services)
+        r.add_get("/api/v1/namespaces/{namespace}/services/{name}", self.get_service)
+        r.add_route("*", "/api/v1/namespaces/{namespace}/secrets", self.secret_collection)
+        r.add_route("*", "/api/v1/namespaces/{namespace}/secrets/{name}", self.secret_object)
+        r.add_get("/chaoskit/v1/proxy-status", self.proxy_status)
+        r.add_get("/chaoskit/v1/sync", self.sync)
+        r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/kill", self.kill)
+        r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/restart", self.restart)
+        r.add_get("/chaoskit/v1/mesh", self.mesh_info)
+
+    # --- middleware ------------------------------------------------------------------------
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        if not token or not hmac.compare_digest(token, self.cp.token):
+            return _error(401, "Unauthorized", "Unauthorized")
+        return await handler(request)
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except StoreError as exc:
+            return _error(exc.code, exc.reason, exc.message, exc.details)
+        except ChaoskitError as exc:
+            return _error(500, "InternalError", str(exc))
+        except json.JSONDecodeError as exc:
+            return _error(400, "BadRequest", f"request body is not JSON: {exc.msg}")
+
+    # --- discovery ---------------------------------------------------------------------------
+
+    async def version(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"major": "1", "minor": "31", "gitVersion": "v1.31.0-chaoskit", "platform": "embedded"}
+        )
+
+    async def core_versions(self, request: web.Request) -> web.Response:
+        return web.json_response({"kind": "APIVersions", "versions": ["v1"]})
+
+    async def api_groups(self, request: web.Request) -> web.Response:
+        versions = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in API_VERSIONS]
+        return web.json_response(
+            {
+                "kind": "APIGroupList",
+                "apiVersion": "v1",
+                "groups": [{"name": GROUP, "versions": versions, "preferredVersion": versions[0]}],
+            }
+        )
+
+    async def istio_group(self, request: web.Request) -> web.Response:
+        versions = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in API_VERSIONS]
+        return web.json_response(
+            {"kind": "APIGroup", "apiVersion": "v1", "name": GROUP, "versions": versions}
+        )
+
+    async def istio_resources(self, request: web.Request) -> web.Response:
+        version = self._version(request)
+        return web.json_response(
+            {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": f"{GROUP}/{version}",
+                "resources": [
+                    {
+                        "name": k.plural,
+                        "singularName": k.kind.lower(),
+                        "namespaced": True,
+                        "kind": k.kind,
+                        "verbs": [
+                            "create",
+                            "delete",
+                            "deletecollection",
+                            "get",
+                            "list",
+                            "patch",
+                            "update",
+                        ],
+                    }
+                    for k in ISTIO_KINDS.values()
+                ],
+            }
+        )
+
+    # --- Istio objects -------------------------------------------------------------------------
+
+    @staticmethod
+    def _version(request: web.Request) -> str:
+        version = request.match_info["version"]
+        if version not in API_VERSIONS:
+            raise NotFound(f"the server could not find the requested resource ({GROUP}/{version})")
+        return version
+
+    def _kind(self, request: web.Request) -> Kind:
+        plural = request.match_info["plural"]
+        kind = ISTIO_KINDS.get(plural)
+        if kind is None:
+            raise NotFound(
+                f"the server could not find the requested resource ({plural}.{GROUP}); "
+                f"served: {', '.join(sorted(ISTIO_KINDS))}"
+            )
+        return kind
+
+    @staticmethod
+    def _as_version(obj: JsonObject, version: str) -> JsonObject:
+        # One schema for every served version, so conversion only rewrites apiVersion.
+        return {**obj, "apiVersion": f"{GROUP}/{version}"}
+
+    def _list(self, kind: Kind, version: str, items: list[JsonObject]) -> web.Response:
+        return web.json_response(
+            {
+                "apiVersion": f"{GROUP}/{version}",
+                "kind": f"{kind.kind}List",
+                "metadata": {"resourceVersion": str(self.cp.store.revision)},
+                "items": [self._as_version(i, version) for i in items],
+            }
+        )
+
+    async def list_istio(self, request: web.Request) -> web.Response:
+        version, kind = self._version(request), self._kind(request)
+        items = self.cp.store.select(kind, None, request.query.get("labelSelector"))
+        return self._list(kind, version, items)
+
+    async def _body(self, request: web.Request) -> JsonObject:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("request body must be a JSON object")
+        return body
+
+    async def istio_collection(self, request: web.Request) -> web.Response:
+        version, kind = self._version(request), self._kind(request)
+        namespace = request.match_info["namespace"]
+        store = self.cp.store
+        if request.method == "GET":
+            return self._list(
+                kind, version, store.select(kind, namespace, request.query.get("labelSelector"))
+            )
+        if request.method == "POST":
+            body = await self._body(request)
+            if body.get("kind") not in (None, kind.kind):
+                raise BadRequest(f"kind {body.get('kind')!r} sent to the {kind.plural} collection")
+            created = store.create(kind, namespace, {**body, "kind": kind.kind})
+            return web.json_response(self._as_version(created, version), status=201)
+        if request.method == "DELETE":
+            removed = store.delete_collection(kind, namespace, request.query.get("labelSelector"))
+            return self._list(kind, version, removed)
+        return _error(405, "MethodNotAllowed", f"{request.method} is not allowed on a collection")
+
+    async def istio_object(self, request: web.Request) -> web.Response:
+        version, kind = self._version(request), self._kind(request)
+        namespace, name = request.match_info["namespace"], request.match_info["name"]
+        store = self.cp.store
+        if request.method == "GET":
+            return web.json_response(self._as_version(store.get(kind, namespace, name), version))
+        if request.method == "PUT":
+            body = await self._body(request)
+            return web.json_response(
+                self._as_version(store.replace(kind, namespace, name, body), version)
+            )
+        if request.method == "PATCH":
+            ctype = request.content_type
+            if ctype not in ("application/merge-patch+json", "application/json"):
+                return _error(
+                    415,
+                    "UnsupportedMediaType",
+                    f"patch type {ctype} is not supported; use application/merge-patch+json",
+                )
+            body = await self._body(request)
+            return web.json_response(
+                self._as_version(store.patch(kind, namespace, name, body), version)
+            )
+        if request.method == "DELETE":
+            removed = store.delete(kind, namespace, name)
+            return web.json_response(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": {
+                        "name": name,
+                        "group": GROUP,
+                        "kind": kind.plural,
+                        "uid": removed["metadata"]["uid"],
+                    },
+                }
+            )
+        return _error(405, "MethodNotAllowed", f"{request.method} is not allowed")
+
+    # --- namespaces, services ---------------------------------------------------------------------
+
+    def _namespace_json(self, name: str) -> JsonObject:
+        labels = next((n.labels for n in self.cp.spec.spec.namespaces if n.name == name), None)
+        if labels is None:
+            raise NotFound(f'namespaces "{name}" not found')
+        return {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": labels},
+            "status": {"phase": "Active"},
+        }
+
+    async def list_namespaces(self, request: web.Request) -> web.Response:
+        items = [self._namespace_json(n.name) for n in self.cp.spec.spec.namespaces]
+        return web.json_response(
+            {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items}
+        )
+
+    async def get_namespace(self, request: web.Request) -> web.Response:
+        return web.json_response(self._namespace_json(request.match_info["name"]))
+
+    def _services(self, namespace: str | None) -> list[JsonObject]:
+        return [
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": s.name, "namespace": s.namespace, "labels": {"app": s.name}},
+                "spec": {
+                    "selector": s.effective_selector,
+                    "ports": [
+                        {
+                            "name": p.name,
+                            "port": p.port,
+                            "targetPort": p.container_port,
+                            "protocol": "TCP",
+                        }
+                        for p in s.ports
+                    ],
+                    "type": "ClusterIP",
+                },
+            }
+            for s in self.cp.spec.spec.services
+            if namespace is None or s.namespace == namespace
+        ]
+
+    async def list_services(self, request: web.Request) -> web.Response:
+        items = self._services(request.match_info.get("namespace"))
+        return web.json_response(
+            {"apiVersion": "v1", "kind": "ServiceList", "metadata": {}, "items": items}
+        )
+
+    async def get_service(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        for item in self._services(request.match_info["namespace"]):
+            if item["metadata"]["name"] == name:
+                return web.json_response(item)
+        raise NotFound(f'services "{name}" not found', details={"name": name, "kind": "services"})
+
+    # --- pods -------------------------------------------------------------------------------------
+
+    def _pod_json(self, pod: PodProcess) -> JsonObject:
+        ready = self.cp.is_ready(pod)
+        started = _iso(pod.started_at)
+        state: JsonObject
+        if pod.running:
+            state = {"running": {"startedAt": started}}
+        else:
+            state = {
+                "terminated": {
+                    "exitCode": pod.exit_code if pod.exit_code is not None else 0,
+                    "reason": "Error" if pod.exit_code else "Completed",
+                    "startedAt": started,
+                    "finishedAt": started,
+                }
+            }
+        containers = [
+            {"name": pod.app, "ports": [{"containerPort": p} for p in pod.container_ports]}
+        ]
+        statuses = [
+            {
+                "name": pod.app,
+                "ready": ready,
+                "restartCount": pod.restart_count,
+                "state": state,
+                "image": f"chaoskit/{pod.app}",
+                "imageID": "",
+            }
+        ]
+        if pod.kind == "sidecar":
+            containers.append({"name": "istio-proxy"})
+            statuses.append(
+                {
+                    "name": "istio-proxy",
+                    "ready": ready,
+                    "restartCount": pod.restart_count,
+                    "state": state,
+                    "image": "chaoskit/embedded-envoy",
+                    "imageID": "",
+                }
+            )
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": pod.name,
+                "namespace": pod.namespace,
+                "labels": pod.labels,
+                "annotations": {APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings)},
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "name": pod.workload,
+                        "uid": pod.workload,
+                        "controller": True,
+                    }
+                ],
+            },
+            "spec": {"containers": containers, "nodeName": "chaoskit-embedded"},
+            "status": {
+                "phase": pod.phase,
+                "podIP": pod.ip,
+                "podIPs": [{"ip": pod.ip}],
+                "hostIP": "127.0.0.1",
+                "startTime": started,
+                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                "containerStatuses": statuses,
+            },
+        }
+
+    async def list_pods(self, request: web.Request) -> web.Response:
+        namespace = request.match_info.get("namespace")
+        from chaoskit.controlplane.store import selector_matches
+
+        selector = request.query.get("labelSelector")
+        items = [
+            self._pod_json(p)
+            for p in sorted(self.cp.pods.values(), key=lambda p: (p.namespace, p.name))
+            if (namespace is None or p.namespace == namespace)
+            and selector_matches(selector, p.labels)
+        ]
+        return web.json_response(
+            {
+                "apiVersion": "v1",
+                "kind": "PodList",
+                "metadata": {"resourceVersion": str(self.cp.store.revision)},
+                "items": items,
+            }
+        )
+
+    async def pod_object(self, request: web.Request) -> web.Response:
+        namespace, name = request.match_info["namespace"], request.match_info["name"]
+        pod = self.cp.pod(namespace, name)
+        if request.method == "GET":
+            return web.json_response(self._pod_json(pod))
+        if request.method == "PATCH":
+            patch = await self._body(request)
+            current = self._pod_json(pod)
+            patched = merge_patch(current, patch)
+            annotations = (patched.get("metadata") or {}).get("annotations") or {}
+            if patched.get("metadata", {}).get("labels") != current["metadata"]["labels"]:
+                raise BadRequest("the embedded mesh does not relabel pods; change the mesh spec")
+            value = annotations.get(APP_SETTINGS_ANNOTATION)
+            if (
+                value is not None
+                and value != current["metadata"]["annotations"][APP_SETTINGS_ANNOTATION]
+            ):
+                self.cp.set_app_settings(pod, settings_from_annotation(value))
+                await self.cp.wait_settings(pod)
+            return web.json_response(self._pod_json(pod))
+        if request.method == "DELETE":
+            old, _ = await self.cp.delete_pod(namespace, name)
+            return web.json_response(self._pod_json(old))
+        return _error(405, "MethodNotAllowed", f"{request.method} is not allowed on pods")
+
+    # --- secrets --------------------------------------------------------------------------------
+
+    async def secret_collection(self, request: web.Request) -> web.Response:
+        namespace = request.match_info["namespace"]
+        store = self.cp.store
+        if request.method == "GET":
+            items = store.select(SECRETS, namespace, request.query.get("labelSelector"))
+            return web.json_response(
+                {"apiVersion": "v1", "kind": "SecretList", "metadata": {}, "items": items}
+            )
+        if request.method == "POST":
+            body = await self._body(request)
+            return web.json_response(store.create(SECRETS, namespace, body), status=201)
+        return _error(405, "MethodNotAllowed", f"{request.method} is not allowed")
+
+    async def secret_object(self, request: web.Request) -> web.Response:
+        namespace, name = request.match_info["namespace"], request.match_info["name"]
+        store = self.cp.store
+        if request.method == "GET":
+            return web.json_response(store.get(SECRETS, namespace, name))
+        if request.method == "PUT":
+            return web.json_response(
+                store.replace(SECRETS, namespace, name, await self._body(request))
+            )
+        if request.method == "DELETE":
+            store.delete(SECRETS, namespace, name)
+            return web.json_response(
+                {"kind": "Status", "apiVersion": "v1", "status": "Success", "metadata": {}}
+            )
+        return _error(405, "MethodNotAllowed", f"{request.method} is not allowed")
+
+    # --- chaoskit extensions -------------------------------------------------------------------
+
+    async def proxy_status(self, request: web.Request) -> web.Response:
+        rows = []
+        for proxy, pod in sorted(self.cp.pods.items()):
+            conn = self.cp.xds.connections.get(proxy)
+            if conn is None:
+                state = "NOT CONNECTED"
+            elif conn.nack:
+                state = f"STALE (NACK: {conn.nack})"
+            elif conn.synced_version >= self.cp.pushed_version:
+                state = "SYNCED"
+            else:
+                state = "NOT SENT" if conn.sent_version < self.cp.pushed_version else "STALE"
+            rows.append(
+                {
+                    "proxy": proxy,
+                    "kind": pod.kind,
+                    "state": state,
+                    "version": conn.synced_version if conn else None,
+                    "acked": conn.acked_version if conn else None,
+                    "ip": pod.ip,
+                    "running": pod.running,
+                }
+            )
+        return web.json_response({"pushedVersion": self.cp.pushed_version, "proxies": rows})
+
+    async def sync(self, request: web.Request) -> web.Response:
+        revision = int(request.query.get("minVersion") or self.cp.store.revision)
+        timeout = float(request.query.get("timeoutSeconds", "10"))
+        synced = await self.cp.wait_synced(revision, timeout)
+        return web.json_response({"version": revision, "proxies": synced})
+
+    async def kill(self, request: web.Request) -> web.Response:
+        pod = self.cp.kill_pod(request.match_info["namespace"], request.match_info["name"])
+        if pod.process is not None:
+            await pod.process.wait()
+            pod.exit_code = pod.process.returncode
+        return web.json_response(self._pod_json(pod))
+
+    async def restart(self, request: web.Request) -> web.Response:
+        pod = await self.cp.restart_pod(request.match_info["namespace"], request.match_info["name"])
+        return web.json_response(self._pod_json(pod))
+
+    async def mesh_info(self, request: web.Request) -> web.Response:
+        return web.json_response(self.cp.describe())

@@ -1,0 +1,331 @@
+"""Compile the mesh state into one ProxySnapshot per proxy, as istiod does per xDS client.
+
+Sidecars get one outbound listener per service port with a virtual host per service
+(domains as Istio generates them, short names only within the proxy's namespace), every
+VirtualService bound to ``mesh`` applied, and one cluster per service port and subset.
+Gateways get a listener per Gateway server port with the VirtualServices bound to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chaoskit.analysis.registry import host_matches, to_fqdn
+from chaoskit.controlplane.model import MeshState, Ordered, PodView, ServiceView
+from chaoskit.controlplane.policy import effective_policy, lb_spec, outlier_spec, thresholds
+from chaoskit.controlplane.routes import (
+    RouteContext,
+    bound_gateways,
+    cluster_name,
+    default_route,
+    translate_http_routes,
+)
+from chaoskit.istio.destination_rule import Subset
+from chaoskit.istio.resources import DestinationRule, Gateway, VirtualService
+from chaoskit.mesh.config import (
+    Cluster,
+    Endpoint,
+    Listener,
+    ProxySnapshot,
+    Route,
+    RouteConfig,
+    ServerTls,
+    VirtualHost,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _DrView:
+    rule: DestinationRule
+    namespace: str
+    subsets: tuple[Subset, ...]
+
+
+class Compiler:
+    """Answers "what does proxy X get?" for one MeshState."""
+
+    def __init__(self, state: MeshState) -> None:
+        self.state = state
+        self._by_fqdn = {s.fqdn: s for s in state.services}
+
+    # --- registry ---------------------------------------------------------------------
+
+    def service(self, fqdn: str) -> ServiceView | None:
+        return self._by_fqdn.get(fqdn)
+
+    def service_port(self, fqdn: str, dest_port: int | None, listener_port: int) -> int:
+        """The destination port: as given, else the service's only port, else the listener's."""
+        if dest_port:
+            return dest_port
+        service = self.service(fqdn)
+        if service is not None and len(service.ports) == 1:
+            return service.ports[0].number
+        return listener_port
+
+    def endpoints(
+        self, service: ServiceView, port: int, subset_labels: dict[str, str]
+    ) -> list[Endpoint]:
+        port_view = service.port(port)
+        if port_view is None:
+            return []
+        out: list[Endpoint] = []
+        if service.selector is not None:
+            selector = dict(service.selector)
+            for pod in self.state.pods:
+                if pod.namespace != service.namespace or not pod.selected_by(selector):
+                    continue
+                if pod.selected_by(subset_labels):
+                    out.append(Endpoint(pod.ip, port_view.target_port, pod.proxy_id, pod.labels))
+        else:
+            for address, labels in service.static_endpoints:
+                if all(dict(labels).get(k) == v for k, v in subset_labels.items()):
+                    out.append(Endpoint(address, port_view.target_port, "", labels))
+        return out
+
+    # --- destination rules --------------------------------------------------------------
+
+    def destination_rule(self, fqdn: str, proxy_namespace: str) -> _DrView | None:
+        """Istio's lookup: the proxy's namespace, then the service's, then the root namespace.
+
+        Several rules for one host in one namespace are merged: the oldest traffic policy
+        wins and subsets are appended (pilot/pkg/model/destination_rule.go).
+        """
+        service = self.service(fqdn)
+        order = [proxy_namespace, service.namespace if service else None, "istio-system"]
+        for namespace in order:
+            if namespace is None:
+                continue
+            matching = sorted(
+                (
+                    dr
+                    for dr in self.state.destination_rules
+                    if dr.namespace == namespace
+                    and host_matches(to_fqdn(dr.resource.spec.host, dr.namespace), fqdn)
+                ),
+                key=lambda dr: (dr.resource.spec.host.startswith("*"), dr.order),
+            )
+            if matching:
+                subsets: list[Subset] = []
+                seen: set[str] = set()
+                for dr in matching:
+                    for subset in dr.resource.spec.subsets or ():
+                        if subset.name not in seen:
+                            seen.add(subset.name)
+                            subsets.append(subset)
+                return _DrView(matching[0].resource, matching[0].namespace, tuple(subsets))
+        return None
+
+    def clusters(self, proxy: PodView) -> list[Cluster]:
+        out: list[Cluster] = []
+        for service in self.state.services:
+            dr = self.destination_rule(service.fqdn, proxy.namespace)
+            top = dr.rule.spec.traffic_policy if dr else None
+            dr_id = f"{dr.rule.name}.{dr.namespace}" if dr else ""
+            for port in service.ports:
+                variants: list[tuple[str, dict[str, str], object]] = [("", {}, None)]
+                if dr is not None:
+                    variants += [(s.name, s.labels or {}, s.traffic_policy) for s in dr.subsets]
+                for subset_name, labels, subset_policy in variants:
+                    policy = effective_policy(top, subset_policy, port.number)  # type: ignore[arg-type]
+                    limits, connect_timeout = thresholds(policy.connection_pool)
+                    out.append(
+                        Cluster(
+                            name=cluster_name(port.number, subset_name, service.fqdn),
+                            service=service.fqdn,
+                            port=port.number,
+                            subset=subset_name,
+                            endpoints=tuple(self.endpoints(service, port.number, labels)),
+                            lb=lb_spec(policy.load_balancer),
+                            thresholds=limits,
+                            outlier=outlier_spec(policy.outlier_detection),
+                            connect_timeout_s=connect_timeout,
+                            destination_rule=dr_id,
+                        )
+                    )
+        return out
+
+    # --- sidecar routes ---------------------------------------------------------------------
+
+    def _mesh_virtual_services(self) -> list[Ordered[VirtualService]]:
+        return sorted(
+            (
+                vs
+                for vs in self.state.virtual_services
+                if "mesh" in bound_gateways(vs.resource.spec.gateways, vs.namespace)
+            ),
+            key=lambda vs: vs.order,
+        )
+
+    def _context(
+        self, vs: Ordered[VirtualService], port: int, proxy: PodView, gateway: str | None
+    ) -> RouteContext:
+        compat = self.state.compat
+        return RouteContext(
+            vs_name=vs.resource.name,
+            vs_namespace=vs.namespace,
+            listener_port=port,
+            proxy_namespace=proxy.namespace,
+            proxy_labels=proxy.label_map,
+            gateway=gateway,
+            include_503_in_default_retries=compat.default_retry_on_503,
+            mirror_shadow_suffix=compat.mirror_shadow_suffix,
+            service_port=self.service_port,
+        )
+
+    @staticmethod
+    def sidecar_domains(service: ServiceView, port: int, proxy_namespace: str) -> tuple[str, ...]:
+        """Istio's virtual-host domains: short names only for the proxy's own namespace."""
+        if service.host:
+            names = [service.host]
+        else:
+            names = [
+                f"{service.name}.{service.namespace}",
+                f"{service.name}.{service.namespace}.svc",
+                service.fqdn,
+            ]
+            if service.namespace == proxy_namespace:
+                names.insert(0, service.name)
+        return tuple(d for name in names for d in (name, f"{name}:{port}"))
+
+    def sidecar_listeners(self, proxy: PodView) -> list[Listener]:
+        ports = sorted({p.number for s in self.state.services for p in s.ports})
+        mesh_vs = self._mesh_virtual_services()
+        compat = self.state.compat
+        listeners: list[Listener] = []
+        for port in ports:
+            vhosts: list[VirtualHost] = []
+            for service in self.state.services:
+                if service.port(port) is None:
+                    continue
+                # The oldest VS naming the host wins; more than one is IST0109 (undefined).
+                owner = next(
+                    (
+                        vs
+                        for vs in mesh_vs
+                        if any(
+                            host_matches(to_fqdn(h, vs.namespace), service.fqdn)
+                            for h in vs.resource.spec.hosts
+                        )
+                    ),
+                    None,
+                )
+                routes: list[Route]
+                if owner is None:
+                    routes = [default_route(service.fqdn, port, compat.default_retry_on_503)]
+                else:
+                    ctx = self._context(owner, port, proxy, None)
+                    routes = list(translate_http_routes(owner.resource.spec.http or [], ctx))
+                vhosts.append(
+                    VirtualHost(
+                        name=f"{service.fqdn}:{port}",
+                        domains=self.sidecar_domains(service, port, proxy.namespace),
+                        routes=tuple(routes),
+                    )
+                )
+            listeners.append(
+                Listener(f"0.0.0.0_{port}", port, RouteConfig(str(port), tuple(vhosts)))
+            )
+        return listeners
+
+    # --- gateways ---------------------------------------------------------------------------
+
+    def gateways_for(self, proxy: PodView) -> list[Ordered[Gateway]]:
+        return sorted(
+            (
+                gw
+                for gw in self.state.gateways
+                if gw.resource.spec.selector and proxy.selected_by(gw.resource.spec.selector)
+            ),
+            key=lambda gw: gw.order,
+        )
+
+    def gateway_listener_port(self, proxy: PodView, number: int) -> int:
+        """A Gateway port that is a port of the gateway's Service listens on its targetPort."""
+        for service in self.state.services:
+            if service.selector is None or service.namespace != proxy.namespace:
+                continue
+            if proxy.selected_by(dict(service.selector)):
+                port = service.port(number)
+                if port is not None:
+                    return port.target_port
+        return number
+
+    def gateway_listeners(self, proxy: PodView) -> list[Listener]:
+        by_port: dict[int, list[tuple[Ordered[Gateway], int]]] = {}
+        for gw in self.gateways_for(proxy):
+            for index, server in enumerate(gw.resource.spec.servers):
+                if server.port is None:
+                    continue
+                port = self.gateway_listener_port(proxy, server.port.number)
+                by_port.setdefault(port, []).append((gw, index))
+        listeners: list[Listener] = []
+        for port, servers in sorted(by_port.items()):
+            listeners.append(self._gateway_listener(proxy, port, servers))
+        return listeners
+
+    def _gateway_listener(
+        self, proxy: PodView, port: int, servers: list[tuple[Ordered[Gateway], int]]
+    ) -> Listener:
+        vhosts: dict[str, list[Route]] = {}
+        tls: ServerTls | None = None
+        https_redirect = False
+        for gw, index in servers:
+            server = gw.resource.spec.servers[index]
+            gateway_id = f"{gw.namespace}/{gw.resource.name}"
+            if server.tls is not None:
+                https_redirect = https_redirect or bool(server.tls.https_redirect)
+                if server.tls.mode == "SIMPLE" and server.tls.credential_name:
+                    secret = self.state.secrets.get((proxy.namespace, server.tls.credential_name))
+                    if secret is not None:
+                        tls = ServerTls(secret.cert_pem, secret.key_pem, tuple(server.hosts))
+            server_hosts = [h.split("/", 1)[-1] for h in server.hosts]
+            for vs in sorted(self.state.virtual_services, key=lambda v: v.order):
+                if gateway_id not in bound_gateways(vs.resource.spec.gateways, vs.namespace):
+                    continue
+                ctx = self._context(vs, port, proxy, gateway_id)
+                for host in vs.resource.spec.hosts:
+                    if not any(
+                        host_matches(s, host) or host_matches(host, s) for s in server_hosts
+                    ):
+                        continue
+                    # Rules of several VSs for one gateway host are merged, oldest first.
+                    vhosts.setdefault(host, []).extend(
+                        translate_http_routes(vs.resource.spec.http or [], ctx)
+                    )
+        virtual_hosts = tuple(
+            # Istio adds "host:*" too; RouteTable already ignores the port of the authority.
+            VirtualHost(f"{host}:{port}", (host,), tuple(routes))
+            for host, routes in vhosts.items()
+        )
+        return Listener(
+            f"0.0.0.0_{port}",
+            port,
+            RouteConfig(f"http.{port}", virtual_hosts),
+            tls=tls,
+            https_redirect=https_redirect and tls is None,
+        )
+
+    # --- everything --------------------------------------------------------------------------
+
+    def snapshot(self, proxy: PodView, version: int) -> ProxySnapshot:
+        listeners = (
+            self.gateway_listeners(proxy)
+            if proxy.kind == "gateway"
+            else self.sidecar_listeners(proxy)
+        )
+        return ProxySnapshot(
+            proxy=proxy.proxy_id,
+            kind="gateway" if proxy.kind == "gateway" else "sidecar",
+            version=version,
+            listeners=tuple(listeners),
+            clusters=tuple(self.clusters(proxy)),
+            compat=self.state.compat,
+        )
+
+
+def compile_all(
+    state: MeshState, version: int, pods: Iterable[PodView]
+) -> dict[str, ProxySnapshot]:
+    compiler = Compiler(state)
+    return {pod.proxy_id: compiler.snapshot(pod, version) for pod in pods}

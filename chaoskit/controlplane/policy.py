@@ -1,0 +1,144 @@
+"""DestinationRule traffic policy → Envoy cluster settings, with Istio's merge rules.
+
+Istio merges per block, not per field: a subset's (or a port's) ``loadBalancer``,
+``connectionPool``, ``outlierDetection`` or ``tls`` replaces the whole block above it
+(pilot/pkg/networking/core/cluster_traffic_policy.go). With no DestinationRule there is
+no outlier detection, no circuit-breaker limit and the load balancer is LEAST_REQUEST.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chaoskit.istio.destination_rule import (
+    ConnectionPoolSettings,
+    LoadBalancerSettings,
+    OutlierDetection,
+    PortTrafficPolicy,
+    TrafficPolicy,
+)
+from chaoskit.mesh.config import UNLIMITED, HashPolicy, LbKind, LbSpec, OutlierSpec, Thresholds
+
+DEFAULT_CONNECT_TIMEOUT_S = 10.0  # meshConfig.connectTimeout
+
+
+@dataclass(frozen=True, slots=True)
+class EffectivePolicy:
+    load_balancer: LoadBalancerSettings | None = None
+    connection_pool: ConnectionPoolSettings | None = None
+    outlier_detection: OutlierDetection | None = None
+
+
+def _port_level(policy: TrafficPolicy, port: int) -> PortTrafficPolicy | None:
+    for settings in policy.port_level_settings or ():
+        if settings.port is not None and settings.port.number == port:
+            return settings
+    return None
+
+
+def _overlay(base: EffectivePolicy, policy: TrafficPolicy | PortTrafficPolicy) -> EffectivePolicy:
+    return EffectivePolicy(
+        load_balancer=policy.load_balancer or base.load_balancer,
+        connection_pool=policy.connection_pool or base.connection_pool,
+        outlier_detection=policy.outlier_detection or base.outlier_detection,
+    )
+
+
+def effective_policy(
+    top: TrafficPolicy | None, subset: TrafficPolicy | None, port: int
+) -> EffectivePolicy:
+    """Top level, then its port-level settings, then the subset's, then its port level."""
+    result = EffectivePolicy()
+    for policy in (top, subset):
+        if policy is None:
+            continue
+        result = _overlay(result, policy)
+        port_settings = _port_level(policy, port)
+        if port_settings is not None:
+            result = _overlay(result, port_settings)
+    return result
+
+
+_SIMPLE: dict[str, LbKind] = {
+    "ROUND_ROBIN": "ROUND_ROBIN",
+    "LEAST_CONN": "LEAST_REQUEST",  # deprecated alias
+    "LEAST_REQUEST": "LEAST_REQUEST",
+    "RANDOM": "RANDOM",
+    "PASSTHROUGH": "PASSTHROUGH",
+    "UNSPECIFIED": "LEAST_REQUEST",
+}
+
+
+def lb_spec(settings: LoadBalancerSettings | None) -> LbSpec:
+    if settings is None:
+        return LbSpec()
+    hashing = settings.consistent_hash
+    if hashing is not None:
+        cookie = hashing.http_cookie
+        policy = HashPolicy(
+            header=hashing.http_header_name,
+            cookie=cookie.name if cookie else None,
+            cookie_path=cookie.path if cookie else None,
+            cookie_ttl_s=cookie.ttl.seconds if cookie and cookie.ttl else None,
+            source_ip=bool(hashing.use_source_ip),
+            query_parameter=hashing.http_query_parameter_name,
+        )
+        if hashing.maglev is not None:
+            return LbSpec(
+                kind="MAGLEV",
+                hash_policy=policy,
+                maglev_table_size=hashing.maglev.table_size or 65537,
+            )
+        ring = (hashing.ring_hash.minimum_ring_size if hashing.ring_hash else None) or (
+            hashing.minimum_ring_size
+        )
+        return LbSpec(kind="RING_HASH", hash_policy=policy, ring_size=ring or 1024)
+    return LbSpec(kind=_SIMPLE.get(settings.simple or "UNSPECIFIED", "LEAST_REQUEST"))
+
+
+def _limit(value: int | None) -> int:
+    # Istio leaves unset (and 0) limits at 2^32-1 rather than Envoy's 1024 defaults.
+    return value if value else UNLIMITED
+
+
+def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
+    """Circuit-breaker thresholds and the connect timeout."""
+    if pool is None:
+        return Thresholds(), DEFAULT_CONNECT_TIMEOUT_S
+    tcp, http = pool.tcp, pool.http
+    connect_timeout = (
+        tcp.connect_timeout.seconds
+        if tcp is not None and tcp.connect_timeout is not None
+        else DEFAULT_CONNECT_TIMEOUT_S
+    )
+    return (
+        Thresholds(
+            max_connections=_limit(tcp.max_connections if tcp else None),
+            max_pending_requests=_limit(http.http1_max_pending_requests if http else None),
+            max_requests=_limit(http.http2_max_requests if http else None),
+            max_retries=_limit(http.max_retries if http else None),
+            max_requests_per_connection=(http.max_requests_per_connection or 0) if http else 0,
+        ),
+        connect_timeout,
+    )
+
+
+def outlier_spec(od: OutlierDetection | None) -> OutlierSpec | None:
+    if od is None:
+        return None
+    defaults = OutlierSpec()
+    consecutive_5xx = od.consecutive_5xx_errors
+    return OutlierSpec(
+        consecutive_5xx=defaults.consecutive_5xx if consecutive_5xx is None else consecutive_5xx,
+        consecutive_gateway_errors=od.consecutive_gateway_errors or 0,
+        interval_s=od.interval.seconds if od.interval else defaults.interval_s,
+        base_ejection_time_s=(
+            od.base_ejection_time.seconds
+            if od.base_ejection_time
+            else defaults.base_ejection_time_s
+        ),
+        # 0 means "unset" on the wire, so Envoy's default of 10 % applies.
+        max_ejection_percent=od.max_ejection_percent or defaults.max_ejection_percent,
+        # Istio maps minHealthPercent to the panic threshold, 0 (no panic) when unset.
+        min_health_percent=od.min_health_percent or 0,
+    )

@@ -1,0 +1,493 @@
+"""The control plane at run time: store, pods, compile-and-push, and sync tracking."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import secrets as token_source
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from chaoskit.controlplane.addresses import AddressBlock
+from chaoskit.controlplane.certificates import self_signed
+from chaoskit.controlplane.compat import compat_for
+from chaoskit.controlplane.compiler import Compiler
+from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
+from chaoskit.controlplane.model import (
+    MeshState,
+    Ordered,
+    PodView,
+    PortView,
+    ServiceView,
+    TlsSecret,
+)
+from chaoskit.controlplane.pods import PodProcess, PodRunner, pod_name
+from chaoskit.controlplane.store import Invalid, JsonObject, Kind, NotFound, ObjectStore
+from chaoskit.controlplane.xds_server import XdsServer
+from chaoskit.errors import EmulatorError, ReadinessTimeout
+from chaoskit.istio.loading import load_document
+from chaoskit.istio.resources import (
+    DestinationRule,
+    Gateway,
+    IstioResource,
+    ServiceEntry,
+    VirtualService,
+)
+from chaoskit.istio.yaml_source import YamlDocument
+from chaoskit.mesh.apps.base import AppContext, AppSettingsError, create_app
+from chaoskit.mesh.bootstrap import Bootstrap, HostPort
+from chaoskit.topology.spec import MeshSpec
+
+APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
+T = TypeVar("T", bound=IstioResource)
+GATEWAY_APP = "ingress-gateway"
+
+
+@dataclass(frozen=True, slots=True)
+class MeshOptions:
+    state_dir: Path
+    ingress_http_port: int = 0  # 0: pick a free port
+    ingress_https_port: int = 0
+    seed: int = 0
+    address_block: int | None = None
+
+
+def validate_istio(kind: Kind, body: JsonObject) -> None:
+    """The admission webhook: the same rules and messages as ``chaoskit analyze``."""
+    name = (body.get("metadata") or {}).get("name", "")
+    document = YamlDocument(source=f"{kind.plural}/{name}", index=1, data=body)
+    result = load_document(
+        document, default_namespace=(body.get("metadata") or {}).get("namespace", "default")
+    )
+    errors = [p for p in result.problems if p.level == "Error"]
+    if errors:
+        causes = [{"field": p.path, "message": p.message, "reason": p.code} for p in errors]
+        text = "; ".join(f"{p.path or 'document'}: {p.message}" for p in errors)
+        raise Invalid(
+            f'admission webhook "validation.istio.io" denied the request: configuration is '
+            f"invalid: {text}",
+            details={"name": name, "group": kind.group, "kind": kind.kind, "causes": causes},
+        )
+
+
+class ControlPlane:
+    def __init__(self, spec: MeshSpec, options: MeshOptions) -> None:
+        self.spec = spec
+        self.options = options
+        self.token = token_source.token_urlsafe(24)
+        self.compat = compat_for(spec.spec.istio_version)
+        self.store = ObjectStore()
+        for kind in ISTIO_KINDS.values():
+            self.store.validators[kind.key] = validate_istio
+        self.store.listeners.append(self._on_store_change)
+        self.xds = XdsServer(self.token, lambda proxy: self.schedule_push())
+        self.runner = PodRunner(options.state_dir)
+        self.pods: dict[str, PodProcess] = {}  # proxy id → pod
+        self.addresses: AddressBlock | None = None
+        self._order: dict[tuple[str, str, str], int] = {}
+        self._order_seq = 0
+        self._models: dict[tuple[str, str, str, str], IstioResource] = {}
+        self._push_task: asyncio.Task[None] | None = None
+        self._push_again = False
+        self._watchers: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self.pushed_version = 0
+        self.push_count = 0
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, ready_timeout_s: float = 30.0) -> None:
+        self.addresses = AddressBlock.claim(self.options.address_block)
+        self._seed_secrets()
+        await self.xds.start()
+        for workload in self.spec.spec.workloads:
+            for replica in range(workload.replicas):
+                await self._create_pod(workload.name, workload.namespace, replica)
+        await self.wait_ready(ready_timeout_s)
+
+    def _seed_secrets(self) -> None:
+        for secret in self.spec.spec.secrets:
+            if secret.self_signed is None:
+                continue
+            cert, key = self_signed(list(secret.self_signed.hosts))
+            self.store.put_system(
+                SECRETS,
+                secret.namespace,
+                secret.name,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": "kubernetes.io/tls",
+                    "metadata": {"name": secret.name, "namespace": secret.namespace},
+                    "data": {
+                        "tls.crt": base64.b64encode(cert.encode()).decode(),
+                        "tls.key": base64.b64encode(key.encode()).decode(),
+                    },
+                },
+            )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await self.xds.stop()
+        await asyncio.gather(*(self.runner.stop(p) for p in self.pods.values()))
+        for task in self._watchers:
+            task.cancel()
+        if self.addresses is not None:
+            self.addresses.release()
+
+    # --- pods ------------------------------------------------------------------------------------
+
+    def _workload(self, name: str, namespace: str) -> Any:
+        for workload in self.spec.spec.workloads:
+            if workload.name == name and workload.namespace == namespace:
+                return workload
+        raise NotFound(f'workload "{namespace}/{name}" not found')
+
+    def container_ports(self, labels: dict[str, str], namespace: str) -> tuple[int, ...]:
+        ports = {
+            port.container_port
+            for service in self.spec.spec.services
+            if service.namespace == namespace
+            and all(labels.get(k) == v for k, v in service.effective_selector.items())
+            for port in service.ports
+        }
+        return tuple(sorted(ports))
+
+    async def _create_pod(
+        self, workload_name: str, namespace: str, replica: int, ip: str | None = None
+    ) -> PodProcess:
+        workload = self._workload(workload_name, namespace)
+        assert self.addresses is not None
+        is_gateway = workload.app.name == GATEWAY_APP
+        pod = PodProcess(
+            name=pod_name(workload.name),
+            namespace=namespace,
+            workload=workload.name,
+            replica=replica,
+            ip=ip or self.addresses.allocate(),
+            labels=dict(workload.labels),
+            kind="gateway" if is_gateway else "sidecar",
+            app=workload.app.name,
+            app_settings=dict(workload.app.settings),
+            container_ports=self.container_ports(dict(workload.labels), namespace),
+            env=dict(workload.env),
+        )
+        self.pods[pod.proxy_id] = pod
+        await self._start_process(pod)
+        self.schedule_push()
+        return pod
+
+    def _bootstrap(self, pod: PodProcess) -> Bootstrap:
+        host_ports: tuple[HostPort, ...] = ()
+        if pod.kind == "gateway" and pod.replica == 0:
+            host_ports = (
+                HostPort(self.options.ingress_http_port, 8080),
+                HostPort(self.options.ingress_https_port, 8443),
+            )
+            host_ports = tuple(h for h in host_ports if h.host_port)
+        return Bootstrap(
+            pod=pod.name,
+            namespace=pod.namespace,
+            ip=pod.ip,
+            kind=pod.kind,
+            labels=tuple(sorted(pod.labels.items())),
+            app=pod.app,
+            app_settings=pod.app_settings,
+            container_ports=pod.container_ports,
+            xds_address=self.xds.address,
+            token=self.token,
+            log_dir=str(self.options.state_dir / "logs"),
+            env=pod.env,
+            host_ports=host_ports,
+            seed=self.options.seed,
+        )
+
+    async def _start_process(self, pod: PodProcess) -> None:
+        await self.runner.start(pod, self._bootstrap(pod))
+        task = asyncio.get_running_loop().create_task(self._watch(pod))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _watch(self, pod: PodProcess) -> None:
+        process = pod.process
+        assert process is not None
+        code = await process.wait()
+        if pod.process is process:
+            pod.exit_code = code
+            pod.ready = False
+
+    async def wait_ready(self, timeout_s: float, proxies: Iterable[str] | None = None) -> None:
+        wanted = list(proxies) if proxies is not None else list(self.pods)
+
+        def all_ready() -> bool:
+            for proxy in wanted:
+                pod = self.pods.get(proxy)
+                if pod is None or not pod.running:
+                    continue
+                conn = self.xds.connections.get(proxy)
+                if conn is None or conn.acked_version == 0:
+                    return False
+            return True
+
+        deadline = time.monotonic() + timeout_s
+        while not all_ready():
+            crashed = [
+                p
+                for p in (self.pods.get(x) for x in wanted)
+                if p and p.exit_code not in (None, 0) and not p.killed_by_chaos
+            ]
+            if crashed:
+                pod = crashed[0]
+                raise EmulatorError(
+                    f"pod {pod.namespace}/{pod.name} exited with code {pod.exit_code} while "
+                    f"starting; its log ends with:\n{self.runner.log_tail(pod)}"
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pending = [
+                    x
+                    for x in wanted
+                    if x not in self.xds.connections or self.xds.connections[x].acked_version == 0
+                ]
+                raise ReadinessTimeout(
+                    f"pods not ready after {timeout_s:.0f}s: {', '.join(sorted(pending))}"
+                )
+            await self.xds.wait_until(all_ready, min(remaining, 0.2))
+        for proxy in wanted:
+            if proxy in self.pods and self.pods[proxy].running:
+                self.pods[proxy].ready = True
+
+    def is_ready(self, pod: PodProcess) -> bool:
+        """Running and serving: connected to the push channel with a config acknowledged."""
+        conn = self.xds.connections.get(pod.proxy_id)
+        return pod.running and conn is not None and conn.acked_version > 0
+
+    def pod(self, namespace: str, name: str) -> PodProcess:
+        pod = self.pods.get(f"{name}.{namespace}")
+        if pod is None:
+            raise NotFound(f'pods "{name}" not found', details={"name": name, "kind": "pods"})
+        return pod
+
+    def kill_pod(self, namespace: str, name: str) -> PodProcess:
+        pod = self.pod(namespace, name)
+        pod.killed_by_chaos = True
+        self.runner.kill(pod)
+        return pod
+
+    async def restart_pod(self, namespace: str, name: str, timeout_s: float = 15.0) -> PodProcess:
+        """Restart the container in place (same name and address), as kubelet does."""
+        pod = self.pod(namespace, name)
+        if pod.running:
+            await self.runner.stop(pod)
+        pod.restart_count += 1
+        pod.killed_by_chaos = False
+        await self._start_process(pod)
+        await self.wait_ready(timeout_s, [pod.proxy_id])
+        return pod
+
+    async def delete_pod(self, namespace: str, name: str) -> tuple[PodProcess, PodProcess]:
+        """Delete a pod; its Deployment replaces it (new name, the old slot's address)."""
+        pod = self.pod(namespace, name)
+        await self.runner.stop(pod)
+        del self.pods[pod.proxy_id]
+        replacement = await self._create_pod(pod.workload, pod.namespace, pod.replica, ip=pod.ip)
+        return pod, replacement
+
+    def set_app_settings(self, pod: PodProcess, settings: dict[str, Any]) -> None:
+        if pod.kind == "gateway":
+            raise Invalid(f"pod {pod.name} is a gateway and runs no app")
+        try:  # validate here so a bad setting is a 422, not a silent NACK
+            create_app(
+                pod.app,
+                AppContext(pod.name, pod.namespace, pod.ip, pod.labels, pod.env, _no_outbound),
+                settings,
+            )
+        except AppSettingsError as exc:
+            raise Invalid(
+                f"metadata.annotations[{APP_SETTINGS_ANNOTATION}]: {exc}",
+                details={"name": pod.name, "kind": "pods"},
+            ) from None
+        pod.app_settings = settings
+        self.xds.send_settings(pod.proxy_id, settings)
+
+    async def wait_settings(self, pod: PodProcess, timeout_s: float = 5.0) -> None:
+        conn = self.xds.connections.get(pod.proxy_id)
+        if conn is None:
+            return
+        target = conn.settings_version
+        await self.xds.wait_until(lambda: conn.settings_acked >= target, timeout_s)
+        if conn.settings_error:
+            raise Invalid(conn.settings_error)
+
+    # --- configuration --------------------------------------------------------------------------
+
+    def _on_store_change(self, kind: Kind, namespace: str, name: str, event: str) -> None:
+        key = (kind.key, namespace, name)
+        if event == "ADDED":
+            self._order_seq += 1
+            self._order[key] = self._order_seq
+        elif event == "DELETED":
+            self._order.pop(key, None)
+        self.schedule_push()
+
+    def schedule_push(self) -> None:
+        if self._push_task is not None and not self._push_task.done():
+            self._push_again = True
+            return
+        with contextlib.suppress(RuntimeError):
+            self._push_task = asyncio.get_running_loop().create_task(self._push_loop())
+
+    async def _push_loop(self) -> None:
+        while True:
+            self._push_again = False
+            version = self.store.revision
+            compiler = Compiler(self.mesh_state())
+            for proxy, pod in list(self.pods.items()):
+                if proxy in self.xds.connections:
+                    self.xds.push(proxy, compiler.snapshot(self.pod_view(pod), version))
+            self.pushed_version = version
+            self.push_count += 1
+            await self.xds.notify()
+            if not self._push_again:
+                return
+            await asyncio.sleep(0)
+
+    async def wait_synced(self, revision: int, timeout_s: float = 10.0) -> dict[str, int]:
+        """Wait until every running proxy has config version ≥ ``revision``."""
+
+        def synced() -> bool:
+            for proxy, pod in self.pods.items():
+                conn = self.xds.connections.get(proxy)
+                if pod.running and conn is not None and conn.synced_version < revision:
+                    return False
+            return True
+
+        if not await self.xds.wait_until(synced, timeout_s):
+            behind = {
+                proxy: conn.synced_version
+                for proxy, conn in self.xds.connections.items()
+                if conn.synced_version < revision
+            }
+            raise ReadinessTimeout(
+                f"proxies did not acknowledge config version {revision} within {timeout_s}s: "
+                + ", ".join(f"{p} (at {v})" for p, v in sorted(behind.items()))
+            )
+        return {p: c.synced_version for p, c in self.xds.connections.items()}
+
+    def pod_view(self, pod: PodProcess) -> PodView:
+        return PodView(
+            name=pod.name,
+            namespace=pod.namespace,
+            workload=pod.workload,
+            labels=tuple(sorted(pod.labels.items())),
+            ip=pod.ip,
+            kind=pod.kind,
+            running=pod.running,
+        )
+
+    def _model(self, kind: Kind, body: JsonObject) -> IstioResource:
+        meta = body["metadata"]
+        key = (kind.key, meta["namespace"], meta["name"], meta["resourceVersion"])
+        model = self._models.get(key)
+        if model is None:
+            document = YamlDocument(source=kind.plural, index=1, data=body)
+            result = load_document(document, default_namespace=meta["namespace"])
+            model = result.resources[0].resource
+            self._models[key] = model
+        return model
+
+    def _ordered(self, plural: str, cls: type[T]) -> list[Ordered[T]]:
+        kind = ISTIO_KINDS[plural]
+        out: list[Ordered[T]] = []
+        for body in self.store.all(kind):
+            meta = body["metadata"]
+            model = self._model(kind, body)
+            assert isinstance(model, cls)
+            out.append(
+                Ordered(
+                    model,
+                    meta["namespace"],
+                    self._order.get((kind.key, meta["namespace"], meta["name"]), 0),
+                )
+            )
+        return out
+
+    def mesh_state(self) -> MeshState:
+        services = [
+            ServiceView(
+                name=s.name,
+                namespace=s.namespace,
+                ports=tuple(
+                    PortView(p.port, p.container_port, p.name, p.protocol) for p in s.ports
+                ),
+                selector=tuple(sorted(s.effective_selector.items())),
+            )
+            for s in self.spec.spec.services
+        ]
+        entries = self._ordered("serviceentries", ServiceEntry)
+        for entry in entries:
+            spec = entry.resource.spec
+            ports = tuple(
+                PortView(p.number, p.target_port or p.number, p.name, p.protocol)
+                for p in spec.ports or ()
+            )
+            endpoints = tuple(
+                (e.address, tuple(sorted((e.labels or {}).items())))
+                for e in spec.endpoints or ()
+                if e.address
+            )
+            for host in spec.hosts:
+                services.append(
+                    ServiceView(host, entry.namespace, ports, None, endpoints, host=host)
+                )
+        secrets: dict[tuple[str, str], TlsSecret] = {}
+        for body in self.store.all(SECRETS):
+            data = body.get("data") or {}
+            with contextlib.suppress(KeyError, ValueError):
+                secrets[(body["metadata"]["namespace"], body["metadata"]["name"])] = TlsSecret(
+                    base64.b64decode(data["tls.crt"]).decode(),
+                    base64.b64decode(data["tls.key"]).decode(),
+                )
+        return MeshState(
+            services=services,
+            pods=[self.pod_view(p) for p in self.pods.values()],
+            virtual_services=self._ordered("virtualservices", VirtualService),
+            destination_rules=self._ordered("destinationrules", DestinationRule),
+            gateways=self._ordered("gateways", Gateway),
+            service_entries=entries,
+            secrets=secrets,
+            compat=self.compat,
+        )
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.mesh_state())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "pods": [
+                {"name": p.name, "namespace": p.namespace, "ip": p.ip, "running": p.running}
+                for p in self.pods.values()
+            ]
+        }
+
+
+async def _no_outbound(request: Any, port: int) -> Any:
+    raise RuntimeError("validation context: no outbound calls")
+
+
+def settings_from_annotation(value: str) -> dict[str, Any]:
+    try:
+        settings = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise Invalid(
+            f"metadata.annotations[{APP_SETTINGS_ANNOTATION}]: not JSON ({exc.msg} at column "
+            f"{exc.colno}); write e.g. '{{\"errorRate\": 0.5}}'"
+        ) from None
+    if not isinstance(settings, dict):
+        raise Invalid(f"metadata.annotations[{APP_SETTINGS_ANNOTATION}]: must be a JSON object")
+    return settings

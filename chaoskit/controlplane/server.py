@@ -1,0 +1,180 @@
+"""Run the control plane: API server, push channel and pods, until told to stop.
+
+``serve`` is what ``chaoskit mesh up`` runs in the foreground; ``python -m
+chaoskit.controlplane`` runs the same in a child process for ``--detach`` and for the
+pytest plugin. Either way it writes ``mesh.json`` (addresses, token, pid) and a kubeconfig
+into the state directory once every pod is ready, and removes ``mesh.json`` on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from chaoskit.controlplane.api import KubeApi
+from chaoskit.controlplane.runtime import ControlPlane, MeshOptions
+from chaoskit.topology.spec import MeshSpec
+
+STATE_FILE = "mesh.json"
+KUBECONFIG_FILE = "kubeconfig"
+CONTEXT_NAME = "chaoskit-embedded"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def kubeconfig(server: str, token: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": CONTEXT_NAME, "cluster": {"server": server}}],
+        "users": [{"name": "chaoskit", "user": {"token": token}}],
+        "contexts": [
+            {
+                "name": CONTEXT_NAME,
+                "context": {"cluster": CONTEXT_NAME, "user": "chaoskit", "namespace": "default"},
+            }
+        ],
+        "current-context": CONTEXT_NAME,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class MeshInfo:
+    """What a client needs to reach a running embedded mesh (``mesh.json``)."""
+
+    api_server: str
+    token: str
+    kubeconfig: str
+    ingress_http: str
+    ingress_https: str
+    pid: int
+    state_dir: str
+    istio_version: str
+    started_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "apiServer": self.api_server,
+            "token": self.token,
+            "kubeconfig": self.kubeconfig,
+            "ingress": {"http": self.ingress_http, "https": self.ingress_https},
+            "pid": self.pid,
+            "stateDir": self.state_dir,
+            "istioVersion": self.istio_version,
+            "startedAt": self.started_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MeshInfo:
+        return cls(
+            api_server=data["apiServer"],
+            token=data["token"],
+            kubeconfig=data["kubeconfig"],
+            ingress_http=data["ingress"]["http"],
+            ingress_https=data["ingress"]["https"],
+            pid=data["pid"],
+            state_dir=data["stateDir"],
+            istio_version=data["istioVersion"],
+            started_at=data["startedAt"],
+        )
+
+    @classmethod
+    def read(cls, state_dir: Path) -> MeshInfo | None:
+        path = state_dir / STATE_FILE
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError):
+            return None
+
+
+class RunningMesh:
+    """A started control plane with its API server; ``stop`` undoes everything."""
+
+    def __init__(self, cp: ControlPlane, runner: web.AppRunner, info: MeshInfo) -> None:
+        self.cp = cp
+        self.runner = runner
+        self.info = info
+
+    @classmethod
+    async def start(
+        cls,
+        spec: MeshSpec,
+        state_dir: Path,
+        *,
+        api_port: int = 0,
+        ingress_http_port: int = 0,
+        ingress_https_port: int = 0,
+        seed: int = 0,
+        ready_timeout_s: float = 30.0,
+    ) -> RunningMesh:
+        state_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
+        options = MeshOptions(
+            state_dir=state_dir,
+            ingress_http_port=ingress_http_port or free_port(),
+            ingress_https_port=ingress_https_port or free_port(),
+            seed=seed,
+        )
+        cp = ControlPlane(spec, options)
+        api = KubeApi(cp)
+        runner = web.AppRunner(api.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", api_port or free_port())
+        try:
+            await site.start()
+            await cp.start(ready_timeout_s)
+        except BaseException:
+            await cp.stop()
+            await runner.cleanup()
+            raise
+        server = site.name.rstrip("/")
+        config_path = state_dir / KUBECONFIG_FILE
+        config_path.write_text(yaml.safe_dump(kubeconfig(server, cp.token), sort_keys=False))
+        config_path.chmod(0o600)
+        info = MeshInfo(
+            api_server=server,
+            token=cp.token,
+            kubeconfig=str(config_path),
+            ingress_http=f"http://127.0.0.1:{options.ingress_http_port}",
+            ingress_https=f"https://127.0.0.1:{options.ingress_https_port}",
+            pid=os.getpid(),
+            state_dir=str(state_dir),
+            istio_version=cp.compat.istio_version,
+            started_at=time.time(),
+        )
+        state_path = state_dir / STATE_FILE
+        state_path.write_text(json.dumps(info.to_json(), indent=1))
+        state_path.chmod(0o600)
+        return cls(cp, runner, info)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (Path(self.info.state_dir) / STATE_FILE).unlink()
+        await self.cp.stop()
+        await self.runner.cleanup()
+
+
+async def serve_forever(mesh: RunningMesh) -> None:
+    """Run until SIGINT/SIGTERM, then stop every process the mesh started."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await mesh.stop()

@@ -1,0 +1,54 @@
+"""What one upstream attempt produced, as the router and the retry policy see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from chaoskit.mesh.http.message import Request, Response
+from chaoskit.mesh.stats import ClusterStats
+
+Failure = Literal["connect", "reset", "timeout", "overflow", "no_healthy"]
+
+
+@dataclass(slots=True)
+class AttemptResult:
+    response: Response | None = None
+    failure: Failure | None = None
+    host: str = ""  # "ip:port" of the chosen endpoint, "" when none was chosen
+    service_time_s: float = 0.0
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class HashContext:
+    """What consistent hashing may key on: the request and who sent it."""
+
+    source_ip: str = ""
+
+
+class UpstreamCluster(Protocol):
+    """A cluster as the router uses it (implemented by ``chaoskit.mesh.upstream``)."""
+
+    @property
+    def stats(self) -> ClusterStats: ...
+
+    @property
+    def uses_hashing(self) -> bool: ...
+
+    async def attempt(
+        self,
+        request: Request,
+        *,
+        timeout_s: float | None,
+        exclude: frozenset[str],
+        hash_context: HashContext,
+        host_selection_attempts: int,
+    ) -> AttemptResult: ...
+
+    def try_begin_retry(self) -> bool: ...
+
+    def end_retry(self) -> None: ...

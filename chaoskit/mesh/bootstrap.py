@@ -1,0 +1,51 @@
+"""What a pod process is told at start: who it is, what it runs, where the control plane is.
+
+The control plane writes one JSON file per pod (like Envoy's bootstrap plus the pod spec);
+the pod reads it and then takes all further configuration from the push channel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaoskit.mesh.codec import from_jsonable, to_jsonable
+
+ADMIN_PORT = 15000  # Envoy's admin port in Istio sidecars
+
+
+@dataclass(frozen=True, slots=True)
+class HostPort:
+    """A port on 127.0.0.1 that forwards to a listener of this pod (kind's port mapping)."""
+
+    host_port: int
+    listener_port: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    pod: str
+    namespace: str
+    ip: str
+    kind: str  # sidecar | gateway
+    labels: tuple[tuple[str, str], ...]
+    app: str
+    app_settings: dict[str, Any]
+    container_ports: tuple[int, ...]
+    xds_address: tuple[str, int]
+    token: str
+    log_dir: str
+    env: dict[str, str] = field(default_factory=dict)
+    host_ports: tuple[HostPort, ...] = ()
+    seed: int = 0
+    admin_port: int = ADMIN_PORT
+    tick_interval_s: float = 0.05  # how often outlier detectors check their interval
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(to_jsonable(self), indent=1), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Bootstrap:
+        return from_jsonable(cls, json.loads(path.read_text(encoding="utf-8")))

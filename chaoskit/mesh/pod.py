@@ -1,0 +1,234 @@
+"""A pod of the embedded mesh: one process running an app and its sidecar (or a gateway).
+
+Started by the control plane as ``python -m chaoskit.mesh.pod BOOTSTRAP.json``. It connects
+to the control plane's push channel, applies the first configuration, binds its listeners
+on its own loopback IP, acknowledges, and from then on follows pushes. It exits when the
+channel closes, so a pod never outlives the mesh that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import ssl
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from chaoskit.mesh.accesslog import AccessLog
+from chaoskit.mesh.admin import Admin
+from chaoskit.mesh.apps.base import App, AppContext, AppSettingsError, create_app
+from chaoskit.mesh.bootstrap import Bootstrap
+from chaoskit.mesh.codec import from_jsonable
+from chaoskit.mesh.config import Listener, ProxySnapshot
+from chaoskit.mesh.http.client import ConnectFailure
+from chaoskit.mesh.http.message import Headers, Request, Response
+from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
+from chaoskit.mesh.proxy import Proxy, ProxyIdentity
+from chaoskit.mesh.xds import read_message, send_message
+
+
+class NameResolutionError(ConnectFailure):
+    """The app asked for a host no Service or ServiceEntry defines (a DNS failure)."""
+
+
+class Pod:
+    def __init__(self, boot: Bootstrap) -> None:
+        self.boot = boot
+        log_path = Path(boot.log_dir) / f"{boot.pod}.{boot.namespace}.access.jsonl"
+        self._log_file = log_path.open("a", encoding="utf-8", buffering=1 << 16)
+        self.rng = random.Random(f"{boot.seed}:{boot.namespace}/{boot.pod}")
+        self.proxy = Proxy(
+            ProxyIdentity(boot.pod, boot.namespace, boot.ip, boot.kind),
+            rng=self.rng,
+            access_log=AccessLog(self._log_file),
+        )
+        self.app: App | None = None
+        self.started = time.time()
+        self._servers: dict[str, asyncio.Server] = {}
+        self._gateway_listeners: dict[int, Listener] = {}
+        self._stop = asyncio.Event()
+
+    # --- the app's view of the mesh ----------------------------------------------------------
+
+    async def outbound(self, request: Request, port: int) -> Response:
+        """What the app's HTTP client does: resolve the name, then go through the sidecar."""
+        host = request.authority.rsplit(":", 1)[0] if request.authority else ""
+        if not self.proxy.knows_host(host, port):
+            raise NameResolutionError(f"cannot resolve {host!r}: no such service in the mesh")
+        return await self.proxy.route(request, port, self.boot.ip, "outbound", self.boot.ip)
+
+    # --- listeners --------------------------------------------------------------------------
+
+    async def _start_inbound(self) -> None:
+        app = self.app
+        assert app is not None
+        for port in self.boot.container_ports:
+
+            async def handler(request: Request, info: ConnectionInfo, port: int = port) -> Response:
+                return await self.proxy.inbound(request, port, app.handle, info.peer[0])
+
+            self._servers[f"inbound:{port}"] = await start_server(
+                handler, self.boot.ip, port, server_header="istio-envoy"
+            )
+
+    async def _sync_gateway_listeners(self, snapshot: ProxySnapshot) -> None:
+        wanted = {listener.port: listener for listener in snapshot.listeners}
+        for port in list(self._gateway_listeners):
+            if port not in wanted or wanted[port].tls != self._gateway_listeners[port].tls:
+                for key in [k for k in self._servers if k.endswith(f"gw:{port}")]:
+                    await close_server(self._servers.pop(key))
+                del self._gateway_listeners[port]
+        for port, listener in wanted.items():
+            if port in self._gateway_listeners:
+                self._gateway_listeners[port] = listener
+                continue
+            context = self._tls_context(listener) if listener.tls else None
+            handler = self._gateway_handler(port)
+            self._servers[f"gw:{port}"] = await start_server(
+                handler, self.boot.ip, port, ssl_context=context, server_header="istio-envoy"
+            )
+            for mapping in self.boot.host_ports:
+                if mapping.listener_port == port:
+                    self._servers[f"host:{mapping.host_port}:gw:{port}"] = await start_server(
+                        handler, "127.0.0.1", mapping.host_port, ssl_context=context
+                    )
+            self._gateway_listeners[port] = listener
+
+    def _gateway_handler(self, port: int) -> Any:
+        async def handler(request: Request, info: ConnectionInfo) -> Response:
+            listener = self._gateway_listeners.get(port)
+            if listener is not None and listener.https_redirect and not info.tls:
+                location = f"https://{request.authority.rsplit(':', 1)[0]}{request.target}"
+                return Response(301, Headers([("location", location), ("server", "istio-envoy")]))
+            xff = request.headers.get("x-forwarded-for")
+            client = info.peer[0]
+            request.headers.set("x-forwarded-for", f"{xff}, {client}" if xff else client)
+            request.headers.set("x-forwarded-proto", "https" if info.tls else "http")
+            request.headers.setdefault("x-envoy-external-address", client)
+            return await self.proxy.route(request, port, client, "gateway", client)
+
+        return handler
+
+    def _tls_context(self, listener: Listener) -> ssl.SSLContext:
+        tls = listener.tls
+        assert tls is not None
+        directory = Path(self.boot.log_dir) / "tls" / f"{self.boot.pod}-{listener.port}"
+        directory.mkdir(parents=True, exist_ok=True)
+        cert, key = directory / "tls.crt", directory / "tls.key"
+        cert.write_text(tls.cert_pem)
+        key.write_text(tls.key_pem)
+        key.chmod(0o600)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        return context
+
+    # --- the push channel -----------------------------------------------------------------------
+
+    async def _apply(self, message: dict[str, Any]) -> None:
+        snapshot = from_jsonable(ProxySnapshot, message["snapshot"])
+        self.proxy.apply(snapshot)
+        if self.boot.kind == "gateway":
+            await self._sync_gateway_listeners(snapshot)
+
+    async def _channel(self, first_config: asyncio.Future[None]) -> None:
+        host, port = self.boot.xds_address
+        reader, writer = await asyncio.open_connection(host, port)
+        await send_message(
+            writer,
+            {"type": "hello", "proxy": self.proxy.identity.proxy_id, "token": self.boot.token},
+        )
+        try:
+            while (message := await read_message(reader)) is not None:
+                kind = message.get("type")
+                version = message.get("version")
+                try:
+                    if kind == "snapshot":
+                        await self._apply(message)
+                        if not first_config.done():
+                            first_config.set_result(None)
+                    elif kind == "settings":
+                        if self.app is not None:
+                            self.app.configure(message["settings"])
+                    elif kind == "shutdown":
+                        break
+                    await send_message(writer, {"type": "ack", "kind": kind, "version": version})
+                except (AppSettingsError, ValueError, KeyError, OSError) as exc:
+                    await send_message(
+                        writer,
+                        {"type": "nack", "kind": kind, "version": version, "error": str(exc)},
+                    )
+        finally:
+            self._stop.set()
+            if not first_config.done():
+                first_config.set_exception(ConnectionError("control plane closed the channel"))
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.boot.tick_interval_s)
+            self.proxy.tick()
+
+    async def run(self) -> None:
+        boot = self.boot
+        if boot.kind != "gateway":
+            self.app = create_app(
+                boot.app,
+                AppContext(
+                    pod=boot.pod,
+                    namespace=boot.namespace,
+                    ip=boot.ip,
+                    labels=dict(boot.labels),
+                    env=boot.env,
+                    outbound=self.outbound,
+                    seed=boot.seed,
+                ),
+                boot.app_settings,
+            )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        admin = Admin(self.proxy, self.app, self.started)
+        self._servers["admin"] = await start_server(admin.handle, boot.ip, boot.admin_port)
+        if self.app is not None:
+            await self._start_inbound()
+        first_config: asyncio.Future[None] = loop.create_future()
+        channel = loop.create_task(self._channel(first_config))
+        ticker = loop.create_task(self._ticker())
+        with contextlib.suppress(ConnectionError):
+            await first_config
+        await self._stop.wait()
+        for task in (channel, ticker):
+            task.cancel()
+        await self.proxy.close()
+        for server in self._servers.values():
+            await close_server(server)
+        self._log_file.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m chaoskit.mesh.pod BOOTSTRAP.json\n")
+        return 2
+    boot = Bootstrap.read(Path(args[0]))
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    try:
+        asyncio.run(Pod(boot).run())
+    except OSError as exc:
+        # e.g. the pod's address is taken: say which, so the control plane can report it.
+        sys.stderr.write(json.dumps({"pod": boot.pod, "error": str(exc)}) + "\n")
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Envoy's HTTP/1.1 connection pool for one upstream host, under cluster-wide breakers.
+
+Each host has its own pool of connections; ``max_connections``, ``max_pending_requests``
+and ``max_requests`` are cluster-wide (Envoy's ResourceManager per cluster and priority).
+A request that has no ready connection is *pending*: it waits while a connection is being
+opened for it or until one frees up. When the connection limit is reached the pool does
+not open another (``upstream_cx_overflow``) and the request still queues as pending, if
+the pending limit allows; otherwise it fails at once with overflow (503 UO).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass, field
+
+from chaoskit.mesh.config import Thresholds
+from chaoskit.mesh.http.client import ConnectFailure, HttpConnection
+from chaoskit.mesh.stats import ClusterStats
+
+
+class Overflow(Exception):
+    """A circuit breaker refused the request (Envoy: 503 UO, x-envoy-overloaded)."""
+
+
+@dataclass(slots=True)
+class Budget:
+    """The cluster-wide counts the breakers compare with their thresholds."""
+
+    thresholds: Thresholds
+    stats: ClusterStats
+    connections: int = 0
+    pending: int = 0
+    requests: int = 0
+    retries: int = 0
+
+    def _gauges(self) -> None:
+        t, s = self.thresholds, self.stats
+        s.gauge("circuit_breakers.default.cx_open", int(self.connections >= t.max_connections))
+        s.gauge(
+            "circuit_breakers.default.rq_pending_open", int(self.pending >= t.max_pending_requests)
+        )
+        s.gauge("circuit_breakers.default.rq_open", int(self.requests >= t.max_requests))
+        s.gauge("circuit_breakers.default.rq_retry_open", int(self.retries >= t.max_retries))
+        s.gauge(
+            "circuit_breakers.default.remaining_cx", max(0, t.max_connections - self.connections)
+        )
+        s.gauge(
+            "circuit_breakers.default.remaining_pending",
+            max(0, t.max_pending_requests - self.pending),
+        )
+        s.gauge("circuit_breakers.default.remaining_rq", max(0, t.max_requests - self.requests))
+        s.gauge("circuit_breakers.default.remaining_retries", max(0, t.max_retries - self.retries))
+        s.gauge("upstream_cx_active", self.connections)
+        s.gauge("upstream_rq_pending_active", self.pending)
+        s.gauge("upstream_rq_active", self.requests)
+
+    def change(
+        self, *, connections: int = 0, pending: int = 0, requests: int = 0, retries: int = 0
+    ) -> None:
+        self.connections += connections
+        self.pending += pending
+        self.requests += requests
+        self.retries += retries
+        self._gauges()
+
+
+@dataclass(slots=True)
+class _Waiter:
+    future: asyncio.Future[HttpConnection]
+
+
+@dataclass(slots=True)
+class HostPool:
+    address: tuple[str, int]
+    budget: Budget
+    connect_timeout_s: float
+    idle: list[HttpConnection] = field(default_factory=list)
+    waiters: deque[_Waiter] = field(default_factory=deque)
+    connecting: int = 0
+    active_connections: int = 0  # open connections of this host (idle + busy)
+    closed: bool = False
+
+    async def acquire(self) -> HttpConnection:
+        """A connection for one request, or Overflow / ConnectFailure."""
+        budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
+        if budget.requests >= limits.max_requests:
+            stats.inc("upstream_rq_pending_overflow")
+            raise Overflow("max_requests")
+        while self.idle:
+            conn = self.idle.pop()
+            if conn.is_reusable:
+                return conn
+            self._forget(conn)
+        # No ready connection: the request is pending until it gets one.
+        if budget.pending >= limits.max_pending_requests:
+            stats.inc("upstream_rq_pending_overflow")
+            raise Overflow("max_pending_requests")
+        stats.inc("upstream_rq_pending_total")
+        budget.change(pending=1)
+        try:
+            can_create = budget.connections < limits.max_connections
+            if not can_create:
+                stats.inc("upstream_cx_overflow")
+            # Envoy (conn_pool_base.cc) always lets a host with no connection open one, so
+            # a request queued here is never stranded by other hosts' connections.
+            if can_create or self.active_connections == 0:
+                return await self._connect()
+            waiter = _Waiter(asyncio.get_running_loop().create_future())
+            self.waiters.append(waiter)
+            try:
+                return await waiter.future
+            finally:
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
+        finally:
+            budget.change(pending=-1)
+
+    async def _connect(self) -> HttpConnection:
+        budget, stats = self.budget, self.budget.stats
+        budget.change(connections=1)
+        self.active_connections += 1
+        stats.inc("upstream_cx_total")
+        try:
+            return await HttpConnection.open(self.address, connect_timeout_s=self.connect_timeout_s)
+        except ConnectFailure as exc:
+            self.active_connections -= 1
+            budget.change(connections=-1)
+            stats.inc("upstream_cx_connect_fail")
+            if "timed out" in str(exc):
+                stats.inc("upstream_cx_connect_timeout")
+            self._serve_waiters()
+            raise
+
+    def release(self, conn: HttpConnection) -> None:
+        """Give a finished connection back: to a waiter, to the idle list, or close it."""
+        limit = self.budget.thresholds.max_requests_per_connection
+        if self.closed or not conn.is_reusable or (limit and conn.requests_sent >= limit):
+            conn.close()
+            self._forget(conn)
+            self._serve_waiters()
+            return
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.future.done():
+                waiter.future.set_result(conn)
+                return
+        self.idle.append(conn)
+
+    def discard(self, conn: HttpConnection) -> None:
+        conn.close()
+        self._forget(conn)
+        self._serve_waiters()
+
+    def _forget(self, conn: HttpConnection) -> None:
+        self.active_connections -= 1
+        self.budget.change(connections=-1)
+        self.budget.stats.inc("upstream_cx_destroy")
+
+    def _serve_waiters(self) -> None:
+        """A connection slot freed up: open a connection for the oldest waiter."""
+        while self.waiters and self.waiters[0].future.done():
+            self.waiters.popleft()
+        at_limit = self.budget.connections >= self.budget.thresholds.max_connections
+        if not self.waiters or (at_limit and self.active_connections > 0):
+            return
+        waiter = self.waiters.popleft()
+
+        async def open_for_waiter() -> None:
+            try:
+                conn = await self._connect()
+            except ConnectFailure as exc:
+                if not waiter.future.done():
+                    waiter.future.set_exception(exc)
+                return
+            if waiter.future.done():
+                self.release(conn)
+            else:
+                waiter.future.set_result(conn)
+
+        task = asyncio.get_running_loop().create_task(open_for_waiter())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+    def close(self) -> None:
+        self.closed = True
+        for conn in self.idle:
+            conn.close()
+            self._forget(conn)
+        self.idle.clear()
+        for waiter in self.waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(ConnectFailure("host removed"))
+        self.waiters.clear()
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()

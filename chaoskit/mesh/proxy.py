@@ -1,0 +1,232 @@
+"""One Envoy-shaped proxy: the sidecar of a pod, or an ingress gateway.
+
+It holds the last configuration the control plane pushed and runs requests through it:
+outbound (app → route table → fault filter → router → cluster), inbound (downstream →
+stats and access log → the app in the same process) and gateway (downstream → route table
+→ router). Cluster state (outlier ejections, load-balancer state, pools) survives config
+pushes when a cluster's settings did not change, as Envoy keeps a cluster it is not asked
+to replace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from chaoskit.mesh.accesslog import AccessLog, AccessRecord, iso_time, join_flags
+from chaoskit.mesh.config import Cluster, ProxySnapshot
+from chaoskit.mesh.http.message import Request, Response
+from chaoskit.mesh.local_reply import NO_ROUTE
+from chaoskit.mesh.router import RequestInfo, Router
+from chaoskit.mesh.routing import RouteTable
+from chaoskit.mesh.stats import StatsStore
+from chaoskit.mesh.upstream import ClusterRuntime
+
+AppHandler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyIdentity:
+    pod: str
+    namespace: str
+    ip: str
+    kind: str  # sidecar | gateway
+
+    @property
+    def proxy_id(self) -> str:
+        return f"{self.pod}.{self.namespace}"
+
+    @property
+    def server_header(self) -> str:
+        return "istio-envoy"
+
+
+class Proxy:
+    def __init__(
+        self,
+        identity: ProxyIdentity,
+        *,
+        rng: random.Random,
+        access_log: AccessLog,
+        stats: StatsStore | None = None,
+    ) -> None:
+        self.identity = identity
+        self.rng = rng
+        self.access_log = access_log
+        self.stats = stats or StatsStore()
+        self.snapshot: ProxySnapshot | None = None
+        self.clusters: dict[str, ClusterRuntime] = {}
+        self._tables: dict[int, RouteTable] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- configuration ------------------------------------------------------------------
+
+    def apply(self, snapshot: ProxySnapshot) -> None:
+        """Take a pushed snapshot; keep the runtime state of clusters whose settings hold."""
+        fresh: dict[str, ClusterRuntime] = {}
+        for config in snapshot.clusters:
+            current = self.clusters.get(config.name)
+            if current is not None and _same_settings(current.config, config):
+                current.update_endpoints(config)
+                fresh[config.name] = current
+            else:
+                if current is not None:
+                    current.close()
+                fresh[config.name] = ClusterRuntime(config, self.stats, self.rng, snapshot.compat)
+        for name, runtime in self.clusters.items():
+            if name not in fresh:
+                runtime.close()
+        self.clusters = fresh
+        self._tables = {lst.port: RouteTable(lst.route_config) for lst in snapshot.listeners}
+        self.snapshot = snapshot
+
+    def knows_host(self, host: str, port: int) -> bool:
+        """Whether an app's DNS lookup would resolve (a service the mesh knows on that port)."""
+        table = self._tables.get(port)
+        return table is not None and table.virtual_host(host) is not None
+
+    def tick(self) -> None:
+        for cluster in self.clusters.values():
+            cluster.tick()
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def router(self, port: int) -> Router:
+        return Router(
+            self.clusters,
+            self.stats,
+            self.rng,
+            stat_prefix=f"outbound_0.0.0.0_{port}",
+            background=self._keep,
+        )
+
+    # --- request paths ------------------------------------------------------------------
+
+    async def route(
+        self, request: Request, port: int, source_ip: str, direction: str, remote: str
+    ) -> Response:
+        """Outbound (sidecar) or gateway routing of one request on listener ``port``."""
+        start = time.time()
+        info = RequestInfo()
+        table = self._tables.get(port)
+        hcm = f"http.outbound_0.0.0.0_{port}."
+        self.stats.inc(hcm + "downstream_rq_total")
+        response: Response | None = None
+        try:
+            vhost = table.virtual_host(request.authority) if table is not None else None
+            matched = table.route(vhost, request) if table is not None and vhost else None
+            if matched is None:
+                self.stats.inc(hcm + "no_route")
+                info.flags.add(NO_ROUTE.flag)
+                info.details = NO_ROUTE.details
+                response = NO_ROUTE.response()
+            else:
+                response = await self.router(port).handle(matched, request, info, source_ip)
+        except asyncio.CancelledError:
+            info.flags.add("DC")
+            info.details = "downstream_remote_disconnect"
+            raise
+        finally:
+            status = response.status if response is not None else 0
+            if response is not None:
+                # Envoy overwrites the server header: "envoy" through a client sidecar,
+                # "istio-envoy" from gateways (istio-semantics §4.4).
+                response.headers.set(
+                    "server", "envoy" if direction == "outbound" else "istio-envoy"
+                )
+                self.stats.inc(hcm + f"downstream_rq_{status // 100}xx")
+            self._log(request, response, info, start, direction, remote, status)
+        return response
+
+    async def inbound(self, request: Request, port: int, app: AppHandler, remote: str) -> Response:
+        """Server-side sidecar: count, log and hand the request to the app in-process."""
+        start = time.time()
+        info = RequestInfo(upstream_cluster=f"inbound|{port}||", route_name="default")
+        prefix = f"cluster.inbound|{port}||."
+        self.stats.inc(prefix + "upstream_rq_total")
+        response: Response | None = None
+        try:
+            response = await app(request)
+            status = response.status
+            self.stats.inc(prefix + f"upstream_rq_{status}")
+            self.stats.inc(prefix + f"upstream_rq_{status // 100}xx")
+            elapsed_ms = int((time.time() - start) * 1000)
+            info.service_time_ms = elapsed_ms
+            info.upstream_host = f"{self.identity.ip}:{port}"
+            response.headers.set("x-envoy-upstream-service-time", str(elapsed_ms))
+            response.headers.set("server", "istio-envoy")
+            return response
+        except asyncio.CancelledError:
+            info.flags.add("DC")
+            raise
+        finally:
+            self._log(
+                request,
+                response,
+                info,
+                start,
+                "inbound",
+                remote,
+                response.status if response is not None else 0,
+            )
+
+    def _log(
+        self,
+        request: Request,
+        response: Response | None,
+        info: RequestInfo,
+        start: float,
+        direction: str,
+        remote: str,
+        status: int,
+    ) -> None:
+        headers = request.headers
+        self.access_log.write(
+            AccessRecord(
+                start_time=iso_time(start),
+                start_ts=start,
+                direction=direction,
+                method=request.method,
+                path=headers.get("x-envoy-original-path") or request.target,
+                protocol="HTTP/1.1",
+                response_code=status,
+                response_flags=join_flags(info.flags),
+                response_code_details=info.details if status else "downstream_remote_disconnect",
+                bytes_received=len(request.body),
+                bytes_sent=len(response.body) if response is not None else 0,
+                duration_ms=int((time.time() - start) * 1000),
+                upstream_service_time=(
+                    str(info.service_time_ms) if info.service_time_ms is not None else "-"
+                ),
+                x_forwarded_for=headers.get("x-forwarded-for") or "-",
+                user_agent=headers.get("user-agent") or "-",
+                request_id=headers.get("x-request-id") or "-",
+                authority=request.authority or "-",
+                upstream_host=info.upstream_host or "-",
+                upstream_cluster=info.upstream_cluster or "-",
+                route_name=info.route_name or "-",
+                attempts=info.attempts,
+                downstream_remote_address=remote,
+            )
+        )
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        for cluster in self.clusters.values():
+            cluster.close()
+
+
+def _same_settings(old: Cluster, new: Cluster) -> bool:
+    """Envoy replaces a cluster only when its definition changes, not on endpoint updates."""
+    return (
+        old.lb == new.lb
+        and old.thresholds == new.thresholds
+        and old.outlier == new.outlier
+        and old.connect_timeout_s == new.connect_timeout_s
+    )

@@ -1,0 +1,77 @@
+"""Counters and gauges under Envoy's stat names, rendered as Envoy's admin ``/stats`` does."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from chaoskit.regex import compile_re2
+
+
+class StatsStore:
+    """Flat ``name → int``; counters only grow (until /reset_counters), gauges are set."""
+
+    __slots__ = ("_counters", "_gauges")
+
+    def __init__(self) -> None:
+        self._counters: defaultdict[str, int] = defaultdict(int)
+        self._gauges: dict[str, int] = {}
+
+    def inc(self, name: str, amount: int = 1) -> None:
+        self._counters[name] += amount
+
+    def set_gauge(self, name: str, value: int) -> None:
+        self._gauges[name] = value
+
+    def add_gauge(self, name: str, delta: int) -> None:
+        self._gauges[name] = self._gauges.get(name, 0) + delta
+
+    def get(self, name: str) -> int:
+        if name in self._gauges:
+            return self._gauges[name]
+        return self._counters.get(name, 0)
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        merged = {**self._counters, **self._gauges}
+        return iter(sorted(merged.items()))
+
+    def reset_counters(self) -> None:
+        self._counters.clear()
+
+    def render(self, filter_regex: str | None = None) -> str:
+        """Envoy's text format: ``name: value`` per line, sorted; ``?filter=`` is a regex search."""
+        pattern = compile_re2(filter_regex) if filter_regex else None
+        lines = [
+            f"{name}: {value}"
+            for name, value in self.items()
+            if pattern is None or pattern.search(name) is not None
+        ]
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.items())
+
+
+class ClusterStats:
+    """The ``cluster.<name>.`` stats of one cluster, with the names pre-built once."""
+
+    __slots__ = ("prefix", "store")
+
+    def __init__(self, store: StatsStore, cluster: str) -> None:
+        self.store = store
+        self.prefix = f"cluster.{cluster}."
+
+    def inc(self, stat: str, amount: int = 1) -> None:
+        self.store.inc(self.prefix + stat, amount)
+
+    def gauge(self, stat: str, value: int) -> None:
+        self.store.set_gauge(self.prefix + stat, value)
+
+    def add_gauge(self, stat: str, delta: int) -> None:
+        self.store.add_gauge(self.prefix + stat, delta)
+
+    def response(self, status: int) -> None:
+        """Envoy counts every upstream attempt by exact code and by class."""
+        self.store.inc(self.prefix + f"upstream_rq_{status}")
+        self.store.inc(self.prefix + f"upstream_rq_{status // 100}xx")
+        self.store.inc(self.prefix + "upstream_rq_completed")

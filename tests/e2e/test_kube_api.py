@@ -1,0 +1,150 @@
+"""The embedded API server against the official kubernetes client (contract tests).
+
+The same client code drives a real cluster, so the paths, verbs, status codes and
+``Status`` bodies must be the API server's.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from tests.e2e.conftest import MeshHandle
+
+GROUP = "networking.istio.io"
+
+
+def _vs(name: str, host: str = "httpbin") -> dict[str, object]:
+    return {
+        "apiVersion": f"{GROUP}/v1alpha3",
+        "kind": "VirtualService",
+        "metadata": {"name": name},
+        "spec": {"hosts": [host], "http": [{"route": [{"destination": {"host": host}}]}]},
+    }
+
+
+def test_requests_without_the_bearer_token_get_401(mesh: MeshHandle) -> None:
+    response = requests.get(f"{mesh.info.api_server}/api/v1/pods", timeout=5)
+    assert response.status_code == 401
+    assert response.json()["kind"] == "Status"
+    wrong = requests.get(
+        f"{mesh.info.api_server}/api/v1/pods", headers={"Authorization": "Bearer nope"}, timeout=5
+    )
+    assert wrong.status_code == 401
+
+
+def test_custom_objects_round_trip_in_every_served_version(mesh: MeshHandle) -> None:
+    api = mesh.client.custom
+    created = api.create_namespaced_custom_object(
+        GROUP, "v1alpha3", "default", "virtualservices", _vs("a")
+    )
+    assert created["apiVersion"] == f"{GROUP}/v1alpha3"
+    for version in ("v1", "v1beta1", "v1alpha3"):
+        got = api.get_namespaced_custom_object(GROUP, version, "default", "virtualservices", "a")
+        assert got["apiVersion"] == f"{GROUP}/{version}"
+        assert got["spec"]["hosts"] == ["httpbin"]
+    listed = api.list_namespaced_custom_object(GROUP, "v1", "default", "virtualservices")
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["a"]
+    patched = api.patch_namespaced_custom_object(
+        GROUP,
+        "v1",
+        "default",
+        "virtualservices",
+        "a",
+        {"spec": {"http": [{"route": [{"destination": {"host": "httpbin"}}], "timeout": "1s"}]}},
+    )
+    assert patched["spec"]["http"][0]["timeout"] == "1s"
+    assert patched["metadata"]["generation"] == 2
+    replaced = api.replace_namespaced_custom_object(
+        GROUP,
+        "v1",
+        "default",
+        "virtualservices",
+        "a",
+        {
+            **_vs("a"),
+            "metadata": {"name": "a", "resourceVersion": patched["metadata"]["resourceVersion"]},
+        },
+    )
+    assert "timeout" not in replaced["spec"]["http"][0]
+    api.delete_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", "a")
+    with pytest.raises(ApiException) as missing:
+        api.get_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", "a")
+    assert missing.value.status == 404
+    assert json.loads(missing.value.body)["reason"] == "NotFound"
+
+
+def test_create_twice_is_409_and_a_stale_replace_is_409(mesh: MeshHandle) -> None:
+    api = mesh.client.custom
+    created = api.create_namespaced_custom_object(
+        GROUP, "v1", "default", "virtualservices", _vs("b")
+    )
+    with pytest.raises(ApiException) as exists:
+        api.create_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", _vs("b"))
+    assert exists.value.status == 409
+    stale = {
+        **_vs("b"),
+        "metadata": {"name": "b", "resourceVersion": created["metadata"]["resourceVersion"]},
+    }
+    api.replace_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", "b", stale)
+    with pytest.raises(ApiException) as conflict:
+        api.replace_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", "b", stale)
+    assert conflict.value.status == 409
+    assert json.loads(conflict.value.body)["reason"] == "Conflict"
+
+
+def test_an_invalid_resource_is_422_with_the_field_and_changes_nothing(mesh: MeshHandle) -> None:
+    api = mesh.client.custom
+    bad = _vs("c")
+    bad["spec"]["http"][0]["timeout"] = "5 s"  # type: ignore[index]
+    before = mesh.client.proxy_status()["pushedVersion"]
+    with pytest.raises(ApiException) as invalid:
+        api.create_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", bad)
+    assert invalid.value.status == 422
+    status = json.loads(invalid.value.body)
+    assert status["reason"] == "Invalid"
+    assert "spec.http[0].timeout" in status["message"]
+    assert status["details"]["causes"][0]["field"] == "spec.http[0].timeout"
+    assert (
+        api.list_namespaced_custom_object(GROUP, "v1", "default", "virtualservices")["items"] == []
+    )
+    assert mesh.client.proxy_status()["pushedVersion"] == before
+
+
+def test_pods_and_services_read_through_core_v1(mesh: MeshHandle) -> None:
+    core = k8s.CoreV1Api(mesh.client.api_client)
+    pods = core.list_namespaced_pod("default", label_selector="app=backend")
+    assert len(pods.items) == 3
+    assert all(
+        p.status.phase == "Running" and p.status.pod_ip.startswith("127.") for p in pods.items
+    )
+    one = core.read_namespaced_pod(pods.items[0].metadata.name, "default")
+    assert one.metadata.labels["app"] == "backend"
+    services = core.list_namespaced_service("default")
+    assert {s.metadata.name for s in services.items} >= {"httpbin", "backend", "fortio"}
+
+
+def test_deleting_a_pod_makes_the_deployment_replace_it(mesh: MeshHandle) -> None:
+    core = k8s.CoreV1Api(mesh.client.api_client)
+    before = {
+        p.metadata.name
+        for p in core.list_namespaced_pod("default", label_selector="app=backend").items
+    }
+    victim = sorted(before)[0]
+    core.delete_namespaced_pod(victim, "default")
+    after = {
+        p.metadata.name
+        for p in core.list_namespaced_pod("default", label_selector="app=backend").items
+    }
+    assert victim not in after
+    assert len(after) == 3
+
+
+def test_bad_app_settings_are_422_naming_the_field(mesh: MeshHandle) -> None:
+    pod = mesh.pod("app=backend")["metadata"]["name"]
+    with pytest.raises(Exception, match="errorRate"):
+        mesh.set_settings(pod, {"errorRate": 7})
