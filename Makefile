@@ -30,6 +30,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get install -y -q nginx-light >/dev/null 2>&1 || echo "nginx not installed: the nginx reference column will be empty")
 	$(PY) -m benchmarks
 
 clean:

@@ -61,6 +61,7 @@ class Proxy:
         self.clusters: dict[str, ClusterRuntime] = {}
         self._tables: dict[int, RouteTable] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._routers: dict[int, Router] = {}
 
     # --- configuration ------------------------------------------------------------------
 
@@ -81,6 +82,7 @@ class Proxy:
                 runtime.close()
         self.clusters = fresh
         self._tables = {lst.port: RouteTable(lst.route_config) for lst in snapshot.listeners}
+        self._routers = {}
         self.snapshot = snapshot
 
     def knows_host(self, host: str, port: int) -> bool:
@@ -97,13 +99,16 @@ class Proxy:
         task.add_done_callback(self._background.discard)
 
     def router(self, port: int) -> Router:
-        return Router(
-            self.clusters,
-            self.stats,
-            self.rng,
-            stat_prefix=f"outbound_0.0.0.0_{port}",
-            background=self._keep,
-        )
+        router = self._routers.get(port)
+        if router is None:
+            router = self._routers[port] = Router(
+                self.clusters,
+                self.stats,
+                self.rng,
+                stat_prefix=f"outbound_0.0.0.0_{port}",
+                background=self._keep,
+            )
+        return router
 
     # --- request paths ------------------------------------------------------------------
 

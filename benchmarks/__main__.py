@@ -1,0 +1,265 @@
+"""``python -m benchmarks``: measure the budgets and write BENCHMARKS.md.
+
+References measured in the same run: the echo app served directly (no sidecar) and, when
+nginx is installed, nginx as a reverse proxy in front of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import uvloop
+
+from benchmarks.loadgen import LoadResult, open_loop
+from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.istio.loading import load_text
+from chaoskit.kube.client import KubeClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "tests" / "data" / "mesh" / "small-mesh.yaml"
+GATEWAY = """
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: bench, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: bench}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/bench]
+  http:
+  - route: [{destination: {host: backend}}]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pod_pids(state_dir: Path, prefix: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"chaoskit.mesh.pod" in cmd and any(
+            str(state_dir).encode() in c and f"/{prefix}".encode() in c for c in cmd
+        ):
+            pids.append(int(entry.name))
+    return pids
+
+
+def run_load(address: tuple[str, int], rate: float, duration: float) -> LoadResult:
+    return uvloop.run(open_loop(address, rate=rate, duration_s=duration))
+
+
+def measured(
+    pids: list[int], address: tuple[str, int], rate: float, duration: float
+) -> tuple[LoadResult, float]:
+    before = sum(cpu_seconds(p) for p in pids)
+    result = run_load(address, rate, duration)
+    return result, sum(cpu_seconds(p) for p in pids) - before
+
+
+def apply(client: KubeClient, text: str) -> None:
+    newest = 0
+    for loaded in load_text(text, "<bench>").resources:
+        newest = max(newest, client.apply(loaded.resource, loaded.namespace).resource_version)
+    client.wait_synced(newest)
+
+
+def start_nginx(upstream_port: int, tmp: Path) -> tuple[subprocess.Popen[bytes] | None, int]:
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if nginx is None:
+        return None, 0
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx.err;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  upstream ref {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://ref; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+""")
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)])
+    time.sleep(0.5)
+    return process, port
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="chaoskit-bench-") as raw:
+        tmp = Path(raw)
+        started = time.monotonic()
+        mesh = MeshProcess.start(tmp / "mesh", spec=SPEC)
+        up_s = time.monotonic() - started
+        client = KubeClient.from_kubeconfig(mesh.info.kubeconfig, embedded=True)
+        apply(client, GATEWAY)
+        gw = ("127.0.0.1", int(mesh.info.ingress_http.rsplit(":", 1)[1]))
+        first = run_load(gw, 10, 0.1)
+        first_200 = time.monotonic() - started
+        assert first.statuses.get(200), first.statuses
+        ref_port = free_port()
+        ref = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.refserver", str(ref_port)],
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert ref.stdout is not None
+        ref.stdout.readline()
+        nginx, nginx_port = start_nginx(ref_port, tmp)
+        try:
+            pods = pod_pids(tmp / "mesh", "istio-ingressgateway") + pod_pids(
+                tmp / "mesh", "backend"
+            )
+            run_load(gw, args.rate, 2)  # warm up
+            direct, ref_cpu = measured([ref.pid], ("127.0.0.1", ref_port), args.rate, args.duration)
+            mesh_load, mesh_cpu = measured(pods, gw, args.rate, args.duration)
+            proxied = None
+            if nginx is not None:
+                proxied = run_load(("127.0.0.1", nginx_port), args.rate, args.duration)
+            # Delay accuracy: a 100 ms fault on the gateway route, 500 rps.
+            apply(
+                client,
+                GATEWAY.replace(
+                    "  - route:",
+                    "  - fault: {delay: {fixedDelay: 100ms, percentage: {value: 100}}}\n    route:",
+                ),
+            )
+            delayed = run_load(gw, 500, args.duration)
+            # apply → every sidecar acknowledged, 30 times.
+            waits = []
+            for i in range(30):
+                t0 = time.monotonic()
+                apply(
+                    client,
+                    GATEWAY.replace(
+                        "route: [{destination: {host: backend}}]",
+                        f"route: [{{destination: {{host: backend}}}}]\n    timeout: {i + 1}s",
+                    ),
+                )
+                waits.append(time.monotonic() - t0)
+        finally:
+            if nginx is not None:
+                nginx.terminate()
+            ref.terminate()
+            client.close()
+            mesh.stop()
+    requests_done = len(mesh_load.latencies)
+    hop_overhead = mesh_load.percentile(0.9) - direct.percentile(0.9)
+    sidecar_cpu = max(0.0, mesh_cpu - ref_cpu) / 2  # gateway + server sidecar = two proxies
+    per_1000 = sidecar_cpu / args.duration / (requests_done / args.duration / 1000)
+    delay_over = delayed.percentile(0.99) - 0.100
+    waits.sort()
+    rows = [
+        (
+            "direct call (no sidecar), p50 / p90 / p99 ms",
+            f"{fmt_ms(direct.percentile(0.5))} / {fmt_ms(direct.percentile(0.9))} / {fmt_ms(direct.percentile(0.99))}",
+            "reference",
+            "-",
+        ),
+        (
+            "nginx reverse proxy, p50 / p90 / p99 ms",
+            (
+                f"{fmt_ms(proxied.percentile(0.5))} / {fmt_ms(proxied.percentile(0.9))} / {fmt_ms(proxied.percentile(0.99))}"
+                if proxied
+                else "nginx not installed"
+            ),
+            "reference",
+            "-",
+        ),
+        (
+            "through the mesh (gateway + server sidecar), p50 / p90 / p99 ms",
+            f"{fmt_ms(mesh_load.percentile(0.5))} / {fmt_ms(mesh_load.percentile(0.9))} / {fmt_ms(mesh_load.percentile(0.99))}",
+            "-",
+            "-",
+        ),
+        (
+            f"latency added per hop at {args.rate:.0f} rps, p90",
+            f"{fmt_ms(hop_overhead)} ms",
+            "≤ 1 ms",
+            "Envoy in Istio: 2.65 ms",
+        ),
+        ("CPU per proxy per 1,000 rps", f"{per_1000:.3f} vCPU", "≤ 0.25 vCPU", "Envoy: 0.35 vCPU"),
+        (
+            "injected delay accuracy (observed − 100 ms), p99 at 500 rps",
+            f"{fmt_ms(delay_over)} ms",
+            "≤ 5 ms",
+            "-",
+        ),
+        (
+            "apply → all proxies acknowledged, p50 / p99 of 30",
+            f"{fmt_ms(waits[15])} / {fmt_ms(waits[-1])} ms",
+            "≤ 100 ms p99",
+            "istiod push: seconds",
+        ),
+        ("mesh up (small spec, 7 pods) → ready", f"{up_s:.2f} s", "≤ 3 s", "kind + Istio: minutes"),
+        ("mesh up → first 200 through the gateway", f"{first_200:.2f} s", "≤ 3 s", "-"),
+    ]
+    errors = direct.errors + mesh_load.errors
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {platform.node() or 'this machine'} ({os.cpu_count()} cores, "
+        f"Python {platform.python_version()}), {args.duration:.0f} s windows, open-loop load from the "
+        "benchmark process (latency from each request's intended send time). Load generator, "
+        "references and the mesh share the same cores, so absolute numbers are pessimistic; "
+        "the comparison with the references measured in the same run is what counts.",
+        "",
+        "| what | measured | budget | anchor |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        "",
+        f"Requests: {requests_done} through the mesh, {len(direct.latencies)} direct; "
+        f"transport errors: {errors}; mesh statuses: {dict(sorted(mesh_load.statuses.items()))}.",
+        "",
+    ]
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
