@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 experiments: $(STAMP)
-	$(PY) -m pytest experiments/ -p chaoskit.plugin
+	@ls experiments/test_*.py >/dev/null 2>&1 || { echo "chaoskit: the experiment suite does not exist yet (it lands with the experiments issue); experiments/resources/ already holds the Istio YAML it will apply. Try: .venv/bin/chaoskit mesh up" >&2; exit 1; }
+	$(PY) -m pytest experiments/
 
 test: $(STAMP)
 	$(PY) -m pytest tests/

@@ -3,7 +3,7 @@
 Like a kubelet with ``restartPolicy: Never`` plus a Deployment controller that acts only
 when asked: a killed pod stays dead (its endpoint stays in EDS, as when a node dies and
 nobody has noticed yet) until it is restarted or deleted; deleting a pod replaces it with
-a new one (new name, same slot address).
+a new one (new name, new address), as a Deployment does.
 """
 
 from __future__ import annotations

@@ -291,11 +291,11 @@ class ControlPlane:
         return pod
 
     async def delete_pod(self, namespace: str, name: str) -> tuple[PodProcess, PodProcess]:
-        """Delete a pod; its Deployment replaces it (new name, the old slot's address)."""
+        """Delete a pod; its Deployment replaces it with a new pod (new name and address)."""
         pod = self.pod(namespace, name)
         await self.runner.stop(pod)
         del self.pods[pod.proxy_id]
-        replacement = await self._create_pod(pod.workload, pod.namespace, pod.replica, ip=pod.ip)
+        replacement = await self._create_pod(pod.workload, pod.namespace, pod.replica)
         return pod, replacement
 
     def set_app_settings(self, pod: PodProcess, settings: dict[str, Any]) -> None:

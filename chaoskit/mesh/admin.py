@@ -20,6 +20,8 @@ from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo
 from chaoskit.mesh.proxy import Proxy
 
+LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
+
 
 def _json(payload: Any, status: int = 200) -> Response:
     return Response(
@@ -131,8 +133,15 @@ class Admin:
         return Response.text(200, "OK\n")
 
     def logging(self, query: dict[str, str], request: Request) -> Response:
-        # Envoy lists its loggers and levels; the embedded proxy has one level, warning.
-        return Response.text(200, "active loggers:\n  admin: warning\n  router: warning\n")
+        """Envoy's /logging: list loggers; POST ?level=L sets every logger's level."""
+        level = query.get("level")
+        if request.method == "POST" and level is not None:
+            if level not in LOG_LEVELS:
+                return Response.text(400, f"unknown level {level!r}; use {', '.join(LOG_LEVELS)}\n")
+            self.proxy.log_level = level
+        names = ("admin", "connection", "http", "pool", "router", "upstream")
+        lines = "".join(f"  {name}: {self.proxy.log_level}\n" for name in names)
+        return Response.text(200, "active loggers:\n" + lines)
 
     # --- chaoskit's paths -------------------------------------------------------------------
 

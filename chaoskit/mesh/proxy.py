@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class Proxy:
         self._tables: dict[int, RouteTable] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._routers: dict[int, Router] = {}
+        self.log_level = "warning"  # Envoy's default for sidecars
 
     # --- configuration ------------------------------------------------------------------
 
@@ -146,6 +148,16 @@ class Proxy:
                 )
                 self.stats.inc(hcm + f"downstream_rq_{status // 100}xx")
             self._log(request, response, info, start, direction, remote, status)
+            if self.log_level in ("trace", "debug"):
+                # What Envoy's router logs at debug: the route, the cluster and the outcome.
+                print(
+                    f"[debug][router] {direction} {request.method} {request.authority}"
+                    f"{request.target} route={info.route_name or '-'} "
+                    f"cluster={info.upstream_cluster or '-'} host={info.upstream_host or '-'} "
+                    f"status={status} flags={join_flags(info.flags)} attempts={info.attempts}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         return response
 
     async def inbound(self, request: Request, port: int, app: AppHandler, remote: str) -> Response:
