@@ -29,7 +29,7 @@ from chaoskit.controlplane.model import (
 from chaoskit.controlplane.pods import PodProcess, PodRunner, pod_name
 from chaoskit.controlplane.store import Invalid, JsonObject, Kind, NotFound, ObjectStore
 from chaoskit.controlplane.xds_server import XdsServer
-from chaoskit.errors import EmulatorError, ReadinessTimeout
+from chaoskit.errors import ConfigError, EmulatorError, ReadinessTimeout
 from chaoskit.istio.loading import load_document
 from chaoskit.istio.resources import (
     DestinationRule,
@@ -102,6 +102,7 @@ class ControlPlane:
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def start(self, ready_timeout_s: float = 30.0) -> None:
+        self._check_app_settings()
         self.addresses = AddressBlock.claim(self.options.address_block)
         self._seed_secrets()
         await self.xds.start()
@@ -109,6 +110,26 @@ class ControlPlane:
             for replica in range(workload.replicas):
                 await self._create_pod(workload.name, workload.namespace, replica)
         await self.wait_ready(ready_timeout_s)
+
+    def _check_app_settings(self) -> None:
+        """Refuse a spec whose app settings an app would reject, before starting anything."""
+        for workload in self.spec.spec.workloads:
+            if workload.app.name == GATEWAY_APP:
+                continue
+            context = AppContext(
+                workload.name,
+                workload.namespace,
+                "127.0.0.1",
+                workload.labels,
+                workload.env,
+                _no_outbound,
+            )
+            try:
+                create_app(workload.app.name, context, workload.app.settings)
+            except AppSettingsError as exc:
+                raise ConfigError(
+                    f"mesh spec: workload {workload.namespace}/{workload.name}: app.settings: {exc}"
+                ) from None
 
     def _seed_secrets(self) -> None:
         for secret in self.spec.spec.secrets:
@@ -227,8 +248,10 @@ class ControlPlane:
         def all_ready() -> bool:
             for proxy in wanted:
                 pod = self.pods.get(proxy)
-                if pod is None or not pod.running:
+                if pod is None or pod.killed_by_chaos:
                     continue
+                if not pod.running:
+                    return pod.exit_code is not None  # wake up and report the crash
                 conn = self.xds.connections.get(proxy)
                 if conn is None or conn.acked_version == 0:
                     return False
@@ -239,7 +262,7 @@ class ControlPlane:
             crashed = [
                 p
                 for p in (self.pods.get(x) for x in wanted)
-                if p and p.exit_code not in (None, 0) and not p.killed_by_chaos
+                if p and p.exit_code is not None and not p.killed_by_chaos
             ]
             if crashed:
                 pod = crashed[0]

@@ -1,0 +1,73 @@
+"""Starting and stopping the mesh: nothing is left behind, crashes are reported."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from chaoskit.controlplane.launcher import MeshProcess, pid_alive
+from chaoskit.errors import BackendError
+from tests.e2e.conftest import SPEC
+
+
+def _pod_pids(state_dir: Path) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"chaoskit.mesh.pod" in cmdline and str(state_dir).encode() in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_stopping_the_mesh_leaves_no_process_and_no_port(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    mesh = MeshProcess.start(state, spec=SPEC)
+    pods = _pod_pids(state)
+    assert len(pods) == 7
+    ingress = int(mesh.info.ingress_http.rsplit(":", 1)[1])
+    api = int(mesh.info.api_server.rsplit(":", 1)[1])
+    mesh.stop()
+    assert not pid_alive(mesh.process.pid)
+    assert [p for p in pods if pid_alive(p)] == []
+    assert _port_free(ingress)
+    assert _port_free(api)
+    assert not (state / "mesh.json").exists()
+
+
+def test_a_pod_killed_with_its_control_plane_exits_by_itself(tmp_path: Path) -> None:
+    """Pods exit when the push channel closes, so even SIGKILL of the mesh leaks nothing."""
+    state = tmp_path / "state"
+    mesh = MeshProcess.start(state, spec=SPEC)
+    pods = _pod_pids(state)
+    mesh.process.kill()
+    mesh.process.wait()
+    import time
+
+    deadline = time.monotonic() + 10
+    while [p for p in pods if pid_alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in pods if pid_alive(p)] == []
+
+
+def test_an_app_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        SPEC.read_text().replace("app: {name: echo}", "app: {name: echo, settings: {errorRate: 9}}")
+    )
+    with pytest.raises(BackendError, match=r"backend-v1: app.settings: errorRate"):
+        MeshProcess.start(tmp_path / "state", spec=spec, timeout_s=30)
