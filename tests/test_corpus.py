@@ -86,7 +86,7 @@ def test_round_trip(path: Path) -> None:
 def _expectations(path: Path) -> dict[str, str]:
     out = {}
     for line in path.read_text().splitlines():
-        if line.startswith("# expect-") or line.startswith("# defect:"):
+        if line.startswith(("# expect-", "# defect:")):
             key, _, value = line[2:].partition(":")
             out[key.strip()] = value.strip()
     return out
@@ -115,10 +115,37 @@ def test_each_broken_variant_gets_its_finding(path: Path) -> None:
     assert "document" in formatted
 
 
+def test_the_cli_analyzes_the_corpus_clean_against_the_built_in_mesh() -> None:
+    """``chaoskit analyze experiments/resources/`` (the issue's acceptance command) exits 0."""
+    result = subprocess.run(
+        [sys.executable, "-m", "chaoskit.cli", "analyze", str(RESOURCES)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "No validation issues found" in result.stdout
+    offline = subprocess.run(
+        [sys.executable, "-m", "chaoskit.cli", "analyze", "--offline", str(RESOURCES)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert offline.returncode == 79
+    assert "IST0101" in offline.stdout
+
+
 def test_the_cli_exits_non_zero_on_errors_and_zero_on_warnings_only() -> None:
     invalid = ROOT / "tests" / "data" / "invalid"
     error = subprocess.run(
-        [sys.executable, "-m", "chaoskit.cli", "analyze", str(invalid / "vs-timeout-space.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "chaoskit.cli",
+            "analyze",
+            "--offline",
+            str(invalid / "vs-timeout-space.yaml"),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -116,7 +116,7 @@ def _check_destination(
 def _missing_host_fix(ctx: Context, host: str, fqdn: str, namespace: str) -> str:
     if ctx.registry.mesh is None:
         return (
-            f"no mesh is known, so only ServiceEntries define hosts; pass --mesh-spec, or add a "
+            f"no mesh is known, so only ServiceEntries define hosts; drop --offline, or add a "
             f"ServiceEntry for {fqdn}"
         )
     known = ctx.registry.known_hosts()
@@ -295,7 +295,7 @@ def gateway_workloads(ctx: Context) -> None:
                 "selector",
                 text,
                 fix="no workload carries these labels"
-                + ("" if ctx.registry.mesh else " (no mesh is known; pass --mesh-spec)"),
+                + ("" if ctx.registry.mesh else " (no mesh is known; drop --offline)"),
             )
             continue
         namespace = workloads[0].namespace

@@ -13,9 +13,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "analyze",
         help="validate Istio resources like `istioctl analyze`",
         description=(
-            "Analyze Istio resources in files and directories as one configuration. "
-            "Without --mesh-spec only the files are known (as istioctl with --use-kube=false), "
-            "so every destination host is reported as not found unless a ServiceEntry adds it."
+            "Analyze Istio resources in files and directories as one configuration, against "
+            "the services and workloads of a mesh: the built-in mesh of `chaoskit mesh up` "
+            "unless --mesh-spec names another (as istioctl analyzes files together with the "
+            "cluster it is connected to). With --offline (istioctl's --use-kube=false) only "
+            "the files are known, so every destination host is reported as not found unless "
+            "a ServiceEntry adds it."
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="YAML files or directories")
@@ -34,7 +37,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--mesh-spec",
         metavar="FILE",
-        help="check against this mesh spec's services and workloads ('default' for the built-in)",
+        default="default",
+        help="check against this mesh spec's services and workloads (default: the built-in)",
+    )
+    parser.add_argument(
+        "--offline",
+        "--use-kube=false",
+        dest="offline",
+        action="store_true",
+        help="analyze the files alone, with no mesh known (istioctl's --use-kube=false)",
     )
     parser.add_argument(
         "-o",
@@ -70,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"--failure-threshold/--output-threshold: {exc}") from None
     mesh = None
-    if args.mesh_spec:
+    if not args.offline:
         mesh = MeshSpec.default() if args.mesh_spec == "default" else MeshSpec.load(args.mesh_spec)
     result = analyze_paths(
         args.paths, mesh=mesh, default_namespace=args.namespace, recursive=args.recursive
