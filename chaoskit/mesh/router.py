@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from chaoskit.mesh import local_reply
@@ -88,7 +88,12 @@ class Router:
         *,
         stat_prefix: str,
         background: Callable[[asyncio.Task[None]], None],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        # Time is injected so unit tests can run retries, backoff and timeouts on a fake clock.
+        self.clock = clock
+        self.sleep = sleep
         self.clusters = clusters
         self.stats = stats
         self.rng = rng
@@ -117,7 +122,7 @@ class Router:
                 self.stats.inc(prefix + "delays_injected")
                 self.stats.add_gauge(prefix + "active_faults", 1)
                 try:
-                    await asyncio.sleep(fault.delay_s)
+                    await self.sleep(fault.delay_s)
                 finally:
                     self.stats.add_gauge(prefix + "active_faults", -1)
             if fault.abort_status is not None and self._draw(fault.abort_per_million):
@@ -206,13 +211,13 @@ class Router:
         info: RequestInfo,
         source_ip: str,
     ) -> Response:
-        loop = asyncio.get_running_loop()
+        now = self.clock
         retry = route.retry
         timeout_s = route.timeout_s
         override = request.headers.get("x-envoy-upstream-rq-timeout-ms")
         if override is not None and override.isdigit():
             timeout_s = int(override) / 1000 or None  # in-mesh callers may override (Envoy)
-        deadline = loop.time() + timeout_s if timeout_s else None
+        deadline = now() + timeout_s if timeout_s else None
         per_try = retry.per_try_timeout_s if retry is not None else None
         if per_try is not None and timeout_s and per_try >= timeout_s:
             per_try = None  # Envoy ignores a per-try timeout not shorter than the route's
@@ -222,7 +227,7 @@ class Router:
         while True:
             info.attempts += 1
             request.headers.set("x-envoy-attempt-count", str(info.attempts))
-            remaining = None if deadline is None else deadline - loop.time()
+            remaining = None if deadline is None else deadline - now()
             if remaining is not None and remaining <= 0:
                 cluster.stats.inc("upstream_rq_timeout")
                 return self._local(local_reply.ROUTE_TIMEOUT, info)
@@ -264,11 +269,11 @@ class Router:
                     cluster.stats.inc("upstream_rq_retry_backoff_exponential")
                     assert retry is not None
                     wait = backoff_delay(retries_done, retry.backoff_base_s, self.rng)
-                    if deadline is not None and loop.time() + wait >= deadline:
-                        await asyncio.sleep(max(0.0, deadline - loop.time()))
+                    if deadline is not None and now() + wait >= deadline:
+                        await self.sleep(max(0.0, deadline - now()))
                         cluster.stats.inc("upstream_rq_timeout")
                         return self._local(local_reply.ROUTE_TIMEOUT, info)
-                    await asyncio.sleep(wait)
+                    await self.sleep(wait)
                 finally:
                     cluster.end_retry()
                 continue
@@ -299,6 +304,3 @@ class Router:
         }[result.failure or "reset"]
         return self._local(reply, info)
 
-
-def monotonic() -> float:
-    return time.monotonic()
