@@ -260,7 +260,11 @@ class OutlierDetector:
         self._next_tick = now + self.spec.interval_s
         for address, host in self._hosts.items():
             if host["ejected_at"] is None:
-                host["mult"] = max(0, host["mult"] - 1) if host["n"] else 0
+                # Envoy lowers the multiplier of a host that has stayed healthy an interval.
+                back_at = host.get("back_at")
+                if host["mult"] and back_at is not None and now - back_at >= self.spec.interval_s:
+                    host["mult"] -= 1
+                    host["back_at"] = now
                 continue
             duration = min(
                 self.spec.base_ejection_time_s * host["mult"],
@@ -268,6 +272,7 @@ class OutlierDetector:
             )
             if now - host["ejected_at"] >= duration:
                 host["ejected_at"] = None
+                host["back_at"] = now
                 host["c5xx"] = host["cgw"] = 0
                 self.stats.add_gauge("outlier_detection.ejections_active", -1)
                 self._events.append(

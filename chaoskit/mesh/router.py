@@ -303,4 +303,3 @@ class Router:
             "no_healthy": local_reply.NO_HEALTHY_UPSTREAM,
         }[result.failure or "reset"]
         return self._local(reply, info)
-
