@@ -20,7 +20,6 @@ from chaoskit.istio.common import (
     StringMatch,
 )
 from chaoskit.istio.virtual_service import HTTPMatchRequest, HTTPRetry, HTTPRoute
-from chaoskit.mesh._interim import istio_default_retry_policy, parse_retry_on
 from chaoskit.mesh.config import (
     MILLION,
     DirectResponse,
@@ -37,6 +36,7 @@ from chaoskit.mesh.config import (
     StringMatcher,
     WeightedCluster,
 )
+from chaoskit.mesh.retry import istio_default_retry_policy, parse_retry_on
 
 # Keys of HTTPMatchRequest.headers that Istio ignores (they have their own fields).
 _PSEUDO_HEADER_KEYS = frozenset({"uri", "scheme", "method", "authority"})

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from chaoskit.mesh import local_reply
-from chaoskit.mesh._interim import RetryDecision, backoff_delay, should_retry
 from chaoskit.mesh.attempt import AttemptResult, HashContext, UpstreamCluster
 from chaoskit.mesh.config import MILLION, HeaderMutation, MirrorSpec, Route
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.local_reply import LocalReply
+from chaoskit.mesh.retry import RetryDecision, backoff_delay, should_retry
 from chaoskit.mesh.routing import pick_weighted
 from chaoskit.mesh.stats import StatsStore
 from chaoskit.regex import compile_re2

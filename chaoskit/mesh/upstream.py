@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from chaoskit.mesh._interim import Clock, MonotonicClock, OutlierDetector, hash_key, make_balancer
 from chaoskit.mesh.attempt import AttemptResult, HashContext
+from chaoskit.mesh.clock import Clock, MonotonicClock
 from chaoskit.mesh.config import Cluster, Compat, Endpoint
 from chaoskit.mesh.http.client import ConnectFailure, UpstreamReset
 from chaoskit.mesh.http.message import Request
+from chaoskit.mesh.loadbalancer import hash_key, make_balancer
+from chaoskit.mesh.outlier import OutlierDetector
 from chaoskit.mesh.pool import Budget, HostPool, Overflow
 from chaoskit.mesh.stats import ClusterStats, StatsStore
 

@@ -7,18 +7,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from chaoskit.mesh._interim import (
-    Balancer,
-    OutlierDetector,
+from chaoskit.mesh.attempt import AttemptResult
+from chaoskit.mesh.config import HashPolicy, LbSpec, OutlierSpec, RetrySpec
+from chaoskit.mesh.http.message import Headers, Request, Response
+from chaoskit.mesh.loadbalancer import Balancer, hash_key
+from chaoskit.mesh.outlier import OutlierDetector
+from chaoskit.mesh.retry import (
     RetryDecision,
-    hash_key,
     istio_default_retry_policy,
     parse_retry_on,
     should_retry,
 )
-from chaoskit.mesh.attempt import AttemptResult
-from chaoskit.mesh.config import HashPolicy, LbSpec, OutlierSpec, RetrySpec
-from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.stats import ClusterStats, StatsStore
 
 
