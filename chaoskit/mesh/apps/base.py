@@ -51,6 +51,10 @@ _APPS: dict[str, str] = {
     "echo": "chaoskit.mesh.apps.echo:EchoApp",
     "httpbin": "chaoskit.mesh.apps.httpbin:HttpbinApp",
     "fortio": "chaoskit.mesh.apps.fortio:FortioApp",
+    "bookinfo-productpage": "chaoskit.mesh.apps.bookinfo.productpage:ProductPageApp",
+    "bookinfo-details": "chaoskit.mesh.apps.bookinfo.details:DetailsApp",
+    "bookinfo-reviews": "chaoskit.mesh.apps.bookinfo.reviews:ReviewsApp",
+    "bookinfo-ratings": "chaoskit.mesh.apps.bookinfo.ratings:RatingsApp",
 }
 
 
