@@ -1,0 +1,68 @@
+"""The built-in mesh (Bookinfo + demo services) for the fidelity suite: Istio's tasks.
+
+Each test starts from the base state of ``experiments/resources/`` (Bookinfo's subsets and
+ingress, the demo subsets) and applies the task's resources on top.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from chaoskit.controlplane.launcher import MeshProcess
+from tests.e2e.conftest import MeshHandle
+
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "resources"
+
+
+class Bookinfo(MeshHandle):
+    def base(self) -> None:
+        self.reset()
+        for path in sorted(RESOURCES.glob("*.yaml")):
+            self.apply(path.read_text())
+
+    def apply_file(self, relative: str) -> None:
+        self.apply((RESOURCES / relative).read_text())
+
+    def session(self, user: str | None = None) -> requests.Session:
+        session = requests.Session()
+        if user is not None:
+            response = session.post(
+                f"{self.info.ingress_http}/login",
+                data={"username": user, "passwd": "password"},
+                allow_redirects=False,
+                timeout=10,
+            )
+            assert response.status_code == 302
+        return session
+
+    def page(self, session: requests.Session | None = None) -> tuple[str, float]:
+        client = session or self.http
+        started = time.monotonic()
+        response = client.get(f"{self.info.ingress_http}/productpage", timeout=30)
+        assert response.status_code == 200
+        return response.text, time.monotonic() - started
+
+
+@pytest.fixture(scope="session")
+def _bookinfo_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshProcess]:
+    process = MeshProcess.start(tmp_path_factory.mktemp("bookinfo"), seed=3)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def _bookinfo(_bookinfo_process: MeshProcess) -> Iterator[Bookinfo]:
+    handle = Bookinfo(_bookinfo_process)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def bookinfo(_bookinfo: Bookinfo) -> Bookinfo:
+    _bookinfo.base()
+    return _bookinfo
