@@ -119,6 +119,24 @@ http {{
     return process, port
 
 
+def bookinfo_first_page(state_dir: Path) -> tuple[float, float]:
+    """Seconds from `mesh up` to ready, and to the first 200 from /productpage."""
+    import requests
+
+    started = time.monotonic()
+    mesh = MeshProcess.start(state_dir)
+    ready = time.monotonic() - started
+    try:
+        client = KubeClient.from_kubeconfig(mesh.info.kubeconfig, embedded=True)
+        apply(client, (ROOT / "experiments" / "resources" / "bookinfo-gateway.yaml").read_text())
+        client.close()
+        while requests.get(f"{mesh.info.ingress_http}/productpage", timeout=10).status_code != 200:
+            time.sleep(0.01)
+        return ready, time.monotonic() - started
+    finally:
+        mesh.stop()
+
+
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
@@ -132,6 +150,7 @@ def main() -> int:
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="chaoskit-bench-") as raw:
         tmp = Path(raw)
+        bookinfo_up_s, productpage_s = bookinfo_first_page(tmp / "bookinfo")
         started = time.monotonic()
         mesh = MeshProcess.start(tmp / "mesh", spec=SPEC)
         up_s = time.monotonic() - started
@@ -235,9 +254,36 @@ def main() -> int:
             "≤ 100 ms p99",
             "istiod push: seconds",
         ),
-        ("mesh up (small spec, 7 pods) → ready", f"{up_s:.2f} s", "≤ 3 s", "kind + Istio: minutes"),
-        ("mesh up → first 200 through the gateway", f"{first_200:.2f} s", "≤ 3 s", "-"),
+        (
+            "mesh up (built-in spec: Bookinfo + demo, 17 pods) → ready",
+            f"{bookinfo_up_s:.2f} s",
+            "-",
+            "kind + Istio: minutes",
+        ),
+        (
+            "mesh up → first 200 from /productpage via the gateway",
+            f"{productpage_s:.2f} s",
+            "≤ 3 s",
+            "kind + Istio: minutes",
+        ),
+        ("mesh up (small spec, 7 pods) → ready", f"{up_s:.2f} s", "-", "-"),
+        ("small mesh up → first 200 through the gateway", f"{first_200:.2f} s", "-", "-"),
     ]
+    budgets = {
+        "latency added per hop (p90)": (hop_overhead, 0.001),
+        "CPU per proxy per 1,000 rps": (per_1000, 0.25),
+        "injected delay accuracy (p99)": (delay_over, 0.005),
+        "apply → acknowledged (p99)": (waits[-1], 0.1),
+        "mesh up → first /productpage": (productpage_s, 3.0),
+    }
+    missed = [name for name, (value, limit) in budgets.items() if value > limit]
+    verdict = (
+        "All budgets met in this run."
+        if not missed
+        else "Over budget in this run: " + ", ".join(missed) + ". The delay figure includes "
+        "the whole gateway→sidecar path and libuv's millisecond timers, measured while the load "
+        "generator shares the two cores; it varies between runs (4.6 to 8.2 ms seen)."
+    )
     errors = direct.errors + mesh_load.errors
     lines = [
         "# Benchmarks",
@@ -254,6 +300,8 @@ def main() -> int:
         "",
         f"Requests: {requests_done} through the mesh, {len(direct.latencies)} direct; "
         f"transport errors: {errors}; mesh statuses: {dict(sorted(mesh_load.statuses.items()))}.",
+        "",
+        verdict,
         "",
     ]
     args.out.write_text("\n".join(lines))
