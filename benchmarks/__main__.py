@@ -213,7 +213,7 @@ def main() -> int:
     sidecar_cpu = max(0.0, mesh_cpu - ref_cpu) / 2  # gateway + server sidecar = two proxies
     per_1000 = sidecar_cpu / args.duration / (requests_done / args.duration / 1000)
     delay_over = delayed.percentile(0.99) - 0.100
-    delay_excess = delay_over - undelayed.percentile(0.99)
+    delay_over - undelayed.percentile(0.99)
     waits.sort()
     rows = [
         (

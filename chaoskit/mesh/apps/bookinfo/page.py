@@ -105,7 +105,11 @@ def render_product_page(
     )
 
 
-_COLOUR = re.compile(r"""text-(black|red)-500|<font color=["']?(black|red)""")
+# The colour of star glyphs only: the ratings error text is red too, and has no stars.
+_COLOUR = re.compile(
+    r"""text-(black|red)-500["']?>\s*<svg"""
+    r"""|<font color=["']?(black|red)["']?>\s*<span class=["']glyphicon"""
+)
 
 
 def reviews_version_from_page(page: str) -> str | None:
