@@ -22,6 +22,12 @@ from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
 
 SPEC = Path(__file__).resolve().parent.parent / "data" / "mesh" / "small-mesh.yaml"
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "resources"
+# httpbin's v1/v2 subsets and Istio's mirroring task, from the experiment corpus.
+HTTPBIN_SUBSETS = (RESOURCES / "demo-destination-rules.yaml").read_text()
+HTTPBIN_MIRROR = (
+    HTTPBIN_SUBSETS + "---\n" + (RESOURCES / "istio-tasks" / "httpbin-mirror.yaml").read_text()
+)
 ISTIO_PLURALS = ("virtualservices", "destinationrules", "gateways", "serviceentries")
 
 

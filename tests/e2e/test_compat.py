@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.controlplane.launcher import MeshProcess
-from tests.e2e.conftest import SPEC, MeshHandle
+from tests.e2e.conftest import HTTPBIN_MIRROR, SPEC, MeshHandle
 
 CLUSTER = "cluster.outbound|8000||httpbin.default.svc.cluster.local."
 
@@ -45,23 +45,7 @@ def test_default_policy_retries_503_before_istio_1_24(old: MeshHandle) -> None:
 
 
 def test_mirrored_requests_carry_the_shadow_suffix_before_istio_1_28(old: MeshHandle) -> None:
-    old.apply("""
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: httpbin}
-spec:
-  host: httpbin
-  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: httpbin}
-spec:
-  hosts: [httpbin]
-  http:
-  - route: [{destination: {host: httpbin, subset: v1}}]
-    mirror: {host: httpbin, subset: v2}
-""")
+    old.apply(HTTPBIN_MIRROR)
     v2 = old.pod("app=httpbin,version=v2")
     mark = old.admin(v2, "/chaoskit/access_log").json()["last"]
     old.fetch("httpbin:8000/get")

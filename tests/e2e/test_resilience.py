@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.conftest import MeshHandle
+from tests.e2e.conftest import HTTPBIN_MIRROR, MeshHandle
 
 BACKEND = "cluster.outbound|9080||backend.default.svc.cluster.local."
 
@@ -111,26 +111,7 @@ def test_a_killed_replica_refuses_connections_and_default_retries_hide_it(mesh: 
 
 def test_mirror_sends_a_copy_and_the_client_sees_only_the_primary(mesh: MeshHandle) -> None:
     """Istio mirroring task: every request also reaches v2; the client sees v1 only."""
-    mesh.apply("""
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: httpbin}
-spec:
-  host: httpbin
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: httpbin}
-spec:
-  hosts: [httpbin]
-  http:
-  - route: [{destination: {host: httpbin, subset: v1}, weight: 100}]
-    mirror: {host: httpbin, subset: v2}
-    mirrorPercentage: {value: 100.0}
-""")
+    mesh.apply(HTTPBIN_MIRROR)
     v2 = mesh.pod("app=httpbin,version=v2")
     mark = mesh.admin(v2, "/chaoskit/access_log").json()["last"]
     result = mesh.load("http://httpbin:8000/headers", requests=10)

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.conftest import MeshHandle
-
-SUBSETS = """
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: httpbin}
-spec:
-  host: httpbin
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-"""
+from tests.e2e.conftest import HTTPBIN_SUBSETS, MeshHandle
 
 
 def _versions(mesh: MeshHandle, n: int, headers: dict[str, str] | None = None) -> Counter[str]:
@@ -36,7 +25,7 @@ def test_service_without_virtual_service_reaches_every_version(mesh: MeshHandle)
 def test_header_match_routes_to_a_subset_and_the_rest_falls_through(mesh: MeshHandle) -> None:
     """Istio request-routing task: end-user jason → v2, everybody else → v1."""
     mesh.apply(
-        SUBSETS
+        HTTPBIN_SUBSETS
         + """
 ---
 apiVersion: networking.istio.io/v1
@@ -94,7 +83,7 @@ def test_weighted_split_follows_the_weights(mesh: MeshHandle) -> None:
     With n=400 and p=0.8 the v1 count has sd 8; 320 ± 48 is a 6-sigma band.
     """
     mesh.apply(
-        SUBSETS
+        HTTPBIN_SUBSETS
         + """
 ---
 apiVersion: networking.istio.io/v1
