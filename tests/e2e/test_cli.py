@@ -79,3 +79,38 @@ def test_seed_debug_commands(mesh: MeshHandle, tmp_path: Path) -> None:
     assert "outbound" in clusters.stdout
     status = chaoskit(mesh, "proxy-status")
     assert status.stdout.count("SYNCED") == 7 * 4
+
+
+def test_secret_create_gives_a_gateway_its_certificate(mesh: MeshHandle) -> None:
+    """A self-signed Secret made by the CLI serves a Gateway's credentialName."""
+    import requests
+    import urllib3
+
+    created = chaoskit(mesh, "secret", "create", "shop-tls", "--host", "shop.test")
+    assert created.returncode == 0, created.stderr
+    mesh.apply("""
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: shop, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [shop.test]
+    tls: {mode: SIMPLE, credentialName: shop-tls}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop}
+spec:
+  hosts: [shop.test]
+  gateways: [istio-system/shop]
+  http:
+  - route: [{destination: {host: httpbin}}]
+""")
+    urllib3.disable_warnings()
+    response = requests.get(
+        f"{mesh.info.ingress_https}/get", headers={"Host": "shop.test"}, verify=False, timeout=10
+    )
+    assert response.status_code == 200
+    mesh.client.call("DELETE", "/api/v1/namespaces/istio-system/secrets/shop-tls")
