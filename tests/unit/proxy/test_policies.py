@@ -262,3 +262,17 @@ def test_the_multiplier_decays_after_a_healthy_interval() -> None:
     clock.t = 70.0
     detector.tick()  # 30 s later: a first-time length, not 60 s
     assert not detector.is_ejected("h0")
+
+
+def test_consecutive_gateway_errors_count_only_502_503_504() -> None:
+    spec = OutlierSpec(consecutive_5xx=0, consecutive_gateway_errors=2, max_ejection_percent=100)
+    detector, _, store = _detector(spec)
+    detector.report("h0", 503, None)
+    detector.report("h0", 500, None)  # a 5xx that is not a gateway error resets the count
+    detector.report("h0", 502, None)
+    assert not detector.is_ejected("h0")
+    detector.report("h0", 504, None)
+    assert detector.is_ejected("h0")
+    assert (
+        store.get("cluster.c.outlier_detection.ejections_enforced_consecutive_gateway_failure") == 1
+    )
