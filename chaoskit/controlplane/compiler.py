@@ -21,7 +21,7 @@ from chaoskit.controlplane.routes import (
     default_route,
     translate_http_routes,
 )
-from chaoskit.istio.destination_rule import Subset
+from chaoskit.istio.destination_rule import Subset, TrafficPolicy
 from chaoskit.istio.resources import DestinationRule, Gateway, VirtualService
 from chaoskit.mesh.config import (
     Cluster,
@@ -40,6 +40,7 @@ class _DrView:
     rule: DestinationRule
     namespace: str
     subsets: tuple[Subset, ...]
+    traffic_policy: TrafficPolicy | None
 
 
 class Compiler:
@@ -89,7 +90,7 @@ class Compiler:
         """Istio's lookup: the proxy's namespace, then the service's, then the root namespace.
 
         Several rules for one host in one namespace are merged: the oldest traffic policy
-        wins and subsets are appended (pilot/pkg/model/destination_rule.go).
+        wins, a later one applies only if no older rule has one, and subsets are appended.
         """
         service = self.service(fqdn)
         order = [proxy_namespace, service.namespace if service else None, "istio-system"]
@@ -113,14 +114,24 @@ class Compiler:
                         if subset.name not in seen:
                             seen.add(subset.name)
                             subsets.append(subset)
-                return _DrView(matching[0].resource, matching[0].namespace, tuple(subsets))
+                # The oldest rule that has a traffic policy supplies it; later ones only add
+                # subsets (mergeDestinationRule in pilot/pkg/model/destination_rule.go).
+                policy = next(
+                    (
+                        dr.resource.spec.traffic_policy
+                        for dr in matching
+                        if dr.resource.spec.traffic_policy
+                    ),
+                    None,
+                )
+                return _DrView(matching[0].resource, matching[0].namespace, tuple(subsets), policy)
         return None
 
     def clusters(self, proxy: PodView) -> list[Cluster]:
         out: list[Cluster] = []
         for service in self.state.services:
             dr = self.destination_rule(service.fqdn, proxy.namespace)
-            top = dr.rule.spec.traffic_policy if dr else None
+            top = dr.traffic_policy if dr else None
             dr_id = f"{dr.rule.name}.{dr.namespace}" if dr else ""
             for port in service.ports:
                 variants: list[tuple[str, dict[str, str], object]] = [("", {}, None)]

@@ -271,3 +271,35 @@ def test_compat_flags_by_version() -> None:
     assert not compat_for("1.20").always_eject_one_host
     assert compat_for("1.23").default_retry_on_503
     assert not compat_for("1.24").default_retry_on_503
+
+
+def test_merged_destination_rules_take_the_oldest_traffic_policy() -> None:
+    """pilot/pkg/model/destination_rule.go: subsets merge; the first rule with a policy wins."""
+    compiler = Compiler(
+        _state("""
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: a}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: b}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+  subsets: [{name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: c}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+""")
+    )
+    assert _cluster(compiler, f"outbound|9080||{REVIEWS}").lb.kind == "ROUND_ROBIN"
+    assert _cluster(compiler, f"outbound|9080|v2|{REVIEWS}").lb.kind == "ROUND_ROBIN"
+    assert _cluster(compiler, f"outbound|9080|v1|{REVIEWS}").endpoints
