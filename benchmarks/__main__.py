@@ -72,8 +72,8 @@ def pod_pids(state_dir: Path, prefix: str) -> list[int]:
     return pids
 
 
-def run_load(address: tuple[str, int], rate: float, duration: float) -> LoadResult:
-    return uvloop.run(open_loop(address, rate=rate, duration_s=duration))
+def run_load(address: tuple[str, int], rate: float, duration: float, path: str = "/") -> LoadResult:
+    return uvloop.run(open_loop(address, rate=rate, duration_s=duration, path=path))
 
 
 def measured(
@@ -119,8 +119,10 @@ http {{
     return process, port
 
 
-def bookinfo_first_page(state_dir: Path) -> tuple[float, float]:
-    """Seconds from `mesh up` to ready, and to the first 200 from /productpage."""
+def bookinfo_run(
+    state_dir: Path, rate: float, duration: float
+) -> tuple[float, float, LoadResult, str]:
+    """`mesh up` → ready, → first 200 from /productpage; then /productpage under load."""
     import requests
 
     started = time.monotonic()
@@ -128,13 +130,55 @@ def bookinfo_first_page(state_dir: Path) -> tuple[float, float]:
     ready = time.monotonic() - started
     try:
         client = KubeClient.from_kubeconfig(mesh.info.kubeconfig, embedded=True)
-        apply(client, (ROOT / "experiments" / "resources" / "bookinfo-gateway.yaml").read_text())
-        client.close()
+        resources = ROOT / "experiments" / "resources"
+        apply(client, (resources / "bookinfo-gateway.yaml").read_text())
         while requests.get(f"{mesh.info.ingress_http}/productpage", timeout=10).status_code != 200:
             time.sleep(0.01)
-        return ready, time.monotonic() - started
+        first = time.monotonic() - started
+        for path in sorted(resources.glob("*.yaml")):
+            apply(client, path.read_text())
+        client.close()
+        page = requests.get(f"{mesh.info.ingress_http}/productpage", timeout=10).text
+        gw = ("127.0.0.1", int(mesh.info.ingress_http.rsplit(":", 1)[1]))
+        run_load(gw, rate / 4, 2, path="/productpage")  # warm up
+        load = run_load(gw, rate, duration, path="/productpage")
+        return ready, first, load, page
     finally:
         mesh.stop()
+
+
+def start_nginx_static(page: str, tmp: Path) -> tuple[subprocess.Popen[bytes] | None, int]:
+    """nginx serving a static copy of the page behind a second nginx: two proxy hops."""
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if nginx is None:
+        return None, 0
+    root = tmp / "static"
+    root.mkdir(exist_ok=True)
+    (root / "productpage").write_text(page)
+    front, middle, back = free_port(), free_port(), free_port()
+    conf = tmp / "nginx-static.conf"
+    proxy = 'proxy_http_version 1.1; proxy_set_header Connection "";'
+    conf.write_text(f"""
+worker_processes 2;
+daemon off;
+pid {tmp}/nginx-static.pid;
+error_log {tmp}/nginx-static.err;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  default_type text/html;
+  upstream middle {{ server 127.0.0.1:{middle}; keepalive 64; }}
+  upstream back {{ server 127.0.0.1:{back}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{front}; location / {{ proxy_pass http://middle; {proxy} }} }}
+  server {{ listen 127.0.0.1:{middle}; location / {{ proxy_pass http://back; {proxy} }} }}
+  server {{ listen 127.0.0.1:{back}; root {root}; }}
+}}
+""")
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)])
+    time.sleep(0.5)
+    return process, front
 
 
 def fmt_ms(seconds: float) -> str:
@@ -150,7 +194,16 @@ def main() -> int:
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="chaoskit-bench-") as raw:
         tmp = Path(raw)
-        bookinfo_up_s, productpage_s = bookinfo_first_page(tmp / "bookinfo")
+        bookinfo_up_s, productpage_s, pages, page = bookinfo_run(
+            tmp / "bookinfo", args.rate, args.duration
+        )
+        static_nginx, static_port = start_nginx_static(page, tmp)
+        static = None
+        if static_nginx is not None:
+            static = run_load(
+                ("127.0.0.1", static_port), args.rate, args.duration, path="/productpage"
+            )
+            static_nginx.terminate()
         started = time.monotonic()
         mesh = MeshProcess.start(tmp / "mesh", spec=SPEC)
         up_s = time.monotonic() - started
@@ -179,6 +232,7 @@ def main() -> int:
             proxied = None
             if nginx is not None:
                 proxied = run_load(("127.0.0.1", nginx_port), args.rate, args.duration)
+            undelayed = run_load(gw, 500, args.duration)  # same path, same rate, no fault
             # Delay accuracy: a 100 ms fault on the gateway route, 500 rps, against the same
             # path without the fault.
             apply(
@@ -188,7 +242,6 @@ def main() -> int:
                     "  - fault: {delay: {fixedDelay: 100ms, percentage: {value: 100}}}\n    route:",
                 ),
             )
-            undelayed = run_load(gw, 500, args.duration)  # same path, same rate, no fault
             delayed = run_load(gw, 500, args.duration)
             # apply → every sidecar acknowledged, 30 times.
             waits = []
@@ -213,33 +266,32 @@ def main() -> int:
     sidecar_cpu = max(0.0, mesh_cpu - ref_cpu) / 2  # gateway + server sidecar = two proxies
     per_1000 = sidecar_cpu / args.duration / (requests_done / args.duration / 1000)
     delay_over = delayed.percentile(0.99) - 0.100
+    delay_excess = delay_over - undelayed.percentile(0.99)
     delay_over - undelayed.percentile(0.99)
     waits.sort()
+
+    def spread(result: LoadResult | None) -> str:
+        if result is None:
+            return "nginx not installed"
+        return " / ".join(fmt_ms(result.percentile(q)) for q in (0.5, 0.9, 0.99))
+
+    def throughput(result: LoadResult | None) -> str:
+        if result is None:
+            return "nginx not installed"
+        return f"{len(result.latencies) / args.duration:.0f} rps; {spread(result)}"
+
+    rate = f"{args.rate:.0f}"
     rows = [
-        (
-            "direct call (no sidecar), p50 / p90 / p99 ms",
-            f"{fmt_ms(direct.percentile(0.5))} / {fmt_ms(direct.percentile(0.9))} / {fmt_ms(direct.percentile(0.99))}",
-            "reference",
-            "-",
-        ),
-        (
-            "nginx reverse proxy, p50 / p90 / p99 ms",
-            (
-                f"{fmt_ms(proxied.percentile(0.5))} / {fmt_ms(proxied.percentile(0.9))} / {fmt_ms(proxied.percentile(0.99))}"
-                if proxied
-                else "nginx not installed"
-            ),
-            "reference",
-            "-",
-        ),
+        ("direct call (no sidecar), p50 / p90 / p99 ms", spread(direct), "reference", "-"),
+        ("nginx reverse proxy, p50 / p90 / p99 ms", spread(proxied), "reference", "-"),
         (
             "through the mesh (gateway + server sidecar), p50 / p90 / p99 ms",
-            f"{fmt_ms(mesh_load.percentile(0.5))} / {fmt_ms(mesh_load.percentile(0.9))} / {fmt_ms(mesh_load.percentile(0.99))}",
+            spread(mesh_load),
             "-",
             "-",
         ),
         (
-            f"latency added per hop at {args.rate:.0f} rps, p90",
+            f"latency added per hop at {rate} rps, p90",
             f"{fmt_ms(hop_overhead)} ms",
             "≤ 1 ms",
             "Envoy in Istio: 2.65 ms",
@@ -252,10 +304,28 @@ def main() -> int:
             "-",
         ),
         (
+            "…the same minus the path's own p99 without the fault",
+            f"{fmt_ms(delay_excess)} ms",
+            "-",
+            "-",
+        ),
+        (
             "apply → all proxies acknowledged, p50 / p99 of 30",
             f"{fmt_ms(waits[15])} / {fmt_ms(waits[-1])} ms",
             "≤ 100 ms p99",
             "istiod push: seconds",
+        ),
+        (
+            f"/productpage via the gateway at {rate} rps offered: achieved; p50 / p90 / p99 ms",
+            throughput(pages),
+            "≥ 1,000 rps",
+            "-",
+        ),
+        (
+            "a static copy of the page behind two nginx hops, same offer",
+            throughput(static),
+            "reference",
+            "-",
         ),
         (
             "mesh up (built-in spec: Bookinfo + demo, 17 pods) → ready",
@@ -278,6 +348,7 @@ def main() -> int:
         "injected delay accuracy (p99)": (delay_over, 0.005),
         "apply → acknowledged (p99)": (waits[-1], 0.1),
         "mesh up → first /productpage": (productpage_s, 3.0),
+        "/productpage ≥ 1,000 rps": (1000.0 - len(pages.latencies) / args.duration, 0.0),
     }
     missed = [name for name, (value, limit) in budgets.items() if value > limit]
     verdict = (
