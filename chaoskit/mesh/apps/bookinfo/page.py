@@ -21,11 +21,12 @@ SUMMARY = (
 )
 _STAR_PATH = "M12 2l3 7h7l-5.5 4.5 2 7.5-6.5-4.5-6.5 4.5 2-7.5L2 9h7z"
 _STAR = (
-    '<svg class="star" id="glyphicon glyphicon-star" viewBox="0 0 24 24">'
+    '<svg class="star" id="glyphicon glyphicon-star" width="20" height="20" viewBox="0 0 24 24">'
     f'<path d="{_STAR_PATH}"/></svg>'
 )
 _EMPTY_STAR = (
-    '<svg class="star" id="glyphicon glyphicon-star-empty" viewBox="0 0 24 24">'
+    '<svg class="star" id="glyphicon glyphicon-star-empty" width="20" height="20" '
+    'viewBox="0 0 24 24">'
     f'<path fill="none" stroke="currentColor" d="{_STAR_PATH}"/></svg>'
 )
 

@@ -31,7 +31,16 @@ from chaoskit.mesh.http.message import Headers, Request, Response
 
 CALL_TIMEOUT_S = 3.0
 REVIEWS_TRIES = 2
-_STATIC = b"/* chaoskit Bookinfo stylesheet placeholder */\n"
+# The few styles the page uses (Bookinfo ships Tailwind; these give the same look).
+_STATIC = b"""body{font-family:system-ui,sans-serif;margin:0;color:#1f2937}
+nav{display:flex;justify-content:space-between;align-items:center;background:#1f2937;
+ color:#fff;padding:12px 24px}nav a{color:#fff;text-decoration:none;font-weight:600}
+nav input{margin-right:6px}h3,p,.details,.reviews{margin-left:24px;margin-right:24px}
+h3{font-size:1.8em}.details,.reviews{display:inline-block;vertical-align:top;width:42%}
+dt{font-weight:600}blockquote{border-left:4px solid #e5e7eb;margin:12px 0;padding:4px 12px}
+.star{width:20px;height:20px;fill:currentColor}.text-black-500{color:#111}
+.text-red-500{color:#dc2626}
+"""
 
 
 def session_user(request: Request) -> str | None:
