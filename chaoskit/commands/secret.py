@@ -8,7 +8,6 @@ workload's namespace (istio-system by default), where Istio looks for it.
 from __future__ import annotations
 
 import argparse
-import base64
 
 from chaoskit.commands._target import add_target_arguments, connect
 
@@ -28,19 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from chaoskit.controlplane.certificates import self_signed
+    from chaoskit.controlplane.certificates import tls_secret
 
-    cert, key = self_signed(list(args.host), days=args.days)
-    body = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "kubernetes.io/tls",
-        "metadata": {"name": args.name, "namespace": args.namespace},
-        "data": {
-            "tls.crt": base64.b64encode(cert.encode()).decode(),
-            "tls.key": base64.b64encode(key.encode()).decode(),
-        },
-    }
+    body = tls_secret(args.name, args.namespace, list(args.host), days=args.days)
     client = connect(args)
     try:
         client.call("POST", f"/api/v1/namespaces/{args.namespace}/secrets", body=body)

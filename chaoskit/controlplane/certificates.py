@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,3 +35,18 @@ def self_signed(hosts: list[str], days: int = 30) -> tuple[str, str]:
         serialization.NoEncryption(),
     ).decode()
     return cert_pem, key_pem
+
+
+def tls_secret(name: str, namespace: str, hosts: list[str], days: int = 30) -> dict[str, Any]:
+    """A ``kubernetes.io/tls`` Secret (``tls.crt``/``tls.key``) with a self-signed pair."""
+    cert, key = self_signed(hosts, days)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {
+            "tls.crt": base64.b64encode(cert.encode()).decode(),
+            "tls.key": base64.b64encode(key.encode()).decode(),
+        },
+    }

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chaoskit.controlplane.addresses import AddressBlock
-from chaoskit.controlplane.certificates import self_signed
+from chaoskit.controlplane.certificates import tls_secret
 from chaoskit.controlplane.compat import compat_for
 from chaoskit.controlplane.compiler import Compiler
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
@@ -133,24 +133,9 @@ class ControlPlane:
 
     def _seed_secrets(self) -> None:
         for secret in self.spec.spec.secrets:
-            if secret.self_signed is None:
-                continue
-            cert, key = self_signed(list(secret.self_signed.hosts))
-            self.store.put_system(
-                SECRETS,
-                secret.namespace,
-                secret.name,
-                {
-                    "apiVersion": "v1",
-                    "kind": "Secret",
-                    "type": "kubernetes.io/tls",
-                    "metadata": {"name": secret.name, "namespace": secret.namespace},
-                    "data": {
-                        "tls.crt": base64.b64encode(cert.encode()).decode(),
-                        "tls.key": base64.b64encode(key.encode()).decode(),
-                    },
-                },
-            )
+            if secret.self_signed is not None:
+                body = tls_secret(secret.name, secret.namespace, list(secret.self_signed.hosts))
+                self.store.put_system(SECRETS, secret.namespace, secret.name, body)
 
     async def stop(self) -> None:
         self._stopping = True
