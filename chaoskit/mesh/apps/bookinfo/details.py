@@ -1,33 +1,34 @@
-"""details v1 (Ruby WEBrick in Bookinfo): the book's details as JSON."""
+"""details v1 (Ruby/WEBrick in Bookinfo): the book's details as JSON.
+
+details.rb mounts ``/details`` and ``/health`` (WEBrick mounts match the path and anything
+below it), takes the id from the last path segment with Ruby's ``Integer()`` and answers
+400 ``{"error":"please provide numeric product id"}`` when that fails. The external Google
+Books lookup of details v2 (ENABLE_EXTERNAL_BOOK_SERVICE) is not emulated.
+"""
 
 from __future__ import annotations
 
-from chaoskit.mesh.apps.bookinfo.service import BookinfoApp
+from chaoskit.mesh.apps.bookinfo.catalog import book_details
+from chaoskit.mesh.apps.bookinfo.ids import ruby_integer
+from chaoskit.mesh.apps.bookinfo.service import BookinfoService, json_response
 from chaoskit.mesh.http.message import Request, Response
 
 
-class DetailsApp(BookinfoApp):
+def _mounted(path: str, mount: str) -> bool:
+    return path == mount or path.startswith(mount + "/")
+
+
+class DetailsApp(BookinfoService):
     async def route(self, request: Request) -> Response:
         path = request.path
-        if path == "/health":
-            return self.json(200, {"status": "Details is healthy"})
-        if path.startswith("/details/"):
-            raw = path.removeprefix("/details/")
-            if not raw.lstrip("-").isdigit():
-                return self.json(400, {"error": "please provide numeric product id"})
-            return self.json(200, book_details(int(raw)))
-        return self.json(404, {"error": "not found"})
-
-
-def book_details(product_id: int) -> dict[str, object]:
-    return {
-        "id": product_id,
-        "author": "William Shakespeare",
-        "year": 1595,
-        "type": "paperback",
-        "pages": 200,
-        "publisher": "PublisherA",
-        "language": "English",
-        "ISBN-10": "1234567890",
-        "ISBN-13": "123-1234567890",
-    }
+        if _mounted(path, "/health"):
+            return json_response(200, {"status": "Details is healthy"}, compact=True)
+        if _mounted(path, "/details"):
+            segments = [part for part in path.split("/") if part]
+            product = ruby_integer(segments[-1])
+            if product is None:
+                return json_response(
+                    400, {"error": "please provide numeric product id"}, compact=True
+                )
+            return json_response(200, book_details(product), compact=True)
+        return Response.text(404, "Not Found", "text/html; charset=ISO-8859-1")

@@ -1,49 +1,74 @@
-"""What every Bookinfo service shares: run-time behaviour settings and JSON replies."""
+"""What every Bookinfo service shares: run-time settings, the injected behaviour, replies.
+
+Each service also takes the generic settings of behaviour.py (latency, errorRate,
+errorStatus, hang), applied before its own routing, so one replica can be made slow or
+failing. A subclass names its own extra settings and implements ``route``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from chaoskit.mesh.apps.base import AppContext
 from chaoskit.mesh.apps.behaviour import Behaviour
-from chaoskit.mesh.apps.echo import EchoApp
 from chaoskit.mesh.http.message import Headers, Request, Response
 
 
-class BookinfoApp:
-    """A Bookinfo service; subclasses implement ``route``. Settings add latency or errors."""
+def json_response(status: int, payload: Any, *, compact: bool = False) -> Response:
+    """A JSON reply; ``compact`` as Ruby's to_json and Node's JSON.stringify write it."""
+    separators = (",", ":") if compact else (", ", ": ")
+    body = json.dumps(payload, separators=separators).encode()
+    return Response(status, Headers([("content-type", "application/json")]), body)
+
+
+class BookinfoService:
+    """Base of the four apps: settings, a seeded random source, behaviour, then ``route``."""
 
     extra_settings: frozenset[str] = frozenset()
 
     def __init__(self, context: AppContext) -> None:
         self.context = context
         self.rng = random.Random(f"{context.seed}:{context.pod}")
-        self._settings: dict[str, Any] = {}
         self.behaviour = Behaviour()
-        self._echo = EchoApp(context)  # shares the behaviour draw logic
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests may record
+        self._settings: dict[str, Any] = {}
 
     def configure(self, settings: Mapping[str, Any]) -> None:
-        self.behaviour = Behaviour.parse(settings, self.extra_settings)
-        self._echo.behaviour = self.behaviour
-        self._echo.rng = self.rng
+        """Validate everything first, so bad settings leave the running ones in place."""
+        behaviour = Behaviour.parse(settings, self.extra_settings)
+        self.configure_extra(settings)
+        self.behaviour = behaviour
         self._settings = dict(settings)
+
+    def configure_extra(self, settings: Mapping[str, Any]) -> None:
+        """Check and take the service's own settings; raise AppSettingsError."""
 
     def settings(self) -> dict[str, Any]:
         return dict(self._settings)
 
-    def json(self, status: int, payload: Any, headers: Headers | None = None) -> Response:
-        out = headers or Headers()
-        out.set("content-type", "application/json")
-        return Response(status, out, json.dumps(payload).encode())
-
     async def handle(self, request: Request) -> Response:
-        failed = await self._echo.apply_behaviour()
-        if failed is not None:
-            return failed
+        injected = await self._apply_behaviour()
+        if injected is not None:
+            return injected
         return await self.route(request)
 
     async def route(self, request: Request) -> Response:
         raise NotImplementedError
+
+    async def _apply_behaviour(self) -> Response | None:
+        behaviour = self.behaviour
+        if behaviour.hang:
+            await asyncio.Event().wait()
+        delay = behaviour.latency.draw(self.rng)
+        if delay > 0:
+            await self.sleep(delay)
+        if behaviour.error_rate and self.rng.random() < behaviour.error_rate:
+            response = json_response(behaviour.error_status, {"error": "injected by app settings"})
+            response.headers.add("x-chaoskit-pod", self.context.pod)
+            response.headers.add("x-chaoskit-version", self.context.version)
+            return response
+        return None
