@@ -20,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingress-port", type=int, default=0)
     parser.add_argument("--ingress-https-port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=0,
+        help="stop when this process is gone (a test run that dies leaves no mesh behind)",
+    )
     args = parser.parse_args(argv)
 
     async def run() -> None:
@@ -31,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             ingress_https_port=args.ingress_https_port,
             seed=args.seed,
         )
-        await serve_forever(mesh)
+        await serve_forever(mesh, parent_pid=args.parent_pid)
 
     try:
         asyncio.run(run())

@@ -59,6 +59,8 @@ class MeshProcess:
         ]
         if spec is not None:
             command += ["--spec", str(spec)]
+        if not detach:
+            command += ["--parent-pid", str(os.getpid())]
         log_path = state_dir / "controlplane.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(

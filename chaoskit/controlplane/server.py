@@ -168,13 +168,23 @@ class RunningMesh:
         await self.runner.cleanup()
 
 
-async def serve_forever(mesh: RunningMesh) -> None:
-    """Run until SIGINT/SIGTERM, then stop every process the mesh started."""
+async def serve_forever(mesh: RunningMesh, parent_pid: int = 0) -> None:
+    """Run until SIGINT/SIGTERM (or until ``parent_pid`` exits), then stop every pod."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+
+    async def watch_parent() -> None:
+        # Orphans are re-parented, so a changed parent pid means the starter is gone.
+        while os.getppid() == parent_pid:  # noqa: ASYNC110 - no event tells a parent's death
+            await asyncio.sleep(0.5)
+        stop.set()
+
+    watchdog = loop.create_task(watch_parent()) if parent_pid else None
     try:
         await stop.wait()
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         await mesh.stop()

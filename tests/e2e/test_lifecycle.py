@@ -71,3 +71,31 @@ def test_an_app_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> No
     )
     with pytest.raises(BackendError, match=r"backend-v1: app.settings: errorRate"):
         MeshProcess.start(tmp_path / "state", spec=spec, timeout_s=30)
+
+
+def test_a_mesh_whose_starter_dies_stops_with_it(tmp_path: Path) -> None:
+    """A test run killed mid-way must not leave a mesh running (non-detached meshes)."""
+    import subprocess
+    import sys
+    import time
+
+    state = tmp_path / "state"
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; "
+         "from chaoskit.controlplane.launcher import MeshProcess; "
+         f"MeshProcess.start(Path({str(state)!r}), spec=Path({str(SPEC)!r})); "
+         "print('up', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert starter.stdout is not None
+    assert starter.stdout.readline().strip() == "up"
+    pods = _pod_pids(state)
+    assert pods
+    starter.kill()
+    starter.wait()
+    starter.stdout.close()
+    deadline = time.monotonic() + 15
+    while [p for p in pods if pid_alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p for p in pods if pid_alive(p)] == []
