@@ -49,6 +49,9 @@ class Compiler:
     def __init__(self, state: MeshState) -> None:
         self.state = state
         self._by_fqdn = {s.fqdn: s for s in state.services}
+        # Clusters depend on the proxy only through its namespace (DestinationRule lookup),
+        # so proxies of one namespace share one tuple (and its JSON, see runtime._push_loop).
+        self._clusters_by_namespace: dict[str, tuple[Cluster, ...]] = {}
 
     # --- registry ---------------------------------------------------------------------
 
@@ -319,6 +322,12 @@ class Compiler:
 
     # --- everything --------------------------------------------------------------------------
 
+    def _shared_clusters(self, proxy: PodView) -> tuple[Cluster, ...]:
+        clusters = self._clusters_by_namespace.get(proxy.namespace)
+        if clusters is None:
+            clusters = self._clusters_by_namespace[proxy.namespace] = tuple(self.clusters(proxy))
+        return clusters
+
     def snapshot(self, proxy: PodView, version: int) -> ProxySnapshot:
         listeners = (
             self.gateway_listeners(proxy)
@@ -330,7 +339,7 @@ class Compiler:
             kind="gateway" if proxy.kind == "gateway" else "sidecar",
             version=version,
             listeners=tuple(listeners),
-            clusters=tuple(self.clusters(proxy)),
+            clusters=self._shared_clusters(proxy),
             compat=self.state.compat,
         )
 

@@ -41,6 +41,7 @@ from chaoskit.istio.resources import (
 from chaoskit.istio.yaml_source import YamlDocument
 from chaoskit.mesh.apps.base import AppContext, AppSettingsError, create_app
 from chaoskit.mesh.bootstrap import Bootstrap, HostPort
+from chaoskit.mesh.codec import to_jsonable
 from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
@@ -355,9 +356,14 @@ class ControlPlane:
             self._push_again = False
             version = self.store.revision
             compiler = Compiler(self.mesh_state())
+            encoded: dict[int, Any] = {}  # id(clusters tuple) → its JSON, shared per namespace
             for proxy, pod in list(self.pods.items()):
                 if proxy in self.xds.connections:
-                    self.xds.push(proxy, compiler.snapshot(self.pod_view(pod), version))
+                    snapshot = compiler.snapshot(self.pod_view(pod), version)
+                    key = id(snapshot.clusters)
+                    if key not in encoded:
+                        encoded[key] = to_jsonable(snapshot.clusters)
+                    self.xds.push(proxy, snapshot, encoded[key])
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()

@@ -102,12 +102,24 @@ class XdsServer:
         async with self._changed:
             self._changed.notify_all()
 
-    def push(self, proxy: str, snapshot: ProxySnapshot) -> None:
+    def push(self, proxy: str, snapshot: ProxySnapshot, encoded_clusters: Any = None) -> None:
+        """Send ``snapshot`` unless the proxy already has the same config.
+
+        ``encoded_clusters``: the clusters' JSON when the caller shares it between proxies.
+        """
         conn = self.connections.get(proxy)
         if conn is None:
             return
-        config = to_jsonable(snapshot)
-        version = config.pop("version")
+        config = {
+            "proxy": snapshot.proxy,
+            "kind": snapshot.kind,
+            "listeners": to_jsonable(snapshot.listeners),
+            "clusters": (
+                encoded_clusters if encoded_clusters is not None else to_jsonable(snapshot.clusters)
+            ),
+            "compat": to_jsonable(snapshot.compat),
+        }
+        version = snapshot.version
         if config == conn.last_config and conn.nack is None:
             conn.synced_version = max(conn.synced_version, version)
             return
