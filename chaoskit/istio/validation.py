@@ -38,6 +38,7 @@ from chaoskit.istio.virtual_service import (
     L4Route,
     VirtualServiceSpec,
 )
+from chaoskit.mesh.retry import HTTP_STATUS_CODES
 from chaoskit.regex import compile_re2
 
 Level = Literal["Error", "Warning"]
@@ -351,7 +352,8 @@ def _retries(out: _Findings, path: str, retries: HTTPRetry | None) -> None:
         policy = policy.strip()
         if not policy or policy in RETRY_ON_POLICIES:
             continue
-        if policy.isdigit() and 100 <= int(policy) <= 599:
+        # Istio keeps only codes Go's http.StatusText knows (route/retry/retry.go).
+        if policy.isdigit() and int(policy) in HTTP_STATUS_CODES:
             continue
         out.error(
             f"{path}.retryOn",

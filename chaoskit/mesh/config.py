@@ -87,6 +87,9 @@ class RetrySpec:
     retry_previous_hosts: bool = True
     host_selection_max_attempts: int = 5
     retry_remote_localities: bool = False
+    backoff_max_s: float | None = None  # None: Envoy's 10 x backoff_base_s
+    # Envoy's retriable_headers (presence match); Istio sets none, so `retriable-headers` is inert.
+    retriable_header_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,9 @@ class Thresholds:
     max_requests: int = UNLIMITED
     max_retries: int = UNLIMITED
     max_requests_per_connection: int = 0  # 0 = unlimited
+    # Istio's trafficPolicy.retryBudget; when set, Envoy ignores max_retries for the retry limit.
+    retry_budget_percent: float | None = None
+    retry_budget_min_concurrency: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +219,14 @@ class OutlierSpec:
     base_ejection_time_s: float = 30.0
     max_ejection_percent: int = 10
     min_health_percent: int = 0
+    # Envoy's enforcing_* percentages: Istio sets 100 for a threshold it sets (> 0). Istio leaving
+    # consecutiveGatewayErrors unset is Envoy's default: threshold 5 with enforcing 0.
+    enforcing_consecutive_5xx: int = 100
+    enforcing_consecutive_gateway_failure: int = 100
+    split_external_local_origin_errors: bool = False
+    consecutive_local_origin_failure: int = 5  # only counted with the split
+    enforcing_consecutive_local_origin_failure: int = 100
+    max_ejection_time_s: float | None = None  # None: Envoy's max(300 s, base_ejection_time_s)
 
 
 @dataclass(frozen=True, slots=True)
