@@ -41,12 +41,14 @@ class Problem:
     name: str = ""
     code: str = ""
     level: str = "Error"
+    fix: str = ""
 
     def describe(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         what = f"{self.kind} {self.name!r}, " if self.kind else ""
         field = self.path or "whole document"
-        return f"{where} (document {self.document}, {what}{field}): {self.message}"
+        fix = f"; fix: {self.fix}" if self.fix else ""
+        return f"{where} (document {self.document}, {what}{field}): {self.message}{fix}"
 
 
 class ResourceLoadError(ConfigError, ValueError):

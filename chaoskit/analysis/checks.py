@@ -1,4 +1,11 @@
-"""The checks, each as istioctl's analyzer of the same code does it (see messages.py)."""
+"""The checks, each as istioctl's analyzer of the same code does it (see messages.py).
+
+With no mesh (``--offline``, istioctl's ``--use-kube=false``) istioctl skips every analyzer
+that needs Services, Pods or Secrets (its file source drops those kinds, and
+``RemoveSkipped`` drops analyzers whose inputs are missing). So offline, only the checks
+that read Istio resources alone run: subsets, gateway references, conflicting hosts,
+unreachable rules, client TLS. See docs/istio-validation-notes.md.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
 from chaoskit.analysis.context import Context
+from chaoskit.analysis.messages import go_list, go_quote
 from chaoskit.analysis.registry import host_matches, to_fqdn
 from chaoskit.istio.common import Destination
+from chaoskit.istio.destination_rule import ClientTLSSettings
+from chaoskit.istio.gateway import Server
 from chaoskit.istio.loading import LoadedResource
 from chaoskit.istio.resources import DestinationRule, Gateway, VirtualService
-from chaoskit.istio.virtual_service import HTTPRoute, L4Route
+from chaoskit.istio.virtual_service import HTTPMatchRequest, HTTPRoute, L4Route
+from chaoskit.topology.spec import Workload
 
 Check = Callable[[Context], None]
 
@@ -49,16 +60,24 @@ def _close(word: str, choices: list[str]) -> str:
     return f" (did you mean {hits[0]!r}?)" if hits else ""
 
 
+def _selector_text(selector: dict[str, str]) -> str:
+    """A label selector as Kubernetes prints it: ``istio=ingressgateway`` (sorted, comma)."""
+    return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+
+
 # --- IST0101 / IST0112: what a VirtualService points at ------------------------------------
 
 
 def destination_hosts(ctx: Context) -> None:
+    """istioctl's DestinationHostAnalyzer (hosts, ports) and DestinationRuleAnalyzer (subsets)."""
     for loaded, vs in ctx.virtual_services():
         for path, dest, is_mirror in _destinations(vs):
-            _check_destination(ctx, loaded, path, dest, is_mirror)
+            if ctx.registry.mesh is not None:  # needs Services: skipped offline, as istioctl does
+                _check_host(ctx, loaded, path, dest, is_mirror)
+            _check_subset(ctx, loaded, path, dest, is_mirror)
 
 
-def _check_destination(
+def _check_host(
     ctx: Context, loaded: LoadedResource, path: str, dest: Destination, is_mirror: bool
 ) -> None:
     fqdn = to_fqdn(dest.host, loaded.namespace)
@@ -68,57 +87,61 @@ def _check_destination(
             loaded,
             f"{path}.host",
             "mirror host" if is_mirror else "host",
-            dest.host,
+            go_quote(dest.host),
             fix=_missing_host_fix(ctx, dest.host, fqdn, loaded.namespace),
         )
         return
     service = ctx.registry.service(fqdn)
-    if service is not None:
-        ports = [p.port for p in service.ports]
-        if dest.port is None and len(ports) > 1:
-            ctx.report(
-                "IST0112",
-                loaded,
-                path,
-                dest.host,
-                ports,
-                fix=f"add 'port: {{number: {ports[0]}}}' (one of {ports}) to the destination",
-            )
-        elif dest.port is not None and dest.port.number not in ports:
-            ctx.report(
-                "IST0101",
-                loaded,
-                f"{path}.port.number",
-                "host:port",
-                f"{dest.host}:{dest.port.number}",
-                fix=f"{dest.host} serves port(s) {ports}; use one of them",
-            )
-    if dest.subset is not None:
-        subsets = ctx.subsets_for(fqdn)
-        if dest.subset not in subsets:
-            fix = (
-                f"DestinationRules for {dest.host} define subsets {subsets}"
-                f"{_close(dest.subset, subsets)}"
-                if subsets
-                else f"no DestinationRule for {dest.host} defines subsets; add one with a "
-                f"subset named {dest.subset!r}"
-            )
-            ctx.report(
-                "IST0101",
-                loaded,
-                f"{path}.subset",
-                "host+subset in destinationrule",
-                f"{dest.host}+{dest.subset}",
-                fix=fix,
-            )
+    if service is None:
+        return
+    ports = [p.port for p in service.ports]
+    if dest.port is None and len(ports) > 1:
+        ctx.report(
+            "IST0112",
+            loaded,
+            path,
+            go_quote(dest.host),
+            go_list(ports),
+            fix=f"add 'port: {{number: {ports[0]}}}' (one of {ports}) to the destination",
+        )
+    elif dest.port is not None and dest.port.number not in ports:
+        ctx.report(
+            "IST0101",
+            loaded,
+            f"{path}.port.number",
+            "host:port",
+            go_quote(f"{dest.host}:{dest.port.number}"),
+            fix=f"{dest.host} serves port(s) {ports}; use one of them",
+        )
+
+
+def _check_subset(
+    ctx: Context, loaded: LoadedResource, path: str, dest: Destination, is_mirror: bool
+) -> None:
+    # Independent of the host check, as in istioctl (two analyzers).
+    if not dest.subset:
+        return
+    fqdn = to_fqdn(dest.host, loaded.namespace)
+    subsets = ctx.subsets_for(fqdn)
+    if dest.subset in subsets:
+        return
+    fix = (
+        f"DestinationRules for {dest.host} define subsets {subsets}{_close(dest.subset, subsets)}"
+        if subsets
+        else f"no DestinationRule for {dest.host} defines subsets; add one with a subset named "
+        f"{dest.subset!r}"
+    )
+    ctx.report(
+        "IST0101",
+        loaded,
+        f"{path}.subset",
+        f"{'mirror' if is_mirror else 'host'}+subset in destinationrule",
+        go_quote(f"{dest.host}+{dest.subset}"),
+        fix=fix,
+    )
 
 
 def _missing_host_fix(ctx: Context, host: str, fqdn: str, namespace: str) -> str:
-    if ctx.registry.mesh is None:
-        return (
-            f"no mesh is known, so only ServiceEntries define hosts; drop --offline, or add a "
-            f"ServiceEntry for {fqdn}"
-        )
     known = ctx.registry.known_hosts()
     elsewhere = [h for h in known if "." not in host and h.split(".")[0] == host]
     if elsewhere:
@@ -132,58 +155,122 @@ def _missing_host_fix(ctx: Context, host: str, fqdn: str, namespace: str) -> str
     )
 
 
+# --- IST0101 / IST0132: the Gateways a VirtualService binds to -----------------------------
+
+
 def virtual_service_gateways(ctx: Context) -> None:
+    """istioctl's virtualservice.GatewayAnalyzer."""
     for loaded, vs in ctx.virtual_services():
-        refs = [(f"spec.gateways[{i}]", g) for i, g in enumerate(vs.spec.gateways or [])]
-        for i, route in enumerate(vs.spec.http or []):
-            for j, match in enumerate(route.match or []):
-                refs += [
-                    (f"spec.http[{i}].match[{j}].gateways[{k}]", g)
-                    for k, g in enumerate(match.gateways or [])
-                ]
-        for path, ref in refs:
+        for i, ref in enumerate(vs.spec.gateways or []):
             if ref == "mesh":
                 continue
             namespace, name = _gateway_ref(ref, loaded.namespace)
-            if ctx.gateway(namespace, name) is None:
-                known = sorted(f"{g[0].namespace}/{g[0].name}" for g in ctx.of_kind(Gateway))
+            found = ctx.gateway(namespace, name)
+            path = f"spec.gateways[{i}]"
+            if found is None:
                 ctx.report(
-                    "IST0101",
+                    "IST0101", loaded, path, "gateway", go_quote(ref), fix=_no_gateway(ctx, ref)
+                )
+            served = (
+                _gateway_hosts(found[1].spec.servers, namespace, loaded.namespace) if found else []
+            )
+            if not any(
+                host_matches(g, h) or host_matches(h, g) for g in served for h in vs.spec.hosts
+            ):
+                # Istio reports this too when the Gateway is missing (it then serves nothing).
+                ctx.report(
+                    "IST0132",
                     loaded,
                     path,
-                    "gateway",
-                    ref,
-                    fix=f"no Gateway {namespace}/{name} in the input (known: "
-                    f"{', '.join(known) or 'none'}); add it or fix the name",
+                    go_list(vs.spec.hosts),
+                    f"{loaded.namespace}/{loaded.name}",
+                    f"{namespace}/{name}",
+                    fix=f"gateway {namespace}/{name} serves {served or 'no hosts'}; add one of "
+                    f"{vs.spec.hosts} to a server's hosts, or fix the VirtualService's hosts",
                 )
+        # Beyond istioctl: a gateway named in a match must exist too.
+        for i, route in enumerate(vs.spec.http or []):
+            for j, match in enumerate(route.match or []):
+                _match_gateways(ctx, loaded, f"spec.http[{i}].match[{j}]", match)
+
+
+def _match_gateways(
+    ctx: Context, loaded: LoadedResource, path: str, match: HTTPMatchRequest
+) -> None:
+    for k, ref in enumerate(match.gateways or []):
+        if ref != "mesh" and ctx.gateway(*_gateway_ref(ref, loaded.namespace)) is None:
+            ctx.report(
+                "IST0101",
+                loaded,
+                f"{path}.gateways[{k}]",
+                "gateway",
+                go_quote(ref),
+                fix=_no_gateway(ctx, ref),
+            )
+
+
+def _no_gateway(ctx: Context, ref: str) -> str:
+    known = sorted(f"{g[0].namespace}/{g[0].name}" for g in ctx.of_kind(Gateway))
+    return (
+        f"no Gateway {ref} in the input (known: {', '.join(known) or 'none'}); add it or fix "
+        "the name"
+    )
+
+
+def _gateway_hosts(servers: Sequence[Server], gw_namespace: str, vs_namespace: str) -> list[str]:
+    """The hosts a Gateway offers to VirtualServices of ``vs_namespace`` (``ns/host`` aware)."""
+    hosts: list[str] = []
+    for server in servers:
+        for host in server.hosts:
+            ns, slash, name = host.partition("/")
+            if not slash:
+                hosts.append(host)
+            elif ns == "*" or (ns == "." and gw_namespace == vs_namespace) or ns == vs_namespace:
+                hosts.append(name)
+    return hosts
 
 
 # --- IST0109: two mesh VirtualServices for one host --------------------------------------
 
 
 def conflicting_mesh_hosts(ctx: Context) -> None:
+    """istioctl's ConflictingMeshGatewayHostsAnalyzer: keyed by exportTo scope and FQDN."""
     by_host: dict[tuple[str, str], list[LoadedResource]] = defaultdict(list)
     for loaded, vs in ctx.virtual_services():
         if vs.spec.gateways and "mesh" not in vs.spec.gateways:
             continue
-        export = vs.spec.export_to or ["*"]
+        export = vs.spec.export_to or []
         scopes = (
-            ["*"] if "*" in export else sorted(loaded.namespace if e == "." else e for e in export)
+            ["*"]
+            if not export or "*" in export
+            else sorted({loaded.namespace if e == "." else e for e in export})
         )
         for scope in scopes:
             for host in vs.spec.hosts:
                 by_host[(scope, to_fqdn(host, loaded.namespace))].append(loaded)
-    for (_, fqdn), owners in by_host.items():
+    reported: set[tuple[str, str]] = set()
+    for (scope, fqdn), owners in by_host.items():
+        if scope != "*":  # VirtualServices exported everywhere reach this scope as well
+            owners = owners + [
+                o
+                for (s, h), vss in by_host.items()
+                if s == "*" and host_matches(h, fqdn)
+                for o in vss
+            ]
         if len(owners) < 2:
             continue
-        names = ",".join(f"{o.namespace}/{o.name}" for o in owners)
+        names = ",".join(sorted({f"{o.namespace}/{o.name}" for o in owners}))
         for owner in owners:
+            key = (owner.namespace, owner.name)
+            if key in reported:
+                continue
+            reported.add(key)
             ctx.report(
                 "IST0109",
                 owner,
                 "metadata.name",
                 names,
-                fqdn,
+                f"{scope}/{fqdn}",
                 fix="merge their http rules into one VirtualService (rules are evaluated in order)",
             )
 
@@ -192,14 +279,16 @@ def conflicting_mesh_hosts(ctx: Context) -> None:
 
 
 def _rule_name(route: HTTPRoute, index: int) -> str:
-    return route.name or f"#{index}"
+    return go_quote(route.name) if route.name else f"#{index}"
 
 
 def unreachable_rules(ctx: Context) -> None:
+    """The webhook's analyzeUnreachableHTTPRules, which istioctl reports as IST0130/IST0131."""
     for loaded, vs in ctx.virtual_services():
+        routes = vs.spec.http or []
         seen: dict[str, int] = {}
         catch_all: int | None = None
-        for i, route in enumerate(vs.spec.http or []):
+        for i, route in enumerate(routes):
             path, name = f"spec.http[{i}]", _rule_name(route, i)
             if not route.match:
                 if catch_all is not None:
@@ -212,22 +301,23 @@ def unreachable_rules(ctx: Context) -> None:
                         fix=f"rule #{catch_all} already matches every request; remove this rule "
                         "or give it a match and move it above",
                     )
-                catch_all = i if catch_all is None else catch_all
+                catch_all = i
                 continue
             if catch_all is not None:
-                # Beyond istioctl: a matched rule after a catch-all is just as unreachable.
+                # Istio reports this once per match of the rule; once per rule is enough here.
                 ctx.report(
                     "IST0130",
                     loaded,
                     path,
                     name,
-                    f"rule #{catch_all} above has no match and takes every request first",
-                    fix=f"move this rule above rule #{catch_all}",
+                    "route without matches defined before",
+                    fix=f"rule #{catch_all} above has no match and takes every request first; "
+                    f"move this rule above it",
                 )
                 continue
             duplicates = 0
             for j, match in enumerate(route.match):
-                key = json.dumps(match.to_yaml_dict(), sort_keys=True)
+                key = json.dumps(match.model_dump(mode="json", exclude={"name"}), sort_keys=True)
                 if key in seen:
                     duplicates += 1
                     ctx.report(
@@ -235,8 +325,8 @@ def unreachable_rules(ctx: Context) -> None:
                         loaded,
                         f"{path}.match[{j}]",
                         name,
-                        match.name or f"#{j}",
-                        f"#{seen[key]}",
+                        go_quote(match.name) if match.name else f"#{j}",
+                        _rule_name(routes[seen[key]], seen[key]),
                         fix="delete the duplicate match",
                     )
                 else:
@@ -252,73 +342,86 @@ def unreachable_rules(ctx: Context) -> None:
                 )
 
 
-# --- IST0132: a VirtualService host its Gateway does not serve ------------------------------
-
-
-def hosts_in_gateways(ctx: Context) -> None:
-    for loaded, vs in ctx.virtual_services():
-        for ref in vs.spec.gateways or []:
-            if ref == "mesh":
-                continue
-            found = ctx.gateway(*_gateway_ref(ref, loaded.namespace))
-            if found is None:
-                continue  # reported as IST0101
-            gw_hosts = [h.rpartition("/")[2] for s in found[1].spec.servers for h in s.hosts]
-            for i, host in enumerate(vs.spec.hosts):
-                if not any(host_matches(pattern, host) for pattern in gw_hosts):
-                    ctx.report(
-                        "IST0132",
-                        loaded,
-                        f"spec.hosts[{i}]",
-                        host,
-                        loaded.name,
-                        ref,
-                        fix=f"gateway {ref} serves {gw_hosts}; add {host!r} to a server's hosts",
-                    )
-
-
-# --- Gateways: selector and credentials --------------------------------------------------
+# --- Gateways against the mesh: selector, credentials, ports ------------------------------
 
 
 def gateway_workloads(ctx: Context) -> None:
+    """istioctl's gateway.SecretAnalyzer and IngressGatewayPortAnalyzer (need Pods: not offline)."""
+    if ctx.registry.mesh is None:
+        return
     for loaded, gateway in ctx.of_kind(Gateway):
         selector = gateway.spec.selector or {}
         if not selector:
             continue
         workloads = ctx.registry.workloads_matching(selector)
+        text = _selector_text(selector)
         if not workloads:
-            text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+            labels = ctx.registry.label_values(list(selector))
             ctx.report(
                 "IST0101",
                 loaded,
                 "spec.selector",
                 "selector",
-                text,
-                fix="no workload carries these labels"
-                + ("" if ctx.registry.mesh else " (no mesh is known; drop --offline)"),
+                go_quote(text),
+                fix="no pod carries these labels"
+                + (f"; pods have {', '.join(labels)}" if labels else "")
+                + "; use the ingress gateway's labels, e.g. 'istio: ingressgateway'",
             )
             continue
-        namespace = workloads[0].namespace
-        for i, server in enumerate(gateway.spec.servers):
-            name = server.tls.credential_name if server.tls else None
-            if name and not ctx.registry.has_secret(namespace, name):
-                ctx.report(
-                    "IST0101",
-                    loaded,
-                    f"spec.servers[{i}].tls.credentialName",
-                    "credentialName",
-                    name,
-                    fix=f"create a TLS Secret {name!r} in namespace {namespace!r} (the gateway "
-                    "workload's), e.g. `chaoskit secret create-tls`",
-                )
+        _gateway_secrets(ctx, loaded, gateway, workloads[0].namespace)
+        _gateway_ports(ctx, loaded, gateway, workloads, text)
+
+
+def _gateway_secrets(
+    ctx: Context, loaded: LoadedResource, gateway: Gateway, namespace: str
+) -> None:
+    for i, server in enumerate(gateway.spec.servers):
+        name = server.tls.credential_name if server.tls else None
+        if name and not ctx.registry.has_secret(namespace, name):
+            ctx.report(
+                "IST0101",
+                loaded,
+                f"spec.servers[{i}].tls.credentialName",
+                "credentialName",
+                go_quote(name),
+                fix=f"create a TLS Secret {name!r} in namespace {namespace!r} (the gateway "
+                f"workload's), e.g. `chaoskit secret create {name} --host <host>`",
+            )
+
+
+def _gateway_ports(
+    ctx: Context, loaded: LoadedResource, gateway: Gateway, workloads: list[Workload], selector: str
+) -> None:
+    # IST0162: a server port must be a target port (or port) of a Service of the gateway pods.
+    target_ports: set[int] = set()
+    service_ports: set[int] = set()
+    for service in ctx.registry.services_selecting(workloads):
+        for port in service.ports:
+            target_ports.add(port.target_port or port.port)
+            service_ports.add(port.port)
+    for i, server in enumerate(gateway.spec.servers):
+        if server.port is None:
+            continue
+        number = server.port.number
+        if number not in target_ports and number not in service_ports:
+            ctx.report(
+                "IST0162",
+                loaded,
+                f"spec.servers[{i}].port.number",
+                number,
+                selector,
+                fix=f"listen on a target port of the gateway's Service {sorted(target_ports)} "
+                f"(its ports {sorted(service_ports)} are mapped to them)",
+            )
 
 
 # --- DestinationRules against the workloads ----------------------------------------------
 
 
 def destination_rule_targets(ctx: Context) -> None:
-    if not ctx.registry.knows_workloads:
-        return  # istioctl checks these only when it can see the pods
+    """istioctl's destinationrule.SubsetSelectPodAnalyzer (needs Pods: skipped offline)."""
+    if ctx.registry.mesh is None:
+        return
     for loaded, dr in ctx.of_kind(DestinationRule):
         fqdn = to_fqdn(dr.spec.host, loaded.namespace)
         service = ctx.registry.service(fqdn)
@@ -329,22 +432,72 @@ def destination_rule_targets(ctx: Context) -> None:
                     loaded,
                     "spec.host",
                     dr.spec.host,
-                    fix="name an existing service or add a ServiceEntry for it",
+                    fix=_missing_host_fix(ctx, dr.spec.host, fqdn, loaded.namespace),
                 )
             continue
         workloads = ctx.registry.workloads(service)
         for i, subset in enumerate(dr.spec.subsets or []):
             labels = subset.labels or {}
             if not any(w.selected_by(labels) for w in workloads):
-                versions = sorted({str(w.labels) for w in workloads})
+                versions = sorted({_selector_text(w.labels) for w in workloads})
                 ctx.report(
                     "IST0173",
                     loaded,
                     f"spec.subsets[{i}]",
                     subset.name,
-                    fix=f"no pod of {dr.spec.host} has labels {labels}; its pods have "
-                    f"{', '.join(versions)}",
+                    fix=f"no pod of {dr.spec.host} has labels {_selector_text(labels)}; its pods "
+                    f"have {'; '.join(versions) or 'no labels'}",
                 )
+
+
+# --- IST0128 / IST0129: client TLS that does not verify the server -----------------------
+
+
+def destination_rule_tls(ctx: Context) -> None:
+    """istioctl's destinationrule.CaCertificateAnalyzer (reads DestinationRules only)."""
+    for loaded, dr in ctx.of_kind(DestinationRule):
+        policy = dr.spec.traffic_policy
+        if policy is None:
+            continue
+        selector = dr.spec.workload_selector is not None
+        name = f"{loaded.namespace}/{loaded.name}"
+        if _unverified(policy.tls, selector) and policy.tls is not None:
+            ctx.report(
+                "IST0128",
+                loaded,
+                "spec.trafficPolicy.tls",
+                name,
+                loaded.namespace,
+                policy.tls.mode,
+                dr.spec.host,
+                fix=_TLS_FIX,
+            )
+        for i, port_policy in enumerate(policy.port_level_settings or []):
+            if _unverified(port_policy.tls, selector) and port_policy.tls is not None:
+                port = port_policy.port.number if port_policy.port else 0
+                ctx.report(
+                    "IST0129",
+                    loaded,
+                    f"spec.trafficPolicy.portLevelSettings[{i}].tls",
+                    name,
+                    loaded.namespace,
+                    port_policy.tls.mode,
+                    dr.spec.host,
+                    f"number:{port}",
+                    fix=_TLS_FIX,
+                )
+
+
+_TLS_FIX = (
+    "add 'caCertificates: <CA bundle path>' so the sidecar verifies the server's certificate "
+    "(or credentialName together with a workloadSelector)"
+)
+
+
+def _unverified(tls: ClientTLSSettings | None, has_selector: bool) -> bool:
+    if tls is None or tls.mode not in ("SIMPLE", "MUTUAL"):
+        return False
+    return not tls.ca_certificates and not (tls.credential_name and has_selector)
 
 
 # --- CK0101: weights that do not add up to 100 -------------------------------------------
@@ -385,8 +538,8 @@ ALL_CHECKS: tuple[Check, ...] = (
     virtual_service_gateways,
     conflicting_mesh_hosts,
     unreachable_rules,
-    hosts_in_gateways,
     gateway_workloads,
     destination_rule_targets,
+    destination_rule_tls,
     route_weights,
 )

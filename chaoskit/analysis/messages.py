@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chaoskit.errors import Problem
@@ -38,17 +40,18 @@ class MessageType:
     def documentation_url(self) -> str:
         if self.code.startswith("IST"):
             return f"https://istio.io/latest/docs/reference/config/analysis/{self.code.lower()}/"
-        return f"docs/analysis.md#{self.code.lower()}"
+        return f"docs/istio-validation-notes.md#{self.code.lower()}"
 
 
 def _types(*items: MessageType) -> dict[str, MessageType]:
     return {item.code: item for item in items}
 
 
-# Codes, names, levels and templates follow istio/istio pkg/config/analysis/msg/messages.yaml.
+# Codes, names, levels and templates follow istio/istio pkg/config/analysis/msg/messages.yaml
+# (Go's %s/%v/%q become {n}; callers pass %q and list arguments already formatted as Go would).
 MESSAGE_TYPES = _types(
     MessageType(
-        "IST0101", "ReferencedResourceNotFound", Level.ERROR, 'Referenced {0} not found: "{1}"'
+        "IST0101", "ReferencedResourceNotFound", Level.ERROR, "Referenced {0} not found: {1}"
     ),
     MessageType("IST0106", "SchemaValidationError", Level.ERROR, "Schema validation error: {0}"),
     MessageType(
@@ -63,8 +66,22 @@ MESSAGE_TYPES = _types(
         "IST0112",
         "VirtualServiceDestinationPortSelectorRequired",
         Level.ERROR,
-        "This VirtualService routes to a service {0!r} that exposes multiple ports {1}. "
+        "This VirtualService routes to a service {0} that exposes multiple ports {1}. "
         "Specifying a port in the destination is required to disambiguate.",
+    ),
+    MessageType(
+        "IST0128",
+        "NoServerCertificateVerificationDestinationLevel",
+        Level.WARNING,
+        "DestinationRule {0} in namespace {1} has TLS mode set to {2} but no caCertificates are "
+        "set to validate server identity for host: {3}",
+    ),
+    MessageType(
+        "IST0129",
+        "NoServerCertificateVerificationPortLevel",
+        Level.WARNING,
+        "DestinationRule {0} in namespace {1} has TLS mode set to {2} but no caCertificates are "
+        "set to validate server identity for host: {3} at port {4}",
     ),
     MessageType(
         "IST0130",
@@ -84,11 +101,20 @@ MESSAGE_TYPES = _types(
         Level.WARNING,
         "one or more host {0} defined in VirtualService {1} not found in Gateway {2}.",
     ),
+    MessageType("IST0133", "SchemaWarning", Level.WARNING, "Schema validation warning: {0}"),
+    MessageType(
+        "IST0162",
+        "GatewayPortNotDefinedOnService",
+        Level.WARNING,
+        "The gateway is listening on a target port (port {0}) that is not defined in the Service "
+        "associated with its workload instances (Pod selector {1}). If you need to access the "
+        "gateway port through the gateway Service, it will not be available.",
+    ),
     MessageType(
         "IST0173",
         "DestinationRuleSubsetNotSelectPods",
         Level.ERROR,
-        "The Subset {0} defined in the DestinationRule does not select any pods, which may lead "
+        "The Subset {0} defined in the DestinationRule does not select any pods. Which may lead "
         "to 503 UH (NoHealthyUpstream).",
     ),
     MessageType(
@@ -107,6 +133,16 @@ MESSAGE_TYPES = _types(
         "get {1}.",
     ),
 )
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q``: a double-quoted string with Go escapes."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def go_list(items: Iterable[object]) -> str:
+    """Go's ``%v`` of a slice: ``[a b c]``."""
+    return "[" + " ".join(str(i) for i in items) + "]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +187,9 @@ class Message:
     def from_problem(cls, problem: Problem, *, fix: str = "") -> Message:
         code = problem.code or "CK0001"
         message_type = MESSAGE_TYPES[code]
-        text = problem.message.removeprefix("Schema validation error: ")
-        level_override = Level.parse(problem.level)
-        if level_override != message_type.level:
-            message_type = MessageType(
-                message_type.code, message_type.name, level_override, message_type.template
-            )
+        text = problem.message
+        for prefix in ("Schema validation error: ", "Schema validation warning: "):
+            text = text.removeprefix(prefix)
         return cls(
             type=message_type,
             args=(text,),
@@ -166,5 +199,5 @@ class Message:
             path=problem.path,
             kind=problem.kind,
             resource=problem.name,
-            fix=fix,
+            fix=problem.fix or fix,
         )

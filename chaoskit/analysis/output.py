@@ -9,35 +9,47 @@ import yaml
 
 from chaoskit.analysis.analyzer import AnalysisResult
 from chaoskit.analysis.messages import Level, Message
+from chaoskit.istio.yaml_source import LOAD_ERROR_CODE
 
-# istioctl exits 79 when the analyzers found issues at or above --failure-threshold,
-# and 2 when its input could not be read (istioctl/pkg/analyze: FileParseError).
+# istioctl/cmd/sysexits.go: 79 when analyzers found issues at or above --failure-threshold,
+# else 65 (ExitDataError) when some input could not be parsed. istioctl/pkg/analyze sets
+# either only for the log format: with -o json or -o yaml it exits 0.
 EXIT_ISSUES_FOUND = 79
-EXIT_FILE_PARSE_ERROR = 2
+EXIT_FILE_PARSE_ERROR = 65
 
 
 def message_record(message: Message) -> dict[str, Any]:
-    """The JSON shape of istioctl's ``-o json``, plus chaoskit's location and fix fields."""
-    origin = f"{message.kind} {message.resource}".strip()
-    return {
+    """istioctl's ``-o json`` record (diag.Message.Unstructured), plus chaoskit's fields.
+
+    istioctl's keys come first in its (sorted) order; ``reference`` is left out when the
+    message has no file, and carries no line for a ``.json`` file, as in istioctl.
+    """
+    record: dict[str, Any] = {
         "code": message.type.code,
         "documentationUrl": message.type.documentation_url,
         "level": message.level.label,
         "message": message.text,
-        "origin": origin,
-        "reference": f"{message.source}:{message.line}" if message.source else None,
-        "source": message.source,
-        "document": message.document,
-        "line": message.line,
-        "path": message.path,
-        "fix": message.fix,
+        "origin": f"{message.kind} {message.resource}".strip(),
     }
+    if message.source:
+        json_file = message.source.endswith(".json")
+        record["reference"] = (
+            f"{message.source}:{message.line}" if message.line and not json_file else message.source
+        )
+    record.update(
+        source=message.source,
+        document=message.document,
+        line=message.line,
+        path=message.path,
+        fix=message.fix,
+    )
+    return record
 
 
 def render(result: AnalysisResult, *, fmt: str, output_threshold: Level) -> str:
     shown = result.at_least(output_threshold)
     if fmt == "json":
-        return json.dumps([message_record(m) for m in shown], indent=2)
+        return json.dumps([message_record(m) for m in shown], indent="\t", ensure_ascii=False)
     if fmt == "yaml":
         return yaml.safe_dump([message_record(m) for m in shown], sort_keys=False)
     if not shown:
@@ -47,7 +59,13 @@ def render(result: AnalysisResult, *, fmt: str, output_threshold: Level) -> str:
     return "\n".join(m.format() for m in shown)
 
 
-def exit_code(result: AnalysisResult, *, failure_threshold: Level) -> int:
-    if any(m.type.code == "CK0001" for m in result.messages):
+def exit_code(result: AnalysisResult, *, failure_threshold: Level, fmt: str = "log") -> int:
+    """istioctl's exit code: file-level load errors (CK0001) count as its parse errors."""
+    if fmt != "log":
+        return 0
+    analysis = [m for m in result.messages if m.type.code != LOAD_ERROR_CODE]
+    if any(m.level >= failure_threshold for m in analysis):
+        return EXIT_ISSUES_FOUND
+    if len(analysis) < len(result.messages):
         return EXIT_FILE_PARSE_ERROR
-    return EXIT_ISSUES_FOUND if result.failed(failure_threshold) else 0
+    return 0

@@ -74,5 +74,24 @@ class Registry:
             return []
         return [w for w in self.mesh.spec.workloads if w.selected_by(selector)]
 
+    def label_values(self, keys: list[str]) -> list[str]:
+        """Every ``key=value`` the mesh's workloads carry for ``keys``."""
+        if self.mesh is None:
+            return []
+        return sorted(
+            {f"{k}={v}" for w in self.mesh.spec.workloads for k, v in w.labels.items() if k in keys}
+        )
+
+    def services_selecting(self, workloads: Iterable[Workload]) -> list[Service]:
+        """Services (in the workload's namespace) whose selector picks any of ``workloads``."""
+        if self.mesh is None:
+            return []
+        pods = list(workloads)
+        return [
+            s
+            for s in self.mesh.spec.services
+            if any(w.namespace == s.namespace and w.selected_by(s.effective_selector) for w in pods)
+        ]
+
     def has_secret(self, namespace: str, name: str) -> bool:
         return self.mesh is not None and self.mesh.secret(namespace, name) is not None

@@ -17,8 +17,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "the services and workloads of a mesh: the built-in mesh of `chaoskit mesh up` "
             "unless --mesh-spec names another (as istioctl analyzes files together with the "
             "cluster it is connected to). With --offline (istioctl's --use-kube=false) only "
-            "the files are known, so every destination host is reported as not found unless "
-            "a ServiceEntry adds it."
+            "the files are known, and the checks that need services, pods or secrets are "
+            "skipped, as istioctl skips those analyzers."
+        ),
+        epilog=(
+            "Exit codes, as istioctl's: 0 when clean; 79 when findings reach "
+            "--failure-threshold; 65 when a file could not be read as resources (and nothing "
+            "reached the threshold). Like istioctl, -o json and -o yaml always exit 0."
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="YAML files or directories")
@@ -87,4 +92,4 @@ def run(args: argparse.Namespace) -> int:
         args.paths, mesh=mesh, default_namespace=args.namespace, recursive=args.recursive
     )
     sys.stdout.write(render(result, fmt=args.output, output_threshold=shown) + "\n")
-    return exit_code(result, failure_threshold=failure)
+    return exit_code(result, failure_threshold=failure, fmt=args.output)

@@ -31,6 +31,8 @@ from chaoskit.istio.yaml_source import (
 )
 
 SCHEMA_ERROR_CODE = "IST0106"
+# istioctl reports the webhook's warnings as SchemaWarning (analyzers/schema/validation.go).
+SCHEMA_WARNING_CODE = "IST0133"
 DEFAULT_NAMESPACE = "default"
 
 
@@ -61,7 +63,9 @@ class LoadedResource:
     def line_of(self, path: str) -> int:
         return self.document.line_of(path)
 
-    def problem(self, path: str, message: str, *, code: str, level: str = "Error") -> Problem:
+    def problem(
+        self, path: str, message: str, *, code: str, level: str = "Error", fix: str = ""
+    ) -> Problem:
         """A problem located at ``path`` of this resource."""
         return Problem(
             source=self.source,
@@ -73,6 +77,7 @@ class LoadedResource:
             name=f"{self.namespace}/{self.name}",
             code=code,
             level=level,
+            fix=fix,
         )
 
 
@@ -98,7 +103,15 @@ def load_files(
         path = Path(raw)
         if not path.exists():
             result.problems.append(
-                Problem(str(path), 1, None, "", "no such file or directory", code=LOAD_ERROR_CODE)
+                Problem(
+                    str(path),
+                    1,
+                    None,
+                    "",
+                    "no such file or directory",
+                    code=LOAD_ERROR_CODE,
+                    fix="check the path",
+                )
             )
             continue
         files = collect_files(path, recursive=recursive)
@@ -109,9 +122,10 @@ def load_files(
                     1,
                     None,
                     "",
-                    "directory holds no .yaml, .yml or .json files"
-                    + ("" if recursive else " (add --recursive to look in subdirectories)"),
+                    "directory holds no .yaml, .yml or .json files",
                     code=LOAD_ERROR_CODE,
+                    fix="pass files or a directory that holds them"
+                    + ("" if recursive else ", or add --recursive to look in subdirectories"),
                 )
             )
         for file in files:
@@ -168,7 +182,15 @@ def load_document(
     findings = validate_resource(resource)
     result = LoadResult(
         problems=[
-            loaded.problem(f.path, f.message, code=SCHEMA_ERROR_CODE, level=f.level)
+            loaded.problem(
+                f.path,
+                f"Schema validation error: {f.message}"
+                if f.level == "Error"
+                else f"Schema validation warning: {f.message}",
+                code=SCHEMA_ERROR_CODE if f.level == "Error" else SCHEMA_WARNING_CODE,
+                level=f.level,
+                fix=f.fix,
+            )
             for f in findings
         ]
     )
@@ -209,10 +231,13 @@ def _as_load_problem(problem: Problem) -> Problem:
         problem.path,
         problem.message,
         code=LOAD_ERROR_CODE,
+        fix=problem.fix,
     )
 
 
 def _document_problem(document: YamlDocument, path: str, message: str) -> LoadResult:
+    """A CK0001 problem for a whole document; ``message`` reads "what is wrong; how to fix"."""
+    what, _, fix = message.partition("; ")
     data = _mapping(document.data)
     metadata = _mapping(data.get("metadata"))
     line = document.line_of(path) if path else document.start_line
@@ -223,10 +248,11 @@ def _document_problem(document: YamlDocument, path: str, message: str) -> LoadRe
                 document.index,
                 line,
                 path,
-                message,
+                what,
                 kind=str(data.get("kind") or ""),
                 name=str(metadata.get("name") or ""),
                 code=LOAD_ERROR_CODE,
+                fix=fix,
             )
         ]
     )
@@ -260,15 +286,17 @@ def _schema_problems(
     namespace = str(metadata.get("namespace") or DEFAULT_NAMESPACE)
     for error in exc.errors(include_url=False):
         path = _loc_to_path(error["loc"])
+        message, fix = _explain(error)
         yield Problem(
             source=document.source,
             document=document.index,
             line=document.line_of(path),
             path=path,
-            message=f"Schema validation error: {_explain(error)}",
+            message=f"Schema validation error: {message}",
             kind=kind,
             name=f"{namespace}/{name}",
             code=SCHEMA_ERROR_CODE,
+            fix=fix,
         )
 
 
@@ -282,7 +310,12 @@ def _loc_to_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _explain(error: Any) -> str:
+def _explain(error: Any) -> tuple[str, str]:
+    """What is wrong with the shape of a field, and how to fix it.
+
+    Istio's CRD schema (the API server, on ``kubectl apply``) and jsonpb refuse these before
+    the webhook runs; istioctl analyze itself drops unknown fields silently.
+    """
     kind, value, message = str(error["type"]), error.get("input"), str(error["msg"])
     loc = [p for p in error["loc"] if isinstance(p, str)]
     field_name = loc[-1] if loc else ""
@@ -290,21 +323,23 @@ def _explain(error: Any) -> str:
         hint = difflib.get_close_matches(field_name, _known_field_names(), n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
         return (
-            (
-                f"unknown field {field_name!r}{suggestion} Istio rejects unknown fields; "
-                "check the spelling against the Istio reference (names are camelCase)"
-            )
-            .replace("? Istio", "? Istio")
-            .replace("'; Istio", "'. Istio")
+            f"unknown field {field_name!r}{suggestion}",
+            "Istio's CRD schema rejects unknown fields (kubectl apply refuses them); check the "
+            "spelling against the Istio reference (names are camelCase)",
         )
     if kind == "missing":
-        return f"field {field_name!r} is required"
+        return f"field {field_name!r} is required", f"add {field_name!r}"
     if kind == "literal_error":
-        return f"{value!r} is not allowed here: {message.removeprefix('Input should be ')}"
+        expected = message.removeprefix("Input should be ")
+        return f"{value!r} is not allowed here: {expected}", f"use one of {expected}"
     if kind == "value_error":
-        return message.removeprefix("Value error, ")
+        text = message.removeprefix("Value error, ")
+        if "duration" in text:
+            return text, "write a Go duration: a number and a unit, e.g. '500ms', '5s' or '1m30s'"
+        what, _, how = text.rpartition("; ")
+        return (what, how) if what else (text, "correct the field")
     expected = message.removeprefix("Input should be ")
-    return f"expected {expected}, got {value!r}"
+    return f"expected {expected}, got {value!r}", f"write {field_name or 'it'} as {expected}"
 
 
 @lru_cache(maxsize=1)

@@ -75,8 +75,10 @@ def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
             _index_lines(item, child, lines)
 
 
-def _load_problem(source: str, message: str, line: int | None = None, document: int = 1) -> Problem:
-    return Problem(source=source, document=document, line=line, path="", message=message)
+def _load_problem(
+    source: str, message: str, line: int | None = None, document: int = 1, *, fix: str = ""
+) -> Problem:
+    return Problem(source=source, document=document, line=line, path="", message=message, fix=fix)
 
 
 def read_text(path: Path) -> tuple[str | None, list[Problem]]:
@@ -89,17 +91,25 @@ def read_text(path: Path) -> tuple[str | None, list[Problem]]:
                 _load_problem(
                     source,
                     f"file is {size:,} bytes; resource files over {MAX_FILE_BYTES:,} bytes are "
-                    "refused (Kubernetes stores objects up to about 1.5 MiB). Split it or check "
-                    "that it is the file you meant.",
+                    "refused (Kubernetes stores objects up to about 1.5 MiB)",
+                    fix="split it, or check that it is the file you meant",
                 )
             ]
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [_load_problem(source, f"cannot read file: {exc.strerror or exc}")]
+        return None, [
+            _load_problem(
+                source,
+                f"cannot read file: {exc.strerror or exc}",
+                fix="check the path and its permissions",
+            )
+        ]
     if b"\x00" in raw:
         return None, [
             _load_problem(
-                source, "file is binary (it contains NUL bytes), not YAML; pass YAML files"
+                source,
+                "file is binary (it contains NUL bytes), not YAML",
+                fix="pass YAML files (.yaml, .yml or .json)",
             )
         ]
     try:
@@ -108,7 +118,8 @@ def read_text(path: Path) -> tuple[str | None, list[Problem]]:
         return None, [
             _load_problem(
                 source,
-                f"file is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 YAML",
+                f"file is not UTF-8 text (bad byte at offset {exc.start})",
+                fix="save it as UTF-8 YAML",
             )
         ]
 
@@ -139,9 +150,10 @@ def parse_documents(text: str, source: str) -> tuple[list[YamlDocument], list[Pr
         return documents, [
             _load_problem(
                 source,
-                f"malformed YAML: {detail}; fix the syntax (indentation, quoting, colons)",
+                f"malformed YAML: {detail}",
                 line,
                 max(index, 1),
+                fix="fix the syntax (indentation, quoting, colons) at this line",
             )
         ]
     finally:
@@ -149,7 +161,10 @@ def parse_documents(text: str, source: str) -> tuple[list[YamlDocument], list[Pr
     if not documents:
         return [], [
             _load_problem(
-                source, "file holds no YAML documents; add a resource or remove the file", 1
+                source,
+                "file holds no YAML documents",
+                1,
+                fix="add a resource or remove the file",
             )
         ]
     return documents, []

@@ -61,12 +61,43 @@ def test_missing_subset_is_ist0101_with_host_plus_subset(mesh: MeshSpec) -> None
     )
 
 
-def test_offline_only_host_references_are_reported() -> None:
+def test_offline_skips_what_needs_services_pods_or_secrets() -> None:
+    """istioctl --use-kube=false skips analyzers whose inputs include Service, Pod or Secret."""
     body = (
-        "  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n"
+        "  hosts: [reviewz]\n  http:\n  - route:\n    - destination: {host: reviewz, subset: v1}\n"
     )
-    messages = analyze(vs("r", body), DR_REVIEWS)
-    assert codes(messages) == [("IST0101", "spec.http[0].route[0].destination.host")]
+    dr_v9 = DR_REVIEWS + "  - {name: v9, labels: {version: v9}}\n"
+    gw = (
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\n"
+        "spec:\n  selector: {istio: nothing}\n  servers:\n"
+        "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ['*.example.com']\n"
+        "    tls: {mode: SIMPLE, credentialName: missing-cert}\n"
+    )
+    messages = analyze(vs("r", body), dr_v9, gw)
+    # No IST0101 host, IST0173, IST0174, selector or credentialName findings: only the
+    # subset reference, which the DestinationRule analyzer checks from the files alone.
+    assert codes(messages) == [("IST0101", "spec.http[0].route[0].destination.subset")]
+    assert messages[0].text == ('Referenced host+subset in destinationrule not found: "reviewz+v1"')
+
+
+def test_an_unknown_host_and_its_subset_are_two_findings(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviewz, subset: v1}\n"
+        "    mirror: {host: reviews, subset: v7}\n"
+    )
+    messages = analyze(vs("r", body), DR_REVIEWS, mesh=mesh)
+    assert [(m.path, m.text) for m in messages] == [
+        ("spec.http[0].route[0].destination.host", 'Referenced host not found: "reviewz"'),
+        (
+            "spec.http[0].route[0].destination.subset",
+            'Referenced host+subset in destinationrule not found: "reviewz+v1"',
+        ),
+        (
+            "spec.http[0].mirror.subset",
+            'Referenced mirror+subset in destinationrule not found: "reviews+v7"',
+        ),
+    ]
+    assert "did you mean 'reviews'" in messages[0].fix
 
 
 def test_service_entry_makes_a_host_known() -> None:
@@ -79,14 +110,18 @@ def test_service_entry_makes_a_host_known() -> None:
     assert analyze(vs("r", body, "default"), se) == []
 
 
-def test_unknown_gateway(mesh: MeshSpec) -> None:
+def test_unknown_gateway_is_ist0101_and_ist0132(mesh: MeshSpec) -> None:
     body = (
         "  hosts: [reviews]\n  gateways: [nope]\n  http:\n"
         "  - route:\n    - destination: {host: reviews}\n"
     )
-    [message] = analyze(vs("r", body), mesh=mesh)
-    assert message.text == 'Referenced gateway not found: "nope"'
-    assert message.path == "spec.gateways[0]"
+    first, second = analyze(vs("r", body), mesh=mesh)
+    assert (first.text, first.path) == ('Referenced gateway not found: "nope"', "spec.gateways[0]")
+    # istioctl's GatewayAnalyzer also finds no host of the (missing) gateway matching.
+    assert second.text == (
+        "one or more host [reviews] defined in VirtualService bookinfo/r not found in Gateway "
+        "bookinfo/nope."
+    )
 
 
 def test_two_mesh_virtual_services_for_one_host_conflict(mesh: MeshSpec) -> None:
@@ -94,7 +129,19 @@ def test_two_mesh_virtual_services_for_one_host_conflict(mesh: MeshSpec) -> None
     fqdn_body = body.replace("hosts: [reviews]", "hosts: [reviews.bookinfo.svc.cluster.local]")
     messages = analyze(vs("a", body), vs("b", fqdn_body), mesh=mesh)
     assert [m.type.code for m in messages] == ["IST0109", "IST0109"]
-    assert "bookinfo/a,bookinfo/b" in messages[0].text
+    assert messages[0].text.startswith(
+        "The VirtualServices bookinfo/a,bookinfo/b associated with mesh gateway define the same "
+        "host */reviews.bookinfo.svc.cluster.local which"
+    )
+
+
+def test_a_conflicting_virtual_service_is_reported_once(mesh: MeshSpec) -> None:
+    body = "  hosts: [reviews, ratings]\n  http:\n  - route:\n    - destination: {host: reviews}\n"
+    messages = analyze(vs("a", body), vs("b", body), mesh=mesh)
+    assert [(m.type.code, m.resource) for m in messages] == [
+        ("IST0109", "bookinfo/a"),
+        ("IST0109", "bookinfo/b"),
+    ]
 
 
 def test_gateway_bound_virtual_services_may_share_hosts(mesh: MeshSpec) -> None:
@@ -120,7 +167,27 @@ def test_rule_after_catch_all_is_unreachable(mesh: MeshSpec) -> None:
         Level.WARNING,
         "spec.http[1]",
     )
-    assert message.text.startswith("VirtualService rule #1 not used")
+    assert message.text == (
+        "VirtualService rule #1 not used (route without matches defined before)."
+    )
+
+
+def test_rule_names_are_quoted_as_istio_prints_them(mesh: MeshSpec) -> None:
+    match = "    - uri: {prefix: /a}\n"
+    body = (
+        "  hosts: [reviews]\n  http:\n"
+        f"  - name: first\n    match:\n{match}    route:\n    - destination: {{host: reviews}}\n"
+        f"  - name: second\n    match:\n{match}    route:\n    - destination: {{host: reviews}}\n"
+    )
+    ineffective, unreachable = analyze(vs("r", body), mesh=mesh)
+    assert ineffective.text == (
+        'VirtualService rule "second" match #0 is not used (duplicate/overlapping match in '
+        'rule "first").'
+    )
+    assert (ineffective.type.code, ineffective.level) == ("IST0131", Level.INFO)
+    assert unreachable.text == (
+        'VirtualService rule "second" not used (all matches used by prior rules).'
+    )
 
 
 def test_duplicate_matches(mesh: MeshSpec) -> None:
@@ -137,7 +204,11 @@ def test_subset_selecting_no_pods_and_unknown_dr_host(mesh: MeshSpec) -> None:
     )
     messages = analyze(dr, ghost, mesh=mesh)
     assert codes(messages) == [("IST0173", "spec.subsets[2]"), ("IST0174", "spec.host")]
-    assert "does not select any pods, which may lead to 503 UH" in messages[0].text
+    assert messages[0].text == (
+        "The Subset v9 defined in the DestinationRule does not select any pods. Which may lead "
+        "to 503 UH (NoHealthyUpstream)."
+    )
+    assert "version=v1" in messages[0].fix
 
 
 def test_host_not_served_by_the_bound_gateway(mesh: MeshSpec) -> None:
@@ -151,7 +222,15 @@ def test_host_not_served_by_the_bound_gateway(mesh: MeshSpec) -> None:
         "  hosts: [api.example.com, api.example.org]\n  gateways: [gw]\n  http:\n"
         "  - route:\n    - destination: {host: api-service, port: {number: 8080}}\n"
     )
-    assert codes(analyze(gw, vs("v", body, "default"), mesh=mesh)) == [("IST0132", "spec.hosts[1]")]
+    # Istio warns only when no host of the VirtualService is served by the gateway.
+    assert analyze(gw, vs("v", body, "default"), mesh=mesh) == []
+    other = body.replace("api.example.com, ", "")
+    [message] = analyze(gw, vs("v", other, "default"), mesh=mesh)
+    assert (message.type.code, message.path) == ("IST0132", "spec.gateways[0]")
+    assert message.text == (
+        "one or more host [api.example.org] defined in VirtualService default/v not found in "
+        "Gateway default/gw."
+    )
 
 
 def test_gateway_credential_must_exist_beside_the_gateway_workload(mesh: MeshSpec) -> None:
@@ -194,3 +273,47 @@ def test_multi_port_service_needs_a_port() -> None:
     assert codes(analyze(vs("w", body, "default"), mesh=mesh)) == [
         ("IST0112", "spec.http[0].route[0].destination")
     ]
+
+
+def test_gateway_port_must_be_a_target_port_of_its_service(mesh: MeshSpec) -> None:
+    gw = (
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\n"
+        "spec:\n  selector: {istio: ingressgateway}\n  servers:\n"
+        "  - port: {number: 8080, name: http, protocol: HTTP}\n    hosts: ['*']\n"
+        "  - port: {number: 80, name: http-80, protocol: HTTP}\n    hosts: ['*']\n"
+        "  - port: {number: 9090, name: http-9090, protocol: HTTP}\n    hosts: ['*']\n"
+    )
+    # 8080 is a target port and 80 a Service port of istio-ingressgateway; 9090 is neither.
+    [message] = analyze(gw, mesh=mesh)
+    assert (message.type.code, message.level, message.path) == (
+        "IST0162",
+        Level.WARNING,
+        "spec.servers[2].port.number",
+    )
+    assert message.text.startswith(
+        "The gateway is listening on a target port (port 9090) that is not defined in the "
+        "Service associated with its workload instances (Pod selector istio=ingressgateway)."
+    )
+
+
+def test_client_tls_without_ca_certificates(mesh: MeshSpec) -> None:
+    dr = (
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+        "metadata: {name: ext, namespace: bookinfo}\nspec:\n  host: ratings\n"
+        "  trafficPolicy:\n    tls: {mode: SIMPLE}\n"
+        "    portLevelSettings:\n    - port: {number: 9080}\n      tls: {mode: MUTUAL, "
+        "clientCertificate: /c.pem, privateKey: /k.pem}\n"
+    )
+    for messages in (analyze(dr, mesh=mesh), analyze(dr)):  # offline too: it reads DRs only
+        assert [(m.type.code, m.level) for m in messages] == [
+            ("IST0128", Level.WARNING),
+            ("IST0129", Level.WARNING),
+        ]
+    first, second = analyze(dr)
+    assert first.text == (
+        "DestinationRule bookinfo/ext in namespace bookinfo has TLS mode set to SIMPLE but no "
+        "caCertificates are set to validate server identity for host: ratings"
+    )
+    assert second.text.endswith("for host: ratings at port number:9080")
+    verified = dr.replace("tls: {mode: SIMPLE}", "tls: {mode: SIMPLE, caCertificates: /ca.pem}")
+    assert [m.type.code for m in analyze(verified)] == ["IST0129"]

@@ -84,7 +84,10 @@ def test_unsupported_api_version() -> None:
         VS.replace("networking.istio.io/v1", "networking.istio.io/v2")
     )
     assert (code, line, path) == ("CK0001", 1, "apiVersion")
-    assert "networking.istio.io/v1beta1" in message
+    assert message == "apiVersion 'networking.istio.io/v2' is not served for VirtualService"
+    [problem] = load_text(VS.replace("networking.istio.io/v1", "networking.istio.io/v2")).problems
+    assert "networking.istio.io/v1beta1" in problem.fix
+    assert problem.describe().endswith("; fix: " + problem.fix)
 
 
 def test_document_that_is_not_a_mapping() -> None:
