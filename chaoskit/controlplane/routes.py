@@ -79,11 +79,11 @@ def _route_match(match: HTTPMatchRequest | None) -> RouteMatch:
     if match is None:
         return RouteMatch(path=StringMatcher("prefix", "/"))
     headers = tuple(
-        HeaderMatcher(name, string_matcher(m))
+        HeaderMatcher(name.lower(), string_matcher(m))
         for name, m in (match.headers or {}).items()
         if name not in _PSEUDO_HEADER_KEYS
     ) + tuple(
-        HeaderMatcher(name, string_matcher(m), invert=True)
+        HeaderMatcher(name.lower(), string_matcher(m), invert=True)
         for name, m in (match.without_headers or {}).items()
     )
     return RouteMatch(

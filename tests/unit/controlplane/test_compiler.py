@@ -303,3 +303,21 @@ spec:
     assert _cluster(compiler, f"outbound|9080||{REVIEWS}").lb.kind == "ROUND_ROBIN"
     assert _cluster(compiler, f"outbound|9080|v2|{REVIEWS}").lb.kind == "ROUND_ROBIN"
     assert _cluster(compiler, f"outbound|9080|v1|{REVIEWS}").endpoints
+
+
+def test_header_match_names_are_lower_cased_as_envoy_compares_them() -> None:
+    """Istio accepts `End-User`; Envoy matches header names case-insensitively."""
+    compiler = Compiler(
+        _state("""
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {End-User: {exact: jason}}, withoutHeaders: {X-Test: {}}}]
+    route: [{destination: {host: reviews}}]
+""")
+    )
+    (route,) = _routes(compiler)
+    assert [h.name for h in route.match.headers] == ["end-user", "x-test"]
