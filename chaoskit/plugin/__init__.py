@@ -1,6 +1,32 @@
 """pytest plugin for chaos experiments (registered through the ``pytest11`` entry point).
 
 It must stay cheap to import: heavy modules load inside the fixtures that need them.
+Options and ini keys are in :mod:`chaoskit.plugin.options`; fixtures in
+:mod:`chaoskit.plugin.fixtures`; outcomes, results and the terminal summary in
+:mod:`chaoskit.plugin.results`.
 """
 
 from __future__ import annotations
+
+from chaoskit.plugin.fixtures import chaos, chaos_mesh, experiment, load
+from chaoskit.plugin.options import pytest_addoption, pytest_configure, pytest_unconfigure
+from chaoskit.plugin.results import (
+    pytest_report_teststatus,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
+__all__ = [
+    "chaos",
+    "chaos_mesh",
+    "experiment",
+    "load",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_report_teststatus",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_unconfigure",
+]

@@ -406,6 +406,58 @@ def quantile_at_most(
     )
 
 
+def quantile_at_least(
+    values: Iterable[float],
+    q: float,
+    limit_s: float,
+    confidence: float = 0.95,
+    *,
+    subject: str | None = None,
+    min_n: int = 1,
+) -> Judgement:
+    """Is the population ``q`` quantile of these latencies at least ``limit_s`` seconds?
+
+    The mirror of :func:`quantile_at_most` ("the page waited for its 6 s timeout"): PASS
+    when the interval's lower bound reaches the limit, FAIL when its upper bound is below.
+    """
+    limit_s = check_finite("limit_s", limit_s)
+    q = check_probability("q", q)
+    c = check_confidence(confidence)
+    min_n = _check_min_n(min_n)
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    name = subject if subject is not None else f"{_quantile_label(q)} latency"
+    if n < min_n:
+        observed = quantile(ordered, q) if n else None
+        return Judgement(
+            Verdict.INCONCLUSIVE,
+            name,
+            "≥",
+            limit_s,
+            observed,
+            None,
+            n,
+            "seconds",
+            _too_few(n, min_n),
+        )
+    estimate = quantile_interval(ordered, q, c)
+    interval = estimate.interval
+    if interval.low >= limit_s:
+        verdict = Verdict.PASS
+    elif interval.high < limit_s:
+        verdict = Verdict.FAIL
+    else:
+        verdict = Verdict.INCONCLUSIVE
+    reason = ""
+    if verdict is Verdict.INCONCLUSIVE:
+        reason = (
+            _straddles(limit_s, "seconds")
+            if interval.bounded_below
+            else f"n={n} cannot bound a {_quantile_label(q)} below at {c * 100:g}%"
+        )
+    return Judgement(verdict, name, "≥", limit_s, estimate.estimate, interval, n, "seconds", reason)
+
+
 def quantile_ratio_at_most(
     values: Iterable[float],
     baseline: Iterable[float],

@@ -1,0 +1,186 @@
+"""Rate and latency metrics with three-way checks, recorded for the report as they settle.
+
+``window.success_rate().at_least(0.99)`` judges the Wilson interval of the rate against the
+limit (``chaoskit.stats``): PASS returns the judgement, FAIL raises ``AssertionError`` with
+the evidence, INCONCLUSIVE raises :class:`Inconclusive` saying how many requests would
+decide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chaoskit.durations import parse_seconds
+from chaoskit.errors import ChaoskitError, ConfigError
+from chaoskit.stats import (
+    Judgement,
+    Proportion,
+    Verdict,
+    at_least,
+    at_most,
+    proportion_matches,
+    quantile_at_least,
+    quantile_at_most,
+    quantile_ratio_at_most,
+    required_sample_size,
+)
+
+DEFAULT_CONFIDENCE = 0.95
+# Below this many requests a rate is never judged: the interval would be mostly width.
+DEFAULT_MIN_N = 20
+
+
+class Inconclusive(ChaoskitError):
+    """The data cannot decide the check either way; the experiment did not pass."""
+
+    def __init__(self, judgement: Judgement, hint: str = "") -> None:
+        self.judgement = judgement
+        text = f"INCONCLUSIVE: {judgement.explain()}"
+        super().__init__(f"{text}; {hint}" if hint else text)
+
+
+class JudgementSink(Protocol):
+    """Where settled checks go (the experiment record behind the report)."""
+
+    def add_judgement(self, window: str, judgement: Judgement, predicted: Any = None) -> None: ...
+
+
+def _needed(judgement: Judgement) -> str:
+    """How many requests would likely settle a rate check that straddles its limit."""
+    observed = judgement.observed
+    if judgement.unit != "rate" or observed is None or judgement.relation == "matches":
+        return ""
+    margin = abs(observed - judgement.threshold)
+    if not 0.0 < margin < 0.5:
+        return ""
+    needed = required_sample_size(
+        observed,
+        margin,
+        judgement.interval.confidence if judgement.interval else DEFAULT_CONFIDENCE,
+    )
+    return (
+        f"about {needed} requests would decide it (this window had {judgement.n}); "
+        "lengthen the load window"
+    )
+
+
+def settle(
+    judgement: Judgement, sink: JudgementSink | None, window: str, predicted: Any = None
+) -> Judgement:
+    """Record ``judgement``, then raise unless it passed."""
+    if sink is not None:
+        sink.add_judgement(window, judgement, predicted)
+    why = f" [{window}]" if window else ""
+    if predicted is not None and str(getattr(predicted, "why", "")):
+        why += f"; predicted from the mesh config: {predicted.why}"
+    if judgement.verdict is Verdict.FAIL:
+        raise AssertionError(judgement.explain() + why)
+    if judgement.verdict is Verdict.INCONCLUSIVE:
+        raise Inconclusive(judgement, (_needed(judgement) + why).strip("; "))
+    return judgement
+
+
+def seconds(value: float | str) -> float:
+    if isinstance(value, str):
+        try:
+            return parse_seconds(value)
+        except ValueError as exc:
+            raise ConfigError(f"{value!r} is not a duration such as '6.5s' or '500ms'") from exc
+    return float(value)
+
+
+@dataclass(frozen=True)
+class RateMetric:
+    """A proportion observed in a window: ``successes`` of ``trials``."""
+
+    successes: int
+    trials: int
+    subject: str
+    window: str = ""
+    sink: JudgementSink | None = None
+    confidence: float = DEFAULT_CONFIDENCE
+    min_n: int = DEFAULT_MIN_N
+
+    @property
+    def rate(self) -> float:
+        return self.successes / self.trials if self.trials else float("nan")
+
+    def _proportion(self) -> Proportion:
+        return Proportion(self.successes, self.trials)
+
+    def at_least(self, limit: float, *, predicted: Any = None) -> Judgement:
+        j = at_least(
+            self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
+        )
+        return settle(j, self.sink, self.window, predicted)
+
+    def at_most(self, limit: float, *, predicted: Any = None) -> Judgement:
+        j = at_most(
+            self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
+        )
+        return settle(j, self.sink, self.window, predicted)
+
+    def matches(
+        self, expected: float, tolerance: float | None = None, *, predicted: Any = None
+    ) -> Judgement:
+        """The share is ``expected`` (within ``± tolerance``, an equivalence check)."""
+        j = proportion_matches(
+            self.successes,
+            self.trials,
+            expected,
+            self.confidence,
+            tolerance=tolerance,
+            subject=self.subject,
+            min_n=self.min_n,
+        )
+        return settle(j, self.sink, self.window, predicted)
+
+    def __repr__(self) -> str:
+        return f"<{self.subject} {self.successes}/{self.trials} in {self.window or 'window'}>"
+
+
+@dataclass(frozen=True)
+class LatencyMetric:
+    """The ``q`` quantile of a window's latencies (seconds)."""
+
+    values: Sequence[float]
+    q: float
+    window: str = ""
+    sink: JudgementSink | None = None
+    confidence: float = DEFAULT_CONFIDENCE
+    min_n: int = DEFAULT_MIN_N
+    subject: str | None = None
+
+    def at_most(self, limit: float | str, *, predicted: Any = None) -> Judgement:
+        j = quantile_at_most(
+            self.values,
+            self.q,
+            seconds(limit),
+            self.confidence,
+            subject=self.subject,
+            min_n=self.min_n,
+        )
+        return settle(j, self.sink, self.window, predicted)
+
+    def at_least(self, limit: float | str, *, predicted: Any = None) -> Judgement:
+        j = quantile_at_least(
+            self.values,
+            self.q,
+            seconds(limit),
+            self.confidence,
+            subject=self.subject,
+            min_n=self.min_n,
+        )
+        return settle(j, self.sink, self.window, predicted)
+
+    def between(self, low: float | str, high: float | str) -> tuple[Judgement, Judgement]:
+        return self.at_least(low), self.at_most(high)
+
+    def at_most_times(self, baseline: LatencyMetric, ratio: float) -> Judgement:
+        """At most ``ratio`` × the same quantile of ``baseline`` (seeded bootstrap)."""
+        j = quantile_ratio_at_most(
+            self.values, baseline.values, self.q, ratio, self.confidence, min_n=self.min_n
+        )
+        return settle(j, self.sink, f"{self.window} vs {baseline.window}")

@@ -1,0 +1,199 @@
+"""The mesh an experiment runs against, behind one seam.
+
+``LocalBackend`` drives the embedded mesh through the same Kubernetes REST paths a cluster
+serves (``chaoskit.kube.client.KubeClient``) plus the sidecars' admin endpoints; a kind
+cluster adds ``pods/exec`` for those (issue 8). Istio objects are plain dicts here, checked
+with chaoskit's Istio models before they are sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+import yaml
+
+from chaoskit.errors import BackendError, ConfigError
+from chaoskit.experiment.changes import RUN_LABEL, Change, clean
+from chaoskit.istio.loading import load_text
+from chaoskit.kube.client import KubeClient
+
+ISTIO_KINDS = ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry")
+APP_SETTINGS = "chaoskit.dev/app-settings"
+
+
+@dataclass(frozen=True)
+class Pod:
+    name: str
+    namespace: str
+    ip: str
+    labels: dict[str, str]
+    running: bool
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Pod:
+        meta, status = obj["metadata"], obj.get("status", {})
+        return cls(
+            meta["name"],
+            meta["namespace"],
+            status.get("podIP", ""),
+            dict(meta.get("labels") or {}),
+            status.get("phase") == "Running",
+        )
+
+
+class MeshBackend(Protocol):
+    name: str
+    ingress_http: str
+    ingress_https: str
+    istio_version: str
+
+    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[Change]: ...
+    def rollback(self, changes: list[Change]) -> None: ...
+    def list_objects(self) -> list[dict[str, Any]]: ...
+    def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]: ...
+    def app_settings(self, pod: Pod) -> dict[str, Any]: ...
+    def set_app_settings(self, pod: Pod, settings: dict[str, Any]) -> None: ...
+    def kill_pod(self, pod: Pod) -> None: ...
+    def restart_pod(self, pod: Pod) -> None: ...
+    def admin(self, pod: Pod, path: str) -> str: ...
+    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]: ...
+    def close(self) -> None: ...
+
+
+def validate(objects: list[dict[str, Any]], source: str) -> list[Any]:
+    """Check objects with chaoskit's Istio models; a clear error names the bad field."""
+    text = yaml.safe_dump_all(objects, sort_keys=False)
+    result = load_text(text, source)
+    errors = [p for p in result.problems if p.level == "Error"]
+    if errors:
+        details = "\n  ".join(p.describe() for p in errors)
+        raise ConfigError(f"{source}: invalid Istio resources:\n  {details}")
+    return list(result.resources)
+
+
+class LocalBackend:
+    """The embedded mesh (``chaoskit.controlplane``), started by the session or attached to."""
+
+    name = "local"
+
+    def __init__(self, kubeconfig: str, info: Any) -> None:
+        self.info = info
+        self.client = KubeClient.from_kubeconfig(kubeconfig, embedded=True)
+        self.http = requests.Session()
+        self.ingress_http: str = info.ingress_http
+        self.ingress_https: str = info.ingress_https
+        self.istio_version: str = str(info.istio_version)
+
+    # --- Istio resources -------------------------------------------------------------
+
+    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[Change]:
+        loaded = validate(objects, "chaoskit")
+        changes: list[Change] = []
+        newest = 0
+        for item in loaded:
+            resource, namespace = item.resource, item.namespace
+            kind, name = type(resource).kind_name, resource.metadata.name
+            before = self.client.get(type(resource).plural, namespace, name)
+            change = Change(kind, namespace, name, clean(before) if before else None)
+            labels = {RUN_LABEL: run_id} if before is None else None
+            applied = self.client.apply(resource, namespace, labels)
+            newest = max(newest, applied.resource_version)
+            changes.append(change)
+        if newest:
+            self.client.wait_synced(newest)
+        return changes
+
+    def rollback(self, changes: list[Change]) -> None:
+        """Undo ``changes`` newest first; every proxy has the old config when it returns."""
+        for change in reversed(changes):
+            if change.before is None:
+                self.client.delete(change.kind, change.namespace, change.name)
+            else:
+                self.apply_objects([change.before], run_id="")
+        self._sync()
+
+    def list_objects(self) -> list[dict[str, Any]]:
+        from chaoskit.istio.resources import RESOURCE_TYPES
+
+        found = []
+        for cls in RESOURCE_TYPES.values():
+            for item in self.client.list_resources(cls.plural, None):
+                item.setdefault("kind", cls.kind_name)
+                found.append(item)
+        return found
+
+    def delete_object(self, kind: str, namespace: str, name: str) -> None:
+        self.client.delete(kind, namespace, name)
+
+    def _sync(self) -> None:
+        self.client.wait_synced(int(self.client.proxy_status()["pushedVersion"]))
+
+    # --- pods ----------------------------------------------------------------------------
+
+    def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]:
+        pods = [Pod.from_json(p) for p in self.client.pods(namespace, selector)]
+        return sorted(pods, key=lambda p: (p.namespace, p.name))
+
+    def app_settings(self, pod: Pod) -> dict[str, Any]:
+        obj = self.client.call("GET", f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}")
+        annotations = obj["metadata"].get("annotations") or {}
+        return dict(json.loads(annotations.get(APP_SETTINGS, "{}")))
+
+    def set_app_settings(self, pod: Pod, settings: dict[str, Any]) -> None:
+        patch = {"metadata": {"annotations": {APP_SETTINGS: json.dumps(settings)}}}
+        self.client.patch_pod(pod.namespace, pod.name, patch)
+
+    def kill_pod(self, pod: Pod) -> None:
+        self.client.kill_pod(pod.namespace, pod.name)
+
+    def restart_pod(self, pod: Pod) -> None:
+        self.client.restart_pod(pod.namespace, pod.name)
+        self.wait_ready([pod.name])
+
+    def wait_ready(self, names: Iterable[str] = (), timeout_s: float = 30.0) -> None:
+        wanted = set(names)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            pods = self.client.pods(None, "")
+            waiting = [
+                p["metadata"]["name"]
+                for p in pods
+                if (not wanted or p["metadata"]["name"] in wanted)
+                and not (
+                    p["status"].get("phase") == "Running"
+                    and all(s["ready"] for s in p["status"].get("containerStatuses", []))
+                )
+            ]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise BackendError(f"pods not ready after {timeout_s:g}s: {', '.join(waiting)}")
+            time.sleep(0.05)
+
+    # --- sidecars -------------------------------------------------------------------------
+
+    def admin(self, pod: Pod, path: str) -> str:
+        response = self.http.get(f"http://{pod.ip}:15000{path}", timeout=10)
+        response.raise_for_status()
+        return response.text
+
+    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+        """Records after sequence number ``since``, and the newest sequence number."""
+        records: list[dict[str, Any]] = []
+        last = since
+        while True:
+            data = json.loads(self.admin(pod, f"/chaoskit/access_log?since={last}"))
+            batch = data.get("records", [])
+            records.extend(batch)
+            if not batch:
+                return int(data.get("last", last)), records
+            last = int(batch[-1]["seq"])
+
+    def close(self) -> None:
+        self.client.close()
+        self.http.close()

@@ -1,0 +1,393 @@
+"""Fault injection with guaranteed rollback: the ``chaos`` fixture.
+
+Every method snapshots what it changes before changing it and registers the undo first,
+so the fixture's teardown restores the mesh whatever the test did (failed, raised, was
+interrupted). Faults return a :class:`Fault` that can prove it took effect.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chaoskit.errors import ConfigError
+from chaoskit.experiment.backend import MeshBackend, Pod
+from chaoskit.experiment.changes import Change, Journal
+from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
+from chaoskit.experiment.mutations import mutate
+from chaoskit.experiment.record import ExperimentRecord, FaultRecord
+from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
+from chaoskit.stats import Verdict
+
+_route_numbers = itertools.count(1)
+
+
+@dataclass
+class Fault:
+    """An injected condition, its rollback, and what proves it took effect."""
+
+    record: FaultRecord
+    service: str = ""
+    namespace: str = ""
+    percent: float | None = None  # delay/abort: the share of matching requests
+    flag: str = ""  # the access-log flag of an injected request: DI or FI
+    route_name: str | None = None
+    undo: list[Callable[[], None]] = field(default_factory=list)
+    log_marks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return self.record.description
+
+    def __repr__(self) -> str:
+        return f"<Fault {self.record.description}>"
+
+
+class FaultNotInEffect(ConfigError):
+    """The fault is not in the callers' config or was not observed at its rate."""
+
+
+def _dump(objects: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(objects, sort_keys=False)
+
+
+class Chaos:
+    def __init__(
+        self,
+        backend: MeshBackend,
+        run_id: str,
+        record: ExperimentRecord,
+        *,
+        namespace: str = "bookinfo",
+        mutation: str | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self.backend = backend
+        self.run_id = run_id
+        self.record = record
+        self.namespace = namespace
+        self.mutation = mutation
+        self.journal = journal
+        self.faults: list[Fault] = []
+        self._changes: list[Change] = []
+
+    # --- Istio config -----------------------------------------------------------------
+
+    def _objects_for(self, service: str, namespace: str, kind: str) -> dict[str, Any] | None:
+        candidates = [
+            o
+            for o in self.backend.list_objects()
+            if o.get("kind") == kind and targets(o, service, namespace)
+        ]
+        candidates.sort(key=lambda o: o["metadata"].get("creationTimestamp", ""))
+        return candidates[0] if candidates else None
+
+    def _apply(self, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Apply (weakened by the session's mutation, if any) and remember the undo."""
+        if self.mutation:
+            objects = [mutate(o, self.mutation) or o for o in objects]
+        self.record.applied_objects.extend(objects)
+        changes = self.backend.apply_objects(objects, self.run_id)
+        self._changes.extend(changes)
+        if self.journal is not None:
+            self.journal.write(self._changes)
+        return objects
+
+    def apply(self, source: str | Path, namespace: str | None = None) -> Fault:
+        """Apply any Istio YAML (a file, or YAML text) as the condition under test."""
+        path = (
+            Path(source)
+            if not str(source).lstrip().startswith(("apiVersion", "---", "#"))
+            else None
+        )
+        if path is not None and not path.exists():
+            raise ConfigError(f"{source}: no such file; pass a path to Istio YAML or YAML text")
+        text = path.read_text() if path is not None else str(source)
+        objects = [o for o in yaml.safe_load_all(text) if o]
+        for obj in objects:
+            obj.setdefault("metadata", {}).setdefault("namespace", namespace or "default")
+        applied = self._apply(objects)
+        names = ", ".join(f"{o['kind']}/{o['metadata']['name']}" for o in applied)
+        where = path.name if path is not None else "inline YAML"
+        return self._track(
+            Fault(
+                FaultRecord(
+                    "resources", f"{names} from {where}", where, _dump(applied), time.time()
+                )
+            )
+        )
+
+    def _inject(
+        self,
+        kind: str,
+        service: str,
+        namespace: str | None,
+        percent: float,
+        headers: dict[str, str] | None,
+        description: str,
+        **spec: Any,
+    ) -> Fault:
+        if not 0 < percent <= 100:
+            raise ConfigError(f"{kind} on {service}: percent={percent} must be in (0, 100]")
+        ns = namespace or self.namespace
+        existing = self._objects_for(service, ns, "VirtualService")
+        route_name = f"chaoskit-{kind}-{next(_route_numbers)}" if headers else None
+        vs = with_fault(
+            existing, service, ns, fault_spec(kind, percent, **spec), headers, route_name or ""
+        )
+        marks = self._log_marks()
+        applied = self._apply([vs])
+        scope = f" for {', '.join(f'{k}={v}' for k, v in headers.items())}" if headers else ""
+        record = FaultRecord(
+            kind,
+            f"{description} on {percent:g}% of requests to {service}.{ns}{scope}",
+            f"{service}.{ns}",
+            _dump(applied),
+            time.time(),
+        )
+        fault = Fault(
+            record,
+            service,
+            ns,
+            percent,
+            "DI" if kind == "delay" else "FI",
+            route_name,
+            log_marks=marks,
+        )
+        return self._track(fault)
+
+    def delay(
+        self,
+        service: str,
+        fixed_delay: str = "5s",
+        percent: float = 100.0,
+        *,
+        headers: dict[str, str] | None = None,
+        namespace: str | None = None,
+    ) -> Fault:
+        """Istio's HTTPFaultInjection.Delay on calls to ``service`` (enforced by callers)."""
+        return self._inject(
+            "delay",
+            service,
+            namespace,
+            percent,
+            headers,
+            f"{fixed_delay} delay",
+            fixed_delay=fixed_delay,
+        )
+
+    def abort(
+        self,
+        service: str,
+        http_status: int = 503,
+        percent: float = 100.0,
+        *,
+        headers: dict[str, str] | None = None,
+        namespace: str | None = None,
+    ) -> Fault:
+        """Istio's HTTPFaultInjection.Abort: callers answer ``http_status`` themselves."""
+        return self._inject(
+            "abort",
+            service,
+            namespace,
+            percent,
+            headers,
+            f"HTTP {http_status} abort",
+            http_status=http_status,
+        )
+
+    def pool_squeeze(
+        self,
+        service: str,
+        *,
+        max_connections: int = 1,
+        pending: int = 1,
+        max_requests_per_connection: int = 1,
+        namespace: str | None = None,
+    ) -> Fault:
+        """Squeeze the connection pool (and so trip the circuit breaker) to ``service``."""
+        ns = namespace or self.namespace
+        pool = {
+            "tcp": {"maxConnections": max_connections},
+            "http": {
+                "http1MaxPendingRequests": pending,
+                "maxRequestsPerConnection": max_requests_per_connection,
+            },
+        }
+        dr = with_pool_limits(self._objects_for(service, ns, "DestinationRule"), service, ns, pool)
+        applied = self._apply([dr])
+        text = (
+            f"connection pool of {service}.{ns} squeezed to {max_connections} "
+            f"connection(s), {pending} pending"
+        )
+        return self._track(
+            Fault(FaultRecord("pool", text, f"{service}.{ns}", _dump(applied), time.time()))
+        )
+
+    # --- pods -----------------------------------------------------------------------------
+
+    def _replicas(self, service: str, namespace: str | None, count: int) -> list[Pod]:
+        ns = namespace or self.namespace
+        pods = [p for p in self.backend.pods(ns, f"app={service}") if p.running]
+        if len(pods) < count:
+            raise ConfigError(
+                f"{service}.{ns} has {len(pods)} running replica(s), the fault needs {count}; "
+                "raise its replicas (ini chaos_replicas, e.g. 'bookinfo/ratings-v1=3')"
+            )
+        return pods[:count]
+
+    def replica_errors(
+        self,
+        service: str,
+        rate: float = 1.0,
+        status: int = 503,
+        *,
+        replicas: int = 1,
+        namespace: str | None = None,
+    ) -> Fault:
+        """Make ``replicas`` instances of ``service`` answer ``status`` to a share ``rate``."""
+        return self._settle_pods(
+            service,
+            namespace,
+            replicas,
+            {"errorRate": rate, "errorStatus": status},
+            "replica-errors",
+            f"{rate:.0%} HTTP {status} from",
+        )
+
+    def replica_latency(
+        self, service: str, latency: str, *, replicas: int = 1, namespace: str | None = None
+    ) -> Fault:
+        """Slow ``replicas`` instances of ``service`` down by ``latency`` per request."""
+        return self._settle_pods(
+            service,
+            namespace,
+            replicas,
+            {"latency": latency},
+            "replica-latency",
+            f"{latency} latency in",
+        )
+
+    def _settle_pods(
+        self,
+        service: str,
+        namespace: str | None,
+        replicas: int,
+        settings: dict[str, Any],
+        kind: str,
+        what: str,
+    ) -> Fault:
+        pods = self._replicas(service, namespace, replicas)
+        fault = Fault(
+            FaultRecord(
+                kind,
+                f"{what} {', '.join(p.name for p in pods)}",
+                f"{service}.{pods[0].namespace}",
+                yaml.safe_dump(settings),
+                time.time(),
+            )
+        )
+        for pod in pods:
+            before = self.backend.app_settings(pod)
+            fault.undo.append(functools.partial(self.backend.set_app_settings, pod, before))
+            self.backend.set_app_settings(pod, {**before, **settings})
+        return self._track(fault)
+
+    def kill(self, service: str, *, replicas: int = 1, namespace: str | None = None) -> Fault:
+        """``kill -9`` replicas of ``service``: the process is gone, the endpoint stays."""
+        pods = self._replicas(service, namespace, replicas)
+        fault = Fault(
+            FaultRecord(
+                "kill", f"killed {', '.join(p.name for p in pods)}", f"{service}", "", time.time()
+            )
+        )
+        for pod in pods:
+            fault.undo.append(functools.partial(self.backend.restart_pod, pod))
+            self.backend.kill_pod(pod)
+        return self._track(fault)
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _track(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        self.record.faults.append(fault.record)
+        return fault
+
+    def _log_marks(self) -> dict[str, int]:
+        marks = {}
+        for pod in self.backend.pods():
+            try:
+                marks[pod.name] = self.backend.access_log(pod, 10**12)[0]
+            except Exception:
+                continue
+        return marks
+
+    def prove(self, fault: Fault) -> dict[str, Any]:
+        """Check the fault is in its callers' config and was injected at its rate.
+
+        Raises :class:`FaultNotInEffect` otherwise: an experiment whose fault never applied
+        must not pass.
+        """
+        if fault.percent is None:
+            return {"in_config": True, "sidecars": [], "judgement": None}
+        carriers = []
+        records: list[dict[str, Any]] = []
+        for pod in self.backend.pods():
+            if pod.labels.get("istio") == "ingressgateway" or not pod.running:
+                continue
+            config = yaml.safe_load(self.backend.admin(pod, "/config_dump"))
+            if faults_in_config(config, fault.service, fault.namespace):
+                carriers.append(pod.name)
+            records += self.backend.access_log(pod, fault.log_marks.get(pod.name, 0))[1]
+        if not carriers:
+            raise FaultNotInEffect(
+                f"{fault.description}: no sidecar has the fault in its routes for "
+                f"{fault.service}.{fault.namespace}; the experiment proves nothing"
+            )
+        counts = injection_counts(
+            records, fault.service, fault.namespace, fault.flag, fault.route_name
+        )
+        judgement = judge_injection(
+            counts, fault.percent, "delay" if fault.flag == "DI" else "abort"
+        )
+        proof = {"in_config": True, "sidecars": carriers, "judgement": judgement.to_dict()}
+        fault.record.proof = proof
+        if counts.matched == 0:
+            raise FaultNotInEffect(
+                f"{fault.description}: no request took the faulted route; send load that matches it"
+            )
+        if judgement.verdict is Verdict.FAIL:
+            raise FaultNotInEffect(
+                f"{fault.description} did not take effect as configured: {judgement}"
+            )
+        return proof
+
+    def rollback(self) -> None:
+        """Undo everything, newest first; errors are collected and raised at the end."""
+        problems: list[str] = []
+        for fault in reversed(self.faults):
+            for undo in reversed(fault.undo):
+                try:
+                    undo()
+                except Exception as exc:  # keep undoing the rest
+                    problems.append(f"{fault.description}: {exc}")
+        try:
+            self.backend.rollback(self._changes)
+        except Exception as exc:
+            problems.append(f"restoring Istio resources: {exc}")
+        now = time.time()
+        for fault in self.faults:
+            fault.record.removed = fault.record.removed or now
+        self.faults.clear()
+        self._changes.clear()
+        if self.journal is not None:
+            self.journal.clear()
+        if problems:
+            raise ConfigError("rollback incomplete:\n  " + "\n  ".join(problems))

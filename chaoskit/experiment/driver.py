@@ -1,0 +1,157 @@
+"""The ``load`` fixture: send load through the gateway (or from a pod inside the mesh) and
+get back a :class:`~chaoskit.observe.Window` to judge, with the fault proven in effect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chaoskit.experiment.backend import MeshBackend, Pod
+from chaoskit.experiment.chaos import Chaos
+from chaoskit.experiment.record import ExperimentRecord
+from chaoskit.load import LoadProfile, run_load
+from chaoskit.mesh.apps.bookinfo.catalog import (
+    DETAILS_UNAVAILABLE,
+    RATINGS_UNAVAILABLE,
+    REVIEWS_UNAVAILABLE,
+)
+from chaoskit.observe import EjectionSampler, EjectionTimeline, Window
+
+# Bookinfo's own error texts, always looked for (istio-semantics §5).
+BOOKINFO_TEXTS = (REVIEWS_UNAVAILABLE, RATINGS_UNAVAILABLE, DETAILS_UNAVAILABLE)
+IN_MESH_CLIENT = "app=fortio"
+
+
+class LoadDriver:
+    def __init__(
+        self,
+        backend: MeshBackend,
+        record: ExperimentRecord,
+        chaos: Chaos,
+        *,
+        scale: float = 1.0,
+        seed: int = 0,
+        workdir: Path | None = None,
+    ) -> None:
+        self.backend = backend
+        self.record = record
+        self.chaos = chaos
+        self.scale = scale
+        self.seed = seed
+        self.workdir = workdir
+        self.windows: list[Window] = []
+
+    def _gateway(self) -> Pod | None:
+        pods = self.backend.pods("istio-system", "istio=ingressgateway")
+        return pods[0] if pods else None
+
+    def run(
+        self,
+        path: str = "/productpage",
+        *,
+        duration: float | str = "10s",
+        users: int = 4,
+        rate: float | None = None,
+        login: str | None = None,
+        logins: list[str | None] | None = None,
+        headers: dict[str, str] | None = None,
+        look_for: tuple[str, ...] | list[str] = (),
+        label: str = "during fault",
+        service: str | None = None,
+        https: bool = False,
+        host: str | None = None,
+        think: float | str = 0.0,
+        timeout: float | str = "30s",
+        processes: int = 1,
+        watch_ejections: str | None = None,
+        seen_from: str = "",
+        prove: bool = True,
+    ) -> Window:
+        """Send load and return its window.
+
+        ``rate`` switches to the open model (requests per second on a fixed schedule);
+        otherwise ``users`` closed-loop users. ``service="my-service:80"`` sends from the
+        in-mesh client pod (fortio) through its sidecar instead of through the gateway.
+        ``watch_ejections="ratings"`` samples outlier ejections of that service as seen
+        by the pods ``seen_from`` selects (a label selector).
+        """
+        all_headers = dict(headers or {})
+        if host is not None:
+            all_headers["host"] = host
+        if service is not None:
+            client = self.backend.pods(None, IN_MESH_CLIENT)
+            target = f"http://{client[0].ip}:8080"
+            path = f"/fetch/{service}{path}"
+            gateway = None
+        else:
+            target = self.backend.ingress_https if https else self.backend.ingress_http
+            gateway = self._gateway()
+        markers = tuple(dict.fromkeys((*BOOKINFO_TEXTS, *look_for)))
+        profile = LoadProfile.build(
+            target,
+            path=path,
+            duration=duration,
+            model="open" if rate is not None else "closed",
+            users=users,
+            rate=rate,
+            login=login,
+            logins=logins,
+            headers=all_headers,
+            markers=markers,
+            think=think,
+            timeout=timeout,
+            processes=processes,
+            seed=self.seed,
+        ).scaled(self.scale)
+        mark = self.backend.access_log(gateway, 10**12)[0] if gateway else 0
+        sampler = self._sampler(watch_ejections, seen_from)
+        if sampler is not None:
+            sampler.__enter__()
+        try:
+            result = run_load(profile, self.workdir)
+        finally:
+            if sampler is not None:
+                sampler.stop()
+        flags: dict[str, str] = {}
+        if gateway is not None:
+            for entry in self.backend.access_log(gateway, mark)[1]:
+                flags[entry.get("request_id", "")] = entry.get("response_flags", "-")
+        window = Window(
+            label,
+            result.records,
+            profile,
+            result.started,
+            result.finished,
+            markers={text: index for index, text in enumerate(markers)},
+            flags=flags,
+            sink=self.record,
+        )
+        if sampler is not None:
+            window.ejections = EjectionTimeline(sampler.ejections, sampler.hosts, result.started)
+            self.record.ejections.extend(window.ejections.to_json())
+        self.record.windows.append(window.to_json())
+        self.windows.append(window)
+        if prove:
+            for fault in self.chaos.faults:
+                if fault.percent is not None:
+                    self.chaos.prove(fault)
+        return window
+
+    def _sampler(self, service: str | None, seen_from: str) -> EjectionSampler | None:
+        if service is None:
+            return None
+        name, _, namespace = service.partition(".")
+        namespace = namespace or self.chaos.namespace
+        observers = {
+            p.name: p
+            for p in self.backend.pods(None, seen_from)
+            if p.running and p.labels.get("app") != name
+        }
+
+        def read(pod_name: str) -> str:
+            return self.backend.admin(observers[pod_name], "/clusters")
+
+        return EjectionSampler(read, sorted(observers), f"||{name}.{namespace}.svc.cluster.local")
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [w.to_json() for w in self.windows]

@@ -1,0 +1,160 @@
+"""Weakenings of mesh config, one at a time: does the suite notice a missing protection?
+
+Each operator takes one Istio object (a dict) and returns the weakened copy, or ``None``
+when it has nothing to weaken there. ``chaoskit mutate`` runs every experiment once per
+operator that changes something it applied; an experiment that still passes missed it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from typing import Any
+
+Object = dict[str, Any]
+
+
+def _http_routes(obj: Object) -> Iterator[Object]:
+    if obj.get("kind") == "VirtualService":
+        yield from (obj.get("spec") or {}).get("http") or []
+
+
+def _policies(obj: Object) -> Iterator[Object]:
+    """Every traffic policy of a DestinationRule: top level, per port, per subset."""
+    if obj.get("kind") != "DestinationRule":
+        return
+    spec = obj.get("spec") or {}
+    holders = [spec, *(spec.get("subsets") or [])]
+    for holder in holders:
+        policy = holder.get("trafficPolicy")
+        if policy:
+            yield policy
+            yield from policy.get("portLevelSettings") or []
+
+
+def _drop_timeout(obj: Object) -> bool:
+    changed = False
+    for route in _http_routes(obj):
+        changed |= route.pop("timeout", None) is not None
+        retries = route.get("retries") or {}
+        changed |= retries.pop("perTryTimeout", None) is not None
+    return changed
+
+
+def _drop_retries(obj: Object) -> bool:
+    changed = False
+    for route in _http_routes(obj):
+        # attempts 0 disables retries; leaving the field out would give Istio's default policy
+        if (route.get("retries") or {}).get("attempts", 0) != 0:
+            route["retries"] = {"attempts": 0}
+            changed = True
+    return changed
+
+
+def _drop_outlier_detection(obj: Object) -> bool:
+    return any([p.pop("outlierDetection", None) is not None for p in list(_policies(obj))])
+
+
+def _max_ejection_below_one_host(obj: Object) -> bool:
+    changed = False
+    for policy in _policies(obj):
+        outlier = policy.get("outlierDetection")
+        if outlier is not None and outlier.get("maxEjectionPercent", 10) > 1:
+            outlier["maxEjectionPercent"] = 1  # under one host's share: none can be ejected
+            changed = True
+    return changed
+
+
+def _drop_connection_pool(obj: Object) -> bool:
+    return any([p.pop("connectionPool", None) is not None for p in list(_policies(obj))])
+
+
+def _even_weights(obj: Object) -> bool:
+    changed = False
+    for route in _http_routes(obj):
+        destinations = route.get("route") or []
+        weights = [d.get("weight", 0) for d in destinations]
+        if len(destinations) > 1 and len(set(weights)) > 1:
+            share = 100 // len(destinations)
+            for index, destination in enumerate(destinations):
+                destination["weight"] = share + (
+                    100 - share * len(destinations) if not index else 0
+                )
+            changed = True
+    return changed
+
+
+def _drop_header_match(obj: Object) -> bool:
+    changed = False
+    for route in _http_routes(obj):
+        for match in route.get("match") or []:
+            changed |= match.pop("headers", None) is not None
+    return changed
+
+
+def _drop_mirror(obj: Object) -> bool:
+    changed = False
+    for route in _http_routes(obj):
+        changed |= route.pop("mirror", None) is not None
+        route.pop("mirrorPercentage", None)
+        changed |= route.pop("mirrors", None) is not None
+    return changed
+
+
+def _halve_fault_percent(obj: Object) -> bool:
+    changed = False
+    for route in _http_routes(obj):
+        for part in ((route.get("fault") or {}).get(k) for k in ("delay", "abort")):
+            if part and "percentage" in part:
+                part["percentage"]["value"] = part["percentage"].get("value", 100) / 2
+                changed = True
+    return changed
+
+
+def _drop_consistent_hash(obj: Object) -> bool:
+    changed = False
+    for policy in _policies(obj):
+        balancer = policy.get("loadBalancer") or {}
+        if "consistentHash" in balancer:
+            policy["loadBalancer"] = {"simple": "ROUND_ROBIN"}
+            changed = True
+    return changed
+
+
+def _drop_gateway_tls(obj: Object) -> bool:
+    changed = False
+    if obj.get("kind") == "Gateway":
+        for server in (obj.get("spec") or {}).get("servers") or []:
+            if server.pop("tls", None) is not None:
+                server["port"]["protocol"] = "HTTP"
+                changed = True
+    return changed
+
+
+OPERATORS: dict[str, tuple[Callable[[Object], bool], str]] = {
+    "drop-timeout": (_drop_timeout, "remove VirtualService timeouts and perTryTimeouts"),
+    "drop-retries": (_drop_retries, "set retries.attempts to 0"),
+    "drop-outlier-detection": (_drop_outlier_detection, "remove outlierDetection"),
+    "max-ejection-below-one-host": (
+        _max_ejection_below_one_host,
+        "lower maxEjectionPercent to 1, below one host's share",
+    ),
+    "drop-connection-pool": (_drop_connection_pool, "remove connectionPool limits"),
+    "even-weights": (_even_weights, "make uneven route weights equal"),
+    "drop-header-match": (_drop_header_match, "remove header conditions from matches"),
+    "drop-mirror": (_drop_mirror, "remove mirroring"),
+    "halve-fault-percent": (_halve_fault_percent, "halve fault percentages"),
+    "drop-consistent-hash": (_drop_consistent_hash, "replace consistent hashing by round robin"),
+    "drop-gateway-tls": (_drop_gateway_tls, "serve the gateway's TLS ports as plain HTTP"),
+}
+
+
+def mutate(obj: Object, name: str) -> Object | None:
+    """``obj`` weakened by operator ``name``, or ``None`` if the operator does not apply."""
+    operator, _ = OPERATORS[name]
+    weakened = copy.deepcopy(obj)
+    return weakened if operator(weakened) else None
+
+
+def applicable(objects: list[Object]) -> list[str]:
+    return [name for name in OPERATORS if any(mutate(o, name) is not None for o in objects)]

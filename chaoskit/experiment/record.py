@@ -1,0 +1,135 @@
+"""What an experiment did and saw, gathered for results.json and the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaoskit import __version__
+from chaoskit.stats import Judgement
+
+SCHEMA = "chaoskit.results/1"
+
+
+@dataclass
+class FaultRecord:
+    kind: str
+    description: str
+    target: str
+    yaml: str
+    applied: float
+    removed: float | None = None
+    proof: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "target": self.target,
+            "yaml": self.yaml,
+            "applied": self.applied,
+            "removed": self.removed,
+            "proof": self.proof,
+        }
+
+
+@dataclass
+class ExperimentRecord:
+    """One test's experiment; also the sink its assertions settle into."""
+
+    id: str
+    name: str
+    file: str
+    hypothesis: str
+    started: float = field(default_factory=time.time)
+    outcome: str = "held"
+    message: str = ""
+    duration_s: float = 0.0
+    faults: list[FaultRecord] = field(default_factory=list)
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    assertions: list[dict[str, Any]] = field(default_factory=list)
+    ejections: list[dict[str, Any]] = field(default_factory=list)
+    stat_deltas: dict[str, dict[str, int]] = field(default_factory=dict)
+    applied_objects: list[dict[str, Any]] = field(default_factory=list)
+    mutation: str | None = None
+
+    def add_judgement(self, window: str, judgement: Judgement, predicted: Any = None) -> None:
+        entry: dict[str, Any] = {"window": window, **judgement.to_dict()}
+        entry["predicted"] = (
+            {"value": predicted.value, "why": predicted.why} if predicted is not None else None
+        )
+        self.assertions.append(entry)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "file": self.file,
+            "hypothesis": self.hypothesis,
+            "outcome": self.outcome,
+            "message": self.message,
+            "started": self.started,
+            "duration_s": self.duration_s,
+            "faults": [f.to_json() for f in self.faults],
+            "windows": self.windows,
+            "assertions": self.assertions,
+            "ejections": self.ejections,
+            "stat_deltas": self.stat_deltas,
+            "mutation": self.mutation,
+        }
+
+
+def git_commit(directory: Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def run_header(
+    run_id: str,
+    started: float,
+    mesh: dict[str, Any],
+    seed: int,
+    scale: float,
+    argv: list[str],
+    root: Path,
+    interrupted: bool,
+) -> dict[str, Any]:
+    finished = time.time()
+    return {
+        "id": run_id,
+        "started": started,
+        "finished": finished,
+        "duration_s": finished - started,
+        "interrupted": interrupted,
+        "mesh": mesh,
+        "seed": seed,
+        "duration_scale": scale,
+        "chaoskit_version": __version__,
+        "git_commit": git_commit(root),
+        "python": platform.python_version(),
+        "argv": argv,
+    }
+
+
+def write_results(path: Path, run: dict[str, Any], experiments: list[dict[str, Any]]) -> None:
+    """Write atomically: a reader never sees half a file, even if the run is killed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"schema": SCHEMA, "run": run, "experiments": experiments}
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(payload, indent=1, default=str))
+    os.replace(partial, path)

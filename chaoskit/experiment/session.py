@@ -1,0 +1,270 @@
+"""One pytest session's experiment state: the mesh, the run id, the records, the results.
+
+The plugin keeps a :class:`ChaosSession` in ``config.stash``; everything here is plain
+Python so it can be driven without pytest too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chaoskit.errors import ConfigError
+from chaoskit.experiment.backend import LocalBackend
+from chaoskit.experiment.changes import RUN_LABEL, Journal, clean
+from chaoskit.experiment.chaos import Chaos
+from chaoskit.experiment.record import ExperimentRecord, run_header, write_results
+from chaoskit.observe.stats_delta import counter_deltas, parse_stats
+
+# The counters a report shows: what faults, retries, breakers and ejections did.
+INTERESTING_STATS = (
+    "fault.",
+    "retry",
+    "outlier_detection",
+    "overflow",
+    "upstream_rq_5xx",
+    "upstream_rq_timeout",
+    "upstream_cx_connect_fail",
+    "upstream_rq_pending",
+)
+
+
+def default_report_dir(root: Path) -> Path:
+    return root / "reports" / time.strftime("%Y%m%d-%H%M%S", time.localtime())
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+@dataclass
+class Settings:
+    backend: str = "local"
+    kube_context: str | None = None
+    report_dir: Path | None = None
+    seed: int = 0
+    duration_scale: float = 1.0
+    mutation: str | None = None
+    replicas: dict[str, int] = field(default_factory=dict)  # "namespace/workload" -> count
+    base: list[Path] = field(default_factory=list)
+    namespace: str = "bookinfo"
+    root: Path = Path(".")
+    argv: list[str] = field(default_factory=list)
+
+
+def derive_spec(replicas: dict[str, int], directory: Path) -> Path | None:
+    """The built-in mesh spec with some workloads' replica counts changed."""
+    if not replicas:
+        return None
+    from chaoskit.topology.spec import DEFAULT_SPEC_PATH
+
+    spec = yaml.safe_load(Path(DEFAULT_SPEC_PATH).read_text())
+    wanted = dict(replicas)
+    for workload in spec["spec"]["workloads"]:
+        key = f"{workload.get('namespace', 'default')}/{workload['name']}"
+        if key in wanted:
+            workload["replicas"] = wanted.pop(key)
+    if wanted:
+        raise ConfigError(
+            f"chaos_replicas names unknown workloads: {', '.join(sorted(wanted))} "
+            "(write namespace/workload=N, e.g. bookinfo/ratings-v1=3)"
+        )
+    path = directory / "mesh-spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+class ChaosSession:
+    def __init__(self, settings: Settings, workdir: Path) -> None:
+        self.settings = settings
+        self.workdir = workdir
+        # The report directory's name doubles as the run id (the label on created objects).
+        self.run_id = settings.report_dir.name if settings.report_dir else new_run_id()
+        self.started = time.time()
+        self.records: dict[str, dict[str, Any]] = {}
+        self.active: list[Chaos] = []
+        self.interrupted = False
+        self._backend: LocalBackend | None = None
+        self._process: Any = None
+        self._base: list[dict[str, Any]] = []
+        self.journal_dir = workdir / "journal"
+
+    # --- the mesh ---------------------------------------------------------------------
+
+    @property
+    def backend(self) -> LocalBackend:
+        if self._backend is None:
+            self._backend = self._start()
+        return self._backend
+
+    def _start(self) -> LocalBackend:
+        if self.settings.backend != "local":
+            raise ConfigError(
+                f"--mesh {self.settings.backend}: the kind/kube backend is not wired into the "
+                "experiment fixtures yet; run with --mesh local (the default)"
+            )
+        from chaoskit.controlplane.launcher import MeshProcess
+
+        spec = derive_spec(self.settings.replicas, self.workdir)
+        self._process = MeshProcess.start(self.workdir / "mesh", spec=spec, seed=self.settings.seed)
+        backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
+        self._sweep(backend)
+        for path in self.settings.base:
+            objects = [o for o in yaml.safe_load_all(path.read_text()) if o]
+            for obj in objects:
+                obj.setdefault("metadata", {}).setdefault("namespace", "default")
+            backend.apply_objects(objects, run_id="")
+        self._base = [clean(o) for o in backend.list_objects()]
+        return backend
+
+    def _sweep(self, backend: LocalBackend) -> None:
+        """Heal what crashed runs left: restore their snapshots, delete their labelled objects."""
+        for path, changes in Journal.leftovers(self.journal_dir, self.run_id):
+            with contextlib.suppress(Exception):
+                backend.rollback(changes)
+            path.unlink(missing_ok=True)
+        for obj in backend.list_objects():
+            labels = obj["metadata"].get("labels") or {}
+            if labels.get(RUN_LABEL):
+                meta = obj["metadata"]
+                backend.delete_object(obj["kind"], meta["namespace"], meta["name"])
+
+    def mesh_description(self) -> dict[str, Any]:
+        backend = self._backend
+        return {
+            "backend": self.settings.backend,
+            "istio_version": backend.istio_version if backend else None,
+            "context": self.settings.kube_context,
+            "ingress": backend.ingress_http if backend else None,
+        }
+
+    # --- per experiment --------------------------------------------------------------------
+
+    def chaos(self, record: ExperimentRecord) -> Chaos:
+        chaos = Chaos(
+            self.backend,
+            self.run_id,
+            record,
+            namespace=self.settings.namespace,
+            mutation=self.settings.mutation,
+            journal=Journal(self.journal_dir, self.run_id),
+        )
+        self.active.append(chaos)
+        return chaos
+
+    def stats_snapshot(self) -> dict[str, dict[str, int]]:
+        snapshot = {}
+        backend = self.backend
+        for pod in backend.pods():
+            if not pod.running:
+                continue
+            with contextlib.suppress(Exception):
+                stats = parse_stats(backend.admin(pod, "/stats?format=json"))
+                snapshot[pod.name] = {
+                    k: v for k, v in stats.items() if any(s in k for s in INTERESTING_STATS)
+                }
+        return snapshot
+
+    @staticmethod
+    def stat_deltas(
+        before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
+    ) -> dict[str, dict[str, int]]:
+        deltas = {}
+        for pod, values in after.items():
+            changed = counter_deltas(before.get(pod, {}), values)
+            if changed:
+                deltas[pod] = changed
+        return deltas
+
+    def finish(self, chaos: Chaos) -> None:
+        """Roll back one experiment and put the mesh back to its base state."""
+        try:
+            chaos.rollback()
+        finally:
+            if chaos in self.active:
+                self.active.remove(chaos)
+            self.reset()
+
+    def reset(self) -> None:
+        """Base Istio objects only, default app settings, every pod running."""
+        backend = self.backend
+        base = {
+            (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]): o for o in self._base
+        }
+        for obj in backend.list_objects():
+            current = clean(obj)
+            meta = current["metadata"]
+            key = (current["kind"], meta["namespace"], meta["name"])
+            if key not in base:
+                backend.delete_object(*key)
+            elif base[key].get("spec") != current.get("spec"):
+                backend.apply_objects([base[key]], run_id="")
+        present = {
+            (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
+            for o in backend.list_objects()
+        }
+        missing = [o for key, o in base.items() if key not in present]
+        if missing:
+            backend.apply_objects(missing, run_id="")
+        for pod in backend.pods():
+            if not pod.running:
+                backend.restart_pod(pod)
+            elif backend.app_settings(pod):
+                backend.set_app_settings(pod, {})
+        backend._sync()
+
+    # --- the end ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Roll back whatever is still active (an interrupted test), then stop the mesh."""
+        for chaos in list(self.active):
+            with contextlib.suppress(Exception):
+                self.finish(chaos)
+        if self._backend is not None:
+            self._backend.close()
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+
+
+def write_session_results(
+    settings: Settings,
+    started: float,
+    mesh: dict[str, Any],
+    experiments: list[dict[str, Any]],
+    interrupted: bool,
+) -> Path:
+    """Write ``results.json`` (and the HTML report, where available) for a whole run."""
+    directory = settings.report_dir or default_report_dir(settings.root)
+    run_id = directory.name
+    run = run_header(
+        run_id,
+        started,
+        mesh
+        or {
+            "backend": settings.backend,
+            "istio_version": None,
+            "context": settings.kube_context,
+            "ingress": None,
+        },
+        settings.seed,
+        settings.duration_scale,
+        settings.argv,
+        settings.root,
+        interrupted,
+    )
+    path = directory / "results.json"
+    write_results(path, run, experiments)
+    if settings.report_dir is None or directory.parent.name == "reports":
+        latest = directory.parent / "latest"
+        with contextlib.suppress(OSError):
+            if latest.is_symlink() or latest.exists():
+                latest.unlink()
+            latest.symlink_to(directory.name)
+    return path

@@ -1,0 +1,155 @@
+"""What load to send: a frozen, validated description that crosses into the worker as JSON."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from chaoskit.durations import parse_seconds
+from chaoskit.errors import ConfigError
+
+Model = Literal["closed", "open"]
+
+# Every run stops by itself: a window longer than this is a typo, not a game day.
+MAX_DURATION_S = 3600.0
+DEFAULT_MAX_REQUESTS = 500_000
+
+
+def _seconds(name: str, value: float | str) -> float:
+    try:
+        seconds = parse_seconds(value) if isinstance(value, str) else float(value)
+    except (ValueError, ConfigError) as exc:
+        raise ConfigError(
+            f"load: {name}={value!r} is not a duration ({exc}); use e.g. '10s'"
+        ) from exc
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ConfigError(f"load: {name}={value!r} must be a finite, non-negative duration")
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProfile:
+    """One load window.
+
+    ``closed``: ``users`` virtual users, each sending its next request when the previous
+    one finished (plus ``think_s``): what Locust does. ``open``: ``rate`` requests per second
+    sent on a fixed schedule whatever the replies do, latency measured from each request's
+    intended send time, so a stalled service shows in the tail (coordinated omission).
+    ``logins`` assigns Bookinfo users round-robin to virtual users (``None`` = anonymous);
+    real Bookinfo sets ``end-user`` from the session cookie, never from a request header.
+    """
+
+    target: str
+    path: str = "/productpage"
+    model: Model = "closed"
+    users: int = 1
+    rate: float | None = None
+    duration_s: float = 10.0
+    think_s: float = 0.0
+    timeout_s: float = 30.0
+    logins: tuple[str | None, ...] = (None,)
+    headers: tuple[tuple[str, str], ...] = ()
+    markers: tuple[str, ...] = ()
+    detect_version: bool = True
+    method: str = "GET"
+    max_in_flight: int = 1000
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    processes: int = 1
+    late_threshold_s: float = 0.010
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.target.startswith(("http://", "https://")):
+            raise ConfigError(f"load: target {self.target!r} must be an http:// or https:// URL")
+        if not self.path.startswith("/"):
+            raise ConfigError(f"load: path {self.path!r} must start with '/'")
+        if self.model not in ("closed", "open"):
+            raise ConfigError(f"load: model {self.model!r} must be 'closed' or 'open'")
+        if self.model == "open" and (self.rate is None or self.rate <= 0):
+            raise ConfigError("load: the open model needs rate > 0 (requests per second)")
+        if self.model == "closed" and self.users < 1:
+            raise ConfigError(f"load: users={self.users} must be at least 1")
+        if not 0 < self.duration_s <= MAX_DURATION_S:
+            raise ConfigError(
+                f"load: duration {self.duration_s:g}s must be in (0, {MAX_DURATION_S:g}s]"
+            )
+        if self.processes < 1 or self.max_in_flight < 1 or self.max_requests < 1:
+            raise ConfigError("load: processes, max_in_flight and max_requests must be ≥ 1")
+        if not self.logins:
+            raise ConfigError("load: logins must name at least one user (None = anonymous)")
+
+    @classmethod
+    def build(
+        cls,
+        target: str,
+        *,
+        duration: float | str,
+        think: float | str = 0.0,
+        timeout: float | str = 30.0,
+        login: str | None = None,
+        logins: tuple[str | None, ...] | list[str | None] | None = None,
+        headers: dict[str, str] | None = None,
+        markers: tuple[str, ...] | list[str] = (),
+        **rest: Any,
+    ) -> LoadProfile:
+        """The friendly constructor: durations as ``"10s"``, one ``login`` or a mix."""
+        chosen = tuple(logins) if logins is not None else (login,)
+        return cls(
+            target=target,
+            duration_s=_seconds("duration", duration),
+            think_s=_seconds("think", think),
+            timeout_s=_seconds("timeout", timeout),
+            logins=chosen,
+            headers=tuple(sorted((headers or {}).items())),
+            markers=tuple(markers),
+            **rest,
+        )
+
+    def scaled(self, factor: float) -> LoadProfile:
+        """The same load over ``factor`` × the window (``--chaos-duration-scale``)."""
+        return replace(self, duration_s=min(MAX_DURATION_S, max(0.5, self.duration_s * factor)))
+
+    def split(self) -> list[LoadProfile]:
+        """One profile per worker process, sharing users and rate between them."""
+        if self.processes == 1:
+            return [self]
+        parts = []
+        for index in range(self.processes):
+            users = self.users // self.processes + (index < self.users % self.processes)
+            rate = None if self.rate is None else self.rate / self.processes
+            if self.model == "closed" and users == 0:
+                continue
+            parts.append(
+                replace(self, users=max(users, 1), rate=rate, processes=1, seed=self.seed + index)
+            )
+        return parts
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["logins"] = list(self.logins)
+        data["headers"] = dict(self.headers)
+        data["markers"] = list(self.markers)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoadProfile:
+        values = dict(data)
+        values["logins"] = tuple(values.get("logins", (None,)))
+        values["headers"] = tuple(sorted(dict(values.get("headers", {})).items()))
+        values["markers"] = tuple(values.get("markers", ()))
+        return cls(**values)
+
+    def describe(self) -> dict[str, Any]:
+        """The profile as the report shows it."""
+        logins = [login for login in self.logins if login]
+        return {
+            "model": self.model,
+            "users": self.users if self.model == "closed" else None,
+            "rate": self.rate,
+            "duration_s": self.duration_s,
+            "path": self.path,
+            "login": ",".join(logins) if logins else None,
+            "target": self.target,
+        }

@@ -1,0 +1,102 @@
+"""Per-request records as the worker writes them (one JSON array per line) and reads back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaoskit.errors import BackendError
+
+# Status 0 means no HTTP reply: a transport error, or still in flight when the load stopped.
+IN_FLIGHT_AT_STOP = "in flight when the load stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request. Times are epoch seconds; ``latency_s`` is measured from ``intended``.
+
+    In the closed model ``intended == sent``. In the open model ``intended`` is the slot the
+    schedule gave the request, so a request that left late carries that lateness in its
+    latency (coordinated omission corrected, as wrk2 does).
+    """
+
+    intended: float
+    sent: float
+    latency_s: float
+    status: int
+    bytes: int
+    error: str
+    version: str | None
+    markers: int  # bit i set: profile.markers[i] was in the body
+    request_id: str
+    upstream_ms: float | None  # x-envoy-upstream-service-time of the reply
+    login: str | None
+    user: int = 0  # the virtual user that sent it
+    pod: str | None = None  # x-chaoskit-pod of the reply (embedded mesh demo apps)
+
+    @property
+    def ok(self) -> bool:
+        """A reply below 500 (the request got an answer the client can use)."""
+        return 0 < self.status < 500
+
+    @property
+    def late_s(self) -> float:
+        return self.sent - self.intended
+
+    def has_marker(self, index: int) -> bool:
+        return bool(self.markers >> index & 1)
+
+    def to_row(self) -> list[Any]:
+        return [
+            round(self.intended, 6),
+            round(self.sent, 6),
+            round(self.latency_s, 6),
+            self.status,
+            self.bytes,
+            self.error,
+            self.version,
+            self.markers,
+            self.request_id,
+            self.upstream_ms,
+            self.login,
+            self.user,
+            self.pod,
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> RequestRecord:
+        return cls(*row)
+
+
+def write_rows(path: Path, records: Iterable[RequestRecord]) -> None:
+    with path.open("a", encoding="utf-8") as stream:
+        for record in records:
+            stream.write(json.dumps(record.to_row(), separators=(",", ":")) + "\n")
+
+
+def read_output(path: Path) -> tuple[list[RequestRecord], dict[str, Any]]:
+    """The records and the worker's closing summary (``{}`` if it never wrote one)."""
+    records: list[RequestRecord] = []
+    summary: dict[str, Any] = {}
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BackendError(f"load worker output {path}:{number} is not JSON: {exc}") from exc
+        if isinstance(value, dict):
+            summary = value
+        else:
+            records.append(RequestRecord.from_row(value))
+    return records, summary
+
+
+def _lines(path: Path) -> Iterator[str]:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                yield line

@@ -1,0 +1,173 @@
+"""The outlier-ejection timeline, sampled from client sidecars' ``/clusters``.
+
+Envoy marks an ejected host ``health_flags::/failed_outlier_check`` in ``/clusters``; sampling
+it every ``interval`` seconds gives when each host left and came back, seen from one caller
+(each Envoy ejects on its own: outlier detection is per client proxy).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+EJECTED_FLAG = "failed_outlier_check"
+
+
+@dataclass
+class Ejection:
+    observer: str
+    cluster: str
+    host: str
+    start: float
+    end: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "observer": self.observer,
+            "cluster": self.cluster,
+            "host": self.host,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+def ejected_hosts(clusters_text: str, cluster_filter: str = "") -> set[tuple[str, str]]:
+    """``(cluster, host)`` pairs flagged as outlier-ejected in a ``/clusters`` dump."""
+    found = set()
+    for line in clusters_text.splitlines():
+        parts = line.split("::")
+        ejected = len(parts) >= 4 and parts[2] == "health_flags" and EJECTED_FLAG in parts[3]
+        if ejected and cluster_filter in parts[0]:
+            found.add((parts[0], parts[1]))
+    return found
+
+
+def cluster_hosts(clusters_text: str, cluster_filter: str) -> set[str]:
+    return {
+        line.split("::")[1]
+        for line in clusters_text.splitlines()
+        if line.count("::") >= 2 and cluster_filter in line.split("::")[0]
+    }
+
+
+class EjectionSampler:
+    """Samples ``/clusters`` of some observers in a background thread while load runs."""
+
+    def __init__(
+        self,
+        read_clusters: Callable[[str], str],
+        observers: list[str],
+        cluster_filter: str = "",
+        interval_s: float = 0.1,
+    ) -> None:
+        self.read = read_clusters
+        self.observers = observers
+        self.cluster_filter = cluster_filter
+        self.interval_s = interval_s
+        self.ejections: list[Ejection] = []
+        self.hosts: dict[str, set[str]] = {}
+        self.samples = 0
+        self._open: dict[tuple[str, str, str], Ejection] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ejection-sampler", daemon=True)
+
+    def __enter__(self) -> EjectionSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> list[Ejection]:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        return self.ejections
+
+    def sample_once(self) -> None:
+        now = time.time()
+        for observer in self.observers:
+            try:
+                text = self.read(observer)
+            except Exception:  # a restarting pod: skip this sample, not the timeline
+                continue
+            self.hosts.setdefault(observer, set()).update(cluster_hosts(text, self.cluster_filter))
+            current = ejected_hosts(text, self.cluster_filter)
+            for cluster, host in current:
+                key = (observer, cluster, host)
+                if key not in self._open:
+                    ejection = Ejection(observer, cluster, host, now)
+                    self._open[key] = ejection
+                    self.ejections.append(ejection)
+            for key in [k for k in self._open if k[0] == observer and k[1:] not in current]:
+                self._open.pop(key).end = now
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample_once()
+            self._stop.wait(self.interval_s)
+        self.sample_once()
+
+
+@dataclass
+class EjectionTimeline:
+    """What the sampler saw, with the questions experiments ask of it."""
+
+    ejections: list[Ejection]
+    hosts: dict[str, set[str]]
+    started: float
+
+    def first_ejection_after(self, moment: float) -> float | None:
+        starts = [e.start for e in self.ejections if e.start >= moment - 0.2]
+        return min(starts) - moment if starts else None
+
+    def max_concurrent(self) -> int:
+        """The most hosts one observer had ejected at the same time."""
+        events: list[tuple[float, int, str]] = []
+        for e in self.ejections:
+            events.append((e.start, 1, e.observer))
+            events.append((e.end if e.end is not None else float("inf"), -1, e.observer))
+        best: dict[str, int] = {}
+        current: dict[str, int] = {}
+        for _, step, observer in sorted(events, key=lambda x: (x[0], x[1])):
+            current[observer] = current.get(observer, 0) + step
+            best[observer] = max(best.get(observer, 0), current[observer])
+        return max(best.values(), default=0)
+
+    def returned(self) -> list[Ejection]:
+        return [e for e in self.ejections if e.end is not None]
+
+    def assert_ejected_within(self, moment: float, seconds: float) -> float:
+        delay = self.first_ejection_after(moment)
+        if delay is None or delay > seconds:
+            seen = "no host was ejected" if delay is None else f"first ejection after {delay:.2f}s"
+            raise AssertionError(f"expected an outlier ejection within {seconds:g}s; {seen}")
+        return delay
+
+    def assert_at_most_ejected(self, count: int) -> None:
+        most = self.max_concurrent()
+        if most > count:
+            raise AssertionError(
+                f"{most} hosts were ejected at once; maxEjectionPercent allows {count}"
+            )
+
+    def assert_returned_after(self, base_ejection_s: float, slack_s: float) -> None:
+        """Every ejection that ended lasted at least baseEjectionTime (and not much more)."""
+        done = self.returned()
+        if not done:
+            raise AssertionError("no ejected host came back during the window")
+        for e in done:
+            assert e.end is not None
+            lasted = e.end - e.start
+            if not base_ejection_s - 0.25 <= lasted <= base_ejection_s + slack_s:
+                raise AssertionError(
+                    f"{e.host} was ejected for {lasted:.2f}s; baseEjectionTime is "
+                    f"{base_ejection_s:g}s (allowed up to {base_ejection_s + slack_s:g}s)"
+                )
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [e.to_json() for e in self.ejections]

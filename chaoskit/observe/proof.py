@@ -1,0 +1,78 @@
+"""Proof that a fault took effect: in the callers' config, and at the configured rate.
+
+Peers' users keep reporting experiments that "passed" while the fault never applied. A
+VirtualService fault is enforced by the client sidecar (istio-semantics §2.1), so the
+callers' route tables must carry it, and the callers' access logs must show the injected
+share (Envoy flags ``DI`` for delays, ``FI`` for aborts) matching the configured percentage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from chaoskit.stats import Judgement, proportion_matches
+
+PROOF_CONFIDENCE = 0.99  # a wider interval: proof must not flake into "no effect"
+
+
+def host_names(service: str, namespace: str) -> set[str]:
+    return {service, f"{service}.{namespace}", f"{service}.{namespace}.svc.cluster.local"}
+
+
+def _virtual_hosts(config: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(config, dict):
+        if "domains" in config and "routes" in config:
+            yield config
+        for value in config.values():
+            yield from _virtual_hosts(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _virtual_hosts(value)
+
+
+def faults_in_config(config: Any, service: str, namespace: str) -> list[dict[str, Any]]:
+    """The faults of routes for ``service`` in one sidecar's ``/config_dump``."""
+    names = host_names(service, namespace)
+    found: list[dict[str, Any]] = []
+    for vhost in _virtual_hosts(config):
+        if names & {d.rsplit(":", 1)[0] for d in vhost["domains"]}:
+            found.extend(r["fault"] for r in vhost["routes"] if r.get("fault"))
+    return found
+
+
+@dataclass(frozen=True)
+class Injection:
+    matched: int
+    injected: int
+    flag: str
+
+
+def injection_counts(
+    records: Iterable[dict[str, Any]], service: str, namespace: str, flag: str, route: str | None
+) -> Injection:
+    """Outbound requests to ``service`` (on ``route`` if named) and how many carry ``flag``."""
+    names = host_names(service, namespace)
+    matched = injected = 0
+    for record in records:
+        if record.get("direction") != "outbound":
+            continue
+        if record.get("authority", "").rsplit(":", 1)[0] not in names:
+            continue
+        if route is not None and record.get("route_name") != route:
+            continue
+        matched += 1
+        if flag in str(record.get("response_flags", "")).split(","):
+            injected += 1
+    return Injection(matched, injected, flag)
+
+
+def judge_injection(counts: Injection, percent: float, what: str) -> Judgement:
+    return proportion_matches(
+        counts.injected,
+        counts.matched,
+        percent / 100.0,
+        PROOF_CONFIDENCE,
+        subject=f"observed {what} rate",
+    )

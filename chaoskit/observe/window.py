@@ -1,0 +1,191 @@
+"""A window of load (baseline, during fault, recovery) and the metrics read from it."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from chaoskit.assertions import JudgementSink, LatencyMetric, RateMetric
+from chaoskit.errors import ConfigError
+from chaoskit.load import LoadProfile, RequestRecord
+from chaoskit.observe.ejections import EjectionTimeline
+from chaoskit.stats import quantile
+
+MAX_SERIES_POINTS = 300
+
+
+@dataclass
+class Window:
+    """The requests of one load run, with ways to judge them.
+
+    ``success_rate()``: replies below 500 (Bookinfo answers 200 with an error text when a
+    dependency fails; ``share(text=...)`` counts those). ``latency(q)``: from each request's
+    intended send time, so requests still in flight when the load stopped count too.
+    """
+
+    label: str
+    records: list[RequestRecord]
+    profile: LoadProfile
+    start: float
+    end: float
+    markers: dict[str, int] = field(default_factory=dict)  # text -> bit in record.markers
+    flags: dict[str, str] = field(default_factory=dict)  # request id -> gateway response flags
+    sink: JudgementSink | None = None
+    ejections: EjectionTimeline | None = None
+
+    # --- counts ------------------------------------------------------------------------
+
+    @property
+    def n(self) -> int:
+        return len(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def ok(self) -> int:
+        return sum(1 for r in self.records if r.ok)
+
+    @property
+    def throughput(self) -> float:
+        span = max(self.end - self.start, 1e-9)
+        return sum(1 for r in self.records if r.status) / span
+
+    def _rate(self, hits: int, subject: str) -> RateMetric:
+        return RateMetric(hits, self.n, subject, self.label, self.sink)
+
+    def success_rate(self) -> RateMetric:
+        return self._rate(self.ok, "success rate")
+
+    def error_rate(self) -> RateMetric:
+        return self._rate(self.n - self.ok, "error rate")
+
+    def share(
+        self,
+        *,
+        text: str | None = None,
+        version: str | None = None,
+        status: int | None = None,
+        flag: str | None = None,
+        where: Callable[[RequestRecord], bool] | None = None,
+        subject: str | None = None,
+    ) -> RateMetric:
+        """The share of requests with a body ``text``, a reviews ``version``, a ``status``,
+        an Envoy response ``flag`` at the gateway, or any predicate ``where``."""
+        tests: list[Callable[[RequestRecord], bool]] = []
+        names: list[str] = []
+        if text is not None:
+            if text not in self.markers:
+                raise ConfigError(
+                    f"the load did not look for {text!r}; pass look_for=[{text!r}] to load.run()"
+                )
+            bit = self.markers[text]
+            tests.append(lambda r: r.has_marker(bit))
+            names.append(f"pages with {text!r}")
+        if version is not None:
+            tests.append(lambda r: r.version == version)
+            names.append(f"reviews {version}")
+        if status is not None:
+            tests.append(lambda r: r.status == status)
+            names.append(f"status {status}")
+        if flag is not None:
+            tests.append(lambda r: flag in self.flags.get(r.request_id, "-").split(","))
+            names.append(f"response flag {flag}")
+        if where is not None:
+            tests.append(where)
+            names.append(getattr(where, "__name__", "matching"))
+        if not tests:
+            raise ConfigError("share() needs text=, version=, status=, flag= or where=")
+        hits = sum(1 for r in self.records if all(t(r) for t in tests))
+        return self._rate(hits, subject or "share of " + " and ".join(names))
+
+    def latency(self, q: float = 0.99) -> LatencyMetric:
+        values = [r.latency_s for r in self.records]
+        return LatencyMetric(values, q, self.label, self.sink)
+
+    def percentile(self, q: float) -> float:
+        values = sorted(r.latency_s for r in self.records)
+        return quantile(values, q) if values else math.nan
+
+    def only(self, where: Callable[[RequestRecord], bool], label: str | None = None) -> Window:
+        """The same window restricted to some requests (e.g. one logged-in user)."""
+        kept = [r for r in self.records if where(r)]
+        return replace(self, records=kept, label=label or self.label)
+
+    def for_user(self, login: str | None) -> Window:
+        return self.only(lambda r: r.login == login, f"{self.label} ({login or 'anonymous'})")
+
+    # --- counts for the report -----------------------------------------------------------
+
+    def statuses(self) -> dict[str, int]:
+        return {str(k): v for k, v in sorted(Counter(r.status for r in self.records).items())}
+
+    def versions(self) -> dict[str, int]:
+        counts = Counter(r.version or "none" for r in self.records if r.status == 200)
+        return dict(sorted(counts.items()))
+
+    def response_flags(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for record in self.records:
+            for one in self.flags.get(record.request_id, "-").split(","):
+                counts[one] += 1
+        return dict(sorted(counts.items()))
+
+    def summary(self) -> dict[str, Any]:
+        values = sorted(r.latency_s for r in self.records)
+        latency = {
+            f"p{int(q * 100)}": (quantile(values, q) if values else None) for q in (0.5, 0.9, 0.99)
+        }
+        latency["max"] = values[-1] if values else None
+        late = sum(1 for r in self.records if r.late_s > self.profile.late_threshold_s)
+        return {
+            "n": self.n,
+            "ok": self.ok,
+            "success_rate": self.ok / self.n if self.n else None,
+            "throughput_rps": self.throughput,
+            "latency_s": latency,
+            "late": late,
+            "statuses": self.statuses(),
+            "flags": self.response_flags() if self.flags else {},
+            "versions": self.versions(),
+        }
+
+    def series(self, max_points: int = MAX_SERIES_POINTS) -> list[dict[str, Any]]:
+        """Per-second points (wider buckets for long windows) of count, errors, p50, p99."""
+        if not self.records:
+            return []
+        span = max(self.end - self.start, 1.0)
+        step = max(1.0, math.ceil(span / max_points))
+        buckets: dict[int, list[RequestRecord]] = {}
+        for record in self.records:
+            buckets.setdefault(int((record.intended - self.start) // step), []).append(record)
+        points = []
+        for index in sorted(buckets):
+            group = buckets[index]
+            values = sorted(r.latency_s for r in group)
+            points.append(
+                {
+                    "t": self.start + index * step,
+                    "n": len(group),
+                    "errors": sum(1 for r in group if not r.ok),
+                    "p50": quantile(values, 0.5),
+                    "p99": quantile(values, 0.99),
+                }
+            )
+        return points
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "load": self.profile.describe(),
+            "summary": self.summary(),
+            "series": self.series(),
+        }
+
+    def __repr__(self) -> str:
+        return f"<Window {self.label!r} n={self.n} ok={self.ok}>"

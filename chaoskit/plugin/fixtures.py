@@ -1,0 +1,89 @@
+"""The fixtures experiments use: ``chaos_mesh``, ``experiment``, ``chaos`` and ``load``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from chaoskit.plugin.state import RECORD, STATE
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.chaos import Chaos
+    from chaoskit.experiment.driver import LoadDriver
+    from chaoskit.experiment.record import ExperimentRecord
+    from chaoskit.experiment.session import ChaosSession
+
+
+@pytest.fixture(scope="session")
+def chaos_mesh(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChaosSession]:
+    """The mesh for the whole session (the embedded mesh unless ``--mesh`` says otherwise)."""
+    from chaoskit.experiment.session import ChaosSession
+
+    state = request.config.stash[STATE]
+    session = ChaosSession(state.settings, tmp_path_factory.mktemp("chaoskit"))
+    state.session = session
+    try:
+        session.backend  # start it now, so a broken mesh is a setup error  # noqa: B018
+        yield session
+    finally:
+        session.close()
+        state.session = None
+
+
+@pytest.fixture
+def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
+    """The record of this experiment: hypothesis (the docstring), faults, windows, verdicts."""
+    from chaoskit.experiment.record import ExperimentRecord
+
+    item = request.node
+    function = getattr(item, "function", None)
+    state = request.config.stash[STATE]
+    record = ExperimentRecord(
+        id=item.nodeid,
+        name=item.name,
+        file=str(item.path.relative_to(request.config.rootpath)) if item.path else "",
+        hypothesis=inspect.cleandoc(function.__doc__ or "") if function else "",
+        mutation=state.settings.mutation,
+    )
+    item.stash[RECORD] = record
+    return record
+
+
+@pytest.fixture
+def chaos(
+    chaos_mesh: ChaosSession, experiment: ExperimentRecord, request: pytest.FixtureRequest
+) -> Iterator[Chaos]:
+    """Inject faults; everything is rolled back when the test ends, however it ends."""
+    marker = request.node.get_closest_marker("chaos")
+    injector = chaos_mesh.chaos(experiment)
+    if marker is not None and marker.kwargs.get("namespace"):
+        injector.namespace = marker.kwargs["namespace"]
+    before = chaos_mesh.stats_snapshot()
+    try:
+        yield injector
+    finally:
+        try:
+            chaos_mesh.finish(injector)
+        finally:
+            experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
+
+
+@pytest.fixture
+def load(chaos_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Chaos) -> LoadDriver:
+    """Send load (Locust in a child process) and get windows to judge."""
+    from chaoskit.experiment.driver import LoadDriver
+
+    settings = chaos_mesh.settings
+    return LoadDriver(
+        chaos_mesh.backend,
+        experiment,
+        chaos,
+        scale=settings.duration_scale,
+        seed=settings.seed,
+        workdir=chaos_mesh.workdir / "load",
+    )

@@ -1,0 +1,151 @@
+"""Command-line options, ini keys and markers of the chaoskit pytest plugin.
+
+No option clashes with Locust's own pytest plugin (which owns ``--host``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chaoskit.plugin.state import STATE, PluginState
+
+MESHES = ("local", "kind", "kube")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chaoskit", "chaos experiments on an Istio mesh")
+    group.addoption(
+        "--mesh",
+        choices=MESHES,
+        default=None,
+        help="where experiments run: local (embedded mesh, default), kind, kube",
+    )
+    group.addoption("--kube-context", default=None, help="kubeconfig context for kind/kube")
+    group.addoption(
+        "--chaos-report",
+        default=None,
+        metavar="DIR",
+        help="write results.json, junit.xml and report.html here (default reports/<time>/)",
+    )
+    group.addoption("--chaos-seed", type=int, default=None, help="seed for fault and LB draws")
+    group.addoption(
+        "--chaos-duration-scale",
+        type=float,
+        default=None,
+        metavar="F",
+        help="multiply every load window (0.5 for quick runs, 3 for game days)",
+    )
+    group.addoption(
+        "--chaos-mutation",
+        default=None,
+        metavar="NAME",
+        help="weaken every Istio object experiments apply with this mutation operator",
+    )
+    parser.addini("chaos_mesh", "default for --mesh", default="local")
+    parser.addini("chaos_seed", "default for --chaos-seed", default="0")
+    parser.addini("chaos_duration_scale", "default for --chaos-duration-scale", default="1.0")
+    parser.addini(
+        "chaos_base", "Istio YAML files every experiment starts from", type="linelist", default=[]
+    )
+    parser.addini(
+        "chaos_replicas",
+        "replica overrides for the embedded mesh, e.g. bookinfo/ratings-v1=3",
+        type="linelist",
+        default=[],
+    )
+    parser.addini("chaos_namespace", "namespace faults target by default", default="bookinfo")
+    parser.addini(
+        "chaos_experiments",
+        "directory of the experiment suite: runs inside it always write a report",
+        default="experiments",
+    )
+
+
+def _replicas(lines: list[str]) -> dict[str, int]:
+    found = {}
+    for line in lines:
+        name, _, count = line.partition("=")
+        if not count.strip().isdigit():
+            raise pytest.UsageError(
+                f"chaos_replicas: {line!r} must look like namespace/workload=N, "
+                "e.g. bookinfo/ratings-v1=3"
+            )
+        found[name.strip()] = int(count)
+    return found
+
+
+def _base_files(config: pytest.Config) -> list[Path]:
+    files: list[Path] = []
+    for pattern in config.getini("chaos_base"):
+        found = sorted(config.rootpath.glob(pattern))
+        if not found:
+            raise pytest.UsageError(
+                f"chaos_base: {pattern!r} matches no file under {config.rootpath}"
+            )
+        files.extend(found)
+    return files
+
+
+def _inside(config: pytest.Config, directory: str) -> bool:
+    suite = (config.rootpath / directory).resolve()
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == suite or suite in path.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    from chaoskit.experiment.mutations import OPERATORS
+    from chaoskit.experiment.session import Settings
+
+    config.addinivalue_line(
+        "markers", "chaos(namespace): an experiment; faults target this namespace by default"
+    )
+    mutation = config.getoption("--chaos-mutation")
+    if mutation is not None and mutation not in OPERATORS:
+        raise pytest.UsageError(
+            f"--chaos-mutation {mutation!r} is unknown; choose one of {', '.join(OPERATORS)}"
+        )
+    report = config.getoption("--chaos-report")
+    seed = config.getoption("--chaos-seed")
+    scale = config.getoption("--chaos-duration-scale")
+    settings = Settings(
+        backend=config.getoption("--mesh") or str(config.getini("chaos_mesh")),
+        kube_context=config.getoption("--kube-context"),
+        report_dir=Path(report).resolve() if report else None,
+        seed=int(seed if seed is not None else config.getini("chaos_seed")),
+        duration_scale=float(scale if scale is not None else config.getini("chaos_duration_scale")),
+        mutation=mutation,
+        replicas=_replicas(list(config.getini("chaos_replicas"))),
+        base=_base_files(config),
+        namespace=str(config.getini("chaos_namespace")),
+        root=config.rootpath,
+        argv=list(config.invocation_params.args),
+    )
+    if settings.duration_scale <= 0:
+        raise pytest.UsageError("--chaos-duration-scale must be > 0")
+    reporting = report is not None or _inside(config, str(config.getini("chaos_experiments")))
+    state = PluginState(settings, reporting)
+    config.stash[STATE] = state
+    from chaoskit.plugin.results import ResultCollector
+
+    config.pluginmanager.register(ResultCollector(config), "chaoskit-results")
+    is_worker = hasattr(config, "workerinput")
+    if reporting and not is_worker and getattr(config.option, "xmlpath", None) is None:
+        from chaoskit.experiment.session import default_report_dir
+
+        # Fix the report directory now so JUnit XML lands next to results.json.
+        directory = settings.report_dir or default_report_dir(settings.root)
+        settings.report_dir = directory
+        config.option.xmlpath = str(directory / "junit.xml")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.session is not None:
+        state.session.close()
+        state.session = None

@@ -1,0 +1,139 @@
+"""Experiment outcomes, their transport across xdist, results.json and the terminal summary.
+
+An experiment's record rides on the teardown report's ``user_properties`` (JSON), which
+xdist sends to the controller; the controller alone writes the results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from chaoskit.plugin.state import RECORD, STATE
+
+PROPERTY = "chaoskit.experiment"
+MESH_PROPERTY = "chaoskit.mesh"
+INCONCLUSIVE_ERRORS = ("Inconclusive", "FaultNotInEffect")
+VERDICT_WORDS = {
+    "held": "HELD",
+    "failed": "FAILED",
+    "inconclusive": "INCONCLUSIVE",
+    "error": "ERROR",
+    "skipped": "SKIPPED",
+}
+
+
+def _is_inconclusive(call: pytest.CallInfo[None]) -> bool:
+    excinfo = call.excinfo
+    return excinfo is not None and type(excinfo.value).__name__ in INCONCLUSIVE_ERRORS
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    record = item.stash.get(RECORD, None)
+    if record is None:
+        return
+    if report.when == "setup" and report.failed:
+        record.outcome, record.message = "error", _text(report)
+    elif report.when == "call":
+        if report.skipped:
+            record.outcome = "skipped"
+        elif report.failed:
+            record.outcome = "inconclusive" if _is_inconclusive(call) else "failed"
+            record.message = _text(report)
+        report.user_properties.append(("chaoskit.outcome", record.outcome))
+    elif report.when == "teardown":
+        if report.failed and record.outcome == "held":
+            record.outcome = "inconclusive" if _is_inconclusive(call) else "error"
+            record.message = _text(report)
+        record.duration_s = call.stop - record.started
+        report.user_properties.append((PROPERTY, json.dumps(record.to_json(), default=str)))
+        session = item.config.stash[STATE].session
+        if session is not None:
+            report.user_properties.append((MESH_PROPERTY, json.dumps(session.mesh_description())))
+
+
+def _text(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    return str(report.longrepr)[-2000:] if report.longrepr else ""
+
+
+class ResultCollector:
+    """Registered per config: keeps each experiment's record as its reports arrive (on the
+    xdist controller, or in the only process)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        state = self.config.stash[STATE]
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                state.results[report.nodeid] = json.loads(str(value))
+            elif name == MESH_PROPERTY:
+                state.mesh = json.loads(str(value))
+
+
+def pytest_report_teststatus(
+    report: pytest.TestReport, config: pytest.Config
+) -> tuple[str, str, str] | None:
+    if report.when == "call" and report.failed:
+        for name, value in report.user_properties:
+            if name == "chaoskit.outcome" and value == "inconclusive":
+                return "inconclusive", "I", "INCONCLUSIVE"
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(STATE, None)
+    if state is None or hasattr(config, "workerinput"):
+        return
+    if state.session is not None:  # teardown did not run (interrupted): roll back now
+        state.session.close()
+    if not state.results and not state.reporting:
+        return
+    from chaoskit.experiment.session import write_session_results
+
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    path = write_session_results(
+        state.settings, state.started, state.mesh, list(state.results.values()), interrupted
+    )
+    state.written = str(path)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or not state.results:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("chaoskit experiments")
+    for experiment in state.results.values():
+        word = VERDICT_WORDS.get(experiment["outcome"], experiment["outcome"].upper())
+        evidence = _evidence(experiment)
+        write(f"{word:<12} {experiment['name']}" + (f" — {evidence}" if evidence else ""))
+    if state.written:
+        write(f"results: {state.written}")
+
+
+def _evidence(experiment: dict[str, Any]) -> str:
+    """The deciding judgement: the first that did not pass, else the last that did."""
+    assertions = experiment.get("assertions") or []
+    for entry in assertions:
+        if entry["verdict"] != "PASS":
+            return str(entry["explanation"])
+    if experiment["outcome"] != "held" and experiment.get("message"):
+        return str(experiment["message"]).splitlines()[0][:200]
+    return str(assertions[-1]["explanation"]) if assertions else ""

@@ -1,0 +1,27 @@
+"""What the plugin keeps in ``config.stash``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.session import ChaosSession, Settings
+
+
+@dataclass
+class PluginState:
+    settings: Settings
+    reporting: bool  # write results.json, JUnit XML and the report at the end
+    session: ChaosSession | None = None
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> experiment
+    written: str | None = None
+    mesh: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+
+
+STATE = pytest.StashKey[PluginState]()
+RECORD = pytest.StashKey[Any]()  # the ExperimentRecord of an item
