@@ -24,7 +24,7 @@ from chaoskit.stats import (
     quantile_at_least,
     quantile_at_most,
     quantile_ratio_at_most,
-    required_sample_size,
+    wilson_interval,
 )
 
 DEFAULT_CONFIDENCE = 0.95
@@ -48,21 +48,32 @@ class JudgementSink(Protocol):
 
 
 def _needed(judgement: Judgement) -> str:
-    """How many requests would likely settle a rate check that straddles its limit."""
-    observed = judgement.observed
-    if judgement.unit != "rate" or observed is None or judgement.relation == "matches":
+    """How many requests, at the observed rate, would settle a rate check that straddles."""
+    observed, interval = judgement.observed, judgement.interval
+    if judgement.unit != "rate" or observed is None or interval is None:
         return ""
-    margin = abs(observed - judgement.threshold)
-    if not 0.0 < margin < 0.5:
+    if judgement.relation not in ("≥", "≤"):
         return ""
-    needed = required_sample_size(
-        observed,
-        margin,
-        judgement.interval.confidence if judgement.interval else DEFAULT_CONFIDENCE,
-    )
+
+    def decided(n: int) -> bool:
+        bounds = wilson_interval(round(observed * n), n, interval.confidence)
+        limit = judgement.threshold
+        if judgement.relation == "≥":
+            return bounds.low >= limit or bounds.high < limit
+        return bounds.high <= limit or bounds.low > limit
+
+    n = max(judgement.n, 1)
+    if not any(decided(n * 2**k) for k in range(1, 12)):
+        return "the observed rate sits on the limit; no window length would decide it"
+    low, high = n, n * 2
+    while not decided(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if decided(middle) else (middle, high)
     return (
-        f"about {needed} requests would decide it (this window had {judgement.n}); "
-        "lengthen the load window"
+        f"about {high} requests at this rate would decide it (this window had {judgement.n}); "
+        "lengthen the load window or raise the rate"
     )
 
 

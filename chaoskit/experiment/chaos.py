@@ -369,6 +369,10 @@ class Chaos:
             )
         return proof
 
+    def heal(self) -> None:
+        """End every fault now (for a recovery window); the same as the final rollback."""
+        self.rollback()
+
     def rollback(self) -> None:
         """Undo everything, newest first; errors are collected and raised at the end."""
         problems: list[str] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from chaoskit.assertions import RateMetric
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.record import ExperimentRecord
@@ -137,6 +138,27 @@ class LoadDriver:
                     self.chaos.prove(fault)
         return window
 
+    def received(self, window: Window, selector: str, namespace: str | None = None) -> int:
+        """How many requests the pods ``selector`` picks received (inbound access log) while
+        ``window`` ran: mirrored copies, for instance, which the client never sees."""
+        ns = namespace or self.chaos.namespace
+        latest = window.end + window.profile.timeout_s
+        count = 0
+        for pod in self.backend.pods(ns, selector):
+            for entry in self.backend.access_log(pod, 0)[1]:
+                inbound = entry.get("direction") == "inbound"
+                if inbound and window.start <= float(entry.get("start_ts", 0)) <= latest:
+                    count += 1
+        return count
+
+    def received_share(
+        self, window: Window, selector: str, namespace: str | None = None
+    ) -> RateMetric:
+        """The share of ``window``'s requests that the pods ``selector`` picks also received."""
+        got = min(self.received(window, selector, namespace), window.n)
+        subject = f"share of requests also received by {selector}"
+        return RateMetric(got, window.n, subject, window.label, self.record)
+
     def _sampler(self, service: str | None, seen_from: str) -> EjectionSampler | None:
         if service is None:
             return None
@@ -151,7 +173,15 @@ class LoadDriver:
         def read(pod_name: str) -> str:
             return self.backend.admin(observers[pod_name], "/clusters")
 
-        return EjectionSampler(read, sorted(observers), f"||{name}.{namespace}.svc.cluster.local")
+        def stats(pod_name: str) -> str:
+            return self.backend.admin(observers[pod_name], "/stats?filter=ejections_enforced_total")
+
+        return EjectionSampler(
+            read,
+            sorted(observers),
+            f"||{name}.{namespace}.svc.cluster.local",
+            read_stats=stats,
+        )
 
     def describe(self) -> list[dict[str, Any]]:
         return [w.to_json() for w in self.windows]

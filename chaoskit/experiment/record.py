@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit import __version__
+from chaoskit.experiment.mutations import applicable
 from chaoskit.stats import Judgement
 
 SCHEMA = "chaoskit.results/1"
@@ -82,6 +83,7 @@ class ExperimentRecord:
             "ejections": self.ejections,
             "stat_deltas": self.stat_deltas,
             "mutation": self.mutation,
+            "mutations": applicable(self.applied_objects),
         }
 
 

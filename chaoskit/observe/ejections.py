@@ -53,17 +53,41 @@ def cluster_hosts(clusters_text: str, cluster_filter: str) -> set[str]:
     }
 
 
+ENFORCED_TOTAL = "outlier_detection.ejections_enforced_total"
+
+
+def enforced_totals(stats_text: str) -> dict[str, int]:
+    """``cluster -> ejections_enforced_total`` from Envoy's plain-text ``/stats``."""
+    totals = {}
+    for line in stats_text.splitlines():
+        name, _, value = line.partition(": ")
+        if name.endswith("." + ENFORCED_TOTAL) and name.startswith("cluster."):
+            cluster = name[len("cluster.") : -len(ENFORCED_TOTAL) - 1]
+            totals[cluster] = int(value or 0)
+    return totals
+
+
 class EjectionSampler:
-    """Samples ``/clusters`` of some observers in a background thread while load runs."""
+    """Samples ``/clusters`` of some observers in a background thread while load runs.
+
+    Under load a host that comes back after baseEjectionTime and still fails is ejected
+    again within milliseconds, faster than any sampling sees. So each sample also reads the
+    cluster's ``ejections_enforced_total``: a rise while the host stayed ejected means it
+    returned and was ejected again in between, and the timeline splits there.
+    """
 
     def __init__(
         self,
         read_clusters: Callable[[str], str],
         observers: list[str],
         cluster_filter: str = "",
-        interval_s: float = 0.1,
+        interval_s: float = 0.05,
+        read_stats: Callable[[str], str] | None = None,
     ) -> None:
         self.read = read_clusters
+        self.read_stats = read_stats
+        self._totals: dict[tuple[str, str], int] = {}
+        self._last_sample: dict[str, float] = {}
         self.observers = observers
         self.cluster_filter = cluster_filter
         self.interval_s = interval_s
@@ -96,6 +120,7 @@ class EjectionSampler:
                 continue
             self.hosts.setdefault(observer, set()).update(cluster_hosts(text, self.cluster_filter))
             current = ejected_hosts(text, self.cluster_filter)
+            self._split_reejections(observer, current, now)
             for cluster, host in current:
                 key = (observer, cluster, host)
                 if key not in self._open:
@@ -105,6 +130,31 @@ class EjectionSampler:
             for key in [k for k in self._open if k[0] == observer and k[1:] not in current]:
                 self._open.pop(key).end = now
         self.samples += 1
+
+    def _split_reejections(self, observer: str, current: set[tuple[str, str]], now: float) -> None:
+        if self.read_stats is None:
+            return
+        try:
+            totals = enforced_totals(self.read_stats(observer))
+        except Exception:
+            return
+        previous_sample = self._last_sample.get(observer, now)
+        self._last_sample[observer] = now
+        for cluster, total in totals.items():
+            key = (observer, cluster)
+            rise = total - self._totals.get(key, total)
+            self._totals[key] = total
+            still = [
+                k for k in self._open if k[0] == observer and k[1] == cluster and k[1:] in current
+            ]
+            if rise > 0 and len(still) == 1:
+                # Returned and ejected again between two samples: split at the midpoint.
+                moment = (previous_sample + now) / 2
+                old = self._open.pop(still[0])
+                old.end = moment
+                fresh = Ejection(observer, cluster, old.host, moment)
+                self._open[still[0]] = fresh
+                self.ejections.append(fresh)
 
     def _run(self) -> None:
         while not self._stop.is_set():

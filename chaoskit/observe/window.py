@@ -87,7 +87,7 @@ class Window:
             names.append(f"pages with {text!r}")
         if version is not None:
             tests.append(lambda r: r.version == version)
-            names.append(f"reviews {version}")
+            names.append(f"version {version}")
         if status is not None:
             tests.append(lambda r: r.status == status)
             names.append(f"status {status}")
@@ -101,6 +101,18 @@ class Window:
             raise ConfigError("share() needs text=, version=, status=, flag= or where=")
         hits = sum(1 for r in self.records if all(t(r) for t in tests))
         return self._rate(hits, subject or "share of " + " and ".join(names))
+
+    def sticky_share(self, key: Callable[[RequestRecord], object] | None = None) -> RateMetric:
+        """The share of requests served by the pod that served most of their key's requests
+        (by default: their virtual user), for consistent-hash stickiness."""
+        group = key or (lambda r: r.user)
+        by_key: dict[object, Counter[str | None]] = {}
+        for record in self.records:
+            if record.ok:
+                by_key.setdefault(group(record), Counter())[record.pod] += 1
+        hits = sum(c.most_common(1)[0][1] for c in by_key.values())
+        total = sum(sum(c.values()) for c in by_key.values())
+        return RateMetric(hits, total, "requests on their key's usual pod", self.label, self.sink)
 
     def latency(self, q: float = 0.99) -> LatencyMetric:
         values = [r.latency_s for r in self.records]

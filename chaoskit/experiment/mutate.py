@@ -1,0 +1,116 @@
+"""Mutation testing of an experiment suite: weaken the config, see whether it notices.
+
+A *mutant* is one experiment run with one weakening (``mutations.OPERATORS``) applied to
+every Istio object it applies. The suite *catches* a mutant when that experiment fails.
+The mutation score is caught / mutants. A baseline run first finds which operators change
+what each experiment applies; it must hold entirely, or the score would mean nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaoskit.errors import ChaoskitError
+from chaoskit.experiment.mutations import OPERATORS
+
+
+@dataclass
+class Mutant:
+    operator: str
+    experiment: str
+    outcome: str  # the experiment's outcome under the weakening
+
+    @property
+    def caught(self) -> bool:
+        return self.outcome in ("failed", "error")
+
+
+@dataclass
+class MutationReport:
+    mutants: list[Mutant] = field(default_factory=list)
+    baseline: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(m.caught for m in self.mutants) / len(self.mutants) if self.mutants else 1.0
+
+    def table(self) -> str:
+        lines = [f"{'operator':<28} {'outcome':<13} experiment"]
+        for m in sorted(self.mutants, key=lambda m: (m.operator, m.experiment)):
+            verdict = "caught" if m.caught else f"MISSED ({m.outcome})"
+            lines.append(f"{m.operator:<28} {verdict:<13} {m.experiment}")
+        caught = sum(m.caught for m in self.mutants)
+        lines.append(
+            f"mutation score: {self.score:.0%} ({caught} of {len(self.mutants)} weakenings caught)"
+        )
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "mutants": [
+                {
+                    "operator": m.operator,
+                    "experiment": m.experiment,
+                    "outcome": m.outcome,
+                    "caught": m.caught,
+                }
+                for m in self.mutants
+            ],
+        }
+
+
+def _pytest(args: list[str], report_dir: Path, extra: list[str]) -> list[dict[str, Any]]:
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *args,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--chaos-report={report_dir}",
+        *extra,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    results = report_dir / "results.json"
+    if not results.exists():
+        output = done.stdout[-3000:] + done.stderr[-2000:]
+        raise ChaoskitError(f"pytest wrote no results ({' '.join(command)}):\n{output}")
+    return list(json.loads(results.read_text())["experiments"])
+
+
+def run_mutations(
+    paths: list[str],
+    workdir: Path,
+    *,
+    operators: list[str] | None = None,
+    extra: list[str] | None = None,
+    progress: Any = print,
+) -> MutationReport:
+    options = list(extra or [])
+    progress("baseline: running the suite unmodified")
+    baseline = _pytest(paths, workdir / "baseline", options)
+    broken = [e["id"] for e in baseline if e["outcome"] != "held"]
+    if broken:
+        raise ChaoskitError(
+            "the unmodified suite does not hold, so weakenings cannot be judged; fix first: "
+            + ", ".join(broken)
+        )
+    report = MutationReport(baseline=baseline)
+    chosen = operators or list(OPERATORS)
+    for operator in chosen:
+        affected = [e["id"] for e in baseline if operator in e.get("mutations", [])]
+        if not affected:
+            continue
+        progress(f"{operator}: {len(affected)} experiment(s)")
+        outcomes = _pytest(affected, workdir / operator, [*options, f"--chaos-mutation={operator}"])
+        by_id = {e["id"]: e["outcome"] for e in outcomes}
+        for experiment in affected:
+            report.mutants.append(Mutant(operator, experiment, by_id.get(experiment, "missing")))
+    return report

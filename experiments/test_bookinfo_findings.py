@@ -1,0 +1,77 @@
+"""The classic resilience findings of Istio's Bookinfo tasks, as experiments.
+
+Sources: https://istio.io/latest/docs/tasks/traffic-management/fault-injection/ and
+https://istio.io/latest/docs/tasks/traffic-management/request-timeouts/ ; Bookinfo's
+hard-coded timeouts (productpage → reviews 3 s with one retry; reviews v2 → ratings 10 s).
+"""
+
+from __future__ import annotations
+
+REVIEWS_UNAVAILABLE = "Sorry, product reviews are currently unavailable for this book."
+RATINGS_UNAVAILABLE = "Ratings service is currently unavailable"
+
+
+def test_ratings_delay_breaks_the_page_for_jason_only(chaos, load, resources):
+    """A 7 s ratings delay for jason: productpage gives up on reviews first (3 s, retried
+    once), so jason's page loads in about 6 s with "reviews unavailable", while anonymous
+    users, scoped out by the header match, are unaffected."""
+    bookinfo = resources / "bookinfo"
+    chaos.apply(bookinfo / "virtual-service-all-v1.yaml")
+    chaos.apply(bookinfo / "virtual-service-reviews-test-v2.yaml")
+    chaos.apply(bookinfo / "virtual-service-ratings-test-delay.yaml")
+
+    jason = load.run(login="jason", rate=5.0, duration="8s", label="jason")
+    jason.share(text=REVIEWS_UNAVAILABLE).at_least(0.9)
+    jason.latency(0.5).between("5.5s", "7s")
+
+    others = load.run(rate=30.0, duration="3s", label="anonymous")
+    others.share(text=REVIEWS_UNAVAILABLE).at_most(0.05)
+    others.latency(0.9).at_most("1s")
+
+
+def test_reviews_timeout_bounds_the_page_latency(chaos, load, resources):
+    """With ratings delayed 2 s, a 0.5 s timeout on reviews keeps the page under about 1 s
+    (productpage retries once) and shows "reviews unavailable" instead of waiting."""
+    bookinfo = resources / "bookinfo"
+    chaos.apply(bookinfo / "virtual-service-ratings-delay-2s.yaml")
+    chaos.apply(bookinfo / "virtual-service-reviews-timeout.yaml")
+
+    window = load.run(rate=10.0, duration="5s")
+    window.latency(0.9).at_most("1.5s")
+    window.share(text=REVIEWS_UNAVAILABLE).at_least(0.9)
+
+
+def test_retries_hide_a_flaky_ratings_replica(chaos, load, resources):
+    """One of three ratings replicas fails half its requests; retries on 5xx send them to
+    another replica, so pages almost never show "ratings unavailable"."""
+    chaos.apply(resources / "bookinfo" / "virtual-service-reviews-v3.yaml")
+    chaos.apply(resources / "protections" / "ratings-retry-5xx.yaml")
+    chaos.replica_errors("ratings", rate=0.5)
+
+    window = load.run(users=4, duration="4s")
+    window.success_rate().at_least(0.99)
+    window.share(text=RATINGS_UNAVAILABLE).at_most(0.01)
+
+
+def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, load, resources):
+    """One of three ratings replicas answers 503 to everything: reviews' sidecar ejects it at
+    its first error, so under 3% of pages show "ratings unavailable"; it returns after the
+    3 s baseEjectionTime (rounded up to the 1 s interval tick); once healed, errors stop."""
+    chaos.apply(resources / "bookinfo" / "virtual-service-reviews-v3.yaml")
+    chaos.apply(resources / "protections" / "ratings-outlier-detection.yaml")
+    chaos.replica_errors("ratings", rate=1.0)
+
+    window = load.run(
+        users=4,
+        duration="6s",
+        watch_ejections="ratings",
+        seen_from="app=reviews",
+        label="one replica failing",
+    )
+    window.share(text=RATINGS_UNAVAILABLE).at_most(0.03)
+    window.ejections.assert_ejected_within(window.start, seconds=2.0)
+    window.ejections.assert_returned_after(base_ejection_s=3.0, slack_s=1.5)
+
+    chaos.heal()
+    recovery = load.run(users=4, duration="3s", label="recovery")
+    recovery.share(text=RATINGS_UNAVAILABLE).at_most(0.01)

@@ -1,0 +1,29 @@
+"""Seed template 3: connection-pool limits and outlier detection on my-service.
+
+Sources: https://istio.io/latest/docs/tasks/traffic-management/circuit-breaking/ and
+Envoy's outlier detection (consecutive 5xx ejects at once; maxEjectionPercent caps it).
+"""
+
+from __future__ import annotations
+
+
+def test_failing_replica_is_ejected_and_the_pool_sheds_overload(chaos, load, resources):
+    """One of my-service's five pods answers 503 to everything: after five in a row it is
+    ejected, so callers see under 2% errors. Then, with every pod slow, callers beyond the
+    pool's 100 connections + 100 pending requests get 503s (the breaker trips) instead of
+    piling onto the pods."""
+    chaos.apply(resources / "seed" / "03-circuit-breaker.yaml", namespace="default")
+
+    chaos.replica_errors("my-service", rate=1.0, namespace="default")
+    ejecting = load.run(
+        "/", service="my-service:80", users=4, duration="4s", label="one pod failing"
+    )
+    ejecting.error_rate().at_most(0.02)
+
+    chaos.heal()
+    chaos.apply(resources / "seed" / "03-circuit-breaker.yaml", namespace="default")
+    chaos.replica_latency("my-service", "400ms", replicas=5, namespace="default")
+    overload = load.run(
+        "/", service="my-service:80", users=260, duration="3s", think="100ms", label="overload"
+    )
+    overload.share(status=503).at_least(0.05)

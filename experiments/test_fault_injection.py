@@ -1,0 +1,25 @@
+"""Seed template 6: a 10% 5 s delay and a 5% HTTP 503 abort on ratings.
+
+Source: https://istio.io/latest/docs/tasks/traffic-management/fault-injection/ (Envoy's
+fault filter draws the delay and the abort independently, delay first).
+"""
+
+from __future__ import annotations
+
+import yaml
+
+
+def test_observed_fault_rates_match_the_template(chaos, load, resources):
+    """Calls to ratings are delayed by 5 s and aborted with 503 at the rates the template's
+    YAML states, each within its confidence interval: the fault does what it says."""
+    template = resources / "seed" / "06-fault-injection.yaml"
+    fault = yaml.safe_load(template.read_text())["spec"]["http"][0]["fault"]
+    delay_share = fault["delay"]["percentage"]["value"] / 100
+    abort_share = fault["abort"]["percentage"]["value"] / 100
+    chaos.apply(template)
+
+    window = load.run("/ratings/0", service="ratings.bookinfo:9080", rate=150.0, duration="6s")
+    window.share(status=fault["abort"]["httpStatus"]).matches(abort_share)
+    window.share(where=lambda r: r.latency_s >= 5.0, subject="share delayed ≥ 5s").matches(
+        delay_share
+    )

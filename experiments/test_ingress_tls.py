@@ -1,0 +1,19 @@
+"""Seed template 7: an HTTPS ingress gateway for *.example.com (SIMPLE TLS with the
+``my-tls-secret`` credential) routing /api/v1 of api.example.com to api-service:8080.
+
+Source: https://istio.io/latest/docs/tasks/traffic-management/ingress/secure-ingress/
+"""
+
+from __future__ import annotations
+
+
+def test_https_clients_reach_api_service_through_the_gateway(chaos, load, resources):
+    """HTTPS requests for api.example.com/api/v1 are answered by api-service through the
+    gateway's TLS listener."""
+    chaos.apply(resources / "seed" / "07-ingress-gateway.yaml", namespace="default")
+
+    window = load.run("/api/v1/items", https=True, host="api.example.com", users=4, duration="3s")
+    window.success_rate().at_least(0.99)
+    window.share(
+        where=lambda r: (r.pod or "").startswith("api-service"), subject="answered by api-service"
+    ).at_least(0.99)

@@ -1,0 +1,33 @@
+"""Seed templates 8 and 9: round robin across my-service's pods, and consistent-hash
+stickiness on the x-user-id header.
+
+Source: https://istio.io/latest/docs/reference/config/networking/destination-rule/#LoadBalancerSettings
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def test_round_robin_spreads_calls_evenly(chaos, load, resources):
+    """With ROUND_ROBIN, each of my-service's five pods serves a fifth of the calls (±5
+    points)."""
+    chaos.apply(resources / "seed" / "08-load-balancing.yaml", namespace="default")
+
+    window = load.run("/", service="my-service:80", rate=300.0, duration="4s")
+    pods = Counter(r.pod for r in window.records if r.ok)
+    assert len(pods) == 5, f"expected 5 pods to serve calls, saw {sorted(pods)}"
+    for pod in sorted(pods):
+        window.share(
+            where=lambda r, pod=pod: r.pod == pod, subject=f"calls served by {pod}"
+        ).matches(0.2, tolerance=0.05)
+
+
+def test_consistent_hash_keeps_each_user_on_one_pod(chaos, load, resources):
+    """With consistentHash on x-user-id, every request of a user lands on the same pod."""
+    chaos.apply(resources / "seed" / "09-sticky-sessions.yaml", namespace="default")
+
+    window = load.run(
+        "/", service="my-service:80", users=8, headers={"x-user-id": "user-{user}"}, duration="3s"
+    )
+    window.sticky_share().at_least(0.99)

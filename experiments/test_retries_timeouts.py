@@ -1,0 +1,41 @@
+"""Seed template 4: retries (3 attempts, perTryTimeout 3s, 503 retriable) and a 10 s timeout
+on ratings.
+
+Source: https://istio.io/latest/docs/concepts/traffic-management/#retries
+"""
+
+from __future__ import annotations
+
+
+def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
+    chaos, load, resources
+):
+    """Calls to ratings from inside the mesh succeed when one of three replicas answers 503
+    (503 is in retryOn, so Envoy retries elsewhere), and end within about 3 s when one
+    replica hangs: perTryTimeout cuts the wait. (They end as 504s: the template's retryOn
+    lacks ``5xx``/``gateway-error``, which Envoy needs to retry a per-try timeout.)"""
+    chaos.apply(resources / "seed" / "04-retries-timeouts.yaml")
+
+    chaos.replica_errors("ratings", rate=1.0)
+    failing = load.run(
+        "/ratings/0",
+        service="ratings.bookinfo:9080",
+        users=4,
+        duration="3s",
+        label="one 503 replica",
+    )
+    failing.success_rate().at_least(0.99)
+
+    chaos.heal()
+    chaos.apply(resources / "seed" / "04-retries-timeouts.yaml")
+    chaos.replica_latency("ratings", "20s")
+    hung = load.run(
+        "/ratings/0",
+        service="ratings.bookinfo:9080",
+        rate=20.0,
+        duration="10s",
+        label="one hung replica",
+    )
+    hung.share(
+        where=lambda r: r.latency_s > 3.5, subject="share of calls slower than 3.5s"
+    ).at_most(0.04)
