@@ -7,6 +7,7 @@ interrupted). Faults return a :class:`Fault` that can prove it took effect.
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import time
@@ -41,6 +42,7 @@ class Fault:
     route_name: str | None = None
     undo: list[Callable[[], None]] = field(default_factory=list)
     log_marks: dict[str, int] = field(default_factory=dict)
+    parent: Fault | None = None  # the applied YAML this fault was written in
 
     @property
     def description(self) -> str:
@@ -52,6 +54,44 @@ class Fault:
 
 class FaultNotInEffect(ConfigError):
     """The fault is not in the callers' config or was not observed at its rate."""
+
+
+def _name_faulted_routes(obj: dict[str, Any]) -> dict[str, Any]:
+    """Give unnamed faulted routes a name: the access log then tells which requests took
+    them, so the injected share can be counted (route names do not change routing)."""
+    if obj.get("kind") != "VirtualService":
+        return obj
+    named = copy.deepcopy(obj)
+    for route in (named.get("spec") or {}).get("http") or []:
+        if route.get("fault") and not route.get("name"):
+            route["name"] = f"chaoskit-fault-{next(_route_numbers)}"
+    return named
+
+
+def _faults_in(obj: dict[str, Any], marks: dict[str, int]) -> list[Fault]:
+    """One provable fault per delay/abort in a VirtualService's routes."""
+    if obj.get("kind") != "VirtualService":
+        return []
+    spec = obj.get("spec") or {}
+    if spec.get("gateways") and "mesh" not in spec["gateways"]:
+        return []  # a gateway's faults are not in the sidecars' routes
+    namespace = obj["metadata"].get("namespace", "default")
+    found = []
+    for route in spec.get("http") or []:
+        fault = route.get("fault") or {}
+        for kind, flag in (("delay", "DI"), ("abort", "FI")):
+            if kind not in fault:
+                continue
+            percent = float((fault[kind].get("percentage") or {}).get("value", 100))
+            for host in spec.get("hosts") or []:
+                service = host.split(".")[0]
+                ns = host.split(".")[1] if host.count(".") >= 1 else namespace
+                text = f"{kind} on {percent:g}% of route {route['name']} to {service}.{ns}"
+                record = FaultRecord(kind, text, f"{service}.{ns}", "", time.time())
+                found.append(
+                    Fault(record, service, ns, percent, flag, route["name"], log_marks=marks)
+                )
+    return found
 
 
 def _dump(objects: list[dict[str, Any]]) -> str:
@@ -93,6 +133,7 @@ class Chaos:
         """Apply (weakened by the session's mutation, if any) and remember the undo."""
         if self.mutation:
             objects = [mutate(o, self.mutation) or o for o in objects]
+        objects = [_name_faulted_routes(o) for o in objects]
         self.record.applied_objects.extend(objects)
         changes = self.backend.apply_objects(objects, self.run_id)
         self._changes.extend(changes)
@@ -113,16 +154,23 @@ class Chaos:
         objects = [o for o in yaml.safe_load_all(text) if o]
         for obj in objects:
             obj.setdefault("metadata", {}).setdefault("namespace", namespace or "default")
+        marks = self._log_marks()
         applied = self._apply(objects)
         names = ", ".join(f"{o['kind']}/{o['metadata']['name']}" for o in applied)
         where = path.name if path is not None else "inline YAML"
-        return self._track(
+        parent = self._track(
             Fault(
                 FaultRecord(
                     "resources", f"{names} from {where}", where, _dump(applied), time.time()
                 )
             )
         )
+        # Faults written in the YAML get proven like injected ones.
+        for obj in applied:
+            for fault in _faults_in(obj, marks):
+                fault.parent = parent
+                self.faults.append(fault)
+        return parent
 
     def _inject(
         self,
@@ -359,6 +407,11 @@ class Chaos:
         )
         proof = {"in_config": True, "sidecars": carriers, "judgement": judgement.to_dict()}
         fault.record.proof = proof
+        if fault.parent is not None:
+            fault.parent.record.proof = {
+                **(fault.parent.record.proof or {}),
+                fault.description: proof,
+            }
         if counts.matched == 0:
             raise FaultNotInEffect(
                 f"{fault.description}: no request took the faulted route; send load that matches it"

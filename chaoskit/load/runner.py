@@ -102,4 +102,13 @@ def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
     records.sort(key=lambda r: r.intended)
+    unreachable = ("refused", "gaierror", "not known", "No route to host")
+    if records and all(r.status == 0 and any(u in r.error for u in unreachable) for r in records):
+        # Every request failed to connect: the target is wrong, not a hung service (whose
+        # timeouts are an observation the experiment must see).
+        errors = sorted({r.error for r in records})
+        raise LoadError(
+            f"no request got an HTTP reply from {profile.target}{profile.path} "
+            f"({len(records)} sent): {'; '.join(errors[:3])}. Is the target up and the port right?"
+        )
     return LoadResult(profile, records, started, time.time(), summaries)

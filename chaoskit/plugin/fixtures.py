@@ -51,6 +51,7 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
         mutation=state.settings.mutation,
     )
     item.stash[RECORD] = record
+    state.pending[item.nodeid] = record
     return record
 
 

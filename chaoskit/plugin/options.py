@@ -5,6 +5,7 @@ No option clashes with Locust's own pytest plugin (which owns ``--host``).
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,10 @@ def _replicas(lines: list[str]) -> dict[str, int]:
 def _base_files(config: pytest.Config) -> list[Path]:
     files: list[Path] = []
     for pattern in config.getini("chaos_base"):
-        found = sorted(config.rootpath.glob(pattern))
+        if Path(pattern).is_absolute():
+            found = sorted(Path(p) for p in glob.glob(pattern))
+        else:
+            found = sorted(config.rootpath.glob(pattern))
         if not found:
             raise pytest.UsageError(
                 f"chaos_base: {pattern!r} matches no file under {config.rootpath}"

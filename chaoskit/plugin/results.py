@@ -54,6 +54,7 @@ def pytest_runtest_makereport(
             record.outcome = "inconclusive" if _is_inconclusive(call) else "error"
             record.message = _text(report)
         record.duration_s = call.stop - record.started
+        item.config.stash[STATE].pending.pop(item.nodeid, None)
         report.user_properties.append((PROPERTY, json.dumps(record.to_json(), default=str)))
         session = item.config.stash[STATE].session
         if session is not None:
@@ -103,6 +104,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if state.session is not None:  # teardown did not run (interrupted): roll back now
         state.session.close()
+    for node_id, record in state.pending.items():  # never reached teardown: interrupted
+        if record.outcome == "held":
+            record.outcome, record.message = "error", "interrupted before the experiment ended"
+        state.results.setdefault(node_id, record.to_json())
+    state.pending.clear()
     if not state.results and not state.reporting:
         return
     from chaoskit.experiment.session import write_session_results

@@ -20,6 +20,7 @@ class PluginState:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> experiment
     written: str | None = None
     mesh: dict[str, Any] = field(default_factory=dict)
+    pending: dict[str, Any] = field(default_factory=dict)  # records not yet reported
     started: float = field(default_factory=time.time)
 
 

@@ -1,0 +1,165 @@
+"""The pytest plugin as a user meets it: options, outcomes, rollback, results, xdist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+EXPERIMENTS = '''
+from __future__ import annotations
+
+ABORT = """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: details, namespace: bookinfo}
+spec:
+  hosts: [details]
+  http:
+  - fault: {abort: {percentage: {value: 100}, httpStatus: 503}}
+    route: [{destination: {host: details}}]
+"""
+
+
+def test_holds(chaos, load):
+    """Bookinfo answers every page."""
+    load.run(users=2, duration="1s").success_rate().at_least(0.9)
+
+
+def test_fails(chaos, load):
+    """The details abort is visible (so this 'protection' check fails)."""
+    chaos.abort("details", 503)
+    window = load.run(users=2, duration="1s")
+    window.share(text="Sorry, product details are currently unavailable for this book.").at_most(0.01)
+
+
+def test_is_inconclusive(chaos, load):
+    """Too few requests to judge a 99.9% rate."""
+    load.run(rate=5.0, duration="1s").success_rate().at_least(0.999)
+
+
+def test_rollback_happened(chaos, chaos_mesh):
+    """The previous experiments' faults are gone."""
+    names = sorted(o["metadata"]["name"] for o in chaos_mesh.backend.list_objects() if o["kind"] == "VirtualService")
+    assert names == ["bookinfo"], names
+    chaos.apply(ABORT)
+'''
+
+
+def results(path: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((path / "results.json").read_text())
+
+
+def test_options_are_listed_and_do_not_clash_with_locusts_plugin(
+    chaos_dir: pytest.Pytester,
+) -> None:
+    result = chaos_dir.runpytest_subprocess("-p", "locust", "--help")
+    assert result.ret == 0
+    text = result.stdout.str()
+    for option in (
+        "--mesh={local,kind,kube}",
+        "--kube-context",
+        "--chaos-report=DIR",
+        "--chaos-seed",
+        "--chaos-duration-scale=F",
+        "--chaos-mutation=NAME",
+        "--host=HOST",
+    ):  # the last one is Locust's
+        assert option in text, option
+
+
+def test_a_bad_mutation_name_is_a_usage_error(chaos_dir: pytest.Pytester) -> None:
+    result = chaos_dir.runpytest_subprocess("--chaos-mutation=drop-everything")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*drop-everything*is unknown; choose one of drop-timeout*"])
+
+
+def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_path: Path) -> None:
+    chaos_dir.makepyfile(test_experiments=EXPERIMENTS)
+    report = tmp_path / "report"
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={report}", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*chaoskit experiments*",
+            "HELD*test_holds*success rate*PASS",
+            "FAILED*test_fails*share of pages with*FAIL",
+            "INCONCLUSIVE*test_is_inconclusive*INCONCLUSIVE*",
+            "HELD*test_rollback_happened*",
+            f"results: {report}/results.json",
+            "*1 failed, 2 passed, 1 inconclusive*",
+        ]
+    )
+    data = results(report)
+    assert data["schema"] == "chaoskit.results/1"
+    assert data["run"]["mesh"]["backend"] == "local" and data["run"]["interrupted"] is False
+    by_name = {e["name"]: e for e in data["experiments"]}
+    assert {n: e["outcome"] for n, e in by_name.items()} == {
+        "test_holds": "held",
+        "test_fails": "failed",
+        "test_is_inconclusive": "inconclusive",
+        "test_rollback_happened": "held",
+    }
+    failed = by_name["test_fails"]
+    assert (
+        failed["hypothesis"] == "The details abort is visible (so this 'protection' check fails)."
+    )
+    (fault,) = failed["faults"]
+    assert fault["kind"] == "abort" and fault["removed"] >= fault["applied"]
+    assert fault["proof"]["judgement"]["verdict"] == "PASS"  # the abort did take effect
+    assert "abort" in fault["yaml"] and failed["windows"][0]["summary"]["n"] > 0
+    assert any("fault.aborts_injected" in k for d in failed["stat_deltas"].values() for k in d)
+    assert (report / "junit.xml").read_text().count("<testcase") == 4
+
+
+def test_a_fault_that_never_applies_makes_the_experiment_inconclusive(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    chaos_dir.makepyfile(
+        test_scope='''
+def test_scoped_to_nobody(chaos, load):
+    """A delay for a user nobody logs in as: the experiment proves nothing."""
+    chaos.delay("ratings", "1s", headers={"end-user": "nobody"})
+    load.run(users=2, duration="1s").success_rate().at_least(0.5)
+'''
+    )
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
+    result.stdout.fnmatch_lines(
+        ["*FaultNotInEffect: *no request took the faulted route*", "*1 inconclusive*"]
+    )
+    assert results(tmp_path)["experiments"][0]["outcome"] == "inconclusive"
+
+
+def test_an_interrupted_run_rolls_back_and_still_writes_results(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    chaos_dir.makepyfile(
+        test_interrupt="""
+def test_interrupted(chaos, chaos_mesh):
+    chaos.abort("details", 503)
+    raise KeyboardInterrupt
+"""
+    )
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    data = results(tmp_path)
+    assert data["run"]["interrupted"] is True
+    (experiment,) = data["experiments"]
+    assert experiment["faults"][0]["removed"] is not None
+
+
+def test_results_travel_from_xdist_workers(chaos_dir: pytest.Pytester, tmp_path: Path) -> None:
+    chaos_dir.makepyfile(
+        test_two="""
+import pytest
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_page(chaos, load, n):
+    load.run(users=1, duration="0.5s").success_rate().at_least(0.5)
+"""
+    )
+    result = chaos_dir.runpytest_subprocess("-n", "2", f"--chaos-report={tmp_path}")
+    assert result.ret == 0, result.stdout.str()
+    names = sorted(e["name"] for e in results(tmp_path)["experiments"])
+    assert names == ["test_page[1]", "test_page[2]"]

@@ -1,0 +1,76 @@
+"""Each weakening changes exactly the protection it names, and nothing when it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chaoskit.experiment.mutations import OPERATORS, applicable, mutate
+
+SEED = Path(__file__).resolve().parents[3] / "experiments" / "resources" / "seed"
+
+
+def load(name: str) -> list[dict]:  # type: ignore[type-arg]
+    return [o for o in yaml.safe_load_all((SEED / name).read_text()) if o]
+
+
+def test_drop_timeout_removes_route_and_per_try_timeouts() -> None:
+    (vs,) = load("04-retries-timeouts.yaml")
+    weakened = mutate(vs, "drop-timeout")
+    route = weakened["spec"]["http"][0]
+    assert "timeout" not in route and "perTryTimeout" not in route["retries"]
+    assert vs["spec"]["http"][0]["timeout"] == "10s"  # the original is untouched
+
+
+def test_drop_retries_disables_them_rather_than_falling_back_to_istios_default() -> None:
+    (vs,) = load("04-retries-timeouts.yaml")
+    assert mutate(vs, "drop-retries")["spec"]["http"][0]["retries"] == {"attempts": 0}
+
+
+def test_outlier_operators() -> None:
+    (dr,) = load("03-circuit-breaker.yaml")
+    assert "outlierDetection" not in mutate(dr, "drop-outlier-detection")["spec"]["trafficPolicy"]
+    capped = mutate(dr, "max-ejection-below-one-host")["spec"]["trafficPolicy"]["outlierDetection"]
+    assert capped["maxEjectionPercent"] == 1
+    assert "connectionPool" not in mutate(dr, "drop-connection-pool")["spec"]["trafficPolicy"]
+
+
+def test_even_weights_and_other_route_operators() -> None:
+    vs, _ = load("02-canary.yaml")
+    weights = [d["weight"] for d in mutate(vs, "even-weights")["spec"]["http"][0]["route"]]
+    assert weights == [50, 50]
+    routing, _ = load("01-basic-routing.yaml")
+    assert mutate(routing, "drop-header-match")["spec"]["http"][0]["match"] == [{}]
+    (mirror,) = load("05-mirroring.yaml")
+    assert "mirror" not in mutate(mirror, "drop-mirror")["spec"]["http"][0]
+    (fault,) = load("06-fault-injection.yaml")
+    halved = mutate(fault, "halve-fault-percent")["spec"]["http"][0]["fault"]
+    assert (halved["delay"]["percentage"]["value"], halved["abort"]["percentage"]["value"]) == (
+        5,
+        2.5,
+    )
+
+
+def test_lb_and_gateway_operators() -> None:
+    (sticky,) = load("09-sticky-sessions.yaml")
+    policy = mutate(sticky, "drop-consistent-hash")["spec"]["trafficPolicy"]
+    assert policy["loadBalancer"] == {"simple": "ROUND_ROBIN"}
+    gateway, _ = load("07-ingress-gateway.yaml")
+    server = mutate(gateway, "drop-gateway-tls")["spec"]["servers"][0]
+    assert "tls" not in server and server["port"]["protocol"] == "HTTP"
+
+
+@pytest.mark.parametrize("name", list(OPERATORS))
+def test_an_operator_with_nothing_to_weaken_returns_none(name: str) -> None:
+    (plain,) = load("08-load-balancing.yaml")  # ROUND_ROBIN only: no protection to remove
+    assert mutate(plain, name) is None
+
+
+def test_applicable_lists_what_would_change() -> None:
+    assert applicable(load("03-circuit-breaker.yaml")) == [
+        "drop-outlier-detection",
+        "max-ejection-below-one-host",
+        "drop-connection-pool",
+    ]

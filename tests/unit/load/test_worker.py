@@ -1,0 +1,136 @@
+"""The Locust worker, for real, against a small loopback server (no mesh).
+
+Each test runs ``run_load`` (a child process with Locust in it) for about a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chaoskit.load import LoadError, LoadProfile, run_load
+from chaoskit.load.records import IN_FLIGHT_AT_STOP
+
+
+class Server:
+    def __init__(self) -> None:
+        self.delay_s = 0.0
+        self.login_status = 302
+        self.received = 0
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                with owner.lock:
+                    owner.received += 1
+                time.sleep(owner.delay_s)
+                cookie = self.headers.get("cookie", "")
+                body = b"<html>hello " + cookie.encode() + b"</html>"
+                self._reply(200, body, {"x-chaoskit-version": "v9", "x-chaoskit-pod": "pod-a"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                self.rfile.read(length)
+                self._reply(
+                    owner.login_status,
+                    b"",
+                    {"set-cookie": "session=jason; Path=/", "location": "/"},
+                )
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    s.close()
+
+
+def test_closed_loop_records_every_request(server: Server) -> None:
+    result = run_load(
+        LoadProfile.build(
+            server.url, path="/x", duration="1s", users=2, markers=["hello", "absent"]
+        )
+    )
+    assert len(result.records) == server.received > 10
+    record = result.records[0]
+    assert (record.status, record.version, record.pod) == (200, "v9", "pod-a")
+    assert record.has_marker(0) and not record.has_marker(1)
+    assert {r.user for r in result.records} == {0, 1}
+
+
+def test_login_keeps_the_session_cookie(server: Server) -> None:
+    result = run_load(
+        LoadProfile.build(server.url, duration="0.5s", login="jason", markers=["session=jason"])
+    )
+    assert result.records and all(r.has_marker(0) and r.login == "jason" for r in result.records)
+
+
+def test_open_loop_sends_on_schedule_and_measures_from_intended_time(server: Server) -> None:
+    result = run_load(LoadProfile.build(server.url, duration="1s", model="open", rate=50.0))
+    assert len(result.records) == 50
+    gaps = [
+        b.intended - a.intended for a, b in zip(result.records, result.records[1:], strict=False)
+    ]
+    assert all(abs(g - 0.02) < 0.002 for g in gaps)
+    assert all(r.latency_s >= r.sent - r.intended for r in result.records)
+
+
+def test_open_loop_shows_a_stall_that_a_closed_loop_would_hide(server: Server) -> None:
+    server.delay_s = 0.3  # every reply takes 300 ms
+    result = run_load(
+        LoadProfile.build(server.url, duration="1s", model="open", rate=20.0, max_in_flight=2)
+    )
+    # Only two may be pending: the rest are recorded as not sent, never silently skipped.
+    assert len(result.records) == 20
+    dropped = [r for r in result.records if r.error.startswith("not sent")]
+    assert dropped and all(r.status == 0 for r in dropped)
+
+
+def test_requests_in_flight_when_the_load_stops_are_counted(server: Server) -> None:
+    server.delay_s = 3.0
+    result = run_load(LoadProfile.build(server.url, duration="0.5s", users=3, timeout="1s"))
+    # Each user's one request outlives the window: none may vanish from the records.
+    assert len(result.records) == 3
+    assert all(r.status == 0 and r.error for r in result.records)
+    assert all(r.latency_s >= 0.9 for r in result.records)
+
+
+def test_in_flight_marker_is_the_documented_text() -> None:
+    assert "in flight" in IN_FLIGHT_AT_STOP
+
+
+def test_a_target_that_never_answers_is_a_clear_error() -> None:
+    with pytest.raises(LoadError, match="no request got an HTTP reply from http://127.0.0.1:9/"):
+        run_load(LoadProfile.build("http://127.0.0.1:9", duration="0.5s", timeout="1s"))
+
+
+def test_a_failing_login_reports_the_users_error(server: Server) -> None:
+    server.login_status = 403
+    with pytest.raises(LoadError, match="login as 'jason' failed: 403"):
+        run_load(LoadProfile.build(server.url, duration="0.5s", login="jason"))

@@ -1,0 +1,118 @@
+"""The ejection timeline from sampled /clusters, and the proof that a fault took effect."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaoskit.observe import EjectionSampler, EjectionTimeline
+from chaoskit.observe.ejections import ejected_hosts, enforced_totals
+from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
+
+CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
+
+
+def clusters(*ejected: str) -> str:
+    lines = []
+    for host in ("127.0.0.1:9080", "127.0.0.2:9080", "127.0.0.3:9080"):
+        flag = "/failed_outlier_check" if host in ejected else "healthy"
+        lines.append(f"{CLUSTER}::{host}::health_flags::{flag}")
+    return "\n".join(lines)
+
+
+def stats(total: int) -> str:
+    return f"cluster.{CLUSTER}.outlier_detection.ejections_enforced_total: {total}\n"
+
+
+def test_ejected_hosts_are_read_from_health_flags() -> None:
+    assert ejected_hosts(clusters("127.0.0.2:9080")) == {(CLUSTER, "127.0.0.2:9080")}
+    assert enforced_totals(stats(3)) == {CLUSTER: 3}
+
+
+def test_sampler_builds_periods_and_splits_a_re_ejection_it_could_not_see() -> None:
+    frames = iter(
+        [
+            (clusters(), 0),
+            (clusters("127.0.0.1:9080"), 1),
+            (clusters("127.0.0.1:9080"), 1),
+            (clusters("127.0.0.1:9080"), 2),  # came back and was ejected again in between
+            (clusters(), 2),
+        ]
+    )
+    current: dict[str, tuple[str, int]] = {}
+
+    def read(_: str) -> str:
+        current["frame"] = next(frames)
+        return current["frame"][0]
+
+    sampler = EjectionSampler(
+        read, ["reviews-v3"], CLUSTER, read_stats=lambda _: stats(current["frame"][1])
+    )
+    for _ in range(5):
+        sampler.sample_once()
+    periods = sampler.ejections
+    assert [(p.host, p.end is not None) for p in periods] == [("127.0.0.1:9080", True)] * 2
+    timeline = EjectionTimeline(periods, sampler.hosts, periods[0].start)
+    assert timeline.max_concurrent() == 1
+    timeline.assert_at_most_ejected(1)
+    with pytest.raises(AssertionError, match="2 hosts were ejected at once"):
+        EjectionTimeline(
+            periods + [type(periods[0])("reviews-v3", CLUSTER, "127.0.0.2:9080", periods[0].start)],
+            {},
+            0,
+        ).assert_at_most_ejected(1)
+
+
+def test_no_ejection_is_a_clear_failure() -> None:
+    with pytest.raises(AssertionError, match="no host was ejected"):
+        EjectionTimeline([], {}, 0.0).assert_ejected_within(0.0, 2.0)
+
+
+CONFIG = {
+    "listeners": [
+        {
+            "route_config": {
+                "virtual_hosts": [
+                    {
+                        "domains": ["ratings.bookinfo.svc.cluster.local:9080"],
+                        "routes": [
+                            {"name": "chaoskit-delay-1", "fault": {"delay_s": 7.0}},
+                            {"name": "default", "fault": None},
+                        ],
+                    },
+                    {
+                        "domains": ["details.bookinfo:9080"],
+                        "routes": [{"name": "x", "fault": {"abort_status": 503}}],
+                    },
+                ]
+            }
+        }
+    ]
+}
+
+
+def test_faults_are_found_in_the_callers_route_table() -> None:
+    assert faults_in_config(CONFIG, "ratings", "bookinfo") == [{"delay_s": 7.0}]
+    assert faults_in_config(CONFIG, "reviews", "bookinfo") == []
+
+
+def test_the_injection_rate_is_judged_against_the_configured_percentage() -> None:
+    records = [
+        {
+            "direction": "outbound",
+            "authority": "ratings:9080",
+            "route_name": "r",
+            "response_flags": "FI" if i % 10 == 0 else "-",
+        }
+        for i in range(1000)
+    ] + [
+        {
+            "direction": "inbound",
+            "authority": "ratings:9080",
+            "route_name": "r",
+            "response_flags": "FI",
+        }
+    ]
+    counts = injection_counts(records, "ratings", "bookinfo", "FI", "r")
+    assert (counts.matched, counts.injected) == (1000, 100)
+    assert judge_injection(counts, 10, "abort").passed
+    assert judge_injection(counts, 50, "abort").failed

@@ -1,0 +1,118 @@
+"""Windows of synthetic records: the metrics, the three-way checks, the report data."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaoskit.assertions import Inconclusive
+from chaoskit.errors import ConfigError
+from chaoskit.load import LoadProfile, RequestRecord
+from chaoskit.observe import Window
+
+PROFILE = LoadProfile.build("http://127.0.0.1:9", duration="10s", markers=["Sorry"])
+
+
+def record(
+    i: int,
+    *,
+    status: int = 200,
+    latency: float = 0.01,
+    version: str | None = "v1",
+    marker: bool = False,
+    user: int = 0,
+    pod: str | None = "a",
+) -> RequestRecord:
+    t = 1000.0 + i * 0.01
+    return RequestRecord(
+        t,
+        t,
+        latency,
+        status,
+        10,
+        "" if status else "boom",
+        version,
+        int(marker),
+        f"id-{i}",
+        None,
+        None,
+        user,
+        pod,
+    )
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def add_judgement(self, window: str, judgement, predicted=None) -> None:  # type: ignore[no-untyped-def]
+        self.seen.append((window, judgement.verdict.value))
+
+
+def window(records: list[RequestRecord], sink: Sink | None = None) -> Window:
+    return Window("during fault", records, PROFILE, 1000.0, 1010.0, {"Sorry": 0}, sink=sink)
+
+
+def test_success_rate_passes_fails_and_is_inconclusive_on_evidence() -> None:
+    sink = Sink()
+    good = window([record(i) for i in range(500)], sink)
+    assert good.success_rate().at_least(0.99).passed
+    bad = window([record(i, status=503 if i % 2 else 200) for i in range(500)], sink)
+    with pytest.raises(AssertionError, match=r"success rate 50.0% \(95% CI .*n=500\) ≥ 99%: FAIL"):
+        bad.success_rate().at_least(0.99)
+    thin = window([record(i) for i in range(30)], sink)
+    with pytest.raises(Inconclusive, match="about .* requests at this rate would decide it"):
+        thin.success_rate().at_least(0.99)
+    assert sink.seen == [
+        ("during fault", "PASS"),
+        ("during fault", "FAIL"),
+        ("during fault", "INCONCLUSIVE"),
+    ]
+
+
+def test_too_few_requests_are_never_a_pass() -> None:
+    with pytest.raises(Inconclusive, match="below the minimum of 20"):
+        window([record(i) for i in range(5)]).success_rate().at_least(0.5)
+
+
+def test_shares_by_text_version_status_and_predicate() -> None:
+    records = [
+        record(
+            i, version="v2" if i < 300 else "v1", marker=i < 100, status=503 if i >= 390 else 200
+        )
+        for i in range(400)
+    ]
+    w = window(records)
+    assert w.share(version="v2").rate == 0.75
+    assert w.share(text="Sorry").rate == 0.25
+    assert w.share(status=503).rate == 10 / 400
+    assert w.share(where=lambda r: r.latency_s < 1).rate == 1.0
+    w.share(version="v2").matches(0.75, tolerance=0.06)
+
+
+def test_asking_for_text_the_load_did_not_look_for_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="pass look_for="):
+        window([record(0)]).share(text="not declared")
+
+
+def test_latency_quantiles_judge_from_order_statistics() -> None:
+    w = window([record(i, latency=6.0 + (i % 10) * 0.01) for i in range(100)])
+    w.latency(0.5).between("5.5s", "7s")
+    with pytest.raises(AssertionError, match="p50 latency .* ≤ 1s: FAIL"):
+        w.latency(0.5).at_most("1s")
+
+
+def test_sticky_share_counts_requests_on_each_users_usual_pod() -> None:
+    records = [record(i, user=i % 4, pod=f"pod-{i % 4}") for i in range(400)]
+    assert window(records).sticky_share().rate == 1.0
+    scattered = [record(i, user=i % 4, pod=f"pod-{i % 3}") for i in range(400)]
+    assert window(scattered).sticky_share().rate < 0.5
+
+
+def test_summary_and_series_for_the_report() -> None:
+    w = window([record(i, status=503 if i == 3 else 200) for i in range(200)])
+    summary = w.summary()
+    assert summary["n"] == 200 and summary["ok"] == 199
+    assert summary["statuses"] == {"200": 199, "503": 1}
+    points = w.series()
+    assert sum(p["n"] for p in points) == 200 and sum(p["errors"] for p in points) == 1
+    assert w.to_json()["load"]["model"] == "closed"
