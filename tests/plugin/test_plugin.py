@@ -93,7 +93,8 @@ def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_pat
     )
     data = results(report)
     assert data["schema"] == "chaoskit.results/1"
-    assert data["run"]["mesh"]["backend"] == "local" and data["run"]["interrupted"] is False
+    assert data["run"]["mesh"]["backend"] == "local"
+    assert data["run"]["interrupted"] is False
     by_name = {e["name"]: e for e in data["experiments"]}
     assert {n: e["outcome"] for n, e in by_name.items()} == {
         "test_holds": "held",
@@ -106,9 +107,11 @@ def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_pat
         failed["hypothesis"] == "The details abort is visible (so this 'protection' check fails)."
     )
     (fault,) = failed["faults"]
-    assert fault["kind"] == "abort" and fault["removed"] >= fault["applied"]
+    assert fault["kind"] == "abort"
+    assert fault["removed"] >= fault["applied"]
     assert fault["proof"]["judgement"]["verdict"] == "PASS"  # the abort did take effect
-    assert "abort" in fault["yaml"] and failed["windows"][0]["summary"]["n"] > 0
+    assert "abort" in fault["yaml"]
+    assert failed["windows"][0]["summary"]["n"] > 0
     assert any("fault.aborts_injected" in k for d in failed["stat_deltas"].values() for k in d)
     assert (report / "junit.xml").read_text().count("<testcase") == 4
 

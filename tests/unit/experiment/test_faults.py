@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chaoskit.errors import ConfigError
-from chaoskit.experiment.changes import Journal, Change, clean
+from chaoskit.experiment.changes import Change, Journal, clean
 from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
 from chaoskit.experiment.session import derive_spec
 
@@ -51,7 +51,8 @@ def test_a_scoped_fault_goes_first_in_copies_of_existing_routes() -> None:
         "ck-2",
     )
     routes = vs["spec"]["http"]
-    assert len(routes) == 4 and [r.get("name") for r in routes[:2]] == ["ck-2", "ck-2"]
+    assert len(routes) == 4
+    assert [r.get("name") for r in routes[:2]] == ["ck-2", "ck-2"]
     assert routes[0]["match"] == [
         {"uri": {"prefix": "/a"}, "headers": {"end-user": {"exact": "jason"}}}
     ]
@@ -103,6 +104,7 @@ def test_snapshots_drop_server_fields_and_journals_survive_a_crash(tmp_path) -> 
 
 def test_replica_overrides_name_real_workloads(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = derive_spec({"bookinfo/ratings-v1": 3}, tmp_path)
-    assert path is not None and "replicas: 3" in path.read_text()
+    assert path is not None
+    assert "replicas: 3" in path.read_text()
     with pytest.raises(ConfigError, match="unknown workloads: bookinfo/ratings-v9"):
         derive_spec({"bookinfo/ratings-v9": 3}, tmp_path)

@@ -80,7 +80,8 @@ def test_closed_loop_records_every_request(server: Server) -> None:
     assert len(result.records) == server.received > 10
     record = result.records[0]
     assert (record.status, record.version, record.pod) == (200, "v9", "pod-a")
-    assert record.has_marker(0) and not record.has_marker(1)
+    assert record.has_marker(0)
+    assert not record.has_marker(1)
     assert {r.user for r in result.records} == {0, 1}
 
 
@@ -88,7 +89,8 @@ def test_login_keeps_the_session_cookie(server: Server) -> None:
     result = run_load(
         LoadProfile.build(server.url, duration="0.5s", login="jason", markers=["session=jason"])
     )
-    assert result.records and all(r.has_marker(0) and r.login == "jason" for r in result.records)
+    assert result.records
+    assert all(r.has_marker(0) and r.login == "jason" for r in result.records)
 
 
 def test_open_loop_sends_on_schedule_and_measures_from_intended_time(server: Server) -> None:
@@ -109,7 +111,8 @@ def test_open_loop_shows_a_stall_that_a_closed_loop_would_hide(server: Server) -
     # Only two may be pending: the rest are recorded as not sent, never silently skipped.
     assert len(result.records) == 20
     dropped = [r for r in result.records if r.error.startswith("not sent")]
-    assert dropped and all(r.status == 0 for r in dropped)
+    assert dropped
+    assert all(r.status == 0 for r in dropped)
 
 
 def test_requests_in_flight_when_the_load_stops_are_counted(server: Server) -> None:
@@ -126,7 +129,9 @@ def test_in_flight_marker_is_the_documented_text() -> None:
 
 
 def test_a_target_that_never_answers_is_a_clear_error() -> None:
-    with pytest.raises(LoadError, match="no request got an HTTP reply from http://127.0.0.1:9/"):
+    with pytest.raises(
+        LoadError, match=r"no request got an HTTP reply from http://127\.0\.0\.1:9/"
+    ):
         run_load(LoadProfile.build("http://127.0.0.1:9", duration="0.5s", timeout="1s"))
 
 

@@ -56,7 +56,7 @@ def test_sampler_builds_periods_and_splits_a_re_ejection_it_could_not_see() -> N
     timeline.assert_at_most_ejected(1)
     with pytest.raises(AssertionError, match="2 hosts were ejected at once"):
         EjectionTimeline(
-            periods + [type(periods[0])("reviews-v3", CLUSTER, "127.0.0.2:9080", periods[0].start)],
+            [*periods, type(periods[0])("reviews-v3", CLUSTER, "127.0.0.2:9080", periods[0].start)],
             {},
             0,
         ).assert_at_most_ejected(1)

@@ -60,7 +60,7 @@ def test_success_rate_passes_fails_and_is_inconclusive_on_evidence() -> None:
     with pytest.raises(AssertionError, match=r"success rate 50.0% \(95% CI .*n=500\) ≥ 99%: FAIL"):
         bad.success_rate().at_least(0.99)
     thin = window([record(i) for i in range(30)], sink)
-    with pytest.raises(Inconclusive, match="about .* requests at this rate would decide it"):
+    with pytest.raises(Inconclusive, match=r"about .* requests at this rate would decide it"):
         thin.success_rate().at_least(0.99)
     assert sink.seen == [
         ("during fault", "PASS"),
@@ -97,7 +97,7 @@ def test_asking_for_text_the_load_did_not_look_for_is_an_error() -> None:
 def test_latency_quantiles_judge_from_order_statistics() -> None:
     w = window([record(i, latency=6.0 + (i % 10) * 0.01) for i in range(100)])
     w.latency(0.5).between("5.5s", "7s")
-    with pytest.raises(AssertionError, match="p50 latency .* ≤ 1s: FAIL"):
+    with pytest.raises(AssertionError, match=r"p50 latency .* ≤ 1s: FAIL"):
         w.latency(0.5).at_most("1s")
 
 
@@ -111,8 +111,10 @@ def test_sticky_share_counts_requests_on_each_users_usual_pod() -> None:
 def test_summary_and_series_for_the_report() -> None:
     w = window([record(i, status=503 if i == 3 else 200) for i in range(200)])
     summary = w.summary()
-    assert summary["n"] == 200 and summary["ok"] == 199
+    assert summary["n"] == 200
+    assert summary["ok"] == 199
     assert summary["statuses"] == {"200": 199, "503": 1}
     points = w.series()
-    assert sum(p["n"] for p in points) == 200 and sum(p["errors"] for p in points) == 1
+    assert sum(p["n"] for p in points) == 200
+    assert sum(p["errors"] for p in points) == 1
     assert w.to_json()["load"]["model"] == "closed"
