@@ -175,6 +175,10 @@ def _faults(experiment: Mapping[str, Any], clock: Clock, level: int) -> str:
 def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> str:
     h = f"h{level}"
     rows = []
+    # "Late" (sent behind schedule) only means something for open-loop load.
+    open_loop = any(
+        w["load"]["model"] == "open" or w["summary"]["late"] for w in experiment["windows"]
+    )
     for w in experiment["windows"]:
         s = w["summary"]
         n, ok = int(s["n"]), int(s["ok"])
@@ -195,8 +199,7 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
         lat = s["latency_s"]
         rows.append(
             [
-                f"{esc(w['label'])}<br><small>{esc(when)}</small>",
-                esc(", ".join(shape)),
+                f"{esc(w['label'])}<br><small>{esc(when)}<br>{esc(', '.join(shape))}</small>",
                 esc(fmt.number(n)),
                 esc(fmt.number(ok)),
                 rate,
@@ -205,17 +208,17 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
                 esc(fmt.latency(lat["p90"])),
                 esc(fmt.latency(lat["p99"])),
                 esc(fmt.latency(lat["max"])),
-                esc(fmt.number(s["late"])),
+                *([esc(fmt.number(s["late"]))] if open_loop else []),
             ]
         )
-    headers = ["Window", "Load", "Requests", "OK", "Success (95% CI)", "Throughput"]
-    headers += ["p50", "p90", "p99", "max", "Late"]
+    headers = ["Window and load", "Requests", "OK", "Success (95% CI)", "Throughput"]
+    headers += ["p50", "p90", "p99", "max", *(["Late"] if open_loop else [])]
     return f"<{h}>Windows</{h}>" + table(
         headers,
         rows,
         caption="Exact numbers for each measurement window, from every request (the charts "
         "below may merge points); times are seconds since the experiment started",
-        numeric=[False, False, *[True] * 9],
+        numeric=[False, *[True] * 9],
         css="wide windows",
     )
 

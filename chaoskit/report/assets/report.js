@@ -53,24 +53,28 @@
 
   function bandsPlugin(bands, pal) {
     var pattern = hatch(pal.faultLine);
+    function each(chart, draw) {
+      if (!bands || !bands.length) {
+        return;
+      }
+      var area = chart.chartArea;
+      var x = chart.scales.x;
+      var ctx = chart.ctx;
+      ctx.save();
+      bands.forEach(function (b) {
+        var left = Math.max(area.left, x.getPixelForValue(b.from));
+        var right = Math.min(area.right, x.getPixelForValue(b.to));
+        if (right > left) {
+          draw(ctx, b, left, right, area);
+        }
+      });
+      ctx.restore();
+    }
     return {
       id: "ckBands",
+      // The band goes under the data, its label over it.
       beforeDatasetsDraw: function (chart) {
-        if (!bands || !bands.length) {
-          return;
-        }
-        var area = chart.chartArea;
-        var x = chart.scales.x;
-        var ctx = chart.ctx;
-        ctx.save();
-        ctx.font = "12px system-ui, sans-serif";
-        ctx.textBaseline = "top";
-        bands.forEach(function (b) {
-          var left = Math.max(area.left, x.getPixelForValue(b.from));
-          var right = Math.min(area.right, x.getPixelForValue(b.to));
-          if (!(right > left)) {
-            return;
-          }
+        each(chart, function (ctx, b, left, right, area) {
           var height = area.bottom - area.top;
           ctx.fillStyle = pal.fault;
           ctx.fillRect(left, area.top, right - left, height);
@@ -86,17 +90,17 @@
             ctx.lineTo(right - 0.5, area.bottom);
           }
           ctx.stroke();
-          ctx.setLineDash([]);
-          // The label sits on a plate of the page colour so lines never cross it.
-          var text = b.label + (b.open ? " (never removed)" : "");
-          var room = Math.max(right - left - 6, 40);
-          var width = Math.min(ctx.measureText(text).width, room);
-          ctx.fillStyle = pal.bg;
-          ctx.fillRect(left + 2, area.top + 2, width + 4, 16);
-          ctx.fillStyle = pal.fg;
-          ctx.fillText(text, left + 4, area.top + 4, room);
         });
-        ctx.restore();
+      },
+      // Labels go in the strip above the plot (layout padding), so they never hide data.
+      afterDatasetsDraw: function (chart) {
+        each(chart, function (ctx, b, left, right, area) {
+          var text = b.label + (b.open ? " (never removed)" : "");
+          ctx.font = "12px system-ui, sans-serif";
+          ctx.textBaseline = "bottom";
+          ctx.fillStyle = pal.fg;
+          ctx.fillText(text, left + 2, area.top - 2, Math.max(right - left - 4, 60));
+        });
       },
     };
   }
@@ -125,11 +129,37 @@
     return out;
   }
 
-  function legend(pal, show) {
+  // Chart.js draws legend lines solid, so each entry names its line style in words.
+  var STYLE_WORDS = ["solid", "dashed", "dotted", "dash-dot"];
+
+  function legend(pal, show, styles) {
+    // At the bottom, so the strip above the plot is free for the fault labels.
     return {
       display: show,
-      labels: { color: pal.fg, usePointStyle: true, pointStyle: "line", pointStyleWidth: 34 },
+      position: "bottom",
+      labels: {
+        color: pal.fg,
+        usePointStyle: true,
+        pointStyle: "line",
+        pointStyleWidth: 34,
+        generateLabels: function (chart) {
+          var items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+          items.forEach(function (item) {
+            var style = styles[item.datasetIndex];
+            if (styles.length > 1 && style !== undefined) {
+              item.text += " (" + STYLE_WORDS[style % STYLE_WORDS.length] + ")";
+            }
+          });
+          return items;
+        },
+      },
     };
+  }
+
+  function styles(spec) {
+    return spec.series.map(function (s) {
+      return s.style;
+    });
   }
 
   function lineSet(s, i, pal, many) {
@@ -180,7 +210,8 @@
         responsive: true,
         maintainAspectRatio: false,
         interaction: { mode: "nearest", axis: "x", intersect: false },
-        plugins: { legend: legend(pal, true) },
+        layout: { padding: { top: spec.bands && spec.bands.length ? 16 : 0 } },
+        plugins: { legend: legend(pal, true, styles(spec)) },
         scales: {
           x: axis(spec.x, pal, { type: "linear", min: spec.x.min, max: spec.x.max }),
           y: valueAxis(spec, pal),
@@ -216,6 +247,7 @@
       options: {
         indexAxis: "y",
         animation: false,
+        layout: { padding: { top: spec.bands && spec.bands.length ? 16 : 0 } },
         responsive: true,
         maintainAspectRatio: false,
         plugins: {
@@ -256,7 +288,7 @@
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
-        plugins: { legend: legend(pal, true) },
+        plugins: { legend: legend(pal, true, styles(spec)) },
         scales: { x: axis(spec.x || {}, pal, { type: "category" }), y: valueAxis(spec, pal) },
       },
       plugins: [countPlugin],
