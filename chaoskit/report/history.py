@@ -48,21 +48,21 @@ def _runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
         s = score(run)
         rows.append(
             [
-                esc(_short(run, i)),
-                f'<code class="nowrap">{esc(run["run"]["id"])}</code>',
+                f'<span class="nowrap">{esc(_short(run, i))}</span><br>'
+                f"<small><code>{esc(run['run']['id'])}</code></small>",
                 f'<span class="nowrap">{esc(fmt.timestamp(run["run"]["started"]))}</span>',
-                f"<code>{esc((run['run']['git_commit'] or fmt.DASH)[:12])}</code>",
+                f'<code class="nowrap">{esc((run["run"]["git_commit"] or fmt.DASH)[:12])}</code>',
                 *(esc(str(c[o])) for o in ("held", "failed", "inconclusive", "error", "skipped")),
                 esc(fmt.pct(s.value, 0) if s.value is not None else "n/a"),
             ]
         )
-    headers = ["Run", "Id", "Started", "Commit", "Held", "Failed", "Inconclusive", "Error"]
+    headers = ["Run", "Started", "Commit", "Held", "Failed", "Inconclusive", "Error"]
     headers += ["Skipped", "Score"]
     return table(
         headers,
         rows,
         caption="Runs, oldest first; score = held ÷ (held + failed + inconclusive)",
-        numeric=[False, False, False, False, *[True] * 6],
+        numeric=[False, False, False, *[True] * 6],
         css="wide",
     )
 
@@ -93,9 +93,9 @@ def _findings(
     better = [f for f in findings if f.change == "improvement"]
     rest = [f for f in findings if f.change in ("no change", "not tested")]
 
-    def items(chosen: Sequence[Finding], css: str, icon: str) -> str:
+    def items(chosen: Sequence[Finding], css: str, icon: str, word: str = "") -> str:
         return "".join(
-            f'<li class="{css}"><span aria-hidden="true">{icon}</span> '
+            f'<li class="{css}"><span aria-hidden="true">{icon}</span> {word}'
             f"<strong>{esc(names.get(f.experiment, f.experiment))}</strong>: {esc(f.message)}</li>"
             for f in chosen
         )
@@ -106,13 +106,13 @@ def _findings(
         out.append(
             f'<p><strong class="flag-regression">{len(flagged)} significant regression'
             f"{'s' if len(flagged) != 1 else ''}</strong></p>"
-            f'<ul class="findings">{items(flagged, "flag-regression", "▼ regression:")}</ul>'
+            f'<ul class="findings">{items(flagged, "flag-regression", "▼", "regression: ")}</ul>'
         )
     else:
         out.append("<p>No significant regression against the earlier runs.</p>")
     if better:
         out.append(
-            f'<ul class="findings">{items(better, "flag-improvement", "▲ improvement:")}</ul>'
+            f'<ul class="findings">{items(better, "flag-improvement", "▲", "improvement: ")}</ul>'
         )
     if rest:
         out.append(
@@ -128,8 +128,8 @@ def _findings(
         f"but not the raw latencies, so a window p99 has no interval. The evidence is the "
         f"per-second p99s instead: a seeded percentile bootstrap ({CONFIDENCE:.0%}) of the "
         f"ratio of their medians. Seconds of one run are correlated, which makes that "
-        f"interval too narrow, so a p99 rise is flagged only when the window p99 rose at "
-        f"least {fmt.signed_pct(P99_MIN_RISE)}, is above every earlier run's p99, and the "
+        f"interval too narrow, so a p99 rise is flagged only when the window p99 rose by at "
+        f"least {P99_MIN_RISE - 1:.0%}, is above every earlier run's p99, and the "
         f"per-second interval lies wholly above no change; with fewer than {MIN_SECONDS} "
         f"seconds on a side nothing is flagged. This page makes {n} comparisons, each at "
         f"{CONFIDENCE:.0%}: on an unchanged system about {n * (1 - CONFIDENCE):.1f} of them "
