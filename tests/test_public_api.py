@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import chaoskit
 import chaoskit.analysis
+import chaoskit.report
 
 
 def test_all_is_sorted_and_resolves() -> None:
-    for module in (chaoskit, chaoskit.analysis):
+    for module in (chaoskit, chaoskit.analysis, chaoskit.report):
         assert module.__all__ == sorted(
             module.__all__,
         )

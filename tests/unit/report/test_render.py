@@ -1,0 +1,184 @@
+"""The report page from the fixture runs: structure, numbers, self-containment."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaoskit.report import render_report, render_runs, write_report
+from chaoskit.report.summary import Score, counts
+from tests.unit.report.helpers import chart_data, parse
+
+
+@pytest.fixture
+def page(latest: dict[str, Any]) -> str:
+    return render_report(latest)
+
+
+def test_one_section_per_experiment_in_order(page: str, latest: dict[str, Any]) -> None:
+    sections = [
+        a
+        for tag, a in parse(page).tags
+        if tag == "section" and "experiment" in (a.get("class") or "")
+    ]
+    assert [a["id"] for a in sections] == [f"r1-e{i}" for i in range(1, 6)]
+    names = [e["name"] for e in latest["experiments"]]
+    positions = [page.index(f'<span class="name">{n}</span>') for n in names]
+    assert positions == sorted(positions)
+
+
+def test_summary_comes_first_with_counts_and_score(page: str) -> None:
+    main = page[page.index("<main") :]
+    assert main.index("Summary") < main.index('class="experiment')
+    # one experiment of each outcome; score = 1 / (1 + 1 + 1)
+    for outcome in ("held", "failed", "inconclusive", "error", "skipped"):
+        assert re.search(rf'<li class="tile t-{outcome}"><span class="tile-n">1</span>', main)
+    assert '<span class="score-n">33%</span>' in main
+    assert "held ÷ (held + failed + inconclusive) = 1 ÷ (1 + 1 + 1) = 33%" in main
+
+
+def test_run_facts_are_shown(page: str, latest: dict[str, Any]) -> None:
+    run = latest["run"]
+    for text in (run["id"], run["git_commit"], "local", "1.28", "1 min 58 s", ">1<"):
+        assert text in page
+
+
+def test_score_rules() -> None:
+    c = counts([{"outcome": o} for o in ("held", "held", "failed", "error", "skipped")])
+    assert Score(c).value == pytest.approx(2 / 3)
+    assert Score(counts([{"outcome": "error"}])).value is None
+
+
+def test_experiment_content(page: str, latest: dict[str, Any]) -> None:
+    failed = latest["experiments"][1]
+    assert failed["hypothesis"] in page
+    assert '<pre class="yaml"' in page
+    assert "kind: VirtualService" in page
+    for assertion in failed["assertions"]:
+        assert assertion["explanation"] in page
+    # exact window numbers, not the charts' merged ones
+    fault = failed["windows"][1]["summary"]
+    assert f'<td class="num">{fault["n"]:,}</td>' in page
+    assert "Outlier ejections" in page
+    assert "still ejected at the end" in page
+    assert "outlier_detection.ejections_enforced_total" in page
+    assert "no healthy upstream host" in page  # flag UH in words
+    assert "No assertion was evaluated." in page  # the error experiment
+
+
+def test_landmarks_and_language(page: str) -> None:
+    tags = [tag for tag, _ in parse(page).tags]
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">')
+    for landmark in ("header", "nav", "main", "footer"):
+        assert landmark in tags
+
+
+def test_every_chart_has_a_name_and_a_spec(page: str) -> None:
+    specs = chart_data(page)
+    canvases = [a for tag, a in parse(page).tags if tag == "canvas"]
+    assert len(canvases) == len(specs) == 3 + 3 + 1 + 3  # two series-less experiments
+    for canvas in canvases:
+        assert canvas["role"] == "img"
+        assert canvas["aria-label"]
+        assert canvas["data-chart"] in specs
+    assert f'data-charts-total="{len(specs)}"' in page
+
+
+def test_fault_windows_are_bands(page: str, latest: dict[str, Any]) -> None:
+    specs = chart_data(page)
+    exp = latest["experiments"][0]
+    fault = exp["faults"][0]
+    first = specs["chart-1"]
+    assert first["bands"] == [
+        {
+            "from": round(fault["applied"] - exp["started"], 3),
+            "to": round(fault["removed"] - exp["started"], 3),
+            "label": "fault: delay",
+            "open": False,
+        }
+    ]
+    assert [s["label"] for s in first["series"]] == ["p50", "p99"]
+    assert first["series"][0]["style"] != first["series"][1]["style"]  # not colour alone
+
+
+def test_ejection_timeline(page: str) -> None:
+    [timeline] = [s for s in chart_data(page).values() if s["kind"] == "timeline"]
+    assert len(timeline["rows"]) == 2
+    assert [b["open"] for b in timeline["bars"]] == [False, True]
+    assert timeline["bars"][1]["to"] == timeline["x"]["max"]
+
+
+def test_page_is_self_contained(page: str) -> None:
+    parsed = parse(page)
+    for tag, attrs in parsed.tags:
+        for name in ("src", "href", "action", "data"):
+            value = attrs.get(name) or ""
+            assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
+    [policy] = [
+        a["content"] for t, a in parsed.tags if a.get("http-equiv") == "Content-Security-Policy"
+    ]
+    assert policy is not None
+    assert policy.startswith("default-src 'none'; script-src 'sha256-")
+    runnable = [text for attrs, text in parsed.scripts if "type" not in attrs]
+    assert len(runnable) == 2  # Chart.js and the page script, nothing else
+    for text in runnable:
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
+    assert "Chart.js v4.6.1" in runnable[0]
+    assert "sourceMappingURL" not in page
+
+
+def test_long_series_are_downsampled_and_summaries_stay_exact(latest: dict[str, Any]) -> None:
+    exp = latest["experiments"][1]
+    window = exp["windows"][1]
+    t0 = window["start"]
+    window["series"] = [
+        {"t": t0 + i * 0.1, "n": 5, "errors": i % 2, "p50": 0.01, "p99": 0.02 + (i == 4321)}
+        for i in range(20_000)
+    ]
+    page = render_report(latest)
+    for spec in chart_data(page).values():
+        for series in spec.get("series", []):
+            assert len(series["data"]) <= 300
+    latency = chart_data(page)["chart-4"]["series"][1]["data"]
+    assert max(y for _, y in latency if y is not None) == pytest.approx(1.02)  # spike kept, in s
+    assert "merged to at most 300 points" in page
+    assert f'<td class="num">{window["summary"]["n"]:,}</td>' in page
+
+
+def test_empty_run_renders(latest: dict[str, Any]) -> None:
+    latest["experiments"] = []
+    page = render_report(latest)
+    assert "This run holds no experiment." in page
+    assert "n/a" in page
+
+
+def test_several_runs_on_one_page(latest: dict[str, Any], older: dict[str, Any]) -> None:
+    page = render_runs([older, latest])
+    ids = [a["id"] for t, a in parse(page).tags if a.get("id")]
+    assert len(ids) == len(set(ids))
+    assert page.count("<article") == 2
+    assert older["run"]["id"] in page
+    assert latest["run"]["id"] in page
+
+
+def test_report_with_history_section(latest: dict[str, Any], older: dict[str, Any]) -> None:
+    page = render_report(latest, history=[older, latest])
+    assert "History: 2 runs" in page
+    assert "significant regression" in page
+    ids = [a["id"] for t, a in parse(page).tags if a.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+def test_write_report(tmp_path: Path, latest: dict[str, Any]) -> None:
+    path = write_report(latest, tmp_path / "out" / "report.html")
+    assert path.read_text(encoding="utf-8") == render_report(latest)
+
+
+def test_rendering_is_deterministic(latest: dict[str, Any], older: dict[str, Any]) -> None:
+    assert render_report(latest, history=[older]) == render_report(latest, history=[older])
