@@ -529,14 +529,18 @@ class KubeBackend:
     # --- rollback ---------------------------------------------------------------------------------
 
     def rollback(self) -> list[str]:
-        """Undo every change of this run, newest first; what failed is raised at the end."""
+        """Undo every change of this run, newest first; what failed is raised at the end and
+        stays pending (in memory and in the journal), so a later call or run can retry it."""
         with self._lock:
             undos = list(reversed(self._state.undos))
             done, failed = self._undo_all(undos)
             self._state = _State()
             if failed:
-                if self.journal is not None:
-                    self.journal.write([u for u in reversed(undos) if u.describe() in failed])
+                for undo in reversed(undos):  # kept, so that rollback() can be called again
+                    if undo.describe() in failed:
+                        self._remember(undo)
+                        if isinstance(undo, ObjectUndo):
+                            self._state.written.add(undo.ref)
                 raise RollbackError(
                     "rollback could not undo:\n"
                     + "\n".join(f"  - {what}: {why}" for what, why in failed.items())

@@ -13,7 +13,9 @@ Every request has a deadline (``request_timeout_s``). API errors become
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -111,6 +113,21 @@ def _exit_status(text: str) -> tuple[int, str]:
             except (TypeError, ValueError):
                 break
     return 1, message or str(status.get("reason") or "exec failed")
+
+
+def _handshake_error(exc: ApiException, what: str) -> BackendError:
+    """An exec websocket that was refused: the HTTP status and the ``Status`` message that
+    websocket-client folds into the exception's reason."""
+    text = str(exc.reason or exc)
+    code = re.search(r"Handshake status (\d+)", text)
+    message = text
+    start = text.find('{"kind"')
+    if start >= 0:
+        with contextlib.suppress(ValueError):
+            message = str(json.loads(text[start:]).get("message") or text)
+    if code is None:
+        return BackendError(f"{what}: {message}")
+    return ApiStatusError(f"{what}: {code.group(1)} {message}", int(code.group(1)))
 
 
 class KubeClient:
@@ -471,7 +488,7 @@ class KubeClient:
                 _request_timeout=deadline,
             )
         except ApiException as exc:
-            raise self._error(exc, what) from None
+            raise _handshake_error(exc, what) from None
         try:
             session.run_forever(timeout=deadline)
             if session.is_open():
@@ -481,6 +498,9 @@ class KubeClient:
             returncode, message = _exit_status(str(session.read_channel(3) or ""))
         finally:
             session.close()
+            websocket = getattr(session, "sock", None)
+            if websocket is not None:  # a session the server closed keeps its socket open
+                websocket.shutdown()
         return ExecResult(stdout, stderr, returncode, message)
 
     # --- embedded-mesh extensions --------------------------------------------------------------
