@@ -3,15 +3,24 @@
 The same calls reach the embedded mesh (its control plane serves the Kubernetes REST
 paths) and a real cluster. Only ``/chaoskit/v1/*`` extensions (sync wait, kill, restart,
 proxy status) are specific to the embedded mesh; on a cluster they raise BackendError.
+What only a real cluster has (nodes, Deployments, ``pods/exec``) is here too, so that
+``chaoskit.cluster`` never imports ``kubernetes`` itself.
+
+Every request has a deadline (``request_timeout_s``). API errors become
+:class:`ApiStatusError` (with the HTTP status), :class:`Conflict` for 409,
+:class:`ResourceRejected` for 422 and :class:`ApiTimeout` when the server does not answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
+import urllib3
 from kubernetes import client as k8s, config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
@@ -22,8 +31,38 @@ PREFERRED_VERSION = "v1"
 JsonObject = dict[str, Any]
 
 
+DEFAULT_REQUEST_TIMEOUT_S = 30.0
+
+
 class ResourceRejected(ConfigError):
     """The API server refused a resource (422 from Istio's validation webhook)."""
+
+
+class ApiStatusError(BackendError):
+    """The API server answered with an error status; ``status`` is the HTTP code."""
+
+    def __init__(self, message: str, status: int, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class Conflict(ApiStatusError):
+    """409: the object changed since it was read (stale resourceVersion) or already exists."""
+
+
+class ApiTimeout(BackendError, TimeoutError):
+    """The API server (or an exec session) did not answer within the deadline."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """What a command run through ``pods/exec`` printed, and how it ended."""
+
+    stdout: str
+    stderr: str
+    returncode: int
+    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +87,73 @@ def _status_message(exc: ApiException) -> str:
     return str(message or exc.reason or exc)
 
 
+def _status_reason(exc: ApiException) -> str:
+    try:
+        body = json.loads(exc.body or "{}")
+    except (TypeError, ValueError):
+        return ""
+    return str(body.get("reason") or "") if isinstance(body, dict) else ""
+
+
+def _exit_status(text: str) -> tuple[int, str]:
+    """The exit code and message in an exec session's error channel (a ``Status`` object)."""
+    if not text.strip():
+        return 0, ""
+    try:
+        status = json.loads(text)
+    except ValueError:
+        return 1, text.strip()
+    if not isinstance(status, dict) or status.get("status") == "Success":
+        return 0, ""
+    message = str(status.get("message") or "")
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            try:
+                return int(cause.get("message")), message
+            except (TypeError, ValueError):
+                break
+    return 1, message or str(status.get("reason") or "exec failed")
+
+
+def _handshake_error(exc: ApiException, what: str) -> BackendError:
+    """An exec websocket that was refused: the HTTP status and the ``Status`` message that
+    websocket-client folds into the exception's reason."""
+    text = str(exc.reason or exc)
+    code = re.search(r"Handshake status (\d+)", text)
+    message = text
+    start = text.find('{"kind"')
+    if start >= 0:
+        with contextlib.suppress(ValueError):
+            message = str(json.loads(text[start:]).get("message") or text)
+    if code is None:
+        return BackendError(f"{what}: {message}")
+    return ApiStatusError(f"{what}: {code.group(1)} {message}", int(code.group(1)))
+
+
 class KubeClient:
-    def __init__(self, api_client: k8s.ApiClient, *, embedded: bool) -> None:
+    def __init__(
+        self,
+        api_client: k8s.ApiClient,
+        *,
+        embedded: bool,
+        request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+        context: str | None = None,
+    ) -> None:
         self.api_client = api_client
         self.custom = k8s.CustomObjectsApi(api_client)
         self.core = k8s.CoreV1Api(api_client)
         self.embedded = embedded
+        self.request_timeout_s = request_timeout_s
+        self.context = context
 
     @classmethod
     def from_kubeconfig(
-        cls, path: str | None = None, context: str | None = None, *, embedded: bool = False
+        cls,
+        path: str | None = None,
+        context: str | None = None,
+        *,
+        embedded: bool = False,
+        request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
     ) -> KubeClient:
         configuration = k8s.Configuration()
         try:
@@ -68,7 +164,16 @@ class KubeClient:
             raise BackendError(
                 f"cannot load kubeconfig {path or '~/.kube/config'}: {exc}"
             ) from None
-        return cls(k8s.ApiClient(configuration), embedded=embedded)
+        return cls(
+            k8s.ApiClient(configuration),
+            embedded=embedded,
+            request_timeout_s=request_timeout_s,
+            context=context,
+        )
+
+    @property
+    def server(self) -> str:
+        return str(self.api_client.configuration.host)
 
     def close(self) -> None:
         self.api_client.close()
@@ -93,55 +198,158 @@ class KubeClient:
             body=body,
             auth_settings=["BearerToken"],
         )
+        what = f"{method} {path}"
         try:
-            response = self.api_client.call_api(*params)
+            response = self.api_client.call_api(*params, _request_timeout=self.request_timeout_s)
             data = response.read()
         except ApiException as exc:
-            raise self._error(exc, f"{method} {path}") from None
+            raise self._error(exc, what) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._transport_error(exc, what) from None
         if response.status >= 400:
             raise self._error(
-                ApiException(status=response.status, reason=response.reason, body=data),
-                f"{method} {path}",
+                ApiException(status=response.status, reason=response.reason, body=data), what
             )
         return json.loads(data) if data else None
+
+    def _custom_call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> JsonObject:
+        """One CustomObjectsApi call with the deadline; errors become chaoskit errors."""
+        try:
+            result = method(*args, _request_timeout=self.request_timeout_s, **kwargs)
+        except ApiException as exc:
+            raise self._error(exc, what) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._transport_error(exc, what) from None
+        return dict(cast(JsonObject, result or {}))
+
+    def _transport_error(self, exc: Exception, what: str) -> BackendError:
+        reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, urllib3.exceptions.TimeoutError) or isinstance(
+            exc, urllib3.exceptions.TimeoutError
+        ):
+            return ApiTimeout(
+                f"{what}: the API server {self.server} did not answer within "
+                f"{self.request_timeout_s:g}s"
+            )
+        return BackendError(f"{what}: cannot reach the API server {self.server}: {reason}")
 
     @staticmethod
     def _error(exc: ApiException, what: str) -> Exception:
         message = _status_message(exc)
-        if exc.status == 422:
+        status = int(exc.status or 0)
+        reason = _status_reason(exc)
+        if status == 422:
             return ResourceRejected(message)
-        if exc.status == 401:
-            return BackendError(f"{what}: unauthorized; the kubeconfig's token is not accepted")
-        return BackendError(f"{what}: {exc.status} {message}")
+        if status == 401:
+            return ApiStatusError(
+                f"{what}: unauthorized; the kubeconfig's token is not accepted", 401, reason
+            )
+        if status == 409:
+            return Conflict(f"{what}: 409 {message}", 409, reason)
+        if status == 0:
+            return BackendError(f"{what}: {exc.reason or exc}")
+        label = f"{status} {reason}" if reason else str(status)
+        return ApiStatusError(f"{what}: {label}: {message}", status, reason)
 
     # --- Istio resources -----------------------------------------------------------------------
 
-    def get(self, plural: str, namespace: str, name: str) -> JsonObject | None:
+    def get_object(
+        self, plural: str, namespace: str, name: str, version: str = PREFERRED_VERSION
+    ) -> JsonObject | None:
+        """One Istio object, or ``None`` when there is none (404)."""
         try:
-            obj = self.custom.get_namespaced_custom_object(
-                GROUP, PREFERRED_VERSION, namespace, plural, name
+            return self._custom_call(
+                f"get {plural}/{namespace}/{name}",
+                self.custom.get_namespaced_custom_object,
+                GROUP,
+                version,
+                namespace,
+                plural,
+                name,
             )
-        except ApiException as exc:
+        except ApiStatusError as exc:
             if exc.status == 404:
                 return None
-            raise self._error(exc, f"get {plural}/{name}") from None
-        return dict(cast(JsonObject, obj))
+            raise
+
+    def get(self, plural: str, namespace: str, name: str) -> JsonObject | None:
+        return self.get_object(plural, namespace, name)
+
+    def create_object(
+        self, plural: str, namespace: str, body: JsonObject, version: str = PREFERRED_VERSION
+    ) -> JsonObject:
+        name = (body.get("metadata") or {}).get("name", "")
+        return self._custom_call(
+            f"create {plural}/{namespace}/{name}",
+            self.custom.create_namespaced_custom_object,
+            GROUP,
+            version,
+            namespace,
+            plural,
+            body,
+        )
+
+    def replace_object(
+        self,
+        plural: str,
+        namespace: str,
+        name: str,
+        body: JsonObject,
+        version: str = PREFERRED_VERSION,
+    ) -> JsonObject:
+        """PUT; with ``metadata.resourceVersion`` set, a stale version is a :class:`Conflict`."""
+        return self._custom_call(
+            f"replace {plural}/{namespace}/{name}",
+            self.custom.replace_namespaced_custom_object,
+            GROUP,
+            version,
+            namespace,
+            plural,
+            name,
+            body,
+        )
+
+    def delete_object(self, plural: str, namespace: str, name: str) -> bool:
+        """Delete; ``False`` when it was already gone."""
+        try:
+            self._custom_call(
+                f"delete {plural}/{namespace}/{name}",
+                self.custom.delete_namespaced_custom_object,
+                GROUP,
+                PREFERRED_VERSION,
+                namespace,
+                plural,
+                name,
+            )
+        except ApiStatusError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def list_resources(
         self, plural: str, namespace: str | None = None, label_selector: str = ""
     ) -> list[JsonObject]:
-        try:
-            if namespace is None:
-                result = self.custom.list_cluster_custom_object(
-                    GROUP, PREFERRED_VERSION, plural, label_selector=label_selector
-                )
-            else:
-                result = self.custom.list_namespaced_custom_object(
-                    GROUP, PREFERRED_VERSION, namespace, plural, label_selector=label_selector
-                )
-        except ApiException as exc:
-            raise self._error(exc, f"list {plural}") from None
-        return list(cast(JsonObject, result).get("items", []))
+        if namespace is None:
+            result = self._custom_call(
+                f"list {plural}",
+                self.custom.list_cluster_custom_object,
+                GROUP,
+                PREFERRED_VERSION,
+                plural,
+                label_selector=label_selector,
+            )
+        else:
+            result = self._custom_call(
+                f"list {plural}",
+                self.custom.list_namespaced_custom_object,
+                GROUP,
+                PREFERRED_VERSION,
+                namespace,
+                plural,
+                label_selector=label_selector,
+            )
+        return list(result.get("items", []))
 
     def apply(
         self, resource: IstioResource, namespace: str, labels: dict[str, str] | None = None
@@ -157,58 +365,39 @@ class KubeClient:
         name = metadata.get("name", "")
         version = str(body.get("apiVersion", "")).rpartition("/")[2] or PREFERRED_VERSION
         current = self.get(cls.plural, namespace, name)
-        try:
-            if current is None:
-                created = cast(
-                    JsonObject,
-                    self.custom.create_namespaced_custom_object(
-                        GROUP, version, namespace, cls.plural, body
-                    ),
-                )
-                return Applied(
-                    cls.kind_name,
-                    namespace,
-                    name,
-                    "created",
-                    int(created["metadata"]["resourceVersion"]),
-                )
-            if current.get("spec") == body.get("spec") and (
-                current["metadata"].get("labels") or {}
-            ) == (metadata.get("labels") or {}):
-                return Applied(
-                    cls.kind_name,
-                    namespace,
-                    name,
-                    "unchanged",
-                    int(current["metadata"]["resourceVersion"]),
-                )
-            metadata["resourceVersion"] = current["metadata"]["resourceVersion"]
-            replaced = cast(
-                JsonObject,
-                self.custom.replace_namespaced_custom_object(
-                    GROUP, version, namespace, cls.plural, name, body
-                ),
-            )
+        if current is None:
+            created = self.create_object(cls.plural, namespace, body, version)
             return Applied(
                 cls.kind_name,
                 namespace,
                 name,
-                "configured",
-                int(replaced["metadata"]["resourceVersion"]),
+                "created",
+                int(created["metadata"]["resourceVersion"]),
             )
-        except ApiException as exc:
-            raise self._error(exc, f"apply {cls.plural}/{namespace}/{name}") from None
+        if current.get("spec") == body.get("spec") and (
+            current["metadata"].get("labels") or {}
+        ) == (metadata.get("labels") or {}):
+            return Applied(
+                cls.kind_name,
+                namespace,
+                name,
+                "unchanged",
+                int(current["metadata"]["resourceVersion"]),
+            )
+        metadata["resourceVersion"] = current["metadata"]["resourceVersion"]
+        replaced = self.replace_object(cls.plural, namespace, name, body, version)
+        return Applied(
+            cls.kind_name,
+            namespace,
+            name,
+            "configured",
+            int(replaced["metadata"]["resourceVersion"]),
+        )
 
     def delete(self, kind: str, namespace: str, name: str) -> Applied:
         cls = RESOURCE_TYPES[kind]
-        try:
-            self.custom.delete_namespaced_custom_object(
-                GROUP, PREFERRED_VERSION, namespace, cls.plural, name
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return Applied(kind, namespace, name, "not found", 0)
-            raise self._error(exc, f"delete {cls.plural}/{namespace}/{name}") from None
+        if not self.delete_object(cls.plural, namespace, name):
+            return Applied(kind, namespace, name, "not found", 0)
         return Applied(kind, namespace, name, "deleted", 0)
 
     def delete_labelled(self, label_selector: str, namespaces: Iterable[str]) -> int:
@@ -238,6 +427,81 @@ class KubeClient:
 
     def delete_pod(self, namespace: str, name: str) -> None:
         self.call("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}")
+
+    # --- what only a real cluster has: nodes, namespaces, Deployments, pods/exec ----------------
+
+    def nodes(self) -> list[JsonObject]:
+        result = self.call("GET", "/api/v1/nodes")
+        return list(result.get("items", [])) if result else []
+
+    def namespace(self, name: str) -> JsonObject | None:
+        try:
+            return dict(self.call("GET", f"/api/v1/namespaces/{name}"))
+        except ApiStatusError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def deployment(self, namespace: str, name: str) -> JsonObject:
+        return dict(self.call("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"))
+
+    def deployments(self, namespace: str, label_selector: str = "") -> list[JsonObject]:
+        query = {"labelSelector": label_selector} if label_selector else None
+        result = self.call("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments", query=query)
+        return list(result.get("items", [])) if result else []
+
+    def patch_deployment(self, namespace: str, name: str, patch: JsonObject) -> JsonObject:
+        path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
+        return dict(
+            self.call("PATCH", path, body=patch, content_type="application/merge-patch+json")
+        )
+
+    def exec(
+        self,
+        namespace: str,
+        pod: str,
+        command: Iterable[str],
+        *,
+        container: str | None = None,
+        timeout_s: float | None = None,
+    ) -> ExecResult:
+        """Run a command in a container through ``pods/exec`` (the websocket channel protocol)."""
+        from kubernetes.stream import stream
+
+        deadline = timeout_s if timeout_s is not None else self.request_timeout_s
+        argv = list(command)
+        what = f"exec {' '.join(argv)} in {namespace}/{pod}" + (
+            f" (container {container})" if container else ""
+        )
+        try:
+            session = stream(
+                self.core.connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                command=argv,
+                container=container,
+                stderr=True,
+                stdin=False,
+                stdout=True,
+                tty=False,
+                _preload_content=False,
+                _request_timeout=deadline,
+            )
+        except ApiException as exc:
+            raise _handshake_error(exc, what) from None
+        try:
+            session.run_forever(timeout=deadline)
+            if session.is_open():
+                raise ApiTimeout(f"{what}: no end of output within {deadline:g}s")
+            stdout = str(session.read_stdout() or "")
+            stderr = str(session.read_stderr() or "")
+            returncode, message = _exit_status(str(session.read_channel(3) or ""))
+        finally:
+            session.close()
+            websocket = getattr(session, "sock", None)
+            if websocket is not None:  # a session the server closed keeps its socket open
+                websocket.shutdown()
+        return ExecResult(stdout, stderr, returncode, message)
 
     # --- embedded-mesh extensions --------------------------------------------------------------
 

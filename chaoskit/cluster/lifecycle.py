@@ -1,0 +1,416 @@
+"""``chaoskit cluster up | down | status``: run the plan, delete only our own cluster, report.
+
+Ownership: ``up`` labels the new cluster's kube-system namespace
+(``chaoskit.dev/created-by=chaoskit-cluster-up``) and writes ``cluster.json`` in the state
+directory. ``down`` deletes the cluster only when one of the two says chaoskit created it
+(the label survives a wiped home directory; the file survives a cluster too broken to
+answer), so it never deletes a kind cluster somebody else made under the same name.
+
+Everything that touches the outside world (commands, HTTP, the context guard, the clock) is
+injected, so the tests drive the real code with fakes.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from chaoskit.cluster import pins, tools
+from chaoskit.cluster.plan import Step, default_resources_dir, render, up_plan
+from chaoskit.errors import BackendError, ConfigError
+
+STATE_FILE = "cluster.json"
+OUTPUT_TAIL = 25
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    returncode: int
+    output: str  # streamed steps: the tail of stdout and stderr; quiet queries: stdout
+    timed_out: bool = False
+    stderr: str = ""  # quiet queries only
+
+
+Runner = Callable[[Sequence[str], float], RunResult]
+Fetch = Callable[[str, float], tuple[int, str]]
+GuardFn = Callable[[str], str]
+
+
+class StepFailed(BackendError):
+    """A step of ``cluster up`` failed; the message has its output and the next step."""
+
+
+def run_command(argv: Sequence[str], timeout_s: float, echo: TextIO | None = None) -> RunResult:
+    """Run a command, echoing its output indented, and keep the tail for error messages."""
+    tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        return RunResult(127, f"cannot start {argv[0]}: {exc}")
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail.append(line.rstrip("\n"))
+            if echo is not None:
+                echo.write(f"      {line}" if line.endswith("\n") else f"      {line}\n")
+                echo.flush()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        reader.join(5)
+        return RunResult(-9, "\n".join(tail), timed_out=True)
+    reader.join(5)
+    return RunResult(code, "\n".join(tail))
+
+
+def run_quiet(argv: Sequence[str], timeout_s: float) -> RunResult:
+    """Run a query; stdout is its answer, stderr is kept apart for the error message."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return RunResult(-9, "", timed_out=True, stderr=f"timed out after {timeout_s:g}s")
+    except OSError as exc:
+        return RunResult(127, "", stderr=f"cannot start {argv[0]}: {exc}")
+    return RunResult(done.returncode, done.stdout, stderr=done.stderr)
+
+
+def http_get(url: str, timeout_s: float) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return int(response.status), response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read().decode("utf-8", "replace")
+
+
+def default_guard(context: str) -> str:
+    from chaoskit.cluster.guard import verify
+
+    return verify(None, context).describe()
+
+
+@dataclass
+class Cluster:
+    """The kind cluster named in :mod:`chaoskit.cluster.pins`, driven through its CLIs."""
+
+    state_dir: Path
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    runner: Runner | None = None
+    fetch: Fetch = http_get
+    guard: GuardFn = default_guard
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    path: str | None = None  # PATH to find the tools on (default: the environment's)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _run(self, argv: Sequence[str], timeout_s: float) -> RunResult:
+        if self.runner is not None:
+            return self.runner(argv, timeout_s)
+        return run_command(argv, timeout_s, echo=self.out)
+
+    def _quiet(self, argv: Sequence[str], timeout_s: float = 60.0) -> RunResult:
+        if self.runner is not None:
+            return self.runner(argv, timeout_s)
+        return run_quiet(argv, timeout_s)
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / STATE_FILE
+
+    def _clusters(self) -> list[str]:
+        result = self._quiet(("kind", "get", "clusters"))
+        if result.returncode != 0:
+            raise BackendError(
+                f"`kind get clusters` failed (exit {result.returncode}): "
+                f"{(result.stderr or result.output).strip()}; "
+                "is Docker running (`docker info`)?"
+            )
+        return [line.strip() for line in result.output.splitlines() if line.strip()]
+
+    def _owner_label(self) -> str | None:
+        result = self._quiet(
+            (
+                "kubectl",
+                "--context",
+                pins.CONTEXT,
+                "get",
+                "namespace",
+                "kube-system",
+                "-o",
+                "jsonpath={.metadata.labels." + pins.OWNER_LABEL.replace(".", "\\.") + "}",
+            ),
+            30.0,
+        )
+        return result.output.strip() if result.returncode == 0 else None
+
+    def _state_says_ours(self) -> bool:
+        try:
+            data = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and data.get("cluster") == pins.CLUSTER_NAME
+
+    def _write_state(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(
+            json.dumps(
+                {
+                    "cluster": pins.CLUSTER_NAME,
+                    "context": pins.CONTEXT,
+                    "istioVersion": pins.ISTIO_VERSION,
+                    "nodeImage": pins.KIND_NODE_IMAGE,
+                    "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                },
+                indent=1,
+            )
+        )
+
+    # --- up ----------------------------------------------------------------------------------
+
+    def up(
+        self,
+        *,
+        dry_run: bool = False,
+        use_existing: bool = False,
+        resources_dir: Path | None = None,
+    ) -> int:
+        resources = resources_dir or default_resources_dir()
+        steps = up_plan(resources_dir=resources, create=not use_existing)
+        if dry_run:
+            self.out.write(render(steps))
+            return 0
+        for name in ("destination-rule-all.yaml", "bookinfo-gateway.yaml"):
+            if not (resources / name).is_file():
+                raise ConfigError(
+                    f"{resources / name} does not exist; run from the repository root or pass "
+                    "--resources DIR (the folder with destination-rule-all.yaml and "
+                    "bookinfo-gateway.yaml)"
+                )
+        needed = ["kind", "kubectl", "istioctl"] + ([] if use_existing else ["docker"])
+        tools.find(needed, self.path)
+        existing = pins.CLUSTER_NAME in self._clusters()
+        if use_existing and not existing:
+            raise BackendError(
+                f"--use-existing, but there is no kind cluster named {pins.CLUSTER_NAME}; "
+                "create one with `chaoskit cluster up`"
+            )
+        if not use_existing and existing:
+            raise BackendError(
+                f"a kind cluster named {pins.CLUSTER_NAME} exists already; "
+                "`chaoskit cluster up --use-existing` installs Istio and Bookinfo onto it, "
+                "`chaoskit cluster down` deletes it if chaoskit created it"
+            )
+        started = self.clock()
+        total = len(steps)
+        for number, step in enumerate(steps, 1):
+            self._say(f"[{number}/{total}] {step.name}")
+            self._say(f"      $ {step.command_line()}")
+            began = self.clock()
+            self._execute(step, number, total)
+            if step.argv[:3] == ("kind", "create", "cluster"):
+                self._write_state()
+            self._say(f"      ok ({self.clock() - began:.1f}s)")
+        self._say(
+            f"cluster up: Bookinfo answers on {pins.PRODUCTPAGE_URL} "
+            f"(context {pins.CONTEXT}, {self.clock() - started:.0f}s).\n"
+            f"Run the game day: pytest experiments/ --mesh kind --kube-context {pins.CONTEXT}"
+        )
+        return 0
+
+    def _execute(self, step: Step, number: int, total: int) -> None:
+        where = f"step {number}/{total} ({step.name})"
+        if step.guard_context is not None:
+            try:
+                self._say(f"      {self.guard(step.guard_context)}")
+            except BackendError as exc:
+                raise StepFailed(f"{where} failed: {exc}\nnext: {step.hint}") from None
+            return
+        if step.http is not None:
+            self._poll(step, where)
+            return
+        attempts = step.retries + 1
+        result = RunResult(0, "")
+        for attempt in range(1, attempts + 1):
+            result = self._run(step.argv, step.timeout_s)
+            if result.returncode == 0:
+                return
+            if attempt < attempts:
+                delay = min(5.0 * attempt, 20.0)
+                self._say(
+                    f"      exit {result.returncode}; retrying in {delay:g}s "
+                    f"({attempt}/{step.retries} retries)"
+                )
+                self.sleep(delay)
+        how = (
+            f"timed out after {step.timeout_s:g}s"
+            if result.timed_out
+            else f"exited with {result.returncode}"
+        )
+        tries = f" after {attempts} tries" if attempts > 1 else ""
+        output = "\n".join(f"    {line}" for line in result.output.splitlines()[-OUTPUT_TAIL:])
+        raise StepFailed(
+            f"{where} {how}{tries}:\n  $ {step.command_line()}\n"
+            + (f"{output}\n" if output else "")
+            + f"next: {step.hint or 'fix the cause, then run `chaoskit cluster up --use-existing`'}"
+        )
+
+    def _poll(self, step: Step, where: str) -> None:
+        assert step.http is not None
+        deadline = self.clock() + step.timeout_s
+        last = "no answer yet"
+        while True:
+            try:
+                status, body = self.fetch(step.http.url, 10.0)
+                if status == 200 and step.http.expect in body:
+                    return
+                last = f"HTTP {status}" + ("" if status != 200 else f" without {step.http.expect}")
+            except OSError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if self.clock() >= deadline:
+                raise StepFailed(
+                    f"{where}: {step.http.url} did not serve {step.http.expect} within "
+                    f"{step.timeout_s:g}s (last: {last})\nnext: {step.hint}"
+                )
+            self.sleep(step.http.interval_s)
+
+    # --- down ---------------------------------------------------------------------------------
+
+    def down(self) -> int:
+        tools.find(["kind", "kubectl"], self.path)
+        if pins.CLUSTER_NAME not in self._clusters():
+            self._say(f"cluster down: there is no kind cluster named {pins.CLUSTER_NAME}")
+            self.state_file.unlink(missing_ok=True)
+            return 0
+        label = self._owner_label()
+        if label != pins.OWNER_VALUE and not self._state_says_ours():
+            why = (
+                f"its kube-system namespace has no {pins.OWNER_LABEL}={pins.OWNER_VALUE} label"
+                if label is not None
+                else "it does not answer"
+            )
+            raise BackendError(
+                f"refusing to delete kind cluster {pins.CLUSTER_NAME}: chaoskit did not create "
+                f"it ({why}, and {self.state_file} does not name it). If it is yours to delete: "
+                f"kind delete cluster --name {pins.CLUSTER_NAME}"
+            )
+        argv = ("kind", "delete", "cluster", "--name", pins.CLUSTER_NAME)
+        self._say(f"$ {' '.join(argv)}")
+        result = self._run(argv, 300.0)
+        if result.returncode != 0:
+            raise BackendError(
+                f"`{' '.join(argv)}` exited with {result.returncode}: {result.output.strip()}"
+            )
+        self.state_file.unlink(missing_ok=True)
+        self._say(f"cluster down: deleted kind cluster {pins.CLUSTER_NAME}")
+        return 0
+
+    # --- status ------------------------------------------------------------------------------
+
+    def status(self) -> int:
+        """Print what is there; exit 0 only when Bookinfo is ready behind the ingress."""
+        healthy = True
+        try:
+            found = tools.find(["kind", "kubectl", "istioctl"], self.path)
+            self._say("tools: " + ", ".join(f"{n} {p}" for n, p in found.items()))
+        except tools.MissingTool as exc:
+            self._say(str(exc))
+            return 1
+        if pins.CLUSTER_NAME not in self._clusters():
+            self._say(f"cluster: no kind cluster named {pins.CLUSTER_NAME} (`chaoskit cluster up`)")
+            return 1
+        label = self._owner_label()
+        owner = (
+            "created by chaoskit"
+            if label == pins.OWNER_VALUE or self._state_says_ours()
+            else "not created by chaoskit (`cluster down` will not delete it)"
+        )
+        self._say(f"cluster: {pins.CLUSTER_NAME}, context {pins.CONTEXT}, {owner}")
+        try:
+            self._say(f"guard: {self.guard(pins.CONTEXT)}")
+        except BackendError as exc:
+            self._say(f"guard: {exc}")
+            healthy = False
+        for namespace in (pins.ISTIO_NAMESPACE, pins.BOOKINFO_NAMESPACE):
+            healthy &= self._deployments(namespace)
+        try:
+            code, body = self.fetch(pins.PRODUCTPAGE_URL, 10.0)
+            ok = code == 200 and pins.PRODUCTPAGE_TITLE in body
+            self._say(
+                f"ingress: {pins.PRODUCTPAGE_URL} -> HTTP {code}{'' if ok else ' (not ready)'}"
+            )
+            healthy &= ok
+        except OSError as exc:
+            self._say(f"ingress: {pins.PRODUCTPAGE_URL} -> {exc}")
+            healthy = False
+        return 0 if healthy else 1
+
+    def _deployments(self, namespace: str) -> bool:
+        result = self._quiet(
+            (
+                "kubectl",
+                "--context",
+                pins.CONTEXT,
+                "-n",
+                namespace,
+                "get",
+                "deployments",
+                "-o",
+                "json",
+            )
+        )
+        if result.returncode != 0:
+            detail = (result.stderr or result.output).strip()
+            self._say(f"{namespace}: cannot list deployments: {detail}")
+            return False
+        try:
+            items = json.loads(result.output).get("items", [])
+        except ValueError:
+            self._say(f"{namespace}: kubectl did not print JSON")
+            return False
+        if not items:
+            self._say(f"{namespace}: no deployments")
+            return False
+        ok = True
+        parts = []
+        for item in items:
+            want = int((item.get("spec") or {}).get("replicas", 1))
+            ready = int((item.get("status") or {}).get("readyReplicas", 0))
+            parts.append(f"{item['metadata']['name']} {ready}/{want}")
+            ok &= ready >= want
+        self._say(f"{namespace}: " + ", ".join(parts))
+        return ok

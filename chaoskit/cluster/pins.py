@@ -1,0 +1,49 @@
+"""The versions, names and ports a chaoskit kind cluster is built from (one place to bump).
+
+Istio 1.28.10 is a published patch release (istio.io release notes, 2026-07-01). Istio 1.28
+documents Kubernetes 1.29-1.34 as supported, so the node image is kind v0.31.0's 1.34 image
+(pinned by digest) rather than kind's default 1.35 image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ISTIO_VERSION = "1.28.10"
+KIND_VERSION = "v0.31.0"
+KIND_NODE_IMAGE = (
+    "kindest/node:v1.34.3@sha256:08497ee19eace7b4b5348db5c6a1591d7752b164530a36f855cb0f2bdcbadd48"
+)
+KUBECTL_VERSION = "v1.34.3"
+BOOKINFO_IMAGE_TAG = "1.20.3"
+
+CLUSTER_NAME = "chaoskit"
+CONTEXT = f"kind-{CLUSTER_NAME}"
+BOOKINFO_NAMESPACE = "bookinfo"
+ISTIO_NAMESPACE = "istio-system"
+
+# Host ports that kind-config.yaml maps to the ingress gateway's NodePorts.
+INGRESS_HTTP = "http://127.0.0.1:8080"
+PRODUCTPAGE_URL = f"{INGRESS_HTTP}/productpage"
+PRODUCTPAGE_TITLE = "<title>Simple Bookstore App</title>"
+
+# Ownership: `cluster up` labels kube-system so that `cluster down` deletes only its own cluster.
+OWNER_LABEL = "chaoskit.dev/created-by"
+OWNER_VALUE = "chaoskit-cluster-up"
+
+# The Deployments of assets/bookinfo.yaml, in the order `cluster up` waits for them.
+BOOKINFO_DEPLOYMENTS = (
+    "details-v1",
+    "ratings-v1",
+    "ratings-faulty",
+    "reviews-v1",
+    "reviews-v2",
+    "reviews-v3",
+    "productpage-v1",
+)
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def asset(name: str) -> Path:
+    return ASSETS / name

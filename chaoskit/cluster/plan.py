@@ -1,0 +1,263 @@
+"""What ``chaoskit cluster up`` does, as data: an ordered list of steps.
+
+``--dry-run`` prints this list, the tests compare it, and :mod:`chaoskit.cluster.lifecycle`
+runs it. Every ``kubectl``/``istioctl`` command names the kind context explicitly
+(``--context kind-chaoskit``), so no step depends on the kubeconfig's current-context.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chaoskit.cluster import pins
+
+ROLLOUT_TIMEOUT = "300s"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpWait:
+    """Poll ``url`` until it answers 200 with ``expect`` in the body."""
+
+    url: str
+    expect: str
+    interval_s: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of ``cluster up``.
+
+    ``argv`` is the command to run; a step without one is a built-in check: ``http`` polls a
+    URL, ``guard_context`` runs the context guard. ``retries`` re-runs a failed command
+    (webhooks refuse requests for a while after an Istio install); ``hint`` is the next
+    thing to try when the step fails for good.
+    """
+
+    name: str
+    argv: tuple[str, ...] = ()
+    timeout_s: float = 600.0
+    retries: int = 0
+    hint: str = ""
+    http: HttpWait | None = None
+    guard_context: str | None = None
+
+    def command_line(self) -> str:
+        if self.argv:
+            return shlex.join(self.argv)
+        if self.http is not None:
+            return (
+                f"(built-in) GET {self.http.url} every {self.http.interval_s:g}s until the body "
+                f"contains {self.http.expect}, for up to {self.timeout_s:g}s"
+            )
+        if self.guard_context is not None:
+            return (
+                f"(built-in) context guard on {self.guard_context}: name kind-*, API server on "
+                "loopback, every node's spec.providerID kind://"
+            )
+        return "(nothing to run)"
+
+
+def _kubectl(*args: str) -> tuple[str, ...]:
+    return ("kubectl", "--context", pins.CONTEXT, *args)
+
+
+def default_resources_dir(start: Path | None = None) -> Path:
+    """``experiments/resources`` of the checkout: under the working directory, else beside
+    the package (an editable install)."""
+    here = (start or Path.cwd()) / "experiments" / "resources"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "experiments" / "resources"
+
+
+def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
+    """The steps of ``cluster up``; ``create=False`` skips creating the cluster (it exists,
+    e.g. made by helm/kind-action in CI) and therefore does not claim ownership of it."""
+    steps: list[Step] = []
+    if create:
+        steps += [
+            Step(
+                "create the kind cluster",
+                (
+                    "kind",
+                    "create",
+                    "cluster",
+                    "--name",
+                    pins.CLUSTER_NAME,
+                    "--config",
+                    str(pins.asset("kind-config.yaml")),
+                    "--image",
+                    pins.KIND_NODE_IMAGE,
+                    "--wait",
+                    "180s",
+                ),
+                timeout_s=600,
+                hint=(
+                    "is Docker running (`docker info`)? Does a cluster of that name exist "
+                    "already (`kind get clusters`)? Is something else on 127.0.0.1:8080 or :8443?"
+                ),
+            ),
+            Step(
+                "mark the cluster as created by chaoskit",
+                _kubectl(
+                    "label",
+                    "namespace",
+                    "kube-system",
+                    f"{pins.OWNER_LABEL}={pins.OWNER_VALUE}",
+                    "--overwrite",
+                ),
+                timeout_s=60,
+                retries=2,
+                hint="`kubectl --context kind-chaoskit get ns kube-system` should answer",
+            ),
+        ]
+    steps += [
+        Step(
+            "check that the context is the kind cluster",
+            guard_context=pins.CONTEXT,
+            timeout_s=60,
+            hint=(
+                "`kubectl config get-contexts kind-chaoskit` should point at https://127.0.0.1; "
+                "`kind export kubeconfig --name chaoskit` rewrites it"
+            ),
+        ),
+        Step(
+            f"install Istio {pins.ISTIO_VERSION} (demo profile, NodePort ingress)",
+            (
+                "istioctl",
+                "install",
+                "--context",
+                pins.CONTEXT,
+                "-f",
+                str(pins.asset("istio-operator.yaml")),
+                "-y",
+            ),
+            timeout_s=900,
+            retries=1,
+            hint=(
+                "`kubectl --context kind-chaoskit -n istio-system get pods` shows what is not "
+                "ready; `istioctl version` must be "
+                f"{pins.ISTIO_VERSION}; then `chaoskit cluster up --use-existing` resumes"
+            ),
+        ),
+        Step(
+            "wait for istiod",
+            _kubectl(
+                "-n",
+                pins.ISTIO_NAMESPACE,
+                "rollout",
+                "status",
+                "deployment/istiod",
+                f"--timeout={ROLLOUT_TIMEOUT}",
+            ),
+            timeout_s=330,
+            hint="`kubectl --context kind-chaoskit -n istio-system describe deployment istiod`",
+        ),
+        Step(
+            "wait for the ingress gateway",
+            _kubectl(
+                "-n",
+                pins.ISTIO_NAMESPACE,
+                "rollout",
+                "status",
+                "deployment/istio-ingressgateway",
+                f"--timeout={ROLLOUT_TIMEOUT}",
+            ),
+            timeout_s=330,
+            hint=(
+                "`kubectl --context kind-chaoskit -n istio-system describe deployment "
+                "istio-ingressgateway`"
+            ),
+        ),
+        Step(
+            f"create namespace {pins.BOOKINFO_NAMESPACE}",
+            _kubectl("apply", "-f", str(pins.asset("namespace.yaml"))),
+            timeout_s=60,
+        ),
+        Step(
+            "enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
+            _kubectl(
+                "label",
+                "namespace",
+                pins.BOOKINFO_NAMESPACE,
+                "istio-injection=enabled",
+                "--overwrite",
+            ),
+            timeout_s=60,
+        ),
+        Step(
+            f"deploy Bookinfo (images {pins.BOOKINFO_IMAGE_TAG}, with ratings-faulty at 0)",
+            _kubectl("apply", "-f", str(pins.asset("bookinfo.yaml"))),
+            timeout_s=120,
+            retries=3,
+            hint=(
+                "the sidecar injector webhook may not answer yet; "
+                "`kubectl --context kind-chaoskit -n istio-system get pods`"
+            ),
+        ),
+        Step(
+            "apply Bookinfo's subsets and ingress (experiments/resources)",
+            _kubectl(
+                "apply",
+                "-f",
+                str(resources_dir / "destination-rule-all.yaml"),
+                "-f",
+                str(resources_dir / "bookinfo-gateway.yaml"),
+            ),
+            timeout_s=120,
+            retries=5,
+            hint=(
+                "Istio's validation webhook refuses requests until istiod is ready; "
+                "run from the repository root or pass --resources DIR"
+            ),
+        ),
+    ]
+    for deployment in pins.BOOKINFO_DEPLOYMENTS:
+        steps.append(
+            Step(
+                f"wait for {deployment}",
+                _kubectl(
+                    "-n",
+                    pins.BOOKINFO_NAMESPACE,
+                    "rollout",
+                    "status",
+                    f"deployment/{deployment}",
+                    f"--timeout={ROLLOUT_TIMEOUT}",
+                ),
+                timeout_s=330,
+                hint=(
+                    f"`kubectl --context kind-chaoskit -n bookinfo describe deployment "
+                    f"{deployment}` and `kubectl --context kind-chaoskit -n bookinfo get events`; "
+                    "docker.io pulls may be rate-limited"
+                ),
+            )
+        )
+    steps.append(
+        Step(
+            "wait for Bookinfo through the ingress gateway",
+            http=HttpWait(pins.PRODUCTPAGE_URL, pins.PRODUCTPAGE_TITLE),
+            timeout_s=300,
+            hint=(
+                "`kubectl --context kind-chaoskit -n istio-system get svc istio-ingressgateway` "
+                "must show NodePort 30080; `kubectl --context kind-chaoskit -n bookinfo get "
+                "gateway,virtualservice` must list bookinfo-gateway and bookinfo"
+            ),
+        )
+    )
+    return steps
+
+
+def render(steps: Sequence[Step]) -> str:
+    """The plan as ``--dry-run`` prints it."""
+    lines = [
+        f"chaoskit cluster up: {len(steps)} steps "
+        f"(Istio {pins.ISTIO_VERSION}, kind {pins.KIND_VERSION}, context {pins.CONTEXT})"
+    ]
+    width = len(str(len(steps)))
+    for number, step in enumerate(steps, 1):
+        lines.append(f"{number:>{width}}. {step.name}")
+        lines.append(f"{'':>{width}}  $ {step.command_line()}")
+    return "\n".join(lines) + "\n"

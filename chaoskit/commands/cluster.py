@@ -1,0 +1,63 @@
+"""``chaoskit cluster up [--dry-run] | down | status``: the kind cluster for game days.
+
+``up`` creates a kind cluster named ``chaoskit``, installs the pinned Istio with a NodePort
+ingress on 127.0.0.1:8080, deploys Bookinfo into namespace ``bookinfo`` and waits until
+``/productpage`` answers. ``down`` deletes it, but only a cluster chaoskit created.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from chaoskit.commands._target import chaoskit_home
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "cluster", help="create or delete the kind cluster with Istio and Bookinfo"
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="create the cluster, install Istio, deploy Bookinfo")
+    up.add_argument(
+        "--dry-run", action="store_true", help="print the steps and their commands; run nothing"
+    )
+    up.add_argument(
+        "--use-existing",
+        action="store_true",
+        help="the kind cluster 'chaoskit' exists (e.g. made by helm/kind-action): install onto "
+        "it; `cluster down` will then not delete it",
+    )
+    up.add_argument(
+        "--resources",
+        type=Path,
+        default=None,
+        help="the folder with destination-rule-all.yaml and bookinfo-gateway.yaml "
+        "(default: ./experiments/resources)",
+    )
+    up.set_defaults(handler=run_up)
+    down = actions.add_parser("down", help="delete the cluster, if chaoskit created it")
+    down.set_defaults(handler=run_down)
+    status = actions.add_parser("status", help="what is running; exit 0 when Bookinfo is ready")
+    status.set_defaults(handler=run_status)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from chaoskit.cluster.lifecycle import Cluster
+
+    cluster = Cluster(state_dir=chaoskit_home() / "cluster")
+    return cluster.up(
+        dry_run=args.dry_run, use_existing=args.use_existing, resources_dir=args.resources
+    )
+
+
+def run_down(args: argparse.Namespace) -> int:
+    from chaoskit.cluster.lifecycle import Cluster
+
+    return Cluster(state_dir=chaoskit_home() / "cluster").down()
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from chaoskit.cluster.lifecycle import Cluster
+
+    return Cluster(state_dir=chaoskit_home() / "cluster").status()

@@ -1,0 +1,296 @@
+"""KubeBackend against two API servers: the fake one and the embedded mesh's real one.
+
+Every test here runs on both. The embedded mesh (one per module; it takes a few seconds to
+start) is chaoskit's own Kubernetes-style API server with Istio's validation, the fake one
+mimics a cluster's; the backend must behave the same on each.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaoskit.cluster.backend import (
+    MODIFIED_ANNOTATION,
+    RUN_LABEL,
+    BlastRadiusError,
+    KubeBackend,
+)
+from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.kube.client import KubeClient
+from tests.contract.fake_apiserver import FakeApiServer
+
+NS = "bookinfo"
+PLURAL = "virtualservices"
+
+
+def ratings_vs(delay: str = "7s", name: str = "ratings") -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "hosts": ["ratings"],
+            "http": [
+                {
+                    "fault": {"delay": {"fixedDelay": delay, "percentage": {"value": 100.0}}},
+                    "route": [{"destination": {"host": "ratings"}}],
+                }
+            ],
+        },
+    }
+
+
+def reviews_dr() -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "DestinationRule",
+        "metadata": {
+            "name": "reviews",
+            "namespace": NS,
+            "labels": {"team": "books"},
+            "annotations": {"owner": "someone-else"},
+        },
+        "spec": {
+            "host": "reviews",
+            "subsets": [{"name": "v1", "labels": {"version": "v1"}}],
+        },
+    }
+
+
+class Target:
+    """One API server, with helpers that act as "somebody else" on it."""
+
+    def __init__(self, name: str, client: KubeClient, journal_dir: Path) -> None:
+        self.name = name
+        self.client = client
+        self.journal_dir = journal_dir
+
+    def backend(self, run_id: str = "run-1", **kwargs: Any) -> KubeBackend:
+        kwargs.setdefault("journal_dir", self.journal_dir)
+        return KubeBackend(
+            self.client, namespaces=[NS], run_id=run_id, sleep=lambda _s: None, **kwargs
+        )
+
+    def seed(self, plural: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return self.client.create_object(plural, NS, copy.deepcopy(obj))
+
+    def get(self, plural: str, name: str) -> dict[str, Any] | None:
+        return self.client.get_object(plural, NS, name)
+
+    def touch(self, plural: str, name: str) -> None:
+        """Another writer changes the object (a new resourceVersion)."""
+        current = self.get(plural, name)
+        assert current is not None
+        labels = current["metadata"].get("labels") or {}
+        labels["touched"] = str(int(labels.get("touched", "0")) + 1)
+        current["metadata"]["labels"] = labels
+        self.client.replace_object(plural, NS, name, current)
+
+    def cleanup(self) -> None:
+        for plural in ("virtualservices", "destinationrules"):
+            for item in self.client.list_resources(plural, NS):
+                self.client.delete_object(plural, NS, item["metadata"]["name"])
+
+
+@pytest.fixture(scope="module")
+def embedded_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshProcess]:
+    process = MeshProcess.start(tmp_path_factory.mktemp("mesh"), seed=3)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(params=["fake", "embedded"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    if request.param == "fake":
+        server = FakeApiServer().start(tmp_path)
+        client = KubeClient.from_kubeconfig(str(server.kubeconfig), server.context)
+        yield Target("fake", client, tmp_path / "journal")
+        client.close()
+        server.stop()
+        return
+    mesh: MeshProcess = request.getfixturevalue("embedded_mesh")
+    client = KubeClient.from_kubeconfig(mesh.info.kubeconfig, embedded=True)
+    t = Target("embedded", client, tmp_path / "journal")
+    t.cleanup()
+    yield t
+    t.cleanup()
+    client.close()
+
+
+def comparable(obj: dict[str, Any] | None) -> dict[str, Any]:
+    assert obj is not None
+    meta = obj["metadata"]
+    return {
+        "spec": obj["spec"],
+        "labels": meta.get("labels") or {},
+        "annotations": meta.get("annotations") or {},
+    }
+
+
+def test_a_created_object_is_labelled_and_rollback_deletes_it(target: Target) -> None:
+    backend = target.backend()
+    change = backend.apply(ratings_vs())
+    assert change.action == "created"
+    created = target.get(PLURAL, "ratings")
+    assert created is not None
+    assert created["metadata"]["labels"][RUN_LABEL] == "run-1"
+    assert created["spec"]["http"][0]["fault"]["delay"]["fixedDelay"] == "7s"
+    assert backend.pending == [f"virtualservices.networking.istio.io {NS}/ratings"]
+    assert backend.rollback() == [
+        f"virtualservices.networking.istio.io {NS}/ratings deleted (the run created it)"
+    ]
+    assert target.get(PLURAL, "ratings") is None
+    assert not (target.journal_dir / "run-1.json").exists()
+
+
+def test_rollback_restores_the_exact_previous_object(target: Target) -> None:
+    before = target.seed("destinationrules", reviews_dr())
+    backend = target.backend()
+    changed = reviews_dr()
+    changed["metadata"]["labels"] = {"team": "chaos"}
+    changed["spec"]["trafficPolicy"] = {
+        "outlierDetection": {"consecutive5xxErrors": 1, "interval": "1s", "baseEjectionTime": "30s"}
+    }
+    assert backend.apply(changed).action == "configured"
+    during = target.get("destinationrules", "reviews")
+    assert during is not None
+    assert during["spec"]["trafficPolicy"]["outlierDetection"]["consecutive5xxErrors"] == 1
+    assert during["metadata"]["annotations"][MODIFIED_ANNOTATION] == "run-1"
+    assert RUN_LABEL not in during["metadata"]["labels"]  # not ours: sweep must never delete it
+    assert backend.rollback() == [f"destinationrules.networking.istio.io {NS}/reviews restored"]
+    after = target.get("destinationrules", "reviews")
+    assert comparable(after) == comparable(before)
+    assert after is not None
+    assert after["metadata"]["resourceVersion"] != before["metadata"]["resourceVersion"]
+
+
+def test_applying_twice_rolls_back_to_the_state_before_the_first(target: Target) -> None:
+    before = target.seed(PLURAL, ratings_vs("1s"))
+    backend = target.backend()
+    backend.apply(ratings_vs("3s"))
+    backend.apply(ratings_vs("5s"))
+    assert backend.apply(ratings_vs("5s")).action == "unchanged"
+    backend.rollback()
+    assert comparable(target.get(PLURAL, "ratings")) == comparable(before)
+
+
+def test_a_deleted_object_is_recreated_by_rollback(target: Target) -> None:
+    before = target.seed("destinationrules", reviews_dr())
+    backend = target.backend()
+    assert backend.delete("DestinationRule", NS, "reviews").action == "deleted"
+    assert target.get("destinationrules", "reviews") is None
+    assert backend.delete("DestinationRule", NS, "reviews").action == "absent"
+    assert backend.rollback() == [f"destinationrules.networking.istio.io {NS}/reviews re-created"]
+    assert comparable(target.get("destinationrules", "reviews")) == comparable(before)
+
+
+class RacingClient(KubeClient):
+    """Another writer changes the object just before each of the first ``races`` PUTs."""
+
+    def __init__(self, inner: KubeClient, target: Target, races: int) -> None:
+        super().__init__(inner.api_client, embedded=inner.embedded)
+        self.target = target
+        self.races = races
+        self.puts = 0
+
+    def replace_object(
+        self, plural: str, namespace: str, name: str, body: Any, version: str = "v1"
+    ) -> Any:
+        self.puts += 1
+        if self.races > 0:
+            self.races -= 1
+            self.target.touch(plural, name)
+        return super().replace_object(plural, namespace, name, body, version)
+
+
+def test_a_stale_write_is_a_409_and_is_retried_with_a_fresh_read(target: Target) -> None:
+    target.seed(PLURAL, ratings_vs("1s"))
+    racing = RacingClient(target.client, target, races=2)
+    backend = KubeBackend(racing, namespaces=[NS], run_id="run-1", sleep=lambda _s: None)
+    assert backend.apply(ratings_vs("9s")).action == "configured"
+    assert racing.puts == 3  # two 409s, then success
+    current = target.get(PLURAL, "ratings")
+    assert current is not None
+    assert current["spec"]["http"][0]["fault"]["delay"]["fixedDelay"] == "9s"
+    # the snapshot is the state the write replaced: the other writer's last version
+    racing.races = 1
+    backend.rollback()
+    restored = target.get(PLURAL, "ratings")
+    assert restored is not None
+    assert restored["spec"]["http"][0]["fault"]["delay"]["fixedDelay"] == "1s"
+    assert restored["metadata"]["labels"]["touched"] == "2"
+
+
+def test_sweep_deletes_what_crashed_runs_created_and_nothing_else(target: Target) -> None:
+    target.seed("destinationrules", reviews_dr())
+    crashed = target.backend("crashed-run", journal_dir=None)
+    crashed.apply(ratings_vs())
+    crashed.apply(ratings_vs(name="ratings-extra"))
+    del crashed  # the process died: no rollback ran
+    survivor = target.backend("next-run")
+    removed = survivor.sweep("chaoskit.dev/run=crashed-run")
+    assert sorted(removed) == [
+        f"virtualservices.networking.istio.io {NS}/ratings",
+        f"virtualservices.networking.istio.io {NS}/ratings-extra",
+    ]
+    assert target.client.list_resources(PLURAL, NS) == []
+    assert target.get("destinationrules", "reviews") is not None  # never labelled, kept
+
+
+def test_a_crashed_runs_journal_restores_what_it_modified(target: Target) -> None:
+    before = target.seed("destinationrules", reviews_dr())
+    crashed = target.backend("crashed-run")
+    changed = reviews_dr()
+    changed["spec"]["subsets"].append({"name": "v2", "labels": {"version": "v2"}})
+    crashed.apply(changed)
+    assert (target.journal_dir / "crashed-run.json").exists()
+    del crashed
+    restored = target.backend("next-run").recover()
+    assert restored == [f"destinationrules.networking.istio.io {NS}/reviews restored"]
+    assert comparable(target.get("destinationrules", "reviews")) == comparable(before)
+    assert not (target.journal_dir / "crashed-run.json").exists()
+
+
+def test_changes_outside_the_declared_namespaces_are_refused_before_any_request(
+    target: Target,
+) -> None:
+    backend = target.backend()
+    outside = ratings_vs()
+    outside["metadata"]["namespace"] = "default"
+    with pytest.raises(BlastRadiusError, match=r"namespace 'default' is outside .*\(bookinfo\)"):
+        backend.apply(outside)
+    with pytest.raises(BlastRadiusError, match="outside"):
+        backend.delete("VirtualService", "istio-system", "anything")
+    with pytest.raises(BlastRadiusError, match="kill pod"):
+        backend.kill_pod("istio-system", "istiod-1")
+    with pytest.raises(BlastRadiusError, match=r"default/ratings"):
+        backend.preflight(apply=[ratings_vs(), outside])
+    assert target.client.list_resources(PLURAL, "default") == []
+    assert backend.pending == []
+
+
+def test_preflight_says_what_would_change_without_changing_it(target: Target) -> None:
+    target.seed("destinationrules", reviews_dr())
+    backend = target.backend()
+    planned = backend.preflight(
+        apply=[ratings_vs(), reviews_dr()],
+        delete=[("DestinationRule", NS, "reviews"), ("VirtualService", NS, "nothing")],
+    )
+    described = [p.describe() for p in planned]
+    assert described[0] == (
+        f"create virtualservices.networking.istio.io {NS}/ratings (labelled chaoskit.dev/run=run-1)"
+    )
+    assert described[1].startswith(
+        f"replace destinationrules.networking.istio.io {NS}/reviews (from resourceVersion "
+    )
+    assert described[2] == f"delete destinationrules.networking.istio.io {NS}/reviews"
+    assert described[3] == (
+        f"absent virtualservices.networking.istio.io {NS}/nothing (nothing to delete)"
+    )
+    assert target.get(PLURAL, "ratings") is None
+    assert backend.pending == []

