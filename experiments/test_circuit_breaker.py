@@ -27,3 +27,4 @@ def test_failing_replica_is_ejected_and_the_pool_sheds_overload(chaos, load, res
         "/", service="my-service:80", users=260, duration="3s", think="100ms", label="overload"
     )
     overload.share(status=503).at_least(0.05)
+    load.calls_to(overload, "my-service", namespace="default").assert_breaker_tripped()

@@ -6,6 +6,10 @@ Source: https://istio.io/latest/docs/concepts/traffic-management/#retries
 
 from __future__ import annotations
 
+import yaml
+
+from chaoskit.durations import parse_seconds
+
 
 def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
     chaos, load, resources
@@ -14,7 +18,9 @@ def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
     (503 is in retryOn, so Envoy retries elsewhere), and end within about 3 s when one
     replica hangs: perTryTimeout cuts the wait. (They end as 504s: the template's retryOn
     lacks ``5xx``/``gateway-error``, which Envoy needs to retry a per-try timeout.)"""
-    chaos.apply(resources / "seed" / "04-retries-timeouts.yaml")
+    template = resources / "seed" / "04-retries-timeouts.yaml"
+    policy = yaml.safe_load(template.read_text())["spec"]["http"][0]["retries"]
+    chaos.apply(template)
 
     chaos.replica_errors("ratings", rate=1.0)
     failing = load.run(
@@ -25,9 +31,12 @@ def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
         label="one 503 replica",
     )
     failing.success_rate().at_least(0.99)
+    calls = load.calls_to(failing, "ratings")  # what the caller's sidecar logged
+    calls.assert_retried()
+    calls.assert_retries_bounded(policy["attempts"])
 
     chaos.heal()
-    chaos.apply(resources / "seed" / "04-retries-timeouts.yaml")
+    chaos.apply(template)
     chaos.replica_latency("ratings", "20s")
     hung = load.run(
         "/ratings/0",

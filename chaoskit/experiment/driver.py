@@ -17,6 +17,8 @@ from chaoskit.mesh.apps.bookinfo.catalog import (
     REVIEWS_UNAVAILABLE,
 )
 from chaoskit.observe import EjectionSampler, EjectionTimeline, Window
+from chaoskit.observe.proof import host_names
+from chaoskit.observe.requestlog import RequestLog
 
 # Bookinfo's own error texts, always looked for (istio-semantics §5).
 BOOKINFO_TEXTS = (REVIEWS_UNAVAILABLE, RATINGS_UNAVAILABLE, DETAILS_UNAVAILABLE)
@@ -150,6 +152,24 @@ class LoadDriver:
                 if inbound and window.start <= float(entry.get("start_ts", 0)) <= latest:
                     count += 1
         return count
+
+    def calls_to(self, window: Window, service: str, namespace: str | None = None) -> RequestLog:
+        """What the callers' sidecars logged for calls to ``service`` during ``window``."""
+        ns = namespace or self.chaos.namespace
+        names = host_names(service, ns)
+        latest = window.end + window.profile.timeout_s
+        records = []
+        for pod in self.backend.pods():
+            if not pod.running:
+                continue
+            for entry in self.backend.access_log(pod, 0)[1]:
+                if entry.get("direction") != "outbound":
+                    continue
+                if str(entry.get("authority", "")).rsplit(":", 1)[0] not in names:
+                    continue
+                if window.start <= float(entry.get("start_ts", 0)) <= latest:
+                    records.append(entry)
+        return RequestLog(f"{service}.{ns}", records, window.label, self.record)
 
     def received_share(
         self, window: Window, selector: str, namespace: str | None = None

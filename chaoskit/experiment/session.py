@@ -261,6 +261,7 @@ def write_session_results(
     )
     path = directory / "results.json"
     write_results(path, run, experiments)
+    write_html(path)
     if settings.report_dir is None or directory.parent.name == "reports":
         latest = directory.parent / "latest"
         with contextlib.suppress(OSError):
@@ -268,3 +269,24 @@ def write_session_results(
                 latest.unlink()
             latest.symlink_to(directory.name)
     return path
+
+
+def write_html(results_path: Path, keep: int = 20) -> Path | None:
+    """``report.html`` next to ``results.json``, with earlier runs in the same reports
+    directory as history. A results file that cannot be rendered is reported, not fatal:
+    results.json is what must never be lost."""
+    from chaoskit.report import load_results, write_report
+
+    directory = results_path.parent
+    try:
+        current = load_results(results_path)
+        history = []
+        for other in sorted(directory.parent.glob("*/results.json"))[-keep:]:
+            if other.parent != directory and not other.parent.is_symlink():
+                with contextlib.suppress(ConfigError):
+                    history.append(load_results(other))
+        history.sort(key=lambda run: run["run"]["started"])
+        return write_report(current, directory / "report.html", history=history or None)
+    except (ConfigError, OSError, ValueError) as exc:
+        (directory / "report-error.txt").write_text(f"report.html was not written: {exc}\n")
+        return None

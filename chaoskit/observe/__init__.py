@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chaoskit.observe.ejections import Ejection, EjectionSampler, EjectionTimeline
+from chaoskit.observe.requestlog import RequestLog
 from chaoskit.observe.window import Window
 
-__all__ = ["Ejection", "EjectionSampler", "EjectionTimeline", "Window"]
+__all__ = ["Ejection", "EjectionSampler", "EjectionTimeline", "RequestLog", "Window"]

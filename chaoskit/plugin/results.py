@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,6 +133,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(f"{word:<12} {experiment['name']}" + (f" — {evidence}" if evidence else ""))
     if state.written:
         write(f"results: {state.written}")
+        html = Path(state.written).with_name("report.html")
+        if html.exists():
+            write(f"report:  {html}")
 
 
 def _evidence(experiment: dict[str, Any]) -> str:
