@@ -20,7 +20,7 @@ def test_retries_are_bounded_by_the_policy() -> None:
     log = RequestLog("ratings.bookinfo", [entry(1), entry(3), entry(4)])
     assert log.assert_retries_bounded(3) == 4
     assert log.assert_retried() == 2
-    with pytest.raises(AssertionError, match="made 4 tries; retries.attempts=2 allows 3"):
+    with pytest.raises(AssertionError, match=r"made 4 tries; retries\.attempts=2 allows 3"):
         log.assert_retries_bounded(2)
 
 
@@ -44,5 +44,5 @@ def test_breaker_trips_are_counted_from_uo_flags() -> None:
 
 
 def test_an_empty_log_is_never_a_pass() -> None:
-    with pytest.raises(AssertionError, match="no call to ratings.bookinfo was logged"):
+    with pytest.raises(AssertionError, match=r"no call to ratings\.bookinfo was logged"):
         RequestLog("ratings.bookinfo", [], "w").assert_retries_bounded(3)
