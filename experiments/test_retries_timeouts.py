@@ -48,3 +48,4 @@ def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
     hung.share(
         where=lambda r: r.latency_s > 3.5, subject="share of calls slower than 3.5s"
     ).at_most(0.04)
+    load.calls_to(hung, "ratings").assert_per_try_timeout(parse_seconds(policy["perTryTimeout"]))
