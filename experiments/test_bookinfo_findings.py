@@ -20,9 +20,13 @@ def test_ratings_delay_breaks_the_page_for_jason_only(chaos, load, resources):
     chaos.apply(bookinfo / "virtual-service-reviews-test-v2.yaml")
     chaos.apply(bookinfo / "virtual-service-ratings-test-delay.yaml")
 
+    # What the config in force and Bookinfo's own timeouts predict for jason: about 6 s.
+    expected = chaos.predict().bookinfo_page(user="jason")
+
     jason = load.run(login="jason", rate=5.0, duration="8s", label="jason")
     jason.share(text=REVIEWS_UNAVAILABLE).at_least(0.9)
     jason.latency(0.5).between("5.5s", "7s")
+    jason.latency(0.5).between(expected.value - 0.5, expected.value + 0.5, predicted=expected)
 
     others = load.run(rate=30.0, duration="3s", label="anonymous")
     others.share(text=REVIEWS_UNAVAILABLE).at_most(0.05)
@@ -36,9 +40,12 @@ def test_reviews_timeout_bounds_the_page_latency(chaos, load, resources):
     chaos.apply(bookinfo / "virtual-service-ratings-delay-2s.yaml")
     chaos.apply(bookinfo / "virtual-service-reviews-timeout.yaml")
 
+    expected = chaos.predict().bookinfo_page()  # 2 tries × 0.5 s: about 1 s
+
     window = load.run(rate=10.0, duration="5s")
     window.latency(0.9).at_most("1.5s")
     window.share(text=REVIEWS_UNAVAILABLE).at_least(0.9)
+    window.latency(0.5).between(expected.value - 0.2, expected.value + 0.3, predicted=expected)
 
 
 def test_retries_hide_a_flaky_ratings_replica(chaos, load, resources):

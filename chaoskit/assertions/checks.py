@@ -186,8 +186,10 @@ class LatencyMetric:
         )
         return settle(j, self.sink, self.window, predicted)
 
-    def between(self, low: float | str, high: float | str) -> tuple[Judgement, Judgement]:
-        return self.at_least(low), self.at_most(high)
+    def between(
+        self, low: float | str, high: float | str, *, predicted: Any = None
+    ) -> tuple[Judgement, Judgement]:
+        return self.at_least(low, predicted=predicted), self.at_most(high, predicted=predicted)
 
     def at_most_times(self, baseline: LatencyMetric, ratio: float) -> Judgement:
         """At most ``ratio`` × the same quantile of ``baseline`` (seeded bootstrap)."""

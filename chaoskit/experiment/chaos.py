@@ -23,6 +23,7 @@ from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.changes import Change, Journal
 from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
 from chaoskit.experiment.mutations import mutate
+from chaoskit.experiment.predict import Predictor
 from chaoskit.experiment.record import ExperimentRecord, FaultRecord
 from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
 from chaoskit.stats import Verdict
@@ -421,6 +422,10 @@ class Chaos:
                 f"{fault.description} did not take effect as configured: {judgement}"
             )
         return proof
+
+    def predict(self) -> Predictor:
+        """Expected outcomes from the config in force now (see :mod:`.predict`)."""
+        return Predictor(self.backend.list_objects())
 
     def heal(self) -> None:
         """End every fault now (for a recovery window); the same as the final rollback."""

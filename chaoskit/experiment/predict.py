@@ -1,0 +1,182 @@
+"""Expected outcomes derived from the mesh config in force and Bookinfo's own timeouts.
+
+Instead of a hand-picked number, an experiment can assert "behaves as its config predicts".
+The model follows istio-semantics §2 and §5:
+
+- A fault-injected abort is a local reply of the caller's fault filter, which runs before
+  the router, so retries never recover it: success = 1 − abort share.
+- A delay happens in the fault filter too, before the router starts the route timeout.
+- productpage calls reviews with a 3 s timeout and tries twice; reviews v2 waits 10 s for
+  ratings, v3 2.5 s; v1 never calls ratings. A call that times out shows the app's error
+  text instead of the data.
+
+Only what the model covers is predicted; anything else is a clear ``ConfigError`` rather
+than a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chaoskit.durations import parse_seconds
+from chaoskit.errors import ConfigError
+from chaoskit.mesh.apps.bookinfo.backends import CALL_TIMEOUT_S, REVIEWS_TRIES
+from chaoskit.mesh.apps.bookinfo.catalog import RATINGS_UNAVAILABLE, REVIEWS_UNAVAILABLE
+from chaoskit.mesh.apps.bookinfo.reviews import BLACK_STARS_TIMEOUT_S, OTHER_STARS_TIMEOUT_S
+
+RATINGS_TIMEOUT_S = {"v1": 0.0, "v2": BLACK_STARS_TIMEOUT_S, "v3": OTHER_STARS_TIMEOUT_S}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    value: float
+    why: str
+
+
+@dataclass(frozen=True)
+class PagePrediction(Prediction):
+    """A Bookinfo page for one user: its latency (``value``), the error text it shows
+    (``""`` when none), and the share of pages the fault applies to."""
+
+    text: str
+    share: float
+    version: str
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str  # subset name ('' for none)
+    timeout_s: float | None
+    delay_s: float
+    delay_share: float
+    abort_share: float
+
+
+def _header_ok(condition: dict[str, Any], value: str | None) -> bool:
+    if value is None:
+        return False
+    if "exact" in condition:
+        return bool(value == condition["exact"])
+    if "prefix" in condition:
+        return value.startswith(str(condition["prefix"]))
+    raise ConfigError(f"prediction supports exact and prefix header matches, not {condition}")
+
+
+def _matches(route: dict[str, Any], headers: dict[str, str]) -> bool:
+    matches = route.get("match") or [{}]
+    for match in matches:
+        conditions = match.get("headers") or {}
+        if all(_header_ok(c, headers.get(name.lower())) for name, c in conditions.items()):
+            return True  # uri conditions are taken to match Bookinfo's own paths
+    return False
+
+
+def _percent(part: dict[str, Any] | None) -> float:
+    if not part:
+        return 0.0
+    return float((part.get("percentage") or {}).get("value", 100.0)) / 100.0
+
+
+class Predictor:
+    def __init__(self, objects: list[dict[str, Any]]) -> None:
+        self.objects = objects
+
+    def _virtual_service(self, service: str, namespace: str) -> dict[str, Any] | None:
+        from chaoskit.experiment.faults import targets
+
+        found = [
+            o
+            for o in self.objects
+            if o.get("kind") == "VirtualService" and targets(o, service, namespace)
+        ]
+        found.sort(key=lambda o: o["metadata"].get("creationTimestamp", ""))
+        return found[0] if found else None
+
+    def route(self, service: str, namespace: str, headers: dict[str, str]) -> Route:
+        vs = self._virtual_service(service, namespace)
+        if vs is None:
+            return Route("", None, 0.0, 0.0, 0.0)
+        for route in (vs.get("spec") or {}).get("http") or []:
+            if not _matches(route, headers):
+                continue
+            destinations = route.get("route") or []
+            if len(destinations) != 1:
+                raise ConfigError(
+                    f"VirtualService {vs['metadata']['name']}: the prediction needs one "
+                    f"destination per route, this one splits between {len(destinations)}"
+                )
+            fault = route.get("fault") or {}
+            delay = fault.get("delay")
+            timeout = route.get("timeout")
+            return Route(
+                str(destinations[0]["destination"].get("subset", "")),
+                parse_seconds(timeout) if timeout else None,
+                parse_seconds(delay["fixedDelay"]) if delay else 0.0,
+                _percent(delay),
+                _percent(fault.get("abort")),
+            )
+        raise ConfigError(f"no route of VirtualService {vs['metadata']['name']} matches {headers}")
+
+    def _version(self, service: str, namespace: str, subset: str) -> str:
+        for obj in self.objects:
+            spec = obj.get("spec") or {}
+            if obj.get("kind") != "DestinationRule" or spec.get("host") not in (
+                service,
+                f"{service}.{namespace}",
+            ):
+                continue
+            for entry in spec.get("subsets") or []:
+                if entry.get("name") == subset:
+                    return str(entry.get("labels", {}).get("version", subset))
+        raise ConfigError(
+            f"the prediction needs one reviews version per user: route to a subset of reviews "
+            f"(got {subset or 'no subset'}, which balances across versions)"
+        )
+
+    def success_rate(
+        self, service: str, namespace: str, headers: dict[str, str] | None = None
+    ) -> Prediction:
+        """Requests to ``service`` that succeed: aborts are not retried (fault filter first)."""
+        route = self.route(service, namespace, headers or {})
+        return Prediction(
+            1.0 - route.abort_share,
+            f"abort on {route.abort_share:.0%} of calls to {service}; retries do not recover "
+            "an injected abort (the fault filter answers before the router)",
+        )
+
+    def bookinfo_page(self, user: str | None = None, namespace: str = "bookinfo") -> PagePrediction:
+        """The /productpage a user gets, from the reviews and ratings routes in force."""
+        headers = {"end-user": user} if user else {}
+        reviews = self.route("reviews", namespace, headers)
+        version = self._version("reviews", namespace, reviews.destination)
+        why = [f"{user or 'anonymous'} → reviews {version}"]
+        reviews_time, text, share = 0.0, "", 1.0
+        if version != "v1":
+            ratings = self.route("ratings", namespace, headers)
+            limit = RATINGS_TIMEOUT_S[version]
+            if ratings.timeout_s is not None:
+                limit = min(limit, ratings.timeout_s)
+            if ratings.abort_share:
+                text, share = RATINGS_UNAVAILABLE, ratings.abort_share
+                why.append(f"ratings aborted for {share:.0%}")
+            elif ratings.delay_share:
+                share = ratings.delay_share
+                reviews_time = min(ratings.delay_s, limit)
+                why.append(
+                    f"ratings delayed {ratings.delay_s:g}s for {share:.0%}, "
+                    f"reviews {version} waits ≤ {limit:g}s"
+                )
+                if ratings.delay_s >= limit:
+                    text = RATINGS_UNAVAILABLE
+        per_try = (
+            CALL_TIMEOUT_S if reviews.timeout_s is None else min(CALL_TIMEOUT_S, reviews.timeout_s)
+        )
+        if reviews_time >= per_try:
+            why.append(
+                f"productpage gives up on reviews after {per_try:g}s and tries {REVIEWS_TRIES}×"
+            )
+            return PagePrediction(
+                per_try * REVIEWS_TRIES, "; ".join(why), REVIEWS_UNAVAILABLE, share, version
+            )
+        return PagePrediction(reviews_time, "; ".join(why), text, share, version)
