@@ -392,7 +392,10 @@ def main() -> int:
         verdict,
         "",
     ]
-    args.out.write_text("\n".join(lines))
+    previous = args.out.read_text() if args.out.exists() else ""
+    marker = "<!-- load-generator:start -->"
+    kept = previous[previous.index(marker) :] if marker in previous else ""
+    args.out.write_text("\n".join(lines) + ("\n\n" + kept if kept else ""))
     print("\n".join(lines))
     return 0
 

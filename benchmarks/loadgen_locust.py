@@ -1,0 +1,160 @@
+"""``python -m benchmarks.loadgen_locust``: chaoskit's load worker, measured, and the
+section "Load generator and report" of BENCHMARKS.md.
+
+- Open loop: 2,000 requests/s from one worker process for 10 s against the direct
+  reference server; budget: under 1% of requests sent more than 10 ms after their slot.
+- Closed loop: Locust's FastHttpUser as fast as it goes (10 users, one process), the
+  reference the open model is compared with, in the same run.
+- The HTML report of 50 experiments with 100,000 series records (``benchmarks.report``).
+
+Nothing is asserted; the numbers are written into BENCHMARKS.md between markers, which
+``python -m benchmarks`` keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.report import synthetic_results
+from chaoskit.load import LoadProfile, run_load
+from chaoskit.report import render_report
+
+ROOT = Path(__file__).resolve().parent.parent
+START = "<!-- load-generator:start -->"
+END = "<!-- load-generator:end -->"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def section(rows: list[tuple[str, str, str]], note: str) -> str:
+    lines = [
+        START,
+        "## Load generator and report",
+        "",
+        f"Measured by `python -m benchmarks.loadgen_locust` on {platform.node() or 'this machine'} "
+        f"({os.cpu_count()} cores), against the direct reference server (no sidecar).",
+        "",
+        "| what | measured | budget |",
+        "|---|---|---|",
+        *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+        "",
+        note,
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, text: str) -> None:
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    if START in current and END in current:
+        before, rest = current.split(START, 1)
+        after = rest.split(END, 1)[1]
+        current = before + text + after
+    else:
+        current = current.rstrip() + "\n\n" + text + "\n"
+    path.write_text(current)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.loadgen_locust")
+    parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.refserver", str(port)], stdout=subprocess.PIPE
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # "ready"
+        target = f"http://127.0.0.1:{port}"
+        opened = run_load(
+            LoadProfile.build(
+                target,
+                path="/",
+                duration=args.duration,
+                model="open",
+                rate=args.rate,
+                detect_version=False,
+            )
+        )
+        closed = run_load(
+            LoadProfile.build(
+                target, path="/", duration=args.duration, users=10, detect_version=False
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    intended = int(args.rate * args.duration)
+    late = sum(1 for r in opened.records if r.late_s > 0.010)
+    sent = sum(1 for r in opened.records if not r.error.startswith("not sent"))
+    lateness = [r.late_s for r in opened.records]
+    window = opened.finished - opened.started
+    open_cpu = opened.cpu_s / args.duration
+    closed_rps = sum(1 for r in closed.records if r.status) / args.duration
+    results = synthetic_results(50, 100_000)
+    started = time.perf_counter()
+    page = render_report(results)
+    render_s = time.perf_counter() - started
+    rows = [
+        (
+            f"open loop, {args.rate:,.0f} rps for {args.duration:g} s, one worker: sent / intended",
+            f"{sent:,} / {intended:,} (window {window:.1f} s incl. start-up)",
+            "all",
+        ),
+        (
+            "…sent more than 10 ms after their slot",
+            f"{late / max(intended, 1):.2%} ({late})",
+            "< 1%",
+        ),
+        (
+            "…lateness p50 / p99 / max",
+            f"{percentile(lateness, 0.5) * 1000:.2f} / {percentile(lateness, 0.99) * 1000:.2f} / "
+            f"{max(lateness, default=0) * 1000:.1f} ms",
+            "-",
+        ),
+        ("…worker CPU", f"{open_cpu:.2f} cores", "-"),
+        (
+            "closed loop, Locust FastHttpUser × 10 as fast as it goes, one worker",
+            f"{closed_rps:,.0f} rps (worker CPU {closed.cpu_s / args.duration:.2f} cores)",
+            "reference",
+        ),
+        (
+            "HTML report, 50 experiments, 100,000 series records: render time / size",
+            f"{render_s:.2f} s / {len(page.encode()) / 1e6:.2f} MB",
+            "≤ 5 s / ≤ 10 MB",
+        ),
+    ]
+    verdict = (
+        "Open-loop budget met in this run."
+        if late / max(intended, 1) < 0.01 and sent == intended
+        else "Open-loop budget missed in this run (the reference server and the worker share "
+        "two cores with anything else running)."
+    )
+    text = section(rows, verdict)
+    write_section(args.out, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
