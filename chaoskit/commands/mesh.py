@@ -57,7 +57,9 @@ def _print_info(info: object) -> None:
     print(f"  ingress:    {info.ingress_http}  {info.ingress_https}")
     print(f"  API server: {info.api_server}")
     print(f"  kubeconfig: {info.kubeconfig}")
-    print(f"  try:        curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'")
+    # Like a fresh Istio install, the gateway serves nothing until a Gateway is applied.
+    print("  next:       chaoskit apply -f experiments/resources/   (Bookinfo's subsets and gateway)")
+    print(f"  then:       curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'")
 
 
 def run_up(args: argparse.Namespace) -> int:
