@@ -58,7 +58,7 @@ def _print_info(info: object) -> None:
     print(f"  API server: {info.api_server}")
     print(f"  kubeconfig: {info.kubeconfig}")
     # Like a fresh Istio install, the gateway serves nothing until a Gateway is applied.
-    print("  next:       chaoskit apply -f experiments/resources/   (Bookinfo's subsets and gateway)")
+    print("  next:       chaoskit apply -f experiments/resources/  (subsets and the gateway)")
     print(f"  then:       curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'")
 
 
