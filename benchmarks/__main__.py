@@ -23,6 +23,7 @@ from benchmarks.loadgen import LoadResult, open_loop
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
+from chaoskit.topology.spec import MeshSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "data" / "mesh" / "small-mesh.yaml"
@@ -131,11 +132,11 @@ def bookinfo_run(
     try:
         client = KubeClient.from_kubeconfig(mesh.info.kubeconfig, embedded=True)
         resources = ROOT / "experiments" / "resources"
-        apply(client, (resources / "bookinfo-gateway.yaml").read_text())
+        # The built-in spec starts with Bookinfo's gateway in force (spec.resources).
         while requests.get(f"{mesh.info.ingress_http}/productpage", timeout=10).status_code != 200:
             time.sleep(0.01)
         first = time.monotonic() - started
-        for path in sorted(resources.glob("*.yaml")):
+        for path in MeshSpec.default().resource_files():
             apply(client, path.read_text())
         # apply → all 17 proxies acknowledged, on the default topology, 30 times.
         waits = []

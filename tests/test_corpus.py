@@ -30,11 +30,23 @@ from chaoskit.topology.spec import MeshSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = ROOT / "experiments" / "resources"
-BASE = sorted(RESOURCES.glob("*.yaml"))
+# The base state: the built-in mesh's initial resources, linked at the top level.
+BASE = sorted(p for p in RESOURCES.glob("*.yaml") if p.resolve().parent.name == "base")
+# An alias at the top level, as the Bookinfo issue spells the path (bookinfo/ has the file).
+ALIASES = [RESOURCES / "virtual-service-reviews-test-v2.yaml"]
 ALTERNATIVES = sorted(
-    p for d in ("bookinfo", "seed", "istio-tasks") for p in (RESOURCES / d).glob("*.yaml")
+    p
+    for d in ("bookinfo", "seed", "istio-tasks", "protections")
+    for p in (RESOURCES / d).glob("*.yaml")
 )
 ALL = BASE + ALTERNATIVES
+
+
+def test_the_top_level_alias_is_the_bookinfo_file() -> None:
+    (alias,) = ALIASES
+    assert alias.resolve() == (RESOURCES / "bookinfo" / alias.name).resolve()
+
+
 INVALID = sorted((ROOT / "tests" / "data" / "invalid").glob("*.yaml"))
 VALID = sorted((ROOT / "tests" / "data" / "valid").glob("*.yaml"))
 MESH = MeshSpec.default()
@@ -88,6 +100,9 @@ OFFLINE: dict[str, list[tuple[str, str]]] = {
     "bookinfo/virtual-service-reviews-timeout.yaml": [_subset("reviews+v2", R0)],
     "bookinfo/virtual-service-reviews-v3.yaml": [_subset("reviews+v3", R0)],
     "istio-tasks/httpbin-circuit-breaker.yaml": [],
+    # chaoskit's own protections the experiments apply.
+    "protections/ratings-outlier-detection.yaml": [],
+    "protections/ratings-retry-5xx.yaml": [_subset("ratings+v1", R0)],
     "istio-tasks/httpbin-mirror.yaml": [
         _subset("httpbin+v1", R0),
         _subset("httpbin+v2", MIRROR, mirror=True),

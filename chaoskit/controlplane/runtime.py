@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
+
 from chaoskit.controlplane.addresses import AddressBlock
 from chaoskit.controlplane.certificates import tls_secret
 from chaoskit.controlplane.compat import compat_for
@@ -106,6 +108,7 @@ class ControlPlane:
         self._check_app_settings()
         self.addresses = AddressBlock.claim(self.options.address_block)
         self._seed_secrets()
+        self._seed_resources()
         await self.xds.start()
         for workload in self.spec.spec.workloads:
             for replica in range(workload.replicas):
@@ -137,6 +140,22 @@ class ControlPlane:
             if secret.self_signed is not None:
                 body = tls_secret(secret.name, secret.namespace, list(secret.self_signed.hosts))
                 self.store.put_system(SECRETS, secret.namespace, secret.name, body)
+
+    def _seed_resources(self) -> None:
+        """The spec's initial Istio resources, validated like any apply."""
+        by_kind = {kind.kind: kind for kind in ISTIO_KINDS.values()}
+        for path in self.spec.resource_files():
+            for number, body in enumerate(yaml.safe_load_all(path.read_text()), start=1):
+                if not body:
+                    continue
+                kind = by_kind.get(str(body.get("kind")))
+                if kind is None:
+                    raise ConfigError(f"{path} document {number}: not an Istio resource kind")
+                namespace = body.get("metadata", {}).get("namespace", "default")
+                try:
+                    self.store.create(kind, namespace, body)
+                except Invalid as exc:
+                    raise ConfigError(f"{path} document {number}: {exc}") from None
 
     async def stop(self) -> None:
         self._stopping = True

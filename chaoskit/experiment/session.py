@@ -65,6 +65,9 @@ def derive_spec(replicas: dict[str, int], directory: Path) -> Path | None:
     from chaoskit.topology.spec import DEFAULT_SPEC_PATH
 
     spec = yaml.safe_load(Path(DEFAULT_SPEC_PATH).read_text())
+    # The copy lives elsewhere: make its resource files absolute.
+    home = Path(DEFAULT_SPEC_PATH).resolve().parent
+    spec["spec"]["resources"] = [str(home / r) for r in spec["spec"].get("resources", [])]
     wanted = dict(replicas)
     for workload in spec["spec"]["workloads"]:
         key = f"{workload.get('namespace', 'default')}/{workload['name']}"

@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.alias_generators import to_camel
 
 from chaoskit.errors import ConfigError
@@ -105,6 +105,9 @@ class MeshSpecBody(_SpecModel):
     services: list[Service] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
     secrets: list[Secret] = Field(default_factory=list)
+    # Istio YAML in force from the start (paths relative to the spec file), as a Bookinfo
+    # install applies its gateway and destination rules right after the workloads.
+    resources: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -133,6 +136,11 @@ class MeshSpec(_SpecModel):
     kind: Literal["MeshSpec"]
     metadata: SpecMetadata = Field(default_factory=SpecMetadata)
     spec: MeshSpecBody
+    _source_dir: Path = PrivateAttr(default=Path("."))
+
+    def resource_files(self) -> list[Path]:
+        """The spec's ``resources``, resolved against the spec file's directory."""
+        return [(self._source_dir / entry).resolve() for entry in self.spec.resources]
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> MeshSpec:
@@ -145,13 +153,18 @@ class MeshSpec(_SpecModel):
         except yaml.YAMLError as exc:
             raise ConfigError(f"mesh spec {path} is not valid YAML: {exc}") from None
         try:
-            return cls.model_validate(data)
+            spec = cls.model_validate(data)
         except pydantic.ValidationError as exc:
             lines = "\n".join(
                 f"  {'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
                 for e in exc.errors(include_url=False)
             )
             raise ConfigError(f"mesh spec {path} is invalid:\n{lines}") from None
+        spec._source_dir = path.resolve().parent
+        missing = [str(f) for f in spec.resource_files() if not f.is_file()]
+        if missing:
+            raise ConfigError(f"mesh spec {path}: spec.resources names missing files: {missing}")
+        return spec
 
     @classmethod
     def default(cls) -> MeshSpec:

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.topology.spec import MeshSpec
 from tests.e2e.conftest import MeshHandle
 
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "resources"
@@ -22,7 +23,7 @@ RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "res
 class Bookinfo(MeshHandle):
     def base(self) -> None:
         self.reset()
-        for path in sorted(RESOURCES.glob("*.yaml")):
+        for path in MeshSpec.default().resource_files():
             self.apply(path.read_text())
 
     def apply_file(self, relative: str) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from chaoskit.controlplane.launcher import MeshProcess
-from chaoskit.topology.spec import DEFAULT_SPEC_PATH
+from chaoskit.experiment.session import derive_spec
 from tests.fidelity.conftest import Bookinfo
 
 CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
@@ -23,14 +22,7 @@ CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
 @pytest.fixture(scope="module")
 def three_ratings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bookinfo]:
     directory = tmp_path_factory.mktemp("three-ratings")
-    spec = directory / "spec.yaml"
-    text = Path(DEFAULT_SPEC_PATH).read_text()
-    spec.write_text(
-        text.replace(
-            "labels: {app: ratings, version: v1}, app:",
-            "labels: {app: ratings, version: v1}, replicas: 3, app:",
-        )
-    )
+    spec = derive_spec({"bookinfo/ratings-v1": 3}, directory)
     process = MeshProcess.start(directory / "state", spec=spec, seed=5)
     handle = Bookinfo(process)
     yield handle

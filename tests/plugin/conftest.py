@@ -7,19 +7,11 @@ starts its own mesh, as a user's would.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BASE = REPO / "experiments" / "resources"
-
-INI = f"""
+INI = """
 [pytest]
 addopts = -p no:locust -p no:cacheprovider
-chaos_base =
-    {BASE}/destination-rule-all.yaml
-    {BASE}/bookinfo-gateway.yaml
 chaos_replicas = bookinfo/ratings-v1=2
 """
 

@@ -38,7 +38,7 @@ def test_canary(chaos, load, repetition):
 def test_false_failure_rate_stays_below_alpha(pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makefile(
         ".ini",
-        pytest=f"[pytest]\naddopts = -p no:locust -p no:cacheprovider\nchaos_base = {RESOURCES}/*.yaml\n",
+        pytest="[pytest]\naddopts = -p no:locust -p no:cacheprovider\n",
     )
     pytester.makepyfile(test_repeat=EXPERIMENT)
     pytester.runpytest_subprocess(f"--chaos-report={tmp_path}", "--chaos-seed=11")
