@@ -35,23 +35,12 @@ from typing import Any, Protocol
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
 from chaoskit.istio.resources import GROUP, RESOURCE_TYPES
 from chaoskit.kube.client import Conflict, ExecResult, KubeClient
+from chaoskit.kube.objects import RUN_LABEL, SERVER_FIELDS, clean as clean_object
 
 JsonObject = dict[str, Any]
 
-RUN_LABEL = "chaoskit.dev/run"
 MODIFIED_ANNOTATION = "chaoskit.dev/modified-by-run"
 PROXY_CONTAINER = "istio-proxy"
-# Fields the API server owns; a snapshot drops them so that it can be written back.
-SERVER_FIELDS = (
-    "uid",
-    "resourceVersion",
-    "creationTimestamp",
-    "generation",
-    "managedFields",
-    "selfLink",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-)
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
@@ -88,14 +77,7 @@ class ObjectRef:
 
 def clean(obj: JsonObject | None) -> JsonObject | None:
     """A copy without status and server-owned metadata: what can be written back."""
-    if obj is None:
-        return None
-    snapshot = copy.deepcopy(obj)
-    snapshot.pop("status", None)
-    metadata = snapshot.setdefault("metadata", {})
-    for key in SERVER_FIELDS:
-        metadata.pop(key, None)
-    return snapshot
+    return None if obj is None else clean_object(obj)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,24 +8,14 @@ left behind.
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RUN_LABEL = "chaoskit.dev/run"
-SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields")
+from chaoskit.kube.objects import RUN_LABEL, clean
 
-
-def clean(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object as a user would write it: no status, no server-managed metadata."""
-    body = copy.deepcopy(obj)
-    body.pop("status", None)
-    metadata = body.get("metadata", {})
-    for key in SERVER_FIELDS:
-        metadata.pop(key, None)
-    return body
+__all__ = ["RUN_LABEL", "Change", "Journal", "clean"]
 
 
 @dataclass
