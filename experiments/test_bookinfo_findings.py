@@ -55,7 +55,7 @@ def test_retries_hide_a_flaky_ratings_replica(chaos, load, resources):
     chaos.apply(resources / "protections" / "ratings-retry-5xx.yaml")
     chaos.replica_errors("ratings", rate=0.5)
 
-    window = load.run(users=4, duration="4s")
+    window = load.run(rate=150.0, duration="4s")
     window.success_rate().at_least(0.99)
     window.share(text=RATINGS_UNAVAILABLE).at_most(0.01)
 
@@ -69,7 +69,7 @@ def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, 
     chaos.replica_errors("ratings", rate=1.0)
 
     window = load.run(
-        users=4,
+        rate=100.0,
         duration="6s",
         watch_ejections="ratings",
         seen_from="app=reviews",
@@ -80,5 +80,5 @@ def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, 
     window.ejections.assert_returned_after(base_ejection_s=3.0, slack_s=1.5)
 
     chaos.heal()
-    recovery = load.run(users=4, duration="3s", label="recovery")
+    recovery = load.run(rate=150.0, duration="3s", label="recovery")
     recovery.share(text=RATINGS_UNAVAILABLE).at_most(0.01)

@@ -16,7 +16,7 @@ def test_failing_replica_is_ejected_and_the_pool_sheds_overload(chaos, load, res
 
     chaos.replica_errors("my-service", rate=1.0, namespace="default")
     ejecting = load.run(
-        "/", service="my-service:80", users=4, duration="4s", label="one pod failing"
+        "/", service="my-service:80", rate=200.0, duration="5s", label="one pod failing"
     )
     ejecting.error_rate().at_most(0.02)
 

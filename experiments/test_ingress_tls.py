@@ -12,7 +12,9 @@ def test_https_clients_reach_api_service_through_the_gateway(chaos, load, resour
     gateway's TLS listener."""
     chaos.apply(resources / "seed" / "07-ingress-gateway.yaml", namespace="default")
 
-    window = load.run("/api/v1/items", https=True, host="api.example.com", users=4, duration="3s")
+    window = load.run(
+        "/api/v1/items", https=True, host="api.example.com", rate=200.0, duration="3s"
+    )
     window.success_rate().at_least(0.99)
     window.share(
         where=lambda r: (r.pod or "").startswith("api-service"), subject="answered by api-service"

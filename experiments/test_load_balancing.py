@@ -28,6 +28,6 @@ def test_consistent_hash_keeps_each_user_on_one_pod(chaos, load, resources):
     chaos.apply(resources / "seed" / "09-sticky-sessions.yaml", namespace="default")
 
     window = load.run(
-        "/", service="my-service:80", users=8, headers={"x-user-id": "user-{user}"}, duration="3s"
+        "/", service="my-service:80", users=8, headers={"x-user-id": "user-{user}"}, duration="4s"
     )
     window.sticky_share().at_least(0.99)

@@ -12,8 +12,8 @@ def test_jason_is_routed_to_v2_and_everyone_else_to_v1(chaos, load, resources):
     login session, so the load logs in."""
     chaos.apply(resources / "seed" / "01-basic-routing.yaml")
 
-    jason = load.run(login="jason", users=4, duration="3s", label="jason")
+    jason = load.run(login="jason", rate=100.0, duration="3s", label="jason")
     jason.share(version="v2").at_least(0.97)
 
-    others = load.run(users=4, duration="3s", label="anonymous")
+    others = load.run(rate=100.0, duration="3s", label="anonymous")
     others.share(version="v1").at_least(0.97)

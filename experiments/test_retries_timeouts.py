@@ -26,7 +26,7 @@ def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
     failing = load.run(
         "/ratings/0",
         service="ratings.bookinfo:9080",
-        users=4,
+        rate=200.0,
         duration="3s",
         label="one 503 replica",
     )

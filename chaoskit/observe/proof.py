@@ -14,7 +14,10 @@ from typing import Any
 
 from chaoskit.stats import Judgement, proportion_matches
 
-PROOF_CONFIDENCE = 0.99  # a wider interval: proof must not flake into "no effect"
+# Proof must catch a fault that did nothing or acted at a different rate, never flake on
+# an honest one: a 99.9% interval wholly outside ±half the configured share.
+PROOF_CONFIDENCE = 0.999
+PROOF_RELATIVE_TOLERANCE = 0.5
 
 
 def host_names(service: str, namespace: str) -> set[str]:
@@ -69,10 +72,12 @@ def injection_counts(
 
 
 def judge_injection(counts: Injection, percent: float, what: str) -> Judgement:
+    expected = percent / 100.0
     return proportion_matches(
         counts.injected,
         counts.matched,
-        percent / 100.0,
+        expected,
         PROOF_CONFIDENCE,
+        tolerance=min(expected * PROOF_RELATIVE_TOLERANCE, 1.0 - expected) or None,
         subject=f"observed {what} rate",
     )

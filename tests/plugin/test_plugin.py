@@ -24,13 +24,13 @@ spec:
 
 def test_holds(chaos, load):
     """Bookinfo answers every page."""
-    load.run(users=2, duration="1s").success_rate().at_least(0.9)
+    load.run(rate=60.0, duration="1s").success_rate().at_least(0.9)
 
 
 def test_fails(chaos, load):
     """The details abort is visible (so this 'protection' check fails)."""
     chaos.abort("details", 503)
-    window = load.run(users=2, duration="1s")
+    window = load.run(rate=40.0, duration="1s")
     window.share(text="Sorry, product details are currently unavailable for this book.").at_most(0.01)
 
 
@@ -124,7 +124,7 @@ def test_a_fault_that_never_applies_makes_the_experiment_inconclusive(
 def test_scoped_to_nobody(chaos, load):
     """A delay for a user nobody logs in as: the experiment proves nothing."""
     chaos.delay("ratings", "1s", headers={"end-user": "nobody"})
-    load.run(users=2, duration="1s").success_rate().at_least(0.5)
+    load.run(rate=20.0, duration="1s").success_rate().at_least(0.5)
 '''
     )
     result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
@@ -159,7 +159,7 @@ import pytest
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_page(chaos, load, n):
-    load.run(users=1, duration="0.5s").success_rate().at_least(0.5)
+    load.run(rate=40.0, duration="1s").success_rate().at_least(0.5)
 """
     )
     result = chaos_dir.runpytest_subprocess("-n", "2", f"--chaos-report={tmp_path}")
