@@ -225,7 +225,8 @@ def load_history(directory: str | Path) -> list[dict[str, Any]]:
     root = Path(directory)
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory (--history wants the reports directory)")
-    paths = sorted(root.glob("*/results.json"))
+    # ``latest`` is a link to one of the runs: reading it too would count that run twice.
+    paths = sorted(p for p in root.glob("*/results.json") if not p.parent.is_symlink())
     if not paths:
         raise ConfigError(f"{root}: no */results.json found (one run per subdirectory)")
     runs = [load_results(path) for path in paths]

@@ -130,3 +130,15 @@ def test_history_names_the_bad_file(tmp_path: Path) -> None:
     (tmp_path / "r1" / "results.json").write_text("{", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"r1/results\.json: not JSON"):
         load_history(tmp_path)
+
+
+def test_history_skips_the_latest_link(tmp_path: Path) -> None:
+    import shutil
+
+    source = Path(__file__).resolve().parents[2] / "data" / "results" / "history"
+    runs = sorted(p for p in source.glob("*/results.json"))
+    for index, path in enumerate(runs):
+        (tmp_path / f"run{index}").mkdir()
+        shutil.copy(path, tmp_path / f"run{index}" / "results.json")
+    (tmp_path / "latest").symlink_to("run0")
+    assert len(load_history(tmp_path)) == len(runs)
