@@ -166,3 +166,51 @@ def test_page(chaos, load, n):
     assert result.ret == 0, result.stdout.str()
     names = sorted(e["name"] for e in results(tmp_path)["experiments"])
     assert names == ["test_page[1]", "test_page[2]"]
+
+
+MATRIX = '''
+import pytest
+
+RETRIES = """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: bookinfo}
+spec:
+  hosts: [ratings]
+  http:
+  - route: [{destination: {host: ratings, subset: v1}}]
+    retries: {attempts: 3, retryOn: 5xx}
+"""
+
+
+@pytest.mark.parametrize("retries", [False, True], ids=["no-retries", "retries"])
+@pytest.mark.parametrize("percent", [20, 50])
+def test_aborts_are_not_retried(chaos, load, percent, retries):
+    """An injected abort is answered by the caller's fault filter before the router:
+    retries cannot hide it, so the success rate is 1 - abort share either way."""
+    if retries:
+        chaos.apply(RETRIES)
+    chaos.abort("ratings", 503, percent=percent)
+    expected = chaos.predict().success_rate("ratings", "bookinfo")
+    window = load.run("/ratings/0", service="ratings.bookinfo:9080", rate=300.0, duration="2s")
+    window.success_rate().matches(expected.value, tolerance=0.1, predicted=expected)
+'''
+
+
+def test_a_fault_matrix_gets_one_rollback_and_one_entry_per_case(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    chaos_dir.makepyfile(test_matrix=MATRIX)
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
+    assert result.ret == 0, result.stdout.str()
+    experiments = results(tmp_path)["experiments"]
+    assert sorted(e["name"] for e in experiments) == [
+        "test_aborts_are_not_retried[20-no-retries]",
+        "test_aborts_are_not_retried[20-retries]",
+        "test_aborts_are_not_retried[50-no-retries]",
+        "test_aborts_are_not_retried[50-retries]",
+    ]
+    for experiment in experiments:
+        assert all(f["removed"] is not None for f in experiment["faults"])
+        (check,) = experiment["assertions"]
+        assert check["predicted"]["value"] in (0.8, 0.5)
