@@ -152,13 +152,22 @@ class Chaos:
         if path is not None and not path.exists():
             raise ConfigError(f"{source}: no such file; pass a path to Istio YAML or YAML text")
         text = path.read_text() if path is not None else str(source)
-        objects = [o for o in yaml.safe_load_all(text) if o]
+        where = path.name if path is not None else "inline YAML"
+        try:
+            objects = [o for o in yaml.safe_load_all(text) if o]
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path or 'inline YAML'}: not valid YAML: {exc}") from None
+        strays = [i for i, o in enumerate(objects, start=1) if not isinstance(o, dict)]
+        if strays:
+            raise ConfigError(
+                f"{path or 'inline YAML'}: document(s) {strays} are not objects; "
+                "each document must be one Istio resource (apiVersion, kind, metadata, spec)"
+            )
         for obj in objects:
             obj.setdefault("metadata", {}).setdefault("namespace", namespace or "default")
         marks = self._log_marks()
         applied = self._apply(objects)
         names = ", ".join(f"{o['kind']}/{o['metadata']['name']}" for o in applied)
-        where = path.name if path is not None else "inline YAML"
         parent = self._track(
             Fault(
                 FaultRecord(

@@ -108,3 +108,18 @@ def test_replica_overrides_name_real_workloads(tmp_path) -> None:  # type: ignor
     assert "replicas: 3" in path.read_text()
     with pytest.raises(ConfigError, match="unknown workloads: bookinfo/ratings-v9"):
         derive_spec({"bookinfo/ratings-v9": 3}, tmp_path)
+
+
+def test_applying_broken_yaml_names_the_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from chaoskit.experiment.chaos import Chaos
+    from chaoskit.experiment.record import ExperimentRecord
+
+    chaos = Chaos(None, "run", ExperimentRecord("id", "n", "f", ""))  # type: ignore[arg-type]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: VirtualService\n  spec: [\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
+        chaos.apply(broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match=r"document\(s\) \[1\] are not objects"):
+        chaos.apply(listed)
