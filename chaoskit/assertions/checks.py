@@ -164,8 +164,8 @@ class LatencyMetric:
     min_n: int = DEFAULT_MIN_N
     subject: str | None = None
 
-    def at_most(self, limit: float | str, *, predicted: Any = None) -> Judgement:
-        j = quantile_at_most(
+    def _judge(self, check: Any, limit: float | str, predicted: Any) -> Judgement:
+        j = check(
             self.values,
             self.q,
             seconds(limit),
@@ -175,16 +175,11 @@ class LatencyMetric:
         )
         return settle(j, self.sink, self.window, predicted)
 
+    def at_most(self, limit: float | str, *, predicted: Any = None) -> Judgement:
+        return self._judge(quantile_at_most, limit, predicted)
+
     def at_least(self, limit: float | str, *, predicted: Any = None) -> Judgement:
-        j = quantile_at_least(
-            self.values,
-            self.q,
-            seconds(limit),
-            self.confidence,
-            subject=self.subject,
-            min_n=self.min_n,
-        )
-        return settle(j, self.sink, self.window, predicted)
+        return self._judge(quantile_at_least, limit, predicted)
 
     def between(
         self, low: float | str, high: float | str, *, predicted: Any = None
