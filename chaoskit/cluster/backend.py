@@ -33,9 +33,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
-from chaoskit.istio.resources import GROUP, RESOURCE_TYPES
+from chaoskit.istio.resources import RESOURCE_TYPES
 from chaoskit.kube.client import Conflict, ExecResult, KubeClient
 from chaoskit.kube.objects import RUN_LABEL, SERVER_FIELDS, clean as clean_object
+from chaoskit.kube.undo import (
+    Journal,
+    ObjectRef,
+    ObjectUndo,
+    ScaleUndo,
+    Undo,
+    leftover_journals,
+    undo_from_json,
+)
 
 JsonObject = dict[str, Any]
 
@@ -58,101 +67,29 @@ class ExecFn(Protocol):
     ) -> ExecResult: ...
 
 
-# --- what was there before -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    kind: str
-    namespace: str
-    name: str
-
-    @property
-    def plural(self) -> str:
-        return RESOURCE_TYPES[self.kind].plural
-
-    def describe(self) -> str:
-        return f"{self.plural}.{GROUP} {self.namespace}/{self.name}"
+__all__ = [
+    "AbortGuard",
+    "BlastRadiusError",
+    "Change",
+    "Journal",
+    "KubeBackend",
+    "ObjectRef",
+    "ObjectUndo",
+    "PlannedChange",
+    "RollbackError",
+    "ScaleUndo",
+    "Undo",
+    "clean",
+    "contains_text",
+    "parse_stats",
+    "undo_from_json",
+    "virtual_service_in",
+]
 
 
 def clean(obj: JsonObject | None) -> JsonObject | None:
     """A copy without status and server-owned metadata: what can be written back."""
     return None if obj is None else clean_object(obj)
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectUndo:
-    """An Istio object as it was before the run's first write to it (``None``: absent)."""
-
-    ref: ObjectRef
-    before: JsonObject | None
-
-    def describe(self) -> str:
-        return self.ref.describe()
-
-    def to_json(self) -> JsonObject:
-        return {
-            "type": "object",
-            "kind": self.ref.kind,
-            "namespace": self.ref.namespace,
-            "name": self.ref.name,
-            "before": self.before,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ScaleUndo:
-    """A Deployment's replica count before the run scaled it."""
-
-    namespace: str
-    deployment: str
-    replicas: int
-
-    def describe(self) -> str:
-        return f"deployment {self.namespace}/{self.deployment} (replicas {self.replicas})"
-
-    def to_json(self) -> JsonObject:
-        return {
-            "type": "scale",
-            "namespace": self.namespace,
-            "deployment": self.deployment,
-            "replicas": self.replicas,
-        }
-
-
-Undo = ObjectUndo | ScaleUndo
-
-
-def undo_from_json(data: Mapping[str, Any]) -> Undo:
-    if data.get("type") == "scale":
-        return ScaleUndo(str(data["namespace"]), str(data["deployment"]), int(data["replicas"]))
-    ref = ObjectRef(str(data["kind"]), str(data["namespace"]), str(data["name"]))
-    return ObjectUndo(ref, data.get("before"))
-
-
-class Journal:
-    """The undo list on disk (``<dir>/<run id>.json``), so that a crashed run can be healed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def write(self, undos: Sequence[Undo]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps([u.to_json() for u in undos], indent=1))
-        tmp.replace(self.path)
-
-    def read(self) -> list[Undo]:
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return []
-        except ValueError as exc:
-            raise BackendError(f"journal {self.path} is not JSON: {exc}") from None
-        return [undo_from_json(item) for item in data]
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 # --- what will change ---------------------------------------------------------------------------
@@ -532,6 +469,31 @@ class KubeBackend:
                 self.journal.clear()
             return done
 
+    def restore(self, undos: Sequence[Undo]) -> list[str]:
+        """Undo some of this run's changes (newest first) and stop tracking them; an
+        experiment's own rollback, while the session's changes stay pending."""
+        with self._lock:
+            done, failed = self._undo_all(list(reversed(undos)))
+            gone = [u for u in undos if u.describe() not in failed]
+            # An older snapshot of the same object (taken by the session) stays pending.
+            kept = [u for u in self._state.undos if u not in gone]
+            self._state = _State()
+            for undo in kept:
+                self._remember(undo)
+                if isinstance(undo, ObjectUndo):
+                    self._state.written.add(undo.ref)
+            if self.journal is not None:
+                if self._state.undos:
+                    self.journal.write(self._state.undos)
+                else:
+                    self.journal.clear()
+            if failed:
+                raise RollbackError(
+                    "rollback could not undo:\n"
+                    + "\n".join(f"  - {what}: {why}" for what, why in failed.items())
+                )
+            return done
+
     def _undo_all(self, undos: Sequence[Undo]) -> tuple[list[str], dict[str, str]]:
         done: list[str] = []
         failed: dict[str, str] = {}
@@ -599,22 +561,19 @@ class KubeBackend:
 
     def recover(self) -> list[str]:
         """Replay the journals that other (crashed) runs left in the journal directory."""
-        if self.journal_dir is None or not self.journal_dir.is_dir():
+        if self.journal_dir is None:
             return []
         restored: list[str] = []
-        for path in sorted(self.journal_dir.glob("*.json")):
-            if self.journal is not None and path == self.journal.path:
-                continue
-            journal = Journal(path)
+        for journal in leftover_journals(self.journal_dir, self.run_id):
             undos = journal.read()
             for undo in undos:
                 namespace = undo.ref.namespace if isinstance(undo, ObjectUndo) else undo.namespace
-                self._check_namespace(namespace, f"recover {undo.describe()} from {path}")
+                self._check_namespace(namespace, f"recover {undo.describe()} from {journal.path}")
             done, failed = self._undo_all(list(reversed(undos)))
             restored += done
             if failed:
                 raise RollbackError(
-                    f"recovering {path} failed:\n"
+                    f"recovering {journal.path} failed:\n"
                     + "\n".join(f"  - {what}: {why}" for what, why in failed.items())
                 )
             journal.clear()

@@ -18,9 +18,10 @@ import requests
 import yaml
 
 from chaoskit.errors import BackendError, ConfigError
-from chaoskit.experiment.changes import RUN_LABEL, Change, clean
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
+from chaoskit.kube.objects import RUN_LABEL, clean
+from chaoskit.kube.undo import ObjectRef, ObjectUndo
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry")
 APP_SETTINGS = "chaoskit.dev/app-settings"
@@ -52,8 +53,9 @@ class MeshBackend(Protocol):
     ingress_https: str
     istio_version: str
 
-    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[Change]: ...
-    def rollback(self, changes: list[Change]) -> None: ...
+    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[ObjectUndo]: ...
+    def rollback(self, changes: list[ObjectUndo]) -> None: ...
+    def delete_object(self, kind: str, namespace: str, name: str) -> None: ...
     def list_objects(self) -> list[dict[str, Any]]: ...
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]: ...
     def app_settings(self, pod: Pod) -> dict[str, Any]: ...
@@ -91,15 +93,15 @@ class LocalBackend:
 
     # --- Istio resources -------------------------------------------------------------
 
-    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[Change]:
+    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[ObjectUndo]:
         loaded = validate(objects, "chaoskit")
-        changes: list[Change] = []
+        changes: list[ObjectUndo] = []
         newest = 0
         for item in loaded:
             resource, namespace = item.resource, item.namespace
             kind, name = type(resource).kind_name, resource.metadata.name
             before = self.client.get(type(resource).plural, namespace, name)
-            change = Change(kind, namespace, name, clean(before) if before else None)
+            change = ObjectUndo(ObjectRef(kind, namespace, name), clean(before) if before else None)
             labels = {RUN_LABEL: run_id} if before is None else None
             applied = self.client.apply(resource, namespace, labels)
             newest = max(newest, applied.resource_version)
@@ -108,11 +110,11 @@ class LocalBackend:
             self.client.wait_synced(newest)
         return changes
 
-    def rollback(self, changes: list[Change]) -> None:
+    def rollback(self, changes: list[ObjectUndo]) -> None:
         """Undo ``changes`` newest first; every proxy has the old config when it returns."""
         for change in reversed(changes):
             if change.before is None:
-                self.client.delete(change.kind, change.namespace, change.name)
+                self.client.delete(*change.key)
             else:
                 self.apply_objects([change.before], run_id="")
         self._sync()

@@ -20,11 +20,11 @@ import yaml
 
 from chaoskit.errors import ConfigError
 from chaoskit.experiment.backend import MeshBackend, Pod
-from chaoskit.experiment.changes import Change, Journal
 from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
 from chaoskit.experiment.mutations import mutate
 from chaoskit.experiment.predict import Predictor
 from chaoskit.experiment.record import ExperimentRecord, FaultRecord
+from chaoskit.kube.undo import Journal, ObjectUndo
 from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
 from chaoskit.stats import Verdict
 
@@ -117,7 +117,7 @@ class Chaos:
         self.mutation = mutation
         self.journal = journal
         self.faults: list[Fault] = []
-        self._changes: list[Change] = []
+        self._changes: list[ObjectUndo] = []
 
     # --- Istio config -----------------------------------------------------------------
 

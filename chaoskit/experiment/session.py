@@ -17,9 +17,10 @@ import yaml
 
 from chaoskit.errors import ConfigError
 from chaoskit.experiment.backend import LocalBackend
-from chaoskit.experiment.changes import RUN_LABEL, Journal, clean
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.record import ExperimentRecord, run_header, write_results
+from chaoskit.kube.objects import RUN_LABEL, clean
+from chaoskit.kube.undo import Journal, ObjectUndo, leftover_journals
 from chaoskit.observe.stats_delta import counter_deltas, parse_stats
 
 # The counters a report shows: what faults, retries, breakers and ejections did.
@@ -128,10 +129,10 @@ class ChaosSession:
 
     def _sweep(self, backend: LocalBackend) -> None:
         """Heal what crashed runs left: restore their snapshots, delete their labelled objects."""
-        for path, changes in Journal.leftovers(self.journal_dir, self.run_id):
+        for journal in leftover_journals(self.journal_dir, self.run_id):
             with contextlib.suppress(Exception):
-                backend.rollback(changes)
-            path.unlink(missing_ok=True)
+                backend.rollback([u for u in journal.read() if isinstance(u, ObjectUndo)])
+            journal.clear()
         for obj in backend.list_objects():
             labels = obj["metadata"].get("labels") or {}
             if labels.get(RUN_LABEL):
@@ -156,7 +157,7 @@ class ChaosSession:
             record,
             namespace=self.settings.namespace,
             mutation=self.settings.mutation,
-            journal=Journal(self.journal_dir, self.run_id),
+            journal=Journal.for_run(self.journal_dir, self.run_id),
         )
         self.active.append(chaos)
         return chaos

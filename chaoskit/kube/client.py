@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -190,27 +191,58 @@ class KubeClient:
         content_type: str = "application/json",
     ) -> Any:
         """A JSON request on any path, authenticated as the kubeconfig says."""
+        data = self._request(method, path, query, body, content_type, "application/json")
+        return json.loads(data) if data else None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str] | None,
+        body: Any,
+        content_type: str,
+        accept: str,
+    ) -> bytes:
         params = self.api_client.param_serialize(
             method,
             path,
             query_params=list((query or {}).items()),
-            header_params={"Accept": "application/json", "Content-Type": content_type},
+            header_params={"Accept": accept, "Content-Type": content_type},
             body=body,
             auth_settings=["BearerToken"],
         )
         what = f"{method} {path}"
         try:
             response = self.api_client.call_api(*params, _request_timeout=self.request_timeout_s)
-            data = response.read()
+            data = bytes(response.read() or b"")
         except ApiException as exc:
             raise self._error(exc, what) from None
         except urllib3.exceptions.HTTPError as exc:
             raise self._transport_error(exc, what) from None
         if response.status >= 400:
             raise self._error(
-                ApiException(status=response.status, reason=response.reason, body=data), what
+                ApiException(
+                    status=response.status,
+                    reason=response.reason,
+                    body=data.decode("utf-8", "replace"),
+                ),
+                what,
             )
-        return json.loads(data) if data else None
+        return data
+
+    def pod_log(
+        self, namespace: str, name: str, container: str, since_s: float | None = None
+    ) -> str:
+        """A container's log with each line's timestamp (``kubectl logs --timestamps``),
+        from ``since_s`` (epoch seconds; the API counts whole seconds) on."""
+        query = {"container": container, "timestamps": "true"}
+        if since_s is not None:
+            moment = time.gmtime(int(since_s))
+            query["sinceTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", moment)
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+        return self._request("GET", path, query, None, "application/json", "text/plain").decode(
+            "utf-8", "replace"
+        )
 
     def _custom_call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> JsonObject:
         """One CustomObjectsApi call with the deadline; errors become chaoskit errors."""

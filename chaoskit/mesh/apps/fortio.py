@@ -3,7 +3,7 @@
 Tests and experiments use it to exercise a *client* sidecar (faults, retries, breakers and
 outlier detection all live in the caller's sidecar):
 
-- ``GET /fetch/<host[:port]>/<path>``: one request through the sidecar; the upstream
+- ``GET /fortio/fetch/<host[:port]>/<path>`` (or ``/fetch/...``): one request through the sidecar; the upstream
   response is returned as is, like fortio's ``/fortio/fetch/``.
 - ``POST /load`` with JSON ``{"url", "connections", "requests", "qps", "headers",
   "timeout", "method"}``: fortio's ``load -c C -n N -qps Q``; returns every request's
@@ -38,6 +38,10 @@ _KEPT_HEADERS = (
 )
 
 
+# Real fortio serves fetch under /fortio/fetch/; the short form is kept for old callers.
+FETCH_PREFIXES = ("/fortio/fetch/", "/fetch/")
+
+
 def _json(status: int, payload: Any) -> Response:
     return Response(
         status, Headers([("content-type", "application/json")]), json.dumps(payload).encode()
@@ -57,7 +61,7 @@ class FortioApp:
         return dict(self._settings)
 
     async def handle(self, request: Request) -> Response:
-        if request.path.startswith("/fetch/"):
+        if request.path.startswith(FETCH_PREFIXES):
             return await self._fetch(request)
         if request.path == "/load" and request.method == "POST":
             try:
@@ -70,7 +74,9 @@ class FortioApp:
         return Response.text(404, "fortio: use /fetch/<host>/<path> or POST /load\n")
 
     async def _fetch(self, request: Request) -> Response:
-        rest = request.target.removeprefix("/fetch/")
+        rest = request.target
+        for prefix in FETCH_PREFIXES:
+            rest = rest.removeprefix(prefix)
         authority, _, path = rest.partition("/")
         _, _, port = authority.partition(":")
         headers = request.headers.copy()

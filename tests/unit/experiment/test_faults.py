@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chaoskit.errors import ConfigError
-from chaoskit.experiment.changes import Change, Journal, clean
 from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
 from chaoskit.experiment.session import derive_spec
+from chaoskit.kube.objects import clean
+from chaoskit.kube.undo import Journal, ObjectRef, ObjectUndo, leftover_journals
 
 REVIEWS = {
     "apiVersion": "networking.istio.io/v1",
@@ -92,14 +93,11 @@ def test_pool_limits_merge_into_the_existing_rule() -> None:
 
 def test_snapshots_drop_server_fields_and_journals_survive_a_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert "resourceVersion" not in clean(REVIEWS)["metadata"]
-    Journal(tmp_path, "run-a").write(
-        [Change("VirtualService", "bookinfo", "reviews", clean(REVIEWS))]
-    )
-    Journal(tmp_path, "run-b").write([])
-    leftovers = Journal.leftovers(tmp_path, current="run-b")
-    assert [(p.stem, [c.name for c in changes]) for p, changes in leftovers] == [
-        ("run-a", ["reviews"])
-    ]
+    undo = ObjectUndo(ObjectRef("VirtualService", "bookinfo", "reviews"), clean(REVIEWS))
+    Journal.for_run(tmp_path, "run-a").write([undo])
+    Journal.for_run(tmp_path, "run-b").write([])
+    leftovers = leftover_journals(tmp_path, current="run-b")
+    assert [(j.path.stem, j.read()) for j in leftovers] == [("run-a", [undo])]
 
 
 def test_replica_overrides_name_real_workloads(tmp_path) -> None:  # type: ignore[no-untyped-def]
