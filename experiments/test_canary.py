@@ -5,6 +5,11 @@ Source: https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/
 
 from __future__ import annotations
 
+import pytest
+
+# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+
 
 def test_canary_gets_ten_percent_of_traffic(chaos, load, resources):
     """From a client inside the mesh, 10% of calls to my-service reach the canary and 90%

@@ -6,6 +6,11 @@ Envoy's outlier detection (consecutive 5xx ejects at once; maxEjectionPercent ca
 
 from __future__ import annotations
 
+import pytest
+
+# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+
 
 def test_failing_replica_is_ejected_and_the_pool_sheds_overload(chaos, load, resources):
     """One of my-service's five pods answers 503 to everything: after five in a row it is

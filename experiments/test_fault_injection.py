@@ -6,7 +6,11 @@ fault filter draws the delay and the abort independently, delay first).
 
 from __future__ import annotations
 
+import pytest
 import yaml
+
+# The in-mesh client that calls services from inside the mesh.
+pytestmark = pytest.mark.chaos(needs=["fortio"])
 
 
 def test_observed_fault_rates_match_the_template(chaos, load, resources):

@@ -6,6 +6,11 @@ Source: https://istio.io/latest/docs/tasks/traffic-management/ingress/secure-ing
 
 from __future__ import annotations
 
+import pytest
+
+# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+pytestmark = pytest.mark.chaos(needs=["default/api-service"])
+
 
 def test_https_clients_reach_api_service_through_the_gateway(chaos, load, resources):
     """HTTPS requests for api.example.com/api/v1 are answered by api-service through the

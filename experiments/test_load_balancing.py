@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
+# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+
 
 def test_round_robin_spreads_calls_evenly(chaos, load, resources):
     """With ROUND_ROBIN, each of my-service's five pods serves a fifth of the calls (±5

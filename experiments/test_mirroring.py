@@ -5,6 +5,11 @@ Source: https://istio.io/latest/docs/tasks/traffic-management/mirroring/
 
 from __future__ import annotations
 
+import pytest
+
+# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+
 
 def test_v2_receives_a_copy_of_every_request_and_clients_see_only_v1(chaos, load, resources):
     """Clients get answers from v1 only, while v2 receives a mirrored copy of (nearly) every

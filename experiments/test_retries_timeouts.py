@@ -6,9 +6,13 @@ Source: https://istio.io/latest/docs/concepts/traffic-management/#retries
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from chaoskit.durations import parse_seconds
+
+# The in-mesh client that calls services from inside the mesh.
+pytestmark = pytest.mark.chaos(needs=["fortio"])
 
 
 def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(

@@ -24,6 +24,9 @@ ISTIO_NAMESPACE = "istio-system"
 
 # Host ports that kind-config.yaml maps to the ingress gateway's NodePorts.
 INGRESS_HTTP = "http://127.0.0.1:8080"
+INGRESS_HTTPS = "https://127.0.0.1:8443"
+# The in-mesh load client (fortio), published like the gateway: NodePort 30088 -> :8088.
+FORTIO_URL = "http://127.0.0.1:8088"
 PRODUCTPAGE_URL = f"{INGRESS_HTTP}/productpage"
 PRODUCTPAGE_TITLE = "<title>Simple Bookstore App</title>"
 
@@ -41,6 +44,10 @@ BOOKINFO_DEPLOYMENTS = (
     "reviews-v3",
     "productpage-v1",
 )
+
+# The Deployments of assets/fortio.yaml: the in-mesh load client.
+CLIENT_DEPLOYMENTS = ("fortio",)
+FORTIO_IMAGE = "docker.io/fortio/fortio:1.69.4"
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

@@ -199,6 +199,13 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             ),
         ),
         Step(
+            "deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
+            _kubectl("apply", "-f", str(pins.asset("fortio.yaml"))),
+            timeout_s=120,
+            retries=3,
+            hint="`kubectl --context kind-chaoskit -n bookinfo get deployment fortio`",
+        ),
+        Step(
             "apply Bookinfo's subsets and ingress (experiments/resources)",
             _kubectl(
                 "apply",
@@ -215,7 +222,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             ),
         ),
     ]
-    for deployment in pins.BOOKINFO_DEPLOYMENTS:
+    for deployment in (*pins.BOOKINFO_DEPLOYMENTS, *pins.CLIENT_DEPLOYMENTS):
         steps.append(
             Step(
                 f"wait for {deployment}",

@@ -57,12 +57,15 @@ class MeshBackend(Protocol):
     def rollback(self, changes: list[ObjectUndo]) -> None: ...
     def delete_object(self, kind: str, namespace: str, name: str) -> None: ...
     def list_objects(self) -> list[dict[str, Any]]: ...
+    def sync(self) -> None: ...
+    def in_mesh_client(self) -> str: ...
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]: ...
     def app_settings(self, pod: Pod) -> dict[str, Any]: ...
     def set_app_settings(self, pod: Pod, settings: dict[str, Any]) -> None: ...
     def kill_pod(self, pod: Pod) -> None: ...
     def restart_pod(self, pod: Pod) -> None: ...
     def admin(self, pod: Pod, path: str) -> str: ...
+    def log_mark(self, pod: Pod) -> int: ...
     def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]: ...
     def close(self) -> None: ...
 
@@ -76,6 +79,18 @@ def validate(objects: list[dict[str, Any]], source: str) -> list[Any]:
         details = "\n  ".join(p.describe() for p in errors)
         raise ConfigError(f"{source}: invalid Istio resources:\n  {details}")
     return list(result.resources)
+
+
+def list_istio_objects(client: KubeClient) -> list[dict[str, Any]]:
+    """Every Istio networking object, in every namespace, with its kind filled in."""
+    from chaoskit.istio.resources import RESOURCE_TYPES
+
+    found = []
+    for cls in RESOURCE_TYPES.values():
+        for item in client.list_resources(cls.plural, None):
+            item.setdefault("kind", cls.kind_name)
+            found.append(item)
+    return found
 
 
 class LocalBackend:
@@ -117,23 +132,24 @@ class LocalBackend:
                 self.client.delete(*change.key)
             else:
                 self.apply_objects([change.before], run_id="")
-        self._sync()
+        self.sync()
 
     def list_objects(self) -> list[dict[str, Any]]:
-        from chaoskit.istio.resources import RESOURCE_TYPES
-
-        found = []
-        for cls in RESOURCE_TYPES.values():
-            for item in self.client.list_resources(cls.plural, None):
-                item.setdefault("kind", cls.kind_name)
-                found.append(item)
-        return found
+        return list_istio_objects(self.client)
 
     def delete_object(self, kind: str, namespace: str, name: str) -> None:
         self.client.delete(kind, namespace, name)
 
-    def _sync(self) -> None:
+    def sync(self) -> None:
+        """Wait until every proxy has the newest pushed config."""
         self.client.wait_synced(int(self.client.proxy_status()["pushedVersion"]))
+
+    def in_mesh_client(self) -> str:
+        """The in-mesh load client (the fortio pod), reachable on loopback."""
+        client = self.pods(None, "app=fortio")
+        if not client:
+            raise ConfigError("in-mesh load (service=...) needs the fortio pod (app=fortio)")
+        return f"http://{client[0].ip}:8080"
 
     # --- pods ----------------------------------------------------------------------------
 
@@ -183,6 +199,10 @@ class LocalBackend:
         response = self.http.get(f"http://{pod.ip}:15000{path}", timeout=10)
         response.raise_for_status()
         return response.text
+
+    def log_mark(self, pod: Pod) -> int:
+        """The sidecar's newest access-log sequence number."""
+        return int(json.loads(self.admin(pod, "/chaoskit/access_log?since=1000000000000"))["last"])
 
     def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
         """Records after sequence number ``since``, and the newest sequence number."""

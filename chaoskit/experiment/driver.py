@@ -22,7 +22,6 @@ from chaoskit.observe.requestlog import RequestLog
 
 # Bookinfo's own error texts, always looked for (istio-semantics §5).
 BOOKINFO_TEXTS = (REVIEWS_UNAVAILABLE, RATINGS_UNAVAILABLE, DETAILS_UNAVAILABLE)
-IN_MESH_CLIENT = "app=fortio"
 
 
 class LoadDriver:
@@ -82,9 +81,8 @@ class LoadDriver:
         if host is not None:
             all_headers["host"] = host
         if service is not None:
-            client = self.backend.pods(None, IN_MESH_CLIENT)
-            target = f"http://{client[0].ip}:8080"
-            path = f"/fetch/{service}{path}"
+            target = self.backend.in_mesh_client()
+            path = f"/fortio/fetch/{service}{path}"
             gateway = None
         else:
             target = self.backend.ingress_https if https else self.backend.ingress_http
@@ -106,7 +104,7 @@ class LoadDriver:
             processes=processes,
             seed=self.seed,
         ).scaled(self.scale)
-        mark = self.backend.access_log(gateway, 10**12)[0] if gateway else 0
+        mark = self.backend.log_mark(gateway) if gateway else 0
         sampler = self._sampler(watch_ejections, seen_from)
         if sampler is not None:
             sampler.__enter__()

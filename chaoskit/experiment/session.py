@@ -7,6 +7,7 @@ Python so it can be driven without pytest too.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 
 from chaoskit.errors import ConfigError
-from chaoskit.experiment.backend import LocalBackend
+from chaoskit.experiment.backend import LocalBackend, MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.record import ExperimentRecord, run_header, write_results
 from chaoskit.kube.objects import RUN_LABEL, clean
@@ -40,6 +41,12 @@ def default_report_dir(root: Path) -> Path:
     return root / "reports" / time.strftime("%Y%m%d-%H%M%S", time.localtime())
 
 
+def label_safe(run_id: str) -> str:
+    """A run id as a Kubernetes label value (the label on what a run creates)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", run_id)[:63].strip("-_.")
+    return safe or new_run_id()
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
 
@@ -55,6 +62,11 @@ class Settings:
     replicas: dict[str, int] = field(default_factory=dict)  # "namespace/workload" -> count
     base: list[Path] = field(default_factory=list)
     namespace: str = "bookinfo"
+    namespaces: list[str] = field(default_factory=lambda: ["bookinfo", "default"])
+    allow_non_kind: bool = False
+    ingress_http: str = ""  # real clusters; empty: kind's published ports
+    ingress_https: str = ""
+    client_url: str = ""
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
 
@@ -94,40 +106,83 @@ class ChaosSession:
         self.records: dict[str, dict[str, Any]] = {}
         self.active: list[Chaos] = []
         self.interrupted = False
-        self._backend: LocalBackend | None = None
+        self._backend: MeshBackend | None = None
         self._process: Any = None
         self._base: list[dict[str, Any]] = []
         self.journal_dir = workdir / "journal"
+        self.guard: str | None = None  # what the context guard verified (real clusters)
+        self.context: str | None = settings.kube_context
 
     # --- the mesh ---------------------------------------------------------------------
 
     @property
-    def backend(self) -> LocalBackend:
+    def backend(self) -> MeshBackend:
         if self._backend is None:
             self._backend = self._start()
         return self._backend
 
-    def _start(self) -> LocalBackend:
-        if self.settings.backend != "local":
-            raise ConfigError(
-                f"--mesh {self.settings.backend}: the kind/kube backend is not wired into the "
-                "experiment fixtures yet; run with --mesh local (the default)"
-            )
+    def _start(self) -> MeshBackend:
+        backend = self._start_local() if self.settings.backend == "local" else self._connect()
+        try:
+            for path in self.settings.base:
+                objects = [o for o in yaml.safe_load_all(path.read_text()) if o]
+                for obj in objects:
+                    obj.setdefault("metadata", {}).setdefault("namespace", "default")
+                backend.apply_objects(objects, run_id="")
+            self._base = [clean(o) for o in backend.list_objects()]
+        except BaseException:
+            backend.close()
+            raise
+        return backend
+
+    def _start_local(self) -> MeshBackend:
         from chaoskit.controlplane.launcher import MeshProcess
 
         spec = derive_spec(self.settings.replicas, self.workdir)
         self._process = MeshProcess.start(self.workdir / "mesh", spec=spec, seed=self.settings.seed)
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
-        for path in self.settings.base:
-            objects = [o for o in yaml.safe_load_all(path.read_text()) if o]
-            for obj in objects:
-                obj.setdefault("metadata", {}).setdefault("namespace", "default")
-            backend.apply_objects(objects, run_id="")
-        self._base = [clean(o) for o in backend.list_objects()]
         return backend
 
-    def _sweep(self, backend: LocalBackend) -> None:
+    def _connect(self) -> MeshBackend:
+        """A real cluster, past the context guard; its journal outlives the session so the
+        next run can heal a crashed one."""
+        from chaoskit.cluster import pins
+        from chaoskit.experiment.cluster_mesh import ClusterTarget, connect, scale_workloads
+
+        s = self.settings
+        if s.allow_non_kind and s.backend != "kube":
+            raise ConfigError(
+                "--i-understand-this-is-not-kind goes with --mesh kube (and --kube-context NAME)"
+            )
+        context = s.kube_context or (pins.CONTEXT if s.backend == "kind" else None)
+        if context is None:
+            raise ConfigError(
+                "--mesh kube needs --kube-context NAME; a cluster that is not kind also needs "
+                "--i-understand-this-is-not-kind"
+            )
+        target = ClusterTarget(
+            mesh=s.backend,
+            context=context,
+            kubeconfig=None,  # KUBECONFIG, else ~/.kube/config, as kubectl reads it
+            namespaces=tuple(s.namespaces),
+            ingress_http=s.ingress_http or pins.INGRESS_HTTP,
+            ingress_https=s.ingress_https or pins.INGRESS_HTTPS,
+            client_url=s.client_url or (pins.FORTIO_URL if s.backend == "kind" else ""),
+            allow_non_kind=s.allow_non_kind,
+        )
+        backend = connect(target, label_safe(self.run_id), s.root / ".chaoskit" / "journal")
+        try:
+            scale_workloads(backend, s.replicas)
+        except BaseException:
+            backend.close()
+            raise
+        if backend.guard is not None:
+            self.guard = backend.guard.describe()
+            self.context = backend.guard.context
+        return backend
+
+    def _sweep(self, backend: MeshBackend) -> None:
         """Heal what crashed runs left: restore their snapshots, delete their labelled objects."""
         for journal in leftover_journals(self.journal_dir, self.run_id):
             with contextlib.suppress(Exception):
@@ -144,8 +199,9 @@ class ChaosSession:
         return {
             "backend": self.settings.backend,
             "istio_version": backend.istio_version if backend else None,
-            "context": self.settings.kube_context,
+            "context": self.context,
             "ingress": backend.ingress_http if backend else None,
+            **({"guard": self.guard} if self.guard else {}),
         }
 
     # --- per experiment --------------------------------------------------------------------
@@ -165,15 +221,18 @@ class ChaosSession:
     def stats_snapshot(self) -> dict[str, dict[str, int]]:
         snapshot = {}
         backend = self.backend
-        for pod in backend.pods():
-            if not pod.running:
-                continue
+        for pod in self._mesh_pods(backend):
             with contextlib.suppress(Exception):
                 stats = parse_stats(backend.admin(pod, "/stats?format=json"))
                 snapshot[pod.name] = {
                     k: v for k, v in stats.items() if any(s in k for s in INTERESTING_STATS)
                 }
         return snapshot
+
+    def _mesh_pods(self, backend: MeshBackend) -> list[Pod]:
+        """Running pods of the experiments' namespaces and the gateway."""
+        namespaces = {*self.settings.namespaces, self.settings.namespace, "istio-system"}
+        return [p for p in backend.pods() if p.running and p.namespace in namespaces]
 
     @staticmethod
     def stat_deltas(
@@ -221,7 +280,7 @@ class ChaosSession:
                 backend.restart_pod(pod)
             elif backend.app_settings(pod):
                 backend.set_app_settings(pod, {})
-        backend._sync()
+        backend.sync()
 
     # --- the end ---------------------------------------------------------------------------
 

@@ -341,14 +341,16 @@ class KubeClient:
             body,
         )
 
-    def delete_object(self, plural: str, namespace: str, name: str) -> bool:
+    def delete_object(
+        self, plural: str, namespace: str, name: str, version: str = PREFERRED_VERSION
+    ) -> bool:
         """Delete; ``False`` when it was already gone."""
         try:
             self._custom_call(
                 f"delete {plural}/{namespace}/{name}",
                 self.custom.delete_namespaced_custom_object,
                 GROUP,
-                PREFERRED_VERSION,
+                version,
                 namespace,
                 plural,
                 name,
@@ -360,14 +362,18 @@ class KubeClient:
         return True
 
     def list_resources(
-        self, plural: str, namespace: str | None = None, label_selector: str = ""
+        self,
+        plural: str,
+        namespace: str | None = None,
+        label_selector: str = "",
+        version: str = PREFERRED_VERSION,
     ) -> list[JsonObject]:
         if namespace is None:
             result = self._custom_call(
                 f"list {plural}",
                 self.custom.list_cluster_custom_object,
                 GROUP,
-                PREFERRED_VERSION,
+                version,
                 plural,
                 label_selector=label_selector,
             )
@@ -376,7 +382,7 @@ class KubeClient:
                 f"list {plural}",
                 self.custom.list_namespaced_custom_object,
                 GROUP,
-                PREFERRED_VERSION,
+                version,
                 namespace,
                 plural,
                 label_selector=label_selector,

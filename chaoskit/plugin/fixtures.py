@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -61,6 +61,13 @@ def chaos(
 ) -> Iterator[Chaos]:
     """Inject faults; everything is rolled back when the test ends, however it ends."""
     marker = request.node.get_closest_marker("chaos")
+    needs = [n for m in request.node.iter_markers("chaos") for n in m.kwargs.get("needs", ())]
+    missing = _missing_workloads(chaos_mesh, needs)
+    if missing:
+        pytest.skip(
+            f"the {chaos_mesh.settings.backend} mesh does not run {', '.join(missing)}, which this "
+            "experiment needs (the embedded mesh runs every workload of the seed templates)"
+        )
     injector = chaos_mesh.chaos(experiment)
     if marker is not None and marker.kwargs.get("namespace"):
         injector.namespace = marker.kwargs["namespace"]
@@ -72,6 +79,17 @@ def chaos(
             chaos_mesh.finish(injector)
         finally:
             experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
+
+
+def _missing_workloads(session: ChaosSession, needs: Iterable[str]) -> list[str]:
+    """The workloads (``namespace/app``, or ``app`` in any namespace) with no running pod."""
+    missing = []
+    for need in needs:
+        namespace, _, app = need.rpartition("/")
+        pods = session.backend.pods(namespace or None, f"app={app}")
+        if not any(p.running for p in pods):
+            missing.append(need)
+    return missing
 
 
 @pytest.fixture

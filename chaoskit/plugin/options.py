@@ -23,7 +23,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where experiments run: local (embedded mesh, default), kind, kube",
     )
-    group.addoption("--kube-context", default=None, help="kubeconfig context for kind/kube")
+    group.addoption(
+        "--kube-context",
+        default=None,
+        help="kubeconfig context for kind/kube (kind default: kind-chaoskit; KUBECONFIG is read)",
+    )
+    group.addoption(
+        "--i-understand-this-is-not-kind",
+        action="store_true",
+        default=False,
+        dest="chaos_allow_non_kind",
+        help="with --mesh kube and an explicit --kube-context: act on a cluster that is not kind",
+    )
     group.addoption(
         "--chaos-report",
         default=None,
@@ -57,6 +68,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini("chaos_namespace", "namespace faults target by default", default="bookinfo")
+    parser.addini(
+        "chaos_namespaces",
+        "the blast radius on a real cluster: the only namespaces experiments may change",
+        type="linelist",
+        default=["bookinfo", "default"],
+    )
+    parser.addini("chaos_ingress_http", "the gateway's http URL on a real cluster", default="")
+    parser.addini("chaos_ingress_https", "the gateway's https URL on a real cluster", default="")
+    parser.addini(
+        "chaos_client_url", "the in-mesh fortio client's URL on a real cluster", default=""
+    )
     parser.addini(
         "chaos_experiments",
         "directory of the experiment suite: runs inside it always write a report",
@@ -107,7 +129,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from chaoskit.experiment.session import Settings
 
     config.addinivalue_line(
-        "markers", "chaos(namespace): an experiment; faults target this namespace by default"
+        "markers",
+        "chaos(namespace, needs): an experiment; faults target this namespace by default; "
+        "needs lists the workloads (namespace/app) it needs, skipped with a reason where the "
+        "mesh does not run them",
     )
     mutation = config.getoption("--chaos-mutation")
     if mutation is not None and mutation not in OPERATORS:
@@ -127,6 +152,11 @@ def pytest_configure(config: pytest.Config) -> None:
         replicas=_replicas(list(config.getini("chaos_replicas"))),
         base=_base_files(config),
         namespace=str(config.getini("chaos_namespace")),
+        namespaces=list(config.getini("chaos_namespaces")),
+        allow_non_kind=bool(config.getoption("chaos_allow_non_kind")),
+        ingress_http=str(config.getini("chaos_ingress_http")),
+        ingress_https=str(config.getini("chaos_ingress_https")),
+        client_url=str(config.getini("chaos_client_url")),
         root=config.rootpath,
         argv=list(config.invocation_params.args),
     )

@@ -3,8 +3,8 @@
 Tests and experiments use it to exercise a *client* sidecar (faults, retries, breakers and
 outlier detection all live in the caller's sidecar):
 
-- ``GET /fortio/fetch/<host[:port]>/<path>`` (or ``/fetch/...``): one request through the sidecar; the upstream
-  response is returned as is, like fortio's ``/fortio/fetch/``.
+- ``GET /fortio/fetch/<host[:port]>/<path>`` (also ``/fetch/...``): one request through
+  the sidecar; the upstream response is returned as is, as real fortio does.
 - ``POST /load`` with JSON ``{"url", "connections", "requests", "qps", "headers",
   "timeout", "method"}``: fortio's ``load -c C -n N -qps Q``; returns every request's
   status, latency, and headers of interest, plus counts by status.

@@ -25,6 +25,7 @@ def test_kind_maps_the_ingress_nodeports_to_loopback_and_keeps_etcd_on_tmpfs() -
     } == {
         (30080, 8080, "127.0.0.1"),
         (30443, 8443, "127.0.0.1"),
+        (30088, 8088, "127.0.0.1"),
     }
     patch = yaml.safe_load(config["kubeadmConfigPatches"][0])
     assert patch["kind"] == "ClusterConfiguration"
@@ -113,3 +114,26 @@ def test_the_reused_istio_resources_target_the_bookinfo_namespace() -> None:
                 assert doc["metadata"]["namespace"] == pins.BOOKINFO_NAMESPACE, name
     (namespace,) = docs("namespace.yaml")
     assert namespace == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bookinfo"}}
+
+
+def test_the_in_mesh_client_is_fortio_on_the_published_nodeport() -> None:
+    objects = docs("fortio.yaml")
+    (service,) = [o for o in objects if o["kind"] == "Service"]
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    assert service["metadata"]["namespace"] == pins.BOOKINFO_NAMESPACE  # injected namespace
+    assert [(p["port"], p["nodePort"]) for p in service["spec"]["ports"]] == [(8080, 30088)]
+    assert pins.FORTIO_URL.endswith(":8088")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == pins.FORTIO_IMAGE
+    assert deployment["metadata"]["name"] in pins.CLIENT_DEPLOYMENTS
+
+
+def test_access_logs_are_json_with_the_fields_the_experiments_read() -> None:
+    import json
+
+    from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
+
+    (operator,) = docs("istio-operator.yaml")
+    mesh = operator["spec"]["meshConfig"]
+    assert mesh["accessLogEncoding"] == "JSON"
+    assert json.loads(mesh["accessLogFormat"]) == ACCESS_LOG_FORMAT

@@ -116,7 +116,7 @@ def test_the_plan_waits_for_every_bookinfo_deployment_of_the_manifests() -> None
         for s in up_plan(resources_dir=RESOURCES)
         if "rollout" in s.argv and "bookinfo" in s.argv
     ]
-    assert waited == list(pins.BOOKINFO_DEPLOYMENTS)
+    assert waited == [*pins.BOOKINFO_DEPLOYMENTS, *pins.CLIENT_DEPLOYMENTS]
 
 
 def test_steps_that_race_istios_webhooks_are_retried() -> None:

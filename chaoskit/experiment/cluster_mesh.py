@@ -1,0 +1,452 @@
+"""A real cluster (``--mesh kind|kube``) behind the same seam as the embedded mesh.
+
+The experiment layer speaks :class:`~chaoskit.experiment.backend.MeshBackend`; this adapter
+answers it with :class:`chaoskit.cluster.backend.KubeBackend` (snapshots, journal, blast
+radius, ``pods/exec``) plus what a real cluster needs on top:
+
+- **Config reached the sidecars.** Istio has no "distribution complete" signal since 1.23,
+  so after a write the adapter polls the affected proxies' ``config_dump`` until their
+  listeners, clusters and routes have changed and stopped changing.
+- **Per-replica faults** (one replica answers 503, or is slow) are Envoy's HTTP fault
+  filter on that pod's inbound listener, added with an ``EnvoyFilter`` selecting a label
+  the adapter puts on the pod. To the callers this is what a failing replica looks like:
+  its answers are 5xx (outlier detection counts them) or late.
+- **Access logs** are the sidecars' JSON lines (``chaoskit.cluster.accesslog``), read
+  through ``pods/log``; marks are microseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaoskit.cluster import pins
+from chaoskit.cluster.accesslog import parse_log
+from chaoskit.cluster.backend import PROXY_CONTAINER, KubeBackend
+from chaoskit.cluster.guard import GuardReport, verify
+from chaoskit.durations import parse_seconds
+from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
+from chaoskit.experiment.backend import Pod, list_istio_objects, validate
+from chaoskit.kube.client import KubeClient
+from chaoskit.kube.objects import RUN_LABEL, clean
+from chaoskit.kube.undo import ObjectRef, ObjectUndo
+
+REPLICA_FAULT_LABEL = "chaoskit.dev/replica-fault"
+ENVOY_FILTER_VERSION = "v1alpha3"
+# The embedded apps' fault settings that Envoy's fault filter can reproduce.
+REPLICA_FAULT_KEYS = ("errorRate", "errorStatus", "latency")
+_CONFIG_TYPES = ("ListenersConfigDump", "ClustersConfigDump", "RoutesConfigDump")
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """Where and how far a session may act on a real cluster."""
+
+    mesh: str  # kind | kube
+    context: str
+    kubeconfig: str | None
+    namespaces: tuple[str, ...]
+    ingress_http: str = pins.INGRESS_HTTP
+    ingress_https: str = pins.INGRESS_HTTPS
+    client_url: str = pins.FORTIO_URL
+    allow_non_kind: bool = False
+
+
+def config_fingerprint(dump: dict[str, Any]) -> str:
+    """A hash of a proxy's listeners, clusters and routes, without timestamps (which change
+    on every push) and without secrets (which rotate on their own)."""
+    parts = []
+    for config in dump.get("configs") or []:
+        kind = str(config.get("@type", "")).rsplit(".", 1)[-1]
+        if kind in _CONFIG_TYPES:
+            parts.append(_without(config, "last_updated"))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _without(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _without(v, key) for k, v in value.items() if k != key}
+    if isinstance(value, list):
+        return [_without(v, key) for v in value]
+    return value
+
+
+def replica_fault_filter(
+    name: str, namespace: str, selector: str, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """An EnvoyFilter adding Envoy's HTTP fault filter to one pod's inbound listener."""
+    unknown = sorted(set(settings) - set(REPLICA_FAULT_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"replica fault settings {unknown} cannot be produced on a real cluster; "
+            f"supported: {', '.join(REPLICA_FAULT_KEYS)}"
+        )
+    fault: dict[str, Any] = {}
+    rate = float(settings.get("errorRate", 0.0))
+    if rate:
+        fault["abort"] = {
+            "http_status": int(settings.get("errorStatus", 503)),
+            "percentage": {"numerator": round(rate * 1_000_000), "denominator": "MILLION"},
+        }
+    if settings.get("latency"):
+        seconds = parse_seconds(str(settings["latency"]))
+        fault["delay"] = {
+            "fixed_delay": f"{seconds:.3f}s",
+            "percentage": {"numerator": 1_000_000, "denominator": "MILLION"},
+        }
+    return {
+        "apiVersion": f"networking.istio.io/{ENVOY_FILTER_VERSION}",
+        "kind": "EnvoyFilter",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "workloadSelector": {"labels": {REPLICA_FAULT_LABEL: selector}},
+            "configPatches": [
+                {
+                    "applyTo": "HTTP_FILTER",
+                    "match": {
+                        "context": "SIDECAR_INBOUND",
+                        "listener": {
+                            "filterChain": {
+                                "filter": {
+                                    "name": "envoy.filters.network.http_connection_manager",
+                                    "subFilter": {"name": "envoy.filters.http.router"},
+                                }
+                            }
+                        },
+                    },
+                    "patch": {
+                        "operation": "INSERT_BEFORE",
+                        "value": {
+                            "name": "chaoskit.replica_fault",
+                            "typed_config": {
+                                "@type": "type.googleapis.com/"
+                                "envoy.extensions.filters.http.fault.v3.HTTPFault",
+                                **fault,
+                            },
+                        },
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _has_sidecar(obj: dict[str, Any]) -> bool:
+    containers = (obj.get("spec") or {}).get("containers") or []
+    return any(c.get("name") == PROXY_CONTAINER for c in containers)
+
+
+def _running(obj: dict[str, Any]) -> bool:
+    status = obj.get("status") or {}
+    ready = all(s.get("ready", True) for s in status.get("containerStatuses") or [])
+    terminating = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+    return status.get("phase") == "Running" and ready and not terminating
+
+
+class ClusterBackend:
+    """:class:`~chaoskit.experiment.backend.MeshBackend` on a real cluster."""
+
+    def __init__(
+        self,
+        kube: KubeBackend,
+        target: ClusterTarget,
+        guard: GuardReport | None = None,
+        *,
+        settle_s: float = 3.0,
+        timeout_s: float = 60.0,
+        interval_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.kube = kube
+        self.client: KubeClient = kube.client
+        self.target = target
+        self.guard = guard
+        self.name = target.mesh
+        self.ingress_http = target.ingress_http
+        self.ingress_https = target.ingress_https
+        self.settle_s = settle_s
+        self.timeout_s = timeout_s
+        self.interval_s = interval_s
+        self._sleep = sleep
+        self._clock = clock
+        self._faults: dict[tuple[str, str], dict[str, Any]] = {}
+        self._killed: dict[tuple[str, str], tuple[str, int]] = {}
+        self.istio_version = self._istio_version()
+
+    # --- facts --------------------------------------------------------------------------
+
+    def _istio_version(self) -> str:
+        """The tag of istiod's image: what actually runs, not what was asked for."""
+        try:
+            deployment = self.client.deployment(pins.ISTIO_NAMESPACE, "istiod")
+        except BackendError:
+            return "unknown"
+        containers = deployment["spec"]["template"]["spec"].get("containers") or [{}]
+        image = str(containers[0].get("image", ""))
+        return image.rpartition(":")[2] if ":" in image else "unknown"
+
+    def in_mesh_client(self) -> str:
+        if not self.target.client_url:
+            raise ConfigError(
+                "in-mesh load (service=...) needs the fortio client's URL on this cluster; "
+                "set ini chaos_client_url (kind: http://127.0.0.1:8088, see kind-config.yaml)"
+            )
+        return self.target.client_url
+
+    # --- Istio resources ------------------------------------------------------------------
+
+    def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[ObjectUndo]:
+        validate(objects, "chaoskit")
+        witnesses = self._witnesses(objects)
+        before = self._fingerprints(witnesses)
+        undos: list[ObjectUndo] = []
+        changed = False
+        for obj in objects:
+            body = copy.deepcopy(obj)
+            meta = body.setdefault("metadata", {})
+            namespace = str(meta.get("namespace") or "default")
+            ref = ObjectRef(str(body["kind"]), namespace, str(meta["name"]))
+            current = self.client.get_object(ref.plural, namespace, ref.name)
+            undos.append(ObjectUndo(ref, clean(current) if current else None))
+            self.kube.apply(body, namespace)
+            # Labels and annotations never reach Envoy: only a new spec is worth waiting for.
+            changed |= current is None or current.get("spec") != body.get("spec")
+        if changed:
+            self._wait_for_sidecars(witnesses, before, "the applied resources")
+        return undos
+
+    def rollback(self, changes: list[ObjectUndo]) -> None:
+        objects = [c.before or {"kind": c.ref.kind, "metadata": {}} for c in changes]
+        witnesses = self._witnesses(objects)
+        before = self._fingerprints(witnesses)
+        changed = False
+        for change in changes:
+            current = self.client.get_object(change.ref.plural, *change.key[1:])
+            was = change.before
+            changed |= (current is None) != (was is None) or (
+                current is not None and was is not None and current.get("spec") != was.get("spec")
+            )
+        self.kube.restore(changes)
+        if changed:
+            self._wait_for_sidecars(witnesses, before, "the restored resources")
+
+    def list_objects(self) -> list[dict[str, Any]]:
+        return list_istio_objects(self.client)
+
+    def delete_object(self, kind: str, namespace: str, name: str) -> None:
+        self.kube.delete(kind, namespace, name)
+
+    def sync(self) -> None:
+        """Writes wait for the sidecars themselves."""
+
+    # --- knowing the sidecars have it -----------------------------------------------------
+
+    def _witnesses(self, objects: Iterable[dict[str, Any]]) -> list[Pod]:
+        """The proxies whose config a change shows up in: the gateway for gateway-bound
+        objects, every sidecar in the blast radius for the rest."""
+        gateway_only = all(
+            o.get("kind") == "Gateway"
+            or (
+                o.get("kind") == "VirtualService"
+                and (o.get("spec") or {}).get("gateways")
+                and "mesh" not in (o.get("spec") or {}).get("gateways", [])
+            )
+            for o in objects
+        )
+        if gateway_only:
+            found = self.client.pods(pins.ISTIO_NAMESPACE, "istio=ingressgateway")
+        else:
+            found = [p for ns in self.kube.namespaces for p in self.client.pods(ns, "")]
+        pods = [Pod.from_json(p) for p in found if _running(p) and _has_sidecar(p)]
+        return sorted(pods, key=lambda p: (p.namespace, p.name))
+
+    def _fingerprints(self, pods: list[Pod]) -> dict[str, str]:
+        prints = {}
+        for pod in pods:
+            try:
+                prints[pod.name] = config_fingerprint(
+                    self.kube.config_dump(pod.namespace, pod.name)
+                )
+            except BackendError:
+                prints[pod.name] = ""
+        return prints
+
+    def _wait_for_sidecars(self, pods: list[Pod], before: dict[str, str], what: str) -> None:
+        """Wait until the proxies' config changed and settled.
+
+        Done when every witness changed, or when at least one did and none has changed for
+        ``settle_s`` (a change need not alter every proxy; istiod debounces pushes by
+        100 ms, so one push reaches all of them well within that).
+        """
+        if not pods:
+            return
+        deadline = self._clock() + self.timeout_s
+        last = dict(before)
+        moved_at: float | None = None
+        while True:
+            now = self._clock()
+            current = self._fingerprints(pods)
+            changed = [p.name for p in pods if current[p.name] != before[p.name]]
+            if current != last:
+                moved_at = now if changed else moved_at
+                last = current
+            elif changed and len(changed) == len(pods):
+                return  # every proxy changed and the last read saw no further change
+            if changed and moved_at is not None and now - moved_at >= self.settle_s:
+                return
+            if now >= deadline:
+                waiting = sorted(p.name for p in pods if p.name not in changed)
+                raise ReadinessTimeout(
+                    f"{what} did not reach the sidecars within {self.timeout_s:g}s "
+                    f"(no config change seen on {', '.join(waiting)}); check "
+                    "`istioctl proxy-status` and the istiod logs"
+                )
+            self._sleep(self.interval_s)
+
+    # --- pods -------------------------------------------------------------------------------
+
+    def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]:
+        found = []
+        for obj in self.client.pods(namespace, selector):
+            pod = Pod.from_json(obj)
+            found.append(Pod(pod.name, pod.namespace, pod.ip, pod.labels, _running(obj)))
+        return sorted(found, key=lambda p: (p.namespace, p.name))
+
+    def app_settings(self, pod: Pod) -> dict[str, Any]:
+        return dict(self._faults.get((pod.namespace, pod.name), {}))
+
+    def set_app_settings(self, pod: Pod, settings: dict[str, Any]) -> None:
+        """Make one replica fail or slow down (Envoy's fault filter on its inbound side);
+        ``{}`` removes the fault."""
+        key = (pod.namespace, pod.name)
+        name = f"chaoskit-replica-fault-{pod.name}"[:253]
+        selector = hashlib.sha256(f"{pod.namespace}/{pod.name}".encode()).hexdigest()[:16]
+        witnesses = [pod]
+        before = self._fingerprints(witnesses)
+        if not settings:
+            if key not in self._faults:
+                return
+            self.client.delete_object("envoyfilters", pod.namespace, name, ENVOY_FILTER_VERSION)
+            self.client.patch_pod(
+                pod.namespace, pod.name, {"metadata": {"labels": {REPLICA_FAULT_LABEL: None}}}
+            )
+            del self._faults[key]
+        else:
+            body = replica_fault_filter(name, pod.namespace, selector, settings)
+            body["metadata"]["labels"] = {RUN_LABEL: self.kube.run_id}
+            if pod.namespace not in self.kube.namespaces:
+                raise ConfigError(
+                    f"pod {pod.namespace}/{pod.name} is outside the blast radius "
+                    f"({', '.join(sorted(self.kube.namespaces))})"
+                )
+            self.client.patch_pod(
+                pod.namespace, pod.name, {"metadata": {"labels": {REPLICA_FAULT_LABEL: selector}}}
+            )
+            if key in self._faults:
+                self.client.delete_object("envoyfilters", pod.namespace, name, ENVOY_FILTER_VERSION)
+            self.client.create_object("envoyfilters", pod.namespace, body, ENVOY_FILTER_VERSION)
+            self._faults[key] = dict(settings)
+        self._wait_for_sidecars(witnesses, before, f"the replica fault on {pod.name}")
+
+    def sweep_replica_faults(self) -> list[str]:
+        """Delete replica-fault EnvoyFilters a crashed run left behind."""
+        removed = []
+        for namespace in sorted(self.kube.namespaces):
+            found = self.client.list_resources(
+                "envoyfilters", namespace, RUN_LABEL, ENVOY_FILTER_VERSION
+            )
+            for item in found:
+                name = item["metadata"]["name"]
+                if name.startswith("chaoskit-replica-fault-"):
+                    self.client.delete_object("envoyfilters", namespace, name, ENVOY_FILTER_VERSION)
+                    removed.append(f"envoyfilter {namespace}/{name}")
+        return removed
+
+    def kill_pod(self, pod: Pod) -> None:
+        """Delete the pod at once; its ReplicaSet starts a replacement (Chaos Mesh's
+        pod-kill). Unlike the embedded mesh, the endpoint goes with the pod."""
+        selector = ",".join(
+            f"{k}={v}" for k, v in sorted(pod.labels.items()) if k in ("app", "version")
+        )
+        ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
+        self._killed[(pod.namespace, pod.name)] = (selector, ready)
+        self.kube.kill_pod(pod.namespace, pod.name)
+
+    def restart_pod(self, pod: Pod) -> None:
+        """Wait until the killed pod's workload is back to the ready count it had."""
+        selector, wanted = self._killed.pop((pod.namespace, pod.name), ("", 0))
+        if not selector:
+            return
+        deadline = self._clock() + max(self.timeout_s, 180.0)
+        while True:
+            ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
+            if ready >= wanted:
+                return
+            if self._clock() >= deadline:
+                raise ReadinessTimeout(
+                    f"{selector} in {pod.namespace} has {ready} ready pod(s), not {wanted}, "
+                    "after the kill; check `kubectl get pods` and the ReplicaSet's events"
+                )
+            self._sleep(1.0)
+
+    # --- sidecars ---------------------------------------------------------------------------
+
+    def admin(self, pod: Pod, path: str) -> str:
+        return self.kube.admin(pod.namespace, pod.name, path)
+
+    def log_mark(self, pod: Pod) -> int:
+        """Now, in microseconds: later log lines are "after the mark"."""
+        return int(time.time() * 1_000_000)
+
+    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+        after = since / 1_000_000
+        text = self.client.pod_log(
+            pod.namespace, pod.name, PROXY_CONTAINER, since_s=after - 1 if since else None
+        )
+        newest, records = parse_log(text, after)
+        return int(newest * 1_000_000), records
+
+    def close(self) -> None:
+        """Remove replica faults, undo everything the session changed, disconnect."""
+        problems = []
+        for namespace, name in list(self._faults):
+            try:
+                pod = Pod(name, namespace, "", {}, True)
+                self.set_app_settings(pod, {})
+            except BackendError as exc:
+                problems.append(str(exc))
+        try:
+            self.kube.rollback()
+        finally:
+            self.client.close()
+        if problems:
+            raise BackendError("replica faults not removed: " + "; ".join(problems))
+
+
+def connect(target: ClusterTarget, run_id: str, journal_dir: Path) -> ClusterBackend:
+    """Check the target is safe to touch, then heal leftovers of crashed runs."""
+    report = verify(target.kubeconfig, target.context, allow_non_kind=target.allow_non_kind)
+    client = KubeClient.from_kubeconfig(target.kubeconfig, report.context)
+    kube = KubeBackend(client, namespaces=target.namespaces, run_id=run_id, journal_dir=journal_dir)
+    backend = ClusterBackend(kube, target, report)
+    kube.recover()
+    kube.sweep()
+    backend.sweep_replica_faults()
+    return backend
+
+
+def scale_workloads(backend: ClusterBackend, replicas: dict[str, int]) -> None:
+    """Set Deployments' replica counts (ini chaos_replicas); the session's close restores them."""
+    for key, count in replicas.items():
+        namespace, _, deployment = key.partition("/")
+        backend.kube.scale(namespace, deployment, count)
+    for key in replicas:
+        namespace, _, deployment = key.partition("/")
+        backend.kube.wait_rollout(namespace, deployment)
