@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from chaoskit.cluster import pins
 
 ROLLOUT_TIMEOUT = "300s"
@@ -255,6 +257,21 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
         )
     )
     return steps
+
+
+def cluster_images() -> list[str]:
+    """Every image ``cluster up`` runs: Istio's (from the operator file's hub, at the pinned
+    version) and each container image in the shipped manifests. The game-day workflow
+    caches these and loads them into kind, so a run does not depend on registry limits."""
+    operator = yaml.safe_load(pins.asset("istio-operator.yaml").read_text())
+    hub = operator["spec"]["hub"]
+    images = [f"{hub}/{name}:{pins.ISTIO_VERSION}" for name in ("pilot", "proxyv2")]
+    for asset in ("bookinfo.yaml", "fortio.yaml"):
+        for doc in yaml.safe_load_all(pins.asset(asset).read_text()):
+            if doc and doc.get("kind") == "Deployment":
+                for container in doc["spec"]["template"]["spec"]["containers"]:
+                    images.append(str(container["image"]))
+    return sorted(dict.fromkeys(images))
 
 
 def render(steps: Sequence[Step]) -> str:

@@ -1,4 +1,4 @@
-"""``chaoskit cluster up [--dry-run] | down | status``: the kind cluster for game days.
+"""``chaoskit cluster up [--dry-run] | down | status | images``: the kind cluster for game days.
 
 ``up`` creates a kind cluster named ``chaoskit``, installs the pinned Istio with a NodePort
 ingress on 127.0.0.1:8080, deploys Bookinfo into namespace ``bookinfo`` and waits until
@@ -40,6 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     down.set_defaults(handler=run_down)
     status = actions.add_parser("status", help="what is running; exit 0 when Bookinfo is ready")
     status.set_defaults(handler=run_status)
+    images = actions.add_parser("images", help="list every container image the cluster runs")
+    images.set_defaults(handler=run_images)
 
 
 def run_up(args: argparse.Namespace) -> int:
@@ -61,3 +63,10 @@ def run_status(args: argparse.Namespace) -> int:
     from chaoskit.cluster.lifecycle import Cluster
 
     return Cluster(state_dir=chaoskit_home() / "cluster").status()
+
+
+def run_images(args: argparse.Namespace) -> int:
+    from chaoskit.cluster.plan import cluster_images
+
+    print("\n".join(cluster_images()))
+    return 0

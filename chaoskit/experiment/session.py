@@ -7,6 +7,7 @@ Python so it can be driven without pytest too.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 import time
@@ -164,7 +165,8 @@ class ChaosSession:
         target = ClusterTarget(
             mesh=s.backend,
             context=context,
-            kubeconfig=None,  # KUBECONFIG, else ~/.kube/config, as kubectl reads it
+            # KUBECONFIG (read now, not when the client library was imported), else ~/.kube/config
+            kubeconfig=os.environ.get("KUBECONFIG") or None,
             namespaces=tuple(s.namespaces),
             ingress_http=s.ingress_http or pins.INGRESS_HTTP,
             ingress_https=s.ingress_https or pins.INGRESS_HTTPS,

@@ -93,6 +93,7 @@ def summary_block(results: Mapping[str, Any], level: int, prefix: str) -> str:
         ("Mesh backend", str(mesh["backend"])),
         ("Istio version", str(mesh["istio_version"] or fmt.DASH)),
         ("Kube context", str(mesh["context"] or fmt.DASH)),
+        *([("Context guard", str(mesh["guard"]))] if mesh.get("guard") else []),
         ("Seed", fmt.DASH if run["seed"] is None else str(run["seed"])),
         ("Duration scale", fmt.number(run["duration_scale"])),
         ("Git commit", str(run["git_commit"] or "not a git checkout")),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime
 import itertools
 import json
 import re
@@ -91,7 +92,11 @@ class FakeApiServer:
     pods: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     # (namespace, pod, admin path) → what ``pilot-agent request GET <path>`` prints
     admin: dict[tuple[str, str, str], str | Callable[[], str]] = field(default_factory=dict)
+    # admin path → the answer of every pod without one of its own (pods made later too)
+    admin_default: dict[str, str | Callable[[], str]] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
+    # (namespace, pod) → [(epoch seconds, line)]: the istio-proxy container's log
+    logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
     before_put: Callable[[str, str, str], None] | None = None
     url: str = ""
@@ -296,7 +301,9 @@ class FakeApiServer:
         r.add_get("/version", self._version)
         r.add_get("/api/v1/nodes", self._nodes)
         r.add_get("/api/v1/namespaces/{name}", self._namespace)
+        r.add_get("/api/v1/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._list_pods)
+        r.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", self._pod_log)
         r.add_route("*", "/api/v1/namespaces/{ns}/pods/{name}", self._pod)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/exec", self._exec)
         r.add_get("/apis/apps/v1/namespaces/{ns}/deployments", self._list_deployments)
@@ -328,13 +335,13 @@ class FakeApiServer:
     # --- pods -----------------------------------------------------------------------------
 
     async def _list_pods(self, request: web.Request) -> web.Response:
-        ns = request.match_info["ns"]
+        ns = request.match_info.get("ns")
         selector = request.query.get("labelSelector", "")
         with self._lock:
             items = [
                 copy.deepcopy(p)
                 for (pns, _), p in sorted(self.pods.items())
-                if pns == ns and selector_matches(selector, p["metadata"]["labels"])
+                if ns in (None, pns) and selector_matches(selector, p["metadata"]["labels"])
             ]
         return web.json_response({"kind": "PodList", "apiVersion": "v1", "items": items})
 
@@ -346,6 +353,15 @@ class FakeApiServer:
                 return status(404, "NotFound", f'pods "{key[1]}" not found')
             if request.method == "GET":
                 return web.json_response(pod)
+            if request.method == "PATCH":
+                patch = json.loads(await request.text())
+                labels = pod["metadata"].setdefault("labels", {})
+                for name, value in (patch.get("metadata", {}).get("labels") or {}).items():
+                    if value is None:  # JSON merge patch: null removes the key
+                        labels.pop(name, None)
+                    else:
+                        labels[name] = value
+                return web.json_response(pod)
             if request.method == "DELETE":
                 del self.pods[key]
                 owner = pod["metadata"]["annotations"]["fake.chaoskit.dev/owner"]
@@ -353,6 +369,31 @@ class FakeApiServer:
                     self.add_pod(key[0], owner, pod["metadata"]["labels"])  # the ReplicaSet
                 return web.json_response(pod)
         return status(405, "MethodNotAllowed", request.method)
+
+    async def _pod_log(self, request: web.Request) -> web.Response:
+        """``kubectl logs --timestamps``: RFC 3339 (nanoseconds) then the line; ``sinceTime``
+        counts whole seconds, as the real API does."""
+        key = (request.match_info["ns"], request.match_info["name"])
+        if request.query.get("container") not in (None, "istio-proxy"):
+            return status(400, "BadRequest", "container not found")
+        since = request.query.get("sinceTime")
+        floor = (
+            datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+            if since
+            else 0.0
+        )
+        with self._lock:
+            if key not in self.pods:
+                return status(404, "NotFound", f'pods "{key[1]}" not found')
+            lines = list(self.logs.get(key, []))
+        out = []
+        for when, line in lines:
+            if when < floor:
+                continue
+            moment = datetime.datetime.fromtimestamp(when, datetime.UTC)
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}123Z"
+            out.append(f"{stamp} {line}\n" if request.query.get("timestamps") else line + "\n")
+        return web.Response(text="".join(out), content_type="text/plain")
 
     async def _exec(self, request: web.Request) -> web.StreamResponse:
         ns, name = request.match_info["ns"], request.match_info["name"]
@@ -390,7 +431,7 @@ class FakeApiServer:
         if command[:3] != ["pilot-agent", "request", "GET"] or len(command) != 4:
             return "", f"exec: {' '.join(command)}: not found in the fake\n", 127
         with self._lock:
-            answer = self.admin.get((ns, pod, command[3]))
+            answer = self.admin.get((ns, pod, command[3]), self.admin_default.get(command[3]))
         if answer is None:
             return "", f"Error: 404 {command[3]}\n", 1
         return (answer() if callable(answer) else answer), "", 0

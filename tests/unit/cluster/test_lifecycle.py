@@ -119,9 +119,9 @@ def test_up_runs_the_plan_in_order_and_records_ownership(tmp_path: Path, tools_d
     )
     text = output(cluster)
     assert text.startswith(
-        "[1/18] create the kind cluster\n      $ kind create cluster --name chaoskit"
+        "[1/20] create the kind cluster\n      $ kind create cluster --name chaoskit"
     )
-    assert "[3/18] check that the context is the kind cluster\n" in text
+    assert "[3/20] check that the context is the kind cluster\n" in text
     assert "      context kind-chaoskit: kind cluster verified\n" in text
     assert text.endswith(
         "Run the game day: pytest experiments/ --mesh kind --kube-context kind-chaoskit\n"
@@ -154,7 +154,7 @@ def test_a_failing_step_says_which_shows_its_output_and_the_next_step(
     with pytest.raises(StepFailed) as error:
         cluster.up(resources_dir=RESOURCES)
     assert str(error.value) == (
-        "step 15/18 (wait for reviews-v2) exited with 1:\n"
+        "step 16/20 (wait for reviews-v2) exited with 1:\n"
         "  $ kubectl --context kind-chaoskit -n bookinfo rollout status deployment/reviews-v2 "
         "--timeout=300s\n"
         '    Waiting for deployment "reviews-v2" rollout to finish: 0 of 1 updated replicas are '
@@ -206,7 +206,7 @@ def test_webhook_races_are_retried_then_reported_with_the_number_of_tries(
     )
     with pytest.raises(
         StepFailed,
-        match=r"step 10/18 \(apply Bookinfo's subsets and ingress "
+        match=r"step 11/20 \(apply Bookinfo's subsets and ingress "
         r"\(experiments/resources\)\) exited with 1 after 6 tries:",
     ):
         make(tmp_path, tools_dir, runner2).up(resources_dir=RESOURCES)
@@ -219,7 +219,7 @@ def test_a_command_that_hangs_is_reported_as_a_timeout(tmp_path: Path, tools_dir
     )
     with pytest.raises(
         StepFailed,
-        match=r"step 4/18 \(install Istio 1\.28\.10 \(demo profile, "
+        match=r"step 4/20 \(install Istio 1\.28\.10 \(demo profile, "
         r"NodePort ingress\)\) timed out after 900s after 2 tries:",
     ):
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
@@ -233,7 +233,7 @@ def test_the_ingress_never_serving_bookinfo_is_a_clear_failure(
         make(tmp_path, tools_dir, Runner(), http).up(resources_dir=RESOURCES)
     message = str(error.value)
     assert message.startswith(
-        "step 18/18 (wait for Bookinfo through the ingress gateway): "
+        "step 20/20 (wait for Bookinfo through the ingress gateway): "
         "http://127.0.0.1:8080/productpage did not serve <title>Simple Bookstore App</title> "
         "within 300s (last: HTTP 404)\nnext: `kubectl --context kind-chaoskit -n istio-system "
         "get svc istio-ingressgateway` must show NodePort 30080"
@@ -253,7 +253,7 @@ def test_a_guard_refusal_stops_up_before_istio_is_installed(
     cluster.guard = refuse
     with pytest.raises(
         StepFailed,
-        match=r"step 3/18 \(check that the context is the kind "
+        match=r"step 3/20 \(check that the context is the kind "
         r"cluster\) failed: API server https://10\.0\.0\.1:6443 is not on loopback",
     ):
         cluster.up(resources_dir=RESOURCES)

@@ -22,7 +22,7 @@ def expected_dry_run(resources: Path) -> str:
     k = "kubectl --context kind-chaoskit"
     wait = "rollout status deployment/{} --timeout=300s"
     lines = [
-        "chaoskit cluster up: 18 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
+        "chaoskit cluster up: 20 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
         " 1. create the kind cluster",
         f"    $ kind create cluster --name chaoskit --config {ASSETS}/kind-config.yaml --image "
         f"{NODE} --wait 180s",
@@ -44,11 +44,13 @@ def expected_dry_run(resources: Path) -> str:
         f"    $ {k} label namespace bookinfo istio-injection=enabled --overwrite",
         " 9. deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)",
         f"    $ {k} apply -f {ASSETS}/bookinfo.yaml",
-        "10. apply Bookinfo's subsets and ingress (experiments/resources)",
+        "10. deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
+        f"    $ {k} apply -f {ASSETS}/fortio.yaml",
+        "11. apply Bookinfo's subsets and ingress (experiments/resources)",
         f"    $ {k} apply -f {resources}/destination-rule-all.yaml -f "
         f"{resources}/bookinfo-gateway.yaml",
     ]
-    number = 11
+    number = 12
     for deployment in (
         "details-v1",
         "ratings-v1",
@@ -57,6 +59,7 @@ def expected_dry_run(resources: Path) -> str:
         "reviews-v2",
         "reviews-v3",
         "productpage-v1",
+        "fortio",
     ):
         lines += [
             f"{number}. wait for {deployment}",
@@ -64,7 +67,7 @@ def expected_dry_run(resources: Path) -> str:
         ]
         number += 1
     lines += [
-        "18. wait for Bookinfo through the ingress gateway",
+        "20. wait for Bookinfo through the ingress gateway",
         "    $ (built-in) GET http://127.0.0.1:8080/productpage every 2s until the body contains "
         "<title>Simple Bookstore App</title>, for up to 300s",
     ]
@@ -88,7 +91,7 @@ def test_dry_run_with_an_existing_cluster_skips_creating_and_claiming_it(
     assert main(["cluster", "up", "--dry-run", "--use-existing", "--resources", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(
-        "chaoskit cluster up: 16 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
+        "chaoskit cluster up: 18 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
         " 1. check that the context is the kind cluster\n"
     )
     assert "kind create" not in out

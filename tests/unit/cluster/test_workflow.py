@@ -111,3 +111,25 @@ def test_artifacts_are_uploaded_always_and_logs_exported_on_failure() -> None:
     assert logs["run"] == 'kind export logs "$REPORT_DIR/kind-logs" --name chaoskit'
     names = [s.get("name") or s.get("uses") for s in steps()]
     assert names.index("Export the cluster's logs") < names.index(upload.get("name"))
+
+
+def test_every_image_is_cached_and_loaded_into_kind_before_the_install() -> None:
+    from chaoskit.cluster.plan import cluster_images
+
+    cache = step("Cache the container images")
+    assert "chaoskit/cluster/assets/*.yaml" in cache["with"]["key"]  # new images, new cache
+    pull = step("Pull and save the images")
+    assert pull["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
+    assert "chaoskit cluster images" in pull["run"]
+    assert "docker save" in pull["run"]
+    assert "kind load image-archive" in step("Load the images into kind")["run"]
+    names = [s.get("name") or s.get("uses") for s in steps()]
+    assert (
+        names.index("Create the kind cluster")
+        < names.index("Load the images into kind")
+        < names.index("Install Istio and Bookinfo")
+    )
+    images = cluster_images()
+    assert f"gcr.io/istio-release/proxyv2:{pins.ISTIO_VERSION}" in images
+    assert pins.FORTIO_IMAGE in images
+    assert f"docker.io/istio/examples-bookinfo-ratings-v1:{pins.BOOKINFO_IMAGE_TAG}" in images

@@ -1,0 +1,426 @@
+"""The experiment seam on a real cluster (``--mesh kind|kube``), against the fake API server.
+
+The fake serves what a kind cluster with Istio would: pods with an ``istio-proxy``
+container, ``pods/exec`` of ``pilot-agent request GET config_dump`` (here a dump derived
+from the Istio objects stored, so a write changes it as istiod's push would), pod logs
+with timestamps, Deployments and nodes with ``kind://`` provider IDs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaoskit.cluster.accesslog import parse_log
+from chaoskit.cluster.backend import KubeBackend
+from chaoskit.cluster.guard import UnsafeTarget
+from chaoskit.errors import ConfigError, ReadinessTimeout
+from chaoskit.experiment.cluster_mesh import (
+    REPLICA_FAULT_LABEL,
+    ClusterBackend,
+    ClusterTarget,
+    config_fingerprint,
+)
+from chaoskit.experiment.record import ExperimentRecord
+from chaoskit.experiment.session import ChaosSession, Settings
+from chaoskit.kube.client import KubeClient
+from tests.contract.fake_apiserver import FakeApiServer
+
+NS = "bookinfo"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def pushed_config(fake: FakeApiServer, *, frozen: bool = False) -> Any:
+    """What a sidecar's config_dump shows: the Istio objects istiod has pushed (all of them,
+    at once), or, ``frozen``, whatever was there when the proxy stopped listening."""
+    snapshot = json.dumps(sorted(fake.objects.items(), key=str), default=str)
+
+    def dump() -> str:
+        state = snapshot if frozen else json.dumps(sorted(fake.objects.items(), key=str))
+        routes = {"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump", "s": state}
+        secrets = {
+            "@type": "type.googleapis.com/envoy.admin.v3.SecretsConfigDump",
+            "t": time.time(),
+        }
+        return json.dumps({"configs": [routes, secrets]})
+
+    return dump
+
+
+@pytest.fixture
+def cluster(fake: FakeApiServer) -> FakeApiServer:
+    """Bookinfo's ratings (two replicas) and a caller, reviews, each with a sidecar."""
+    fake.add_deployment(NS, "ratings-v1", {"app": "ratings", "version": "v1"}, replicas=2)
+    fake.add_deployment(NS, "reviews-v3", {"app": "reviews", "version": "v3"})
+    fake.add_deployment("istio-system", "istiod", {"app": "istiod"})
+    fake.deployments[("istio-system", "istiod")]["spec"]["template"]["spec"] = {
+        "containers": [{"name": "discovery", "image": "gcr.io/istio-release/pilot:1.28.10"}]
+    }
+    fake.admin_default["config_dump"] = pushed_config(fake)
+    fake.rollout_polls = 1
+    return fake
+
+
+def make_backend(
+    fake: FakeApiServer, client: KubeClient, tmp_path: Path, **kwargs: Any
+) -> tuple[ClusterBackend, FakeClock]:
+    clock = FakeClock()
+    kube = KubeBackend(
+        client,
+        namespaces=[NS],
+        run_id="run-7",
+        journal_dir=tmp_path / "journal",
+        sleep=lambda _s: None,
+    )
+    target = ClusterTarget("kind", fake.context, str(fake.kubeconfig), (NS,))
+    backend = ClusterBackend(kube, target, sleep=clock.sleep, clock=clock, **kwargs)
+    return backend, clock
+
+
+@pytest.fixture
+def backend(cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path) -> ClusterBackend:
+    mesh, _clock = make_backend(cluster, fake_client, tmp_path)
+    return mesh
+
+
+def ratings_fault() -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "ratings", "namespace": NS},
+        "spec": {
+            "hosts": ["ratings"],
+            "http": [
+                {
+                    "name": "chaoskit-abort-1",
+                    "fault": {"abort": {"httpStatus": 503, "percentage": {"value": 100}}},
+                    "route": [{"destination": {"host": "ratings"}}],
+                }
+            ],
+        },
+    }
+
+
+# --- Istio resources reach the sidecars, and go away again ------------------------------------
+
+
+def test_apply_waits_for_the_sidecars_and_rollback_restores(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    undos = backend.apply_objects([ratings_fault()], run_id="run-7")
+    assert [u.before for u in undos] == [None]  # it did not exist
+    stored = cluster.objects[("virtualservices", NS, "ratings")]
+    assert stored["metadata"]["labels"]["chaoskit.dev/run"] == "run-7"
+    assert [o["metadata"]["name"] for o in backend.list_objects()] == ["ratings"]
+    # every sidecar in the blast radius was read before and after the write
+    reads = [p for m, p in cluster.log if m == "GET" and p.endswith("/exec")]
+    assert len({p.split("/")[-2] for p in reads}) == 3
+
+    backend.rollback(undos)
+    assert ("virtualservices", NS, "ratings") not in cluster.objects
+    assert backend.kube.pending == []
+
+
+def test_a_change_that_never_reaches_a_sidecar_is_a_timeout_naming_it(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    stuck = sorted(name for ns, name in cluster.pods if ns == NS)[0]
+    cluster.admin[(NS, stuck, "config_dump")] = pushed_config(cluster, frozen=True)
+    others = [name for ns, name in cluster.pods if ns == NS and name != stuck]
+    for name in others:  # the others have it; the stuck one never changes
+        cluster.admin[(NS, name, "config_dump")] = pushed_config(cluster)
+    mesh, clock = make_backend(cluster, fake_client, tmp_path, settle_s=1e9)
+    with pytest.raises(ReadinessTimeout, match=f"no config change seen on {stuck}"):
+        mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert clock.now >= mesh.timeout_s
+
+
+def test_a_spec_that_is_already_in_force_does_not_wait(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    backend.apply_objects([ratings_fault()], run_id="run-7")
+    for key in list(cluster.admin):  # from now on, no proxy would show any change
+        cluster.admin[key] = pushed_config(cluster, frozen=True)
+    again = backend.apply_objects([ratings_fault()], run_id="run-7")
+    assert again[0].before is not None
+
+
+def test_fingerprints_ignore_timestamps_and_secrets() -> None:
+    routes = {"@type": "x.RoutesConfigDump", "dynamic_route_configs": [{"last_updated": "1"}]}
+    secret = {"@type": "x.SecretsConfigDump", "dynamic_active_secrets": ["a"]}
+    same = {"@type": "x.RoutesConfigDump", "dynamic_route_configs": [{"last_updated": "2"}]}
+    assert config_fingerprint({"configs": [routes, secret]}) == config_fingerprint(
+        {"configs": [same]}
+    )
+    other = {"@type": "x.RoutesConfigDump", "dynamic_route_configs": [{"name": "r"}]}
+    assert config_fingerprint({"configs": [routes]}) != config_fingerprint({"configs": [other]})
+
+
+# --- one replica fails: Envoy's fault filter on its inbound side ------------------------------
+
+
+def test_a_replica_fault_is_an_envoy_filter_on_that_pod_only_and_is_removed(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    pod = backend.pods(NS, "app=ratings")[0]
+    backend.set_app_settings(pod, {"errorRate": 1.0, "errorStatus": 503, "latency": "250ms"})
+    (key,) = [k for k in cluster.objects if k[0] == "envoyfilters"]
+    spec = cluster.objects[key]["spec"]
+    selector = spec["workloadSelector"]["labels"][REPLICA_FAULT_LABEL]
+    labelled = [p for p in backend.pods(NS) if p.labels.get(REPLICA_FAULT_LABEL) == selector]
+    assert [p.name for p in labelled] == [pod.name]
+    (patch,) = spec["configPatches"]
+    assert patch["match"]["context"] == "SIDECAR_INBOUND"
+    fault = patch["patch"]["value"]["typed_config"]
+    assert fault["abort"] == {
+        "http_status": 503,
+        "percentage": {"numerator": 1_000_000, "denominator": "MILLION"},
+    }
+    assert fault["delay"]["fixed_delay"] == "0.250s"
+    assert backend.app_settings(pod) == {"errorRate": 1.0, "errorStatus": 503, "latency": "250ms"}
+
+    backend.set_app_settings(pod, {})
+    assert not [k for k in cluster.objects if k[0] == "envoyfilters"]
+    assert REPLICA_FAULT_LABEL not in backend.pods(NS, "app=ratings")[0].labels
+    assert backend.app_settings(pod) == {}
+
+
+def test_a_replica_fault_envoy_cannot_make_is_refused(backend: ClusterBackend) -> None:
+    pod = backend.pods(NS, "app=ratings")[0]
+    with pytest.raises(ConfigError, match=r"\['crash'\] cannot be produced"):
+        backend.set_app_settings(pod, {"crash": True})
+
+
+def test_leftover_replica_faults_of_a_crashed_run_are_swept(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    pod = backend.pods(NS, "app=ratings")[0]
+    backend.set_app_settings(pod, {"errorRate": 0.5})
+    backend._faults.clear()  # the run "crashed": nothing in memory remembers the filter
+    assert backend.sweep_replica_faults() == [f"envoyfilter {NS}/chaoskit-replica-fault-{pod.name}"]
+    assert not [k for k in cluster.objects if k[0] == "envoyfilters"]
+
+
+# --- pods and logs ----------------------------------------------------------------------------
+
+
+def test_a_killed_replica_is_replaced_and_restart_waits_for_it(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    pod = backend.pods(NS, "app=ratings")[0]
+    backend.kill_pod(pod)
+    names = [p.name for p in backend.pods(NS, "app=ratings")]
+    assert pod.name not in names
+    assert len(names) == 2  # the ReplicaSet made a new one
+    backend.restart_pod(pod)  # returns: two ready again
+
+
+def test_access_logs_are_read_after_a_mark(backend: ClusterBackend, cluster: FakeApiServer) -> None:
+    pod = backend.pods(NS, "app=reviews")[0]
+    line = {
+        "start_time": "2026-11-25T10:00:00.250Z",
+        "response_code": 503,
+        "response_flags": "FI",
+        "authority": "ratings:9080",
+        "upstream_cluster": "outbound|9080||ratings.bookinfo.svc.cluster.local",
+        "route_name": "chaoskit-abort-1",
+        "attempts": None,
+        "duration_ms": 0,
+    }
+    now = time.time()
+    cluster.logs[(NS, pod.name)] = [
+        (now - 30, json.dumps({**line, "request_id": "old"})),
+        (now - 20, "2026-11-25T10:00:00Z info envoy config: a line that is not JSON"),
+    ]
+    mark = backend.log_mark(pod)
+    cluster.logs[(NS, pod.name)].append(
+        (time.time() + 0.001, json.dumps({**line, "request_id": "new"}))
+    )
+    newest, records = backend.access_log(pod, mark)
+    assert [r["request_id"] for r in records] == ["new"]
+    (record,) = records
+    assert record["direction"] == "outbound"
+    assert record["attempts"] == 1
+    assert record["response_code"] == 503
+    assert newest > mark
+    assert backend.access_log(pod, newest)[1] == []
+    assert [r["request_id"] for r in backend.access_log(pod, 0)[1]] == ["old", "new"]
+
+
+def test_log_lines_are_parsed_with_nanosecond_timestamps() -> None:
+    text = (
+        '2026-11-25T10:00:01.123456789Z {"response_code": 200, "upstream_cluster": '
+        '"inbound|9080||", "start_time": "2026-11-25T10:00:01.100Z", "duration_ms": "12"}\n'
+        "garbage\n"
+    )
+    newest, (record,) = parse_log(text, after=0.0)
+    assert record["direction"] == "inbound"
+    assert record["duration_ms"] == 12
+    assert abs(newest - 1795600801.123456) < 1e-3
+    assert abs(record["start_ts"] - 1795600801.1) < 1e-3
+
+
+def test_istio_version_is_what_istiod_runs(backend: ClusterBackend) -> None:
+    assert backend.istio_version == "1.28.10"
+
+
+# --- the session on a cluster: the guard, then the same experiment code -----------------------
+
+
+def settings(tmp_path: Path, **kwargs: Any) -> Settings:
+    return Settings(root=tmp_path, namespaces=[NS], **kwargs)
+
+
+def test_the_session_refuses_a_cluster_that_is_not_kind_and_names_the_override(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.set_nodes("cloud")
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    session = ChaosSession(
+        settings(tmp_path, backend="kube", kube_context=cluster.context), tmp_path
+    )
+    with pytest.raises(UnsafeTarget, match="--i-understand-this-is-not-kind"):
+        session.backend  # noqa: B018
+    kube_without_context = ChaosSession(settings(tmp_path, backend="kube"), tmp_path)
+    with pytest.raises(ConfigError, match="--mesh kube needs --kube-context"):
+        kube_without_context.backend  # noqa: B018
+
+
+def test_the_override_lets_a_named_non_kind_context_through(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.set_nodes("cloud")
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    session = ChaosSession(
+        settings(tmp_path, backend="kube", kube_context=cluster.context, allow_non_kind=True),
+        tmp_path,
+    )
+    try:
+        assert session.backend.name == "kube"
+        assert "NOT a kind cluster, allowed by --i-understand-this-is-not-kind" in (
+            session.guard or ""
+        )
+        assert session.mesh_description()["guard"] == session.guard
+    finally:
+        session.close()
+
+
+def test_an_experiment_on_kind_injects_rolls_back_and_restores_the_cluster(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same Chaos code as on the embedded mesh: a fault goes into the VirtualService in
+    force, a replica fault onto one pod; the experiment's rollback and the session's close
+    leave the cluster as it was (replicas scaled back too)."""
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    base_vs = ratings_fault()
+    base_vs["spec"]["http"][0].pop("fault")
+    cluster.put_object("virtualservices", base_vs)
+    before = json.dumps(cluster.objects[("virtualservices", NS, "ratings")]["spec"])
+    session = ChaosSession(
+        settings(
+            tmp_path,
+            backend="kind",
+            kube_context=cluster.context,
+            replicas={f"{NS}/ratings-v1": 3},
+        ),
+        tmp_path,
+    )
+    try:
+        mesh = session.backend
+        assert cluster.deployments[(NS, "ratings-v1")]["spec"]["replicas"] == 3
+        assert session.mesh_description()["context"] == cluster.context
+        chaos = session.chaos(ExperimentRecord("t", "t", "t.py", ""))
+        chaos.abort("ratings", percent=50)
+        chaos.replica_errors("ratings", rate=1.0)
+        spec = cluster.objects[("virtualservices", NS, "ratings")]["spec"]
+        assert spec["http"][0]["fault"]["abort"]["percentage"]["value"] == 50
+        assert [k for k in cluster.objects if k[0] == "envoyfilters"]
+        session.finish(chaos)
+        assert json.dumps(cluster.objects[("virtualservices", NS, "ratings")]["spec"]) == before
+        assert not [k for k in cluster.objects if k[0] == "envoyfilters"]
+        assert mesh.name == "kind"
+    finally:
+        session.close()
+    assert cluster.deployments[(NS, "ratings-v1")]["spec"]["replicas"] == 2
+    assert not list((tmp_path / ".chaoskit" / "journal").glob("*.json"))
+
+
+# --- the plugin's options, as a user types them --------------------------------------------
+
+PLUGIN_INI = """
+[pytest]
+addopts = -p no:locust -p no:cacheprovider
+chaos_namespaces = bookinfo
+"""
+
+EXPERIMENT = '''
+def test_abort_is_written_and_rolled_back(chaos, chaos_mesh):
+    """The abort lands in the VirtualService in force, on the cluster."""
+    chaos.abort("ratings", 503, percent=25)
+    (vs,) = [o for o in chaos_mesh.backend.list_objects() if o["kind"] == "VirtualService"]
+    assert vs["spec"]["http"][0]["fault"]["abort"]["percentage"]["value"] == 25
+
+
+def test_my_service_is_not_on_this_cluster(chaos):
+    """Needs a workload the cluster does not run."""
+
+test_my_service_is_not_on_this_cluster.pytestmark = [
+    __import__("pytest").mark.chaos(needs=["default/my-service"])
+]
+'''
+
+
+def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
+    cluster: FakeApiServer, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    pytester.makefile(".ini", pytest=PLUGIN_INI)
+    pytester.makepyfile(test_cluster=EXPERIMENT)
+    report = pytester.path / "report"
+    result = pytester.runpytest(
+        "--mesh", "kind", "--kube-context", cluster.context, f"--chaos-report={report}", "-rs"
+    )
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*the kind mesh does not run default/my-service*"])
+    assert ("virtualservices", NS, "ratings") not in cluster.objects  # created, then deleted
+    run = json.loads((report / "results.json").read_text())["run"]
+    assert run["mesh"]["backend"] == "kind"
+    assert run["mesh"]["istio_version"] == "1.28.10"
+    assert "kind cluster verified" in run["mesh"]["guard"]
+
+
+def test_mesh_kube_on_a_cluster_that_is_not_kind_is_refused_with_the_way_out(
+    cluster: FakeApiServer, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.set_nodes("cloud")
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    pytester.makefile(".ini", pytest=PLUGIN_INI)
+    pytester.makepyfile(test_cluster=EXPERIMENT)
+    refused = pytester.runpytest("--mesh", "kube", "--kube-context", cluster.context)
+    assert refused.ret != 0
+    refused.stdout.fnmatch_lines(["*--i-understand-this-is-not-kind*"])
+    assert cluster.objects == {}  # nothing was touched
+    allowed = pytester.runpytest(
+        "--mesh",
+        "kube",
+        "--kube-context",
+        cluster.context,
+        "--i-understand-this-is-not-kind",
+        "-k",
+        "abort",
+    )
+    allowed.assert_outcomes(passed=1)
