@@ -178,6 +178,7 @@ class ClusterBackend:
         self._clock = clock
         self._faults: dict[tuple[str, str], dict[str, Any]] = {}
         self._killed: dict[tuple[str, str], tuple[str, int]] = {}
+        self.planned: list[str] = []  # the last pre-flight: what the last write set changed
         self.istio_version = self._istio_version()
 
     # --- facts --------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class ClusterBackend:
 
     def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[ObjectUndo]:
         validate(objects, "chaoskit")
+        # All or nothing: anything outside the blast radius refuses the whole set up front.
+        self.planned = [c.describe() for c in self.kube.preflight(objects)]
         witnesses = self._witnesses(objects)
         before = self._fingerprints(witnesses)
         undos: list[ObjectUndo] = []

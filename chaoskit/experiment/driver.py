@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit.assertions import RateMetric
+from chaoskit.experiment.abort import AbortWatch, RunAborted
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.record import ExperimentRecord
@@ -34,14 +35,31 @@ class LoadDriver:
         scale: float = 1.0,
         seed: int = 0,
         workdir: Path | None = None,
+        abort_below: float | None = None,
     ) -> None:
         self.backend = backend
+        self.abort_below = abort_below
         self.record = record
         self.chaos = chaos
         self.scale = scale
         self.seed = seed
         self.workdir = workdir
         self.windows: list[Window] = []
+
+    def _abort_watch(self, entry: Pod | None) -> AbortWatch | None:
+        """Watch the pod the load enters through, when the run has an abort floor."""
+        if self.abort_below is None or entry is None:
+            return None
+        pod = entry
+
+        def read() -> str:
+            return self.backend.admin(pod, "/stats?filter=downstream_rq_")
+
+        return AbortWatch(read, self.abort_below, on_trip=lambda _reason: self.chaos.rollback())
+
+    def _client_pod(self) -> Pod | None:
+        pods = [p for p in self.backend.pods(None, "app=fortio") if p.running]
+        return pods[0] if pods else None
 
     def _gateway(self) -> Pod | None:
         pods = self.backend.pods("istio-system", "istio=ingressgateway")
@@ -84,9 +102,10 @@ class LoadDriver:
             target = self.backend.in_mesh_client()
             path = f"/fortio/fetch/{service}{path}"
             gateway = None
+            entry_pod = self._client_pod()
         else:
             target = self.backend.ingress_https if https else self.backend.ingress_http
-            gateway = self._gateway()
+            gateway = entry_pod = self._gateway()
         markers = tuple(dict.fromkeys((*BOOKINFO_TEXTS, *look_for)))
         profile = LoadProfile.build(
             target,
@@ -106,13 +125,23 @@ class LoadDriver:
         ).scaled(self.scale)
         mark = self.backend.log_mark(gateway) if gateway else 0
         sampler = self._sampler(watch_ejections, seen_from)
+        watch = self._abort_watch(entry_pod)
         if sampler is not None:
             sampler.__enter__()
+        if watch is not None:
+            watch.__enter__()
         try:
             result = run_load(profile, self.workdir)
         finally:
             if sampler is not None:
                 sampler.stop()
+            if watch is not None:
+                watch.stop()
+        if watch is not None and watch.tripped:
+            raise RunAborted(
+                f"abort guard: {watch.reason} (--chaos-abort-below); every fault was rolled "
+                "back and the run stops after this experiment"
+            )
         flags: dict[str, str] = {}
         if gateway is not None:
             for entry in self.backend.access_log(gateway, mark)[1]:

@@ -68,6 +68,7 @@ class Settings:
     ingress_http: str = ""  # real clusters; empty: kind's published ports
     ingress_https: str = ""
     client_url: str = ""
+    abort_below: float | None = None  # the gateway's success rate that stops the run
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
 

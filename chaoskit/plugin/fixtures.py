@@ -105,4 +105,5 @@ def load(chaos_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Chaos) -
         scale=settings.duration_scale,
         seed=settings.seed,
         workdir=chaos_mesh.workdir / "load",
+        abort_below=settings.abort_below,
     )

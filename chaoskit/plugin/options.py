@@ -50,6 +50,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="multiply every load window (0.5 for quick runs, 3 for game days)",
     )
     group.addoption(
+        "--chaos-abort-below",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="stop injecting, roll back and end the run when the success rate at the load's "
+        "entry (gateway or in-mesh client) falls below RATE during a window, e.g. 0.5",
+    )
+    group.addoption(
         "--chaos-mutation",
         default=None,
         metavar="NAME",
@@ -57,6 +65,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("chaos_mesh", "default for --mesh", default="local")
     parser.addini("chaos_seed", "default for --chaos-seed", default="0")
+    parser.addini("chaos_abort_below", "default for --chaos-abort-below", default="")
     parser.addini("chaos_duration_scale", "default for --chaos-duration-scale", default="1.0")
     parser.addini(
         "chaos_base", "Istio YAML files every experiment starts from", type="linelist", default=[]
@@ -97,6 +106,15 @@ def _replicas(lines: list[str]) -> dict[str, int]:
             )
         found[name.strip()] = int(count)
     return found
+
+
+def _abort_floor(config: pytest.Config) -> float | None:
+    value = config.getoption("--chaos-abort-below")
+    if value is None and str(config.getini("chaos_abort_below")).strip():
+        value = float(str(config.getini("chaos_abort_below")))
+    if value is not None and not 0 < value <= 1:
+        raise pytest.UsageError(f"--chaos-abort-below {value} must be a rate in (0, 1]")
+    return None if value is None else float(value)
 
 
 def _base_files(config: pytest.Config) -> list[Path]:
@@ -157,6 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ingress_http=str(config.getini("chaos_ingress_http")),
         ingress_https=str(config.getini("chaos_ingress_https")),
         client_url=str(config.getini("chaos_client_url")),
+        abort_below=_abort_floor(config),
         root=config.rootpath,
         argv=list(config.invocation_params.args),
     )

@@ -32,6 +32,11 @@ def _is_inconclusive(call: pytest.CallInfo[None]) -> bool:
     return excinfo is not None and type(excinfo.value).__name__ in INCONCLUSIVE_ERRORS
 
 
+def _is_abort(call: pytest.CallInfo[None]) -> bool:
+    excinfo = call.excinfo
+    return excinfo is not None and type(excinfo.value).__name__ == "RunAborted"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -46,6 +51,11 @@ def pytest_runtest_makereport(
     elif report.when == "call":
         if report.skipped:
             record.outcome = "skipped"
+        elif report.failed and _is_abort(call):
+            # A safety stop, not evidence about the hypothesis: an error, and no more
+            # experiments in this run.
+            record.outcome, record.message = "error", _text(report)
+            item.session.shouldstop = record.message
         elif report.failed:
             record.outcome = "inconclusive" if _is_inconclusive(call) else "failed"
             record.message = _text(report)

@@ -424,3 +424,19 @@ def test_mesh_kube_on_a_cluster_that_is_not_kind_is_refused_with_the_way_out(
         "abort",
     )
     allowed.assert_outcomes(passed=1)
+
+
+def test_a_set_reaching_outside_the_blast_radius_is_refused_before_any_write(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    from chaoskit.cluster.backend import BlastRadiusError
+
+    outside = ratings_fault()
+    outside["metadata"] = {"name": "ratings", "namespace": "payments"}
+    with pytest.raises(BlastRadiusError, match="payments/ratings"):
+        backend.apply_objects([ratings_fault(), outside], run_id="run-7")
+    assert cluster.objects == {}  # not even the allowed one was written
+    backend.apply_objects([ratings_fault()], run_id="run-7")
+    assert backend.planned == [
+        "create virtualservices.networking.istio.io bookinfo/ratings (labelled chaoskit.dev/run=run-7)"
+    ]

@@ -64,6 +64,8 @@ def test_options_are_listed_and_do_not_clash_with_locusts_plugin(
         "--chaos-seed",
         "--chaos-duration-scale=F",
         "--chaos-mutation=NAME",
+        "--chaos-abort-below=RATE",
+        "--i-understand-this-is-not-kind",
         "--host=HOST",
     ):  # the last one is Locust's
         assert option in text, option
@@ -214,3 +216,32 @@ def test_a_fault_matrix_gets_one_rollback_and_one_entry_per_case(
         assert all(f["removed"] is not None for f in experiment["faults"])
         (check,) = experiment["assertions"]
         assert check["predicted"]["value"] in (0.8, 0.5)
+
+
+def test_the_abort_guard_rolls_back_at_once_and_stops_the_run(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    """A game-day safety rail: productpage failing every request drops the gateway's
+    success rate below the floor, so the fault is removed during the window and the rest
+    of the run does not start."""
+    chaos_dir.makepyfile(
+        test_abort="""
+def test_breaks_the_page(chaos, load):
+    chaos.replica_errors("productpage", rate=1.0)
+    load.run(rate=50.0, duration="3s")
+
+
+def test_never_runs(chaos):
+    raise AssertionError("the run should have stopped")
+"""
+    )
+    result = chaos_dir.runpytest_subprocess(
+        f"--chaos-report={tmp_path}", "--chaos-abort-below=0.5", "-p", "no:randomly"
+    )
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*abort guard: the gateway's success rate 0 fell below*"])
+    data = results(tmp_path)
+    (experiment,) = data["experiments"]  # the second never started
+    assert experiment["outcome"] == "error"
+    assert "every fault was rolled back" in experiment["message"]
+    assert experiment["faults"][0]["removed"] is not None
