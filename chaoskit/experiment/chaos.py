@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -400,7 +401,7 @@ class Chaos:
         for pod in self.backend.pods():
             if pod.labels.get("istio") == "ingressgateway" or not pod.running:
                 continue
-            config = yaml.safe_load(self.backend.admin(pod, "/config_dump"))
+            config = json.loads(self.backend.admin(pod, "/config_dump"))
             if faults_in_config(config, fault.service, fault.namespace):
                 carriers.append(pod.name)
             records += self.backend.access_log(pod, fault.log_marks.get(pod.name, 0))[1]

@@ -35,13 +35,23 @@ def _virtual_hosts(config: Any) -> Iterator[dict[str, Any]]:
             yield from _virtual_hosts(value)
 
 
+# Envoy keeps a route's fault in its per-filter config under the fault filter's name (Istio
+# writes it there: pilot/pkg/networking/core/route); the embedded mesh's dump has ``fault``.
+FAULT_FILTER = "envoy.filters.http.fault"
+
+
+def _route_fault(route: dict[str, Any]) -> dict[str, Any] | None:
+    fault = route.get("fault") or (route.get("typed_per_filter_config") or {}).get(FAULT_FILTER)
+    return fault if isinstance(fault, dict) and fault else None
+
+
 def faults_in_config(config: Any, service: str, namespace: str) -> list[dict[str, Any]]:
     """The faults of routes for ``service`` in one sidecar's ``/config_dump``."""
     names = host_names(service, namespace)
     found: list[dict[str, Any]] = []
     for vhost in _virtual_hosts(config):
         if names & {d.rsplit(":", 1)[0] for d in vhost["domains"]}:
-            found.extend(r["fault"] for r in vhost["routes"] if r.get("fault"))
+            found.extend(f for r in vhost["routes"] if (f := _route_fault(r)) is not None)
     return found
 
 

@@ -95,6 +95,46 @@ def test_faults_are_found_in_the_callers_route_table() -> None:
     assert faults_in_config(CONFIG, "reviews", "bookinfo") == []
 
 
+def test_faults_are_found_where_envoy_keeps_them_on_a_real_sidecar() -> None:
+    """Istio writes a route's fault into the route's per-filter config under the fault
+    filter's name (pilot/pkg/networking/core/route); this is a trimmed real config_dump."""
+    abort = {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+        "abort": {"http_status": 500, "percentage": {"numerator": 100}},
+    }
+    dump = {
+        "configs": [
+            {
+                "@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
+                "dynamic_route_configs": [
+                    {
+                        "route_config": {
+                            "name": "9080",
+                            "virtual_hosts": [
+                                {
+                                    "name": "ratings.bookinfo.svc.cluster.local:9080",
+                                    "domains": ["ratings.bookinfo.svc.cluster.local", "ratings"],
+                                    "routes": [
+                                        {
+                                            "match": {"prefix": "/"},
+                                            "typed_per_filter_config": {
+                                                "envoy.filters.http.fault": abort
+                                            },
+                                        },
+                                        {"match": {"prefix": "/"}},
+                                    ],
+                                }
+                            ],
+                        }
+                    }
+                ],
+            }
+        ]
+    }
+    assert faults_in_config(dump, "ratings", "bookinfo") == [abort]
+    assert faults_in_config(dump, "reviews", "bookinfo") == []
+
+
 def test_the_injection_rate_is_judged_against_the_configured_percentage() -> None:
     records = [
         {
