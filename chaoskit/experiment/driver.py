@@ -167,35 +167,34 @@ class LoadDriver:
                     self.chaos.prove(fault)
         return window
 
+    def _logged(self, window: Window, pods: list[Pod], direction: str) -> list[dict[str, Any]]:
+        """The access-log entries of ``pods`` in one direction that started while ``window``
+        ran (or within its request timeout after)."""
+        latest = window.end + window.profile.timeout_s
+        return [
+            entry
+            for pod in pods
+            if pod.running
+            for entry in self.backend.access_log(pod, 0)[1]
+            if entry.get("direction") == direction
+            and window.start <= float(entry.get("start_ts", 0)) <= latest
+        ]
+
     def received(self, window: Window, selector: str, namespace: str | None = None) -> int:
         """How many requests the pods ``selector`` picks received (inbound access log) while
         ``window`` ran: mirrored copies, for instance, which the client never sees."""
-        ns = namespace or self.chaos.namespace
-        latest = window.end + window.profile.timeout_s
-        count = 0
-        for pod in self.backend.pods(ns, selector):
-            for entry in self.backend.access_log(pod, 0)[1]:
-                inbound = entry.get("direction") == "inbound"
-                if inbound and window.start <= float(entry.get("start_ts", 0)) <= latest:
-                    count += 1
-        return count
+        pods = self.backend.pods(namespace or self.chaos.namespace, selector)
+        return len(self._logged(window, pods, "inbound"))
 
     def calls_to(self, window: Window, service: str, namespace: str | None = None) -> RequestLog:
         """What the callers' sidecars logged for calls to ``service`` during ``window``."""
         ns = namespace or self.chaos.namespace
         names = host_names(service, ns)
-        latest = window.end + window.profile.timeout_s
-        records = []
-        for pod in self.backend.pods():
-            if not pod.running:
-                continue
-            for entry in self.backend.access_log(pod, 0)[1]:
-                if entry.get("direction") != "outbound":
-                    continue
-                if str(entry.get("authority", "")).rsplit(":", 1)[0] not in names:
-                    continue
-                if window.start <= float(entry.get("start_ts", 0)) <= latest:
-                    records.append(entry)
+        records = [
+            entry
+            for entry in self._logged(window, self.backend.pods(), "outbound")
+            if str(entry.get("authority", "")).rsplit(":", 1)[0] in names
+        ]
         return RequestLog(f"{service}.{ns}", records, window.label, self.record)
 
     def received_share(
