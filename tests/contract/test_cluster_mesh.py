@@ -29,19 +29,9 @@ from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.experiment.session import ChaosSession, Settings
 from chaoskit.kube.client import KubeClient
 from tests.contract.fake_apiserver import FakeApiServer
+from tests.contract.test_backend_cluster_only import FakeClock
 
 NS = "bookinfo"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def pushed_config(fake: FakeApiServer, *, frozen: bool = False) -> Any:
