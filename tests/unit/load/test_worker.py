@@ -86,9 +86,11 @@ def test_closed_loop_records_every_request(server: Server) -> None:
 
 
 def test_login_keeps_the_session_cookie(server: Server) -> None:
-    result = run_load(
-        LoadProfile.build(server.url, duration="0.5s", login="jason", markers=["session=jason"])
+    # A window long enough for a slow start on a busy machine; max_requests bounds the work.
+    profile = LoadProfile.build(
+        server.url, duration="3s", login="jason", markers=["session=jason"], max_requests=5
     )
+    result = run_load(profile)
     assert result.records
     assert all(r.has_marker(0) and r.login == "jason" for r in result.records)
 
