@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from chaoskit.errors import ChaoskitError
 from chaoskit.plugin.state import RECORD, STATE
 
 if TYPE_CHECKING:
@@ -28,11 +29,26 @@ def chaos_mesh(
     session = ChaosSession(state.settings, tmp_path_factory.mktemp("chaoskit"))
     state.session = session
     try:
-        session.backend  # start it now, so a broken mesh is a setup error  # noqa: B018
+        problem = ""
+        try:
+            session.backend  # start it now, so a broken mesh is a setup error  # noqa: B018
+        except ChaoskitError as exc:
+            problem = f"{_mesh_problem(session.settings.backend)}: {exc}"
+        if problem:  # every experiment errors with this one line, not a traceback
+            pytest.fail(problem, pytrace=False)
         yield session
     finally:
         session.close()
         state.session = None
+
+
+def _mesh_problem(mesh: str) -> str:
+    if mesh == "local":
+        return "the embedded mesh did not start"
+    return (
+        f"--mesh {mesh}: the cluster cannot be used (for kind: `chaoskit cluster up` creates "
+        "kind-chaoskit; see docs/kind.md)"
+    )
 
 
 @pytest.fixture
