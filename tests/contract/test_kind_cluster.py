@@ -72,3 +72,32 @@ def test_the_faulty_ratings_replica_scales_up_and_back(kind_client: KubeClient) 
     assert (
         kind_client.deployment(pins.BOOKINFO_NAMESPACE, "ratings-faulty")["spec"]["replicas"] == 0
     )
+
+
+def test_a_replica_fault_reaches_only_that_pods_inbound_listener_and_logs_are_json(
+    kind_client: KubeClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The adapter's two translations that only a real Envoy can confirm: the EnvoyFilter
+    lands in the chosen pod's listeners, and the access log lines parse as records."""
+    from chaoskit.experiment.cluster_mesh import ClusterBackend, ClusterTarget
+
+    run = KubeBackend(
+        kind_client,
+        namespaces=[pins.BOOKINFO_NAMESPACE],
+        run_id=f"kind-{uuid.uuid4().hex[:8]}",
+        journal_dir=tmp_path_factory.mktemp("journal"),
+    )
+    target = ClusterTarget("kind", pins.CONTEXT, None, (pins.BOOKINFO_NAMESPACE,))
+    mesh = ClusterBackend(run, target)
+    pod = next(p for p in mesh.pods(pins.BOOKINFO_NAMESPACE, "app=ratings") if p.running)
+    try:
+        mesh.set_app_settings(pod, {"errorRate": 1.0, "errorStatus": 503})
+        listeners = mesh.admin(pod, "/config_dump?resource=dynamic_listeners")
+        assert "chaoskit.replica_fault" in listeners
+    finally:
+        mesh.set_app_settings(pod, {})  # the shared client stays open for the other tests
+        run.rollback()
+    gateway = mesh.pods("istio-system", "istio=ingressgateway")[0]
+    _, records = mesh.access_log(gateway, 0)
+    assert records, "no JSON access-log line on the gateway: is accessLogEncoding JSON?"
+    assert {"response_code", "response_flags", "authority", "start_ts"} <= set(records[-1])
