@@ -266,6 +266,9 @@ def make_user_class(
                     continue
                 pool.spawn(self.send, due)
             pool.join(timeout=profile.timeout_s)
+            # What is still pending is recorded as in flight at stop; killed now, it cannot
+            # finish after a distributed worker's final stats and be missing from them.
+            pool.kill()
             self.environment.runner.quit()
 
     assert ChaosUser.__name__ == USER_CLASS_NAME

@@ -88,6 +88,23 @@ def test_open_loop_each_worker_sends_its_share_of_the_rate(server: Server) -> No
     assert result.master["failures"] == sum(1 for r in records if r.error)
 
 
+def test_requests_without_a_reply_are_recorded_and_are_the_masters_failures(
+    server: Server,
+) -> None:
+    server.delay_s = 3.0
+    profile = LoadProfile.build(
+        server.url, duration="0.5s", users=2, timeout="1s", processes=2, distributed=True
+    )
+    result = run_load(profile)
+    records = result.records
+    # No reply ever comes: each request times out or is still in flight at the end, and
+    # only the ones that timed out (Locust's failures) are in the master's count.
+    assert records
+    assert all(r.status == 0 and r.error for r in records)
+    assert result.master is not None
+    assert result.master["requests"] == result.master["failures"] == len(answered(records))
+
+
 def test_a_master_that_never_sees_all_its_workers_is_a_clear_error(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
