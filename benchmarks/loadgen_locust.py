@@ -48,13 +48,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def section(rows: list[tuple[str, str, str]], note: str) -> str:
+def section(rows: list[tuple[str, str, str]], note: str, load: float) -> str:
     lines = [
         START,
         "## Load generator and report",
         "",
         f"Measured by `python -m benchmarks.loadgen_locust` on {platform.node() or 'this machine'} "
-        f"({os.cpu_count()} cores), against the direct reference server (no sidecar).",
+        f"({os.cpu_count()} cores, 1-minute load average {load:.1f} before the run), against "
+        "the direct reference server (no sidecar).",
         "",
         "| what | measured | budget |",
         "|---|---|---|",
@@ -119,6 +120,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
+    # Other work on the machine shows in every row: the section says how busy it was.
+    load = os.getloadavg()[0]
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.refserver", str(port)], stdout=subprocess.PIPE
@@ -181,7 +184,7 @@ def main() -> int:
         f"distributed: {'met' if spread_ok else 'missed'}). The reference server and the load "
         "processes share two cores with anything else running."
     )
-    text = section(rows, verdict)
+    text = section(rows, verdict, load)
     write_section(args.out, text)
     print(text)
     return 0
