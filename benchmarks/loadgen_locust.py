@@ -48,14 +48,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def section(rows: list[tuple[str, str, str]], note: str, load: float) -> str:
+def section(rows: list[tuple[str, str, str]], note: str, load: tuple[float, float]) -> str:
     lines = [
         START,
         "## Load generator and report",
         "",
         f"Measured by `python -m benchmarks.loadgen_locust` on {platform.node() or 'this machine'} "
-        f"({os.cpu_count()} cores, 1-minute load average {load:.1f} before the run), against "
-        "the direct reference server (no sidecar).",
+        f"({os.cpu_count()} cores; 1-minute load average {load[0]:.1f} before the run, "
+        f"{load[1]:.1f} after), against the direct reference server (no sidecar).",
         "",
         "| what | measured | budget |",
         "|---|---|---|",
@@ -184,7 +184,7 @@ def main() -> int:
         f"distributed: {'met' if spread_ok else 'missed'}). The reference server and the load "
         "processes share two cores with anything else running."
     )
-    text = section(rows, verdict, load)
+    text = section(rows, verdict, (load, os.getloadavg()[0]))
     write_section(args.out, text)
     print(text)
     return 0
