@@ -83,6 +83,7 @@ class LoadDriver:
         think: float | str = 0.0,
         timeout: float | str = "30s",
         processes: int = 1,
+        distributed: bool = False,
         watch_ejections: str | None = None,
         seen_from: str = "",
         prove: bool = True,
@@ -93,7 +94,8 @@ class LoadDriver:
         otherwise ``users`` closed-loop users. ``service="my-service:80"`` sends from the
         in-mesh client pod (fortio) through its sidecar instead of through the gateway.
         ``watch_ejections="ratings"`` samples outlier ejections of that service as seen
-        by the pods ``seen_from`` selects (a label selector).
+        by the pods ``seen_from`` selects (a label selector). ``processes=N`` sends from N
+        worker processes, ``distributed=True`` with a Locust master dealing them the users.
         """
         all_headers = dict(headers or {})
         if host is not None:
@@ -121,6 +123,7 @@ class LoadDriver:
             think=think,
             timeout=timeout,
             processes=processes,
+            distributed=distributed,
             seed=self.seed,
         ).scaled(self.scale)
         mark = self.backend.log_mark(gateway) if gateway else 0

@@ -38,6 +38,11 @@ class LoadProfile:
     intended send time, so a stalled service shows in the tail (coordinated omission).
     ``logins`` assigns Bookinfo users round-robin to virtual users (``None`` = anonymous);
     real Bookinfo sets ``end-user`` from the session cookie, never from a request header.
+
+    ``processes=N`` sends from N worker processes: independent ones by default (the parent
+    splits users and rate), or with ``distributed=True`` Locust's own master/worker mode, one
+    master process dispatching the users to N workers over loopback; ``connect_timeout_s``
+    bounds how long master and workers wait for each other.
     """
 
     target: str
@@ -56,6 +61,8 @@ class LoadProfile:
     max_in_flight: int = 1000
     max_requests: int = DEFAULT_MAX_REQUESTS
     processes: int = 1
+    distributed: bool = False
+    connect_timeout_s: float = 30.0
     late_threshold_s: float = 0.010
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +84,11 @@ class LoadProfile:
             )
         if self.processes < 1 or self.max_in_flight < 1 or self.max_requests < 1:
             raise ConfigError("load: processes, max_in_flight and max_requests must be ≥ 1")
+        if not 0 < self.connect_timeout_s <= MAX_DURATION_S:
+            raise ConfigError(
+                f"load: connect_timeout_s={self.connect_timeout_s:g} "
+                f"must be in (0, {MAX_DURATION_S:g}]"
+            )
         if not self.logins:
             raise ConfigError("load: logins must name at least one user (None = anonymous)")
 
@@ -112,14 +124,19 @@ class LoadProfile:
         return replace(self, duration_s=min(MAX_DURATION_S, max(0.5, self.duration_s * factor)))
 
     def split(self) -> list[LoadProfile]:
-        """One profile per worker process, sharing users and rate between them."""
+        """One profile per worker process, sharing users and rate between them.
+
+        In distributed mode every worker gets a profile, even one the master will give no
+        users: the master waits for all N. Its ``users`` is then only informative, since
+        the master dispatches the users; its ``rate`` is what its dispatcher sends.
+        """
         if self.processes == 1:
             return [self]
         parts = []
         for index in range(self.processes):
             users = self.users // self.processes + (index < self.users % self.processes)
             rate = None if self.rate is None else self.rate / self.processes
-            if self.model == "closed" and users == 0:
+            if self.model == "closed" and users == 0 and not self.distributed:
                 continue
             parts.append(
                 replace(self, users=max(users, 1), rate=rate, processes=1, seed=self.seed + index)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,9 @@ class LoadResult:
     started: float
     finished: float
     summaries: list[dict[str, Any]] = field(default_factory=list)
+    # Distributed mode: the Locust master's aggregated totals ("requests", "failures"
+    # for the profile's path), which must agree with the records.
+    master: dict[str, Any] | None = None
 
     @property
     def cpu_s(self) -> float:
@@ -39,66 +44,178 @@ def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+@dataclass
+class _Child:
+    name: str  # as the error messages say it: "load worker", "Locust master"
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return _tail(self.log.read_text(errors="replace"))
+
+
+def _spawn(name: str, args: list[str], log: Path) -> _Child:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args], stdout=stream, stderr=subprocess.STDOUT, env=env
+        )
+    return _Child(name, process, log)
+
+
+def _supervise(children: list[_Child], deadline: float, target: str) -> None:
+    """Wait until every child exited with 0; the first that fails or overstays is the error
+    (the caller kills the others)."""
+    pending = list(children)
+    while pending:
+        for child in list(pending):
+            code = child.process.poll()
+            if code is None:
+                continue
+            pending.remove(child)
+            if code != 0:
+                raise LoadError(
+                    f"the {child.name} failed (exit {code}) against {target}; "
+                    f"last output:\n{child.output()}"
+                )
+        if pending and time.monotonic() > deadline:
+            raise LoadError(
+                f"the {pending[0].name} did not stop within its window; last output:\n"
+                f"{pending[0].output()}"
+            )
+        time.sleep(0.02)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _collect(
+    profile: LoadProfile, children: list[_Child], outputs: list[Path]
+) -> tuple[list[RequestRecord], list[dict[str, Any]]]:
+    records: list[RequestRecord] = []
+    summaries: list[dict[str, Any]] = []
+    for child, out in zip(children, outputs, strict=True):
+        part_records, summary = read_output(out)
+        if not summary.get("done"):
+            raise LoadError(
+                f"the {child.name} failed against {profile.target}; last output:\n{child.output()}"
+            )
+        # A process whose users all failed (a refused login) is an error of its own.
+        _users_failed(summary.get("user_errors") or [], part_records)
+        records.extend(part_records)
+        summaries.append(summary)
+    return records, summaries
+
+
+def _users_failed(failures: list[str], records: list[RequestRecord]) -> None:
+    if failures and not records:
+        raise LoadError(f"the load worker's users failed: {'; '.join(failures)}")
+
+
+def _run_independent(
+    profile: LoadProfile, directory: Path, children: list[_Child]
+) -> tuple[list[RequestRecord], list[dict[str, Any]]]:
+    outputs = []
+    for index, part in enumerate(profile.split()):
+        spec = directory / f"load-{index}.json"
+        out = directory / f"load-{index}.jsonl"
+        spec.write_text(json.dumps(part.to_json()))
+        out.unlink(missing_ok=True)
+        args = ["chaoskit.load.worker", str(spec), str(out)]
+        children.append(_spawn("load worker", args, directory / f"load-{index}.log"))
+        outputs.append(out)
+    deadline = time.monotonic() + profile.duration_s + profile.timeout_s + 60
+    _supervise(children, deadline, profile.target)
+    return _collect(profile, children, outputs)
+
+
+def _run_distributed(
+    profile: LoadProfile,
+    directory: Path,
+    children: list[_Child],
+    *,
+    start_workers: int | None = None,
+    worker_port: int | None = None,
+) -> tuple[list[RequestRecord], list[dict[str, Any]], dict[str, Any]]:
+    """One Locust master and ``profile.processes`` workers on loopback.
+
+    Each worker's spec is its ``split()`` share, so the open model's rate share reaches it
+    in the file it starts from, not in a message. ``start_workers`` and ``worker_port``
+    exist for tests: a master that never sees all its workers, a worker that cannot
+    reach its master.
+    """
+    port = _free_port()
+    spec = directory / "master.json"
+    spec.write_text(json.dumps(profile.to_json()))
+    master_out = directory / "master.out.json"
+    master_out.unlink(missing_ok=True)
+    workers = profile.processes
+    args = ["chaoskit.load.master", str(spec), str(master_out), str(port), str(workers)]
+    children.append(_spawn("Locust master", args, directory / "master.log"))
+    outputs = []
+    for index, part in enumerate(profile.split()[: start_workers or workers]):
+        spec = directory / f"load-{index}.json"
+        out = directory / f"load-{index}.jsonl"
+        spec.write_text(json.dumps(part.to_json()))
+        out.unlink(missing_ok=True)
+        args = [
+            "chaoskit.load.worker",
+            str(spec),
+            str(out),
+            f"--master=127.0.0.1:{worker_port or port}",
+            f"--index={index}",
+            f"--workers={workers}",
+        ]
+        children.append(_spawn(f"load worker {index}", args, directory / f"load-{index}.log"))
+        outputs.append(out)
+    deadline = (
+        time.monotonic()
+        + profile.connect_timeout_s
+        + profile.duration_s
+        + 2 * profile.timeout_s
+        + 60
+    )
+    _supervise(children, deadline, profile.target)
+    records, summaries = _collect(profile, children[1:], outputs)
+    try:
+        master = json.loads(master_out.read_text())
+    except (OSError, ValueError):
+        master = {}
+    if not master.get("done"):
+        raise LoadError(f"the Locust master wrote no totals; last output:\n{children[0].output()}")
+    # Users run in whichever worker Locust gave them; their errors reach the master.
+    _users_failed(master.get("user_errors") or [], records)
+    return records, summaries, master
+
+
 def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
     """Send ``profile``'s load and return every request's record, in send order.
 
-    Each worker process gets its share of users and rate; all of them stop by themselves
-    (window end, then a hard stop), and the parent kills any that overstay.
+    Each worker process gets its share of users and rate (from the parent, or from a
+    Locust master with ``distributed=True``); all of them stop by themselves (window end,
+    then a hard stop), and the parent kills any that overstay.
     """
     owned = workdir is None
     directory = Path(tempfile.mkdtemp(prefix="chaoskit-load-")) if owned else workdir
     assert directory is not None
     directory.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    workers: list[tuple[subprocess.Popen[bytes], Path, Path]] = []
+    children: list[_Child] = []
+    master: dict[str, Any] | None = None
     started = time.time()
     try:
-        for index, part in enumerate(profile.split()):
-            spec = directory / f"load-{index}.json"
-            out = directory / f"load-{index}.jsonl"
-            log = directory / f"load-{index}.log"
-            spec.write_text(json.dumps(part.to_json()))
-            out.unlink(missing_ok=True)
-            with log.open("wb") as log_stream:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "chaoskit.load.worker", str(spec), str(out)],
-                    stdout=log_stream,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                )
-            workers.append((process, out, log))
-        deadline = time.monotonic() + profile.duration_s + profile.timeout_s + 60
-        records: list[RequestRecord] = []
-        summaries: list[dict[str, Any]] = []
-        for process, out, log in workers:
-            try:
-                code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                raise LoadError(
-                    f"the load worker did not stop within its window; last output:\n"
-                    f"{_tail(log.read_text(errors='replace'))}"
-                ) from None
-            part_records, summary = read_output(out)
-            if code != 0 or not summary.get("done"):
-                raise LoadError(
-                    f"the load worker failed (exit {code}) against {profile.target}; "
-                    f"last output:\n{_tail(log.read_text(errors='replace'))}"
-                )
-            failures = summary.get("user_errors") or []
-            if failures and not part_records:
-                raise LoadError(f"the load worker's users failed: {'; '.join(failures)}")
-            records.extend(part_records)
-            summaries.append(summary)
+        if profile.distributed:
+            records, summaries, master = _run_distributed(profile, directory, children)
+        else:
+            records, summaries = _run_independent(profile, directory, children)
     finally:
-        for process, _, _ in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        for child in children:
+            if child.process.poll() is None:
+                child.process.kill()
+                child.process.wait()
         if owned:
-            import shutil
-
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
     records.sort(key=lambda r: r.intended)
@@ -111,4 +228,4 @@ def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
             f"no request got an HTTP reply from {profile.target}{profile.path} "
             f"({len(records)} sent): {'; '.join(errors[:3])}. Is the target up and the port right?"
         )
-    return LoadResult(profile, records, started, time.time(), summaries)
+    return LoadResult(profile, records, started, time.time(), summaries, master)

@@ -4,6 +4,10 @@ Importing Locust monkey-patches the interpreter with gevent, and crashes if ``ss
 imported first (locust-and-kind.md §1.7), so this module imports it before anything else
 and pytest never imports it at all. Records go to OUT as JSON lines while the load runs;
 the last line is a summary object.
+
+With ``--master HOST:PORT --index I --workers N`` it is one of N workers of a Locust master
+(``chaoskit.load.master``): users arrive from the master, which also ends the window, and
+the worker's last message to it (after its final stats report) is ``DONE_MESSAGE``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import locust  # noqa: F401 - first: it monkey-patches ssl, socket and time
 # isort: on
 
+import argparse
 import gc
 import json
 import os
@@ -19,6 +24,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,25 @@ from chaoskit.load.records import IN_FLIGHT_AT_STOP, RequestRecord
 from chaoskit.mesh.apps.bookinfo.version import reviews_version_from_page
 
 FLUSH_EVERY = 250  # small writes: a big one stalls the send loop (visible as lateness)
+# Locust dispatches users by class name: the master declares a class of the same name.
+USER_CLASS_NAME = "ChaosUser"
+# Custom messages on Locust's channel. HELLO: a worker is connected and listening for its
+# SLOT (its place in the order Locust deals users in). DONE: its last message, after its
+# final stats (ZeroMQ keeps the order).
+HELLO_MESSAGE = "chaoskit_hello"
+SLOT_MESSAGE = "chaoskit_slot"
+DONE_MESSAGE = "chaoskit_done"
+CANNOT_CONNECT = 4  # exit code
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Where this worker's master listens, and which of its ``workers`` this one is."""
+
+    host: str
+    port: int
+    index: int
+    workers: int
 
 
 class Recorder:
@@ -167,7 +192,14 @@ class Recorder:
         self.out.close()
 
 
-def make_user_class(profile: LoadProfile, recorder: Recorder) -> type[FastHttpUser]:
+def make_user_class(
+    profile: LoadProfile,
+    recorder: Recorder,
+    stride: int = 1,
+    offset: Callable[[], int] = lambda: 0,
+) -> type[FastHttpUser]:
+    """The user class. User numbers are ``local * stride + offset()``: a master's workers
+    number their users 0, 1, 2... between them and hand out logins as one process would."""
     headers = dict(profile.headers)
     logins = list(profile.logins)
 
@@ -181,7 +213,7 @@ def make_user_class(profile: LoadProfile, recorder: Recorder) -> type[FastHttpUs
         user_index = 0
 
         def on_start(self) -> None:
-            self.index = ChaosUser.user_index
+            self.index = ChaosUser.user_index * stride + offset()
             self.login = logins[self.index % len(logins)]
             ChaosUser.user_index += 1
             # "{user}" in a header value becomes this user's number (sticky-session keys).
@@ -234,36 +266,92 @@ def make_user_class(profile: LoadProfile, recorder: Recorder) -> type[FastHttpUs
                     continue
                 pool.spawn(self.send, due)
             pool.join(timeout=profile.timeout_s)
+            # What is still pending is recorded as in flight at stop; killed now, it cannot
+            # finish after a distributed worker's final stats and be missing from them.
+            pool.kill()
             self.environment.runner.quit()
 
+    assert ChaosUser.__name__ == USER_CLASS_NAME
     return ChaosUser
 
 
-def run(profile: LoadProfile, out: Path) -> dict[str, Any]:
+def stop_grace(profile: LoadProfile) -> float:
+    """How long a closed-loop user may finish its current request after the window."""
+    return min(profile.timeout_s, 10.0)
+
+
+def connect(env: Environment, link: Link, timeout_s: float, slot: list[int]) -> Any:
+    """A WorkerRunner connected to its master, or exit: Locust itself retries for 5 min.
+
+    ``slot[0]`` becomes this worker's place in Locust's dealing order when the master says.
+    """
+
+    def give_up() -> None:
+        sys.stderr.write(
+            f"load worker {link.index}: could not connect to the Locust master at "
+            f"{link.host}:{link.port} within {timeout_s:g}s\n"
+        )
+        sys.stderr.flush()
+        os._exit(CANNOT_CONNECT)
+
+    guard = gevent.spawn_later(timeout_s, give_up)
+    runner = env.create_worker_runner(master_host=link.host, master_port=link.port)
+    guard.kill()
+
+    def on_slot(environment: Environment, msg: Any, **_: Any) -> None:
+        slot[0] = int(msg.data["slot"])
+
+    runner.register_message(SLOT_MESSAGE, on_slot)
+    # Only now, so the SLOT reply cannot arrive before its listener.
+    runner.send_message(HELLO_MESSAGE, {"index": link.index})
+    return runner
+
+
+def report_done(env: Environment, runner: Any, link: Link, recorder: Recorder) -> None:
+    """Send the last stats and then DONE, and wait (bounded) until ZeroMQ has sent them."""
+    data: dict[str, Any] = {}
+    # The open loop quits its runner itself, without Locust's final report: send one.
+    env.events.report_to_master.fire(client_id=runner.client_id, data=data)  # type: ignore[no-untyped-call]
+    runner.send_message("stats", data)
+    runner.send_message(DONE_MESSAGE, {"index": link.index, "started": recorder.started})
+    socket = runner.client.socket
+    socket.close(linger=2000)
+    socket.context.term()
+
+
+def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, Any]:
     random.seed(profile.seed)
     recorder = Recorder(profile, out)
-    user_class = make_user_class(profile, recorder)
+    slot = [0 if link is None else link.index]
+    stride = 1 if link is None else link.workers
+    user_class = make_user_class(profile, recorder, stride, lambda: slot[0])
     env = Environment(
         user_classes=[user_class],
         events=Events(),  # type: ignore[no-untyped-call]
         catch_exceptions=False,
         # Let a closed-loop user finish its current request; what is still pending after
         # the grace is recorded as in flight at stop.
-        stop_timeout=min(profile.timeout_s, 10.0),
+        stop_timeout=stop_grace(profile),
     )
-    runner = env.create_local_runner()
-    users = profile.users if profile.model == "closed" else 1
-    # A collection pause stalls every greenlet at once; the run is short and bounded.
-    gc.disable()
-    cpu0 = time.process_time()
-    wall0 = time.perf_counter()
-    runner.start(users, spawn_rate=max(users, 1))
     # Every run ends by itself: at the window's end (closed) or when the schedule is done.
     window = (
         profile.duration_s
         if profile.model == "closed"
         else profile.duration_s + profile.timeout_s + 1
     )
+    if link is None:
+        runner = env.create_local_runner()
+    else:
+        runner = connect(env, link, profile.connect_timeout_s, slot)
+        # The master starts and ends the window; this only bounds a master that went away.
+        window += profile.connect_timeout_s + stop_grace(profile) + 10
+    users = profile.users if profile.model == "closed" else 1
+    # A collection pause stalls every greenlet at once; the run is short and bounded.
+    gc.disable()
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    if link is None:
+        runner.start(users, spawn_rate=max(users, 1))
     stopper = gevent.spawn_later(window, runner.quit)
     runner.greenlet.join()
     stopper.kill()
@@ -276,24 +364,43 @@ def run(profile: LoadProfile, out: Path) -> dict[str, Any]:
         "in_flight_at_stop": len(recorder.in_flight),
         "wall_s": time.perf_counter() - wall0,
         "cpu_s": time.process_time() - cpu0,
-        "locust_requests": env.stats.total.num_requests,
+        # A worker ships its stats to the master as it goes: the master has the totals.
+        "locust_requests": env.stats.total.num_requests if link is None else None,
         "locust_errors": errors[:5],
         "user_errors": [str(e) for e in getattr(runner, "exceptions", {}).values()][:5],
     }
+    if link is not None:
+        summary["index"] = link.index
+        report_done(env, runner, link, recorder)
     recorder.close(summary)
     return summary
 
 
+def parse(argv: list[str]) -> tuple[Path, Path, Link | None]:
+    parser = argparse.ArgumentParser(prog="python -m chaoskit.load.worker")
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--master", help="HOST:PORT of a Locust master (distributed mode)")
+    parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    link = None
+    if args.master:
+        host, _, port = args.master.rpartition(":")
+        link = Link(host, int(port), args.index, args.workers)
+    return args.spec, args.out, link
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        sys.stderr.write("usage: python -m chaoskit.load.worker SPEC.json OUT.jsonl\n")
-        return 2
-    profile = LoadProfile.from_json(json.loads(Path(argv[0]).read_text()))
+    spec, out, link = parse(argv)
+    profile = LoadProfile.from_json(json.loads(spec.read_text()))
     hard_stop = profile.duration_s + profile.timeout_s + 30
+    if link is not None:
+        hard_stop += profile.connect_timeout_s + stop_grace(profile)
     # A last resort so the worker can never outlive its window, whatever Locust does.
     killer: Callable[[], None] = lambda: os._exit(3)  # noqa: E731
     gevent.spawn_later(hard_stop, killer)
-    run(profile, Path(argv[1]))
+    run(profile, out, link)
     return 0
 
 

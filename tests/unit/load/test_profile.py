@@ -55,7 +55,29 @@ def test_scaling_changes_only_the_window() -> None:
 
 def test_json_round_trip() -> None:
     profile = LoadProfile.build(
-        TARGET, duration="2s", logins=["jason", None], headers={"x-a": "1"}, markers=["Sorry"]
+        TARGET,
+        duration="2s",
+        logins=["jason", None],
+        headers={"x-a": "1"},
+        markers=["Sorry"],
+        processes=2,
+        distributed=True,
     )
     assert LoadProfile.from_json(profile.to_json()) == profile
     assert profile.describe()["login"] == "jason"
+
+
+def test_distributed_split_gives_every_worker_a_profile() -> None:
+    # The master waits for all N workers, even those Locust will give no user.
+    profile = LoadProfile.build(TARGET, duration="1s", users=1, processes=3, distributed=True)
+    parts = profile.split()
+    assert len(parts) == 3
+    assert all(p.distributed and p.processes == 1 for p in parts)
+    assert [p.seed for p in parts] == [0, 1, 2]
+    independent = LoadProfile.build(TARGET, duration="1s", users=1, processes=3)
+    assert len(independent.split()) == 1
+
+
+def test_connect_timeout_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="connect_timeout_s=0 must be in"):
+        LoadProfile.build(TARGET, duration="1s", connect_timeout_s=0.0)

@@ -5,70 +5,11 @@ Each test runs ``run_load`` (a child process with Locust in it) for about a seco
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from chaoskit.load import LoadError, LoadProfile, run_load
 from chaoskit.load.records import IN_FLIGHT_AT_STOP
-
-
-class Server:
-    def __init__(self) -> None:
-        self.delay_s = 0.0
-        self.login_status = 302
-        self.received = 0
-        self.lock = threading.Lock()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                with owner.lock:
-                    owner.received += 1
-                time.sleep(owner.delay_s)
-                cookie = self.headers.get("cookie", "")
-                body = b"<html>hello " + cookie.encode() + b"</html>"
-                self._reply(200, body, {"x-chaoskit-version": "v9", "x-chaoskit-pod": "pod-a"})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", 0))
-                self.rfile.read(length)
-                self._reply(
-                    owner.login_status,
-                    b"",
-                    {"set-cookie": "session=jason; Path=/", "location": "/"},
-                )
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.close()
+from tests.unit.load.conftest import Server
 
 
 def test_closed_loop_records_every_request(server: Server) -> None:

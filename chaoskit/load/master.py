@@ -1,0 +1,156 @@
+"""The Locust master of ``distributed=True`` (``python -m chaoskit.load.master SPEC OUT PORT N``).
+
+It sends no request itself. It listens on 127.0.0.1:PORT, waits for its N workers
+(``chaoskit.load.worker --master``), has Locust dispatch the users between them, ends the
+window, waits for every worker's final stats and ``DONE_MESSAGE``, and writes Locust's
+aggregated totals to OUT (one JSON object) for the parent to check against the records.
+Like the worker, it imports Locust before anything else.
+"""
+
+from __future__ import annotations
+
+# isort: off
+import locust  # noqa: F401 - first: it monkey-patches ssl, socket and time
+# isort: on
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from locust import User, constant
+from locust.env import Environment
+from locust.event import Events
+
+from chaoskit.load.profile import LoadProfile
+from chaoskit.load.worker import (
+    DONE_MESSAGE,
+    HELLO_MESSAGE,
+    SLOT_MESSAGE,
+    USER_CLASS_NAME,
+    stop_grace,
+)
+
+HOST = "127.0.0.1"  # loopback only: the workers are this machine's child processes
+# Workers also need to start (import Locust) before they connect; and the master waits a
+# little longer than a worker, so a worker that cannot connect is the one that says so.
+START_GRACE_S = 3.0
+MISSING_WORKERS = 2  # exit codes
+WORKERS_NOT_DONE = 5
+
+
+def say(text: str) -> None:
+    sys.stderr.write(f"Locust master: {text}\n")
+    sys.stderr.flush()
+
+
+def placeholder_user() -> type[User]:
+    """A class named like the workers' one: the master only needs its name and weight."""
+
+    def never(user: User) -> None:  # the master spawns no users
+        raise AssertionError("the Locust master runs no users")
+
+    return type(USER_CLASS_NAME, (User,), {"wait_time": constant(1), "tasks": [never]})
+
+
+def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
+    env = Environment(
+        user_classes=[placeholder_user()],
+        events=Events(),  # type: ignore[no-untyped-call]
+        # Sent to the workers with the users: their grace for a request at stop.
+        stop_timeout=stop_grace(profile),
+    )
+    runner = env.create_master_runner(master_bind_host=HOST, master_bind_port=port)
+    done: dict[int, dict[str, Any]] = {}
+    all_done = Event()
+
+    def on_done(environment: Environment, msg: Any, **_: Any) -> None:
+        done[int(msg.data["index"])] = dict(msg.data)
+        if len(done) >= workers:
+            all_done.set()
+
+    hello: set[str] = set()
+
+    def on_hello(environment: Environment, msg: Any, **_: Any) -> None:
+        hello.add(msg.node_id)
+
+    runner.register_message(DONE_MESSAGE, on_done)
+    runner.register_message(HELLO_MESSAGE, on_hello)
+    wait_s = profile.connect_timeout_s + START_GRACE_S
+    say(f"listening on {HOST}:{port}, waiting up to {wait_s:g}s for {workers} workers")
+    give_up = time.monotonic() + wait_s
+    while len(hello) < workers:
+        if time.monotonic() >= give_up:
+            say(
+                f"only {len(hello)} of {workers} Locust workers connected to the "
+                f"master at {HOST}:{port} within {wait_s:g}s"
+            )
+            runner.quit()  # the ones that did connect quit too
+            return MISSING_WORKERS
+        gevent.sleep(0.05)
+    # Locust deals users round-robin over its workers sorted by id (dispatch.py): each
+    # worker's place in that order numbers its users as one process would.
+    for slot, client_id in enumerate(sorted(hello)):
+        runner.send_message(SLOT_MESSAGE, {"slot": slot}, client_id=client_id)
+    # Open model: one user per worker (Locust deals users round-robin), each running the
+    # dispatcher at the rate share its spec file gives it.
+    users = profile.users if profile.model == "closed" else workers
+    started = time.monotonic()
+    runner.start(users, spawn_rate=users)
+    # Closed: the window ends here. Open: each worker quits when its schedule is done.
+    window = profile.duration_s
+    if profile.model == "open":
+        window += profile.timeout_s + 1
+    all_done.wait(timeout=max(0.0, started + window - time.monotonic()))
+    if not all_done.is_set():
+        # Not runner.quit(): that also stops this process's listener, and the workers'
+        # final stats and DONE messages would be lost.
+        runner.send_message("quit")
+        all_done.wait(timeout=stop_grace(profile) + 10)
+    entry = env.stats.get(profile.path, profile.method)
+    summary = {
+        "done": True,
+        "workers": workers,
+        "workers_done": sorted(done),
+        "requests": entry.num_requests,
+        "failures": entry.num_failures,
+        "all_requests": env.stats.total.num_requests,
+        "errors": [f"{e.error} ({e.occurrences}x)" for e in env.stats.errors.values()][:5],
+        "user_errors": [str(row["msg"]) for row in runner.exceptions.values()][:5],
+    }
+    out.write_text(json.dumps(summary))
+    runner.greenlet.kill(block=True)
+    runner.server.close(linger=0)  # type: ignore[no-untyped-call]
+    if len(done) < workers:
+        missing = sorted(set(range(workers)) - set(done))
+        say(f"workers {missing} never reported the end of their load")
+        return WORKERS_NOT_DONE
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 4:
+        sys.stderr.write("usage: python -m chaoskit.load.master SPEC.json OUT.json PORT WORKERS\n")
+        return 2
+    profile = LoadProfile.from_json(json.loads(Path(argv[0]).read_text()))
+    hard_stop = (
+        profile.connect_timeout_s
+        + START_GRACE_S
+        + profile.duration_s
+        + profile.timeout_s
+        + stop_grace(profile)
+        + 30
+    )
+    # A last resort so the master can never outlive its window, whatever Locust does.
+    killer: Callable[[], None] = lambda: os._exit(3)  # noqa: E731
+    gevent.spawn_later(hard_stop, killer)
+    return run(profile, Path(argv[1]), int(argv[2]), int(argv[3]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
