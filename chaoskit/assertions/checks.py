@@ -134,14 +134,23 @@ class RateMetric:
         return settle(j, self.sink, self.window, predicted)
 
     def matches(
-        self, expected: float, tolerance: float | None = None, *, predicted: Any = None
+        self,
+        expected: float,
+        tolerance: float | None = None,
+        *,
+        confidence: float | None = None,
+        predicted: Any = None,
     ) -> Judgement:
-        """The share is ``expected`` (within ``± tolerance``, an equivalence check)."""
+        """The share is ``expected`` (within ``± tolerance``, an equivalence check).
+
+        Without a tolerance, a correct share still falls outside its interval with
+        probability 1 - ``confidence``; a suite that must never flake asks for 0.999.
+        """
         j = proportion_matches(
             self.successes,
             self.trials,
             expected,
-            self.confidence,
+            confidence if confidence is not None else self.confidence,
             tolerance=tolerance,
             subject=self.subject,
             min_n=self.min_n,

@@ -118,3 +118,15 @@ def test_summary_and_series_for_the_report() -> None:
     assert sum(p["n"] for p in points) == 200
     assert sum(p["errors"] for p in points) == 1
     assert w.to_json()["load"]["model"] == "closed"
+
+
+def test_a_share_can_be_matched_at_a_stricter_confidence() -> None:
+    """123 of 1,000 is outside the 95% interval of a 10% share but inside the 99.9% one:
+    a suite that must never flake judges exact rates at 99.9%."""
+    records = [record(i, status=503 if i < 123 else 200) for i in range(1000)]
+    share = Window("w", records, PROFILE, 1000.0, 1010.0).share(status=503)
+    with pytest.raises(AssertionError):
+        share.matches(0.10)
+    assert share.matches(0.10, confidence=0.999).verdict.value == "PASS"
+    with pytest.raises(AssertionError):
+        share.matches(0.05, confidence=0.999)  # half the rate is still far outside
