@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +42,86 @@ def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+@dataclass
+class _Spare:
+    """A worker started ahead of its window: importing Locust takes about a second, which
+    it spends while the caller judges the last window and sets up the next one."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str]
+    cwd: str
+
+
+_spare: _Spare | None = None
+_spare_lock = threading.Lock()
+
+
+def _worker_env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # pytest changes this one for every test phase; the worker never reads it.
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+def _start_spare() -> None:
+    global _spare
+    with _spare_lock:
+        if _spare is not None:
+            return
+        fd, name = tempfile.mkstemp(prefix="chaoskit-load-spare-", suffix=".log")
+        env = _worker_env()
+        with os.fdopen(fd, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "chaoskit.load.worker", "--wait"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        _spare = _Spare(process, Path(name), env, os.getcwd())
+
+
+def _take_spare(spec: Path, out: Path, env: dict[str, str]) -> _Spare | None:
+    """The spare, handed ``spec`` and ``out``; None if there is none fit to use."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    # A spare started elsewhere (another cwd or environment) would not be the worker asked for.
+    fit = spare.env == env and spare.cwd == os.getcwd() and spare.process.poll() is None
+    if fit:
+        assert spare.process.stdin is not None
+        try:
+            spare.process.stdin.write(json.dumps([str(spec), str(out)]).encode() + b"\n")
+            spare.process.stdin.close()
+            return spare
+        except OSError:
+            pass
+    _discard(spare)
+    return None
+
+
+def _discard(spare: _Spare) -> None:
+    if spare.process.poll() is None:
+        spare.process.kill()
+    spare.process.wait()
+    if spare.process.stdin is not None:
+        with contextlib.suppress(OSError):
+            spare.process.stdin.close()
+    spare.log.unlink(missing_ok=True)
+
+
+@atexit.register
+def _stop_spare() -> None:
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        _discard(spare)
+
+
 def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
     """Send ``profile``'s load and return every request's record, in send order.
 
@@ -48,17 +131,26 @@ def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
     owned = workdir is None
     directory = Path(tempfile.mkdtemp(prefix="chaoskit-load-")) if owned else workdir
     assert directory is not None
+    directory = directory.resolve()  # a spare worker may run in another directory
     directory.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = _worker_env()
     workers: list[tuple[subprocess.Popen[bytes], Path, Path]] = []
+    moves: list[tuple[Path, Path]] = []  # a spare's log -> the window's log
     started = time.time()
     try:
-        for index, part in enumerate(profile.split()):
+        parts = profile.split()
+        for index, part in enumerate(parts):
             spec = directory / f"load-{index}.json"
             out = directory / f"load-{index}.jsonl"
             log = directory / f"load-{index}.log"
             spec.write_text(json.dumps(part.to_json()))
             out.unlink(missing_ok=True)
+            # Only for one worker: parts must start together, and a spare starts first.
+            spare = _take_spare(spec, out, env) if len(parts) == 1 else None
+            if spare is not None:
+                workers.append((spare.process, out, spare.log))
+                moves.append((spare.log, log))
+                continue
             with log.open("wb") as log_stream:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "chaoskit.load.worker", str(spec), str(out)],
@@ -96,11 +188,13 @@ def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        for source, target in moves:
+            with contextlib.suppress(OSError):
+                shutil.move(source, target)
         if owned:
-            import shutil
-
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
+        _start_spare()
     records.sort(key=lambda r: r.intended)
     unreachable = ("refused", "gaierror", "not known", "No route to host")
     if records and all(r.status == 0 and any(u in r.error for u in unreachable) for r in records):
