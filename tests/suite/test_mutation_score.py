@@ -2,7 +2,7 @@
 
 This runs ``chaoskit mutate experiments/ --jobs 2`` for real: the whole suite once
 unmodified and alone (it must hold), then each weakening on the experiments whose config it
-changes, two mutant runs (two meshes) at a time. It is the slowest test here (about five
+changes, two mutant runs (two meshes) at a time. It is the slowest test here (five to six
 minutes on two cores).
 """
 
