@@ -20,6 +20,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--min-score", type=float, default=1.0, help="fail below (default 1.0)")
     parser.add_argument("-o", "--output", type=Path, help="write the mutants as JSON here")
     parser.add_argument("--workdir", type=Path, help="keep each run's results here")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        help="mutant runs at a time, each with its own mesh (default 1; the baseline runs alone)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -31,9 +38,16 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown operator(s) {', '.join(unknown)}; choose from {', '.join(OPERATORS)}")
         return 2
+    if args.jobs < 1:
+        print(f"--jobs must be at least 1, not {args.jobs}")
+        return 2
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chaoskit-mutate-"))
     report = run_mutations(
-        list(args.paths), workdir, operators=args.operator, progress=lambda t: print(t, flush=True)
+        list(args.paths),
+        workdir,
+        operators=args.operator,
+        progress=lambda t: print(t, flush=True),
+        jobs=args.jobs,
     )
     print(report.table())
     if args.output:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,16 @@ def run_mutations(
     operators: list[str] | None = None,
     extra: list[str] | None = None,
     progress: Any = print,
+    jobs: int = 1,
 ) -> MutationReport:
+    """Run the baseline alone, then the mutant runs, ``jobs`` of them at a time.
+
+    Each mutant run is its own pytest process with its own embedded mesh, so runs share
+    nothing but the CPU. The baseline always runs alone: it must hold, and it decides
+    which runs exist.
+    """
+    if jobs < 1:
+        raise ChaoskitError(f"jobs must be at least 1, not {jobs}")
     options = list(extra or [])
     progress("baseline: running the suite unmodified")
     baseline = _pytest(paths, workdir / "baseline", options)
@@ -103,14 +113,30 @@ def run_mutations(
             + ", ".join(broken)
         )
     report = MutationReport(baseline=baseline)
-    chosen = operators or list(OPERATORS)
+    chosen = list(dict.fromkeys(operators or OPERATORS))
+    runs = []
     for operator in chosen:
         affected = [e["id"] for e in baseline if operator in e.get("mutations", [])]
-        if not affected:
-            continue
+        if affected:
+            runs.append((operator, affected))
+    schedule = list(runs)
+    if jobs > 1:
+        # Longest first (by the baseline's durations), so the last lanes finish together.
+        took = {e["id"]: float(e.get("duration_s") or 0.0) for e in baseline}
+        schedule.sort(key=lambda run: -sum(took.get(e, 0.0) for e in run[1]))
+
+    def mutant_run(operator: str, affected: list[str]) -> list[dict[str, Any]]:
         progress(f"{operator}: {len(affected)} experiment(s)")
-        outcomes = _pytest(affected, workdir / operator, [*options, f"--chaos-mutation={operator}"])
-        by_id = {e["id"]: e["outcome"] for e in outcomes}
+        return _pytest(affected, workdir / operator, [*options, f"--chaos-mutation={operator}"])
+
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {op: pool.submit(mutant_run, op, affected) for op, affected in schedule}
+        outcomes = {op: futures[op].result() for op, _ in schedule}
+    finally:
+        pool.shutdown(cancel_futures=True)  # a run that failed outright stops the rest
+    for operator, affected in runs:  # the report keeps the operators' order
+        by_id = {e["id"]: e["outcome"] for e in outcomes[operator]}
         for experiment in affected:
             report.mutants.append(Mutant(operator, experiment, by_id.get(experiment, "missing")))
     return report

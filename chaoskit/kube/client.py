@@ -14,6 +14,7 @@ Every request has a deadline (``request_timeout_s``). API errors become
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import time
@@ -142,7 +143,6 @@ class KubeClient:
     ) -> None:
         self.api_client = api_client
         self.custom = k8s.CustomObjectsApi(api_client)
-        self.core = k8s.CoreV1Api(api_client)
         self.embedded = embedded
         self.request_timeout_s = request_timeout_s
         self.context = context
@@ -171,6 +171,11 @@ class KubeClient:
             request_timeout_s=request_timeout_s,
             context=context,
         )
+
+    @functools.cached_property
+    def core(self) -> Any:
+        # Only pod exec needs it, and loading CoreV1Api costs about a second per session.
+        return k8s.CoreV1Api(self.api_client)
 
     @property
     def server(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,86 @@ def _tail(text: str, lines: int = 20) -> str:
 
 
 @dataclass
+class _Spare:
+    """A worker started ahead of its window: importing Locust takes about a second, which
+    it spends while the caller judges the last window and sets up the next one."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str]
+    cwd: str
+
+
+_spare: _Spare | None = None
+_spare_lock = threading.Lock()
+
+
+def _worker_env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # pytest changes this one for every test phase; the worker never reads it.
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+def _start_spare() -> None:
+    global _spare
+    with _spare_lock:
+        if _spare is not None:
+            return
+        fd, name = tempfile.mkstemp(prefix="chaoskit-load-spare-", suffix=".log")
+        env = _worker_env()
+        with os.fdopen(fd, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "chaoskit.load.worker", "--wait"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        _spare = _Spare(process, Path(name), env, os.getcwd())
+
+
+def _take_spare(spec: Path, out: Path, env: dict[str, str]) -> _Spare | None:
+    """The spare, handed ``spec`` and ``out``; None if there is none fit to use."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    # A spare started elsewhere (another cwd or environment) would not be the worker asked for.
+    fit = spare.env == env and spare.cwd == os.getcwd() and spare.process.poll() is None
+    if fit:
+        assert spare.process.stdin is not None
+        try:
+            spare.process.stdin.write(json.dumps([str(spec), str(out)]).encode() + b"\n")
+            spare.process.stdin.close()
+            return spare
+        except OSError:
+            pass
+    _discard(spare)
+    return None
+
+
+def _discard(spare: _Spare) -> None:
+    if spare.process.poll() is None:
+        spare.process.kill()
+    spare.process.wait()
+    if spare.process.stdin is not None:
+        with contextlib.suppress(OSError):
+            spare.process.stdin.close()
+    spare.log.unlink(missing_ok=True)
+
+
+@atexit.register
+def _stop_spare() -> None:
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        _discard(spare)
+
+
+@dataclass
 class _Child:
     name: str  # as the error messages say it: "load worker", "Locust master"
     process: subprocess.Popen[bytes]
@@ -55,7 +137,7 @@ class _Child:
 
 
 def _spawn(name: str, args: list[str], log: Path) -> _Child:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = _worker_env()
     with log.open("wb") as stream:
         process = subprocess.Popen(
             [sys.executable, "-m", *args], stdout=stream, stderr=subprocess.STDOUT, env=env
@@ -116,17 +198,25 @@ def _users_failed(failures: list[str], records: list[RequestRecord]) -> None:
 
 
 def _run_independent(
-    profile: LoadProfile, directory: Path, children: list[_Child]
+    profile: LoadProfile, directory: Path, children: list[_Child], moves: list[tuple[Path, Path]]
 ) -> tuple[list[RequestRecord], list[dict[str, Any]]]:
     outputs = []
-    for index, part in enumerate(profile.split()):
+    parts = profile.split()
+    for index, part in enumerate(parts):
         spec = directory / f"load-{index}.json"
         out = directory / f"load-{index}.jsonl"
+        log = directory / f"load-{index}.log"
         spec.write_text(json.dumps(part.to_json()))
         out.unlink(missing_ok=True)
-        args = ["chaoskit.load.worker", str(spec), str(out)]
-        children.append(_spawn("load worker", args, directory / f"load-{index}.log"))
         outputs.append(out)
+        # Only for one worker: parts must start together, and a spare starts first.
+        spare = _take_spare(spec, out, _worker_env()) if len(parts) == 1 else None
+        if spare is not None:
+            children.append(_Child("load worker", spare.process, spare.log))
+            moves.append((spare.log, log))  # its log ends up where the window's belongs
+            continue
+        args = ["chaoskit.load.worker", str(spec), str(out)]
+        children.append(_spawn("load worker", args, log))
     deadline = time.monotonic() + profile.duration_s + profile.timeout_s + 60
     _supervise(children, deadline, profile.target)
     return _collect(profile, children, outputs)
@@ -201,23 +291,29 @@ def run_load(profile: LoadProfile, workdir: Path | None = None) -> LoadResult:
     owned = workdir is None
     directory = Path(tempfile.mkdtemp(prefix="chaoskit-load-")) if owned else workdir
     assert directory is not None
+    directory = directory.resolve()  # a spare worker may run in another directory
     directory.mkdir(parents=True, exist_ok=True)
     children: list[_Child] = []
+    moves: list[tuple[Path, Path]] = []  # a spare's log -> the window's log
     master: dict[str, Any] | None = None
     started = time.time()
     try:
         if profile.distributed:
             records, summaries, master = _run_distributed(profile, directory, children)
         else:
-            records, summaries = _run_independent(profile, directory, children)
+            records, summaries = _run_independent(profile, directory, children, moves)
     finally:
         for child in children:
             if child.process.poll() is None:
                 child.process.kill()
                 child.process.wait()
+        for source, target in moves:
+            with contextlib.suppress(OSError):
+                shutil.move(source, target)
         if owned:
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
+        _start_spare()
     records.sort(key=lambda r: r.intended)
     unreachable = ("refused", "gaierror", "not known", "No route to host")
     if records and all(r.status == 0 and any(u in r.error for u in unreachable) for r in records):
