@@ -400,6 +400,10 @@ def main(argv: list[str]) -> int:
         if not line.strip():
             return 0
         argv = [str(a) for a in json.loads(line)]
+        # The event loop caches "now" and did not run while this waited: without a refresh,
+        # every timer below (the window's end, the hard stop) would count from before the
+        # wait and fire at once.
+        gevent.get_hub().loop.update_now()
     spec, out, link = parse(argv)
     profile = LoadProfile.from_json(json.loads(spec.read_text()))
     hard_stop = profile.duration_s + profile.timeout_s + 30

@@ -89,3 +89,21 @@ def test_a_failing_login_reports_the_users_error(server: Server) -> None:
     server.login_status = 403
     with pytest.raises(LoadError, match="login as 'jason' failed: 403"):
         run_load(LoadProfile.build(server.url, duration="0.5s", login="jason"))
+
+
+def test_a_spare_worker_that_waited_still_runs_its_whole_window(server: Server) -> None:
+    """A spare worker blocks on stdin with its event loop idle; its timers must count from
+    when it got its window, not from when it started waiting (a stale loop clock ended the
+    next closed-loop window at once)."""
+    import time
+
+    from chaoskit.load import runner
+
+    run_load(LoadProfile.build(server.url, duration="0.2s", max_requests=1))
+    assert runner._spare is not None  # the next single-process window will use it
+    time.sleep(1.5)  # longer than the next window
+    result = run_load(LoadProfile.build(server.url, duration="1s", users=1, think="50ms"))
+    (summary,) = result.summaries
+    # The window ends by its timer: never before its duration, however fast the machine.
+    assert summary["wall_s"] >= 1.0
+    assert len(result.records) > 1
