@@ -244,7 +244,12 @@ class ClusterBackend:
         return list_istio_objects(self.client)
 
     def delete_object(self, kind: str, namespace: str, name: str) -> None:
-        self.kube.delete(kind, namespace, name)
+        ref = ObjectRef(kind, namespace, name)
+        current = self.client.get_object(ref.plural, namespace, name)
+        witnesses = self._witnesses([current or {"kind": kind}])
+        before = self._fingerprints(witnesses)
+        if self.kube.delete(kind, namespace, name).action == "deleted":
+            self._wait_for_sidecars(witnesses, before, f"the deletion of {ref.describe()}")
 
     def sync(self) -> None:
         """Writes wait for the sidecars themselves."""

@@ -430,3 +430,16 @@ def test_a_set_reaching_outside_the_blast_radius_is_refused_before_any_write(
     assert backend.planned == [
         "create virtualservices.networking.istio.io bookinfo/ratings (labelled chaoskit.dev/run=run-7)"
     ]
+
+
+def test_a_deletion_waits_for_the_sidecars_too(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    cluster.put_object("virtualservices", ratings_fault())
+    for key in list(cluster.pods):  # no proxy will ever show the deletion
+        cluster.admin[(*key, "config_dump")] = pushed_config(cluster, frozen=True)
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    with pytest.raises(ReadinessTimeout, match="the deletion of virtualservices"):
+        mesh.delete_object("VirtualService", NS, "ratings")
+    assert ("virtualservices", NS, "ratings") not in cluster.objects
+    assert clock.now >= mesh.timeout_s
