@@ -275,11 +275,18 @@ def settings(tmp_path: Path, **kwargs: Any) -> Settings:
     return Settings(root=tmp_path, namespaces=[NS], **kwargs)
 
 
-def test_the_session_refuses_a_cluster_that_is_not_kind_and_names_the_override(
-    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def not_kind(cluster: FakeApiServer, monkeypatch: pytest.MonkeyPatch) -> FakeApiServer:
+    """The same cluster, but its nodes are not kind's, and the kubeconfig points at it."""
     cluster.set_nodes("cloud")
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    return cluster
+
+
+def test_the_session_refuses_a_cluster_that_is_not_kind_and_names_the_override(
+    not_kind: FakeApiServer, tmp_path: Path
+) -> None:
+    cluster = not_kind
     session = ChaosSession(
         settings(tmp_path, backend="kube", kube_context=cluster.context), tmp_path
     )
@@ -291,10 +298,9 @@ def test_the_session_refuses_a_cluster_that_is_not_kind_and_names_the_override(
 
 
 def test_the_override_lets_a_named_non_kind_context_through(
-    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    not_kind: FakeApiServer, tmp_path: Path
 ) -> None:
-    cluster.set_nodes("cloud")
-    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    cluster = not_kind
     session = ChaosSession(
         settings(tmp_path, backend="kube", kube_context=cluster.context, allow_non_kind=True),
         tmp_path,
@@ -394,10 +400,9 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
 
 
 def test_mesh_kube_on_a_cluster_that_is_not_kind_is_refused_with_the_way_out(
-    cluster: FakeApiServer, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    not_kind: FakeApiServer, pytester: pytest.Pytester
 ) -> None:
-    cluster.set_nodes("cloud")
-    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    cluster = not_kind
     pytester.makefile(".ini", pytest=PLUGIN_INI)
     pytester.makepyfile(test_cluster=EXPERIMENT)
     refused = pytester.runpytest("--mesh", "kube", "--kube-context", cluster.context)
