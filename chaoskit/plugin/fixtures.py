@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -42,6 +43,16 @@ def chaos_mesh(
         state.session = None
 
 
+def _shown_path(path: Path | None, root: Path) -> str:
+    """The experiment's file relative to the rootdir, or absolute when it lives elsewhere."""
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def _mesh_problem(mesh: str) -> str:
     if mesh == "local":
         return "the embedded mesh did not start"
@@ -62,7 +73,7 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
     record = ExperimentRecord(
         id=item.nodeid,
         name=item.name,
-        file=str(item.path.relative_to(request.config.rootpath)) if item.path else "",
+        file=_shown_path(item.path, request.config.rootpath),
         hypothesis=inspect.cleandoc(function.__doc__ or "") if function else "",
         mutation=state.settings.mutation,
     )
