@@ -48,6 +48,18 @@ def test_run_facts_are_shown(page: str, latest: dict[str, Any]) -> None:
         assert text in page
 
 
+def test_a_cluster_run_shows_what_the_context_guard_verified(latest: dict[str, Any]) -> None:
+    assert "Context guard" not in render_report(latest)  # the embedded mesh has none
+    latest["run"]["mesh"].update(
+        backend="kind",
+        context="kind-chaoskit",
+        guard="context kind-chaoskit (https://127.0.0.1:6443): kind cluster verified (…)",
+    )
+    page = render_report(latest)
+    assert "Context guard" in page
+    assert "kind cluster verified" in page
+
+
 def test_score_rules() -> None:
     c = counts([{"outcome": o} for o in ("held", "held", "failed", "error", "skipped")])
     assert Score(c).value == pytest.approx(2 / 3)
