@@ -45,6 +45,9 @@ class Fault:
     undo: list[Callable[[], None]] = field(default_factory=list)
     log_marks: dict[str, int] = field(default_factory=dict)
     parent: Fault | None = None  # the applied YAML this fault was written in
+    # The sidecars seen carrying the fault; config does not change while it is in force,
+    # so it is read once, not after every window (a config_dump per pod is costly on kind).
+    carriers: list[str] = field(default_factory=list)
 
     @property
     def description(self) -> str:
@@ -396,15 +399,17 @@ class Chaos:
         """
         if fault.percent is None:
             return {"in_config": True, "sidecars": [], "judgement": None}
-        carriers = []
+        carriers = list(fault.carriers)
         records: list[dict[str, Any]] = []
         for pod in self.backend.pods():
             if pod.labels.get("istio") == "ingressgateway" or not pod.running:
                 continue
-            config = json.loads(self.backend.admin(pod, "/config_dump"))
-            if faults_in_config(config, fault.service, fault.namespace):
-                carriers.append(pod.name)
+            if not fault.carriers:
+                config = json.loads(self.backend.admin(pod, "/config_dump"))
+                if faults_in_config(config, fault.service, fault.namespace):
+                    carriers.append(pod.name)
             records += self.backend.access_log(pod, fault.log_marks.get(pod.name, 0))[1]
+        fault.carriers = carriers
         if not carriers:
             raise FaultNotInEffect(
                 f"{fault.description}: no sidecar has the fault in its routes for "
