@@ -321,8 +321,12 @@ class ClusterBackend:
     # --- pods -------------------------------------------------------------------------------
 
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]:
+        """The mesh's pods: those with a sidecar (or the gateway's proxy). The rest of the
+        cluster (kube-system, istiod) has no Envoy to read and nothing to inject into."""
         found = []
         for obj in self.client.pods(namespace, selector):
+            if not _has_sidecar(obj):
+                continue
             pod = Pod.from_json(obj)
             found.append(Pod(pod.name, pod.namespace, pod.ip, pod.labels, _running(obj)))
         return sorted(found, key=lambda p: (p.namespace, p.name))

@@ -268,6 +268,16 @@ def test_istio_version_is_what_istiod_runs(backend: ClusterBackend) -> None:
     assert backend.istio_version == "1.28.10"
 
 
+def test_only_pods_with_a_proxy_are_the_meshs(
+    backend: ClusterBackend, cluster: FakeApiServer
+) -> None:
+    """Proofs and stats read every mesh pod's Envoy; coredns has none."""
+    cluster.add_pod("kube-system", "coredns", {"k8s-app": "kube-dns"}, containers=("coredns",))
+    names = {p.name for p in backend.pods()}
+    assert not any(n.startswith("coredns") for n in names)
+    assert any(n.startswith("ratings-v1") for n in names)
+
+
 # --- the session on a cluster: the guard, then the same experiment code -----------------------
 
 
