@@ -99,6 +99,21 @@ def _faults_in(obj: dict[str, Any], marks: dict[str, int]) -> list[Fault]:
     return found
 
 
+def _merge_into_parent(parent: FaultRecord, description: str, proof: dict[str, Any]) -> None:
+    """Applied YAML can carry several faults: its proof has the same keys as one fault's
+    (all in config, the union of carriers, the judgement when there is only one) plus each
+    fault's own proof under ``faults``."""
+    parts = [p for p in (parent.proof or {}).get("faults", []) if p["fault"] != description]
+    parts.append({"fault": description, **proof})
+    carriers = sorted({s for p in parts for s in p["sidecars"]})
+    parent.proof = {
+        "in_config": all(p["in_config"] for p in parts),
+        "sidecars": carriers,
+        "judgement": parts[0]["judgement"] if len(parts) == 1 else None,
+        "faults": parts,
+    }
+
+
 def _dump(objects: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(objects, sort_keys=False)
 
@@ -424,10 +439,7 @@ class Chaos:
         proof = {"in_config": True, "sidecars": carriers, "judgement": judgement.to_dict()}
         fault.record.proof = proof
         if fault.parent is not None:
-            fault.parent.record.proof = {
-                **(fault.parent.record.proof or {}),
-                fault.description: proof,
-            }
+            _merge_into_parent(fault.parent.record, fault.description, proof)
         if counts.matched == 0:
             raise FaultNotInEffect(
                 f"{fault.description}: no request took the faulted route; send load that matches it"

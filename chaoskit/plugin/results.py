@@ -149,11 +149,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _evidence(experiment: dict[str, Any]) -> str:
-    """The deciding judgement: the first that did not pass, else the last that did."""
+    """The deciding judgement: the first that did not pass; else the first check (an
+    experiment states its hypothesis's main claim first) and how many more passed."""
     assertions = experiment.get("assertions") or []
     for entry in assertions:
         if entry["verdict"] != "PASS":
             return str(entry["explanation"])
     if experiment["outcome"] != "held" and experiment.get("message"):
         return str(experiment["message"]).splitlines()[0][:200]
-    return str(assertions[-1]["explanation"]) if assertions else ""
+    if not assertions:
+        return ""
+    more = len(assertions) - 1
+    tail = f" (and {more} more check{'s' if more > 1 else ''} passed)" if more else ""
+    return str(assertions[0]["explanation"]) + tail

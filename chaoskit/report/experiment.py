@@ -106,7 +106,14 @@ def _evidence(experiment: Mapping[str, Any], level: int) -> str:
         predicted = a["predicted"]
         if isinstance(predicted, dict) and "value" in predicted:
             value = predicted["value"]
-            shown = fmt.number(value) if isinstance(value, int | float) else str(value)
+            if not isinstance(value, int | float):
+                shown = str(value)
+            elif a.get("unit") == "seconds":
+                shown = fmt.latency(value)
+            elif a.get("unit") == "rate":
+                shown = fmt.pct(value)
+            else:
+                shown = fmt.number(value)
             extra.append(
                 f"predicted from the mesh config: {esc(shown)} ({esc(predicted.get('why', ''))})"
             )
@@ -148,15 +155,7 @@ def _faults(experiment: Mapping[str, Any], clock: Clock, level: int) -> str:
         else:
             span = fmt.duration(float(removed) - float(applied))
             when = f"in force {clock.text(applied)} → {clock.text(removed)} ({span})"
-        proof = fault["proof"]
-        proof_text = ""
-        if isinstance(proof, dict):
-            seen = "found" if proof.get("in_config") else "not found"
-            sidecars = ", ".join(str(s) for s in proof.get("sidecars") or []) or "no sidecar"
-            proof_text = f"<li>Proof: {seen} in the config of {esc(sidecars)}</li>"
-            judgement = proof.get("judgement")
-            if isinstance(judgement, dict) and judgement.get("explanation"):
-                proof_text += f"<li>Effect: {esc(judgement['explanation'])}</li>"
+        proof_text = _proof(fault["proof"])
         yaml = fault["yaml"] or ""
         yaml_html = (
             f'<pre class="yaml" tabindex="0" aria-label="fault YAML"><code>{esc(yaml)}</code></pre>'
@@ -170,6 +169,43 @@ def _faults(experiment: Mapping[str, Any], clock: Clock, level: int) -> str:
             f"{proof_text}</ul>{yaml_html}</div>"
         )
     return "".join(out)
+
+
+SIDECARS_SHOWN = 4
+
+
+def _sidecars(names: Sequence[Any]) -> str:
+    """``3 sidecars: a, b, c``; a long list (Istio pushes a route to every sidecar of the
+    mesh unless a Sidecar resource scopes it) is cut after a few names."""
+    if not names:
+        return "no sidecar"
+    shown = ", ".join(str(n) for n in names[:SIDECARS_SHOWN])
+    more = f" and {len(names) - SIDECARS_SHOWN} more" if len(names) > SIDECARS_SHOWN else ""
+    return f"{len(names)} sidecar{'s' if len(names) > 1 else ''}: {shown}{more}"
+
+
+def _proof(proof: Any) -> str:
+    """Proof that the fault took effect: in the callers' routes, then at its rate. Applied
+    YAML lists each fault written in it under ``faults``."""
+    if not isinstance(proof, dict):
+        return ""
+    parts = proof.get("faults")
+    if isinstance(parts, list) and parts:
+        return "".join(_proof_lines(p, f"{p.get('fault', 'fault')}: ") for p in parts)
+    return _proof_lines(proof, "")
+
+
+def _proof_lines(proof: Mapping[str, Any], prefix: str) -> str:
+    names = [str(s) for s in proof.get("sidecars") or []]
+    if proof.get("in_config"):
+        where = f"in the routes of {_sidecars(names)}" if names else "in force"
+    else:
+        where = "not found in any sidecar's routes"
+    out = f"<li>Proof: {esc(prefix)}{esc(where)}</li>"
+    judgement = proof.get("judgement")
+    if isinstance(judgement, dict) and judgement.get("explanation"):
+        out += f"<li>Effect: {esc(judgement['explanation'])}</li>"
+    return out
 
 
 def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> str:

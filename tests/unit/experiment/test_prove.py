@@ -62,3 +62,33 @@ def test_a_fault_no_sidecar_carries_proves_nothing() -> None:
     chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""))  # type: ignore[arg-type]
     with pytest.raises(FaultNotInEffect, match="no sidecar has the fault"):
         chaos.prove(fault())
+
+
+def test_applied_yaml_keeps_the_proof_of_each_fault_written_in_it() -> None:
+    """A resources record (applied YAML) has the keys of one fault's proof, and each fault's
+    own proof under ``faults``; proving one again (a second window) replaces its entry."""
+    backend = Scripted(CONFIG)
+    chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""))  # type: ignore[arg-type]
+    parent = Fault(FaultRecord("resources", "VirtualService/ratings", "f.yaml", "", 0.0))
+    first, second = fault(), fault()
+    second.record.description = "abort on ratings, second route"
+    first.parent = second.parent = parent
+
+    chaos.prove(first)
+    proof = parent.record.proof
+    assert proof is not None
+    assert proof["in_config"] is True
+    assert proof["sidecars"] == ["reviews-v2", "reviews-v3"]
+    assert proof["judgement"]["verdict"] == "PASS"
+    assert [p["fault"] for p in proof["faults"]] == ["abort on ratings"]
+
+    chaos.prove(second)
+    chaos.prove(first)
+    proof = parent.record.proof
+    assert proof is not None
+    assert proof["judgement"] is None  # two faults: each has its own
+    assert sorted(p["fault"] for p in proof["faults"]) == [
+        "abort on ratings",
+        "abort on ratings, second route",
+    ]
+    assert all(p["judgement"]["verdict"] == "PASS" for p in proof["faults"])

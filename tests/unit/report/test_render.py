@@ -194,3 +194,60 @@ def test_write_report(tmp_path: Path, latest: dict[str, Any]) -> None:
 
 def test_rendering_is_deterministic(latest: dict[str, Any], older: dict[str, Any]) -> None:
     assert render_report(latest, history=[older]) == render_report(latest, history=[older])
+
+
+def _judgement(explanation: str) -> dict[str, Any]:
+    return {"verdict": "PASS", "explanation": explanation}
+
+
+def test_fault_proof_in_words(latest: dict[str, Any]) -> None:
+    """One fault: where it was found and the injected rate. Applied YAML with two faults:
+    each with its own proof; a long list of carrying sidecars is cut."""
+    faults = latest["experiments"][0]["faults"]
+    faults[0]["proof"] = {
+        "in_config": True,
+        "sidecars": ["productpage-v1-abc"],
+        "judgement": _judgement("observed abort rate 49.8% matches 50%: PASS"),
+    }
+    sidecars = [f"pod-{i}" for i in range(18)]
+    faults[0:0] = [
+        {
+            **faults[0],
+            "kind": "resources",
+            "proof": {
+                "in_config": True,
+                "sidecars": sidecars,
+                "judgement": None,
+                "faults": [
+                    {
+                        "fault": "delay on 10% of route r1 to ratings.bookinfo",
+                        "in_config": True,
+                        "sidecars": sidecars,
+                        "judgement": _judgement("observed delay rate 10.4% matches 10%: PASS"),
+                    },
+                    {
+                        "fault": "abort on 5% of route r1 to ratings.bookinfo",
+                        "in_config": True,
+                        "sidecars": sidecars,
+                        "judgement": _judgement("observed abort rate 5.6% matches 5%: PASS"),
+                    },
+                ],
+            },
+        }
+    ]
+    page = render_report(latest)
+    assert "Proof: in the routes of 1 sidecar: productpage-v1-abc" in page
+    assert "observed abort rate 49.8% matches 50%: PASS" in page
+    assert (
+        "Proof: delay on 10% of route r1 to ratings.bookinfo: in the routes of 18 sidecars: "
+        "pod-0, pod-1, pod-2, pod-3 and 14 more"
+    ) in page
+    assert "observed delay rate 10.4% matches 10%: PASS" in page
+    assert "observed abort rate 5.6% matches 5%: PASS" in page
+    assert "pod-17" not in page
+
+
+def test_a_predicted_latency_is_shown_with_its_unit(latest: dict[str, Any]) -> None:
+    assertion = latest["experiments"][0]["assertions"][0]
+    assertion.update(unit="seconds", predicted={"value": 6.0, "why": "two 3 s tries"})
+    assert "predicted from the mesh config: 6 s (two 3 s tries)" in render_report(latest)
