@@ -17,6 +17,7 @@ from chaoskit.errors import ChaoskitError, ConfigError
 from chaoskit.stats import (
     Judgement,
     Proportion,
+    Unit,
     Verdict,
     at_least,
     at_most,
@@ -91,6 +92,35 @@ def settle(
     if judgement.verdict is Verdict.INCONCLUSIVE:
         raise Inconclusive(judgement, (_needed(judgement) + why).strip("; "))
     return judgement
+
+
+_RELATIONS = {"≥": float.__ge__, "≤": float.__le__}
+
+
+def exact(
+    subject: str,
+    observed: float | None,
+    relation: str,
+    threshold: float,
+    n: int,
+    *,
+    window: str = "",
+    sink: JudgementSink | None = None,
+    unit: Unit = "count",
+    reason: str = "",
+) -> Judgement:
+    """A check on counted facts, not an estimate (the most tries any logged call made, when
+    the first ejection began): no interval, PASS or FAIL, recorded like the statistical
+    checks so the report's evidence lists it. Nothing to count (``n == 0``) is
+    inconclusive, never a pass; ``observed=None`` (the event never happened) fails."""
+    if n == 0:
+        verdict, reason = Verdict.INCONCLUSIVE, reason or "nothing was logged to judge"
+    elif observed is None:
+        verdict = Verdict.FAIL
+    else:
+        verdict = Verdict.PASS if _RELATIONS[relation](float(observed), threshold) else Verdict.FAIL
+    judgement = Judgement(verdict, subject, relation, threshold, observed, None, n, unit, reason)
+    return settle(judgement, sink, window)
 
 
 def seconds(value: float | str) -> float:

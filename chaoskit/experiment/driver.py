@@ -160,7 +160,9 @@ class LoadDriver:
             sink=self.record,
         )
         if sampler is not None:
-            window.ejections = EjectionTimeline(sampler.ejections, sampler.hosts, result.started)
+            window.ejections = EjectionTimeline(
+                sampler.ejections, sampler.hosts, result.started, label, self.record
+            )
             self.record.ejections.extend(window.ejections.to_json())
         self.record.windows.append(window.to_json())
         self.windows.append(window)

@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chaoskit.assertions import JudgementSink
+from chaoskit.assertions.checks import exact
+from chaoskit.stats import Unit
+
 EJECTED_FLAG = "failed_outlier_check"
 
 
@@ -170,6 +174,8 @@ class EjectionTimeline:
     ejections: list[Ejection]
     hosts: dict[str, set[str]]
     started: float
+    window: str = ""
+    sink: JudgementSink | None = None
 
     def first_ejection_after(self, moment: float) -> float | None:
         starts = [e.start for e in self.ejections if e.start >= moment - 0.2]
@@ -191,33 +197,65 @@ class EjectionTimeline:
     def returned(self) -> list[Ejection]:
         return [e for e in self.ejections if e.end is not None]
 
-    def assert_ejected_within(self, moment: float, seconds: float) -> float:
+    def watched(self) -> int:
+        """How many hosts the sampler saw in the observers' ``/clusters``: the checks' n
+        (none seen means nothing was watched, so nothing can be judged)."""
+        seen = {h for hosts in self.hosts.values() for h in hosts}
+        return len(seen | {e.host for e in self.ejections})
+
+    def _check(
+        self,
+        subject: str,
+        observed: float | None,
+        relation: str,
+        threshold: float,
+        unit: Unit,
+        reason: str,
+        n: int | None = None,
+    ) -> None:
+        exact(
+            subject,
+            observed,
+            relation,
+            threshold,
+            self.watched() if n is None else n,
+            window=self.window,
+            sink=self.sink,
+            unit=unit,
+            reason=reason,
+        )
+
+    def assert_ejected_within(self, moment: float, seconds: float) -> float | None:
+        """Some host was ejected within ``seconds`` of ``moment`` (e.g. the window's start)."""
         delay = self.first_ejection_after(moment)
-        if delay is None or delay > seconds:
-            seen = "no host was ejected" if delay is None else f"first ejection after {delay:.2f}s"
-            raise AssertionError(f"expected an outlier ejection within {seconds:g}s; {seen}")
+        reason = "no host was ejected" if delay is None else ""
+        self._check("time to the first outlier ejection", delay, "≤", seconds, "seconds", reason)
         return delay
 
     def assert_at_most_ejected(self, count: int) -> None:
-        most = self.max_concurrent()
-        if most > count:
-            raise AssertionError(
-                f"{most} hosts were ejected at once; maxEjectionPercent allows {count}"
-            )
+        """No observer had more than ``count`` hosts ejected at once (maxEjectionPercent)."""
+        reason = f"maxEjectionPercent allows {count}"
+        self._check(
+            "most hosts ejected at once", self.max_concurrent(), "≤", count, "count", reason
+        )
 
     def assert_returned_after(self, base_ejection_s: float, slack_s: float) -> None:
         """Every ejection that ended lasted at least baseEjectionTime (and not much more)."""
-        done = self.returned()
-        if not done:
-            raise AssertionError("no ejected host came back during the window")
-        for e in done:
-            assert e.end is not None
-            lasted = e.end - e.start
-            if not base_ejection_s - 0.25 <= lasted <= base_ejection_s + slack_s:
-                raise AssertionError(
-                    f"{e.host} was ejected for {lasted:.2f}s; baseEjectionTime is "
-                    f"{base_ejection_s:g}s (allowed up to {base_ejection_s + slack_s:g}s)"
-                )
+        lasted = [e.end - e.start for e in self.returned() if e.end is not None]
+        base = f"baseEjectionTime {base_ejection_s:g}s"
+        if not lasted:
+            self._check(
+                "ejected hosts that came back", 0, "≥", 1, "count", "no ejected host came back"
+            )
+            return
+        # A sample's resolution either side of the ejection's true length.
+        n = len(lasted)  # the ejections judged
+        self._check(
+            "shortest ejection", min(lasted), "≥", base_ejection_s - 0.25, "seconds", base, n
+        )
+        self._check(
+            "longest ejection", max(lasted), "≤", base_ejection_s + slack_s, "seconds", base, n
+        )
 
     def to_json(self) -> list[dict[str, Any]]:
         return [e.to_json() for e in self.ejections]

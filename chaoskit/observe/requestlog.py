@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaoskit.assertions import JudgementSink, RateMetric
+from chaoskit.assertions.checks import exact
 
 
 @dataclass
@@ -48,52 +49,55 @@ class RequestLog:
             self.sink,
         )
 
-    def _require(self) -> None:
-        if not self.records:
-            raise AssertionError(f"no call to {self.service} was logged in {self.window}")
+    def _check(
+        self, subject: str, observed: float | None, relation: str, threshold: float, reason: str
+    ) -> None:
+        exact(
+            f"{subject} {self.service}",
+            observed,
+            relation,
+            threshold,
+            len(self.records),
+            window=self.window,
+            sink=self.sink,
+            reason=reason if self.records else f"no call to {self.service} was logged",
+        )
+
+    def _tries(self, record: dict[str, Any]) -> int:
+        return int(record.get("attempts", 1) or 1)
 
     def assert_retries_bounded(self, attempts: int) -> int:
         """No call made more than ``1 + attempts`` tries (the retry policy's bound)."""
-        self._require()
-        most = max(int(r.get("attempts", 1) or 1) for r in self.records)
-        if most > attempts + 1:
-            raise AssertionError(
-                f"a call to {self.service} made {most} tries; retries.attempts={attempts} "
-                f"allows {attempts + 1}"
-            )
+        most = max((self._tries(r) for r in self.records), default=0)
+        reason = f"retries.attempts={attempts} allows {attempts + 1}"
+        self._check("most tries by one call to", most, "≤", attempts + 1, reason)
         return most
 
     def assert_retried(self) -> int:
         """Some call was retried: the retry policy is in force."""
-        self._require()
-        retried = sum(1 for r in self.records if int(r.get("attempts", 1) or 1) > 1)
-        if not retried:
-            raise AssertionError(f"no call to {self.service} was retried in {self.window}")
+        retried = sum(1 for r in self.records if self._tries(r) > 1)
+        self._check("retried calls to", retried, "≥", 1, "a retry policy in force retries some")
         return retried
 
     def assert_per_try_timeout(self, per_try_s: float, slack_s: float = 0.5) -> float:
         """Every call ended within its tries × perTryTimeout (plus backoff slack)."""
-        self._require()
-        worst = 0.0
+        worst, over, example = 0.0, 0, ""
         for record in self.records:
-            tries = int(record.get("attempts", 1) or 1)
-            seconds = float(record.get("duration_ms", 0)) / 1000
-            over = seconds - (tries * per_try_s + slack_s)
-            worst = max(worst, seconds)
-            if over > 0:
-                raise AssertionError(
-                    f"a call to {self.service} took {seconds:.2f}s over {tries} tries; "
-                    f"perTryTimeout {per_try_s:g}s allows {tries * per_try_s + slack_s:.2f}s"
+            tries = self._tries(record)
+            took = float(record.get("duration_ms", 0)) / 1000
+            worst = max(worst, took)
+            if took > tries * per_try_s + slack_s:
+                over += 1
+                example = example or (
+                    f"one took {took:.2f}s over {tries} tries; perTryTimeout {per_try_s:g}s "
+                    f"allows {tries * per_try_s + slack_s:.2f}s"
                 )
+        reason = example or f"each within its tries × {per_try_s:g}s + {slack_s:g}s"
+        self._check("calls over tries × perTryTimeout to", over, "≤", 0, reason)
         return worst
 
     def assert_breaker_tripped(self) -> int:
         """The circuit breaker shed some calls (Envoy flag ``UO``)."""
-        self._require()
         shed = sum(1 for r in self.records if "UO" in self._flags(r))
-        if not shed:
-            raise AssertionError(
-                f"the circuit breaker for {self.service} never tripped (no UO among "
-                f"{len(self.records)} calls)"
-            )
+        self._check("calls shed by the circuit breaker (UO) to", shed, "≥", 1, "")
         return shed

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from chaoskit.stats._format import Unit
 from chaoskit.stats.beta import (
     beta_ppf,
     regularized_beta,
@@ -64,6 +65,7 @@ __all__ = [
     "Proportion",
     "QuantileInterval",
     "Ranks",
+    "Unit",
     "Verdict",
     "at_least",
     "at_most",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-Unit = Literal["rate", "seconds", "ratio", "points"]
+Unit = Literal["rate", "seconds", "ratio", "points", "count"]
 
 
 def _decimals_of(number: float) -> int:
@@ -48,10 +48,12 @@ def _plain(value: float, unit: Unit, precision: int) -> str:
         return f"{value * 100:.{precision}f}"
     if unit == "ratio":
         return f"{value:.{precision + 2}g}"
+    if unit == "count":
+        return f"{value:g}"
     return _seconds(value, precision + 2)
 
 
-_SUFFIX = {"rate": "%", "points": " pp", "ratio": "×", "seconds": ""}
+_SUFFIX = {"rate": "%", "points": " pp", "ratio": "×", "seconds": "", "count": ""}
 
 
 def threshold_text(value: float, unit: Unit) -> str:
@@ -60,6 +62,8 @@ def threshold_text(value: float, unit: Unit) -> str:
         return f"{_percent_number(value, _decimals_of(value * 100))}{_SUFFIX[unit]}"
     if unit == "ratio":
         return f"{value:g}×"
+    if unit == "count":
+        return f"{value:g}"
     return _seconds(value, 6)
 
 

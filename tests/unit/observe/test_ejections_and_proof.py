@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from chaoskit.assertions import Inconclusive
 from chaoskit.observe import EjectionSampler, EjectionTimeline
-from chaoskit.observe.ejections import ejected_hosts, enforced_totals
+from chaoskit.observe.ejections import Ejection, ejected_hosts, enforced_totals
 from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
+from chaoskit.stats import Judgement
 
 CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
 
@@ -54,7 +56,10 @@ def test_sampler_builds_periods_and_splits_a_re_ejection_it_could_not_see() -> N
     timeline = EjectionTimeline(periods, sampler.hosts, periods[0].start)
     assert timeline.max_concurrent() == 1
     timeline.assert_at_most_ejected(1)
-    with pytest.raises(AssertionError, match="2 hosts were ejected at once"):
+    with pytest.raises(
+        AssertionError,
+        match=r"most hosts ejected at once 2 \(n=2\) ≤ 1: FAIL \(maxEjectionPercent allows 1\)",
+    ):
         EjectionTimeline(
             [*periods, type(periods[0])("reviews-v3", CLUSTER, "127.0.0.2:9080", periods[0].start)],
             {},
@@ -63,8 +68,44 @@ def test_sampler_builds_periods_and_splits_a_re_ejection_it_could_not_see() -> N
 
 
 def test_no_ejection_is_a_clear_failure() -> None:
-    with pytest.raises(AssertionError, match="no host was ejected"):
+    watched = {"reviews-v3": {"127.0.0.1:9080", "127.0.0.2:9080"}}
+    with pytest.raises(
+        AssertionError,
+        match=r"time to the first outlier ejection n/a \(n=2\) ≤ 2s: FAIL \(no host was ejected\)",
+    ):
+        EjectionTimeline([], watched, 0.0).assert_ejected_within(0.0, 2.0)
+
+
+def test_nothing_watched_is_inconclusive() -> None:
+    """No host seen in any observer's /clusters: the sampler watched nothing (a wrong
+    cluster name, say), which is never a pass and not evidence of a failure either."""
+    with pytest.raises(Inconclusive):
         EjectionTimeline([], {}, 0.0).assert_ejected_within(0.0, 2.0)
+
+
+def test_ejection_checks_are_recorded_as_evidence() -> None:
+    """Passing ejection checks show in the report's evidence, with their window."""
+    recorded: list[tuple[str, str]] = []
+
+    class Sink:
+        def add_judgement(
+            self, window: str, judgement: Judgement, predicted: object = None
+        ) -> None:
+            recorded.append((window, judgement.explain()))
+
+    periods = [Ejection("reviews-v3", CLUSTER, "127.0.0.1:9080", 10.5, 13.6)]
+    timeline = EjectionTimeline(
+        periods, {"reviews-v3": {"127.0.0.1:9080", "127.0.0.2:9080"}}, 10.0, "w", Sink()
+    )
+    assert timeline.assert_ejected_within(10.0, 2.0) == pytest.approx(0.5)
+    timeline.assert_at_most_ejected(1)
+    timeline.assert_returned_after(3.0, 1.0)
+    assert recorded == [
+        ("w", "time to the first outlier ejection 500ms (n=2) ≤ 2s: PASS"),
+        ("w", "most hosts ejected at once 1 (n=2) ≤ 1: PASS (maxEjectionPercent allows 1)"),
+        ("w", "shortest ejection 3.1s (n=1) ≥ 2.75s: PASS (baseEjectionTime 3s)"),
+        ("w", "longest ejection 3.1s (n=1) ≤ 4s: PASS (baseEjectionTime 3s)"),
+    ]
 
 
 CONFIG = {

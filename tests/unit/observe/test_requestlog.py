@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chaoskit.assertions import Inconclusive
 from chaoskit.observe import RequestLog
+from chaoskit.stats import Judgement
 
 
 def entry(attempts: int = 1, duration_ms: int = 5, flags: str = "-", code: int = 200) -> dict:  # type: ignore[type-arg]
@@ -20,7 +22,11 @@ def test_retries_are_bounded_by_the_policy() -> None:
     log = RequestLog("ratings.bookinfo", [entry(1), entry(3), entry(4)])
     assert log.assert_retries_bounded(3) == 4
     assert log.assert_retried() == 2
-    with pytest.raises(AssertionError, match=r"made 4 tries; retries\.attempts=2 allows 3"):
+    with pytest.raises(
+        AssertionError,
+        match=r"most tries by one call to ratings\.bookinfo 4 \(n=3\) ≤ 3: FAIL "
+        r"\(retries\.attempts=2 allows 3\)",
+    ):
         log.assert_retries_bounded(2)
 
 
@@ -29,7 +35,9 @@ def test_per_try_timeouts_are_honoured() -> None:
     ok.assert_per_try_timeout(3.0)
     slow = RequestLog("ratings.bookinfo", [entry(1, 20000)])
     with pytest.raises(
-        AssertionError, match=r"took 20.00s over 1 tries; perTryTimeout 3s allows 3.50s"
+        AssertionError,
+        match=r"calls over tries × perTryTimeout to ratings\.bookinfo 1 \(n=1\) ≤ 0: FAIL "
+        r"\(one took 20.00s over 1 tries; perTryTimeout 3s allows 3.50s\)",
     ):
         slow.assert_per_try_timeout(3.0)
 
@@ -39,10 +47,32 @@ def test_breaker_trips_are_counted_from_uo_flags() -> None:
     assert log.assert_breaker_tripped() == 30
     assert log.share(flag="UO").rate == 0.3
     assert log.flags() == {"UO": 30, "-": 70}
-    with pytest.raises(AssertionError, match="never tripped"):
+    with pytest.raises(AssertionError, match=r"shed by the circuit breaker \(UO\) to x 0 \(n=1\)"):
         RequestLog("x", [entry()]).assert_breaker_tripped()
 
 
 def test_an_empty_log_is_never_a_pass() -> None:
-    with pytest.raises(AssertionError, match=r"no call to ratings\.bookinfo was logged"):
+    with pytest.raises(Inconclusive, match=r"no call to ratings\.bookinfo was logged"):
         RequestLog("ratings.bookinfo", [], "w").assert_retries_bounded(3)
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.judgements: list[tuple[str, Judgement]] = []
+
+    def add_judgement(self, window: str, judgement: Judgement, predicted: object = None) -> None:
+        self.judgements.append((window, judgement))
+
+
+def test_each_check_is_recorded_as_evidence() -> None:
+    """Passing request-log checks show in the report's evidence like statistical ones."""
+    sink = Sink()
+    log = RequestLog("ratings.bookinfo", [entry(1), entry(3, flags="UO")], "w", sink)
+    log.assert_retried()
+    log.assert_retries_bounded(2)
+    log.assert_breaker_tripped()
+    log.assert_per_try_timeout(3.0)
+    assert [(w, j.verdict.value) for w, j in sink.judgements] == [("w", "PASS")] * 4
+    assert sink.judgements[1][1].explain() == (
+        "most tries by one call to ratings.bookinfo 3 (n=2) ≤ 3: PASS (retries.attempts=2 allows 3)"
+    )
