@@ -27,7 +27,7 @@ from chaoskit.observe.stats_delta import counter_deltas, parse_stats
 
 # The counters a report shows: what faults, retries, breakers and ejections did.
 INTERESTING_STATS = (
-    "fault.",
+    ".fault.",  # http.<prefix>.fault.delays_injected; not "circuit_breakers.default."
     "retry",
     "outlier_detection",
     "overflow",
@@ -226,7 +226,7 @@ class ChaosSession:
         backend = self.backend
         for pod in self._mesh_pods(backend):
             with contextlib.suppress(Exception):
-                stats = parse_stats(backend.admin(pod, "/stats?format=json"))
+                stats = parse_stats(backend.admin(pod, "/stats?format=json&type=Counters"))
                 snapshot[pod.name] = {
                     k: v for k, v in stats.items() if any(s in k for s in INTERESTING_STATS)
                 }

@@ -20,6 +20,8 @@ from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo
 from chaoskit.mesh.proxy import Proxy
 
+# Envoy's /stats?type= (Histograms and TextReadouts exist in Envoy; none are kept here).
+STAT_TYPES = ("All", "Counters", "Gauges", "Histograms", "TextReadouts")
 LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
 
 
@@ -61,10 +63,14 @@ class Admin:
     # --- Envoy's paths -------------------------------------------------------------------
 
     def stats(self, query: dict[str, str], request: Request) -> Response:
+        kind = query.get("type", "All")
+        if kind not in STAT_TYPES:
+            return Response.text(400, f"invalid type {kind!r}: one of {', '.join(STAT_TYPES)}\n")
         if query.get("format") == "json":
-            return _json({"stats": [{"name": k, "value": v} for k, v in self.proxy.stats.items()]})
+            stats = self.proxy.stats.items(kind)
+            return _json({"stats": [{"name": k, "value": v} for k, v in stats]})
         try:
-            return Response.text(200, self.proxy.stats.render(query.get("filter")))
+            return Response.text(200, self.proxy.stats.render(query.get("filter"), kind))
         except ValueError as exc:
             return Response.text(400, f"invalid filter: {exc}\n")
 

@@ -31,19 +31,24 @@ class StatsStore:
             return self._gauges[name]
         return self._counters.get(name, 0)
 
-    def items(self) -> Iterator[tuple[str, int]]:
-        merged = {**self._counters, **self._gauges}
-        return iter(sorted(merged.items()))
+    def items(self, kind: str = "All") -> Iterator[tuple[str, int]]:
+        """Sorted stats; ``kind`` is Envoy's ``/stats?type=``: All, Counters or Gauges."""
+        chosen: dict[str, int] = {}
+        if kind in ("All", "Counters"):
+            chosen.update(self._counters)
+        if kind in ("All", "Gauges"):
+            chosen.update(self._gauges)
+        return iter(sorted(chosen.items()))
 
     def reset_counters(self) -> None:
         self._counters.clear()
 
-    def render(self, filter_regex: str | None = None) -> str:
+    def render(self, filter_regex: str | None = None, kind: str = "All") -> str:
         """Envoy's text format: ``name: value`` per line, sorted; ``?filter=`` is a regex search."""
         pattern = compile_re2(filter_regex) if filter_regex else None
         lines = [
             f"{name}: {value}"
-            for name, value in self.items()
+            for name, value in self.items(kind)
             if pattern is None or pattern.search(name) is not None
         ]
         return "\n".join(lines) + ("\n" if lines else "")

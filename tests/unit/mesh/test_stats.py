@@ -1,0 +1,30 @@
+"""The admin's /stats store: Envoy's ``type=`` filter and the session's counter deltas."""
+
+from __future__ import annotations
+
+from chaoskit.experiment.session import INTERESTING_STATS
+from chaoskit.mesh.stats import StatsStore
+
+
+def test_type_selects_counters_or_gauges_as_envoys_admin_does() -> None:
+    store = StatsStore()
+    store.inc("cluster.x.upstream_rq_retry", 2)
+    store.set_gauge("cluster.x.circuit_breakers.default.remaining_cx", 2**32 - 1)
+    assert dict(store.items("Counters")) == {"cluster.x.upstream_rq_retry": 2}
+    assert dict(store.items("Gauges")) == {
+        "cluster.x.circuit_breakers.default.remaining_cx": 2**32 - 1
+    }
+    assert len(dict(store.items())) == 2
+    assert store.render(kind="Counters") == "cluster.x.upstream_rq_retry: 2\n"
+
+
+def test_interesting_stats_take_fault_counters_not_the_default_circuit_breakers() -> None:
+    """'fault.' once matched 'circuit_breakers.default.remaining_cx': a gauge that appears
+    at 2^32-1 showed as a change of four billion in the report's counters."""
+
+    def interesting(name: str) -> bool:
+        return any(s in name for s in INTERESTING_STATS)
+
+    assert interesting("http.outbound_0.0.0.0_9080.fault.delays_injected")
+    assert interesting("http.outbound_0.0.0.0_9080.fault.aborts_injected")
+    assert not interesting("cluster.x.circuit_breakers.default.remaining_cx")
