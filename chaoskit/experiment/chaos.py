@@ -448,6 +448,8 @@ class Chaos:
             raise FaultNotInEffect(
                 f"{fault.description} did not take effect as configured: {judgement}"
             )
+        if judgement.verdict is Verdict.INCONCLUSIVE:
+            raise FaultNotInEffect(f"{fault.description} was not seen to act: {judgement}")
         return proof
 
     def predict(self) -> Predictor:

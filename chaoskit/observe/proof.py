@@ -8,11 +8,12 @@ share (Envoy flags ``DI`` for delays, ``FI`` for aborts) matching the configured
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from chaoskit.stats import Judgement, proportion_matches
+from chaoskit.stats import Judgement, Verdict, proportion_matches
 
 # Proof must catch a fault that did nothing or acted at a different rate, never flake on
 # an honest one: a 99.9% interval wholly outside ±half the configured share.
@@ -82,8 +83,16 @@ def injection_counts(
 
 
 def judge_injection(counts: Injection, percent: float, what: str) -> Judgement:
+    """Did the fault act at about its configured rate?
+
+    FAIL when the interval lies wholly outside ±half the configured share (the fault acts
+    at another rate, or not at all). Otherwise the proof needs the fault to have acted at
+    least once: then the share is *consistent with* the config (PASS) even when too few
+    requests pin it inside the band. No injection at all is INCONCLUSIVE, with the number
+    of requests after which seeing none would be evidence (chance below 0.1 %).
+    """
     expected = percent / 100.0
-    return proportion_matches(
+    judgement = proportion_matches(
         counts.injected,
         counts.matched,
         expected,
@@ -91,3 +100,25 @@ def judge_injection(counts: Injection, percent: float, what: str) -> Judgement:
         tolerance=min(expected * PROOF_RELATIVE_TOLERANCE, 1.0 - expected) or None,
         subject=f"observed {what} rate",
     )
+    if judgement.verdict is not Verdict.INCONCLUSIVE or counts.matched == 0:
+        return judgement
+    if counts.injected == 0:
+        needed = requests_to_see_one(expected)
+        reason = (
+            f"no request was {what}ed yet; at {percent:g}% about {needed} requests on the "
+            "faulted route would show it"
+        )
+        return replace(judgement, reason=reason)
+    return replace(
+        judgement,
+        verdict=Verdict.PASS,
+        relation="consistent with",
+        reason="the interval overlaps the tolerance band; more requests would pin it inside",
+    )
+
+
+def requests_to_see_one(share: float, chance: float = 1.0 - PROOF_CONFIDENCE) -> int:
+    """The fewest requests after which none injected at ``share`` has probability < ``chance``."""
+    if share >= 1.0:
+        return 1
+    return max(1, math.ceil(math.log(chance) / math.log1p(-share)))

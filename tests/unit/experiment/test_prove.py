@@ -92,3 +92,20 @@ def test_applied_yaml_keeps_the_proof_of_each_fault_written_in_it() -> None:
         "abort on ratings, second route",
     ]
     assert all(p["judgement"]["verdict"] == "PASS" for p in proof["faults"])
+
+
+class Unlucky(Scripted):
+    """The callers carry the fault, but none of the ten logged calls was aborted."""
+
+    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+        record = {"direction": "outbound", "authority": "ratings:9080", "response_flags": "-"}
+        return 10, [record] * 5
+
+
+def test_a_fault_not_seen_to_act_is_inconclusive() -> None:
+    backend = Unlucky(CONFIG)
+    chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""))  # type: ignore[arg-type]
+    low = fault()
+    low.percent = 5.0
+    with pytest.raises(FaultNotInEffect, match="was not seen to act.*about 135 requests"):
+        chaos.prove(low)

@@ -7,7 +7,13 @@ import pytest
 from chaoskit.assertions import Inconclusive
 from chaoskit.observe import EjectionSampler, EjectionTimeline
 from chaoskit.observe.ejections import Ejection, ejected_hosts, enforced_totals
-from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
+from chaoskit.observe.proof import (
+    Injection,
+    faults_in_config,
+    injection_counts,
+    judge_injection,
+    requests_to_see_one,
+)
 from chaoskit.stats import Judgement
 
 CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
@@ -197,3 +203,22 @@ def test_the_injection_rate_is_judged_against_the_configured_percentage() -> Non
     assert (counts.matched, counts.injected) == (1000, 100)
     assert judge_injection(counts, 10, "abort").passed
     assert judge_injection(counts, 50, "abort").failed
+
+
+def test_a_fault_that_acted_but_is_not_pinned_down_is_consistent_with_its_rate() -> None:
+    """36 of 901 at a configured 5 %: the 99.9 % interval (2.3–6.7 %) crosses the band's
+    edge, yet the fault plainly acted at about its rate, so the proof holds."""
+    judgement = judge_injection(Injection(901, 36, "FI"), 5, "abort")
+    assert judgement.passed
+    assert judgement.relation == "consistent with"
+
+
+def test_a_fault_never_seen_to_act_proves_nothing() -> None:
+    """0 of 40 at 5 % is not evidence either way (0.95^40 ≈ 13 %): inconclusive, with the
+    number of requests after which seeing none would be evidence; 0 of 900 is a FAIL."""
+    few = judge_injection(Injection(40, 0, "FI"), 5, "abort")
+    assert few.inconclusive
+    assert "about 135 requests" in few.reason
+    assert requests_to_see_one(0.05) == 135  # 0.95^135 < 0.001 < 0.95^134
+    assert 0.95**135 < 0.001 < 0.95**134
+    assert judge_injection(Injection(900, 0, "FI"), 5, "abort").failed
