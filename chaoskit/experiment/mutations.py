@@ -149,11 +149,34 @@ OPERATORS: dict[str, tuple[Callable[[Object], bool], str]] = {
 }
 
 
+def _prune_empty_policies(obj: Object) -> None:
+    """Remove traffic policies a weakening emptied. Istio rejects an empty trafficPolicy
+    ("traffic policy must have at least one field"), and a mutant refused at apply time
+    would count as caught without any experiment having observed the weakening."""
+    if obj.get("kind") != "DestinationRule":
+        return
+    spec = obj.get("spec") or {}
+    for holder in [spec, *(spec.get("subsets") or [])]:
+        policy = holder.get("trafficPolicy")
+        if not isinstance(policy, dict):
+            continue
+        ports = [p for p in policy.get("portLevelSettings") or [] if set(p) - {"port"}]
+        if ports:
+            policy["portLevelSettings"] = ports
+        else:
+            policy.pop("portLevelSettings", None)
+        if not policy:
+            del holder["trafficPolicy"]
+
+
 def mutate(obj: Object, name: str) -> Object | None:
     """``obj`` weakened by operator ``name``, or ``None`` if the operator does not apply."""
     operator, _ = OPERATORS[name]
     weakened = copy.deepcopy(obj)
-    return weakened if operator(weakened) else None
+    if not operator(weakened):
+        return None
+    _prune_empty_policies(weakened)
+    return weakened
 
 
 def applicable(objects: list[Object]) -> list[str]:

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chaoskit.errors import ConfigError
+from chaoskit.experiment.backend import validate
+from chaoskit.experiment.mutate import Mutant
 from chaoskit.experiment.mutations import OPERATORS, applicable, mutate
 
 SEED = Path(__file__).resolve().parents[3] / "experiments" / "resources" / "seed"
@@ -36,6 +39,47 @@ def test_outlier_operators() -> None:
     capped = mutate(dr, "max-ejection-below-one-host")["spec"]["trafficPolicy"]["outlierDetection"]
     assert capped["maxEjectionPercent"] == 1
     assert "connectionPool" not in mutate(dr, "drop-connection-pool")["spec"]["trafficPolicy"]
+
+
+def test_a_policy_left_empty_is_removed_so_the_mutant_still_applies() -> None:
+    """Dropping the only field of a trafficPolicy removes the policy: Istio rejects an
+    empty one, and a mutant refused at apply time would count as caught unobserved."""
+    dr = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "DestinationRule",
+        "metadata": {"name": "ratings", "namespace": "bookinfo"},
+        "spec": {
+            "host": "ratings",
+            "trafficPolicy": {"outlierDetection": {"consecutive5xxErrors": 1}},
+            "subsets": [
+                {
+                    "name": "v1",
+                    "labels": {"version": "v1"},
+                    "trafficPolicy": {
+                        "portLevelSettings": [
+                            {"port": {"number": 9080}, "outlierDetection": {"interval": "1s"}}
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+    weakened = mutate(dr, "drop-outlier-detection")
+    assert weakened is not None
+    assert "trafficPolicy" not in weakened["spec"]
+    assert weakened["spec"]["subsets"] == [{"name": "v1", "labels": {"version": "v1"}}]
+    validate([weakened], "weakened")  # raises ConfigError on an invalid resource
+    empty = {**dr, "spec": {"host": "ratings", "trafficPolicy": {}}}
+    with pytest.raises(ConfigError, match="trafficPolicy"):
+        validate([empty], "empty policy")
+
+
+def test_only_a_failed_experiment_catches_a_mutant() -> None:
+    outcomes = {
+        o: Mutant("drop-timeout", "t", o).caught
+        for o in ("failed", "error", "inconclusive", "held")
+    }
+    assert outcomes == {"failed": True, "error": False, "inconclusive": False, "held": False}
 
 
 def test_even_weights_and_other_route_operators() -> None:
