@@ -58,6 +58,7 @@ def test_retries_hide_a_flaky_ratings_replica(chaos, load, resources):
     window = load.run(rate=150.0, duration="4s")
     window.success_rate().at_least(0.99)
     window.share(text=RATINGS_UNAVAILABLE).at_most(0.01)
+    load.calls_to(window, "ratings").assert_retried()  # the replica did fail, retries hid it
 
 
 def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, load, resources):

@@ -1,6 +1,8 @@
-"""Seed template 2: a 90/10 canary of my-service (stable/canary subsets).
+"""Seed template 2: a 90/10 canary of my-service (stable/canary subsets) with connection
+pool limits on both subsets.
 
-Source: https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/
+Sources: https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/ and
+https://istio.io/latest/docs/tasks/traffic-management/circuit-breaking/
 """
 
 from __future__ import annotations
@@ -13,9 +15,19 @@ pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
 
 def test_canary_gets_ten_percent_of_traffic(chaos, load, resources):
     """From a client inside the mesh, 10% of calls to my-service reach the canary and 90%
-    the stable pods, within ±4 points: the split holds under load."""
+    the stable pods, within ±4 points: the split holds under load. When every pod slows
+    down, the template's pool limits (100 connections + 100 pending requests per subset,
+    as Envoy applies a DestinationRule's pool to each subset's cluster) shed the flood to
+    stable with 503s instead of queueing it."""
     chaos.apply(resources / "seed" / "02-canary.yaml")
 
-    window = load.run("/", service="my-service:80", rate=300.0, duration="4s")
-    window.success_rate().at_least(0.99)
+    window = load.run("/", service="my-service:80", rate=300.0, duration="4s", label="split")
     window.share(version="canary").matches(0.10, tolerance=0.04)
+    window.success_rate().at_least(0.99)
+
+    chaos.replica_latency("my-service", "400ms", replicas=5, namespace="default")
+    flood = load.run(
+        "/", service="my-service:80", users=300, duration="3s", think="100ms", label="flood"
+    )
+    flood.share(status=503).at_least(0.05)
+    load.calls_to(flood, "my-service", namespace="default").assert_breaker_tripped()

@@ -13,17 +13,27 @@ pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
 
 
 def test_failing_replica_is_ejected_and_the_pool_sheds_overload(chaos, load, resources):
-    """One of my-service's five pods answers 503 to everything: after five in a row it is
-    ejected, so callers see under 2% errors. Then, with every pod slow, callers beyond the
-    pool's 100 connections + 100 pending requests get 503s (the breaker trips) instead of
-    piling onto the pods."""
+    """One of my-service's five pods answers 503 to everything: the caller's sidecar ejects
+    it after five in a row (Envoy counts consecutive 5xx as they happen, not per interval),
+    so callers see under 2% errors, and none while it is out. Then, with every pod slow,
+    callers beyond the pool's 100 connections + 100 pending requests get 503s (the breaker
+    trips) instead of piling onto the pods."""
     chaos.apply(resources / "seed" / "03-circuit-breaker.yaml", namespace="default")
 
     chaos.replica_errors("my-service", rate=1.0, namespace="default")
     ejecting = load.run(
-        "/", service="my-service:80", rate=200.0, duration="5s", label="one pod failing"
+        "/",
+        service="my-service:80",
+        rate=200.0,
+        duration="5s",
+        label="one pod failing",
+        watch_ejections="my-service.default",
+        seen_from="app=fortio",
     )
     ejecting.error_rate().at_most(0.02)
+    ejecting.ejections.assert_ejected_within(ejecting.start, seconds=2.0)
+    ejecting.ejections.assert_at_most_ejected(2)  # maxEjectionPercent 50 of five pods
+    ejecting.while_ejected().error_rate().at_most(0.01)
 
     chaos.heal()
     chaos.apply(resources / "seed" / "03-circuit-breaker.yaml", namespace="default")

@@ -16,13 +16,20 @@ pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
 
 def test_round_robin_spreads_calls_evenly(chaos, load, resources):
     """With ROUND_ROBIN, each of my-service's five pods serves a fifth of the calls (±5
-    points)."""
+    points), even one slowed to 100 ms: round robin takes turns and ignores load, where
+    Istio's default (LEAST_REQUEST, power of two choices) would steer most calls away."""
     chaos.apply(resources / "seed" / "08-load-balancing.yaml", namespace="default")
+    (slow,) = chaos.replica_latency("my-service", "100ms", namespace="default").pods
 
     window = load.run("/", service="my-service:80", rate=300.0, duration="4s")
     pods = Counter(r.pod for r in window.records if r.ok)
     assert len(pods) == 5, f"expected 5 pods to serve calls, saw {sorted(pods)}"
-    for pod in sorted(pods):
+    window.share(where=lambda r: r.pod == slow, subject=f"calls served by {slow} (slow)").matches(
+        0.2, tolerance=0.05
+    )
+    # Evidence the fault acted: the slow pod's calls take its 100 ms.
+    window.only(lambda r: r.pod == slow, f"{window.label} ({slow})").latency(0.5).at_least("100ms")
+    for pod in sorted(set(pods) - {slow}):
         window.share(
             where=lambda r, pod=pod: r.pod == pod, subject=f"calls served by {pod}"
         ).matches(0.2, tolerance=0.05)

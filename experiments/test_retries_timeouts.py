@@ -53,3 +53,6 @@ def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
         where=lambda r: r.latency_s > 3.5, subject="share of calls slower than 3.5s"
     ).at_most(0.04)
     load.calls_to(hung, "ratings").assert_per_try_timeout(parse_seconds(policy["perTryTimeout"]))
+    # Evidence the replica hung: calls that reached it ended at perTryTimeout as 504s
+    # (least-request balancing sends it few once its requests pile up).
+    hung.share(status=504).at_least(0.02)

@@ -48,6 +48,7 @@ class Fault:
     # The sidecars seen carrying the fault; config does not change while it is in force,
     # so it is read once, not after every window (a config_dump per pod is costly on kind).
     carriers: list[str] = field(default_factory=list)
+    pods: list[str] = field(default_factory=list)  # replica faults: the pods they act on
 
     @property
     def description(self) -> str:
@@ -371,6 +372,7 @@ class Chaos:
                 time.time(),
             )
         )
+        fault.pods = [p.name for p in pods]
         for pod in pods:
             before = self.backend.app_settings(pod)
             fault.undo.append(functools.partial(self.backend.set_app_settings, pod, before))
@@ -385,6 +387,7 @@ class Chaos:
                 "kill", f"killed {', '.join(p.name for p in pods)}", f"{service}", "", time.time()
             )
         )
+        fault.pods = [p.name for p in pods]
         for pod in pods:
             fault.undo.append(functools.partial(self.backend.restart_pod, pod))
             self.backend.kill_pod(pod)

@@ -1,10 +1,10 @@
 """Mutation testing of an experiment suite: weaken the config, see whether it notices.
 
 A *mutant* is one experiment run with one weakening (``mutations.OPERATORS``) applied to
-every Istio object it applies. The suite *catches* a mutant when that experiment fails (an error or an inconclusive run is
-a miss: no verdict on the weakened mesh).
-The mutation score is caught / mutants. A baseline run first finds which operators change
-what each experiment applies; it must hold entirely, or the score would mean nothing.
+every Istio object it applies. The suite *catches* a mutant when that experiment fails (an
+error or an inconclusive run is a miss: no verdict on the weakened mesh). The mutation
+score is caught / mutants. A baseline run first finds which operators change what each
+experiment applies; it must hold entirely, or the score would mean nothing.
 """
 
 from __future__ import annotations

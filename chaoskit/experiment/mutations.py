@@ -121,6 +121,19 @@ def _drop_consistent_hash(obj: Object) -> bool:
     return changed
 
 
+def _default_load_balancer(obj: Object) -> bool:
+    """A chosen simple balancer falls back to Istio's default (LEAST_REQUEST)."""
+    changed = False
+    for policy in _policies(obj):
+        balancer = policy.get("loadBalancer") or {}
+        if balancer.get("simple") not in (None, "LEAST_REQUEST", "LEAST_CONN"):
+            del balancer["simple"]
+            if not balancer:
+                del policy["loadBalancer"]
+            changed = True
+    return changed
+
+
 def _drop_gateway_tls(obj: Object) -> bool:
     changed = False
     if obj.get("kind") == "Gateway":
@@ -145,6 +158,10 @@ OPERATORS: dict[str, tuple[Callable[[Object], bool], str]] = {
     "drop-mirror": (_drop_mirror, "remove mirroring"),
     "halve-fault-percent": (_halve_fault_percent, "halve fault percentages"),
     "drop-consistent-hash": (_drop_consistent_hash, "replace consistent hashing by round robin"),
+    "default-load-balancer": (
+        _default_load_balancer,
+        "replace a chosen simple load balancer by Istio's default, LEAST_REQUEST",
+    ),
     "drop-gateway-tls": (_drop_gateway_tls, "serve the gateway's TLS ports as plain HTTP"),
 }
 

@@ -97,9 +97,9 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
     # worker's place in that order numbers its users as one process would.
     for slot, client_id in enumerate(sorted(hello)):
         runner.send_message(SLOT_MESSAGE, {"slot": slot}, client_id=client_id)
-    # Open model: one user per worker (Locust deals users round-robin), each running the
-    # dispatcher at the rate share its spec file gives it.
-    users = profile.users if profile.model == "closed" else workers
+    # Open model: one user per login per worker (Locust deals users round-robin), each
+    # worker sending at the rate share its spec file gives it.
+    users = profile.users if profile.model == "closed" else workers * len(profile.logins)
     started = time.monotonic()
     runner.start(users, spawn_rate=users)
     # Closed: the window ends here. Open: each worker quits when its schedule is done.

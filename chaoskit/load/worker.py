@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.event
 import gevent.pool
 from locust import FastHttpUser, constant, task
 from locust.env import Environment
@@ -193,6 +194,33 @@ class Recorder:
         self.out.close()
 
 
+class OpenSchedule:
+    """The open model's shared clock: its users start together once all have logged in,
+    and the last one to finish its slots ends the run."""
+
+    def __init__(self, users: int) -> None:
+        self.users = users
+        self.arrived = 0
+        self.done = 0
+        self.start: float | None = None
+        self.go = gevent.event.Event()
+
+    def ready(self, timeout_s: float) -> float:
+        """Wait (bounded) for every user, then return the common start time."""
+        self.arrived += 1
+        if self.arrived >= self.users:
+            self.start = time.perf_counter() + 0.1
+            self.go.set()
+        self.go.wait(timeout=timeout_s)
+        if self.start is None:  # a user never arrived (its login failed): start anyway
+            self.start = time.perf_counter() + 0.1
+        return self.start
+
+    def finished(self) -> bool:
+        self.done += 1
+        return self.done >= min(self.users, self.arrived)
+
+
 def make_user_class(
     profile: LoadProfile,
     recorder: Recorder,
@@ -203,6 +231,7 @@ def make_user_class(
     number their users 0, 1, 2... between them and hand out logins as one process would."""
     headers = dict(profile.headers)
     logins = list(profile.logins)
+    schedule = OpenSchedule(len(logins))
 
     class ChaosUser(FastHttpUser):
         # Defined per run: Locust mutates class attributes (host) when it starts (§1.2).
@@ -212,10 +241,15 @@ def make_user_class(
         concurrency = profile.max_in_flight if profile.model == "open" else 1
         wait_time = constant(profile.think_s)
         user_index = 0
+        scheduled = False  # open model: this user has run its slots of the schedule
 
         def on_start(self) -> None:
-            self.index = ChaosUser.user_index * stride + offset()
-            self.login = logins[self.index % len(logins)]
+            self.local = ChaosUser.user_index
+            self.index = self.local * stride + offset()
+            # Open model: one user per login in each process, so each login gets its share
+            # of the rate whatever the number of processes.
+            chosen = self.local if profile.model == "open" else self.index
+            self.login = logins[chosen % len(logins)]
             ChaosUser.user_index += 1
             # "{user}" in a header value becomes this user's number (sticky-session keys).
             self.headers = {k: v.replace("{user}", str(self.index)) for k, v in headers.items()}
@@ -247,18 +281,23 @@ def make_user_class(
                     gevent.sleep(0.05)
                     return
                 self.send(time.perf_counter())
-            else:
+            elif not self.scheduled:
+                self.scheduled = True
                 self.open_loop()
+            else:  # this user's slots are done: idle until the last user ends the run
+                gevent.sleep(0.05)
 
         def open_loop(self) -> None:
+            """This user's slots of the process's schedule: slot k is due at k / rate, and
+            goes to user k mod n (each user is one login with its own session)."""
             assert profile.rate is not None
             pool = gevent.pool.Pool(profile.max_in_flight)
             total = min(profile.max_requests, int(profile.rate * profile.duration_s))
             # One unrecorded request opens the first connection before the clock starts.
             self.client.request(profile.method, profile.path, headers=self.headers, name="warm-up")
-            start = time.perf_counter() + 0.1
-            for index in range(total):
-                due = start + index / profile.rate
+            start = schedule.ready(profile.connect_timeout_s)
+            for slot in range(self.local % schedule.users, total, schedule.users):
+                due = start + slot / profile.rate
                 delay = due - time.perf_counter()
                 if delay > 0:
                     gevent.sleep(delay)
@@ -270,7 +309,8 @@ def make_user_class(
             # What is still pending is recorded as in flight at stop; killed now, it cannot
             # finish after a distributed worker's final stats and be missing from them.
             pool.kill()
-            self.environment.runner.quit()
+            if schedule.finished():
+                self.environment.runner.quit()
 
     assert ChaosUser.__name__ == USER_CLASS_NAME
     return ChaosUser
@@ -346,7 +386,7 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         runner = connect(env, link, profile.connect_timeout_s, slot)
         # The master starts and ends the window; this only bounds a master that went away.
         window += profile.connect_timeout_s + stop_grace(profile) + 10
-    users = profile.users if profile.model == "closed" else 1
+    users = profile.users if profile.model == "closed" else len(profile.logins)
     # A collection pause stalls every greenlet at once; the run is short and bounded.
     gc.disable()
     cpu0 = time.process_time()

@@ -92,6 +92,14 @@ class Window:
             tests.append(lambda r: r.status == status)
             names.append(f"status {status}")
         if flag is not None:
+            if not self.flags:
+                # Flags come from the gateway's access log; an in-mesh load has none, and
+                # every share would be a vacuous 0 %.
+                raise ConfigError(
+                    f"window {self.label!r} has no gateway response flags (load from inside "
+                    "the mesh?); judge the callers' sidecar log instead: "
+                    f"load.calls_to(window, service).share(flag={flag!r})"
+                )
             tests.append(lambda r: flag in self.flags.get(r.request_id, "-").split(","))
             names.append(f"response flag {flag}")
         if where is not None:
@@ -126,6 +134,23 @@ class Window:
         """The same window restricted to some requests (e.g. one logged-in user)."""
         kept = [r for r in self.records if where(r)]
         return replace(self, records=kept, label=label or self.label)
+
+    def while_ejected(self) -> Window:
+        """The requests sent while the watched service had a host ejected (from the
+        ejection timeline; ``load.run(watch_ejections=...)``): e.g. the error rate while
+        outlier detection protects the callers. No ejection leaves it empty: inconclusive."""
+        if self.ejections is None:
+            raise ConfigError(
+                f"window {self.label!r} watched no ejections; pass watch_ejections=SERVICE "
+                "(and seen_from=SELECTOR) to load.run()"
+            )
+        periods = [
+            (e.start, math.inf if e.end is None else e.end) for e in self.ejections.ejections
+        ]
+        return self.only(
+            lambda r: any(start <= r.intended < end for start, end in periods),
+            f"{self.label} (while ejected)",
+        )
 
     def for_user(self, login: str | None) -> Window:
         return self.only(lambda r: r.login == login, f"{self.label} ({login or 'anonymous'})")

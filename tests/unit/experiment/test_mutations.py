@@ -102,6 +102,10 @@ def test_lb_and_gateway_operators() -> None:
     (sticky,) = load("09-sticky-sessions.yaml")
     policy = mutate(sticky, "drop-consistent-hash")["spec"]["trafficPolicy"]
     assert policy["loadBalancer"] == {"simple": "ROUND_ROBIN"}
+    (balanced,) = load("08-load-balancing.yaml")
+    weakened = mutate(balanced, "default-load-balancer")
+    assert weakened is not None
+    assert "trafficPolicy" not in weakened["spec"]  # nothing left: Istio's default applies
     gateway, _ = load("07-ingress-gateway.yaml")
     server = mutate(gateway, "drop-gateway-tls")["spec"]["servers"][0]
     assert "tls" not in server
@@ -110,7 +114,8 @@ def test_lb_and_gateway_operators() -> None:
 
 @pytest.mark.parametrize("name", list(OPERATORS))
 def test_an_operator_with_nothing_to_weaken_returns_none(name: str) -> None:
-    (plain,) = load("08-load-balancing.yaml")  # ROUND_ROBIN only: no protection to remove
+    (plain,) = load("08-load-balancing.yaml")
+    plain["spec"]["trafficPolicy"]["loadBalancer"]["simple"] = "LEAST_REQUEST"  # the default
     assert mutate(plain, name) is None
 
 

@@ -88,6 +88,26 @@ def test_open_loop_each_worker_sends_its_share_of_the_rate(server: Server) -> No
     assert result.master["failures"] == sum(1 for r in records if r.error)
 
 
+def test_open_loop_with_two_logins_in_distributed_mode(server: Server) -> None:
+    """Each of 2 workers gets one user per login from the master: both logins get their
+    half of the rate from each worker."""
+    profile = LoadProfile.build(
+        server.url,
+        duration="1s",
+        model="open",
+        rate=40.0,
+        processes=2,
+        distributed=True,
+        logins=["jason", None],
+        markers=["session=jason"],
+    )
+    records = run_load(profile).records
+    assert len(records) == 40
+    by_login = Counter((process_of(r), r.login) for r in records)
+    assert sorted(by_login.values()) == [10, 10, 10, 10]
+    assert all(r.has_marker(0) == (r.login == "jason") for r in records)
+
+
 def test_requests_without_a_reply_are_recorded_and_are_the_masters_failures(
     server: Server,
 ) -> None:

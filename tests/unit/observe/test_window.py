@@ -7,7 +7,8 @@ import pytest
 from chaoskit.assertions import Inconclusive
 from chaoskit.errors import ConfigError
 from chaoskit.load import LoadProfile, RequestRecord
-from chaoskit.observe import Window
+from chaoskit.observe import EjectionTimeline, Window
+from chaoskit.observe.ejections import Ejection
 
 PROFILE = LoadProfile.build("http://127.0.0.1:9", duration="10s", markers=["Sorry"])
 
@@ -130,3 +131,33 @@ def test_a_share_can_be_matched_at_a_stricter_confidence() -> None:
     assert share.matches(0.10, confidence=0.999).verdict.value == "PASS"
     with pytest.raises(AssertionError):
         share.matches(0.05, confidence=0.999)  # half the rate is still far outside
+
+
+def test_the_requests_sent_while_a_host_was_ejected() -> None:
+    """Records 0-999 are sent 10 ms apart from t=1000; a host is ejected from 1002 to 1004
+    (200 requests) and again from 1008 on (never returned: 200 more)."""
+    records = [record(i, status=503 if i < 200 else 200) for i in range(1000)]
+    watched = window(records)
+    watched.ejections = EjectionTimeline(
+        [
+            Ejection("reviews-v3", "c", "127.0.0.1:9080", 1002.0, 1004.0),
+            Ejection("reviews-v3", "c", "127.0.0.1:9080", 1008.0),
+        ],
+        {"reviews-v3": {"127.0.0.1:9080"}},
+        1000.0,
+    )
+    during = watched.while_ejected()
+    assert during.n == 400
+    assert during.label == "during fault (while ejected)"
+    during.error_rate().at_most(0.01)  # the errors came before the first ejection
+    with pytest.raises(ConfigError, match="watched no ejections"):
+        window(records).while_ejected()
+
+
+def test_gateway_flags_on_a_load_without_them_are_an_error_not_zero() -> None:
+    """An in-mesh load has no gateway access log: share(flag=) would be a vacuous 0 %."""
+    with pytest.raises(ConfigError, match=r"no gateway response flags.*load\.calls_to"):
+        window([record(i) for i in range(50)]).share(flag="UO")
+    flagged = window([record(i) for i in range(50)])
+    flagged.flags = {f"id-{i}": "UO" if i < 10 else "-" for i in range(50)}
+    assert flagged.share(flag="UO").rate == 0.2
