@@ -53,15 +53,21 @@ def _needed(judgement: Judgement) -> str:
     observed, interval = judgement.observed, judgement.interval
     if judgement.unit != "rate" or observed is None or interval is None:
         return ""
-    if judgement.relation not in ("≥", "≤"):
+    relation, limit, tolerance = judgement.relation, judgement.threshold, judgement.tolerance
+    if relation not in ("≥", "≤") and not (relation == "matches" and tolerance is not None):
         return ""
 
     def decided(n: int) -> bool:
         bounds = wilson_interval(round(observed * n), n, interval.confidence)
-        limit = judgement.threshold
-        if judgement.relation == "≥":
+        if relation == "≥":
             return bounds.low >= limit or bounds.high < limit
-        return bounds.high <= limit or bounds.low > limit
+        if relation == "≤":
+            return bounds.high <= limit or bounds.low > limit
+        # An equivalence check: wholly inside the band, or wholly outside it.
+        assert tolerance is not None
+        low, high = limit - tolerance, limit + tolerance
+        inside = low <= bounds.low and bounds.high <= high
+        return inside or bounds.high < low or bounds.low > high
 
     n = max(judgement.n, 1)
     if not any(decided(n * 2**k) for k in range(1, 12)):

@@ -161,3 +161,12 @@ def test_gateway_flags_on_a_load_without_them_are_an_error_not_zero() -> None:
     flagged = window([record(i) for i in range(50)])
     flagged.flags = {f"id-{i}": "UO" if i < 10 else "-" for i in range(50)}
     assert flagged.share(flag="UO").rate == 0.2
+
+
+def test_an_undecided_equivalence_check_says_how_many_requests_would_decide_it() -> None:
+    """12% of 100 against 10% ± 4%: the interval (7–20%) crosses the band's edge; at the
+    same rate, a few hundred requests would put it inside (the whole count is computed
+    from the interval, as for ≥ and ≤ checks)."""
+    records = [record(i, version="canary" if i % 25 < 3 else "v1") for i in range(100)]
+    with pytest.raises(Inconclusive, match=r"about (\d+) requests at this rate would decide it"):
+        window(records).share(version="canary").matches(0.10, tolerance=0.04)
