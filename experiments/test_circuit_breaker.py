@@ -42,4 +42,5 @@ def test_failing_replica_is_ejected_and_the_pool_sheds_overload(chaos, load, res
         "/", service="my-service:80", users=260, duration="3s", think="100ms", label="overload"
     )
     overload.share(status=503).at_least(0.05)
+    overload.share(flag="UO").at_least(0.05)  # Envoy's flag for an overflow, in fortio's log
     load.calls_to(overload, "my-service", namespace="default").assert_breaker_tripped()

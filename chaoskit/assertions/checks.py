@@ -25,6 +25,7 @@ from chaoskit.stats import (
     quantile_at_least,
     quantile_at_most,
     quantile_ratio_at_most,
+    rate_drop_at_most,
     wilson_interval,
 )
 
@@ -192,6 +193,19 @@ class RateMetric:
             min_n=self.min_n,
         )
         return settle(j, self.sink, self.window, predicted)
+
+    def dropped_at_most(self, baseline: RateMetric, max_drop: float) -> Judgement:
+        """This rate fell by at most ``max_drop`` (0.02 = 2 points) from the same rate in a
+        ``baseline`` window (Newcombe's interval for the difference): the steady state held."""
+        j = rate_drop_at_most(
+            baseline._proportion(),
+            self._proportion(),
+            max_drop,
+            self.confidence,
+            subject=f"drop in {self.subject} from {baseline.window or 'baseline'}",
+            min_n=self.min_n,
+        )
+        return settle(j, self.sink, self.window)
 
     def __repr__(self) -> str:
         return f"<{self.subject} {self.successes}/{self.trials} in {self.window or 'window'}>"

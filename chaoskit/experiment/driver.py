@@ -126,7 +126,11 @@ class LoadDriver:
             distributed=distributed,
             seed=self.seed,
         ).scaled(self.scale)
-        mark = self.backend.log_mark(gateway) if gateway else 0
+        # Envoy's response flags per request: from the gateway's access log, or for a load
+        # from inside the mesh from the client sidecar's outbound records (the in-mesh
+        # client passes x-request-id on).
+        flag_source, direction = (gateway, "") if gateway else (entry_pod, "outbound")
+        mark = self.backend.log_mark(flag_source) if flag_source else 0
         sampler = self._sampler(watch_ejections, seen_from)
         watch = self._abort_watch(entry_pod)
         if sampler is not None:
@@ -146,9 +150,10 @@ class LoadDriver:
                 "back and the run stops after this experiment"
             )
         flags: dict[str, str] = {}
-        if gateway is not None:
-            for entry in self.backend.access_log(gateway, mark)[1]:
-                flags[entry.get("request_id", "")] = entry.get("response_flags", "-")
+        if flag_source is not None:
+            for entry in self.backend.access_log(flag_source, mark)[1]:
+                if not direction or entry.get("direction") == direction:
+                    flags[entry.get("request_id", "")] = entry.get("response_flags", "-")
         window = Window(
             label,
             result.records,

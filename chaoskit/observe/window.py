@@ -93,11 +93,11 @@ class Window:
             names.append(f"status {status}")
         if flag is not None:
             if not self.flags:
-                # Flags come from the gateway's access log; an in-mesh load has none, and
-                # every share would be a vacuous 0 %.
+                # Flags come from the entry sidecar's access log (the gateway's, or the
+                # in-mesh client's); without them every share would be a vacuous 0 %.
                 raise ConfigError(
-                    f"window {self.label!r} has no gateway response flags (load from inside "
-                    "the mesh?); judge the callers' sidecar log instead: "
+                    f"window {self.label!r} has no response flags: its entry sidecar logged "
+                    "none of its requests; judge the callers' sidecar log instead: "
                     f"load.calls_to(window, service).share(flag={flag!r})"
                 )
             tests.append(lambda r: flag in self.flags.get(r.request_id, "-").split(","))

@@ -245,3 +245,43 @@ def test_never_runs(chaos):
     assert experiment["outcome"] == "error"
     assert "every fault was rolled back" in experiment["message"]
     assert experiment["faults"][0]["removed"] is not None
+
+
+def test_kill_and_pool_squeeze_act_and_are_rolled_back(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    """``chaos.kill`` leaves a replica's endpoint with no process behind it: Istio's
+    default retry policy (connect-failure, another host) retries the calls that hit it;
+    ``chaos.pool_squeeze`` makes ratings' breaker shed concurrent calls (UO). The next
+    experiment sees both undone."""
+    chaos_dir.makepyfile(
+        test_pods="""
+def test_kill(chaos, chaos_mesh, load):
+    (pod,) = chaos.kill("ratings").pods
+    running = {p.name: p.running for p in chaos_mesh.backend.pods("bookinfo", "app=ratings")}
+    assert running[pod] is False, running
+    window = load.run("/ratings/0", service="ratings.bookinfo:9080", rate=100.0, duration="2s")
+    window.success_rate().at_least(0.95)
+    load.calls_to(window, "ratings").assert_retried()
+
+
+def test_squeeze(chaos, load):
+    chaos.pool_squeeze("ratings", max_connections=1, pending=1)
+    chaos.replica_latency("ratings", "200ms", replicas=2)
+    window = load.run("/ratings/0", service="ratings.bookinfo:9080", users=12, duration="2s")
+    load.calls_to(window, "ratings").assert_breaker_tripped()
+
+
+def test_after(chaos_mesh):
+    pods = chaos_mesh.backend.pods("bookinfo", "app=ratings")
+    assert all(p.running for p in pods), [(p.name, p.running) for p in pods]
+    rules = [o for o in chaos_mesh.backend.list_objects() if o["kind"] == "DestinationRule"]
+    ratings = [r for r in rules if r["spec"]["host"].split(".")[0] == "ratings"]
+    assert not any("connectionPool" in str(r["spec"]) for r in ratings), ratings
+"""
+    )
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}", "-p", "no:randomly")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    kinds = {e["name"]: [f["kind"] for f in e["faults"]] for e in results(tmp_path)["experiments"]}
+    # test_after uses no chaos fixture: it is a plain test, not an experiment.
+    assert kinds == {"test_kill": ["kill"], "test_squeeze": ["pool", "replica-latency"]}

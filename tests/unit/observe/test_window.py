@@ -155,8 +155,8 @@ def test_the_requests_sent_while_a_host_was_ejected() -> None:
 
 
 def test_gateway_flags_on_a_load_without_them_are_an_error_not_zero() -> None:
-    """An in-mesh load has no gateway access log: share(flag=) would be a vacuous 0 %."""
-    with pytest.raises(ConfigError, match=r"no gateway response flags.*load\.calls_to"):
+    """Without the entry sidecar's log, share(flag=) would be a vacuous 0 %."""
+    with pytest.raises(ConfigError, match=r"no response flags.*load\.calls_to"):
         window([record(i) for i in range(50)]).share(flag="UO")
     flagged = window([record(i) for i in range(50)])
     flagged.flags = {f"id-{i}": "UO" if i < 10 else "-" for i in range(50)}
@@ -170,3 +170,16 @@ def test_an_undecided_equivalence_check_says_how_many_requests_would_decide_it()
     records = [record(i, version="canary" if i % 25 < 3 else "v1") for i in range(100)]
     with pytest.raises(Inconclusive, match=r"about (\d+) requests at this rate would decide it"):
         window(records).share(version="canary").matches(0.10, tolerance=0.04)
+
+
+def test_a_rate_judged_against_a_baseline_window() -> None:
+    """The steady state: the success rate fell by at most 3 points from the baseline
+    window (Newcombe's interval for the difference); a 10-point fall is a FAIL."""
+    baseline = Window("baseline", [record(i) for i in range(600)], PROFILE, 1000.0, 1010.0)
+    steady = window([record(i, status=503 if i % 100 == 0 else 200) for i in range(600)])
+    judgement = steady.success_rate().dropped_at_most(baseline.success_rate(), 0.03)
+    assert judgement.passed
+    assert judgement.explain().startswith("drop in success rate from baseline 1.0 pp")
+    broken = window([record(i, status=503 if i % 10 == 0 else 200) for i in range(600)])
+    with pytest.raises(AssertionError, match="drop in success rate from baseline 10.0 pp"):
+        broken.success_rate().dropped_at_most(baseline.success_rate(), 0.03)
