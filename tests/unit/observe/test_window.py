@@ -181,5 +181,5 @@ def test_a_rate_judged_against_a_baseline_window() -> None:
     assert judgement.passed
     assert judgement.explain().startswith("drop in success rate from baseline 1.0 pp")
     broken = window([record(i, status=503 if i % 10 == 0 else 200) for i in range(600)])
-    with pytest.raises(AssertionError, match="drop in success rate from baseline 10.0 pp"):
+    with pytest.raises(AssertionError, match=r"drop in success rate from baseline 10\.0 pp"):
         broken.success_rate().dropped_at_most(baseline.success_rate(), 0.03)
