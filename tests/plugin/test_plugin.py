@@ -285,3 +285,22 @@ def test_after(chaos_mesh):
     kinds = {e["name"]: [f["kind"] for f in e["faults"]] for e in results(tmp_path)["experiments"]}
     # test_after uses no chaos fixture: it is a plain test, not an experiment.
     assert kinds == {"test_kill": ["kill"], "test_squeeze": ["pool", "replica-latency"]}
+
+
+def test_an_experiment_runs_with_locusts_own_plugin_loaded(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """A user's project loads every installed pytest plugin, Locust's among them (its
+    entry point imports Locust, which monkey-patches the interpreter): experiments must
+    still run."""
+    pytester.makefile(".ini", pytest="[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makepyfile(
+        test_user='''
+def test_page(chaos, load):
+    """Bookinfo answers."""
+    load.run(rate=40.0, duration="1s").success_rate().at_least(0.9)
+'''
+    )
+    result = pytester.runpytest_subprocess(f"--chaos-report={tmp_path}", "--trace-config")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*PLUGIN registered*pytest_locust*", "HELD*test_page*PASS"])
