@@ -292,7 +292,10 @@ class Compiler:
                 if server.tls.mode == "SIMPLE" and server.tls.credential_name:
                     secret = self.state.secrets.get((proxy.namespace, server.tls.credential_name))
                     if secret is not None:
-                        tls = ServerTls(secret.cert_pem, secret.key_pem, tuple(server.hosts))
+                        # One certificate per listener here (Envoy: one chain per server),
+                        # but every TLS server's hosts are accepted names.
+                        names = (*(tls.sni_hosts if tls else ()), *server.hosts)
+                        tls = ServerTls(secret.cert_pem, secret.key_pem, names)
             server_hosts = [h.split("/", 1)[-1] for h in server.hosts]
             for vs in sorted(self.state.virtual_services, key=lambda v: v.order):
                 if gateway_id not in bound_gateways(vs.resource.spec.gateways, vs.namespace):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from chaoskit.assertions import RateMetric
 from chaoskit.experiment.abort import AbortWatch, RunAborted
@@ -108,6 +109,13 @@ class LoadDriver:
         else:
             target = self.backend.ingress_https if https else self.backend.ingress_http
             gateway = entry_pod = self._gateway()
+        resolve: tuple[tuple[str, str], ...] = ()
+        if https and host is not None and service is None:
+            # Name the gateway by the virtual host so the TLS handshake carries it as SNI
+            # (a Gateway's TLS server only accepts its hosts' names), resolved to the ingress.
+            address = urlsplit(target)
+            resolve = ((host, address.hostname or "127.0.0.1"),)
+            target = f"https://{host}:{address.port or 443}"
         markers = tuple(dict.fromkeys((*BOOKINFO_TEXTS, *look_for)))
         profile = LoadProfile.build(
             target,
@@ -125,6 +133,7 @@ class LoadDriver:
             processes=processes,
             distributed=distributed,
             seed=self.seed,
+            resolve=resolve,
         ).scaled(self.scale)
         # Envoy's response flags per request: from the gateway's access log, or for a load
         # from inside the mesh from the client sidecar's outbound records (the in-mesh

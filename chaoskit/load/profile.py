@@ -65,6 +65,9 @@ class LoadProfile:
     connect_timeout_s: float = 30.0
     late_threshold_s: float = 0.010
     seed: int = 0
+    # Host names the worker resolves to fixed addresses (curl's --resolve): an https target
+    # named by its virtual host then carries that name as TLS SNI, as a gateway needs.
+    resolve: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -148,6 +151,7 @@ class LoadProfile:
         data["logins"] = list(self.logins)
         data["headers"] = dict(self.headers)
         data["markers"] = list(self.markers)
+        data["resolve"] = dict(self.resolve)
         return data
 
     @classmethod
@@ -156,6 +160,7 @@ class LoadProfile:
         values["logins"] = tuple(values.get("logins", (None,)))
         values["headers"] = tuple(sorted(dict(values.get("headers", {})).items()))
         values["markers"] = tuple(values.get("markers", ()))
+        values["resolve"] = tuple(sorted(dict(values.get("resolve", {})).items()))
         return cls(**values)
 
     def describe(self) -> dict[str, Any]:

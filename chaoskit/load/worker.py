@@ -32,6 +32,7 @@ from typing import Any
 import gevent
 import gevent.event
 import gevent.pool
+import gevent.socket
 from locust import FastHttpUser, constant, task
 from locust.env import Environment
 from locust.event import Events
@@ -360,8 +361,22 @@ def report_done(env: Environment, runner: Any, link: Link, recorder: Recorder) -
     socket.context.term()
 
 
+def install_resolver(names: dict[str, str]) -> None:
+    """Resolve ``names`` to fixed addresses in this process (geventhttpclient looks hosts up
+    through ``gevent.socket.getaddrinfo``), so the URL's host name is sent as SNI."""
+    if not names:
+        return
+    lookup = gevent.socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return lookup(names.get(str(host).lower(), host), *args, **kwargs)
+
+    gevent.socket.getaddrinfo = getaddrinfo
+
+
 def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, Any]:
     random.seed(profile.seed)
+    install_resolver({host.lower(): address for host, address in profile.resolve})
     recorder = Recorder(profile, out)
     slot = [0 if link is None else link.index]
     stride = 1 if link is None else link.workers

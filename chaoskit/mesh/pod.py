@@ -30,6 +30,7 @@ from chaoskit.mesh.http.client import ConnectFailure
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
 from chaoskit.mesh.proxy import Proxy, ProxyIdentity
+from chaoskit.mesh.sni import accepts
 from chaoskit.mesh.xds import read_message, send_message
 
 
@@ -126,6 +127,13 @@ class Pod:
         key.chmod(0o600)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
+        hosts = tls.sni_hosts
+
+        def check_sni(_sock: Any, server_name: str | None, _ctx: ssl.SSLContext) -> int | None:
+            # No filter chain for this name: Envoy refuses the connection.
+            return None if accepts(hosts, server_name) else ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+
+        context.sni_callback = check_sni
         return context
 
     # --- the push channel -----------------------------------------------------------------------
