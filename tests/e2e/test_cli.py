@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.conftest import MeshHandle
+from tests.tls import https_get
 
 VS = """apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -83,9 +84,6 @@ def test_seed_debug_commands(mesh: MeshHandle, tmp_path: Path) -> None:
 
 def test_secret_create_gives_a_gateway_its_certificate(mesh: MeshHandle) -> None:
     """A self-signed Secret made by the CLI serves a Gateway's credentialName."""
-    import requests
-    import urllib3
-
     created = chaoskit(mesh, "secret", "create", "shop-tls", "--host", "shop.test")
     assert created.returncode == 0, created.stderr
     mesh.apply("""
@@ -108,9 +106,5 @@ spec:
   http:
   - route: [{destination: {host: httpbin}}]
 """)
-    urllib3.disable_warnings()
-    response = requests.get(
-        f"{mesh.info.ingress_https}/get", headers={"Host": "shop.test"}, verify=False, timeout=10
-    )
-    assert response.status_code == 200
+    assert https_get(mesh.info.ingress_https, "/get", "shop.test").status == 200
     mesh.client.call("DELETE", "/api/v1/namespaces/istio-system/secrets/shop-tls")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import requests
-import urllib3
 
 from tests.e2e.conftest import MeshHandle
+from tests.tls import https_get
 
 GATEWAY = """
 apiVersion: networking.istio.io/v1
@@ -49,14 +49,7 @@ def test_gateway_routes_by_host_and_prefix_with_rewrite(mesh: MeshHandle) -> Non
 
 def test_gateway_terminates_tls_with_the_credential_secret(mesh: MeshHandle) -> None:
     mesh.apply(GATEWAY)
-    urllib3.disable_warnings()
-    response = requests.get(
-        f"{mesh.info.ingress_https}/v1/x",
-        headers={"Host": "api.example.com"},
-        verify=False,
-        timeout=10,
-    )
-    assert response.status_code == 200
+    assert https_get(mesh.info.ingress_https, "/v1/x", "api.example.com").status == 200
 
 
 def test_a_virtual_service_bound_only_to_a_gateway_does_not_touch_sidecars(
