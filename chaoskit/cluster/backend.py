@@ -12,7 +12,9 @@ The rails:
   and deletes what was created. 409 conflicts are retried with a fresh read.
 - **Ownership labels.** What the backend creates carries ``chaoskit.dev/run=<run id>``;
   :meth:`KubeBackend.sweep` deletes such leftovers of crashed runs and
-  :meth:`KubeBackend.recover` replays the journals they left behind.
+  :meth:`KubeBackend.recover` replays the journals they left behind, but only those written
+  for this same cluster (context, API server and kube-system's uid); the others stay where
+  they are, and :attr:`KubeBackend.notices` says so.
 - **Blast radius.** The backend only changes objects in the namespaces the experiment
   declared; anything else is refused before a request is sent.
 - **Abort guard.** :class:`AbortGuard` compares a guard metric with a floor each time the
@@ -41,8 +43,10 @@ from chaoskit.kube.undo import (
     ObjectRef,
     ObjectUndo,
     ScaleUndo,
+    TargetIdentity,
     Undo,
     leftover_journals,
+    target_mismatch,
     undo_from_json,
 )
 
@@ -221,6 +225,24 @@ class KubeBackend:
         self._clock = clock
         self._lock = threading.RLock()
         self._state = _State()
+        self._identity: TargetIdentity | None = None
+        self.notices: list[str] = []  # one line each: what recover() left alone, and why
+
+    @property
+    def identity(self) -> TargetIdentity:
+        """The cluster this backend changes, as its journal records it (read once)."""
+        if self._identity is None:
+            self._identity = self.client.identity()
+        return self._identity
+
+    def _save_journal(self) -> None:
+        if self.journal is None:
+            return
+        if not self._state.undos:
+            self.journal.clear()
+            return
+        self.journal.target = self.identity
+        self.journal.write(self._state.undos)
 
     @property
     def run_selector(self) -> str:
@@ -261,8 +283,7 @@ class KubeBackend:
                 return
             state.scaled.add(key)
             state.undos.append(undo)
-        if self.journal is not None:
-            self.journal.write(state.undos)
+        self._save_journal()
 
     # --- Istio resources --------------------------------------------------------------------------
 
@@ -482,11 +503,7 @@ class KubeBackend:
                 self._remember(undo)
                 if isinstance(undo, ObjectUndo):
                     self._state.written.add(undo.ref)
-            if self.journal is not None:
-                if self._state.undos:
-                    self.journal.write(self._state.undos)
-                else:
-                    self.journal.clear()
+            self._save_journal()
             if failed:
                 raise RollbackError(
                     "rollback could not undo:\n"
@@ -560,11 +577,20 @@ class KubeBackend:
         return removed
 
     def recover(self) -> list[str]:
-        """Replay the journals that other (crashed) runs left in the journal directory."""
+        """Replay the journals that other (crashed) runs left in the journal directory for
+        this cluster. A journal written for another target (or that does not say) is left
+        in place, never applied here; :attr:`notices` gets one line for each."""
         if self.journal_dir is None:
             return []
         restored: list[str] = []
         for journal in leftover_journals(self.journal_dir, self.run_id):
+            why = target_mismatch(journal.read_target(), self.identity)
+            if why:
+                self.notices.append(
+                    f"journal {journal.path} left in place, not replayed on "
+                    f"{self.identity.describe()}: {why}"
+                )
+                continue
             undos = journal.read()
             for undo in undos:
                 namespace = undo.ref.namespace if isinstance(undo, ObjectUndo) else undo.namespace

@@ -137,6 +137,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     write = terminalreporter.write_line
     terminalreporter.section("chaoskit experiments")
+    for notice in state.mesh.get("notices") or []:  # e.g. a journal left for its own cluster
+        write(f"note: {notice}")
     for experiment in state.results.values():
         word = VERDICT_WORDS.get(experiment["outcome"], experiment["outcome"].upper())
         evidence = _evidence(experiment)

@@ -99,6 +99,10 @@ class FakeApiServer:
     logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
     before_put: Callable[[str, str, str], None] | None = None
+    # namespace → metadata.uid; a re-created cluster has a new kube-system uid
+    namespace_uids: dict[str, str] = field(
+        default_factory=lambda: {"kube-system": "uid-kube-system-1"}
+    )
     url: str = ""
     kubeconfig: Path = Path()
 
@@ -328,9 +332,10 @@ class FakeApiServer:
 
     async def _namespace(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        return web.json_response(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {}}}
-        )
+        metadata: JsonObject = {"name": name, "labels": {}}
+        if name in self.namespace_uids:
+            metadata["uid"] = self.namespace_uids[name]
+        return web.json_response({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
 
     # --- pods -----------------------------------------------------------------------------
 

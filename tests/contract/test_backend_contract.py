@@ -8,6 +8,7 @@ mimics a cluster's; the backend must behave the same on each.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from chaoskit.cluster.backend import (
 )
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.kube.client import KubeClient
+from chaoskit.kube.undo import Journal, ObjectRef, ObjectUndo, TargetIdentity
 from tests.contract.fake_apiserver import FakeApiServer
 
 NS = "bookinfo"
@@ -294,3 +296,59 @@ def test_preflight_says_what_would_change_without_changing_it(target: Target) ->
     )
     assert target.get(PLURAL, "ratings") is None
     assert backend.pending == []
+
+
+# --- journals are replayed only on the cluster that wrote them ---------------------------------
+
+
+def test_a_journal_records_the_cluster_it_was_written_for(target: Target) -> None:
+    backend = target.backend()
+    backend.apply(ratings_vs())
+    written = json.loads((target.journal_dir / "run-1.json").read_text())
+    assert written["target"] == backend.identity.to_json()
+    assert written["target"]["server"] == target.client.server
+    assert written["target"]["context"]  # the kubeconfig's context, named even when implied
+    backend.rollback()
+
+
+def test_a_journal_from_another_cluster_is_left_in_place_and_never_applied(
+    target: Target,
+) -> None:
+    """A crashed kind run's journal must not "restore" its snapshot onto this API server,
+    whether it is another cluster or the embedded mesh."""
+    mine = target.seed("destinationrules", reviews_dr())
+    elsewhere = TargetIdentity("kind-chaoskit", "https://127.0.0.1:39999", "uid-of-kube-system")
+    snapshot = reviews_dr()
+    snapshot["spec"]["subsets"] = [{"name": "from-the-other-cluster", "labels": {"v": "x"}}]
+    ref = ObjectRef("DestinationRule", NS, "reviews")
+    crashed = Journal.for_run(target.journal_dir, "crashed-kind-run", elsewhere)
+    crashed.write([ObjectUndo(ref, None), ObjectUndo(ObjectRef("VirtualService", NS, "x"), None)])
+    crashed_there = Journal.for_run(target.journal_dir, "crashed-too", elsewhere)
+    crashed_there.write([ObjectUndo(ref, snapshot)])
+
+    backend = target.backend("next-run")
+    assert backend.recover() == []
+    assert comparable(target.get("destinationrules", "reviews")) == comparable(mine)
+    assert crashed.path.exists()  # kept for their cluster
+    assert crashed_there.path.exists()
+    assert len(backend.notices) == 2
+    assert backend.notices[0] == (
+        f"journal {crashed.path} left in place, not replayed on {backend.identity.describe()}: "
+        f"it was written for {elsewhere.describe()}, not {backend.identity.describe()}"
+    )
+
+
+def test_a_journal_that_does_not_name_its_cluster_is_not_replayed(target: Target) -> None:
+    mine = target.seed("destinationrules", reviews_dr())
+    old = target.journal_dir / "old-run.json"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    record = ObjectUndo(ObjectRef("DestinationRule", NS, "reviews"), None).to_json()
+    old.write_text(json.dumps([record]))  # the first journal format: no target
+    backend = target.backend("next-run")
+    assert backend.recover() == []
+    assert comparable(target.get("destinationrules", "reviews")) == comparable(mine)
+    assert old.exists()
+    (notice,) = backend.notices
+    assert notice.endswith(
+        "it does not say which cluster it was written for (an older chaoskit wrote it)"
+    )

@@ -28,6 +28,7 @@ from chaoskit.experiment.cluster_mesh import (
 from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.experiment.session import ChaosSession, Settings
 from chaoskit.kube.client import KubeClient
+from chaoskit.kube.undo import Journal, ObjectRef, ObjectUndo, TargetIdentity
 from tests.contract.fake_apiserver import FakeApiServer
 from tests.contract.test_backend_cluster_only import FakeClock
 
@@ -458,3 +459,25 @@ def test_a_deletion_waits_for_the_sidecars_too(
         mesh.delete_object("VirtualService", NS, "ratings")
     assert ("virtualservices", NS, "ratings") not in cluster.objects
     assert clock.now >= mesh.timeout_s
+
+
+def test_the_session_leaves_another_clusters_journal_alone_and_says_so(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    cluster.put_object("virtualservices", ratings_fault())
+    elsewhere = TargetIdentity("kind-other", "https://127.0.0.1:40001", "uid-elsewhere")
+    journal = Journal.for_run(tmp_path / ".chaoskit" / "journal", "crashed", elsewhere)
+    journal.write([ObjectUndo(ObjectRef("VirtualService", NS, "ratings"), None)])
+    session = ChaosSession(
+        settings(tmp_path, backend="kind", kube_context=cluster.context), tmp_path
+    )
+    try:
+        session.backend  # noqa: B018
+        assert ("virtualservices", NS, "ratings") in cluster.objects  # not "restored" away
+        (notice,) = session.mesh_description()["notices"]
+        assert notice.startswith(f"journal {journal.path} left in place")
+        assert "it was written for context kind-other" in notice
+    finally:
+        session.close()
+    assert journal.path.exists()

@@ -107,5 +107,5 @@ def test_a_fault_not_seen_to_act_is_inconclusive() -> None:
     chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""))  # type: ignore[arg-type]
     low = fault()
     low.percent = 5.0
-    with pytest.raises(FaultNotInEffect, match="was not seen to act.*about 135 requests"):
+    with pytest.raises(FaultNotInEffect, match=r"was not seen to act.*about 135 requests"):
         chaos.prove(low)
