@@ -2,9 +2,11 @@
 
 Ownership: ``up`` labels the new cluster's kube-system namespace
 (``chaoskit.dev/created-by=chaoskit-cluster-up``) and writes ``cluster.json`` in the state
-directory. ``down`` deletes the cluster only when one of the two says chaoskit created it
-(the label survives a wiped home directory; the file survives a cluster too broken to
-answer), so it never deletes a kind cluster somebody else made under the same name.
+directory. ``down`` deletes the cluster only when the label says chaoskit created it (it
+survives a wiped home directory), or, when the cluster cannot be asked, when the file
+names it (it survives a cluster too broken to answer). A cluster that answers without the
+label is never deleted, whatever an old ``cluster.json`` says: somebody else may have made
+a kind cluster under the same name since.
 
 Everything that touches the outside world (commands, HTTP, the context guard, the clock) is
 injected, so the tests drive the real code with fakes.
@@ -310,24 +312,42 @@ class Cluster:
 
     # --- down ---------------------------------------------------------------------------------
 
+    def _owned(self) -> tuple[bool, str]:
+        """Whether chaoskit created the cluster, and why not. The label decides whenever the
+        cluster answers; ``cluster.json`` only when it cannot be asked (it may be left from
+        an earlier cluster of the same name that someone else has since replaced)."""
+        label = self._owner_label()
+        if label == pins.OWNER_VALUE:
+            return True, ""
+        mark = f"{pins.OWNER_LABEL}={pins.OWNER_VALUE}"
+        if label is not None:
+            stale = (
+                f"; {self.state_file} names it, but that file counts only when the cluster "
+                "cannot be asked, and this one answers"
+                if self._state_says_ours()
+                else ""
+            )
+            return False, f"it answers, and its kube-system namespace has no {mark} label{stale}"
+        if self._state_says_ours():
+            return True, ""
+        return False, f"it does not answer, and {self.state_file} does not name it"
+
+    def _check_ownership(self) -> None:
+        owned, why = self._owned()
+        if not owned:
+            raise BackendError(
+                f"refusing to delete kind cluster {pins.CLUSTER_NAME}: chaoskit did not create "
+                f"it ({why}). If it is yours to delete: "
+                f"kind delete cluster --name {pins.CLUSTER_NAME}"
+            )
+
     def down(self) -> int:
         tools.find(["kind", "kubectl"], self.path)
         if pins.CLUSTER_NAME not in self._clusters():
             self._say(f"cluster down: there is no kind cluster named {pins.CLUSTER_NAME}")
             self.state_file.unlink(missing_ok=True)
             return 0
-        label = self._owner_label()
-        if label != pins.OWNER_VALUE and not self._state_says_ours():
-            why = (
-                f"its kube-system namespace has no {pins.OWNER_LABEL}={pins.OWNER_VALUE} label"
-                if label is not None
-                else "it does not answer"
-            )
-            raise BackendError(
-                f"refusing to delete kind cluster {pins.CLUSTER_NAME}: chaoskit did not create "
-                f"it ({why}, and {self.state_file} does not name it). If it is yours to delete: "
-                f"kind delete cluster --name {pins.CLUSTER_NAME}"
-            )
+        self._check_ownership()
         argv = ("kind", "delete", "cluster", "--name", pins.CLUSTER_NAME)
         self._say(f"$ {' '.join(argv)}")
         result = self._run(argv, 300.0)
@@ -353,10 +373,9 @@ class Cluster:
         if pins.CLUSTER_NAME not in self._clusters():
             self._say(f"cluster: no kind cluster named {pins.CLUSTER_NAME} (`chaoskit cluster up`)")
             return 1
-        label = self._owner_label()
         owner = (
             "created by chaoskit"
-            if label == pins.OWNER_VALUE or self._state_says_ours()
+            if self._owned()[0]
             else "not created by chaoskit (`cluster down` will not delete it)"
         )
         self._say(f"cluster: {pins.CLUSTER_NAME}, context {pins.CONTEXT}, {owner}")

@@ -339,11 +339,48 @@ def test_down_refuses_a_cluster_chaoskit_did_not_create(tmp_path: Path, tools_di
     with pytest.raises(BackendError) as error:
         make(tmp_path, tools_dir, runner).down()
     assert str(error.value) == (
-        "refusing to delete kind cluster chaoskit: chaoskit did not create it (its kube-system "
-        "namespace has no chaoskit.dev/created-by=chaoskit-cluster-up label, and "
-        f"{tmp_path / 'state' / 'cluster.json'} does not name it). If it is yours to delete: "
+        "refusing to delete kind cluster chaoskit: chaoskit did not create it (it answers, and "
+        "its kube-system namespace has no chaoskit.dev/created-by=chaoskit-cluster-up label). "
+        "If it is yours to delete: kind delete cluster --name chaoskit"
+    )
+    assert not any(c[:2] == ("kind", "delete") for c in runner.calls)
+
+
+def test_down_ignores_an_old_state_file_when_an_unlabelled_cluster_answers(
+    tmp_path: Path, tools_dir: Path
+) -> None:
+    """cluster.json is left from chaoskit's cluster; someone has since made their own
+    `chaoskit` kind cluster. It answers without the label: not ours, whatever the file says."""
+    runner = Runner()
+    runner.clusters = ["chaoskit"]
+    runner.on(OWNER_QUERY, RunResult(0, ""))
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "cluster.json").write_text(json.dumps({"cluster": "chaoskit"}))
+    cluster = make(tmp_path, tools_dir, runner)
+    with pytest.raises(BackendError) as error:
+        cluster.down()
+    assert str(error.value) == (
+        "refusing to delete kind cluster chaoskit: chaoskit did not create it (it answers, and "
+        "its kube-system namespace has no chaoskit.dev/created-by=chaoskit-cluster-up label; "
+        f"{state / 'cluster.json'} names it, but that file counts only when the cluster cannot "
+        "be asked, and this one answers). If it is yours to delete: "
         "kind delete cluster --name chaoskit"
     )
+    assert not any(c[:2] == ("kind", "delete") for c in runner.calls)
+    assert (state / "cluster.json").exists()
+    assert cluster.status() == 1
+    assert "not created by chaoskit (`cluster down` will not delete it)" in output(cluster)
+
+
+def test_down_refuses_a_cluster_that_neither_answers_nor_is_named_in_the_state_file(
+    tmp_path: Path, tools_dir: Path
+) -> None:
+    runner = Runner()
+    runner.clusters = ["chaoskit"]
+    runner.on(OWNER_QUERY, RunResult(1, "", stderr="Unable to connect to the server"))
+    with pytest.raises(BackendError, match=r"\(it does not answer, and .*cluster\.json does not "):
+        make(tmp_path, tools_dir, runner).down()
     assert not any(c[:2] == ("kind", "delete") for c in runner.calls)
 
 
