@@ -5,8 +5,8 @@ answers it with :class:`chaoskit.cluster.backend.KubeBackend` (snapshots, journa
 radius, ``pods/exec``) plus what a real cluster needs on top:
 
 - **Config reached the sidecars.** Istio has no "distribution complete" signal since 1.23,
-  so after a write the adapter polls the affected proxies' ``config_dump`` until their
-  listeners, clusters and routes have changed and stopped changing.
+  so after a write the adapter polls the affected proxies' ``config_dump`` until the
+  listeners, clusters and routes of every one of them have changed and stopped changing.
 - **Per-replica faults** (one replica answers 503, or is slow) are Envoy's HTTP fault
   filter on that pod's inbound listener, added with an ``EnvoyFilter`` selecting a label
   the adapter puts on the pod. To the callers this is what a failing replica looks like:
@@ -158,7 +158,7 @@ class ClusterBackend:
         target: ClusterTarget,
         guard: GuardReport | None = None,
         *,
-        settle_s: float = 3.0,
+        settle_s: float = 1.0,
         timeout_s: float = 60.0,
         interval_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
@@ -258,7 +258,8 @@ class ClusterBackend:
 
     def _witnesses(self, objects: Iterable[dict[str, Any]]) -> list[Pod]:
         """The proxies whose config a change shows up in: the gateway for gateway-bound
-        objects, every sidecar in the blast radius for the rest."""
+        objects, every sidecar in the blast radius for the rest (not a gateway there: a
+        mesh-bound VirtualService never reaches it)."""
         gateway_only = all(
             o.get("kind") == "Gateway"
             or (
@@ -271,50 +272,74 @@ class ClusterBackend:
         if gateway_only:
             found = self.client.pods(pins.ISTIO_NAMESPACE, "istio=ingressgateway")
         else:
-            found = [p for ns in self.kube.namespaces for p in self.client.pods(ns, "")]
+            found = [
+                p
+                for ns in self.kube.namespaces
+                for p in self.client.pods(ns, "")
+                if not str(
+                    ((p.get("metadata") or {}).get("labels") or {}).get("istio", "")
+                ).endswith("gateway")
+            ]
         pods = [Pod.from_json(p) for p in found if _running(p) and _has_sidecar(p)]
         return sorted(pods, key=lambda p: (p.namespace, p.name))
 
-    def _fingerprints(self, pods: list[Pod]) -> dict[str, str]:
-        prints = {}
+    def _fingerprints(
+        self, pods: list[Pod], errors: dict[str, str] | None = None
+    ) -> dict[str, str | None]:
+        """Each proxy's fingerprint; ``None`` where its config_dump could not be read (the
+        reason goes into ``errors``): an unreadable proxy has not shown a change."""
+        prints: dict[str, str | None] = {}
         for pod in pods:
             try:
                 prints[pod.name] = config_fingerprint(
                     self.kube.config_dump(pod.namespace, pod.name)
                 )
-            except BackendError:
-                prints[pod.name] = ""
+            except BackendError as exc:
+                prints[pod.name] = None
+                if errors is not None:
+                    errors[pod.name] = str(exc)
         return prints
 
-    def _wait_for_sidecars(self, pods: list[Pod], before: dict[str, str], what: str) -> None:
-        """Wait until the proxies' config changed and settled.
+    def _wait_for_sidecars(self, pods: list[Pod], before: dict[str, str | None], what: str) -> None:
+        """Wait until every witness proxy's config changed, then settled.
 
-        Done when every witness changed, or when at least one did and none has changed for
-        ``settle_s`` (a change need not alter every proxy; istiod debounces pushes by
-        100 ms, so one push reaches all of them well within that).
+        Done once each proxy's fingerprint differs from its fingerprint before the write and
+        no proxy has moved for ``settle_s`` (seen by at least one more read): istiod may
+        push a set of objects in more than one push. The witnesses are the proxies the
+        change concerns, so one that never changes did not get it: a timeout names it.
+        (A proxy whose config could not be read before the write counts as changed once
+        it can be read.)
         """
         if not pods:
             return
         deadline = self._clock() + self.timeout_s
-        last = dict(before)
-        moved_at: float | None = None
+        last: dict[str, str | None] = {}
+        quiet_since = self._clock()
+        errors: dict[str, str] = {}
         while True:
             now = self._clock()
-            current = self._fingerprints(pods)
-            changed = [p.name for p in pods if current[p.name] != before[p.name]]
+            errors.clear()
+            current = self._fingerprints(pods, errors)
+            waiting = sorted(
+                p.name for p in pods if current[p.name] is None or current[p.name] == before[p.name]
+            )
             if current != last:
-                moved_at = now if changed else moved_at
-                last = current
-            elif changed and len(changed) == len(pods):
-                return  # every proxy changed and the last read saw no further change
-            if changed and moved_at is not None and now - moved_at >= self.settle_s:
+                last, quiet_since = current, now
+            elif not waiting and now - quiet_since >= self.settle_s:
                 return
             if now >= deadline:
-                waiting = sorted(p.name for p in pods if p.name not in changed)
+                changed = len(pods) - len(waiting)
+                unread = "".join(f"; {name}: {errors[name]}" for name in waiting if name in errors)
+                if waiting:
+                    detail = (
+                        f"no config change seen on {', '.join(waiting)} "
+                        f"({changed} of {len(pods)} changed{unread})"
+                    )
+                else:
+                    detail = f"their config was still changing after {self.timeout_s:g}s"
                 raise ReadinessTimeout(
-                    f"{what} did not reach the sidecars within {self.timeout_s:g}s "
-                    f"(no config change seen on {', '.join(waiting)}); check "
-                    "`istioctl proxy-status` and the istiod logs"
+                    f"{what} did not reach every sidecar within {self.timeout_s:g}s "
+                    f"({detail}); check `istioctl proxy-status` and the istiod logs"
                 )
             self._sleep(self.interval_s)
 

@@ -134,10 +134,41 @@ def test_a_change_that_never_reaches_a_sidecar_is_a_timeout_naming_it(
     others = [name for ns, name in cluster.pods if ns == NS and name != stuck]
     for name in others:  # the others have it; the stuck one never changes
         cluster.admin[(NS, name, "config_dump")] = pushed_config(cluster)
-    mesh, clock = make_backend(cluster, fake_client, tmp_path, settle_s=1e9)
-    with pytest.raises(ReadinessTimeout, match=f"no config change seen on {stuck}"):
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)  # the default settle time
+    with pytest.raises(ReadinessTimeout) as error:
         mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert str(error.value) == (
+        f"the applied resources did not reach every sidecar within 60s (no config change seen "
+        f"on {stuck} (2 of 3 changed)); check `istioctl proxy-status` and the istiod logs"
+    )
     assert clock.now >= mesh.timeout_s
+
+
+def test_the_wait_ends_only_when_the_last_sidecar_has_the_change(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    """One proxy gets the push 20 s late: the wait must not end before it has it."""
+    late = sorted(name for ns, name in cluster.pods if ns == NS)[-1]
+    frozen = pushed_config(cluster, frozen=True)
+    live = pushed_config(cluster)
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    cluster.admin[(NS, late, "config_dump")] = lambda: live() if clock.now >= 20 else frozen()
+    mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert 20 <= clock.now <= 20 + mesh.settle_s + 2 * mesh.interval_s
+
+
+def test_a_sidecar_whose_config_cannot_be_read_is_not_taken_as_changed(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    broken = sorted(name for ns, name in cluster.pods if ns == NS)[0]
+    mesh, _clock = make_backend(cluster, fake_client, tmp_path)
+    before = mesh._fingerprints(mesh._witnesses([ratings_fault()]))
+    cluster.admin[(NS, broken, "config_dump")] = "not json"  # from the write on
+    cluster.put_object("virtualservices", ratings_fault())
+    with pytest.raises(
+        ReadinessTimeout, match=rf"no config change seen on {broken} \(2 of 3 changed; {broken}: "
+    ):
+        mesh._wait_for_sidecars(mesh._witnesses([ratings_fault()]), before, "the change")
 
 
 def test_a_spec_that_is_already_in_force_does_not_wait(
