@@ -28,7 +28,7 @@ from typing import Any
 
 from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import parse_log
-from chaoskit.cluster.backend import PROXY_CONTAINER, KubeBackend
+from chaoskit.cluster.backend import PROXY_CONTAINER, KubeBackend, RollbackError
 from chaoskit.cluster.guard import GuardReport, verify
 from chaoskit.durations import parse_seconds
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
@@ -229,16 +229,31 @@ class ClusterBackend:
         objects = [c.before or {"kind": c.ref.kind, "metadata": {}} for c in changes]
         witnesses = self._witnesses(objects)
         before = self._fingerprints(witnesses)
-        changed = False
+        specs = self._specs(changes)
+        problem: RollbackError | None = None
+        try:
+            self.kube.restore(changes)
+        except RollbackError as exc:  # conflicts are left alone; the rest was restored
+            problem = exc
+        # Only what rollback did write is worth waiting for (a conflict writes nothing).
+        if self._specs(changes) != specs:
+            self._wait_for_sidecars(witnesses, before, "the restored resources")
+        if problem is not None:
+            raise problem
+
+    @property
+    def left_to_others(self) -> set[tuple[str, str, str]]:
+        """(kind, namespace, name) of the objects rollback left to somebody else's change:
+        the session's reset must not write them either."""
+        return {(r.kind, r.namespace, r.name) for r in self.kube.left_to_others}
+
+    def _specs(self, changes: list[ObjectUndo]) -> list[Any]:
+        """Each object's spec now (``None``: absent): labels never reach Envoy."""
+        found = []
         for change in changes:
             current = self.client.get_object(change.ref.plural, *change.key[1:])
-            was = change.before
-            changed |= (current is None) != (was is None) or (
-                current is not None and was is not None and current.get("spec") != was.get("spec")
-            )
-        self.kube.restore(changes)
-        if changed:
-            self._wait_for_sidecars(witnesses, before, "the restored resources")
+            found.append(None if current is None else ("spec", current.get("spec")))
+        return found
 
     def list_objects(self) -> list[dict[str, Any]]:
         return list_istio_objects(self.client)

@@ -291,10 +291,14 @@ class ChaosSession:
         base = {
             (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]): o for o in self._base
         }
+        # On a cluster, what rollback left to somebody else's change stays theirs.
+        theirs: set[tuple[str, str, str]] = getattr(backend, "left_to_others", set())
         for obj in backend.list_objects():
             current = clean(obj)
             meta = current["metadata"]
             key = (current["kind"], meta["namespace"], meta["name"])
+            if key in theirs:
+                continue
             if key not in base:
                 backend.delete_object(*key)
             elif base[key].get("spec") != current.get("spec"):
@@ -303,7 +307,7 @@ class ChaosSession:
             (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
             for o in backend.list_objects()
         }
-        missing = [o for key, o in base.items() if key not in present]
+        missing = [o for key, o in base.items() if key not in present and key not in theirs]
         if missing:
             backend.apply_objects(missing, run_id="")
         for pod in backend.pods():

@@ -361,9 +361,24 @@ class KubeClient:
         )
 
     def delete_object(
-        self, plural: str, namespace: str, name: str, version: str = PREFERRED_VERSION
+        self,
+        plural: str,
+        namespace: str,
+        name: str,
+        version: str = PREFERRED_VERSION,
+        *,
+        resource_version: str | None = None,
     ) -> bool:
-        """Delete; ``False`` when it was already gone."""
+        """Delete; ``False`` when it was already gone. With ``resource_version``, only that
+        version of the object is deleted (``preconditions``): a newer one is a
+        :class:`Conflict`."""
+        options = (
+            k8s.V1DeleteOptions(
+                preconditions=k8s.V1Preconditions(resource_version=resource_version)
+            )
+            if resource_version
+            else None
+        )
         try:
             self._custom_call(
                 f"delete {plural}/{namespace}/{name}",
@@ -373,6 +388,7 @@ class KubeClient:
                 namespace,
                 plural,
                 name,
+                body=options,
             )
         except ApiStatusError as exc:
             if exc.status == 404:

@@ -82,10 +82,21 @@ class ObjectRef:
 
 @dataclass(frozen=True, slots=True)
 class ObjectUndo:
-    """An Istio object as it was before the run's first write to it (``None``: absent)."""
+    """An Istio object as it was before the run's first write to it (``before``; ``None``:
+    absent), and what the run's own last write left, so that rollback never overwrites
+    somebody else's later change:
+
+    - ``written``: the run sent a write (``False``: it only looked; nothing to undo);
+    - ``version``: the resourceVersion that write gave the object, or for a delete the one
+      it deleted; empty when the write got no answer (its outcome is unknown);
+    - ``deleted``: the last write was a delete.
+    """
 
     ref: ObjectRef
     before: JsonObject | None
+    written: bool = False
+    version: str = ""
+    deleted: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -94,6 +105,10 @@ class ObjectUndo:
     def describe(self) -> str:
         return self.ref.describe()
 
+    def same_snapshot(self, other: ObjectUndo) -> bool:
+        """The same object and the same "before" (whatever was written since)."""
+        return self.ref == other.ref and self.before == other.before
+
     def to_json(self) -> JsonObject:
         return {
             "type": "object",
@@ -101,6 +116,9 @@ class ObjectUndo:
             "namespace": self.ref.namespace,
             "name": self.ref.name,
             "before": self.before,
+            "written": self.written,
+            "version": self.version,
+            "deleted": self.deleted,
         }
 
 
@@ -131,7 +149,13 @@ def undo_from_json(data: Mapping[str, Any]) -> Undo:
     if data.get("type") == "scale":
         return ScaleUndo(str(data["namespace"]), str(data["deployment"]), int(data["replicas"]))
     ref = ObjectRef(str(data["kind"]), str(data["namespace"]), str(data["name"]))
-    return ObjectUndo(ref, data.get("before"))
+    return ObjectUndo(
+        ref,
+        data.get("before"),
+        written=bool(data.get("written", False)),
+        version=str(data.get("version") or ""),
+        deleted=bool(data.get("deleted", False)),
+    )
 
 
 class Journal:

@@ -20,6 +20,7 @@ from chaoskit.cluster.backend import (
     RUN_LABEL,
     BlastRadiusError,
     KubeBackend,
+    RollbackError,
 )
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.kube.client import KubeClient
@@ -192,22 +193,45 @@ def test_a_deleted_object_is_recreated_by_rollback(target: Target) -> None:
 
 
 class RacingClient(KubeClient):
-    """Another writer changes the object just before each of the first ``races`` PUTs."""
+    """Another writer changes the object just before each of the first ``races`` PUTs (and
+    DELETEs)."""
 
     def __init__(self, inner: KubeClient, target: Target, races: int) -> None:
-        super().__init__(inner.api_client, embedded=inner.embedded)
+        super().__init__(inner.api_client, embedded=inner.embedded, context=inner.context)
         self.target = target
         self.races = races
         self.puts = 0
+
+    def _race(self, plural: str, name: str) -> None:
+        if self.races > 0:
+            self.races -= 1
+            self.target.touch(plural, name)
 
     def replace_object(
         self, plural: str, namespace: str, name: str, body: Any, version: str = "v1"
     ) -> Any:
         self.puts += 1
-        if self.races > 0:
-            self.races -= 1
-            self.target.touch(plural, name)
+        self._race(plural, name)
         return super().replace_object(plural, namespace, name, body, version)
+
+    def delete_object(
+        self,
+        plural: str,
+        namespace: str,
+        name: str,
+        version: str = "v1",
+        *,
+        resource_version: str | None = None,
+    ) -> bool:
+        self._race(plural, name)
+        return super().delete_object(
+            plural, namespace, name, version, resource_version=resource_version
+        )
+
+
+def fixed_delay(obj: dict[str, Any] | None) -> str:
+    assert obj is not None
+    return str(obj["spec"]["http"][0]["fault"]["delay"]["fixedDelay"])
 
 
 def test_a_stale_write_is_a_409_and_is_retried_with_a_fresh_read(target: Target) -> None:
@@ -216,16 +240,116 @@ def test_a_stale_write_is_a_409_and_is_retried_with_a_fresh_read(target: Target)
     backend = KubeBackend(racing, namespaces=[NS], run_id="run-1", sleep=lambda _s: None)
     assert backend.apply(ratings_vs("9s")).action == "configured"
     assert racing.puts == 3  # two 409s, then success
-    current = target.get(PLURAL, "ratings")
-    assert current is not None
-    assert current["spec"]["http"][0]["fault"]["delay"]["fixedDelay"] == "9s"
-    # the snapshot is the state the write replaced: the other writer's last version
+    assert fixed_delay(target.get(PLURAL, "ratings")) == "9s"
+
+
+def test_rollback_never_overwrites_a_change_made_while_it_writes(target: Target) -> None:
+    """The other writer's change lands between rollback's read and its write: the write is
+    a 409 and is not retried over it."""
+    target.seed(PLURAL, ratings_vs("1s"))
+    racing = RacingClient(target.client, target, races=0)
+    backend = KubeBackend(racing, namespaces=[NS], run_id="run-1", sleep=lambda _s: None)
+    backend.apply(ratings_vs("9s"))
     racing.races = 1
-    backend.rollback()
-    restored = target.get(PLURAL, "ratings")
-    assert restored is not None
-    assert restored["spec"]["http"][0]["fault"]["delay"]["fixedDelay"] == "1s"
-    assert restored["metadata"]["labels"]["touched"] == "2"
+    with pytest.raises(RollbackError) as error:
+        backend.rollback()
+    assert error.value.failed == []
+    (conflict,) = error.value.conflicts
+    assert conflict.startswith(
+        f"virtualservices.networking.istio.io {NS}/ratings was changed by somebody else while "
+        "rollback wrote it"
+    )
+    kept = target.get(PLURAL, "ratings")
+    assert fixed_delay(kept) == "9s"  # the other writer's version, not the snapshot
+    assert kept is not None
+    assert kept["metadata"]["labels"]["touched"] == "1"
+    assert backend.pending == []  # a person resolves it; a retry would not
+
+
+def test_rollback_reports_objects_changed_since_the_runs_write_and_undoes_the_rest(
+    target: Target,
+) -> None:
+    target.seed("destinationrules", reviews_dr())
+    backend = target.backend()
+    changed = reviews_dr()
+    changed["spec"]["subsets"].append({"name": "v2", "labels": {"version": "v2"}})
+    backend.apply(changed)
+    backend.apply(ratings_vs("7s"))
+    backend.apply(ratings_vs(name="ratings-untouched"))
+    target.touch("destinationrules", "reviews")  # somebody else, after the run's writes
+    target.touch(PLURAL, "ratings")
+    with pytest.raises(RollbackError) as error:
+        backend.rollback()
+    message = str(error.value)
+    assert message.startswith(
+        "rollback left these as somebody else changed them since this run's write "
+        "(not overwritten):\n"
+    )
+    snapshot = target.journal_dir / "conflicts" / "run-1" / f"destinationrules.{NS}.reviews.json"
+    reviews, ratings = sorted(error.value.conflicts)
+    assert reviews.startswith(
+        f"destinationrules.networking.istio.io {NS}/reviews was changed by somebody else after "
+        "this run's write (resourceVersion "
+    )
+    assert reviews.endswith(
+        f"the run's snapshot is in {snapshot}; check `kubectl get -n {NS} "
+        "destinationrules.networking.istio.io reviews -o yaml` and, if the snapshot should win, "
+        f"`kubectl apply -f {snapshot}`"
+    )
+    assert json.loads(snapshot.read_text())["spec"] == reviews_dr()["spec"]
+    assert ratings.endswith(
+        "the run had created it; if it should go: kubectl delete -n bookinfo "
+        "virtualservices.networking.istio.io ratings"
+    )
+    # both are as the other writer left them; the rest of the run is undone
+    dr = target.get("destinationrules", "reviews")
+    assert dr is not None
+    assert [s["name"] for s in dr["spec"]["subsets"]] == ["v1", "v2"]
+    assert target.get(PLURAL, "ratings") is not None
+    assert target.get(PLURAL, "ratings-untouched") is None
+    assert backend.pending == []
+    assert not (target.journal_dir / "run-1.json").exists()
+
+
+def test_a_created_object_is_deleted_only_at_the_runs_resource_version(target: Target) -> None:
+    racing = RacingClient(target.client, target, races=0)
+    backend = KubeBackend(racing, namespaces=[NS], run_id="run-1", sleep=lambda _s: None)
+    backend.apply(ratings_vs())
+    racing.races = 1  # touched between rollback's read and its DELETE: the precondition holds it
+    with pytest.raises(RollbackError, match="while rollback wrote it"):
+        backend.rollback()
+    assert target.get(PLURAL, "ratings") is not None
+
+
+def test_an_object_deleted_by_somebody_else_is_not_re_created(target: Target) -> None:
+    target.seed("destinationrules", reviews_dr())
+    backend = target.backend()
+    changed = reviews_dr()
+    changed["spec"]["subsets"] = []
+    backend.apply(changed)
+    target.client.delete_object("destinationrules", NS, "reviews")
+    with pytest.raises(RollbackError, match="was deleted by somebody else after this run's write"):
+        backend.rollback()
+    assert target.get("destinationrules", "reviews") is None
+
+
+def test_a_crashed_runs_journal_does_not_overwrite_a_later_change(target: Target) -> None:
+    target.seed("destinationrules", reviews_dr())
+    crashed = target.backend("crashed-run")
+    changed = reviews_dr()
+    changed["spec"]["subsets"].append({"name": "v2", "labels": {"version": "v2"}})
+    crashed.apply(changed)
+    del crashed
+    target.touch("destinationrules", "reviews")  # somebody fixed it by hand meanwhile
+    later = target.get("destinationrules", "reviews")
+    next_run = target.backend("next-run")
+    assert next_run.recover() == []
+    assert comparable(target.get("destinationrules", "reviews")) == comparable(later)
+    (notice,) = next_run.notices
+    assert f"crashed-run.json: destinationrules.networking.istio.io {NS}/reviews was changed" in (
+        notice
+    )
+    assert not (target.journal_dir / "crashed-run.json").exists()  # reported, not retried
 
 
 def test_sweep_deletes_what_crashed_runs_created_and_nothing_else(target: Target) -> None:

@@ -512,3 +512,32 @@ def test_the_session_leaves_another_clusters_journal_alone_and_says_so(
     finally:
         session.close()
     assert journal.path.exists()
+
+
+def test_an_experiments_rollback_leaves_another_writers_change_and_reset_keeps_it(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    base_vs = ratings_fault()
+    base_vs["spec"]["http"][0].pop("fault")
+    cluster.put_object("virtualservices", base_vs)
+    session = ChaosSession(
+        settings(tmp_path, backend="kind", kube_context=cluster.context), tmp_path
+    )
+    try:
+        mesh = session.backend
+        chaos = session.chaos(ExperimentRecord("t", "t", "t.py", ""))
+        chaos.abort("ratings", percent=50)
+        theirs = json.loads(json.dumps(cluster.objects[("virtualservices", NS, "ratings")]))
+        theirs["spec"]["http"][0]["timeout"] = "3s"  # somebody else edits it meanwhile
+        cluster.put_object("virtualservices", theirs)
+        with pytest.raises(
+            ConfigError, match="was changed by somebody else after this run's write"
+        ):
+            session.finish(chaos)
+        kept = cluster.objects[("virtualservices", NS, "ratings")]["spec"]["http"][0]
+        assert kept["timeout"] == "3s"  # neither rollback nor the session's reset wrote it
+        assert kept["fault"]["abort"]["percentage"]["value"] == 50
+        assert mesh.left_to_others == {("VirtualService", NS, "ratings")}
+    finally:
+        session.close()
