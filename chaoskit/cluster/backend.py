@@ -279,7 +279,7 @@ class KubeBackend:
 
     # --- blast radius ------------------------------------------------------------------------
 
-    def _check_namespace(self, namespace: str, what: str) -> None:
+    def check_namespace(self, namespace: str, what: str) -> None:
         if namespace not in self.namespaces:
             allowed = ", ".join(sorted(self.namespaces))
             raise BlastRadiusError(
@@ -450,7 +450,7 @@ class KubeBackend:
         body = self._body(resource)
         body.pop("status", None)
         ref = self._ref(body, namespace)
-        self._check_namespace(ref.namespace, f"apply {ref.describe()}")
+        self.check_namespace(ref.namespace, f"apply {ref.describe()}")
         version = self._version(body)
         metadata = body.setdefault("metadata", {})
         metadata["namespace"] = ref.namespace
@@ -503,7 +503,7 @@ class KubeBackend:
     def delete(self, kind: str, namespace: str, name: str) -> Change:
         """Delete an Istio object, after snapshotting it (rollback re-creates it)."""
         ref = self._ref({"kind": kind, "metadata": {"name": name}}, namespace)
-        self._check_namespace(namespace, f"delete {ref.describe()}")
+        self.check_namespace(namespace, f"delete {ref.describe()}")
         with self._lock:
             current = self.client.get_object(ref.plural, ref.namespace, ref.name)
             if current is None:
@@ -754,7 +754,7 @@ class KubeBackend:
             undos = journal.read()
             for undo in undos:
                 namespace = undo.ref.namespace if isinstance(undo, ObjectUndo) else undo.namespace
-                self._check_namespace(namespace, f"recover {undo.describe()} from {journal.path}")
+                self.check_namespace(namespace, f"recover {undo.describe()} from {journal.path}")
             done, failed, conflicts = self._undo_all(list(reversed(undos)))
             restored += done
             # Somebody else's change since the crash is theirs: say so, never overwrite it.
@@ -776,7 +776,7 @@ class KubeBackend:
 
     def kill_pod(self, namespace: str, name: str) -> None:
         """Delete a pod at once (grace period 0); its ReplicaSet starts a replacement."""
-        self._check_namespace(namespace, f"kill pod {namespace}/{name}")
+        self.check_namespace(namespace, f"kill pod {namespace}/{name}")
         self.client.call(
             "DELETE",
             f"/api/v1/namespaces/{namespace}/pods/{name}",
@@ -786,7 +786,7 @@ class KubeBackend:
     def scale(self, namespace: str, deployment: str, replicas: int) -> int:
         """Set a Deployment's replicas (e.g. ratings-faulty to 1); rollback restores the count.
         Returns the previous count."""
-        self._check_namespace(namespace, f"scale deployment {namespace}/{deployment}")
+        self.check_namespace(namespace, f"scale deployment {namespace}/{deployment}")
         with self._lock:
             current = self.client.deployment(namespace, deployment)
             before = int((current.get("spec") or {}).get("replicas", 1))

@@ -137,6 +137,17 @@ def replica_fault_filter(
     }
 
 
+def describe_replica_fault(settings: dict[str, Any]) -> str:
+    """The replica fault's settings in words: "HTTP 503 on 50% of requests, 250ms delay"."""
+    parts = []
+    rate = float(settings.get("errorRate", 0.0))
+    if rate:
+        parts.append(f"HTTP {int(settings.get('errorStatus', 503))} on {rate:.0%} of requests")
+    if settings.get("latency"):
+        parts.append(f"{settings['latency']} delay")
+    return ", ".join(parts) or "no fault"
+
+
 def _has_sidecar(obj: dict[str, Any]) -> bool:
     containers = (obj.get("spec") or {}).get("containers") or []
     return any(c.get("name") == PROXY_CONTAINER for c in containers)
@@ -179,6 +190,7 @@ class ClusterBackend:
         self._faults: dict[tuple[str, str], dict[str, Any]] = {}
         self._killed: dict[tuple[str, str], tuple[str, int]] = {}
         self.planned: list[str] = []  # the last pre-flight: what the last write set changed
+        self._plan_log: list[str] = []  # every pre-flight since take_planned()
         self.istio_version = self._istio_version()
 
     # --- facts --------------------------------------------------------------------------
@@ -201,12 +213,24 @@ class ClusterBackend:
             )
         return self.target.client_url
 
+    # --- the blast radius, before each change ----------------------------------------------
+
+    def _plan(self, lines: list[str]) -> None:
+        self.planned = lines
+        self._plan_log += lines
+
+    def take_planned(self) -> list[str]:
+        """The pre-flights since the last call, one line per change (for the experiment's
+        record), and forget them."""
+        taken, self._plan_log = self._plan_log, []
+        return taken
+
     # --- Istio resources ------------------------------------------------------------------
 
     def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[ObjectUndo]:
         validate(objects, "chaoskit")
         # All or nothing: anything outside the blast radius refuses the whole set up front.
-        self.planned = [c.describe() for c in self.kube.preflight(objects)]
+        self._plan([c.describe() for c in self.kube.preflight(objects)])
         witnesses = self._witnesses(objects)
         before = self._fingerprints(witnesses)
         undos: list[ObjectUndo] = []
@@ -382,9 +406,16 @@ class ClusterBackend:
         selector = hashlib.sha256(f"{pod.namespace}/{pod.name}".encode()).hexdigest()[:16]
         witnesses = [pod]
         before = self._fingerprints(witnesses)
+        where = f"envoyfilters.networking.istio.io {pod.namespace}/{name}"
         if not settings:
             if key not in self._faults:
                 return
+            self._plan(
+                [
+                    f"delete {where} and the label {REPLICA_FAULT_LABEL} of pod "
+                    f"{pod.namespace}/{pod.name} (the replica fault ends)"
+                ]
+            )
             self.client.delete_object("envoyfilters", pod.namespace, name, ENVOY_FILTER_VERSION)
             self.client.patch_pod(
                 pod.namespace, pod.name, {"metadata": {"labels": {REPLICA_FAULT_LABEL: None}}}
@@ -398,6 +429,14 @@ class ClusterBackend:
                     f"pod {pod.namespace}/{pod.name} is outside the blast radius "
                     f"({', '.join(sorted(self.kube.namespaces))})"
                 )
+            self._plan(
+                [
+                    f"label pod {pod.namespace}/{pod.name} {REPLICA_FAULT_LABEL}={selector}",
+                    f"{'replace' if key in self._faults else 'create'} {where} "
+                    f"({describe_replica_fault(settings)} on that pod's inbound side, labelled "
+                    f"{self.kube.run_selector})",
+                ]
+            )
             self.client.patch_pod(
                 pod.namespace, pod.name, {"metadata": {"labels": {REPLICA_FAULT_LABEL: selector}}}
             )
@@ -428,6 +467,13 @@ class ClusterBackend:
             f"{k}={v}" for k, v in sorted(pod.labels.items()) if k in ("app", "version")
         )
         ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
+        self.kube.check_namespace(pod.namespace, f"kill pod {pod.namespace}/{pod.name}")
+        self._plan(
+            [
+                f"delete pod {pod.namespace}/{pod.name} (grace period 0; its ReplicaSet starts "
+                "a replacement)"
+            ]
+        )
         self._killed[(pod.namespace, pod.name)] = (selector, ready)
         self.kube.kill_pod(pod.namespace, pod.name)
 

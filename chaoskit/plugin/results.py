@@ -143,6 +143,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         word = VERDICT_WORDS.get(experiment["outcome"], experiment["outcome"].upper())
         evidence = _evidence(experiment)
         write(f"{word:<12} {experiment['name']}" + (f" — {evidence}" if evidence else ""))
+        for change in experiment.get("planned_changes") or []:  # a cluster's blast radius
+            write(f"{'':<12} planned: {change}")
     if state.written:
         write(f"results: {state.written}")
         html = Path(state.written).with_name("report.html")

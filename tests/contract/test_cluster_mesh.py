@@ -26,7 +26,7 @@ from chaoskit.experiment.cluster_mesh import (
     config_fingerprint,
 )
 from chaoskit.experiment.record import ExperimentRecord
-from chaoskit.experiment.session import ChaosSession, Settings
+from chaoskit.experiment.session import ChaosSession, Settings, label_safe
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.undo import Journal, ObjectRef, ObjectUndo, TargetIdentity
 from tests.contract.fake_apiserver import FakeApiServer
@@ -381,9 +381,31 @@ def test_an_experiment_on_kind_injects_rolls_back_and_restores_the_cluster(
         mesh = session.backend
         assert cluster.deployments[(NS, "ratings-v1")]["spec"]["replicas"] == 3
         assert session.mesh_description()["context"] == cluster.context
-        chaos = session.chaos(ExperimentRecord("t", "t", "t.py", ""))
+        record = ExperimentRecord("t", "t", "t.py", "")
+        chaos = session.chaos(record)
         chaos.abort("ratings", percent=50)
         chaos.replica_errors("ratings", rate=1.0)
+        reviews = mesh.pods(NS, "app=reviews")[0]
+        chaos.kill("reviews")
+        run = label_safe(session.run_id)
+        (replaced, labelled, created, killed) = record.planned_changes
+        assert replaced.startswith(
+            f"replace virtualservices.networking.istio.io {NS}/ratings (from resourceVersion "
+        )
+        faulty = [p for p in mesh.pods(NS, "app=ratings") if REPLICA_FAULT_LABEL in p.labels]
+        (pod,) = faulty
+        assert labelled == (
+            f"label pod {NS}/{pod.name} {REPLICA_FAULT_LABEL}={pod.labels[REPLICA_FAULT_LABEL]}"
+        )
+        assert created == (
+            f"create envoyfilters.networking.istio.io {NS}/chaoskit-replica-fault-{pod.name} "
+            f"(HTTP 503 on 100% of requests on that pod's inbound side, labelled "
+            f"chaoskit.dev/run={run})"
+        )
+        assert killed == (
+            f"delete pod {NS}/{reviews.name} (grace period 0; its ReplicaSet starts a replacement)"
+        )
+        assert record.to_json()["planned_changes"] == record.planned_changes
         spec = cluster.objects[("virtualservices", NS, "ratings")]["spec"]
         assert spec["http"][0]["fault"]["abort"]["percentage"]["value"] == 50
         assert [k for k in cluster.objects if k[0] == "envoyfilters"]
@@ -434,8 +456,18 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
     )
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*the kind mesh does not run default/my-service*"])
+    result.stdout.fnmatch_lines(
+        ["HELD*test_abort_is_written_and_rolled_back*", "*planned: create virtualservices.*"]
+    )
     assert ("virtualservices", NS, "ratings") not in cluster.objects  # created, then deleted
-    run = json.loads((report / "results.json").read_text())["run"]
+    results = json.loads((report / "results.json").read_text())
+    run = results["run"]
+    planned = {e["name"]: e["planned_changes"] for e in results["experiments"]}
+    assert planned["test_abort_is_written_and_rolled_back"] == [
+        f"create virtualservices.networking.istio.io {NS}/chaoskit-ratings "
+        f"(labelled chaoskit.dev/run={report.name})"
+    ]
+    assert planned["test_my_service_is_not_on_this_cluster"] == []
     assert run["mesh"]["backend"] == "kind"
     assert run["mesh"]["istio_version"] == "1.28.10"
     assert "kind cluster verified" in run["mesh"]["guard"]
