@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -113,6 +114,13 @@ def http_get(url: str, timeout_s: float) -> tuple[int, str]:
             return int(response.status), response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read().decode("utf-8", "replace")
+
+
+def printed_version(output: str) -> str | None:
+    """The version ``istioctl version --remote=false`` printed: a line that is just the
+    version, or ``client version: X`` (older releases)."""
+    match = re.search(r"(?m)^\s*(?:client version:\s*)?v?(\d+\.\d+\.\d+\S*)\s*$", output)
+    return match.group(1) if match else None
 
 
 def default_guard(context: str) -> str:
@@ -270,6 +278,8 @@ class Cluster:
         for attempt in range(1, attempts + 1):
             result = self._run(step.argv, step.timeout_s)
             if result.returncode == 0:
+                if step.expect_version is not None:
+                    self._check_version(step, where, result.output)
                 return
             if attempt < attempts:
                 delay = min(5.0 * attempt, 20.0)
@@ -289,6 +299,22 @@ class Cluster:
             f"{where} {how}{tries}:\n  $ {step.command_line()}\n"
             + (f"{output}\n" if output else "")
             + f"next: {step.hint or 'fix the cause, then run `chaoskit cluster up --use-existing`'}"
+        )
+
+    def _check_version(self, step: Step, where: str, output: str) -> None:
+        found = printed_version(output)
+        if found == step.expect_version:
+            return
+        what = (
+            f"prints version {found}"
+            if found
+            else "printed no version (" + (" ".join(output.split())[:200] or "nothing") + ")"
+        )
+        raise StepFailed(
+            f"{where} failed: `{step.command_line()}` {what}, but chaoskit pins Istio "
+            f"{step.expect_version}; istioctl installs its own version, so another one would "
+            f"install a different Istio than the experiments expect\nnext: {step.hint}; then run "
+            "the same `chaoskit cluster up` again"
         )
 
     def _poll(self, step: Step, where: str) -> None:
