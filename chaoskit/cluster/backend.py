@@ -7,12 +7,17 @@ server, which is how its contract tests run without a cluster.
 The rails:
 
 - **Snapshot before change.** Before the first write to an object the backend records what
-  was there (or that nothing was), in memory and in a journal file. Rollback replaces the
-  object with its snapshot at the *current* resourceVersion, re-creates what was deleted
-  and deletes what was created. 409 conflicts are retried with a fresh read.
+  was there (or that nothing was), in memory and in a journal file, and after each write
+  the resourceVersion it got. Rollback puts the snapshot back *at that resourceVersion*,
+  re-creates what the run deleted and deletes (with a resourceVersion precondition) what it
+  created. An object somebody else changed since the run's write (another resourceVersion,
+  or a 409) is never overwritten: rollback reports the conflict, with what changed and how
+  to resolve it, and goes on with the rest.
 - **Ownership labels.** What the backend creates carries ``chaoskit.dev/run=<run id>``;
   :meth:`KubeBackend.sweep` deletes such leftovers of crashed runs and
-  :meth:`KubeBackend.recover` replays the journals they left behind.
+  :meth:`KubeBackend.recover` replays the journals they left behind, but only those written
+  for this same cluster (context, API server and kube-system's uid); the others stay where
+  they are, and :attr:`KubeBackend.notices` says so.
 - **Blast radius.** The backend only changes objects in the namespaces the experiment
   declared; anything else is refused before a request is sent.
 - **Abort guard.** :class:`AbortGuard` compares a guard metric with a floor each time the
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
-from chaoskit.istio.resources import RESOURCE_TYPES
+from chaoskit.istio.resources import GROUP, RESOURCE_TYPES
 from chaoskit.kube.client import Conflict, ExecResult, KubeClient
 from chaoskit.kube.objects import RUN_LABEL, SERVER_FIELDS, clean as clean_object
 from chaoskit.kube.undo import (
@@ -41,8 +46,10 @@ from chaoskit.kube.undo import (
     ObjectRef,
     ObjectUndo,
     ScaleUndo,
+    TargetIdentity,
     Undo,
     leftover_journals,
+    target_mismatch,
     undo_from_json,
 )
 
@@ -58,7 +65,24 @@ class BlastRadiusError(BackendError):
 
 
 class RollbackError(BackendError):
-    """Some changes could not be undone; the message lists them and the journal keeps them."""
+    """Some changes could not be undone; the message lists them. ``failed`` (the request
+    failed) stay pending and in the journal for a retry; ``conflicts`` (somebody else changed
+    the object since the run's write) are left for a person to resolve."""
+
+    def __init__(
+        self, message: str, failed: Sequence[str] = (), conflicts: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.failed = list(failed)
+        self.conflicts = list(conflicts)
+
+
+class _Changed(BackendError):
+    """Rollback found the object changed by somebody else since the run's write."""
+
+    def __init__(self, ref: ObjectRef, message: str) -> None:
+        super().__init__(message)
+        self.ref = ref
 
 
 class ExecFn(Protocol):
@@ -78,6 +102,7 @@ __all__ = [
     "PlannedChange",
     "RollbackError",
     "ScaleUndo",
+    "TargetIdentity",
     "Undo",
     "clean",
     "contains_text",
@@ -186,7 +211,6 @@ def parse_stats(text: str) -> dict[str, int]:
 class _State:
     undos: list[Undo] = field(default_factory=list)
     objects: dict[ObjectRef, int] = field(default_factory=dict)  # ref → index in undos
-    written: set[ObjectRef] = field(default_factory=set)
     scaled: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -221,6 +245,27 @@ class KubeBackend:
         self._clock = clock
         self._lock = threading.RLock()
         self._state = _State()
+        self._identity: TargetIdentity | None = None
+        self.notices: list[str] = []  # one line each: what recover() left alone, and why
+        # Objects rollback left as somebody else changed them: nothing of this run's may
+        # write them again (the session's reset included).
+        self.left_to_others: set[ObjectRef] = set()
+
+    @property
+    def identity(self) -> TargetIdentity:
+        """The cluster this backend changes, as its journal records it (read once)."""
+        if self._identity is None:
+            self._identity = self.client.identity()
+        return self._identity
+
+    def _save_journal(self) -> None:
+        if self.journal is None:
+            return
+        if not self._state.undos:
+            self.journal.clear()
+            return
+        self.journal.target = self.identity
+        self.journal.write(self._state.undos)
 
     @property
     def run_selector(self) -> str:
@@ -234,7 +279,7 @@ class KubeBackend:
 
     # --- blast radius ------------------------------------------------------------------------
 
-    def _check_namespace(self, namespace: str, what: str) -> None:
+    def check_namespace(self, namespace: str, what: str) -> None:
         if namespace not in self.namespaces:
             allowed = ", ".join(sorted(self.namespaces))
             raise BlastRadiusError(
@@ -249,7 +294,8 @@ class KubeBackend:
         if isinstance(undo, ObjectUndo):
             index = state.objects.get(undo.ref)
             if index is not None:
-                if undo.ref in state.written:
+                tracked = state.undos[index]
+                if isinstance(tracked, ObjectUndo) and tracked.written:
                     return  # the first snapshot is what the run must restore
                 state.undos[index] = undo  # nothing written yet: a fresher read wins
             else:
@@ -261,8 +307,23 @@ class KubeBackend:
                 return
             state.scaled.add(key)
             state.undos.append(undo)
-        if self.journal is not None:
-            self.journal.write(state.undos)
+        self._save_journal()
+
+    def _tracked(self, ref: ObjectRef) -> ObjectUndo | None:
+        index = self._state.objects.get(ref)
+        undo = self._state.undos[index] if index is not None else None
+        return undo if isinstance(undo, ObjectUndo) else None
+
+    def _wrote(self, ref: ObjectRef, version: str, *, deleted: bool = False) -> None:
+        """Record what the run's write left (``version`` "" when its outcome is unknown)."""
+        index = self._state.objects.get(ref)
+        undo = self._state.undos[index] if index is not None else None
+        if index is None or not isinstance(undo, ObjectUndo):
+            return
+        self._state.undos[index] = ObjectUndo(
+            ref, undo.before, written=True, version=version, deleted=deleted
+        )
+        self._save_journal()
 
     # --- Istio resources --------------------------------------------------------------------------
 
@@ -362,17 +423,26 @@ class KubeBackend:
         }
         return desired
 
-    def _write(self, ref: ObjectRef, request: Callable[[], JsonObject]) -> JsonObject:
+    def _write(
+        self, ref: ObjectRef, request: Callable[[], JsonObject], *, deleting: str | None = None
+    ) -> JsonObject:
         """Send a write; unless it was refused with 409 its outcome may be in effect, so the
-        snapshot taken before it is frozen from now on."""
+        snapshot taken before it is frozen from now on, with the resourceVersion the write
+        got (unknown when it got no answer). ``deleting``: the resourceVersion deleted."""
         try:
             result = request()
         except Conflict:
             raise
         except BackendError:
-            self._state.written.add(ref)
+            if deleting is not None:  # still there at that version: the delete did not land
+                self._wrote(ref, deleting, deleted=True)
+            else:
+                self._wrote(ref, "")
             raise
-        self._state.written.add(ref)
+        if deleting is not None:
+            self._wrote(ref, deleting, deleted=True)
+        else:
+            self._wrote(ref, _rv(result))
         return result
 
     def apply(self, resource: Any, namespace: str | None = None) -> Change:
@@ -380,7 +450,7 @@ class KubeBackend:
         body = self._body(resource)
         body.pop("status", None)
         ref = self._ref(body, namespace)
-        self._check_namespace(ref.namespace, f"apply {ref.describe()}")
+        self.check_namespace(ref.namespace, f"apply {ref.describe()}")
         version = self._version(body)
         metadata = body.setdefault("metadata", {})
         metadata["namespace"] = ref.namespace
@@ -433,107 +503,214 @@ class KubeBackend:
     def delete(self, kind: str, namespace: str, name: str) -> Change:
         """Delete an Istio object, after snapshotting it (rollback re-creates it)."""
         ref = self._ref({"kind": kind, "metadata": {"name": name}}, namespace)
-        self._check_namespace(namespace, f"delete {ref.describe()}")
+        self.check_namespace(namespace, f"delete {ref.describe()}")
         with self._lock:
             current = self.client.get_object(ref.plural, ref.namespace, ref.name)
             if current is None:
                 return Change("absent", ref)
             self._remember(ObjectUndo(ref, clean(current)))
+            version = _rv(current)
             self._write(
                 ref,
-                lambda: {"deleted": self.client.delete_object(ref.plural, ref.namespace, ref.name)},
+                lambda: {
+                    "deleted": self.client.delete_object(
+                        ref.plural, ref.namespace, ref.name, resource_version=version or None
+                    )
+                },
+                deleting=version,
             )
-            return Change("deleted", ref)
+            return Change("deleted", ref, version)
 
     # --- rollback ---------------------------------------------------------------------------------
 
     def rollback(self) -> list[str]:
-        """Undo every change of this run, newest first; what failed is raised at the end and
-        stays pending (in memory and in the journal), so a later call or run can retry it."""
+        """Undo every change of this run, newest first. What failed stays pending (in memory
+        and in the journal), so a later call or run can retry it; what somebody else changed
+        since is left as it is. Both are raised at the end, after everything else."""
         with self._lock:
             undos = list(reversed(self._state.undos))
-            done, failed = self._undo_all(undos)
+            done, failed, conflicts = self._undo_all(undos)
             self._state = _State()
-            if failed:
-                for undo in reversed(undos):  # kept, so that rollback() can be called again
-                    if undo.describe() in failed:
-                        self._remember(undo)
-                        if isinstance(undo, ObjectUndo):
-                            self._state.written.add(undo.ref)
-                raise RollbackError(
-                    "rollback could not undo:\n"
-                    + "\n".join(f"  - {what}: {why}" for what, why in failed.items())
-                    + (f"\nthe journal {self.journal.path} keeps them" if self.journal else "")
-                )
-            if self.journal is not None:
-                self.journal.clear()
+            for undo in reversed(undos):  # kept, so that rollback() can be called again
+                if undo.describe() in failed:
+                    self._remember(undo)
+            self._save_journal()
+            if failed or conflicts:
+                raise self._rollback_error(failed, conflicts)
             return done
 
     def restore(self, undos: Sequence[Undo]) -> list[str]:
         """Undo some of this run's changes (newest first) and stop tracking them; an
         experiment's own rollback, while the session's changes stay pending."""
         with self._lock:
-            done, failed = self._undo_all(list(reversed(undos)))
+            done, failed, conflicts = self._undo_all(list(reversed(undos)))
             gone = [u for u in undos if u.describe() not in failed]
-            # An older snapshot of the same object (taken by the session) stays pending.
-            kept = [u for u in self._state.undos if u not in gone]
+            # An older snapshot of the same object (taken by the session) stays pending,
+            # with the resourceVersion the restore gave it (updated by _restore_object).
+            kept = [u for u in self._state.undos if not any(_same_undo(u, g) for g in gone)]
             self._state = _State()
             for undo in kept:
                 self._remember(undo)
-                if isinstance(undo, ObjectUndo):
-                    self._state.written.add(undo.ref)
-            if self.journal is not None:
-                if self._state.undos:
-                    self.journal.write(self._state.undos)
-                else:
-                    self.journal.clear()
-            if failed:
-                raise RollbackError(
-                    "rollback could not undo:\n"
-                    + "\n".join(f"  - {what}: {why}" for what, why in failed.items())
-                )
+            self._save_journal()
+            if failed or conflicts:
+                raise self._rollback_error(failed, conflicts)
             return done
 
-    def _undo_all(self, undos: Sequence[Undo]) -> tuple[list[str], dict[str, str]]:
+    def _rollback_error(self, failed: dict[str, str], conflicts: list[str]) -> RollbackError:
+        parts = []
+        if conflicts:
+            parts.append(
+                "rollback left these as somebody else changed them since this run's write "
+                "(not overwritten):\n" + "\n".join(f"  - {c}" for c in conflicts)
+            )
+        if failed:
+            parts.append(
+                "rollback could not undo:\n"
+                + "\n".join(f"  - {what}: {why}" for what, why in failed.items())
+                + (f"\nthe journal {self.journal.path} keeps them" if self.journal else "")
+            )
+        return RollbackError("\n".join(parts), list(failed), conflicts)
+
+    def _undo_all(self, undos: Sequence[Undo]) -> tuple[list[str], dict[str, str], list[str]]:
+        """Undo each; returns what was done, what failed (description → why) and the
+        conflicts (one message each)."""
         done: list[str] = []
         failed: dict[str, str] = {}
+        conflicts: list[str] = []
         for undo in undos:
+            if isinstance(undo, ObjectUndo) and undo.ref in self.left_to_others:
+                done.append(f"{undo.describe()} left to somebody else's change (reported)")
+                continue
             try:
                 if isinstance(undo, ObjectUndo):
                     done.append(self._restore_object(undo))
                 else:
                     done.append(self._restore_scale(undo))
+            except _Changed as exc:
+                conflicts.append(str(exc))
+                self.left_to_others.add(exc.ref)
             except BackendError as exc:
                 failed[undo.describe()] = str(exc)
-        return done, failed
+        return done, failed, conflicts
 
     def _restore_object(self, undo: ObjectUndo) -> str:
+        """Put one snapshot back, but only over the run's own last write.
+
+        What the run wrote is the tracked entry for the object (or, replaying a journal,
+        ``undo`` itself); ``undo.before`` is what to put back.
+        """
         ref, before = undo.ref, undo.before
-        for attempt in range(self.conflict_retries + 1):
-            current = self.client.get_object(ref.plural, ref.namespace, ref.name)
+        tracked = self._tracked(ref)
+        wrote = tracked if tracked is not None else undo
+        if not wrote.written:
+            return f"{ref.describe()} untouched (this run never wrote it)"
+        current = self.client.get_object(ref.plural, ref.namespace, ref.name)
+        if current is None:
+            if before is None:
+                return f"{ref.describe()} absent, as before"
+            if not wrote.deleted:
+                raise self._changed(
+                    ref, before, "was deleted by somebody else after this run's write"
+                )
+            body = copy.deepcopy(before)
             try:
-                if before is None:
-                    if current is None:
-                        return f"{ref.describe()} absent, as before"
-                    self.client.delete_object(ref.plural, ref.namespace, ref.name)
-                    return f"{ref.describe()} deleted (the run created it)"
-                body = copy.deepcopy(before)
-                version = self._version(body)
-                if current is None:
-                    self.client.create_object(ref.plural, ref.namespace, body, version)
-                    return f"{ref.describe()} re-created"
-                if self._same(current, body):
-                    return f"{ref.describe()} unchanged"
-                body.setdefault("metadata", {})["resourceVersion"] = current["metadata"][
-                    "resourceVersion"
-                ]
-                self.client.replace_object(ref.plural, ref.namespace, ref.name, body, version)
-                return f"{ref.describe()} restored"
+                created = self.client.create_object(
+                    ref.plural, ref.namespace, body, self._version(body)
+                )
             except Conflict:
-                if attempt == self.conflict_retries:
-                    raise
-                self._backoff(attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise self._changed(
+                    ref,
+                    before,
+                    "was re-created by somebody else after this run deleted it",
+                    recreated=True,
+                ) from None
+            self._restored(tracked, _rv(created))
+            return f"{ref.describe()} re-created"
+        if before is not None and self._same(current, before):
+            self._restored(tracked, _rv(current))
+            return f"{ref.describe()} unchanged"
+        now, expected = _rv(current), wrote.version
+        if not expected:
+            raise self._changed(
+                ref,
+                before,
+                f"is at resourceVersion {now}, and this run's last write to it got no answer, "
+                "so chaoskit cannot tell whether somebody else changed it since",
+            )
+        if now != expected:
+            what = (
+                f"was re-created by somebody else after this run deleted it (resourceVersion {now})"
+                if wrote.deleted
+                else f"was changed by somebody else after this run's write (resourceVersion "
+                f"{expected} then, {now} now)"
+            )
+            raise self._changed(ref, before, what, recreated=wrote.deleted)
+        try:
+            if before is None:
+                self.client.delete_object(
+                    ref.plural, ref.namespace, ref.name, resource_version=expected
+                )
+                self._restored(tracked, expected, deleted=True)
+                return f"{ref.describe()} deleted (the run created it)"
+            body = copy.deepcopy(before)
+            body.setdefault("metadata", {})["resourceVersion"] = expected
+            result = self.client.replace_object(
+                ref.plural, ref.namespace, ref.name, body, self._version(body)
+            )
+        except Conflict:
+            raise self._changed(
+                ref,
+                before,
+                f"was changed by somebody else while rollback wrote it (resourceVersion "
+                f"{expected} was no longer current)",
+            ) from None
+        self._restored(tracked, _rv(result))
+        return f"{ref.describe()} restored"
+
+    def _restored(self, tracked: ObjectUndo | None, version: str, *, deleted: bool = False) -> None:
+        """A restore is the run's own write too: an older snapshot still pending for the
+        object (the session's) must expect the resourceVersion it left."""
+        if tracked is not None:
+            self._wrote(tracked.ref, version, deleted=deleted)
+
+    def _changed(
+        self, ref: ObjectRef, before: JsonObject | None, what: str, *, recreated: bool = False
+    ) -> _Changed:
+        """The conflict: which object, what changed, and how to resolve it by hand."""
+        where = f"-n {ref.namespace} {ref.plural}.{GROUP} {ref.name}"
+        if before is None:
+            how = (
+                "it did not exist before the run; it is left as somebody else made it"
+                if recreated
+                else f"the run had created it; if it should go: kubectl delete {where}"
+            )
+            return _Changed(ref, f"{ref.describe()} {what}; {how}")
+        snapshot = self._save_snapshot(ref, before)
+        if snapshot is not None:
+            back = (
+                f"the run's snapshot is in {snapshot}; check `kubectl get {where} -o yaml` and, "
+                f"if the snapshot should win, `kubectl apply -f {snapshot}`"
+            )
+        else:
+            back = (
+                f"check `kubectl get {where} -o yaml`; the run's snapshot (spec): "
+                f"{json.dumps(before.get('spec'), sort_keys=True)[:400]}"
+            )
+        return _Changed(ref, f"{ref.describe()} {what}; {back}")
+
+    def _save_snapshot(self, ref: ObjectRef, before: JsonObject) -> Path | None:
+        """Keep a conflicting object's snapshot beside the journals, for the person who
+        resolves the conflict (not a journal: nothing replays it)."""
+        if self.journal_dir is None:
+            return None
+        directory = self.journal_dir / "conflicts" / self.run_id
+        path = directory / f"{ref.plural}.{ref.namespace}.{ref.name}.json"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(before, indent=1, sort_keys=True))
+        except OSError:
+            return None
+        return path
 
     def _restore_scale(self, undo: ScaleUndo) -> str:
         self.client.patch_deployment(
@@ -560,21 +737,34 @@ class KubeBackend:
         return removed
 
     def recover(self) -> list[str]:
-        """Replay the journals that other (crashed) runs left in the journal directory."""
+        """Replay the journals that other (crashed) runs left in the journal directory for
+        this cluster. A journal written for another target (or that does not say) is left
+        in place, never applied here; :attr:`notices` gets one line for each."""
         if self.journal_dir is None:
             return []
         restored: list[str] = []
         for journal in leftover_journals(self.journal_dir, self.run_id):
+            why = target_mismatch(journal.read_target(), self.identity)
+            if why:
+                self.notices.append(
+                    f"journal {journal.path} left in place, not replayed on "
+                    f"{self.identity.describe()}: {why}"
+                )
+                continue
             undos = journal.read()
             for undo in undos:
                 namespace = undo.ref.namespace if isinstance(undo, ObjectUndo) else undo.namespace
-                self._check_namespace(namespace, f"recover {undo.describe()} from {journal.path}")
-            done, failed = self._undo_all(list(reversed(undos)))
+                self.check_namespace(namespace, f"recover {undo.describe()} from {journal.path}")
+            done, failed, conflicts = self._undo_all(list(reversed(undos)))
             restored += done
+            # Somebody else's change since the crash is theirs: say so, never overwrite it.
+            self.notices += [f"recovering {journal.path}: {c}" for c in conflicts]
             if failed:
                 raise RollbackError(
                     f"recovering {journal.path} failed:\n"
-                    + "\n".join(f"  - {what}: {why}" for what, why in failed.items())
+                    + "\n".join(f"  - {what}: {why}" for what, why in failed.items()),
+                    list(failed),
+                    conflicts,
                 )
             journal.clear()
         return restored
@@ -586,7 +776,7 @@ class KubeBackend:
 
     def kill_pod(self, namespace: str, name: str) -> None:
         """Delete a pod at once (grace period 0); its ReplicaSet starts a replacement."""
-        self._check_namespace(namespace, f"kill pod {namespace}/{name}")
+        self.check_namespace(namespace, f"kill pod {namespace}/{name}")
         self.client.call(
             "DELETE",
             f"/api/v1/namespaces/{namespace}/pods/{name}",
@@ -596,7 +786,7 @@ class KubeBackend:
     def scale(self, namespace: str, deployment: str, replicas: int) -> int:
         """Set a Deployment's replicas (e.g. ratings-faulty to 1); rollback restores the count.
         Returns the previous count."""
-        self._check_namespace(namespace, f"scale deployment {namespace}/{deployment}")
+        self.check_namespace(namespace, f"scale deployment {namespace}/{deployment}")
         with self._lock:
             current = self.client.deployment(namespace, deployment)
             before = int((current.get("spec") or {}).get("replicas", 1))
@@ -690,6 +880,12 @@ class KubeBackend:
     ) -> AbortGuard:
         """An :class:`AbortGuard` whose trip rolls back this backend's changes."""
         return AbortGuard(floor, check_fn, on_trip=lambda _reason: self.rollback(), name=name)
+
+
+def _same_undo(a: Undo, b: Undo) -> bool:
+    if isinstance(a, ObjectUndo) and isinstance(b, ObjectUndo):
+        return a.same_snapshot(b)
+    return a == b
 
 
 def _rv(obj: JsonObject) -> str:

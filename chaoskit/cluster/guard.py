@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 OVERRIDE_FLAG = "--i-understand-this-is-not-kind"
 CONTEXT_FLAG = "--kube-context"
+MESH_FLAG = "--mesh"
 KIND_PROVIDER_PREFIX = "kind://"
 
 
@@ -175,8 +176,9 @@ def _refusal(context: str, failed: list[Check]) -> UnsafeTarget:
     return UnsafeTarget(
         f"refusing to run chaos against context {context!r}: it is not a local kind cluster\n"
         f"{reasons}\n"
-        f"To run against it anyway, pass {OVERRIDE_FLAG} together with "
-        f"{CONTEXT_FLAG} {context}."
+        # The whole override: the flag is refused with --mesh kind, and never works alone.
+        f"To run against it anyway, pass {MESH_FLAG} kube {CONTEXT_FLAG} {context} "
+        f"{OVERRIDE_FLAG}."
     )
 
 

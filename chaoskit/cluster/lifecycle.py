@@ -2,9 +2,11 @@
 
 Ownership: ``up`` labels the new cluster's kube-system namespace
 (``chaoskit.dev/created-by=chaoskit-cluster-up``) and writes ``cluster.json`` in the state
-directory. ``down`` deletes the cluster only when one of the two says chaoskit created it
-(the label survives a wiped home directory; the file survives a cluster too broken to
-answer), so it never deletes a kind cluster somebody else made under the same name.
+directory. ``down`` deletes the cluster only when the label says chaoskit created it (it
+survives a wiped home directory), or, when the cluster cannot be asked, when the file
+names it (it survives a cluster too broken to answer). A cluster that answers without the
+label is never deleted, whatever an old ``cluster.json`` says: somebody else may have made
+a kind cluster under the same name since.
 
 Everything that touches the outside world (commands, HTTP, the context guard, the clock) is
 injected, so the tests drive the real code with fakes.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -111,6 +114,13 @@ def http_get(url: str, timeout_s: float) -> tuple[int, str]:
             return int(response.status), response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read().decode("utf-8", "replace")
+
+
+def printed_version(output: str) -> str | None:
+    """The version ``istioctl version --remote=false`` printed: a line that is just the
+    version, or ``client version: X`` (older releases)."""
+    match = re.search(r"(?m)^\s*(?:client version:\s*)?v?(\d+\.\d+\.\d+\S*)\s*$", output)
+    return match.group(1) if match else None
 
 
 def default_guard(context: str) -> str:
@@ -268,6 +278,8 @@ class Cluster:
         for attempt in range(1, attempts + 1):
             result = self._run(step.argv, step.timeout_s)
             if result.returncode == 0:
+                if step.expect_version is not None:
+                    self._check_version(step, where, result.output)
                 return
             if attempt < attempts:
                 delay = min(5.0 * attempt, 20.0)
@@ -287,6 +299,22 @@ class Cluster:
             f"{where} {how}{tries}:\n  $ {step.command_line()}\n"
             + (f"{output}\n" if output else "")
             + f"next: {step.hint or 'fix the cause, then run `chaoskit cluster up --use-existing`'}"
+        )
+
+    def _check_version(self, step: Step, where: str, output: str) -> None:
+        found = printed_version(output)
+        if found == step.expect_version:
+            return
+        what = (
+            f"prints version {found}"
+            if found
+            else "printed no version (" + (" ".join(output.split())[:200] or "nothing") + ")"
+        )
+        raise StepFailed(
+            f"{where} failed: `{step.command_line()}` {what}, but chaoskit pins Istio "
+            f"{step.expect_version}; istioctl installs its own version, so another one would "
+            f"install a different Istio than the experiments expect\nnext: {step.hint}; then run "
+            "the same `chaoskit cluster up` again"
         )
 
     def _poll(self, step: Step, where: str) -> None:
@@ -310,24 +338,42 @@ class Cluster:
 
     # --- down ---------------------------------------------------------------------------------
 
+    def _owned(self) -> tuple[bool, str]:
+        """Whether chaoskit created the cluster, and why not. The label decides whenever the
+        cluster answers; ``cluster.json`` only when it cannot be asked (it may be left from
+        an earlier cluster of the same name that someone else has since replaced)."""
+        label = self._owner_label()
+        if label == pins.OWNER_VALUE:
+            return True, ""
+        mark = f"{pins.OWNER_LABEL}={pins.OWNER_VALUE}"
+        if label is not None:
+            stale = (
+                f"; {self.state_file} names it, but that file counts only when the cluster "
+                "cannot be asked, and this one answers"
+                if self._state_says_ours()
+                else ""
+            )
+            return False, f"it answers, and its kube-system namespace has no {mark} label{stale}"
+        if self._state_says_ours():
+            return True, ""
+        return False, f"it does not answer, and {self.state_file} does not name it"
+
+    def _check_ownership(self) -> None:
+        owned, why = self._owned()
+        if not owned:
+            raise BackendError(
+                f"refusing to delete kind cluster {pins.CLUSTER_NAME}: chaoskit did not create "
+                f"it ({why}). If it is yours to delete: "
+                f"kind delete cluster --name {pins.CLUSTER_NAME}"
+            )
+
     def down(self) -> int:
         tools.find(["kind", "kubectl"], self.path)
         if pins.CLUSTER_NAME not in self._clusters():
             self._say(f"cluster down: there is no kind cluster named {pins.CLUSTER_NAME}")
             self.state_file.unlink(missing_ok=True)
             return 0
-        label = self._owner_label()
-        if label != pins.OWNER_VALUE and not self._state_says_ours():
-            why = (
-                f"its kube-system namespace has no {pins.OWNER_LABEL}={pins.OWNER_VALUE} label"
-                if label is not None
-                else "it does not answer"
-            )
-            raise BackendError(
-                f"refusing to delete kind cluster {pins.CLUSTER_NAME}: chaoskit did not create "
-                f"it ({why}, and {self.state_file} does not name it). If it is yours to delete: "
-                f"kind delete cluster --name {pins.CLUSTER_NAME}"
-            )
+        self._check_ownership()
         argv = ("kind", "delete", "cluster", "--name", pins.CLUSTER_NAME)
         self._say(f"$ {' '.join(argv)}")
         result = self._run(argv, 300.0)
@@ -353,10 +399,9 @@ class Cluster:
         if pins.CLUSTER_NAME not in self._clusters():
             self._say(f"cluster: no kind cluster named {pins.CLUSTER_NAME} (`chaoskit cluster up`)")
             return 1
-        label = self._owner_label()
         owner = (
             "created by chaoskit"
-            if label == pins.OWNER_VALUE or self._state_says_ours()
+            if self._owned()[0]
             else "not created by chaoskit (`cluster down` will not delete it)"
         )
         self._say(f"cluster: {pins.CLUSTER_NAME}, context {pins.CONTEXT}, {owner}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from chaoskit.cluster import pins
+from chaoskit.cluster import pins, tools
 
 ROLLOUT_TIMEOUT = "300s"
 
@@ -33,9 +33,10 @@ class Step:
     """One step of ``cluster up``.
 
     ``argv`` is the command to run; a step without one is a built-in check: ``http`` polls a
-    URL, ``guard_context`` runs the context guard. ``retries`` re-runs a failed command
-    (webhooks refuse requests for a while after an Istio install); ``hint`` is the next
-    thing to try when the step fails for good.
+    URL, ``guard_context`` runs the context guard. ``expect_version``: the command must also
+    print this version. ``retries`` re-runs a failed command (webhooks refuse requests for a
+    while after an Istio install); ``hint`` is the next thing to try when the step fails
+    for good.
     """
 
     name: str
@@ -45,6 +46,7 @@ class Step:
     hint: str = ""
     http: HttpWait | None = None
     guard_context: str | None = None
+    expect_version: str | None = None
 
     def command_line(self) -> str:
         if self.argv:
@@ -78,7 +80,17 @@ def default_resources_dir(start: Path | None = None) -> Path:
 def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
     """The steps of ``cluster up``; ``create=False`` skips creating the cluster (it exists,
     e.g. made by helm/kind-action in CI) and therefore does not claim ownership of it."""
-    steps: list[Step] = []
+    # istioctl installs its own Istio version, whatever the operator file says: a stale one
+    # on PATH would install another Istio than the one pinned. Checked before anything runs.
+    steps: list[Step] = [
+        Step(
+            f"check that istioctl is {pins.ISTIO_VERSION}",
+            ("istioctl", "version", "--remote=false"),
+            timeout_s=60,
+            expect_version=pins.ISTIO_VERSION,
+            hint=f"install istioctl {pins.ISTIO_VERSION}: {tools.TOOLS['istioctl'].install}",
+        )
+    ]
     if create:
         steps += [
             Step(

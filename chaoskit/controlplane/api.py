@@ -257,7 +257,9 @@ class KubeApi:
                 self._as_version(store.patch(kind, namespace, name, body), version)
             )
         if request.method == "DELETE":
-            removed = store.delete(kind, namespace, name)
+            options = await request.json() if request.can_read_body else {}
+            preconditions = options.get("preconditions") if isinstance(options, dict) else None
+            removed = store.delete(kind, namespace, name, preconditions or None)
             return web.json_response(
                 {
                     "kind": "Status",

@@ -246,8 +246,21 @@ class ObjectStore:
         self._notify(kind, namespace, name, "MODIFIED")
         return body
 
-    def delete(self, kind: Kind, namespace: str, name: str) -> JsonObject:
+    def delete(
+        self, kind: Kind, namespace: str, name: str, preconditions: JsonObject | None = None
+    ) -> JsonObject:
+        """Delete; ``preconditions`` (DeleteOptions') uid and resourceVersion must match, or
+        it is a 409 Conflict, as the API server answers."""
         current = self.get(kind, namespace, name)
+        meta = current["metadata"]
+        for key, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+            wanted = (preconditions or {}).get(key)
+            if wanted and wanted != meta.get(key):
+                raise Conflict(
+                    f"Precondition failed: {label} in precondition: {wanted}, {label} in "
+                    f"object meta: {meta.get(key)}",
+                    details={"name": name, "group": kind.group, "kind": kind.plural},
+                )
         del self._bucket(kind)[(namespace, name)]
         self._bump()
         self._notify(kind, namespace, name, "DELETED")

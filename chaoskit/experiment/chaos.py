@@ -7,12 +7,13 @@ interrupted). Faults return a :class:`Fault` that can prove it took effect.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,13 +151,28 @@ class Chaos:
         candidates.sort(key=lambda o: o["metadata"].get("creationTimestamp", ""))
         return candidates[0] if candidates else None
 
+    @contextlib.contextmanager
+    def _planning(self) -> Iterator[None]:
+        """Record the backend's pre-flight of what this fault changes (a cluster's blast
+        radius; the embedded mesh has none), also when the change then fails."""
+        take = getattr(self.backend, "take_planned", None)
+        if not callable(take):
+            yield
+            return
+        take()  # what rollbacks and resets planned before is not this fault's
+        try:
+            yield
+        finally:
+            self.record.planned_changes.extend(take())
+
     def _apply(self, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Apply (weakened by the session's mutation, if any) and remember the undo."""
         if self.mutation:
             objects = [mutate(o, self.mutation) or o for o in objects]
         objects = [_name_faulted_routes(o) for o in objects]
         self.record.applied_objects.extend(objects)
-        changes = self.backend.apply_objects(objects, self.run_id)
+        with self._planning():
+            changes = self.backend.apply_objects(objects, self.run_id)
         self._changes.extend(changes)
         if self.journal is not None:
             self.journal.write(self._changes)
@@ -376,7 +392,8 @@ class Chaos:
         for pod in pods:
             before = self.backend.app_settings(pod)
             fault.undo.append(functools.partial(self.backend.set_app_settings, pod, before))
-            self.backend.set_app_settings(pod, {**before, **settings})
+            with self._planning():
+                self.backend.set_app_settings(pod, {**before, **settings})
         return self._track(fault)
 
     def kill(self, service: str, *, replicas: int = 1, namespace: str | None = None) -> Fault:
@@ -390,7 +407,8 @@ class Chaos:
         fault.pods = [p.name for p in pods]
         for pod in pods:
             fault.undo.append(functools.partial(self.backend.restart_pod, pod))
-            self.backend.kill_pod(pod)
+            with self._planning():
+                self.backend.kill_pod(pod)
         return self._track(fault)
 
     # --- bookkeeping ------------------------------------------------------------------------

@@ -5,8 +5,8 @@ answers it with :class:`chaoskit.cluster.backend.KubeBackend` (snapshots, journa
 radius, ``pods/exec``) plus what a real cluster needs on top:
 
 - **Config reached the sidecars.** Istio has no "distribution complete" signal since 1.23,
-  so after a write the adapter polls the affected proxies' ``config_dump`` until their
-  listeners, clusters and routes have changed and stopped changing.
+  so after a write the adapter polls the affected proxies' ``config_dump`` until the
+  listeners, clusters and routes of every one of them have changed and stopped changing.
 - **Per-replica faults** (one replica answers 503, or is slow) are Envoy's HTTP fault
   filter on that pod's inbound listener, added with an ``EnvoyFilter`` selecting a label
   the adapter puts on the pod. To the callers this is what a failing replica looks like:
@@ -28,7 +28,7 @@ from typing import Any
 
 from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import parse_log
-from chaoskit.cluster.backend import PROXY_CONTAINER, KubeBackend
+from chaoskit.cluster.backend import PROXY_CONTAINER, KubeBackend, RollbackError
 from chaoskit.cluster.guard import GuardReport, verify
 from chaoskit.durations import parse_seconds
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
@@ -137,6 +137,17 @@ def replica_fault_filter(
     }
 
 
+def describe_replica_fault(settings: dict[str, Any]) -> str:
+    """The replica fault's settings in words: "HTTP 503 on 50% of requests, 250ms delay"."""
+    parts = []
+    rate = float(settings.get("errorRate", 0.0))
+    if rate:
+        parts.append(f"HTTP {int(settings.get('errorStatus', 503))} on {rate:.0%} of requests")
+    if settings.get("latency"):
+        parts.append(f"{settings['latency']} delay")
+    return ", ".join(parts) or "no fault"
+
+
 def _has_sidecar(obj: dict[str, Any]) -> bool:
     containers = (obj.get("spec") or {}).get("containers") or []
     return any(c.get("name") == PROXY_CONTAINER for c in containers)
@@ -158,7 +169,7 @@ class ClusterBackend:
         target: ClusterTarget,
         guard: GuardReport | None = None,
         *,
-        settle_s: float = 3.0,
+        settle_s: float = 1.0,
         timeout_s: float = 60.0,
         interval_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
@@ -179,6 +190,7 @@ class ClusterBackend:
         self._faults: dict[tuple[str, str], dict[str, Any]] = {}
         self._killed: dict[tuple[str, str], tuple[str, int]] = {}
         self.planned: list[str] = []  # the last pre-flight: what the last write set changed
+        self._plan_log: list[str] = []  # every pre-flight since take_planned()
         self.istio_version = self._istio_version()
 
     # --- facts --------------------------------------------------------------------------
@@ -201,12 +213,24 @@ class ClusterBackend:
             )
         return self.target.client_url
 
+    # --- the blast radius, before each change ----------------------------------------------
+
+    def _plan(self, lines: list[str]) -> None:
+        self.planned = lines
+        self._plan_log += lines
+
+    def take_planned(self) -> list[str]:
+        """The pre-flights since the last call, one line per change (for the experiment's
+        record), and forget them."""
+        taken, self._plan_log = self._plan_log, []
+        return taken
+
     # --- Istio resources ------------------------------------------------------------------
 
     def apply_objects(self, objects: list[dict[str, Any]], run_id: str) -> list[ObjectUndo]:
         validate(objects, "chaoskit")
         # All or nothing: anything outside the blast radius refuses the whole set up front.
-        self.planned = [c.describe() for c in self.kube.preflight(objects)]
+        self._plan([c.describe() for c in self.kube.preflight(objects)])
         witnesses = self._witnesses(objects)
         before = self._fingerprints(witnesses)
         undos: list[ObjectUndo] = []
@@ -229,16 +253,31 @@ class ClusterBackend:
         objects = [c.before or {"kind": c.ref.kind, "metadata": {}} for c in changes]
         witnesses = self._witnesses(objects)
         before = self._fingerprints(witnesses)
-        changed = False
+        specs = self._specs(changes)
+        problem: RollbackError | None = None
+        try:
+            self.kube.restore(changes)
+        except RollbackError as exc:  # conflicts are left alone; the rest was restored
+            problem = exc
+        # Only what rollback did write is worth waiting for (a conflict writes nothing).
+        if self._specs(changes) != specs:
+            self._wait_for_sidecars(witnesses, before, "the restored resources")
+        if problem is not None:
+            raise problem
+
+    @property
+    def left_to_others(self) -> set[tuple[str, str, str]]:
+        """(kind, namespace, name) of the objects rollback left to somebody else's change:
+        the session's reset must not write them either."""
+        return {(r.kind, r.namespace, r.name) for r in self.kube.left_to_others}
+
+    def _specs(self, changes: list[ObjectUndo]) -> list[Any]:
+        """Each object's spec now (``None``: absent): labels never reach Envoy."""
+        found = []
         for change in changes:
             current = self.client.get_object(change.ref.plural, *change.key[1:])
-            was = change.before
-            changed |= (current is None) != (was is None) or (
-                current is not None and was is not None and current.get("spec") != was.get("spec")
-            )
-        self.kube.restore(changes)
-        if changed:
-            self._wait_for_sidecars(witnesses, before, "the restored resources")
+            found.append(None if current is None else ("spec", current.get("spec")))
+        return found
 
     def list_objects(self) -> list[dict[str, Any]]:
         return list_istio_objects(self.client)
@@ -258,7 +297,8 @@ class ClusterBackend:
 
     def _witnesses(self, objects: Iterable[dict[str, Any]]) -> list[Pod]:
         """The proxies whose config a change shows up in: the gateway for gateway-bound
-        objects, every sidecar in the blast radius for the rest."""
+        objects, every sidecar in the blast radius for the rest (not a gateway there: a
+        mesh-bound VirtualService never reaches it)."""
         gateway_only = all(
             o.get("kind") == "Gateway"
             or (
@@ -271,50 +311,74 @@ class ClusterBackend:
         if gateway_only:
             found = self.client.pods(pins.ISTIO_NAMESPACE, "istio=ingressgateway")
         else:
-            found = [p for ns in self.kube.namespaces for p in self.client.pods(ns, "")]
+            found = [
+                p
+                for ns in self.kube.namespaces
+                for p in self.client.pods(ns, "")
+                if not str(
+                    ((p.get("metadata") or {}).get("labels") or {}).get("istio", "")
+                ).endswith("gateway")
+            ]
         pods = [Pod.from_json(p) for p in found if _running(p) and _has_sidecar(p)]
         return sorted(pods, key=lambda p: (p.namespace, p.name))
 
-    def _fingerprints(self, pods: list[Pod]) -> dict[str, str]:
-        prints = {}
+    def _fingerprints(
+        self, pods: list[Pod], errors: dict[str, str] | None = None
+    ) -> dict[str, str | None]:
+        """Each proxy's fingerprint; ``None`` where its config_dump could not be read (the
+        reason goes into ``errors``): an unreadable proxy has not shown a change."""
+        prints: dict[str, str | None] = {}
         for pod in pods:
             try:
                 prints[pod.name] = config_fingerprint(
                     self.kube.config_dump(pod.namespace, pod.name)
                 )
-            except BackendError:
-                prints[pod.name] = ""
+            except BackendError as exc:
+                prints[pod.name] = None
+                if errors is not None:
+                    errors[pod.name] = str(exc)
         return prints
 
-    def _wait_for_sidecars(self, pods: list[Pod], before: dict[str, str], what: str) -> None:
-        """Wait until the proxies' config changed and settled.
+    def _wait_for_sidecars(self, pods: list[Pod], before: dict[str, str | None], what: str) -> None:
+        """Wait until every witness proxy's config changed, then settled.
 
-        Done when every witness changed, or when at least one did and none has changed for
-        ``settle_s`` (a change need not alter every proxy; istiod debounces pushes by
-        100 ms, so one push reaches all of them well within that).
+        Done once each proxy's fingerprint differs from its fingerprint before the write and
+        no proxy has moved for ``settle_s`` (seen by at least one more read): istiod may
+        push a set of objects in more than one push. The witnesses are the proxies the
+        change concerns, so one that never changes did not get it: a timeout names it.
+        (A proxy whose config could not be read before the write counts as changed once
+        it can be read.)
         """
         if not pods:
             return
         deadline = self._clock() + self.timeout_s
-        last = dict(before)
-        moved_at: float | None = None
+        last: dict[str, str | None] = {}
+        quiet_since = self._clock()
+        errors: dict[str, str] = {}
         while True:
             now = self._clock()
-            current = self._fingerprints(pods)
-            changed = [p.name for p in pods if current[p.name] != before[p.name]]
+            errors.clear()
+            current = self._fingerprints(pods, errors)
+            waiting = sorted(
+                p.name for p in pods if current[p.name] is None or current[p.name] == before[p.name]
+            )
             if current != last:
-                moved_at = now if changed else moved_at
-                last = current
-            elif changed and len(changed) == len(pods):
-                return  # every proxy changed and the last read saw no further change
-            if changed and moved_at is not None and now - moved_at >= self.settle_s:
+                last, quiet_since = current, now
+            elif not waiting and now - quiet_since >= self.settle_s:
                 return
             if now >= deadline:
-                waiting = sorted(p.name for p in pods if p.name not in changed)
+                changed = len(pods) - len(waiting)
+                unread = "".join(f"; {name}: {errors[name]}" for name in waiting if name in errors)
+                if waiting:
+                    detail = (
+                        f"no config change seen on {', '.join(waiting)} "
+                        f"({changed} of {len(pods)} changed{unread})"
+                    )
+                else:
+                    detail = f"their config was still changing after {self.timeout_s:g}s"
                 raise ReadinessTimeout(
-                    f"{what} did not reach the sidecars within {self.timeout_s:g}s "
-                    f"(no config change seen on {', '.join(waiting)}); check "
-                    "`istioctl proxy-status` and the istiod logs"
+                    f"{what} did not reach every sidecar within {self.timeout_s:g}s "
+                    f"({detail}); check `istioctl proxy-status` and the istiod logs"
                 )
             self._sleep(self.interval_s)
 
@@ -342,9 +406,16 @@ class ClusterBackend:
         selector = hashlib.sha256(f"{pod.namespace}/{pod.name}".encode()).hexdigest()[:16]
         witnesses = [pod]
         before = self._fingerprints(witnesses)
+        where = f"envoyfilters.networking.istio.io {pod.namespace}/{name}"
         if not settings:
             if key not in self._faults:
                 return
+            self._plan(
+                [
+                    f"delete {where} and the label {REPLICA_FAULT_LABEL} of pod "
+                    f"{pod.namespace}/{pod.name} (the replica fault ends)"
+                ]
+            )
             self.client.delete_object("envoyfilters", pod.namespace, name, ENVOY_FILTER_VERSION)
             self.client.patch_pod(
                 pod.namespace, pod.name, {"metadata": {"labels": {REPLICA_FAULT_LABEL: None}}}
@@ -358,6 +429,14 @@ class ClusterBackend:
                     f"pod {pod.namespace}/{pod.name} is outside the blast radius "
                     f"({', '.join(sorted(self.kube.namespaces))})"
                 )
+            self._plan(
+                [
+                    f"label pod {pod.namespace}/{pod.name} {REPLICA_FAULT_LABEL}={selector}",
+                    f"{'replace' if key in self._faults else 'create'} {where} "
+                    f"({describe_replica_fault(settings)} on that pod's inbound side, labelled "
+                    f"{self.kube.run_selector})",
+                ]
+            )
             self.client.patch_pod(
                 pod.namespace, pod.name, {"metadata": {"labels": {REPLICA_FAULT_LABEL: selector}}}
             )
@@ -388,6 +467,13 @@ class ClusterBackend:
             f"{k}={v}" for k, v in sorted(pod.labels.items()) if k in ("app", "version")
         )
         ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
+        self.kube.check_namespace(pod.namespace, f"kill pod {pod.namespace}/{pod.name}")
+        self._plan(
+            [
+                f"delete pod {pod.namespace}/{pod.name} (grace period 0; its ReplicaSet starts "
+                "a replacement)"
+            ]
+        )
         self._killed[(pod.namespace, pod.name)] = (selector, ready)
         self.kube.kill_pod(pod.namespace, pod.name)
 

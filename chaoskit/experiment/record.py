@@ -58,6 +58,9 @@ class ExperimentRecord:
     ejections: list[dict[str, Any]] = field(default_factory=list)
     stat_deltas: dict[str, dict[str, int]] = field(default_factory=dict)
     applied_objects: list[dict[str, Any]] = field(default_factory=list)
+    # The pre-flight of each change on a real cluster, one line per change: what was
+    # created, replaced, labelled or deleted (pods included). Empty on the embedded mesh.
+    planned_changes: list[str] = field(default_factory=list)
     mutation: str | None = None
 
     def add_judgement(self, window: str, judgement: Judgement, predicted: Any = None) -> None:
@@ -82,6 +85,7 @@ class ExperimentRecord:
             "assertions": self.assertions,
             "ejections": self.ejections,
             "stat_deltas": self.stat_deltas,
+            "planned_changes": self.planned_changes,
             "mutation": self.mutation,
             "mutations": applicable(self.applied_objects),
         }

@@ -21,8 +21,15 @@ from chaoskit.errors import ConfigError
 from chaoskit.experiment.backend import LocalBackend, MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.record import ExperimentRecord, run_header, write_results
+from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
-from chaoskit.kube.undo import Journal, ObjectUndo, leftover_journals
+from chaoskit.kube.undo import (
+    Journal,
+    ObjectUndo,
+    TargetIdentity,
+    leftover_journals,
+    target_mismatch,
+)
 from chaoskit.observe.stats_delta import counter_deltas, parse_stats
 
 # The counters a report shows: what faults, retries, breakers and ejections did.
@@ -114,6 +121,8 @@ class ChaosSession:
         self.journal_dir = workdir / "journal"
         self.guard: str | None = None  # what the context guard verified (real clusters)
         self.context: str | None = settings.kube_context
+        self.notices: list[str] = []  # one line each, for the terminal summary and results
+        self._identity: TargetIdentity | None = None
 
     # --- the mesh ---------------------------------------------------------------------
 
@@ -180,14 +189,32 @@ class ChaosSession:
         except BaseException:
             backend.close()
             raise
+        self.notices += backend.kube.notices
         if backend.guard is not None:
             self.guard = backend.guard.describe()
             self.context = backend.guard.context
         return backend
 
+    def _target(self, backend: MeshBackend) -> TargetIdentity | None:
+        """The API server behind the backend, which the experiments' journals record."""
+        client = getattr(backend, "client", None)  # both backends speak through a KubeClient
+        if self._identity is None and isinstance(client, KubeClient):
+            self._identity = client.identity()
+        return self._identity
+
     def _sweep(self, backend: MeshBackend) -> None:
-        """Heal what crashed runs left: restore their snapshots, delete their labelled objects."""
+        """Heal what crashed runs left on this mesh: restore their snapshots (journals
+        written for another target are left alone), delete their labelled objects."""
+        target = self._target(backend)
         for journal in leftover_journals(self.journal_dir, self.run_id):
+            why = (
+                target_mismatch(journal.read_target(), target)
+                if target is not None
+                else "the mesh's API server cannot be identified"
+            )
+            if why:
+                self.notices.append(f"journal {journal.path} left in place, not replayed: {why}")
+                continue
             with contextlib.suppress(Exception):
                 backend.rollback([u for u in journal.read() if isinstance(u, ObjectUndo)])
             journal.clear()
@@ -205,6 +232,7 @@ class ChaosSession:
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
             **({"guard": self.guard} if self.guard else {}),
+            **({"notices": list(self.notices)} if self.notices else {}),
         }
 
     # --- per experiment --------------------------------------------------------------------
@@ -216,7 +244,7 @@ class ChaosSession:
             record,
             namespace=self.settings.namespace,
             mutation=self.settings.mutation,
-            journal=Journal.for_run(self.journal_dir, self.run_id),
+            journal=Journal.for_run(self.journal_dir, self.run_id, self._target(self.backend)),
         )
         self.active.append(chaos)
         return chaos
@@ -263,10 +291,14 @@ class ChaosSession:
         base = {
             (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]): o for o in self._base
         }
+        # On a cluster, what rollback left to somebody else's change stays theirs.
+        theirs: set[tuple[str, str, str]] = getattr(backend, "left_to_others", set())
         for obj in backend.list_objects():
             current = clean(obj)
             meta = current["metadata"]
             key = (current["kind"], meta["namespace"], meta["name"])
+            if key in theirs:
+                continue
             if key not in base:
                 backend.delete_object(*key)
             elif base[key].get("spec") != current.get("spec"):
@@ -275,7 +307,7 @@ class ChaosSession:
             (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
             for o in backend.list_objects()
         }
-        missing = [o for key, o in base.items() if key not in present]
+        missing = [o for key, o in base.items() if key not in present and key not in theirs]
         if missing:
             backend.apply_objects(missing, run_id="")
         for pod in backend.pods():

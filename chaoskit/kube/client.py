@@ -28,6 +28,7 @@ from kubernetes.client.exceptions import ApiException
 
 from chaoskit.errors import BackendError, ConfigError
 from chaoskit.istio.resources import GROUP, RESOURCE_TYPES, IstioResource
+from chaoskit.kube.undo import TargetIdentity
 
 PREFERRED_VERSION = "v1"
 JsonObject = dict[str, Any]
@@ -165,6 +166,10 @@ class KubeClient:
             raise BackendError(
                 f"cannot load kubeconfig {path or '~/.kube/config'}: {exc}"
             ) from None
+        if context is None:  # the current-context: name it, journals record it
+            with contextlib.suppress(k8s_config.ConfigException, OSError, TypeError):
+                _all, active = k8s_config.list_kube_config_contexts(config_file=path)
+                context = str((active or {}).get("name") or "") or None
         return cls(
             k8s.ApiClient(configuration),
             embedded=embedded,
@@ -183,6 +188,15 @@ class KubeClient:
 
     def close(self) -> None:
         self.api_client.close()
+
+    def identity(self) -> TargetIdentity:
+        """Context, API server and kube-system's uid (empty when it cannot be read): what
+        a journal records, so that it is replayed only where it was written."""
+        uid = ""
+        with contextlib.suppress(BackendError):  # no kube-system, or no right to read it
+            namespace = self.namespace("kube-system")
+            uid = str(((namespace or {}).get("metadata") or {}).get("uid") or "")
+        return TargetIdentity(self.context or "", self.server, uid)
 
     # --- raw calls ------------------------------------------------------------------------------
 
@@ -347,9 +361,24 @@ class KubeClient:
         )
 
     def delete_object(
-        self, plural: str, namespace: str, name: str, version: str = PREFERRED_VERSION
+        self,
+        plural: str,
+        namespace: str,
+        name: str,
+        version: str = PREFERRED_VERSION,
+        *,
+        resource_version: str | None = None,
     ) -> bool:
-        """Delete; ``False`` when it was already gone."""
+        """Delete; ``False`` when it was already gone. With ``resource_version``, only that
+        version of the object is deleted (``preconditions``): a newer one is a
+        :class:`Conflict`."""
+        options = (
+            k8s.V1DeleteOptions(
+                preconditions=k8s.V1Preconditions(resource_version=resource_version)
+            )
+            if resource_version
+            else None
+        )
         try:
             self._custom_call(
                 f"delete {plural}/{namespace}/{name}",
@@ -359,6 +388,7 @@ class KubeClient:
                 namespace,
                 plural,
                 name,
+                body=options,
             )
         except ApiStatusError as exc:
             if exc.status == 404:

@@ -137,10 +137,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     write = terminalreporter.write_line
     terminalreporter.section("chaoskit experiments")
+    for notice in state.mesh.get("notices") or []:  # e.g. a journal left for its own cluster
+        write(f"note: {notice}")
     for experiment in state.results.values():
         word = VERDICT_WORDS.get(experiment["outcome"], experiment["outcome"].upper())
         evidence = _evidence(experiment)
         write(f"{word:<12} {experiment['name']}" + (f" — {evidence}" if evidence else ""))
+        for change in experiment.get("planned_changes") or []:  # a cluster's blast radius
+            write(f"{'':<12} planned: {change}")
     if state.written:
         write(f"results: {state.written}")
         html = Path(state.written).with_name("report.html")

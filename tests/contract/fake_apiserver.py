@@ -3,8 +3,10 @@
 It serves what the embedded mesh's API server does not have and a kind cluster does:
 nodes (with ``spec.providerID``, switchable to a cloud provider), Deployments with rollout
 status, ``pods/exec`` over the websocket channel protocol (``v5``/``v4.channel.k8s.io``), and
-Istio custom objects with resourceVersions, 409 conflicts and 422 on an update without a
-resourceVersion (as the real API server answers for custom resources). Tests can inject
+Istio custom objects with resourceVersions, 409 conflicts (stale updates, and deletes whose
+``preconditions.resourceVersion`` is not current) and 422 on an update without a
+resourceVersion (as the real API server answers for custom resources), and namespaces with
+uids (kube-system's tells one cluster from a re-created one). Tests can inject
 error statuses and slow answers per method and path.
 
 It runs aiohttp on 127.0.0.1 in a thread of its own and writes a kubeconfig with a bearer
@@ -99,6 +101,10 @@ class FakeApiServer:
     logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
     before_put: Callable[[str, str, str], None] | None = None
+    # namespace → metadata.uid; a re-created cluster has a new kube-system uid
+    namespace_uids: dict[str, str] = field(
+        default_factory=lambda: {"kube-system": "uid-kube-system-1"}
+    )
     url: str = ""
     kubeconfig: Path = Path()
 
@@ -328,9 +334,10 @@ class FakeApiServer:
 
     async def _namespace(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        return web.json_response(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {}}}
-        )
+        metadata: JsonObject = {"name": name, "labels": {}}
+        if name in self.namespace_uids:
+            metadata["uid"] = self.namespace_uids[name]
+        return web.json_response({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
 
     # --- pods -----------------------------------------------------------------------------
 
@@ -566,7 +573,11 @@ class FakeApiServer:
             request.match_info["version"],
         )
         key = (plural, ns, name)
-        body = await request.json() if request.method == "PUT" else None
+        body = (
+            await request.json()
+            if request.method == "PUT" or (request.method == "DELETE" and request.can_read_body)
+            else None
+        )
         if request.method == "PUT" and self.before_put is not None:
             self.before_put(plural, ns, name)
         with self._lock:
@@ -576,6 +587,14 @@ class FakeApiServer:
             if request.method == "GET":
                 return web.json_response(self._served(current, version))
             if request.method == "DELETE":
+                wanted = ((body or {}).get("preconditions") or {}).get("resourceVersion")
+                if wanted and wanted != current["metadata"]["resourceVersion"]:
+                    return status(
+                        409,
+                        "Conflict",
+                        f"Precondition failed: ResourceVersion in precondition: {wanted}, "
+                        f"ResourceVersion in object meta: {current['metadata']['resourceVersion']}",
+                    )
                 del self.objects[key]
                 return web.json_response(
                     {"kind": "Status", "apiVersion": "v1", "status": "Success"}

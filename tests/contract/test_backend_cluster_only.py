@@ -101,7 +101,7 @@ def test_a_rollback_that_fails_keeps_what_failed_for_a_retry(
     assert f"the journal {journal / 'run-1.json'} keeps them" in message
     assert fake.objects.get(("virtualservices", NS, "extra")) is None  # the rest was undone
     kept = json.loads((journal / "run-1.json").read_text())
-    assert [k["name"] for k in kept] == ["ratings"]
+    assert [k["name"] for k in kept["undos"]] == ["ratings"]
     assert run.pending == ["virtualservices.networking.istio.io bookinfo/ratings"]
     fake.rules.remove(outage)
     if retry_in == "same run":
@@ -303,3 +303,62 @@ def test_an_abort_guard_without_data_never_trips() -> None:
     guard = AbortGuard(0.5, lambda: None, on_trip=tripped.append)
     assert not any(guard.poll() for _ in range(5))
     assert tripped == []
+
+
+# --- journals belong to their cluster ---------------------------------------------------------------
+
+
+def test_a_crashed_runs_journal_waits_for_its_own_cluster(
+    fake: FakeApiServer, fake_client: KubeClient, tmp_path: Any
+) -> None:
+    journal = tmp_path / "journal"
+    fake.put_object("virtualservices", ratings_vs("1s"))
+    crashed = backend(fake_client, journal_dir=journal)
+    crashed.apply(ratings_vs("8s"))
+    del crashed  # the process died: its journal names this cluster
+
+    (tmp_path / "other").mkdir()
+    other = FakeApiServer(context="kind-other").start(tmp_path / "other")
+    other_client = KubeClient.from_kubeconfig(str(other.kubeconfig), other.context)
+    try:
+        other.put_object("virtualservices", ratings_vs("5s"))
+        there = KubeBackend(other_client, namespaces=[NS], run_id="run-2", journal_dir=journal)
+        assert there.recover() == []
+        assert (
+            other.objects[("virtualservices", NS, "ratings")]["spec"]["http"][0]["fault"]["delay"][
+                "fixedDelay"
+            ]
+            == "5s"
+        )
+        (notice,) = there.notices
+        assert f"it was written for context kind-fake ({fake.url}" in notice
+        assert (journal / "run-1.json").exists()
+    finally:
+        other_client.close()
+        other.stop()
+
+    here = KubeBackend(fake_client, namespaces=[NS], run_id="run-3", journal_dir=journal)
+    assert here.recover() == ["virtualservices.networking.istio.io bookinfo/ratings restored"]
+    assert here.notices == []
+    assert not (journal / "run-1.json").exists()
+
+
+def test_a_journal_is_not_replayed_on_a_re_created_cluster_of_the_same_name(
+    fake: FakeApiServer, fake_client: KubeClient, tmp_path: Any
+) -> None:
+    journal = tmp_path / "journal"
+    crashed = backend(fake_client, journal_dir=journal)
+    crashed.apply(ratings_vs("8s"))
+    del crashed
+    fake.namespace_uids["kube-system"] = "uid-kube-system-2"  # `kind delete` + `kind create`
+    client = KubeClient.from_kubeconfig(str(fake.kubeconfig), fake.context)
+    try:
+        next_run = KubeBackend(client, namespaces=[NS], run_id="run-2", journal_dir=journal)
+        assert next_run.recover() == []
+        (notice,) = next_run.notices
+        assert "that cluster has been re-created since" in notice
+        assert "kube-system uid uid-kube-system-1" in notice
+        assert ("virtualservices", NS, "ratings") in fake.objects  # not deleted by a replay
+        assert (journal / "run-1.json").exists()
+    finally:
+        client.close()

@@ -26,8 +26,9 @@ from chaoskit.experiment.cluster_mesh import (
     config_fingerprint,
 )
 from chaoskit.experiment.record import ExperimentRecord
-from chaoskit.experiment.session import ChaosSession, Settings
+from chaoskit.experiment.session import ChaosSession, Settings, label_safe
 from chaoskit.kube.client import KubeClient
+from chaoskit.kube.undo import Journal, ObjectRef, ObjectUndo, TargetIdentity
 from tests.contract.fake_apiserver import FakeApiServer
 from tests.contract.test_backend_cluster_only import FakeClock
 
@@ -133,10 +134,41 @@ def test_a_change_that_never_reaches_a_sidecar_is_a_timeout_naming_it(
     others = [name for ns, name in cluster.pods if ns == NS and name != stuck]
     for name in others:  # the others have it; the stuck one never changes
         cluster.admin[(NS, name, "config_dump")] = pushed_config(cluster)
-    mesh, clock = make_backend(cluster, fake_client, tmp_path, settle_s=1e9)
-    with pytest.raises(ReadinessTimeout, match=f"no config change seen on {stuck}"):
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)  # the default settle time
+    with pytest.raises(ReadinessTimeout) as error:
         mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert str(error.value) == (
+        f"the applied resources did not reach every sidecar within 60s (no config change seen "
+        f"on {stuck} (2 of 3 changed)); check `istioctl proxy-status` and the istiod logs"
+    )
     assert clock.now >= mesh.timeout_s
+
+
+def test_the_wait_ends_only_when_the_last_sidecar_has_the_change(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    """One proxy gets the push 20 s late: the wait must not end before it has it."""
+    late = sorted(name for ns, name in cluster.pods if ns == NS)[-1]
+    frozen = pushed_config(cluster, frozen=True)
+    live = pushed_config(cluster)
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    cluster.admin[(NS, late, "config_dump")] = lambda: live() if clock.now >= 20 else frozen()
+    mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert 20 <= clock.now <= 20 + mesh.settle_s + 2 * mesh.interval_s
+
+
+def test_a_sidecar_whose_config_cannot_be_read_is_not_taken_as_changed(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    broken = sorted(name for ns, name in cluster.pods if ns == NS)[0]
+    mesh, _clock = make_backend(cluster, fake_client, tmp_path)
+    before = mesh._fingerprints(mesh._witnesses([ratings_fault()]))
+    cluster.admin[(NS, broken, "config_dump")] = "not json"  # from the write on
+    cluster.put_object("virtualservices", ratings_fault())
+    with pytest.raises(
+        ReadinessTimeout, match=rf"no config change seen on {broken} \(2 of 3 changed; {broken}: "
+    ):
+        mesh._wait_for_sidecars(mesh._witnesses([ratings_fault()]), before, "the change")
 
 
 def test_a_spec_that_is_already_in_force_does_not_wait(
@@ -349,9 +381,31 @@ def test_an_experiment_on_kind_injects_rolls_back_and_restores_the_cluster(
         mesh = session.backend
         assert cluster.deployments[(NS, "ratings-v1")]["spec"]["replicas"] == 3
         assert session.mesh_description()["context"] == cluster.context
-        chaos = session.chaos(ExperimentRecord("t", "t", "t.py", ""))
+        record = ExperimentRecord("t", "t", "t.py", "")
+        chaos = session.chaos(record)
         chaos.abort("ratings", percent=50)
         chaos.replica_errors("ratings", rate=1.0)
+        reviews = mesh.pods(NS, "app=reviews")[0]
+        chaos.kill("reviews")
+        run = label_safe(session.run_id)
+        (replaced, labelled, created, killed) = record.planned_changes
+        assert replaced.startswith(
+            f"replace virtualservices.networking.istio.io {NS}/ratings (from resourceVersion "
+        )
+        faulty = [p for p in mesh.pods(NS, "app=ratings") if REPLICA_FAULT_LABEL in p.labels]
+        (pod,) = faulty
+        assert labelled == (
+            f"label pod {NS}/{pod.name} {REPLICA_FAULT_LABEL}={pod.labels[REPLICA_FAULT_LABEL]}"
+        )
+        assert created == (
+            f"create envoyfilters.networking.istio.io {NS}/chaoskit-replica-fault-{pod.name} "
+            f"(HTTP 503 on 100% of requests on that pod's inbound side, labelled "
+            f"chaoskit.dev/run={run})"
+        )
+        assert killed == (
+            f"delete pod {NS}/{reviews.name} (grace period 0; its ReplicaSet starts a replacement)"
+        )
+        assert record.to_json()["planned_changes"] == record.planned_changes
         spec = cluster.objects[("virtualservices", NS, "ratings")]["spec"]
         assert spec["http"][0]["fault"]["abort"]["percentage"]["value"] == 50
         assert [k for k in cluster.objects if k[0] == "envoyfilters"]
@@ -402,8 +456,18 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
     )
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*the kind mesh does not run default/my-service*"])
+    result.stdout.fnmatch_lines(
+        ["HELD*test_abort_is_written_and_rolled_back*", "*planned: create virtualservices.*"]
+    )
     assert ("virtualservices", NS, "ratings") not in cluster.objects  # created, then deleted
-    run = json.loads((report / "results.json").read_text())["run"]
+    results = json.loads((report / "results.json").read_text())
+    run = results["run"]
+    planned = {e["name"]: e["planned_changes"] for e in results["experiments"]}
+    assert planned["test_abort_is_written_and_rolled_back"] == [
+        f"create virtualservices.networking.istio.io {NS}/chaoskit-ratings "
+        f"(labelled chaoskit.dev/run={report.name})"
+    ]
+    assert planned["test_my_service_is_not_on_this_cluster"] == []
     assert run["mesh"]["backend"] == "kind"
     assert run["mesh"]["istio_version"] == "1.28.10"
     assert "kind cluster verified" in run["mesh"]["guard"]
@@ -458,3 +522,54 @@ def test_a_deletion_waits_for_the_sidecars_too(
         mesh.delete_object("VirtualService", NS, "ratings")
     assert ("virtualservices", NS, "ratings") not in cluster.objects
     assert clock.now >= mesh.timeout_s
+
+
+def test_the_session_leaves_another_clusters_journal_alone_and_says_so(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    cluster.put_object("virtualservices", ratings_fault())
+    elsewhere = TargetIdentity("kind-other", "https://127.0.0.1:40001", "uid-elsewhere")
+    journal = Journal.for_run(tmp_path / ".chaoskit" / "journal", "crashed", elsewhere)
+    journal.write([ObjectUndo(ObjectRef("VirtualService", NS, "ratings"), None)])
+    session = ChaosSession(
+        settings(tmp_path, backend="kind", kube_context=cluster.context), tmp_path
+    )
+    try:
+        session.backend  # noqa: B018
+        assert ("virtualservices", NS, "ratings") in cluster.objects  # not "restored" away
+        (notice,) = session.mesh_description()["notices"]
+        assert notice.startswith(f"journal {journal.path} left in place")
+        assert "it was written for context kind-other" in notice
+    finally:
+        session.close()
+    assert journal.path.exists()
+
+
+def test_an_experiments_rollback_leaves_another_writers_change_and_reset_keeps_it(
+    cluster: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    base_vs = ratings_fault()
+    base_vs["spec"]["http"][0].pop("fault")
+    cluster.put_object("virtualservices", base_vs)
+    session = ChaosSession(
+        settings(tmp_path, backend="kind", kube_context=cluster.context), tmp_path
+    )
+    try:
+        mesh = session.backend
+        chaos = session.chaos(ExperimentRecord("t", "t", "t.py", ""))
+        chaos.abort("ratings", percent=50)
+        theirs = json.loads(json.dumps(cluster.objects[("virtualservices", NS, "ratings")]))
+        theirs["spec"]["http"][0]["timeout"] = "3s"  # somebody else edits it meanwhile
+        cluster.put_object("virtualservices", theirs)
+        with pytest.raises(
+            ConfigError, match="was changed by somebody else after this run's write"
+        ):
+            session.finish(chaos)
+        kept = cluster.objects[("virtualservices", NS, "ratings")]["spec"]["http"][0]
+        assert kept["timeout"] == "3s"  # neither rollback nor the session's reset wrote it
+        assert kept["fault"]["abort"]["percentage"]["value"] == 50
+        assert mesh.left_to_others == {("VirtualService", NS, "ratings")}
+    finally:
+        session.close()

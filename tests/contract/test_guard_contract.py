@@ -39,7 +39,7 @@ def test_nodes_from_a_cloud_provider_are_refused(fake: FakeApiServer) -> None:
         "refusing to run chaos against context 'kind-fake': it is not a local kind cluster\n"
         "  - node spec.providerID is not kind://*: chaoskit-control-plane "
         "(gce://example-project/europe-west1-b/gke-prod-pool-1)\n"
-        f"To run against it anyway, pass {FLAG} together with --kube-context kind-fake."
+        f"To run against it anyway, pass --mesh kube --kube-context kind-fake {FLAG}."
     )
 
 
@@ -50,7 +50,8 @@ def test_a_context_not_named_kind_is_refused_without_connecting(
     with pytest.raises(
         UnsafeTarget,
         match=r"context name 'gke_prod_europe' does not start with "
-        r"'kind-'.*\n.*--kube-context gke_prod_europe",
+        r"'kind-'.*\n.*pass --mesh kube --kube-context gke_prod_europe "
+        r"--i-understand-this-is-not-kind\.$",
     ):
         verify(config, "gke_prod_europe")
     assert fake.log == []

@@ -30,6 +30,9 @@ OWNER_QUERY = (
 )
 
 
+ISTIOCTL_VERSION = ("istioctl", "version", "--remote=false")
+
+
 class Runner:
     """Answers commands from a script: the first matching prefix's results, in order."""
 
@@ -51,6 +54,8 @@ class Runner:
                 return results.pop(0) if len(results) > 1 else results[0]
         if argv[:3] == ("kind", "create", "cluster"):
             self.clusters.append(pins.CLUSTER_NAME)
+        if argv == ISTIOCTL_VERSION:  # the pinned istioctl, unless a test scripts another
+            return RunResult(0, f"{pins.ISTIO_VERSION}\n")
         return RunResult(0, "")
 
 
@@ -119,9 +124,11 @@ def test_up_runs_the_plan_in_order_and_records_ownership(tmp_path: Path, tools_d
     )
     text = output(cluster)
     assert text.startswith(
-        "[1/20] create the kind cluster\n      $ kind create cluster --name chaoskit"
+        "[1/21] check that istioctl is 1.28.10\n      $ istioctl version --remote=false\n"
+        "      ok (0.0s)\n[2/21] create the kind cluster\n      $ kind create cluster --name "
+        "chaoskit"
     )
-    assert "[3/20] check that the context is the kind cluster\n" in text
+    assert "[4/21] check that the context is the kind cluster\n" in text
     assert "      context kind-chaoskit: kind cluster verified\n" in text
     assert text.endswith(
         "Run the game day: pytest experiments/ --mesh kind --kube-context kind-chaoskit\n"
@@ -154,7 +161,7 @@ def test_a_failing_step_says_which_shows_its_output_and_the_next_step(
     with pytest.raises(StepFailed) as error:
         cluster.up(resources_dir=RESOURCES)
     assert str(error.value) == (
-        "step 16/20 (wait for reviews-v2) exited with 1:\n"
+        "step 17/21 (wait for reviews-v2) exited with 1:\n"
         "  $ kubectl --context kind-chaoskit -n bookinfo rollout status deployment/reviews-v2 "
         "--timeout=300s\n"
         '    Waiting for deployment "reviews-v2" rollout to finish: 0 of 1 updated replicas are '
@@ -206,7 +213,7 @@ def test_webhook_races_are_retried_then_reported_with_the_number_of_tries(
     )
     with pytest.raises(
         StepFailed,
-        match=r"step 11/20 \(apply Bookinfo's subsets and ingress "
+        match=r"step 12/21 \(apply Bookinfo's subsets and ingress "
         r"\(experiments/resources\)\) exited with 1 after 6 tries:",
     ):
         make(tmp_path, tools_dir, runner2).up(resources_dir=RESOURCES)
@@ -215,11 +222,12 @@ def test_webhook_races_are_retried_then_reported_with_the_number_of_tries(
 def test_a_command_that_hangs_is_reported_as_a_timeout(tmp_path: Path, tools_dir: Path) -> None:
     runner = Runner()
     runner.on(
-        ("istioctl",), RunResult(-9, "- Processing resources for Istio core.", timed_out=True)
+        ("istioctl", "install"),
+        RunResult(-9, "- Processing resources for Istio core.", timed_out=True),
     )
     with pytest.raises(
         StepFailed,
-        match=r"step 4/20 \(install Istio 1\.28\.10 \(demo profile, "
+        match=r"step 5/21 \(install Istio 1\.28\.10 \(demo profile, "
         r"NodePort ingress\)\) timed out after 900s after 2 tries:",
     ):
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
@@ -233,7 +241,7 @@ def test_the_ingress_never_serving_bookinfo_is_a_clear_failure(
         make(tmp_path, tools_dir, Runner(), http).up(resources_dir=RESOURCES)
     message = str(error.value)
     assert message.startswith(
-        "step 20/20 (wait for Bookinfo through the ingress gateway): "
+        "step 21/21 (wait for Bookinfo through the ingress gateway): "
         "http://127.0.0.1:8080/productpage did not serve <title>Simple Bookstore App</title> "
         "within 300s (last: HTTP 404)\nnext: `kubectl --context kind-chaoskit -n istio-system "
         "get svc istio-ingressgateway` must show NodePort 30080"
@@ -253,11 +261,48 @@ def test_a_guard_refusal_stops_up_before_istio_is_installed(
     cluster.guard = refuse
     with pytest.raises(
         StepFailed,
-        match=r"step 3/20 \(check that the context is the kind "
+        match=r"step 4/21 \(check that the context is the kind "
         r"cluster\) failed: API server https://10\.0\.0\.1:6443 is not on loopback",
     ):
         cluster.up(resources_dir=RESOURCES)
-    assert not any(c[0] == "istioctl" for c in runner.calls)
+    assert not any(c[:2] == ("istioctl", "install") for c in runner.calls)
+
+
+@pytest.mark.parametrize(
+    ("printed", "seen"),
+    [("1.27.3\n", "prints version 1.27.3"), ("client version: 1.29.0\n", "prints version 1.29.0")],
+)
+def test_an_istioctl_of_another_version_stops_up_before_anything_is_created(
+    tmp_path: Path, tools_dir: Path, printed: str, seen: str
+) -> None:
+    runner = Runner()
+    runner.on(ISTIOCTL_VERSION, RunResult(0, printed))
+    with pytest.raises(StepFailed) as error:
+        make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
+    assert str(error.value) == (
+        f"step 1/21 (check that istioctl is 1.28.10) failed: `istioctl version --remote=false` "
+        f"{seen}, but chaoskit pins Istio 1.28.10; istioctl installs its own version, so another "
+        "one would install a different Istio than the experiments expect\n"
+        "next: install istioctl 1.28.10: curl -sL https://istio.io/downloadIstio | "
+        'ISTIO_VERSION=1.28.10 sh - && export PATH="$PWD/istio-1.28.10/bin:$PATH"; then run the '
+        "same `chaoskit cluster up` again"
+    )
+    assert runner.calls[-1] == ISTIOCTL_VERSION
+    assert not any(c[:2] == ("kind", "create") for c in runner.calls)
+    assert not (tmp_path / "state" / "cluster.json").exists()
+
+
+def test_an_istioctl_that_prints_no_version_is_refused_too(tmp_path: Path, tools_dir: Path) -> None:
+    runner = Runner()
+    runner.on(ISTIOCTL_VERSION, RunResult(0, "Error: unknown flag: --remote\n"))
+    runner.clusters = ["chaoskit"]
+    with pytest.raises(
+        StepFailed,
+        match=r"step 1/19 \(check that istioctl is 1\.28\.10\) failed: `istioctl version "
+        r"--remote=false` printed no version \(Error: unknown flag: --remote\)",
+    ):
+        make(tmp_path, tools_dir, runner).up(use_existing=True, resources_dir=RESOURCES)
+    assert not any(c[:2] == ("istioctl", "install") for c in runner.calls)
 
 
 def test_up_refuses_to_reuse_or_recreate_by_accident(tmp_path: Path, tools_dir: Path) -> None:
@@ -339,11 +384,48 @@ def test_down_refuses_a_cluster_chaoskit_did_not_create(tmp_path: Path, tools_di
     with pytest.raises(BackendError) as error:
         make(tmp_path, tools_dir, runner).down()
     assert str(error.value) == (
-        "refusing to delete kind cluster chaoskit: chaoskit did not create it (its kube-system "
-        "namespace has no chaoskit.dev/created-by=chaoskit-cluster-up label, and "
-        f"{tmp_path / 'state' / 'cluster.json'} does not name it). If it is yours to delete: "
+        "refusing to delete kind cluster chaoskit: chaoskit did not create it (it answers, and "
+        "its kube-system namespace has no chaoskit.dev/created-by=chaoskit-cluster-up label). "
+        "If it is yours to delete: kind delete cluster --name chaoskit"
+    )
+    assert not any(c[:2] == ("kind", "delete") for c in runner.calls)
+
+
+def test_down_ignores_an_old_state_file_when_an_unlabelled_cluster_answers(
+    tmp_path: Path, tools_dir: Path
+) -> None:
+    """cluster.json is left from chaoskit's cluster; someone has since made their own
+    `chaoskit` kind cluster. It answers without the label: not ours, whatever the file says."""
+    runner = Runner()
+    runner.clusters = ["chaoskit"]
+    runner.on(OWNER_QUERY, RunResult(0, ""))
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "cluster.json").write_text(json.dumps({"cluster": "chaoskit"}))
+    cluster = make(tmp_path, tools_dir, runner)
+    with pytest.raises(BackendError) as error:
+        cluster.down()
+    assert str(error.value) == (
+        "refusing to delete kind cluster chaoskit: chaoskit did not create it (it answers, and "
+        "its kube-system namespace has no chaoskit.dev/created-by=chaoskit-cluster-up label; "
+        f"{state / 'cluster.json'} names it, but that file counts only when the cluster cannot "
+        "be asked, and this one answers). If it is yours to delete: "
         "kind delete cluster --name chaoskit"
     )
+    assert not any(c[:2] == ("kind", "delete") for c in runner.calls)
+    assert (state / "cluster.json").exists()
+    assert cluster.status() == 1
+    assert "not created by chaoskit (`cluster down` will not delete it)" in output(cluster)
+
+
+def test_down_refuses_a_cluster_that_neither_answers_nor_is_named_in_the_state_file(
+    tmp_path: Path, tools_dir: Path
+) -> None:
+    runner = Runner()
+    runner.clusters = ["chaoskit"]
+    runner.on(OWNER_QUERY, RunResult(1, "", stderr="Unable to connect to the server"))
+    with pytest.raises(BackendError, match=r"\(it does not answer, and .*cluster\.json does not "):
+        make(tmp_path, tools_dir, runner).down()
     assert not any(c[:2] == ("kind", "delete") for c in runner.calls)
 
 

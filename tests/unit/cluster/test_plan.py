@@ -22,35 +22,37 @@ def expected_dry_run(resources: Path) -> str:
     k = "kubectl --context kind-chaoskit"
     wait = "rollout status deployment/{} --timeout=300s"
     lines = [
-        "chaoskit cluster up: 20 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
-        " 1. create the kind cluster",
+        "chaoskit cluster up: 21 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
+        " 1. check that istioctl is 1.28.10",
+        "    $ istioctl version --remote=false",
+        " 2. create the kind cluster",
         f"    $ kind create cluster --name chaoskit --config {ASSETS}/kind-config.yaml --image "
         f"{NODE} --wait 180s",
-        " 2. mark the cluster as created by chaoskit",
+        " 3. mark the cluster as created by chaoskit",
         f"    $ {k} label namespace kube-system chaoskit.dev/created-by=chaoskit-cluster-up "
         "--overwrite",
-        " 3. check that the context is the kind cluster",
+        " 4. check that the context is the kind cluster",
         "    $ (built-in) context guard on kind-chaoskit: name kind-*, API server on loopback, "
         "every node's spec.providerID kind://",
-        " 4. install Istio 1.28.10 (demo profile, NodePort ingress)",
+        " 5. install Istio 1.28.10 (demo profile, NodePort ingress)",
         f"    $ istioctl install --context kind-chaoskit -f {ASSETS}/istio-operator.yaml -y",
-        " 5. wait for istiod",
+        " 6. wait for istiod",
         f"    $ {k} -n istio-system {wait.format('istiod')}",
-        " 6. wait for the ingress gateway",
+        " 7. wait for the ingress gateway",
         f"    $ {k} -n istio-system {wait.format('istio-ingressgateway')}",
-        " 7. create namespace bookinfo",
+        " 8. create namespace bookinfo",
         f"    $ {k} apply -f {ASSETS}/namespace.yaml",
-        " 8. enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
+        " 9. enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
         f"    $ {k} label namespace bookinfo istio-injection=enabled --overwrite",
-        " 9. deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)",
+        "10. deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)",
         f"    $ {k} apply -f {ASSETS}/bookinfo.yaml",
-        "10. deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
+        "11. deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
         f"    $ {k} apply -f {ASSETS}/fortio.yaml",
-        "11. apply Bookinfo's subsets and ingress (experiments/resources)",
+        "12. apply Bookinfo's subsets and ingress (experiments/resources)",
         f"    $ {k} apply -f {resources}/destination-rule-all.yaml -f "
         f"{resources}/bookinfo-gateway.yaml",
     ]
-    number = 12
+    number = 13
     for deployment in (
         "details-v1",
         "ratings-v1",
@@ -67,7 +69,7 @@ def expected_dry_run(resources: Path) -> str:
         ]
         number += 1
     lines += [
-        "20. wait for Bookinfo through the ingress gateway",
+        "21. wait for Bookinfo through the ingress gateway",
         "    $ (built-in) GET http://127.0.0.1:8080/productpage every 2s until the body contains "
         "<title>Simple Bookstore App</title>, for up to 300s",
     ]
@@ -91,8 +93,10 @@ def test_dry_run_with_an_existing_cluster_skips_creating_and_claiming_it(
     assert main(["cluster", "up", "--dry-run", "--use-existing", "--resources", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(
-        "chaoskit cluster up: 18 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
-        " 1. check that the context is the kind cluster\n"
+        "chaoskit cluster up: 19 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
+        " 1. check that istioctl is 1.28.10\n"
+        "    $ istioctl version --remote=false\n"
+        " 2. check that the context is the kind cluster\n"
     )
     assert "kind create" not in out
     assert "kube-system" not in out
@@ -101,6 +105,8 @@ def test_dry_run_with_an_existing_cluster_skips_creating_and_claiming_it(
 
 def test_every_cluster_command_names_the_kind_context() -> None:
     for step in up_plan(resources_dir=RESOURCES):
+        if step.argv[1:] == ("version", "--remote=false"):
+            continue  # the client's own version: asks no cluster
         if step.argv and step.argv[0] in ("kubectl", "istioctl"):
             assert "--context" in step.argv, step.argv
             assert pins.CONTEXT in step.argv, step.argv
@@ -127,3 +133,11 @@ def test_steps_that_race_istios_webhooks_are_retried() -> None:
     assert by_name["apply Bookinfo's subsets and ingress (experiments/resources)"].retries >= 3
     assert by_name["deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)"].retries >= 1
     assert all(s.hint for s in by_name.values() if s.name.startswith("wait for"))
+
+
+def test_istioctls_version_is_checked_before_anything_is_created_or_installed() -> None:
+    for create in (True, False):
+        first = up_plan(resources_dir=RESOURCES, create=create)[0]
+        assert first.argv == ("istioctl", "version", "--remote=false")
+        assert first.expect_version == pins.ISTIO_VERSION
+        assert f"ISTIO_VERSION={pins.ISTIO_VERSION}" in first.hint
