@@ -48,6 +48,9 @@ def pytest_runtest_makereport(
         return
     if report.when == "setup" and report.failed:
         record.outcome, record.message = "error", _text(report)
+    elif report.when == "setup" and report.skipped:
+        # A skip in a fixture (e.g. the mesh lacks a workload the experiment needs).
+        record.outcome, record.message = "skipped", _skip_reason(report)
     elif report.when == "call":
         if report.skipped:
             record.outcome = "skipped"
@@ -70,6 +73,13 @@ def pytest_runtest_makereport(
         session = item.config.stash[STATE].session
         if session is not None:
             report.user_properties.append((MESH_PROPERTY, json.dumps(session.mesh_description())))
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # (file, line, "Skipped: why")
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return _text(report)
 
 
 def _text(report: pytest.TestReport) -> str:

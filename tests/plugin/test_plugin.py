@@ -304,3 +304,22 @@ def test_page(chaos, load):
     result = pytester.runpytest_subprocess(f"--chaos-report={tmp_path}", "--trace-config")
     assert result.ret == 0, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines(["*PLUGIN registered*pytest_locust*", "HELD*test_page*PASS"])
+
+
+def test_an_experiment_needing_a_missing_workload_is_skipped_not_held(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    chaos_dir.makepyfile(
+        test_needs='''
+import pytest
+
+@pytest.mark.chaos(needs=["default/no-such-service"])
+def test_needs_it(chaos, load):
+    """Needs a workload this mesh does not run."""
+'''
+    )
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
+    result.stdout.fnmatch_lines(["SKIPPED*test_needs_it*does not run default/no-such-service*"])
+    (experiment,) = results(tmp_path)["experiments"]
+    assert experiment["outcome"] == "skipped"
+    assert "default/no-such-service" in experiment["message"]
