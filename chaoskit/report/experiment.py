@@ -80,6 +80,7 @@ def experiment_section(
         else '<p class="hypothesis muted">No hypothesis: the test has no docstring.</p>',
         _evidence(experiment, sub),
         _faults(experiment, clock, sub),
+        _planned(experiment, sub),
     ]
     if experiment["windows"]:
         parts.append(_windows_table(experiment, clock, sub))
@@ -91,6 +92,15 @@ def experiment_section(
         parts.append(_stat_deltas(experiment, sub))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _planned(experiment: Mapping[str, Any], level: int) -> str:
+    """A cluster's pre-flight: every change the experiment was about to make, in order."""
+    planned = experiment.get("planned_changes") or []
+    if not planned:
+        return ""
+    items = "".join(f"<li><code>{esc(str(line))}</code></li>" for line in planned)
+    return f"<h{level}>Planned changes (pre-flight)</h{level}><ul>{items}</ul>"
 
 
 def _evidence(experiment: Mapping[str, Any], level: int) -> str:

@@ -94,6 +94,7 @@ def summary_block(results: Mapping[str, Any], level: int, prefix: str) -> str:
         ("Istio version", str(mesh["istio_version"] or fmt.DASH)),
         ("Kube context", str(mesh["context"] or fmt.DASH)),
         *([("Context guard", str(mesh["guard"]))] if mesh.get("guard") else []),
+        *[("Notice", str(notice)) for notice in mesh.get("notices") or []],
         ("Seed", fmt.DASH if run["seed"] is None else str(run["seed"])),
         ("Duration scale", fmt.number(run["duration_scale"])),
         ("Git commit", str(run["git_commit"] or "not a git checkout")),

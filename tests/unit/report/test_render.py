@@ -251,3 +251,12 @@ def test_a_predicted_latency_is_shown_with_its_unit(latest: dict[str, Any]) -> N
     assertion = latest["experiments"][0]["assertions"][0]
     assertion.update(unit="seconds", predicted={"value": 6.0, "why": "two 3 s tries"})
     assert "predicted from the mesh config: 6 s (two 3 s tries)" in render_report(latest)
+
+
+def test_a_cluster_runs_pre_flight_and_notices_are_shown(latest: dict[str, Any]) -> None:
+    latest["experiments"][0]["planned_changes"] = ["replace VirtualService bookinfo/ratings"]
+    latest["run"]["mesh"]["notices"] = ["journal .chaoskit/journal/r1.jsonl left in place"]
+    page = render_report(latest)
+    assert "Planned changes (pre-flight)" in page
+    assert "<code>replace VirtualService bookinfo/ratings</code>" in page
+    assert "journal .chaoskit/journal/r1.jsonl left in place" in page
