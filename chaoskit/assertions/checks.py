@@ -93,7 +93,13 @@ def settle(
         sink.add_judgement(window, judgement, predicted)
     why = f" [{window}]" if window else ""
     if predicted is not None and str(getattr(predicted, "why", "")):
-        why += f"; predicted from the mesh config: {predicted.why}"
+        value = getattr(predicted, "value", None)
+        shown = ""
+        if isinstance(value, int | float):
+            shown = f"{value:g}s " if judgement.unit == "seconds" else f"{value:.1%} "
+            if judgement.unit not in ("seconds", "rate"):
+                shown = f"{value:g} "
+        why += f"; predicted from the mesh config: {shown}({predicted.why})"
     if judgement.verdict is Verdict.FAIL:
         raise AssertionError(judgement.explain() + why)
     if judgement.verdict is Verdict.INCONCLUSIVE:

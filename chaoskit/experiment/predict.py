@@ -93,30 +93,37 @@ class Predictor:
         found.sort(key=lambda o: o["metadata"].get("creationTimestamp", ""))
         return found[0] if found else None
 
-    def route(self, service: str, namespace: str, headers: dict[str, str]) -> Route:
+    def _route_spec(self, service: str, namespace: str, headers: dict[str, str]) -> dict[str, Any]:
+        """The first HTTP route of the VirtualService in force that ``headers`` match
+        (an empty route when no VirtualService targets ``service``)."""
         vs = self._virtual_service(service, namespace)
         if vs is None:
-            return Route("", None, 0.0, 0.0, 0.0)
+            return {}
         for route in (vs.get("spec") or {}).get("http") or []:
-            if not _matches(route, headers):
-                continue
-            destinations = route.get("route") or []
-            if len(destinations) != 1:
-                raise ConfigError(
-                    f"VirtualService {vs['metadata']['name']}: the prediction needs one "
-                    f"destination per route, this one splits between {len(destinations)}"
-                )
-            fault = route.get("fault") or {}
-            delay = fault.get("delay")
-            timeout = route.get("timeout")
-            return Route(
-                str(destinations[0]["destination"].get("subset", "")),
-                parse_seconds(timeout) if timeout else None,
-                parse_seconds(delay["fixedDelay"]) if delay else 0.0,
-                _percent(delay),
-                _percent(fault.get("abort")),
-            )
+            if _matches(route, headers):
+                return dict(route)
         raise ConfigError(f"no route of VirtualService {vs['metadata']['name']} matches {headers}")
+
+    def route(self, service: str, namespace: str, headers: dict[str, str]) -> Route:
+        route = self._route_spec(service, namespace, headers)
+        if not route:
+            return Route("", None, 0.0, 0.0, 0.0)
+        destinations = route.get("route") or []
+        if len(destinations) != 1:
+            raise ConfigError(
+                f"the route to {service}.{namespace} in force splits between "
+                f"{len(destinations)} destinations; the prediction needs one destination per route"
+            )
+        fault = route.get("fault") or {}
+        delay = fault.get("delay")
+        timeout = route.get("timeout")
+        return Route(
+            str(destinations[0]["destination"].get("subset", "")),
+            parse_seconds(timeout) if timeout else None,
+            parse_seconds(delay["fixedDelay"]) if delay else 0.0,
+            _percent(delay),
+            _percent(fault.get("abort")),
+        )
 
     def _version(self, service: str, namespace: str, subset: str) -> str:
         for obj in self.objects:
@@ -144,6 +151,44 @@ class Predictor:
             f"abort on {route.abort_share:.0%} of calls to {service}; retries do not recover "
             "an injected abort (the fault filter answers before the router)",
         )
+
+    def call_bound(
+        self, service: str, namespace: str, headers: dict[str, str] | None = None
+    ) -> Prediction:
+        """The longest a call to ``service`` can take by the route in force (an injected
+        delay comes first; then Envoy's router: each try is cut at perTryTimeout, the whole
+        at the route timeout). A per-try timeout is retried only when retryOn has ``5xx``
+        or ``gateway-error``; between tries Envoy backs off at most 25 ms × 2^k, capped at
+        250 ms. Without any timeout there is no bound: a ``ConfigError``."""
+        route = self._route_spec(service, namespace, headers or {})
+        fault = route.get("fault") or {}
+        delay = parse_seconds(fault["delay"]["fixedDelay"]) if fault.get("delay") else 0.0
+        timeout = parse_seconds(route["timeout"]) if route.get("timeout") else None
+        retries = route.get("retries") or {}
+        per_try = parse_seconds(retries["perTryTimeout"]) if retries.get("perTryTimeout") else None
+        retry_on = {r.strip() for r in str(retries.get("retryOn", "")).split(",")}
+        attempts = int(retries.get("attempts", 0) or 0)
+        why = []
+        bound = timeout
+        if per_try is not None:
+            tries = 1 + attempts if retry_on & {"5xx", "gateway-error"} else 1
+            backoff = sum(min(0.025 * 2**k, 0.25) for k in range(tries - 1))
+            tried = tries * per_try + backoff
+            why.append(
+                f"{tries} tr{'ies' if tries > 1 else 'y'} × perTryTimeout {per_try:g}s"
+                + ("" if tries > 1 else " (retryOn has no 5xx or gateway-error)")
+            )
+            bound = tried if bound is None else min(bound, tried)
+        if timeout is not None:
+            why.append(f"route timeout {timeout:g}s")
+        if bound is None:
+            raise ConfigError(
+                f"calls to {service}.{namespace} have no timeout in the route in force: "
+                "nothing bounds their latency (set timeout or retries.perTryTimeout)"
+            )
+        if delay:
+            why.append(f"after an injected {delay:g}s delay")
+        return Prediction(delay + bound, f"calls to {service}: " + ", ".join(why))
 
     def bookinfo_page(self, user: str | None = None, namespace: str = "bookinfo") -> PagePrediction:
         """The /productpage a user gets, from the reviews and ratings routes in force."""

@@ -32,6 +32,18 @@ def _is_inconclusive(call: pytest.CallInfo[None]) -> bool:
     return excinfo is not None and type(excinfo.value).__name__ in INCONCLUSIVE_ERRORS
 
 
+def _failure_outcome(call: pytest.CallInfo[None]) -> str:
+    """A check that failed on evidence (an AssertionError, or ``pytest.fail``) is a FAIL;
+    too little evidence is inconclusive; any other exception (a bad config, a crash) is an
+    error: the experiment never reached a verdict, and the score leaves it out."""
+    if _is_inconclusive(call):
+        return "inconclusive"
+    excinfo = call.excinfo
+    if excinfo is not None and isinstance(excinfo.value, AssertionError | pytest.fail.Exception):
+        return "failed"
+    return "error"
+
+
 def _is_abort(call: pytest.CallInfo[None]) -> bool:
     excinfo = call.excinfo
     return excinfo is not None and type(excinfo.value).__name__ == "RunAborted"
@@ -60,7 +72,7 @@ def pytest_runtest_makereport(
             record.outcome, record.message = "error", _text(report)
             item.session.shouldstop = record.message
         elif report.failed:
-            record.outcome = "inconclusive" if _is_inconclusive(call) else "failed"
+            record.outcome = _failure_outcome(call)
             record.message = _text(report)
         report.user_properties.append(("chaoskit.outcome", record.outcome))
     elif report.when == "teardown":

@@ -306,9 +306,10 @@ def test_page(chaos, load):
     result.stdout.fnmatch_lines(["*PLUGIN registered*pytest_locust*", "HELD*test_page*PASS"])
 
 
-def test_an_experiment_needing_a_missing_workload_is_skipped_not_held(
-    chaos_dir: pytest.Pytester, tmp_path: Path
-) -> None:
+def test_skips_and_crashes_are_not_verdicts(chaos_dir: pytest.Pytester, tmp_path: Path) -> None:
+    """An experiment needing a workload the mesh lacks is SKIPPED (not HELD); one that
+    raises anything but a failed check (here: a file that does not exist) is an ERROR, not
+    a FAILED verdict, so it never counts as evidence (nor as a caught mutant)."""
     chaos_dir.makepyfile(
         test_needs='''
 import pytest
@@ -316,10 +317,21 @@ import pytest
 @pytest.mark.chaos(needs=["default/no-such-service"])
 def test_needs_it(chaos, load):
     """Needs a workload this mesh does not run."""
+
+
+def test_crashes(chaos):
+    """Applies a file that is not there."""
+    chaos.apply("no-such-file.yaml")
 '''
     )
-    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
-    result.stdout.fnmatch_lines(["SKIPPED*test_needs_it*does not run default/no-such-service*"])
-    (experiment,) = results(tmp_path)["experiments"]
-    assert experiment["outcome"] == "skipped"
-    assert "default/no-such-service" in experiment["message"]
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED*test_needs_it*does not run default/no-such-service*",
+            "ERROR*test_crashes*no-such-file.yaml: no such file*",
+        ]
+    )
+    outcomes = {e["name"]: e for e in results(tmp_path)["experiments"]}
+    assert outcomes["test_needs_it"]["outcome"] == "skipped"
+    assert "default/no-such-service" in outcomes["test_needs_it"]["message"]
+    assert outcomes["test_crashes"]["outcome"] == "error"

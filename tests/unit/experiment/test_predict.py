@@ -84,3 +84,35 @@ def test_a_weighted_split_is_not_guessed() -> None:
     predictor = Predictor(objects("virtual-service-reviews-80-20.yaml"))
     with pytest.raises(ConfigError, match="one destination per route"):
         predictor.bookinfo_page()
+
+
+SEED = RESOURCES / "seed"
+
+
+def seed(name: str) -> list[dict]:  # type: ignore[type-arg]
+    return [o for o in yaml.safe_load_all((SEED / name).read_text()) if o]
+
+
+def test_a_per_try_timeout_that_retryon_does_not_cover_bounds_one_try() -> None:
+    """Seed template 4: perTryTimeout 3s, attempts 3, retryOn 503 (a per-try timeout is a
+    504 Envoy only retries for 5xx or gateway-error): a call ends within 3 s, not 12 s.
+    Source: https://istio.io/latest/docs/concepts/traffic-management/#retries and Envoy's
+    x-envoy-retry-on (5xx covers per-try timeouts)."""
+    bound = Predictor(seed("04-retries-timeouts.yaml")).call_bound("ratings", "bookinfo")
+    assert bound.value == 3.0
+    assert "1 try × perTryTimeout 3s" in bound.why
+
+
+def test_retried_per_try_timeouts_add_up_to_the_route_timeout() -> None:
+    vs = seed("04-retries-timeouts.yaml")[0]
+    vs["spec"]["http"][0]["retries"]["retryOn"] = "5xx"
+    bound = Predictor([vs]).call_bound("ratings", "bookinfo")
+    # 4 tries × 3 s + backoffs (≤ 25, 50, 100 ms) = 12.175 s, cut by the 10 s route timeout
+    assert bound.value == 10.0
+    vs["spec"]["http"][0]["timeout"] = "20s"
+    assert Predictor([vs]).call_bound("ratings", "bookinfo").value == pytest.approx(12.175)
+
+
+def test_no_timeout_means_no_bound() -> None:
+    with pytest.raises(ConfigError, match="nothing bounds their latency"):
+        Predictor([]).call_bound("ratings", "bookinfo")
