@@ -15,19 +15,20 @@ pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
 
 def test_canary_gets_ten_percent_of_traffic(chaos, load, resources):
     """From a client inside the mesh, 10% of calls to my-service reach the canary and 90%
-    the stable pods, within ±4 points: the split holds under load. When every pod slows
-    down, the template's pool limits (100 connections + 100 pending requests per subset,
-    as Envoy applies a DestinationRule's pool to each subset's cluster) shed the flood to
-    stable with 503s instead of queueing it."""
+    the stable pods, within ±4 points: the split holds under load. When every pod stalls,
+    the template's pool limits shed a flood with 503s instead of queueing it: with
+    h2UpgradePolicy UPGRADE the upstream is HTTP/2, whose one multiplexed connection per
+    pod leaves http2MaxRequests (1000 per subset's cluster) as the limit that sheds, so
+    the flood is 1,400 clients, about 1,260 of them on stable."""
     chaos.apply(resources / "seed" / "02-canary.yaml")
 
     window = load.run("/", service="my-service:80", rate=300.0, duration="4s", label="split")
     window.share(version="canary").matches(0.10, tolerance=0.04)
     window.success_rate().at_least(0.99)
 
-    chaos.replica_latency("my-service", "400ms", replicas=5, namespace="default")
+    chaos.replica_latency("my-service", "2s", replicas=5, namespace="default")
     flood = load.run(
-        "/", service="my-service:80", users=300, duration="3s", think="100ms", label="flood"
+        "/", service="my-service:80", users=1400, duration="4s", think="100ms", label="flood"
     )
     flood.share(status=503).at_least(0.05)
     load.calls_to(flood, "my-service", namespace="default").assert_breaker_tripped()

@@ -9,7 +9,7 @@ decide it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from chaoskit.durations import parse_seconds
@@ -211,6 +211,21 @@ class RateMetric:
             subject=f"drop in {self.subject} from {baseline.window or 'baseline'}",
             min_n=self.min_n,
         )
+        return settle(j, self.sink, self.window)
+
+    def rose_at_most(self, baseline: RateMetric, max_rise: float) -> Judgement:
+        """This rate (of something bad: error pages, 503s) rose by at most ``max_rise``
+        from the same rate in a ``baseline`` window."""
+        j = rate_drop_at_most(
+            self._proportion(),
+            baseline._proportion(),
+            max_rise,
+            self.confidence,
+            subject=f"rise in {self.subject} from {baseline.window or 'baseline'}",
+            min_n=self.min_n,
+        )
+        # The difference is this window's rate minus the baseline's: n is this window's.
+        j = replace(j, n=self.trials, baseline_n=baseline.trials)
         return settle(j, self.sink, self.window)
 
     def __repr__(self) -> str:

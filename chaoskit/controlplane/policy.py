@@ -118,6 +118,8 @@ def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
             max_requests=_limit(http.http2_max_requests if http else None),
             max_retries=_limit(http.max_retries if http else None),
             max_requests_per_connection=(http.max_requests_per_connection or 0) if http else 0,
+            # Istio's mesh default is DO_NOT_UPGRADE; UPGRADE gives the cluster HTTP/2 options.
+            http2=http is not None and http.h2_upgrade_policy == "UPGRADE",
         ),
         connect_timeout,
     )

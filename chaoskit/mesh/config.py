@@ -206,6 +206,8 @@ class Thresholds:
     max_requests: int = UNLIMITED
     max_retries: int = UNLIMITED
     max_requests_per_connection: int = 0  # 0 = unlimited
+    # h2UpgradePolicy UPGRADE: Envoy speaks HTTP/2 upstream and multiplexes the requests.
+    http2: bool = False
     # Istio's trafficPolicy.retryBudget; when set, Envoy ignores max_retries for the retry limit.
     retry_budget_percent: float | None = None
     retry_budget_min_concurrency: int = 3

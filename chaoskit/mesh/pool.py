@@ -1,4 +1,4 @@
-"""Envoy's HTTP/1.1 connection pool for one upstream host, under cluster-wide breakers.
+"""Envoy's connection pool for one upstream host, under cluster-wide breakers.
 
 Each host has its own pool of connections; ``max_connections``, ``max_pending_requests``
 and ``max_requests`` are cluster-wide (Envoy's ResourceManager per cluster and priority).
@@ -6,6 +6,12 @@ A request that has no ready connection is *pending*: it waits while a connection
 opened for it or until one frees up. When the connection limit is reached the pool does
 not open another (``upstream_cx_overflow``) and the request still queues as pending, if
 the pending limit allows; otherwise it fails at once with overflow (503 UO).
+
+With ``h2UpgradePolicy: UPGRADE`` the upstream is HTTP/2: Envoy's HTTP/2 pool carries every
+request of a host as a stream of one connection (its max_concurrent_streams is unlimited),
+so a request is pending only while that connection opens, and the limit that sheds load is
+``max_requests`` (http2MaxRequests). The breakers are counted that way here; underneath,
+the bytes still travel over HTTP/1.1 connections, which the breakers do not see.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ class Budget:
     pending: int = 0
     requests: int = 0
     retries: int = 0
+    # HTTP/2: requests past the max_requests check but still awaiting their transport;
+    # counted against the limit so a burst cannot slip past it while connections open.
+    reserved: int = 0
 
     def _gauges(self) -> None:
         t, s = self.thresholds, self.stats
@@ -85,9 +94,15 @@ class HostPool:
     async def acquire(self) -> HttpConnection:
         """A connection for one request, or Overflow / ConnectFailure."""
         budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
-        if budget.requests >= limits.max_requests:
+        if budget.requests + budget.reserved >= limits.max_requests:
             stats.inc("upstream_rq_pending_overflow")
             raise Overflow("max_requests")
+        if limits.http2:
+            budget.reserved += 1
+            try:
+                return await self._stream()
+            finally:
+                budget.reserved -= 1  # the caller counts the request as it gets the stream
         while self.idle:
             conn = self.idle.pop()
             if conn.is_reusable:
@@ -117,6 +132,33 @@ class HostPool:
         finally:
             budget.change(pending=-1)
 
+    async def _stream(self) -> HttpConnection:
+        """HTTP/2: a stream on the host's one connection, opening it first if need be."""
+        budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
+        if self.active_connections == 0:
+            if budget.pending >= limits.max_pending_requests:
+                stats.inc("upstream_rq_pending_overflow")
+                raise Overflow("max_pending_requests")
+            stats.inc("upstream_rq_pending_total")
+            budget.change(pending=1)
+            try:
+                if budget.connections >= limits.max_connections:
+                    stats.inc("upstream_cx_overflow")  # a host with none may still open one
+                conn = await self._connect()
+            finally:
+                budget.change(pending=-1)
+            return conn
+        while self.idle:
+            conn = self.idle.pop()
+            if conn.is_reusable:
+                return conn
+            conn.close()
+        try:
+            return await HttpConnection.open(self.address, connect_timeout_s=self.connect_timeout_s)
+        except ConnectFailure:
+            stats.inc("upstream_cx_connect_fail")
+            raise
+
     async def _connect(self) -> HttpConnection:
         budget, stats = self.budget, self.budget.stats
         budget.change(connections=1)
@@ -135,6 +177,13 @@ class HostPool:
 
     def release(self, conn: HttpConnection) -> None:
         """Give a finished connection back: to a waiter, to the idle list, or close it."""
+        if self.budget.thresholds.http2:
+            # The host's HTTP/2 connection stays open; the transport underneath is reused.
+            if self.closed or not conn.is_reusable:
+                conn.close()
+            else:
+                self.idle.append(conn)
+            return
         limit = self.budget.thresholds.max_requests_per_connection
         if self.closed or not conn.is_reusable or (limit and conn.requests_sent >= limit):
             conn.close()
@@ -150,6 +199,8 @@ class HostPool:
 
     def discard(self, conn: HttpConnection) -> None:
         conn.close()
+        if self.budget.thresholds.http2:
+            return  # one stream failed; the host's HTTP/2 connection is not counted again
         self._forget(conn)
         self._serve_waiters()
 
@@ -185,6 +236,15 @@ class HostPool:
 
     def close(self) -> None:
         self.closed = True
+        if self.budget.thresholds.http2:
+            for conn in self.idle:
+                conn.close()
+            self.idle.clear()
+            if self.active_connections:
+                self.active_connections = 0
+                self.budget.change(connections=-1)
+                self.budget.stats.inc("upstream_cx_destroy")
+            return
         for conn in self.idle:
             conn.close()
             self._forget(conn)

@@ -183,3 +183,18 @@ def test_a_rate_judged_against_a_baseline_window() -> None:
     broken = window([record(i, status=503 if i % 10 == 0 else 200) for i in range(600)])
     with pytest.raises(AssertionError, match=r"drop in success rate from baseline 10\.0 pp"):
         broken.success_rate().dropped_at_most(baseline.success_rate(), 0.03)
+
+
+def test_a_bad_share_judged_against_a_baseline_window() -> None:
+    """Error pages rose by at most 3 points from the baseline; a 20-point rise FAILs."""
+    baseline = Window(
+        "baseline", [record(i) for i in range(300)], PROFILE, 1000.0, 1010.0, {"Sorry": 0}
+    )
+    few = window([record(i, marker=i % 200 == 0) for i in range(600)])
+    judgement = few.share(text="Sorry").rose_at_most(baseline.share(text="Sorry"), 0.03)
+    assert judgement.passed
+    assert "(95% CI" in judgement.explain()
+    assert "n=600 vs 300" in judgement.explain()
+    many = window([record(i, marker=i % 5 == 0) for i in range(600)])
+    with pytest.raises(AssertionError, match=r"rise in share of pages with 'Sorry' from baseline"):
+        many.share(text="Sorry").rose_at_most(baseline.share(text="Sorry"), 0.03)
