@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+# The seed topology's my-service and an in-mesh client: the embedded mesh and `chaoskit
+# cluster up` run both.
 pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-# Workloads of the embedded mesh's seed topology; elsewhere the experiment is skipped.
+# The seed topology's api-service: the embedded mesh and `chaoskit cluster up` run it (and
+# the my-tls-secret Secret the template's gateway reads).
 pytestmark = pytest.mark.chaos(needs=["default/api-service"])
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -29,7 +31,14 @@ from pathlib import Path
 from typing import TextIO
 
 from chaoskit.cluster import pins, tools
-from chaoskit.cluster.plan import Step, default_resources_dir, render, up_plan
+from chaoskit.cluster.plan import (
+    BASE_RESOURCES,
+    Step,
+    TlsSecret,
+    default_resources_dir,
+    render,
+    up_plan,
+)
 from chaoskit.errors import BackendError, ConfigError
 
 STATE_FILE = "cluster.json"
@@ -224,12 +233,11 @@ class Cluster:
         if dry_run:
             self.out.write(render(steps))
             return 0
-        for name in ("destination-rule-all.yaml", "bookinfo-gateway.yaml"):
+        for name in BASE_RESOURCES:
             if not (resources / name).is_file():
                 raise ConfigError(
                     f"{resources / name} does not exist; run from the repository root or pass "
-                    "--resources DIR (the folder with destination-rule-all.yaml and "
-                    "bookinfo-gateway.yaml)"
+                    f"--resources DIR (the folder with {', '.join(BASE_RESOURCES)})"
                 )
         needed = ["kind", "kubectl", "istioctl"] + ([] if use_existing else ["docker"])
         tools.find(needed, self.path)
@@ -256,7 +264,8 @@ class Cluster:
                 self._write_state()
             self._say(f"      ok ({self.clock() - began:.1f}s)")
         self._say(
-            f"cluster up: Bookinfo answers on {pins.PRODUCTPAGE_URL} "
+            f"cluster up: Bookinfo answers on {pins.PRODUCTPAGE_URL}, the demo services in "
+            f"namespace {pins.DEMO_NAMESPACE} through {pins.FORTIO_URL} "
             f"(context {pins.CONTEXT}, {self.clock() - started:.0f}s).\n"
             f"Run the game day: pytest experiments/ --mesh kind --kube-context {pins.CONTEXT}"
         )
@@ -273,10 +282,29 @@ class Cluster:
         if step.http is not None:
             self._poll(step, where)
             return
+        if step.tls_secret is not None:
+            self._apply_secret(step, step.tls_secret, where)
+            return
+        self._run_step(step, step.argv, where)
+
+    def _apply_secret(self, step: Step, secret: TlsSecret, where: str) -> None:
+        """Make the certificate and hand the Secret to kubectl in a file only this user can
+        read, removed afterwards; the command line and output never carry the key."""
+        from chaoskit.controlplane.certificates import tls_secret
+
+        body = tls_secret(secret.name, secret.namespace, list(secret.hosts), days=secret.days)
+        with tempfile.TemporaryDirectory(prefix="chaoskit-tls-") as folder:
+            manifest = Path(folder) / f"{secret.name}.json"
+            descriptor = os.open(manifest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                json.dump(body, out)
+            self._run_step(step, secret.apply_argv(manifest), where)
+
+    def _run_step(self, step: Step, argv: Sequence[str], where: str) -> None:
         attempts = step.retries + 1
         result = RunResult(0, "")
         for attempt in range(1, attempts + 1):
-            result = self._run(step.argv, step.timeout_s)
+            result = self._run(argv, step.timeout_s)
             if result.returncode == 0:
                 if step.expect_version is not None:
                     self._check_version(step, where, result.output)
@@ -388,7 +416,8 @@ class Cluster:
     # --- status ------------------------------------------------------------------------------
 
     def status(self) -> int:
-        """Print what is there; exit 0 only when Bookinfo is ready behind the ingress."""
+        """Print what is there; exit 0 only when every Deployment (Istio, Bookinfo, the demo
+        workloads) is ready and Bookinfo answers behind the ingress."""
         healthy = True
         try:
             found = tools.find(["kind", "kubectl", "istioctl"], self.path)
@@ -410,7 +439,7 @@ class Cluster:
         except BackendError as exc:
             self._say(f"guard: {exc}")
             healthy = False
-        for namespace in (pins.ISTIO_NAMESPACE, pins.BOOKINFO_NAMESPACE):
+        for namespace in (pins.ISTIO_NAMESPACE, pins.BOOKINFO_NAMESPACE, pins.DEMO_NAMESPACE):
             healthy &= self._deployments(namespace)
         try:
             code, body = self.fetch(pins.PRODUCTPAGE_URL, 10.0)

@@ -21,6 +21,8 @@ CLUSTER_NAME = "chaoskit"
 CONTEXT = f"kind-{CLUSTER_NAME}"
 BOOKINFO_NAMESPACE = "bookinfo"
 ISTIO_NAMESPACE = "istio-system"
+# The seed templates' demo workloads (assets/demo.yaml) live where the embedded mesh has them.
+DEMO_NAMESPACE = "default"
 
 # Host ports that kind-config.yaml maps to the ingress gateway's NodePorts.
 INGRESS_HTTP = "http://127.0.0.1:8080"
@@ -48,6 +50,35 @@ BOOKINFO_DEPLOYMENTS = (
 # The Deployments of assets/fortio.yaml: the in-mesh load client.
 CLIENT_DEPLOYMENTS = ("fortio",)
 FORTIO_IMAGE = "docker.io/fortio/fortio:1.69.4"
+
+# The Deployments of assets/demo.yaml (namespace default), in the order `cluster up` waits
+# for them: the embedded topology's demo workloads (a test keeps the two equal).
+DEMO_DEPLOYMENTS = (
+    "my-service-stable",
+    "my-service-canary",
+    "my-service-v1",
+    "my-service-v2",
+    "api-service-v1",
+    "httpbin-v1",
+    "httpbin-v2",
+    "fortio-deploy",
+    "my-app",
+)
+# The official nginx image renders /etc/nginx/templates/*.template with envsubst at start:
+# the demo echo's headers come from the pod's name and labels, without a custom image.
+ECHO_IMAGE = "docker.io/library/nginx:1.30.0-alpine-slim"
+# The image of Istio 1.28's samples/httpbin/httpbin.yaml (it listens on 8080).
+HTTPBIN_IMAGE = "docker.io/mccutchen/go-httpbin:v2.15.0"
+# What an answer of the demo echo contains (assets/demo.yaml): `cluster up` waits for it
+# through the in-mesh client, so the whole path (fortio, both sidecars, nginx) is ready.
+DEMO_URL = f"{FORTIO_URL}/fortio/fetch/my-service.{DEMO_NAMESPACE}:80/"
+DEMO_EXPECT = '"service": "my-service"'
+
+# The seed's TLS gateway template reads credentialName my-tls-secret for *.example.com; a
+# gateway finds such Secrets in its own namespace. `cluster up` makes it self-signed.
+TLS_SECRET = "my-tls-secret"
+TLS_HOSTS = ("*.example.com",)
+TLS_DAYS = 365
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

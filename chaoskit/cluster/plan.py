@@ -17,6 +17,14 @@ import yaml
 from chaoskit.cluster import pins, tools
 
 ROLLOUT_TIMEOUT = "300s"
+# The Istio resources every experiment starts from (experiments/resources), as the embedded
+# mesh has them in force: Bookinfo's subsets and gateway, and the demo services' subsets.
+BASE_RESOURCES = (
+    "destination-rule-all.yaml",
+    "bookinfo-gateway.yaml",
+    "demo-destination-rules.yaml",
+)
+TEMP_FILE = "TEMPFILE"  # how --dry-run names the built-in Secret step's file
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +37,32 @@ class HttpWait:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsSecret:
+    """A self-signed certificate for ``hosts``, applied as a ``kubernetes.io/tls`` Secret.
+
+    The Secret goes to kubectl in a private temporary file (mode 0600, deleted afterwards),
+    never through the command line or the output. Server-side apply: kubectl's client-side
+    apply would copy the whole Secret, key included, into an annotation.
+    """
+
+    name: str
+    namespace: str
+    hosts: tuple[str, ...]
+    days: int
+
+    def apply_argv(self, manifest: Path) -> tuple[str, ...]:
+        return _kubectl("apply", "--server-side", "-f", str(manifest))
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of ``cluster up``.
 
-    ``argv`` is the command to run; a step without one is a built-in check: ``http`` polls a
-    URL, ``guard_context`` runs the context guard. ``expect_version``: the command must also
-    print this version. ``retries`` re-runs a failed command (webhooks refuse requests for a
-    while after an Istio install); ``hint`` is the next thing to try when the step fails
-    for good.
+    ``argv`` is the command to run; a step without one is built in: ``http`` polls a URL,
+    ``guard_context`` runs the context guard, ``tls_secret`` makes and applies a Secret.
+    ``expect_version``: the command must also print this version. ``retries`` re-runs a
+    failed command (webhooks refuse requests for a while after an Istio install); ``hint``
+    is the next thing to try when the step fails for good.
     """
 
     name: str
@@ -46,6 +72,7 @@ class Step:
     hint: str = ""
     http: HttpWait | None = None
     guard_context: str | None = None
+    tls_secret: TlsSecret | None = None
     expect_version: str | None = None
 
     def command_line(self) -> str:
@@ -60,6 +87,14 @@ class Step:
             return (
                 f"(built-in) context guard on {self.guard_context}: name kind-*, API server on "
                 "loopback, every node's spec.providerID kind://"
+            )
+        if self.tls_secret is not None:
+            secret = self.tls_secret
+            apply = shlex.join(secret.apply_argv(Path(TEMP_FILE)))
+            return (
+                f"(built-in) a self-signed certificate for {', '.join(secret.hosts)} (valid "
+                f"{secret.days} days), then {apply}: the Secret is in a private temporary "
+                "file, its key is never printed"
             )
         return "(nothing to run)"
 
@@ -203,6 +238,17 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             timeout_s=60,
         ),
         Step(
+            f"enable sidecar injection in {pins.DEMO_NAMESPACE} (before any demo pod exists)",
+            _kubectl(
+                "label",
+                "namespace",
+                pins.DEMO_NAMESPACE,
+                "istio-injection=enabled",
+                "--overwrite",
+            ),
+            timeout_s=60,
+        ),
+        Step(
             f"deploy Bookinfo (images {pins.BOOKINFO_IMAGE_TAG}, with ratings-faulty at 0)",
             _kubectl("apply", "-f", str(pins.asset("bookinfo.yaml"))),
             timeout_s=120,
@@ -220,13 +266,31 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             hint="`kubectl --context kind-chaoskit -n bookinfo get deployment fortio`",
         ),
         Step(
-            "apply Bookinfo's subsets and ingress (experiments/resources)",
+            f"deploy the demo workloads of the seed templates (in {pins.DEMO_NAMESPACE})",
+            _kubectl("apply", "-f", str(pins.asset("demo.yaml"))),
+            timeout_s=120,
+            retries=3,
+            hint=(
+                "the sidecar injector webhook may not answer yet; "
+                "`kubectl --context kind-chaoskit -n istio-system get pods`"
+            ),
+        ),
+        Step(
+            f"create the ingress gateway's TLS Secret {pins.ISTIO_NAMESPACE}/{pins.TLS_SECRET} "
+            f"(self-signed, {', '.join(pins.TLS_HOSTS)})",
+            tls_secret=TlsSecret(
+                pins.TLS_SECRET, pins.ISTIO_NAMESPACE, pins.TLS_HOSTS, pins.TLS_DAYS
+            ),
+            timeout_s=60,
+            retries=2,
+            hint="`kubectl --context kind-chaoskit -n istio-system get secrets` should answer",
+        ),
+        Step(
+            "apply the base Istio resources: Bookinfo's subsets and ingress, the demo "
+            "subsets (experiments/resources)",
             _kubectl(
                 "apply",
-                "-f",
-                str(resources_dir / "destination-rule-all.yaml"),
-                "-f",
-                str(resources_dir / "bookinfo-gateway.yaml"),
+                *(arg for name in BASE_RESOURCES for arg in ("-f", str(resources_dir / name))),
             ),
             timeout_s=120,
             retries=5,
@@ -236,13 +300,21 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             ),
         ),
     ]
-    for deployment in (*pins.BOOKINFO_DEPLOYMENTS, *pins.CLIENT_DEPLOYMENTS):
+    waits = [
+        *(
+            (pins.BOOKINFO_NAMESPACE, d)
+            for d in (*pins.BOOKINFO_DEPLOYMENTS, *pins.CLIENT_DEPLOYMENTS)
+        ),
+        *((pins.DEMO_NAMESPACE, d) for d in pins.DEMO_DEPLOYMENTS),
+    ]
+    for namespace, deployment in waits:
         steps.append(
             Step(
-                f"wait for {deployment}",
+                f"wait for {deployment}"
+                + ("" if namespace == pins.BOOKINFO_NAMESPACE else f" ({namespace})"),
                 _kubectl(
                     "-n",
-                    pins.BOOKINFO_NAMESPACE,
+                    namespace,
                     "rollout",
                     "status",
                     f"deployment/{deployment}",
@@ -250,9 +322,9 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
                 ),
                 timeout_s=330,
                 hint=(
-                    f"`kubectl --context kind-chaoskit -n bookinfo describe deployment "
-                    f"{deployment}` and `kubectl --context kind-chaoskit -n bookinfo get events`; "
-                    "docker.io pulls may be rate-limited"
+                    f"`kubectl --context kind-chaoskit -n {namespace} describe deployment "
+                    f"{deployment}` and `kubectl --context kind-chaoskit -n {namespace} get "
+                    "events`; docker.io pulls may be rate-limited"
                 ),
             )
         )
@@ -268,6 +340,18 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             ),
         )
     )
+    steps.append(
+        Step(
+            "wait for my-service through the in-mesh client (fortio)",
+            http=HttpWait(pins.DEMO_URL, pins.DEMO_EXPECT),
+            timeout_s=120,
+            hint=(
+                "`kubectl --context kind-chaoskit -n bookinfo get svc fortio` must show NodePort "
+                "30088; `kubectl --context kind-chaoskit -n default logs deploy/my-service-v1 -c "
+                "echo` shows whether nginx rendered its template"
+            ),
+        )
+    )
     return steps
 
 
@@ -278,7 +362,7 @@ def cluster_images() -> list[str]:
     operator = yaml.safe_load(pins.asset("istio-operator.yaml").read_text())
     hub = operator["spec"]["hub"]
     images = [f"{hub}/{name}:{pins.ISTIO_VERSION}" for name in ("pilot", "proxyv2")]
-    for asset in ("bookinfo.yaml", "fortio.yaml"):
+    for asset in ("bookinfo.yaml", "fortio.yaml", "demo.yaml"):
         for doc in yaml.safe_load_all(pins.asset(asset).read_text()):
             if doc and doc.get("kind") == "Deployment":
                 for container in doc["spec"]["template"]["spec"]["containers"]:

@@ -1,8 +1,9 @@
 """``chaoskit cluster up [--dry-run] | down | status | images``: the kind cluster for game days.
 
 ``up`` creates a kind cluster named ``chaoskit``, installs the pinned Istio with a NodePort
-ingress on 127.0.0.1:8080, deploys Bookinfo into namespace ``bookinfo`` and waits until
-``/productpage`` answers. ``down`` deletes it, but only a cluster chaoskit created.
+ingress on 127.0.0.1:8080, deploys Bookinfo into namespace ``bookinfo`` and the seed
+templates' demo workloads into ``default``, and waits until ``/productpage`` and my-service
+answer. ``down`` deletes it, but only a cluster chaoskit created.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "cluster", help="create or delete the kind cluster with Istio and Bookinfo"
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    up = actions.add_parser("up", help="create the cluster, install Istio, deploy Bookinfo")
+    up = actions.add_parser(
+        "up", help="create the cluster, install Istio, deploy Bookinfo and the demo workloads"
+    )
     up.add_argument(
         "--dry-run", action="store_true", help="print the steps and their commands; run nothing"
     )
@@ -32,13 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--resources",
         type=Path,
         default=None,
-        help="the folder with destination-rule-all.yaml and bookinfo-gateway.yaml "
-        "(default: ./experiments/resources)",
+        help="the folder with destination-rule-all.yaml, bookinfo-gateway.yaml and "
+        "demo-destination-rules.yaml (default: ./experiments/resources)",
     )
     up.set_defaults(handler=run_up)
     down = actions.add_parser("down", help="delete the cluster, if chaoskit created it")
     down.set_defaults(handler=run_down)
-    status = actions.add_parser("status", help="what is running; exit 0 when Bookinfo is ready")
+    status = actions.add_parser("status", help="what is running; exit 0 when everything is ready")
     status.set_defaults(handler=run_status)
     images = actions.add_parser("images", help="list every container image the cluster runs")
     images.set_defaults(handler=run_images)

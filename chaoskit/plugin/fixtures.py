@@ -88,11 +88,20 @@ def chaos(
 ) -> Iterator[Chaos]:
     """Inject faults; everything is rolled back when the test ends, however it ends."""
     marker = request.node.get_closest_marker("chaos")
+    backend = chaos_mesh.settings.backend
+    only = [
+        m.kwargs["embedded_only"]
+        for m in request.node.iter_markers("chaos")
+        if m.kwargs.get("embedded_only")
+    ]
+    if only and backend != "local":
+        # Known before connecting: what the experiment checks cannot be judged on a cluster.
+        pytest.skip(f"runs on the embedded mesh only, not on the {backend} mesh: {only[0]}")
     needs = [n for m in request.node.iter_markers("chaos") for n in m.kwargs.get("needs", ())]
     missing = _missing_workloads(chaos_mesh, needs)
     if missing:
         pytest.skip(
-            f"the {chaos_mesh.settings.backend} mesh does not run {', '.join(missing)}, which this "
+            f"the {backend} mesh does not run {', '.join(missing)}, which this "
             "experiment needs (the embedded mesh runs every workload of the seed templates)"
         )
     injector = chaos_mesh.chaos(experiment)

@@ -441,6 +441,15 @@ def test_my_service_is_not_on_this_cluster(chaos):
 test_my_service_is_not_on_this_cluster.pytestmark = [
     __import__("pytest").mark.chaos(needs=["default/my-service"])
 ]
+
+
+def test_only_the_embedded_mesh_can_judge_this(chaos):
+    """Its checks need what only the embedded mesh's in-mesh client does."""
+    raise AssertionError("never runs on a cluster")
+
+test_only_the_embedded_mesh_can_judge_this.pytestmark = [
+    __import__("pytest").mark.chaos(embedded_only="fortio does not pass x-request-id on")
+]
 '''
 
 
@@ -454,8 +463,14 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
     result = pytester.runpytest(
         "--mesh", "kind", "--kube-context", cluster.context, f"--chaos-report={report}", "-rs"
     )
-    result.assert_outcomes(passed=1, skipped=1)
+    result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(["*the kind mesh does not run default/my-service*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*runs on the embedded mesh only, not on the kind mesh: fortio does not pass "
+            "x-request-id on*"
+        ]
+    )
     result.stdout.fnmatch_lines(
         ["HELD*test_abort_is_written_and_rolled_back*", "*planned: create virtualservices.*"]
     )
@@ -468,6 +483,7 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
         f"(labelled chaoskit.dev/run={report.name})"
     ]
     assert planned["test_my_service_is_not_on_this_cluster"] == []
+    assert planned["test_only_the_embedded_mesh_can_judge_this"] == []
     assert run["mesh"]["backend"] == "kind"
     assert run["mesh"]["istio_version"] == "1.28.10"
     assert "kind cluster verified" in run["mesh"]["guard"]

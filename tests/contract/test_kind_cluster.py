@@ -101,3 +101,32 @@ def test_a_replica_fault_reaches_only_that_pods_inbound_listener_and_logs_are_js
     _, records = mesh.access_log(gateway, 0)
     assert records, "no JSON access-log line on the gateway: is accessLogEncoding JSON?"
     assert {"response_code", "response_flags", "authority", "start_ts"} <= set(records[-1])
+
+
+def test_the_demo_echo_answers_through_fortio_with_its_pod_and_version(
+    kind_client: KubeClient,
+) -> None:
+    """What the seed experiments read on kind: fortio's /fortio/fetch/ hands back the echo's
+    x-chaoskit-pod and x-chaoskit-version headers, rendered from the pod's name and label."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(pins.DEMO_URL, timeout=10) as response:
+        pod = response.headers["x-chaoskit-pod"]
+        version = response.headers["x-chaoskit-version"]
+        body = json.loads(response.read())
+    assert body == {"service": "my-service", "version": version, "pod": pod, "namespace": "default"}
+    pods = kind_client.pods(pins.DEMO_NAMESPACE, "app=my-service")
+    labels = {p["metadata"]["name"]: p["metadata"]["labels"]["version"] for p in pods}
+    assert labels[pod] == version
+
+
+def test_the_gateway_tls_secret_is_there_for_the_seed_template(kind_client: KubeClient) -> None:
+    secret = kind_client.call(
+        "GET", f"/api/v1/namespaces/{pins.ISTIO_NAMESPACE}/secrets/{pins.TLS_SECRET}"
+    )
+    assert secret["type"] == "kubernetes.io/tls"
+    assert set(secret["data"]) >= {"tls.crt", "tls.key"}
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in (
+        secret["metadata"].get("annotations") or {}
+    )  # server-side apply: the key is not copied into an annotation

@@ -69,20 +69,36 @@ def tools_dir(tmp_path: Path) -> Path:
     return bin_dir
 
 
+PAGE = (200, "<html><head><title>Simple Bookstore App</title></head></html>")
+# What fortio's /fortio/fetch/ passes back from the demo echo (assets/demo.yaml).
+ECHO = (
+    200,
+    '{"service": "my-service", "version": "v1", "pod": "my-service-v1-1", "namespace": "default"}',
+)
+
+
 class Http:
-    def __init__(self, *answers: tuple[int, str] | OSError) -> None:
+    """Answers the productpage URL from ``answers`` (the last one repeats) and the demo
+    service's URL through fortio with ``demo``."""
+
+    def __init__(
+        self, *answers: tuple[int, str] | OSError, demo: tuple[int, str] | OSError = ECHO
+    ) -> None:
         self.answers = list(answers)
+        self.demo = demo
         self.urls: list[str] = []
+        self.demo_urls: list[str] = []
 
     def __call__(self, url: str, timeout_s: float) -> tuple[int, str]:
-        self.urls.append(url)
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if url == pins.DEMO_URL:
+            self.demo_urls.append(url)
+            answer = self.demo
+        else:
+            self.urls.append(url)
+            answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, OSError):
             raise answer
         return answer
-
-
-PAGE = (200, "<html><head><title>Simple Bookstore App</title></head></html>")
 
 
 def make(tmp_path: Path, tools_dir: Path, runner: Runner, http: Http | None = None) -> Cluster:
@@ -114,8 +130,14 @@ def test_up_runs_the_plan_in_order_and_records_ownership(tmp_path: Path, tools_d
     cluster = make(tmp_path, tools_dir, runner, http)
     assert cluster.up(resources_dir=RESOURCES) == 0
     commands = [c for c in runner.calls if c != ("kind", "get", "clusters")]
-    assert commands == [s.argv for s in up_plan(resources_dir=RESOURCES) if s.argv]
+    (secret_call,) = [c for c in commands if "--server-side" in c]
+    expected = [
+        s.argv or (s.tls_secret.apply_argv(Path(secret_call[-1])) if s.tls_secret else ())
+        for s in up_plan(resources_dir=RESOURCES)
+    ]
+    assert commands == [argv for argv in expected if argv]
     assert http.urls == ["http://127.0.0.1:8080/productpage"] * 3
+    assert http.demo_urls == ["http://127.0.0.1:8088/fortio/fetch/my-service.default:80/"]
     state = json.loads((tmp_path / "state" / "cluster.json").read_text())
     assert (state["cluster"], state["context"], state["istioVersion"]) == (
         "chaoskit",
@@ -124,11 +146,11 @@ def test_up_runs_the_plan_in_order_and_records_ownership(tmp_path: Path, tools_d
     )
     text = output(cluster)
     assert text.startswith(
-        "[1/21] check that istioctl is 1.28.10\n      $ istioctl version --remote=false\n"
-        "      ok (0.0s)\n[2/21] create the kind cluster\n      $ kind create cluster --name "
+        "[1/34] check that istioctl is 1.28.10\n      $ istioctl version --remote=false\n"
+        "      ok (0.0s)\n[2/34] create the kind cluster\n      $ kind create cluster --name "
         "chaoskit"
     )
-    assert "[4/21] check that the context is the kind cluster\n" in text
+    assert "[4/34] check that the context is the kind cluster\n" in text
     assert "      context kind-chaoskit: kind cluster verified\n" in text
     assert text.endswith(
         "Run the game day: pytest experiments/ --mesh kind --kube-context kind-chaoskit\n"
@@ -161,7 +183,7 @@ def test_a_failing_step_says_which_shows_its_output_and_the_next_step(
     with pytest.raises(StepFailed) as error:
         cluster.up(resources_dir=RESOURCES)
     assert str(error.value) == (
-        "step 17/21 (wait for reviews-v2) exited with 1:\n"
+        "step 20/34 (wait for reviews-v2) exited with 1:\n"
         "  $ kubectl --context kind-chaoskit -n bookinfo rollout status deployment/reviews-v2 "
         "--timeout=300s\n"
         '    Waiting for deployment "reviews-v2" rollout to finish: 0 of 1 updated replicas are '
@@ -213,8 +235,8 @@ def test_webhook_races_are_retried_then_reported_with_the_number_of_tries(
     )
     with pytest.raises(
         StepFailed,
-        match=r"step 12/21 \(apply Bookinfo's subsets and ingress "
-        r"\(experiments/resources\)\) exited with 1 after 6 tries:",
+        match=r"step 15/34 \(apply the base Istio resources: Bookinfo's subsets and ingress, "
+        r"the demo subsets \(experiments/resources\)\) exited with 1 after 6 tries:",
     ):
         make(tmp_path, tools_dir, runner2).up(resources_dir=RESOURCES)
 
@@ -227,7 +249,7 @@ def test_a_command_that_hangs_is_reported_as_a_timeout(tmp_path: Path, tools_dir
     )
     with pytest.raises(
         StepFailed,
-        match=r"step 5/21 \(install Istio 1\.28\.10 \(demo profile, "
+        match=r"step 5/34 \(install Istio 1\.28\.10 \(demo profile, "
         r"NodePort ingress\)\) timed out after 900s after 2 tries:",
     ):
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
@@ -241,12 +263,95 @@ def test_the_ingress_never_serving_bookinfo_is_a_clear_failure(
         make(tmp_path, tools_dir, Runner(), http).up(resources_dir=RESOURCES)
     message = str(error.value)
     assert message.startswith(
-        "step 21/21 (wait for Bookinfo through the ingress gateway): "
+        "step 33/34 (wait for Bookinfo through the ingress gateway): "
         "http://127.0.0.1:8080/productpage did not serve <title>Simple Bookstore App</title> "
         "within 300s (last: HTTP 404)\nnext: `kubectl --context kind-chaoskit -n istio-system "
         "get svc istio-ingressgateway` must show NodePort 30080"
     )
     assert len(http.urls) == 151  # every 2 s for 300 s, and once more at the deadline
+
+
+def test_my_service_never_answering_through_fortio_is_a_clear_failure(
+    tmp_path: Path, tools_dir: Path
+) -> None:
+    http = Http(PAGE, demo=(503, "no healthy upstream"))
+    with pytest.raises(StepFailed) as error:
+        make(tmp_path, tools_dir, Runner(), http).up(resources_dir=RESOURCES)
+    assert str(error.value).startswith(
+        "step 34/34 (wait for my-service through the in-mesh client (fortio)): "
+        "http://127.0.0.1:8088/fortio/fetch/my-service.default:80/ did not serve "
+        '"service": "my-service" within 120s (last: HTTP 503)\nnext: `kubectl --context '
+        "kind-chaoskit -n bookinfo get svc fortio` must show NodePort 30088"
+    )
+
+
+class SecretRunner(Runner):
+    """Also keeps what the Secret file held, and its mode, while kubectl had it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secret: dict[str, object] = {}
+        self.mode = 0
+
+    def __call__(self, argv: Sequence[str], timeout_s: float) -> RunResult:
+        if "--server-side" in argv:
+            path = Path(argv[-1])
+            self.secret = json.loads(path.read_text())
+            self.mode = path.stat().st_mode & 0o777
+        return super().__call__(argv, timeout_s)
+
+
+def test_the_tls_secret_is_self_signed_for_the_gateway_and_its_key_never_shown(
+    tmp_path: Path, tools_dir: Path
+) -> None:
+    import base64
+
+    from cryptography import x509
+
+    runner = SecretRunner()
+    cluster = make(tmp_path, tools_dir, runner)
+    assert cluster.up(resources_dir=RESOURCES) == 0
+    (call,) = [c for c in runner.calls if "--server-side" in c]
+    assert call[:6] == ("kubectl", "--context", "kind-chaoskit", "apply", "--server-side", "-f")
+    secret = runner.secret
+    assert secret["type"] == "kubernetes.io/tls"
+    assert secret["metadata"] == {"name": "my-tls-secret", "namespace": "istio-system"}
+    data = secret["data"]
+    assert isinstance(data, dict)
+    assert set(data) == {"tls.crt", "tls.key"}
+    certificate = x509.load_pem_x509_certificate(base64.b64decode(data["tls.crt"]))
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert names.value.get_values_for_type(x509.DNSName) == ["*.example.com"]
+    lifetime = certificate.not_valid_after_utc - certificate.not_valid_before_utc
+    assert lifetime.days >= 365
+    assert runner.mode == 0o600  # only this user could read it
+    assert not Path(call[-1]).exists()
+    assert not Path(call[-1]).parent.exists()
+    key = base64.b64decode(data["tls.key"]).decode()
+    text = output(cluster)
+    assert key.splitlines()[1] not in text
+    assert str(call[-1]) not in text  # the step shows its description, not the file
+    assert "[14/34] create the ingress gateway's TLS Secret istio-system/my-tls-secret" in text
+
+
+def test_a_failing_secret_step_names_the_step_not_the_file(tmp_path: Path, tools_dir: Path) -> None:
+    runner = Runner()
+    runner.on(
+        ("kubectl", "--context", "kind-chaoskit", "apply", "--server-side"),
+        RunResult(1, "error: the server could not find the requested resource"),
+    )
+    with pytest.raises(StepFailed) as error:
+        make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
+    message = str(error.value)
+    assert message.startswith(
+        "step 14/34 (create the ingress gateway's TLS Secret istio-system/my-tls-secret "
+        "(self-signed, *.example.com)) exited with 1 after 3 tries:\n  $ (built-in) a "
+        "self-signed certificate for *.example.com (valid 365 days), then kubectl --context "
+        "kind-chaoskit apply --server-side -f TEMPFILE"
+    )
+    (call, *_) = [c for c in runner.calls if "--server-side" in c]
+    assert call[-1] not in message
+    assert not Path(call[-1]).exists()
 
 
 def test_a_guard_refusal_stops_up_before_istio_is_installed(
@@ -261,7 +366,7 @@ def test_a_guard_refusal_stops_up_before_istio_is_installed(
     cluster.guard = refuse
     with pytest.raises(
         StepFailed,
-        match=r"step 4/21 \(check that the context is the kind "
+        match=r"step 4/34 \(check that the context is the kind "
         r"cluster\) failed: API server https://10\.0\.0\.1:6443 is not on loopback",
     ):
         cluster.up(resources_dir=RESOURCES)
@@ -280,7 +385,7 @@ def test_an_istioctl_of_another_version_stops_up_before_anything_is_created(
     with pytest.raises(StepFailed) as error:
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
     assert str(error.value) == (
-        f"step 1/21 (check that istioctl is 1.28.10) failed: `istioctl version --remote=false` "
+        f"step 1/34 (check that istioctl is 1.28.10) failed: `istioctl version --remote=false` "
         f"{seen}, but chaoskit pins Istio 1.28.10; istioctl installs its own version, so another "
         "one would install a different Istio than the experiments expect\n"
         "next: install istioctl 1.28.10: curl -sL https://istio.io/downloadIstio | "
@@ -298,7 +403,7 @@ def test_an_istioctl_that_prints_no_version_is_refused_too(tmp_path: Path, tools
     runner.clusters = ["chaoskit"]
     with pytest.raises(
         StepFailed,
-        match=r"step 1/19 \(check that istioctl is 1\.28\.10\) failed: `istioctl version "
+        match=r"step 1/32 \(check that istioctl is 1\.28\.10\) failed: `istioctl version "
         r"--remote=false` printed no version \(Error: unknown flag: --remote\)",
     ):
         make(tmp_path, tools_dir, runner).up(use_existing=True, resources_dir=RESOURCES)
@@ -459,6 +564,7 @@ def test_status_reports_each_part_and_exits_0_when_ready(tmp_path: Path, tools_d
     runner.on(
         (*kubectl, "bookinfo"), deployments(("productpage-v1", 1, 1), ("ratings-faulty", 0, 0))
     )
+    runner.on((*kubectl, "default"), deployments(("my-service-stable", 2, 2), ("my-app", 1, 1)))
     cluster = make(tmp_path, tools_dir, runner)
     assert cluster.status() == 0
     lines = output(cluster).splitlines()
@@ -467,6 +573,7 @@ def test_status_reports_each_part_and_exits_0_when_ready(tmp_path: Path, tools_d
         "guard: context kind-chaoskit: kind cluster verified",
         "istio-system: istiod 1/1, istio-ingressgateway 1/1",
         "bookinfo: productpage-v1 1/1, ratings-faulty 0/0",
+        "default: my-service-stable 2/2, my-app 1/1",
         "ingress: http://127.0.0.1:8080/productpage -> HTTP 200",
     ]
 
@@ -477,11 +584,13 @@ def test_status_exits_1_when_something_is_not_ready(tmp_path: Path, tools_dir: P
     kubectl = ("kubectl", "--context", "kind-chaoskit", "-n")
     runner.on((*kubectl, "istio-system"), deployments(("istiod", 1, 1)))
     runner.on((*kubectl, "bookinfo"), deployments(("reviews-v2", 0, 1)))
+    runner.on((*kubectl, "default"), deployments(("my-service-stable", 1, 2)))
     cluster = make(tmp_path, tools_dir, runner, Http(OSError("connection refused")))
     assert cluster.status() == 1
     text = output(cluster)
     assert "not created by chaoskit (`cluster down` will not delete it)" in text
     assert "bookinfo: reviews-v2 0/1\n" in text
+    assert "default: my-service-stable 1/2\n" in text
     assert "ingress: http://127.0.0.1:8080/productpage -> connection refused\n" in text
     runner.clusters = []
     assert make(tmp_path, tools_dir, runner).status() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chaoskit.cli import main
 from chaoskit.cluster import pins
@@ -22,7 +23,7 @@ def expected_dry_run(resources: Path) -> str:
     k = "kubectl --context kind-chaoskit"
     wait = "rollout status deployment/{} --timeout=300s"
     lines = [
-        "chaoskit cluster up: 21 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
+        "chaoskit cluster up: 34 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)",
         " 1. check that istioctl is 1.28.10",
         "    $ istioctl version --remote=false",
         " 2. create the kind cluster",
@@ -44,15 +45,25 @@ def expected_dry_run(resources: Path) -> str:
         f"    $ {k} apply -f {ASSETS}/namespace.yaml",
         " 9. enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
         f"    $ {k} label namespace bookinfo istio-injection=enabled --overwrite",
-        "10. deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)",
+        "10. enable sidecar injection in default (before any demo pod exists)",
+        f"    $ {k} label namespace default istio-injection=enabled --overwrite",
+        "11. deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)",
         f"    $ {k} apply -f {ASSETS}/bookinfo.yaml",
-        "11. deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
+        "12. deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
         f"    $ {k} apply -f {ASSETS}/fortio.yaml",
-        "12. apply Bookinfo's subsets and ingress (experiments/resources)",
+        "13. deploy the demo workloads of the seed templates (in default)",
+        f"    $ {k} apply -f {ASSETS}/demo.yaml",
+        "14. create the ingress gateway's TLS Secret istio-system/my-tls-secret "
+        "(self-signed, *.example.com)",
+        "    $ (built-in) a self-signed certificate for *.example.com (valid 365 days), then "
+        f"{k} apply --server-side -f TEMPFILE: the Secret is in a private temporary file, its "
+        "key is never printed",
+        "15. apply the base Istio resources: Bookinfo's subsets and ingress, the demo subsets "
+        "(experiments/resources)",
         f"    $ {k} apply -f {resources}/destination-rule-all.yaml -f "
-        f"{resources}/bookinfo-gateway.yaml",
+        f"{resources}/bookinfo-gateway.yaml -f {resources}/demo-destination-rules.yaml",
     ]
-    number = 13
+    number = 16
     for deployment in (
         "details-v1",
         "ratings-v1",
@@ -68,10 +79,29 @@ def expected_dry_run(resources: Path) -> str:
             f"    $ {k} -n bookinfo {wait.format(deployment)}",
         ]
         number += 1
+    for deployment in (
+        "my-service-stable",
+        "my-service-canary",
+        "my-service-v1",
+        "my-service-v2",
+        "api-service-v1",
+        "httpbin-v1",
+        "httpbin-v2",
+        "fortio-deploy",
+        "my-app",
+    ):
+        lines += [
+            f"{number}. wait for {deployment} (default)",
+            f"    $ {k} -n default {wait.format(deployment)}",
+        ]
+        number += 1
     lines += [
-        "21. wait for Bookinfo through the ingress gateway",
+        "33. wait for Bookinfo through the ingress gateway",
         "    $ (built-in) GET http://127.0.0.1:8080/productpage every 2s until the body contains "
         "<title>Simple Bookstore App</title>, for up to 300s",
+        "34. wait for my-service through the in-mesh client (fortio)",
+        "    $ (built-in) GET http://127.0.0.1:8088/fortio/fetch/my-service.default:80/ every 2s "
+        'until the body contains "service": "my-service", for up to 120s',
     ]
     return "\n".join(lines) + "\n"
 
@@ -93,14 +123,17 @@ def test_dry_run_with_an_existing_cluster_skips_creating_and_claiming_it(
     assert main(["cluster", "up", "--dry-run", "--use-existing", "--resources", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(
-        "chaoskit cluster up: 19 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
+        "chaoskit cluster up: 32 steps (Istio 1.28.10, kind v0.31.0, context kind-chaoskit)\n"
         " 1. check that istioctl is 1.28.10\n"
         "    $ istioctl version --remote=false\n"
         " 2. check that the context is the kind cluster\n"
     )
     assert "kind create" not in out
     assert "kube-system" not in out
-    assert f"-f {tmp_path}/destination-rule-all.yaml -f {tmp_path}/bookinfo-gateway.yaml" in out
+    assert (
+        f"-f {tmp_path}/destination-rule-all.yaml -f {tmp_path}/bookinfo-gateway.yaml "
+        f"-f {tmp_path}/demo-destination-rules.yaml"
+    ) in out
 
 
 def test_every_cluster_command_names_the_kind_context() -> None:
@@ -119,18 +152,84 @@ def test_every_asset_and_resource_the_plan_applies_exists() -> None:
                 assert Path(value).is_file(), value
 
 
-def test_the_plan_waits_for_every_bookinfo_deployment_of_the_manifests() -> None:
+def test_the_plan_waits_for_every_deployment_of_the_manifests() -> None:
     waited = [
-        s.argv[-2].removeprefix("deployment/")
+        (s.argv[4], s.argv[-2].removeprefix("deployment/"))
         for s in up_plan(resources_dir=RESOURCES)
-        if "rollout" in s.argv and "bookinfo" in s.argv
+        if "rollout" in s.argv and s.argv[4] != pins.ISTIO_NAMESPACE
     ]
-    assert waited == [*pins.BOOKINFO_DEPLOYMENTS, *pins.CLIENT_DEPLOYMENTS]
+    assert waited == [
+        *((pins.BOOKINFO_NAMESPACE, d) for d in pins.BOOKINFO_DEPLOYMENTS),
+        *((pins.BOOKINFO_NAMESPACE, d) for d in pins.CLIENT_DEPLOYMENTS),
+        *((pins.DEMO_NAMESPACE, d) for d in pins.DEMO_DEPLOYMENTS),
+    ]
+    # ...and those are all the Deployments the applied manifests have, in their namespaces.
+    shipped = {
+        (doc["metadata"]["namespace"], doc["metadata"]["name"])
+        for name in ("bookinfo.yaml", "fortio.yaml", "demo.yaml")
+        for doc in yaml.safe_load_all(pins.asset(name).read_text())
+        if doc and doc["kind"] == "Deployment"
+    }
+    assert set(waited) == shipped
+
+
+def test_namespaces_are_labelled_for_injection_before_their_pods_are_deployed() -> None:
+    names = [" ".join(s.argv) for s in up_plan(resources_dir=RESOURCES)]
+
+    def index(fragment: str) -> int:
+        (found,) = [i for i, line in enumerate(names) if fragment in line]
+        return found
+
+    for namespace, asset in (
+        (pins.BOOKINFO_NAMESPACE, "bookinfo.yaml"),
+        (pins.BOOKINFO_NAMESPACE, "fortio.yaml"),
+        (pins.DEMO_NAMESPACE, "demo.yaml"),
+    ):
+        label = index(f"label namespace {namespace} istio-injection=enabled")
+        assert label < index(f"apply -f {pins.asset(asset)}"), asset
+
+
+def test_the_tls_secret_exists_before_the_gateway_template_could_need_it() -> None:
+    steps = up_plan(resources_dir=RESOURCES)
+    (at,) = [i for i, s in enumerate(steps) if s.tls_secret is not None]
+    secret = steps[at].tls_secret
+    assert secret is not None
+    assert (secret.name, secret.namespace, secret.hosts) == (
+        "my-tls-secret",
+        "istio-system",
+        ("*.example.com",),
+    )
+    install = next(i for i, s in enumerate(steps) if s.argv[:2] == ("istioctl", "install"))
+    first_wait = next(
+        i for i, s in enumerate(steps) if "rollout" in s.argv and "bookinfo" in s.argv
+    )
+    assert install < at < first_wait
+    argv = secret.apply_argv(Path("/tmp/x/secret.json"))
+    assert argv == (
+        "kubectl",
+        "--context",
+        pins.CONTEXT,
+        "apply",
+        "--server-side",
+        "-f",
+        "/tmp/x/secret.json",
+    )
+
+
+def test_the_last_steps_wait_for_bookinfo_and_my_service_to_answer() -> None:
+    *_, bookinfo, demo = up_plan(resources_dir=RESOURCES)
+    assert bookinfo.http is not None
+    assert bookinfo.http.url == pins.PRODUCTPAGE_URL
+    assert demo.http is not None
+    assert demo.http.url == "http://127.0.0.1:8088/fortio/fetch/my-service.default:80/"
+    assert demo.http.expect == '"service": "my-service"'
 
 
 def test_steps_that_race_istios_webhooks_are_retried() -> None:
     by_name = {s.name: s for s in up_plan(resources_dir=RESOURCES)}
-    assert by_name["apply Bookinfo's subsets and ingress (experiments/resources)"].retries >= 3
+    applied = "apply the base Istio resources: Bookinfo's subsets and ingress, the demo subsets "
+    assert by_name[applied + "(experiments/resources)"].retries >= 3
+    assert by_name["deploy the demo workloads of the seed templates (in default)"].retries >= 1
     assert by_name["deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)"].retries >= 1
     assert all(s.hint for s in by_name.values() if s.name.startswith("wait for"))
 

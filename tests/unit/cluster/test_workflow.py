@@ -133,3 +133,6 @@ def test_every_image_is_cached_and_loaded_into_kind_before_the_install() -> None
     assert f"gcr.io/istio-release/proxyv2:{pins.ISTIO_VERSION}" in images
     assert pins.FORTIO_IMAGE in images
     assert f"docker.io/istio/examples-bookinfo-ratings-v1:{pins.BOOKINFO_IMAGE_TAG}" in images
+    # the demo workloads' images (assets/demo.yaml), one entry each however many pods run them
+    assert {pins.ECHO_IMAGE, pins.HTTPBIN_IMAGE} <= set(images)
+    assert len(images) == len(set(images))
