@@ -136,8 +136,9 @@ class LoadDriver:
             resolve=resolve,
         ).scaled(self.scale)
         # Envoy's response flags per request: from the gateway's access log, or for a load
-        # from inside the mesh from the client sidecar's outbound records (the in-mesh
-        # client passes x-request-id on).
+        # from inside the mesh from the client sidecar's outbound records (the embedded
+        # in-mesh client passes x-request-id on; real fortio does not, so on a cluster
+        # share(flag=) of such a window is a clear error, not a vacuous 0 %).
         flag_source, direction = (gateway, "") if gateway else (entry_pod, "outbound")
         mark = self.backend.log_mark(flag_source) if flag_source else 0
         sampler = self._sampler(watch_ejections, seen_from)

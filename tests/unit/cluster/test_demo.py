@@ -257,8 +257,5 @@ def test_only_the_checks_fortio_cannot_carry_are_left_to_the_embedded_mesh() -> 
         for m in marks
         if (reason := m.kwargs.get("embedded_only"))
     }
-    assert sorted(only) == [
-        "test_circuit_breaker::test_failing_replica_is_ejected_and_the_pool_sheds_overload",
-        "test_load_balancing::test_consistent_hash_keeps_each_user_on_one_pod",
-    ]
+    assert sorted(only) == ["test_load_balancing::test_consistent_hash_keeps_each_user_on_one_pod"]
     assert all("/fortio/fetch/" in reason for reason in only.values())
