@@ -96,9 +96,9 @@ def settle(
         value = getattr(predicted, "value", None)
         shown = ""
         if isinstance(value, int | float):
-            shown = f"{value:g}s " if judgement.unit == "seconds" else f"{value:.1%} "
-            if judgement.unit not in ("seconds", "rate"):
-                shown = f"{value:g} "
+            shown = {"seconds": f"{value:g}s ", "rate": f"{value:.1%} "}.get(
+                judgement.unit, f"{value:g} "
+            )
         why += f"; predicted from the mesh config: {shown}({predicted.why})"
     if judgement.verdict is Verdict.FAIL:
         raise AssertionError(judgement.explain() + why)
@@ -203,28 +203,24 @@ class RateMetric:
     def dropped_at_most(self, baseline: RateMetric, max_drop: float) -> Judgement:
         """This rate fell by at most ``max_drop`` (0.02 = 2 points) from the same rate in a
         ``baseline`` window (Newcombe's interval for the difference): the steady state held."""
-        j = rate_drop_at_most(
-            baseline._proportion(),
-            self._proportion(),
-            max_drop,
-            self.confidence,
-            subject=f"drop in {self.subject} from {baseline.window or 'baseline'}",
-            min_n=self.min_n,
-        )
-        return settle(j, self.sink, self.window)
+        return self._change_from(baseline, max_drop, "drop")
 
     def rose_at_most(self, baseline: RateMetric, max_rise: float) -> Judgement:
         """This rate (of something bad: error pages, 503s) rose by at most ``max_rise``
         from the same rate in a ``baseline`` window."""
+        return self._change_from(baseline, max_rise, "rise")
+
+    def _change_from(self, baseline: RateMetric, limit: float, way: str) -> Judgement:
+        # A rise is a drop from this window to the baseline; n is this window's either way.
+        before, after = (baseline, self) if way == "drop" else (self, baseline)
         j = rate_drop_at_most(
-            self._proportion(),
-            baseline._proportion(),
-            max_rise,
+            before._proportion(),
+            after._proportion(),
+            limit,
             self.confidence,
-            subject=f"rise in {self.subject} from {baseline.window or 'baseline'}",
+            subject=f"{way} in {self.subject} from {baseline.window or 'baseline'}",
             min_n=self.min_n,
         )
-        # The difference is this window's rate minus the baseline's: n is this window's.
         j = replace(j, n=self.trials, baseline_n=baseline.trials)
         return settle(j, self.sink, self.window)
 

@@ -24,6 +24,11 @@ BASE_RESOURCES = (
     "bookinfo-gateway.yaml",
     "demo-destination-rules.yaml",
 )
+# A pod-creating apply right after the install can race the injector webhook.
+INJECTOR_NOT_READY = (
+    "the sidecar injector webhook may not answer yet; "
+    "`kubectl --context kind-chaoskit -n istio-system get pods`"
+)
 TEMP_FILE = "TEMPFILE"  # how --dry-run names the built-in Secret step's file
 
 
@@ -253,10 +258,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             _kubectl("apply", "-f", str(pins.asset("bookinfo.yaml"))),
             timeout_s=120,
             retries=3,
-            hint=(
-                "the sidecar injector webhook may not answer yet; "
-                "`kubectl --context kind-chaoskit -n istio-system get pods`"
-            ),
+            hint=INJECTOR_NOT_READY,
         ),
         Step(
             "deploy the in-mesh load client (fortio, published on 127.0.0.1:8088)",
@@ -270,10 +272,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             _kubectl("apply", "-f", str(pins.asset("demo.yaml"))),
             timeout_s=120,
             retries=3,
-            hint=(
-                "the sidecar injector webhook may not answer yet; "
-                "`kubectl --context kind-chaoskit -n istio-system get pods`"
-            ),
+            hint=INJECTOR_NOT_READY,
         ),
         Step(
             f"create the ingress gateway's TLS Secret {pins.ISTIO_NAMESPACE}/{pins.TLS_SECRET} "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from chaoskit.mesh.config import Thresholds
@@ -109,12 +110,7 @@ class HostPool:
                 return conn
             self._forget(conn)
         # No ready connection: the request is pending until it gets one.
-        if budget.pending >= limits.max_pending_requests:
-            stats.inc("upstream_rq_pending_overflow")
-            raise Overflow("max_pending_requests")
-        stats.inc("upstream_rq_pending_total")
-        budget.change(pending=1)
-        try:
+        with self._pending():
             can_create = budget.connections < limits.max_connections
             if not can_create:
                 stats.inc("upstream_cx_overflow")
@@ -129,6 +125,19 @@ class HostPool:
             finally:
                 with contextlib.suppress(ValueError):
                     self.waiters.remove(waiter)
+
+    @contextlib.contextmanager
+    def _pending(self) -> Iterator[None]:
+        """The request is pending (no ready connection) while inside; past
+        max_pending_requests it overflows instead."""
+        budget, stats = self.budget, self.budget.stats
+        if budget.pending >= budget.thresholds.max_pending_requests:
+            stats.inc("upstream_rq_pending_overflow")
+            raise Overflow("max_pending_requests")
+        stats.inc("upstream_rq_pending_total")
+        budget.change(pending=1)
+        try:
+            yield
         finally:
             budget.change(pending=-1)
 
@@ -136,18 +145,10 @@ class HostPool:
         """HTTP/2: a stream on the host's one connection, opening it first if need be."""
         budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
         if self.active_connections == 0:
-            if budget.pending >= limits.max_pending_requests:
-                stats.inc("upstream_rq_pending_overflow")
-                raise Overflow("max_pending_requests")
-            stats.inc("upstream_rq_pending_total")
-            budget.change(pending=1)
-            try:
+            with self._pending():
                 if budget.connections >= limits.max_connections:
                     stats.inc("upstream_cx_overflow")  # a host with none may still open one
-                conn = await self._connect()
-            finally:
-                budget.change(pending=-1)
-            return conn
+                return await self._connect()
         while self.idle:
             conn = self.idle.pop()
             if conn.is_reusable:
