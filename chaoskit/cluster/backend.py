@@ -41,6 +41,7 @@ from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
 from chaoskit.istio.resources import GROUP, RESOURCE_TYPES
 from chaoskit.kube.client import Conflict, ExecResult, KubeClient
 from chaoskit.kube.objects import RUN_LABEL, SERVER_FIELDS, clean as clean_object
+from chaoskit.kube.sidecar import PROXY_CONTAINER
 from chaoskit.kube.undo import (
     Journal,
     ObjectRef,
@@ -56,7 +57,6 @@ from chaoskit.kube.undo import (
 JsonObject = dict[str, Any]
 
 MODIFIED_ANNOTATION = "chaoskit.dev/modified-by-run"
-PROXY_CONTAINER = "istio-proxy"
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 

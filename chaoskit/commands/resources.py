@@ -11,6 +11,7 @@ import yaml
 
 from chaoskit.commands._target import add_target_arguments, connect
 from chaoskit.errors import ConfigError
+from chaoskit.kube.sidecar import long_running_statuses, ready_containers
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -189,11 +190,11 @@ def _table(plural: str, items: list[dict[str, object]], all_namespaces: bool) ->
         elif plural == "pods":
             status = item.get("status") or {}
             assert isinstance(status, dict)
-            statuses = status.get("containerStatuses") or []
-            ready = sum(1 for s in statuses if s.get("ready"))
+            statuses = long_running_statuses(item)  # native sidecars count, as in kubectl
+            ready, total = ready_containers(item)
             restarts = max((s.get("restartCount", 0) for s in statuses), default=0)
             row += [
-                f"{ready}/{len(statuses)}",
+                f"{ready}/{total}",
                 str(status.get("phase", "")),
                 str(restarts),
                 str(status.get("podIP", "")),

@@ -28,13 +28,14 @@ from typing import Any
 
 from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import parse_log
-from chaoskit.cluster.backend import PROXY_CONTAINER, KubeBackend, RollbackError
+from chaoskit.cluster.backend import KubeBackend, RollbackError
 from chaoskit.cluster.guard import GuardReport, verify
 from chaoskit.durations import parse_seconds
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
 from chaoskit.experiment.backend import Pod, list_istio_objects, validate
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
+from chaoskit.kube.sidecar import PROXY_CONTAINER, all_ready, has_sidecar
 from chaoskit.kube.undo import ObjectRef, ObjectUndo
 
 REPLICA_FAULT_LABEL = "chaoskit.dev/replica-fault"
@@ -58,22 +59,29 @@ class ClusterTarget:
     allow_non_kind: bool = False
 
 
+# Fields every xDS push rewrites whatever it carries: the push's version (istiod's
+# "<time>/<counter>", on each config type and on each resource in it) and the time Envoy
+# took the resource (envoy/admin/v3/config_dump_shared.proto, ``version_info`` and
+# ``last_updated``). An unrelated push changes only these, so they are not "arrival".
+PER_PUSH_FIELDS = frozenset({"version_info", "last_updated"})
+
+
 def config_fingerprint(dump: dict[str, Any]) -> str:
-    """A hash of a proxy's listeners, clusters and routes, without timestamps (which change
-    on every push) and without secrets (which rotate on their own)."""
+    """A hash of a proxy's listeners, clusters and routes, without the per-push fields
+    (:data:`PER_PUSH_FIELDS`) and without secrets (which rotate on their own)."""
     parts = []
     for config in dump.get("configs") or []:
         kind = str(config.get("@type", "")).rsplit(".", 1)[-1]
         if kind in _CONFIG_TYPES:
-            parts.append(_without(config, "last_updated"))
+            parts.append(_without(config, PER_PUSH_FIELDS))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _without(value: Any, key: str) -> Any:
+def _without(value: Any, keys: frozenset[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _without(v, key) for k, v in value.items() if k != key}
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
     if isinstance(value, list):
-        return [_without(v, key) for v in value]
+        return [_without(v, keys) for v in value]
     return value
 
 
@@ -148,14 +156,11 @@ def describe_replica_fault(settings: dict[str, Any]) -> str:
     return ", ".join(parts) or "no fault"
 
 
-def _has_sidecar(obj: dict[str, Any]) -> bool:
-    containers = (obj.get("spec") or {}).get("containers") or []
-    return any(c.get("name") == PROXY_CONTAINER for c in containers)
-
-
 def _running(obj: dict[str, Any]) -> bool:
+    """Running, not terminating, and every container ready: a native sidecar's readiness is
+    in ``initContainerStatuses`` (``chaoskit.kube.sidecar``)."""
     status = obj.get("status") or {}
-    ready = all(s.get("ready", True) for s in status.get("containerStatuses") or [])
+    ready = all_ready(obj)
     terminating = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
     return status.get("phase") == "Running" and ready and not terminating
 
@@ -319,7 +324,7 @@ class ClusterBackend:
                     ((p.get("metadata") or {}).get("labels") or {}).get("istio", "")
                 ).endswith("gateway")
             ]
-        pods = [Pod.from_json(p) for p in found if _running(p) and _has_sidecar(p)]
+        pods = [Pod.from_json(p) for p in found if _running(p) and has_sidecar(p)]
         return sorted(pods, key=lambda p: (p.namespace, p.name))
 
     def _fingerprints(
@@ -389,7 +394,7 @@ class ClusterBackend:
         cluster (kube-system, istiod) has no Envoy to read and nothing to inject into."""
         found = []
         for obj in self.client.pods(namespace, selector):
-            if not _has_sidecar(obj):
+            if not has_sidecar(obj):
                 continue
             pod = Pod.from_json(obj)
             found.append(Pod(pod.name, pod.namespace, pod.ip, pod.labels, _running(obj)))

@@ -30,6 +30,8 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from tests.contract.upstream import injected_pod, kubelet_status
+
 JsonObject = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ISTIO_GROUP = "networking.istio.io"
@@ -88,6 +90,9 @@ class FakeApiServer:
     context: str = "kind-fake"
     token: str = "fake-token"
     provider: str = "kind"  # "kind" or "cloud": what the nodes' providerID says
+    # Where the injector puts istio-proxy: "native" (Istio 1.28 on a kubelet >= 1.33, so
+    # on kind v1.34) or "classic" (spec.containers).
+    sidecar_shape: str = "native"
     rollout_polls: int = 2  # GETs of a Deployment before a change has rolled out
     objects: dict[tuple[str, str, str], JsonObject] = field(default_factory=dict)
     deployments: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
@@ -248,21 +253,25 @@ class FakeApiServer:
         namespace: str,
         owner: str,
         labels: dict[str, str],
-        containers: tuple[str, ...] = ("app", "istio-proxy"),
+        containers: tuple[str, ...] | None = None,
+        *,
+        shape: str | None = None,
     ) -> JsonObject:
+        """A started pod. Without ``containers`` it is the sidecar injector's own pod in
+        ``shape`` (default :attr:`sidecar_shape`), as Istio 1.28 writes it; with them, a
+        pod outside the mesh with just those containers."""
         name = f"{owner}-{next(self._pod_ids):05d}"
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": name,
-                "namespace": namespace,
-                "labels": dict(labels),
-                "annotations": {"fake.chaoskit.dev/owner": owner},
-            },
-            "spec": {"containers": [{"name": c} for c in containers]},
-            "status": {"phase": "Running", "podIP": "10.244.0.10"},
-        }
+        if containers is None:
+            pod = injected_pod(shape or self.sidecar_shape, namespace, name, labels)
+        else:
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+                "spec": {"containers": [{"name": c} for c in containers]},
+            }
+        pod["metadata"].setdefault("annotations", {})["fake.chaoskit.dev/owner"] = owner
+        pod["status"] = kubelet_status(pod, "10.244.0.10")
         with self._lock:
             self.pods[(namespace, name)] = pod
         return pod
@@ -410,7 +419,10 @@ class FakeApiServer:
             pod = self.pods.get((ns, name))
         if pod is None:
             return status(404, "NotFound", f'pods "{name}" not found')
-        containers = [c["name"] for c in pod["spec"]["containers"]]
+        # The API server accepts any container of the pod, init containers too
+        # (kubernetes pkg/registry/core/pod/strategy.go, podHasContainerWithName).
+        spec = pod["spec"]
+        containers = [c["name"] for c in spec["containers"] + spec.get("initContainers", [])]
         if container and container not in containers:
             return status(400, "BadRequest", f"container {container} is not valid for pod {name}")
         ws = web.WebSocketResponse(protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"))

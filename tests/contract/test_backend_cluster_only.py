@@ -203,7 +203,8 @@ def test_a_failing_admin_command_and_a_missing_container_are_clear_errors(
         r"istio-proxy\) exited with 1: Error: 404 clusters",
     ):
         run.admin(NS, pod, "clusters")
-    fake.pods[(NS, pod)]["spec"]["containers"] = [{"name": "productpage"}]  # no sidecar
+    spec = fake.pods[(NS, pod)]["spec"]
+    spec["containers"], spec["initContainers"] = [{"name": "productpage"}], []  # no sidecar
     with pytest.raises(ApiStatusError, match="400 container istio-proxy is not valid for pod"):
         run.admin(NS, pod, "stats")
 
