@@ -1,9 +1,11 @@
-"""``chaoskit cluster up [--dry-run] | down | status | images``: the kind cluster for game days.
+"""``chaoskit cluster up [--dry-run] | down | status | images | doctor``: the kind cluster for
+game days.
 
 ``up`` creates a kind cluster named ``chaoskit``, installs the pinned Istio with a NodePort
 ingress on 127.0.0.1:8080, deploys Bookinfo into namespace ``bookinfo`` and the seed
 templates' demo workloads into ``default``, and waits until ``/productpage`` and my-service
-answer. ``down`` deletes it, but only a cluster chaoskit created.
+answer. ``down`` deletes it, but only a cluster chaoskit created. ``doctor`` checks what the
+experiments assume of a live cluster (``chaoskit.cluster.doctor``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     status.set_defaults(handler=run_status)
     images = actions.add_parser("images", help="list every container image the cluster runs")
     images.set_defaults(handler=run_images)
+    doctor = actions.add_parser(
+        "doctor",
+        help="check every assumption the game day makes on the live cluster; exit 1 on a failure",
+    )
+    doctor.add_argument("--kube-context", default=None, help="default: kind-chaoskit")
+    doctor.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG, ~/.kube/config")
+    doctor.add_argument(
+        "--i-understand-this-is-not-kind",
+        dest="allow_non_kind",
+        action="store_true",
+        help="check a cluster that is not kind (needs --kube-context)",
+    )
+    doctor.set_defaults(handler=run_doctor)
 
 
 def run_up(args: argparse.Namespace) -> int:
@@ -66,6 +81,17 @@ def run_status(args: argparse.Namespace) -> int:
     from chaoskit.cluster.lifecycle import Cluster
 
     return Cluster(state_dir=chaoskit_home() / "cluster").status()
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from chaoskit.cluster import pins
+    from chaoskit.cluster.doctor import FAIL, Doctor, DoctorTarget, render
+
+    context = args.kube_context or (None if args.allow_non_kind else pins.CONTEXT)
+    target = DoctorTarget(args.kubeconfig, context, allow_non_kind=args.allow_non_kind)
+    rows = Doctor(target).run()
+    print(render(rows), end="")
+    return 1 if any(r.result == FAIL for r in rows) else 0
 
 
 def run_images(args: argparse.Namespace) -> int:

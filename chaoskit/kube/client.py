@@ -35,6 +35,9 @@ JsonObject = dict[str, Any]
 
 
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
+# A dead API server (a stopped kind cluster, a stale kubeconfig) is named within seconds:
+# connecting gets at most this long, whatever the request's own deadline.
+CONNECT_TIMEOUT_S = 5.0
 
 
 class ResourceRejected(ConfigError):
@@ -232,7 +235,7 @@ class KubeClient:
         )
         what = f"{method} {path}"
         try:
-            response = self.api_client.call_api(*params, _request_timeout=self.request_timeout_s)
+            response = self.api_client.call_api(*params, _request_timeout=self._timeouts())
             data = bytes(response.read() or b"")
         except ApiException as exc:
             raise self._error(exc, what) from None
@@ -266,15 +269,26 @@ class KubeClient:
     def _custom_call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> JsonObject:
         """One CustomObjectsApi call with the deadline; errors become chaoskit errors."""
         try:
-            result = method(*args, _request_timeout=self.request_timeout_s, **kwargs)
+            result = method(*args, _request_timeout=self._timeouts(), **kwargs)
         except ApiException as exc:
             raise self._error(exc, what) from None
         except urllib3.exceptions.HTTPError as exc:
             raise self._transport_error(exc, what) from None
         return dict(cast(JsonObject, result or {}))
 
+    def _timeouts(self) -> tuple[float, float]:
+        """(connect, read) deadlines, as urllib3 takes them."""
+        return min(CONNECT_TIMEOUT_S, self.request_timeout_s), self.request_timeout_s
+
     def _transport_error(self, exc: Exception, what: str) -> BackendError:
         reason = getattr(exc, "reason", None) or exc
+        # urllib3 derives NewConnectionError (refused, unreachable) from ConnectTimeoutError,
+        # so it is told apart first: a refused port is not a slow server.
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            return BackendError(
+                f"{what}: cannot reach the API server {self.server}: connection refused or "
+                f"unreachable ({reason}); is the cluster running?"
+            )
         if isinstance(reason, urllib3.exceptions.TimeoutError) or isinstance(
             exc, urllib3.exceptions.TimeoutError
         ):

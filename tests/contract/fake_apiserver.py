@@ -110,6 +110,10 @@ class FakeApiServer:
     namespace_uids: dict[str, str] = field(
         default_factory=lambda: {"kube-system": "uid-kube-system-1"}
     )
+    # namespace -> labels (e.g. istio-injection=enabled)
+    namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (namespace, name) -> the ConfigMap (istio-system/istio holds the mesh config)
+    configmaps: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     url: str = ""
     kubeconfig: Path = Path()
 
@@ -165,7 +169,8 @@ class FakeApiServer:
         loop = self._loop
         if loop is None or self._runner is None:
             return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
+        runner, self._runner = self._runner, None  # a second stop() does nothing
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(10)
@@ -316,6 +321,7 @@ class FakeApiServer:
         r.add_get("/version", self._version)
         r.add_get("/api/v1/nodes", self._nodes)
         r.add_get("/api/v1/namespaces/{name}", self._namespace)
+        r.add_get("/api/v1/namespaces/{ns}/configmaps/{name}", self._configmap)
         r.add_get("/api/v1/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", self._pod_log)
@@ -343,10 +349,18 @@ class FakeApiServer:
 
     async def _namespace(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        metadata: JsonObject = {"name": name, "labels": {}}
+        metadata: JsonObject = {"name": name, "labels": dict(self.namespace_labels.get(name, {}))}
         if name in self.namespace_uids:
             metadata["uid"] = self.namespace_uids[name]
         return web.json_response({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
+
+    async def _configmap(self, request: web.Request) -> web.Response:
+        key = (request.match_info["ns"], request.match_info["name"])
+        with self._lock:
+            found = copy.deepcopy(self.configmaps.get(key))
+        if found is None:
+            return status(404, "NotFound", f'configmaps "{key[1]}" not found')
+        return web.json_response(found)
 
     # --- pods -----------------------------------------------------------------------------
 

@@ -1,0 +1,480 @@
+"""``chaoskit cluster doctor``: every assumption the cluster path makes, checked on the live
+cluster before any experiment runs.
+
+One row per check: what it found and, when it failed, how to fix it. The doctor only reads
+(Kubernetes GETs, ``pilot-agent request GET stats`` through ``pods/exec``, ``pods/log``,
+two HTTP GETs on the published ports), and every call has a short deadline, so a whole run
+takes seconds. The guard comes first: a target it refuses (not kind, or an API server that
+does not answer) ends the run after that row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from chaoskit.cluster import pins
+from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
+from chaoskit.cluster.backend import parse_stats
+from chaoskit.cluster.guard import OVERRIDE_FLAG, UnsafeTarget, verify
+from chaoskit.errors import BackendError
+from chaoskit.kube.client import KubeClient
+from chaoskit.kube.sidecar import PROXY_CONTAINER, sidecar_ready, sidecar_shape
+
+OK, FAIL = "ok", "FAIL"
+JsonObject = dict[str, Any]
+Fetch = Callable[[str, float], tuple[int, str]]
+
+# The Envoy stats the assertions read (outlier ejections, 5xx/timeouts/overflow per
+# upstream cluster, connect failures, inbound request counts). Istio keeps only a few stat
+# families unless meshConfig.defaultConfig.proxyStatsMatcher includes them (istio/istio
+# pkg/bootstrap/config.go, "inclusionPrefixes"/"inclusionRegexps", tag 1.28.10).
+REQUIRED_STATS: dict[str, str] = {
+    "outlier ejections": r"^cluster\.outbound\|.*\.outlier_detection\.ejections_enforced_total$",
+    "upstream 5xx": r"^cluster\.outbound\|.*\.upstream_rq_5xx$",
+    "upstream timeouts": r"^cluster\.outbound\|.*\.upstream_rq_timeout$",
+    "pending overflow": r"^cluster\.outbound\|.*\.upstream_rq_pending_overflow$",
+    "connect failures": r"^cluster\.outbound\|.*\.upstream_cx_connect_fail$",
+    "inbound requests": r"^cluster\.inbound\|.*\.upstream_rq_total$",
+}
+STATS_FIX = (
+    "add the missing family to meshConfig.defaultConfig.proxyStatsMatcher "
+    "(chaoskit/cluster/assets/istio-operator.yaml has the list) and restart the pods "
+    "(`kubectl rollout restart deployment -n NS`): a proxy reads the matcher when it starts"
+)
+# Istio starts Envoy with --file-flush-interval-msec 1000: a request is in the log a second
+# after it was served at the latest.
+LOG_FLUSH_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    check: str
+    result: str  # ok | FAIL
+    found: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorTarget:
+    kubeconfig: str | None = None
+    context: str | None = None
+    allow_non_kind: bool = False
+    # namespace -> the Deployments the suite needs there
+    workloads: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {
+            pins.BOOKINFO_NAMESPACE: pins.BOOKINFO_DEPLOYMENTS + pins.CLIENT_DEPLOYMENTS,
+            pins.DEMO_NAMESPACE: pins.DEMO_DEPLOYMENTS,
+        }
+    )
+    ingress_url: str = pins.PRODUCTPAGE_URL
+    ingress_expect: str = pins.PRODUCTPAGE_TITLE
+    client_url: str = pins.FORTIO_URL
+    # what the in-mesh client fetches through its sidecar: the whole path, not just fortio
+    client_fetch: str = f"productpage.{pins.BOOKINFO_NAMESPACE}:9080/productpage"
+    request_timeout_s: float = 5.0
+
+
+def fetch(url: str, timeout_s: float) -> tuple[int, str]:
+    """GET ``url``: (HTTP status, body); a refused or silent port raises OSError."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return int(response.status), response.read(65536).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read(4096).decode("utf-8", "replace")
+
+
+class Doctor:
+    def __init__(
+        self,
+        target: DoctorTarget,
+        *,
+        get: Fetch = fetch,
+        sleep: Callable[[float], None] = time.sleep,
+        connect: Callable[[DoctorTarget], KubeClient] | None = None,
+    ) -> None:
+        self.target = target
+        self._get = get
+        self._sleep = sleep
+        self._connect = connect or _connect
+        self.rows: list[Row] = []
+        self._probe_pod: tuple[str, str] | None = None  # a ready sidecar to read
+
+    def _add(self, check: str, ok: bool, found: str, fix: str = "") -> bool:
+        self.rows.append(Row(check, OK if ok else FAIL, found, "" if ok else fix))
+        return ok
+
+    def run(self) -> list[Row]:
+        if not self._guard():
+            return self.rows
+        client = self._connect(self.target)
+        try:
+            self._istio_version(client)
+            for namespace, deployments in self.target.workloads.items():
+                self._injection(client, namespace)
+                self._sidecars(client, namespace, deployments)
+            self._stats(client)
+            self._ingress()
+            self._access_log(client)
+            self._client()
+        finally:
+            client.close()
+        return self.rows
+
+    # --- the checks -----------------------------------------------------------------------
+
+    def _guard(self) -> bool:
+        """The context guard; an API server that cannot be reached ends the run here."""
+        target = self.target
+        try:
+            report = verify(
+                target.kubeconfig,
+                target.context,
+                allow_non_kind=target.allow_non_kind,
+                connect=lambda path, name: _client(path, name, target.request_timeout_s),
+            )
+        except UnsafeTarget as exc:
+            first = str(exc).splitlines()
+            self._add(
+                "guard",
+                False,
+                "; ".join(line.strip(" -") for line in first[1:-1]) or first[0],
+                f"use the kind cluster (`chaoskit cluster up`, context {pins.CONTEXT}) or, for "
+                f"another cluster, --kube-context NAME {OVERRIDE_FLAG}",
+            )
+            return False  # the doctor reads, but only what the guard lets chaoskit touch
+        except BackendError as exc:
+            self._add(
+                "guard",
+                False,
+                str(exc),
+                "start the cluster (`chaoskit cluster up`) or fix the kubeconfig's server",
+            )
+            return False
+        if report.overridden:
+            return self._add("guard", True, f"allowed by {OVERRIDE_FLAG}: {report.describe()}")
+        return self._add("guard", True, report.describe())
+
+    def _istio_version(self, client: KubeClient) -> None:
+        try:
+            deployment = client.deployment(pins.ISTIO_NAMESPACE, "istiod")
+        except BackendError as exc:
+            self._add(
+                "istio version",
+                False,
+                f"cannot read deployment {pins.ISTIO_NAMESPACE}/istiod: {exc}",
+                f"install Istio {pins.ISTIO_VERSION} (`chaoskit cluster up`)",
+            )
+            return
+        containers = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+        image = str(((containers.get("containers") or [{}])[0]).get("image", ""))
+        tag = image.rpartition(":")[2] if ":" in image else "(no tag)"
+        self._add(
+            "istio version",
+            tag == pins.ISTIO_VERSION,
+            f"istiod runs {image or 'no image'}; the suite is pinned to {pins.ISTIO_VERSION}",
+            f"install Istio {pins.ISTIO_VERSION} (chaoskit/cluster/pins.py), or bump the pin "
+            "after checking the suite against the new version",
+        )
+
+    def _injection(self, client: KubeClient, namespace: str) -> None:
+        check = f"injection {namespace}"
+        try:
+            found = client.namespace(namespace)
+        except BackendError as exc:
+            self._add(check, False, f"cannot read namespace {namespace}: {exc}", "")
+            return
+        if found is None:
+            self._add(check, False, f"namespace {namespace} does not exist", _deploy_fix())
+            return
+        labels = (found.get("metadata") or {}).get("labels") or {}
+        revision = labels.get("istio.io/rev")
+        enabled = labels.get("istio-injection") == "enabled" or bool(revision)
+        self._add(
+            check,
+            enabled,
+            f"label istio-injection={labels.get('istio-injection', '(none)')}"
+            + (f", istio.io/rev={revision}" if revision else ""),
+            f"kubectl label namespace {namespace} istio-injection=enabled, then "
+            f"kubectl rollout restart deployment -n {namespace}",
+        )
+
+    def _sidecars(self, client: KubeClient, namespace: str, deployments: Iterable[str]) -> None:
+        check = f"sidecars {namespace}"
+        try:
+            pods = client.pods(namespace)
+        except BackendError as exc:
+            self._add(check, False, f"cannot list pods in {namespace}: {exc}")
+            return
+        scaled = _replicas(client, namespace)
+        missing, bare, unready, shapes, counted = [], [], [], set(), 0
+        for deployment in deployments:
+            owned = [p for p in pods if _owned_by(p, deployment)]
+            if not owned:
+                if scaled.get(deployment) != 0:  # scaled to 0 on purpose (ratings-faulty)
+                    missing.append(deployment)
+                continue
+            for pod in owned:
+                counted += 1
+                name = str(pod["metadata"]["name"])
+                shape = sidecar_shape(pod)
+                if shape is None:
+                    bare.append(name)
+                    continue
+                shapes.add(shape)
+                if not sidecar_ready(pod):
+                    unready.append(name)
+                elif self._probe_pod is None:
+                    self._probe_pod = (namespace, name)
+        problems = []
+        if missing:
+            problems.append(f"no pods of {', '.join(missing)}")
+        if bare:
+            problems.append(f"no {PROXY_CONTAINER} in {', '.join(bare)}")
+        if unready:
+            problems.append(f"{PROXY_CONTAINER} not ready in {', '.join(unready)}")
+        if problems:
+            fix = (
+                f"label namespace {namespace} istio-injection=enabled and "
+                f"`kubectl rollout restart deployment -n {namespace}`"
+                if bare
+                else _deploy_fix()
+                if missing
+                else f"`kubectl describe pod -n {namespace} POD` (the sidecar's readiness "
+                "probe); `istioctl proxy-status`"
+            )
+            self._add(check, False, "; ".join(problems), fix)
+            return
+        kinds = " and ".join(sorted(shapes)) or "no"
+        self._add(
+            check,
+            True,
+            f"{counted} pod(s) of {len(list(deployments))} workloads, {kinds} sidecars, ready",
+        )
+
+    def _stats(self, client: KubeClient) -> None:
+        check = "proxy stats"
+        if self._probe_pod is None:
+            self._add(check, False, "no ready sidecar to read", "fix the sidecar rows first")
+            return
+        namespace, pod = self._probe_pod
+        where = f"{namespace}/{pod}"
+        try:
+            result = client.exec(
+                namespace,
+                pod,
+                ["pilot-agent", "request", "GET", "stats"],
+                container=PROXY_CONTAINER,
+                timeout_s=self.target.request_timeout_s,
+            )
+        except BackendError as exc:
+            self._add(
+                check,
+                False,
+                f"`pilot-agent request GET stats` in {where}: {exc}",
+                "the doctor needs pods/exec in the blast radius (RBAC: create on pods/exec)",
+            )
+            return
+        if result.returncode != 0:
+            detail = (result.stderr or result.message or result.stdout).strip()[:200]
+            self._add(
+                check,
+                False,
+                f"`pilot-agent request GET stats` in {where} exited {result.returncode}: {detail}",
+                f"`kubectl logs -n {namespace} {pod} -c {PROXY_CONTAINER}`",
+            )
+            return
+        names = list(parse_stats(result.stdout))
+        absent = [
+            family
+            for family, pattern in REQUIRED_STATS.items()
+            if not any(re.search(pattern, name) for name in names)
+        ]
+        self._add(
+            check,
+            not absent,
+            f"{len(names)} stats in {where}"
+            + (f"; missing: {', '.join(absent)}" if absent else "; every family the checks read"),
+            STATS_FIX,
+        )
+
+    def _ingress(self) -> None:
+        url = self.target.ingress_url
+        try:
+            code, body = self._get(url, self.target.request_timeout_s)
+        except OSError as exc:
+            self._add("ingress", False, f"GET {url}: {exc}", _ports_fix("the ingress gateway"))
+            return
+        ok = code == 200 and self.target.ingress_expect in body
+        self._add(
+            "ingress",
+            ok,
+            f"GET {url} -> HTTP {code}"
+            + ("" if ok else f", without {self.target.ingress_expect!r}"),
+            "`chaoskit cluster status`; `kubectl get pods -n istio-system`",
+        )
+
+    def _access_log(self, client: KubeClient) -> None:
+        """The sidecar's log has JSON access lines with the parser's fields; when no request
+        was logged yet, the mesh config must promise them."""
+        check = "access log"
+        if self._probe_pod is None:
+            self._add(check, False, "no ready sidecar to read", "fix the sidecar rows first")
+            return
+        namespace, pod = self._probe_pod
+        self._sleep(LOG_FLUSH_S)  # what the ingress check sent is flushed by now
+        since = time.time() - 300
+        try:
+            text = client.pod_log(namespace, pod, PROXY_CONTAINER, since_s=since)
+        except BackendError as exc:
+            self._add(check, False, f"cannot read the log of {namespace}/{pod}: {exc}")
+            return
+        records = _access_entries(text)
+        wanted = set(ACCESS_LOG_FORMAT)
+        fix = (
+            "set meshConfig.accessLogEncoding: JSON and the accessLogFormat of "
+            "chaoskit/cluster/assets/istio-operator.yaml"
+        )
+        if records:
+            have = set().union(*(set(r) for r in records))
+            missing = sorted(wanted - have)
+            self._add(
+                check,
+                not missing,
+                f"{len(records)} JSON access line(s) in {namespace}/{pod}"
+                + (f"; missing fields: {', '.join(missing)}" if missing else ", every field"),
+                fix,
+            )
+            return
+        lines = [line for line in text.splitlines() if line.strip()]
+        text_access = [line for line in lines if '" ' in line and "HTTP/" in line]
+        if text_access:
+            self._add(check, False, f"access lines in {namespace}/{pod} are text, not JSON", fix)
+            return
+        self._mesh_config_log(client, check, f"no access line in {namespace}/{pod} yet", fix)
+
+    def _mesh_config_log(self, client: KubeClient, check: str, seen: str, fix: str) -> None:
+        try:
+            config = client.call(
+                "GET", f"/api/v1/namespaces/{pins.ISTIO_NAMESPACE}/configmaps/istio"
+            )
+            mesh = yaml.safe_load(((config or {}).get("data") or {}).get("mesh") or "") or {}
+        except (BackendError, yaml.YAMLError) as exc:
+            self._add(check, False, f"{seen}; cannot read the mesh config: {exc}", fix)
+            return
+        encoding = mesh.get("accessLogEncoding")
+        try:
+            keys = set(json.loads(mesh.get("accessLogFormat") or "{}"))
+        except ValueError:
+            keys = set()
+        missing = sorted(set(ACCESS_LOG_FORMAT) - keys)
+        ok = encoding == "JSON" and bool(mesh.get("accessLogFile")) and not missing
+        self._add(
+            check,
+            ok,
+            f"{seen}; mesh config: accessLogFile={mesh.get('accessLogFile') or '(none)'}, "
+            f"encoding {encoding or '(TEXT)'}"
+            + (f", format lacks {', '.join(missing)}" if missing else ", every field"),
+            fix,
+        )
+
+    def _client(self) -> None:
+        base = self.target.client_url.rstrip("/")
+        url = f"{base}/fortio/fetch/{self.target.client_fetch}"
+        try:
+            code, _body = self._get(url, self.target.request_timeout_s)
+        except OSError as exc:
+            self._add("in-mesh client", False, f"GET {url}: {exc}", _ports_fix("fortio"))
+            return
+        self._add(
+            "in-mesh client",
+            code == 200,
+            f"fortio fetched {self.target.client_fetch} -> HTTP {code}",
+            f"`kubectl logs -n {pins.BOOKINFO_NAMESPACE} deploy/fortio -c {PROXY_CONTAINER}`",
+        )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _client(path: Any, context: str, timeout_s: float) -> KubeClient:
+    return KubeClient.from_kubeconfig(
+        str(path) if path is not None else None, context, request_timeout_s=timeout_s
+    )
+
+
+def _connect(target: DoctorTarget) -> KubeClient:
+    return _client(target.kubeconfig, target.context or "", target.request_timeout_s)
+
+
+def _owned_by(pod: JsonObject, deployment: str) -> bool:
+    """A Deployment's pod: its ReplicaSet (or, if none is recorded, its name) is
+    ``<deployment>-<pod-template-hash>``."""
+    meta = pod.get("metadata") or {}
+    owners = [str(o.get("name", "")) for o in meta.get("ownerReferences") or []]
+    names = owners or [str(meta.get("name", ""))]
+    return any(n == deployment or n.startswith(f"{deployment}-") for n in names)
+
+
+def _replicas(client: KubeClient, namespace: str) -> dict[str, int]:
+    """Each Deployment's desired replicas; empty where Deployments cannot be listed."""
+    try:
+        return {
+            str(d["metadata"]["name"]): int((d.get("spec") or {}).get("replicas", 1))
+            for d in client.deployments(namespace)
+        }
+    except BackendError:
+        return {}
+
+
+def _access_entries(text: str) -> list[JsonObject]:
+    """The JSON access entries of a ``--timestamps`` log, as Envoy wrote them (the fields
+    present, before the parser fills in defaults)."""
+    entries = []
+    for line in text.splitlines():
+        rest = line.partition(" ")[2].strip()
+        if not rest.startswith("{"):
+            continue
+        try:
+            entry = json.loads(rest)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and "response_code" in entry:
+            entries.append(entry)
+    return entries
+
+
+def _deploy_fix() -> str:
+    return "`chaoskit cluster up` deploys the suite's workloads (or apply chaoskit/cluster/assets)"
+
+
+def _ports_fix(what: str) -> str:
+    return (
+        f"kind-config.yaml must publish {what}'s NodePort on 127.0.0.1; `chaoskit cluster status`"
+    )
+
+
+def render(rows: list[Row]) -> str:
+    """The table the command prints: CHECK, RESULT, FOUND, FIX."""
+    header = ("CHECK", "RESULT", "FOUND", "FIX")
+    table = [header] + [(r.check, r.result, r.found, r.fix) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+        for row in table
+    ]
+    failed = [r.check for r in rows if r.result == FAIL]
+    verdict = (
+        f"{len(failed)} of {len(rows)} checks failed: {', '.join(failed)}"
+        if failed
+        else f"all {len(rows)} checks passed"
+    )
+    return "\n".join(line.rstrip() for line in lines) + f"\n{verdict}\n"

@@ -1,0 +1,264 @@
+"""``chaoskit cluster doctor`` against the fake API server, in both sidecar shapes.
+
+The cluster is what ``cluster up`` builds: the Bookinfo and demo Deployments with pods from
+Istio 1.28.10's injector testdata, namespaces labelled for injection, the mesh config
+of ``assets/istio-operator.yaml`` in ``istio-system/istio``, sidecars whose ``/stats`` carry
+the families the matcher switches on, and JSON access lines in the configured format. Each
+failure test then takes one of those away and expects the doctor to name it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chaoskit.cluster import pins
+from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
+from chaoskit.cluster.doctor import FAIL, OK, REQUIRED_STATS, Doctor, DoctorTarget, Row, fetch
+from chaoskit.kube.client import CONNECT_TIMEOUT_S, KubeClient
+from tests.contract.fake_apiserver import FakeApiServer
+from tests.contract.upstream import SHAPES
+
+CLUSTERS = (
+    "outbound|9080||ratings.bookinfo.svc.cluster.local",
+    "outbound|9080||reviews.bookinfo.svc.cluster.local",
+    "inbound|9080||",
+)
+# Counters Envoy keeps per cluster (envoy source/common/upstream/upstream_impl.h
+# ALL_CLUSTER_STATS, outlier_detection_impl.h ALL_OUTLIER_DETECTION_STATS), as /stats prints
+# them: "name: value".
+CLUSTER_COUNTERS = (
+    "upstream_rq_total",
+    "upstream_rq_5xx",
+    "upstream_rq_timeout",
+    "upstream_rq_pending_overflow",
+    "upstream_cx_connect_fail",
+    "outlier_detection.ejections_enforced_total",
+)
+
+
+def stats_text(drop: str = "") -> str:
+    lines = [
+        "cluster_manager.cds.update_success: 4",
+        "server.state: 0",
+        *(f"cluster.{c}.{counter}: 0" for c in CLUSTERS for counter in CLUSTER_COUNTERS),
+    ]
+    return "".join(f"{line}\n" for line in lines if not (drop and drop in line))
+
+
+def access_line(**overrides: Any) -> str:
+    """One line in the JSON format cluster up configures (Envoy writes typed values)."""
+    entry: dict[str, Any] = {key: "-" for key in ACCESS_LOG_FORMAT}
+    entry.update(
+        start_time="2026-12-03T09:00:00.250Z",
+        method="GET",
+        path="/productpage",
+        protocol="HTTP/1.1",
+        response_code=200,
+        response_flags="-",
+        bytes_received=0,
+        bytes_sent=5183,
+        duration_ms=21,
+        request_id="b0a1c3d4-0000-4000-8000-000000000001",
+        authority="127.0.0.1:8080",
+        upstream_cluster="inbound|9080||",
+        attempts=1,
+    )
+    entry.update(overrides)
+    return json.dumps({k: v for k, v in entry.items() if v is not None})
+
+
+def mesh_config() -> dict[str, Any]:
+    """istio-system/istio as istioctl writes it from assets/istio-operator.yaml."""
+    operator = yaml.safe_load(pins.asset("istio-operator.yaml").read_text())
+    mesh = yaml.safe_dump(operator["spec"]["meshConfig"])
+    return {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mesh": mesh}}
+
+
+@pytest.fixture(params=SHAPES)
+def game_day(request: pytest.FixtureRequest, fake: FakeApiServer) -> FakeApiServer:
+    fake.sidecar_shape = request.param
+    fake.context = "kind-fake"
+    fake.add_deployment("istio-system", "istiod", {"app": "istiod"}, replicas=0)
+    fake.deployments[("istio-system", "istiod")]["spec"]["template"]["spec"] = {
+        "containers": [
+            {"name": "discovery", "image": f"gcr.io/istio-release/pilot:{pins.ISTIO_VERSION}"}
+        ]
+    }
+    for namespace, names in DoctorTarget().workloads.items():
+        fake.namespace_labels[namespace] = {"istio-injection": "enabled"}
+        for name in names:
+            app = name.rsplit("-", 1)[0] if name[-2:-1] == "v" else name
+            replicas = 0 if name == "ratings-faulty" else 1
+            fake.add_deployment(namespace, name, {"app": app}, replicas=replicas)
+    fake.configmaps[("istio-system", "istio")] = mesh_config()
+    fake.admin_default["stats"] = stats_text()
+    return fake
+
+
+class Http:
+    """The two published ports: the ingress (productpage) and fortio; every GET recorded."""
+
+    def __init__(self, answers: dict[str, tuple[int, str]] | None = None) -> None:
+        self.answers = answers or {
+            pins.INGRESS_HTTP: (200, f"<html>{pins.PRODUCTPAGE_TITLE}</html>"),
+            pins.FORTIO_URL: (200, "ok"),
+        }
+        self.urls: list[str] = []
+
+    def __call__(self, url: str, timeout_s: float) -> tuple[int, str]:
+        self.urls.append(url)
+        for prefix, answer in self.answers.items():
+            if url.startswith(prefix):
+                return answer
+        raise ConnectionRefusedError(f"nothing listens for {url}")
+
+
+def run(fake: FakeApiServer, http: Http | None = None, **kwargs: Any) -> dict[str, Row]:
+    target = DoctorTarget(str(fake.kubeconfig), fake.context, **kwargs)
+    rows = Doctor(target, get=http or Http(), sleep=lambda _s: None).run()
+    return {row.check: row for row in rows}
+
+
+def failed(rows: dict[str, Row]) -> list[str]:
+    return [name for name, row in rows.items() if row.result == FAIL]
+
+
+def log_the_request(fake: FakeApiServer) -> None:
+    for key in fake.pods:
+        fake.logs[key] = [(time.time() - 5, access_line())]
+
+
+def test_everything_in_place_passes_in_either_sidecar_shape(game_day: FakeApiServer) -> None:
+    log_the_request(game_day)
+    rows = run(game_day)
+    assert failed(rows) == [], rows
+    assert list(rows) == [
+        "guard",
+        "istio version",
+        "injection bookinfo",
+        "sidecars bookinfo",
+        "injection default",
+        "sidecars default",
+        "proxy stats",
+        "ingress",
+        "access log",
+        "in-mesh client",
+    ]
+    assert f"{game_day.sidecar_shape} sidecars" in rows["sidecars bookinfo"].found
+    # the stats were read through exec in the sidecar container
+    assert any(path.endswith("/exec") for _m, path in game_day.log)
+
+
+def test_a_namespace_without_injection_and_pods_without_a_sidecar_are_named(
+    game_day: FakeApiServer,
+) -> None:
+    game_day.namespace_labels["bookinfo"] = {}
+    (key,) = [k for k in game_day.pods if k[1].startswith("details-v1")]
+    spec = game_day.pods[key]["spec"]
+    spec["containers"] = [c for c in spec["containers"] if c["name"] != "istio-proxy"]
+    spec["initContainers"] = [
+        c for c in spec.get("initContainers", []) if c["name"] != "istio-proxy"
+    ]
+    rows = run(game_day)
+    assert "injection bookinfo" in failed(rows)
+    assert (
+        "kubectl label namespace bookinfo istio-injection=enabled" in rows["injection bookinfo"].fix
+    )
+    sidecars = rows["sidecars bookinfo"]
+    assert sidecars.result == FAIL
+    assert f"no istio-proxy in {key[1]}" in sidecars.found
+    assert rows["sidecars default"].result == OK
+
+
+def test_a_workload_without_pods_is_named_but_one_scaled_to_zero_is_not(
+    game_day: FakeApiServer,
+) -> None:
+    for key in [k for k in game_day.pods if k[1].startswith("reviews-v2")]:
+        del game_day.pods[key]
+    rows = run(game_day)
+    assert rows["sidecars bookinfo"].found == "no pods of reviews-v2"
+    assert "ratings-faulty" not in rows["sidecars bookinfo"].found
+
+
+@pytest.mark.parametrize("family", sorted(REQUIRED_STATS))
+def test_a_stats_family_the_matcher_left_out_is_named(game_day: FakeApiServer, family: str) -> None:
+    suffix = REQUIRED_STATS[family].split("\\.")[-1].rstrip("$")
+    game_day.admin_default["stats"] = stats_text(drop=suffix)
+    rows = run(game_day)
+    assert failed(rows) == ["proxy stats"]
+    assert f"missing: {family}" in rows["proxy stats"].found
+    assert "proxyStatsMatcher" in rows["proxy stats"].fix
+
+
+def test_text_access_logs_and_missing_fields_are_named(game_day: FakeApiServer) -> None:
+    text = '[2026-12-03T09:00:00.250Z] "GET /productpage HTTP/1.1" 200 - via_upstream - "-" 0 5183'
+    for key in game_day.pods:
+        game_day.logs[key] = [(time.time() - 5, text)]
+    rows = run(game_day)
+    assert failed(rows) == ["access log"]
+    assert "are text, not JSON" in rows["access log"].found
+    assert "accessLogEncoding: JSON" in rows["access log"].fix
+    for key in game_day.pods:
+        game_day.logs[key] = [(time.time() - 5, access_line(request_id=None, attempts=None))]
+    rows = run(game_day)
+    assert "missing fields: attempts, request_id" in rows["access log"].found
+
+
+def test_no_request_logged_yet_falls_back_to_the_mesh_config(game_day: FakeApiServer) -> None:
+    assert run(game_day)["access log"].result == OK  # the mesh config promises JSON
+    game_day.configmaps[("istio-system", "istio")]["data"]["mesh"] = "accessLogFile: /dev/stdout\n"
+    row = run(game_day)["access log"]
+    assert row.result == FAIL
+    assert "encoding (TEXT)" in row.found
+
+
+def test_the_istio_version_is_compared_with_the_pin(game_day: FakeApiServer) -> None:
+    game_day.deployments[("istio-system", "istiod")]["spec"]["template"]["spec"]["containers"][0][
+        "image"
+    ] = "gcr.io/istio-release/pilot:1.27.3"
+    rows = run(game_day)
+    assert failed(rows) == ["istio version"]
+    assert "pilot:1.27.3" in rows["istio version"].found
+
+
+def test_a_silent_ingress_and_a_failing_client_are_named(game_day: FakeApiServer) -> None:
+    log_the_request(game_day)
+    http = Http({pins.FORTIO_URL: (503, "upstream connect error")})
+    rows = run(game_day, http)
+    assert failed(rows) == ["ingress", "in-mesh client"]
+    assert "nothing listens" in rows["ingress"].found
+    assert "HTTP 503" in rows["in-mesh client"].found
+
+
+def test_a_cluster_that_is_not_kind_stops_at_the_guard(game_day: FakeApiServer) -> None:
+    game_day.set_nodes("cloud")
+    rows = run(game_day)
+    assert list(rows) == ["guard"]
+    assert "providerID" in rows["guard"].found
+
+
+def test_a_dead_api_server_is_named_within_seconds(tmp_path: Path, fake: FakeApiServer) -> None:
+    """The kubeconfig points at a port nobody listens on (the fake's, after it stopped)."""
+    fake.stop()
+    rows = run(fake)
+    assert list(rows) == ["guard"]
+    assert fake.url in rows["guard"].found
+    assert "connection refused" in rows["guard"].found
+
+
+def test_connecting_never_waits_longer_than_the_connect_deadline(fake_client: KubeClient) -> None:
+    """A silent address fails at the connect deadline, not the request's (30 s by default)."""
+    slow = KubeClient(fake_client.api_client, embedded=False, request_timeout_s=30.0)
+    assert slow._timeouts() == (CONNECT_TIMEOUT_S, 30.0)
+    assert CONNECT_TIMEOUT_S < 10
+
+
+def test_fetch_reports_a_refused_port_as_oserror() -> None:
+    with pytest.raises(OSError, match=r"[Cc]onnection refused"):
+        fetch("http://127.0.0.1:1/", 2.0)
