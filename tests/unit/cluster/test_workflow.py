@@ -78,13 +78,69 @@ def test_kind_action_uses_the_shipped_config_and_cluster_name() -> None:
 
 
 def test_istio_is_cached_then_downloaded_at_the_pinned_version_only_on_a_miss() -> None:
-    cache = step("actions/cache@")
+    cache = step("Restore the Istio release")
+    assert cache["uses"].startswith("actions/cache/restore@")
     assert cache["with"]["path"] == "istio-${{ env.ISTIO_VERSION }}"
     assert "${{ env.ISTIO_VERSION }}" in cache["with"]["key"]
     download = step("Download istioctl ${{ env.ISTIO_VERSION }}")
     assert download["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
     assert 'ISTIO_VERSION="$ISTIO_VERSION"' in download["run"]
     assert "$GITHUB_PATH" in step("Put istioctl on PATH")["run"]
+
+
+@pytest.mark.parametrize(
+    ("restore", "fill", "save"),
+    [
+        (
+            "Restore the Istio release",
+            "Download istioctl ${{ env.ISTIO_VERSION }}",
+            "Save the Istio release",
+        ),
+        ("Restore the container images", "Pull and save the images", "Save the container images"),
+    ],
+)
+def test_caches_are_saved_even_when_the_run_fails(restore: str, fill: str, save: str) -> None:
+    """actions/cache saves only after a green run; split restore/save, save under always(),
+    and only what was filled completely in this run."""
+    saved = step(save)
+    assert saved["uses"].startswith("actions/cache/save@")
+    assert saved["if"] == f"always() && steps.{step(fill)['id']}.outcome == 'success'"
+    assert saved["with"]["path"] == step(restore)["with"]["path"]
+    assert (
+        saved["with"]["key"] == f"${{{{ steps.{step(restore)['id']}.outputs.cache-primary-key }}}}"
+    )
+    names = [s.get("name") for s in steps()]
+    assert names.index(fill) < names.index("Run the experiments") < names.index(save)
+    assert not any(str(s.get("uses", "")).startswith("actions/cache@") for s in steps())
+
+
+def test_every_piped_download_fails_on_a_failed_download() -> None:
+    for s in steps():
+        script = str(s.get("run", ""))
+        if "curl" in script and "|" in script:
+            assert "set -o pipefail" in script, s["name"]
+            assert "curl -fsSL" in script, s["name"]
+
+
+def test_images_are_saved_for_one_platform_before_kind_loads_them() -> None:
+    """Docker 29's containerd store: a multi-platform archive breaks `kind load`."""
+    script = step("Pull and save the images")["run"]
+    assert "docker pull --platform linux/amd64" in script
+    assert "docker save --platform linux/amd64" in script
+
+
+def test_the_doctor_runs_right_after_the_install_and_before_any_test() -> None:
+    names = [s.get("name") for s in steps()]
+    doctor = names.index("Cluster doctor")
+    assert names[doctor - 1] == "Install Istio and Bookinfo"
+    assert doctor < names.index("Check the cluster contract") < names.index("Run the experiments")
+    assert step("Cluster doctor")["run"] == "chaoskit cluster doctor --kube-context kind-chaoskit"
+    assert "continue-on-error" not in step("Cluster doctor")
+
+
+def test_the_experiments_run_with_longer_windows_on_the_runner() -> None:
+    script = step("Run the experiments")["run"]
+    assert "--chaos-duration-scale 2 " in script
 
 
 def test_the_cluster_is_set_up_by_chaoskit_and_the_experiments_run_on_kind() -> None:
@@ -116,7 +172,7 @@ def test_artifacts_are_uploaded_always_and_logs_exported_on_failure() -> None:
 def test_every_image_is_cached_and_loaded_into_kind_before_the_install() -> None:
     from chaoskit.cluster.plan import cluster_images
 
-    cache = step("Cache the container images")
+    cache = step("Restore the container images")
     assert "chaoskit/cluster/assets/*.yaml" in cache["with"]["key"]  # new images, new cache
     pull = step("Pull and save the images")
     assert pull["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
