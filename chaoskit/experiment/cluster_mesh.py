@@ -43,6 +43,11 @@ ENVOY_FILTER_VERSION = "v1alpha3"
 # The embedded apps' fault settings that Envoy's fault filter can reproduce.
 REPLICA_FAULT_KEYS = ("errorRate", "errorStatus", "latency")
 _CONFIG_TYPES = ("ListenersConfigDump", "ClustersConfigDump", "RoutesConfigDump")
+# pilot-agent starts Envoy with --file-flush-interval-msec 1000 (istio/istio
+# pkg/envoy/proxy.go, tag 1.28.10): an access line reaches the log up to a second after the
+# request. A read waits that long (plus scheduling slack) once per batch of reads.
+LOG_FLUSH_S = 1.0
+LOG_FLUSH_SLACK_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,7 @@ class ClusterBackend:
         self._killed: dict[tuple[str, str], tuple[str, int]] = {}
         self.planned: list[str] = []  # the last pre-flight: what the last write set changed
         self._plan_log: list[str] = []  # every pre-flight since take_planned()
+        self._flushed_at: float | None = None  # when the last wait for a log flush ended
         self.istio_version = self._istio_version()
 
     # --- facts --------------------------------------------------------------------------
@@ -508,7 +514,21 @@ class ClusterBackend:
         """Now, in microseconds: later log lines are "after the mark"."""
         return int(time.time() * 1_000_000)
 
+    def _await_log_flush(self) -> None:
+        """Make sure what was served before this read is in the sidecars' logs.
+
+        The first read of a batch (the reads after a load window) waits one flush interval;
+        reads within an interval of that wait need not: what was served before the batch
+        began had been flushed when the wait ended.
+        """
+        now = self._clock()
+        if self._flushed_at is not None and now - self._flushed_at < LOG_FLUSH_S:
+            return
+        self._sleep(LOG_FLUSH_S + LOG_FLUSH_SLACK_S)
+        self._flushed_at = self._clock()
+
     def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+        self._await_log_flush()
         after = since / 1_000_000
         text = self.client.pod_log(
             pod.namespace, pod.name, PROXY_CONTAINER, since_s=after - 1 if since else None
