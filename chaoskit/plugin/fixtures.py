@@ -100,10 +100,18 @@ def chaos(
     needs = [n for m in request.node.iter_markers("chaos") for n in m.kwargs.get("needs", ())]
     missing = _missing_workloads(chaos_mesh, needs)
     if missing:
-        pytest.skip(
-            f"the {backend} mesh does not run {', '.join(missing)}, which this "
-            "experiment needs (the embedded mesh runs every workload of the seed templates)"
+        lacking = (
+            f"the {backend} mesh does not run {', '.join(missing)}, which this experiment needs"
         )
+        if request.config.getoption("--chaos-require-all"):
+            # A game day must not go green by skipping what it was meant to test.
+            pytest.fail(
+                f"{lacking}; with --chaos-require-all that is an error: deploy it (`chaoskit "
+                "cluster doctor` names what is missing), or mark the experiment "
+                "chaos(embedded_only=REASON) if only the embedded mesh can judge it",
+                pytrace=False,
+            )
+        pytest.skip(f"{lacking} (the embedded mesh runs every workload of the seed templates)")
     injector = chaos_mesh.chaos(experiment)
     if marker is not None and marker.kwargs.get("namespace"):
         injector.namespace = marker.kwargs["namespace"]

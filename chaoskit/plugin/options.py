@@ -50,6 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="multiply every load window (0.5 for quick runs, 3 for game days)",
     )
     group.addoption(
+        "--chaos-require-all",
+        action="store_true",
+        default=False,
+        help="a game day: an experiment whose workloads the mesh does not run is an error, not "
+        "a skip (experiments marked chaos(embedded_only=...) are still skipped, with the reason)",
+    )
+    group.addoption(
         "--chaos-abort-below",
         type=float,
         default=None,

@@ -65,6 +65,7 @@ def test_options_are_listed_and_do_not_clash_with_locusts_plugin(
         "--chaos-duration-scale=F",
         "--chaos-mutation=NAME",
         "--chaos-abort-below=RATE",
+        "--chaos-require-all",
         "--i-understand-this-is-not-kind",
         "--host=HOST",
     ):  # the last one is Locust's

@@ -138,9 +138,11 @@ def test_the_doctor_runs_right_after_the_install_and_before_any_test() -> None:
     assert "continue-on-error" not in step("Cluster doctor")
 
 
-def test_the_experiments_run_with_longer_windows_on_the_runner() -> None:
+def test_the_experiments_run_with_longer_windows_on_the_runner_and_never_pass_by_skipping() -> None:
     script = step("Run the experiments")["run"]
     assert "--chaos-duration-scale 2 " in script
+    assert "--chaos-require-all" in script
+    assert " -rs " in script
 
 
 def test_the_cluster_is_set_up_by_chaoskit_and_the_experiments_run_on_kind() -> None:
