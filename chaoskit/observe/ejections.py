@@ -50,11 +50,16 @@ def ejected_hosts(clusters_text: str, cluster_filter: str = "") -> set[tuple[str
 
 
 def cluster_hosts(clusters_text: str, cluster_filter: str) -> set[str]:
-    return {
-        line.split("::")[1]
-        for line in clusters_text.splitlines()
-        if line.count("::") >= 2 and cluster_filter in line.split("::")[0]
-    }
+    """The hosts of the matching clusters. Envoy also writes per-cluster lines
+    (``cluster::outlier::...``, ``cluster::default_priority::...``, ``added_via_api``) in the
+    same shape; only a host has a ``health_flags`` line (envoy
+    source/server/admin/clusters_handler.cc; tests/data/upstream/envoy/clusters.txt)."""
+    hosts = set()
+    for line in clusters_text.splitlines():
+        parts = line.split("::")
+        if len(parts) >= 4 and parts[2] == "health_flags" and cluster_filter in parts[0]:
+            hosts.add(parts[1])
+    return hosts
 
 
 ENFORCED_TOTAL = "outlier_detection.ejections_enforced_total"
