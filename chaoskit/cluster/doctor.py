@@ -48,7 +48,8 @@ REQUIRED_STATS: dict[str, str] = {
 STATS_FIX = (
     "add the missing family to meshConfig.defaultConfig.proxyStatsMatcher "
     "(chaoskit/cluster/assets/istio-operator.yaml has the list) and restart the pods "
-    "(`kubectl rollout restart deployment -n NS`): a proxy reads the matcher when it starts"
+    "(`kubectl rollout restart deployment -n {namespace}`): a proxy reads the matcher when "
+    "it starts"
 )
 # Istio starts Envoy with --file-flush-interval-msec 1000: a request is in the log a second
 # after it was served at the latest.
@@ -216,10 +217,13 @@ class Doctor:
             return
         scaled = _replicas(client, namespace)
         missing, bare, unready, shapes, counted = [], [], [], set(), 0
+        idle = []
         for deployment in deployments:
             owned = [p for p in pods if _owned_by(p, deployment)]
             if not owned:
-                if scaled.get(deployment) != 0:  # scaled to 0 on purpose (ratings-faulty)
+                if scaled.get(deployment) == 0:  # scaled to 0 on purpose (ratings-faulty)
+                    idle.append(deployment)
+                else:
                     missing.append(deployment)
                 continue
             for pod in owned:
@@ -248,16 +252,18 @@ class Doctor:
                 if bare
                 else _deploy_fix()
                 if missing
-                else f"`kubectl describe pod -n {namespace} POD` (the sidecar's readiness "
-                "probe); `istioctl proxy-status`"
+                else f"`kubectl describe pod -n {namespace} {unready[0]}` (the sidecar's "
+                "readiness probe); `istioctl proxy-status`"
             )
             self._add(check, False, "; ".join(problems), fix)
             return
         kinds = " and ".join(sorted(shapes)) or "no"
+        zero = f" (0 replicas: {', '.join(idle)})" if idle else ""
         self._add(
             check,
             True,
-            f"{counted} pod(s) of {len(list(deployments))} workloads, {kinds} sidecars, ready",
+            f"{counted} pod(s) of {len(list(deployments))} workloads{zero}, {kinds} sidecars, "
+            "ready",
         )
 
     def _stats(self, client: KubeClient) -> None:
@@ -303,7 +309,7 @@ class Doctor:
             not absent,
             f"{len(names)} stats in {where}"
             + (f"; missing: {', '.join(absent)}" if absent else "; every family the checks read"),
-            STATS_FIX,
+            STATS_FIX.format(namespace=namespace),
         )
 
     def _ingress(self) -> None:
@@ -335,7 +341,12 @@ class Doctor:
         try:
             text = client.pod_log(namespace, pod, PROXY_CONTAINER, since_s=since)
         except BackendError as exc:
-            self._add(check, False, f"cannot read the log of {namespace}/{pod}: {exc}")
+            self._add(
+                check,
+                False,
+                f"cannot read the log of {namespace}/{pod}: {exc}",
+                "the doctor needs pods/log in the blast radius (RBAC: get on pods/log)",
+            )
             return
         records = _access_entries(text)
         wanted = set(ACCESS_LOG_FORMAT)
@@ -463,18 +474,19 @@ def _ports_fix(what: str) -> str:
 
 
 def render(rows: list[Row]) -> str:
-    """The table the command prints: CHECK, RESULT, FOUND, FIX."""
-    header = ("CHECK", "RESULT", "FOUND", "FIX")
-    table = [header] + [(r.check, r.result, r.found, r.fix) for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
-        for row in table
-    ]
+    """The table the command prints: CHECK, RESULT, FOUND; under a failed row, its fix."""
+    table = [("CHECK", "RESULT", "FOUND")] + [(r.check, r.result, r.found) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(2)]
+    lines = []
+    for index, row in enumerate(table):
+        lines.append(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
+        fix = rows[index - 1].fix if index else ""
+        if fix:
+            lines.append(f"{'':<{widths[0]}}  {'':<{widths[1]}}  fix: {fix}")
     failed = [r.check for r in rows if r.result == FAIL]
     verdict = (
         f"{len(failed)} of {len(rows)} checks failed: {', '.join(failed)}"
         if failed
         else f"all {len(rows)} checks passed"
     )
-    return "\n".join(line.rstrip() for line in lines) + f"\n{verdict}\n"
+    return "\n".join(lines) + f"\n{verdict}\n"

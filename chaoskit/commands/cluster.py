@@ -59,6 +59,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="check a cluster that is not kind (needs --kube-context)",
     )
+    doctor.add_argument(
+        "--ingress-http",
+        default=None,
+        metavar="URL",
+        help="the ingress gateway's published HTTP address (default http://127.0.0.1:8080)",
+    )
+    doctor.add_argument(
+        "--client-url",
+        default=None,
+        metavar="URL",
+        help="the in-mesh fortio client's published address (default http://127.0.0.1:8088)",
+    )
     doctor.set_defaults(handler=run_doctor)
 
 
@@ -88,7 +100,13 @@ def run_doctor(args: argparse.Namespace) -> int:
     from chaoskit.cluster.doctor import FAIL, Doctor, DoctorTarget, render
 
     context = args.kube_context or (None if args.allow_non_kind else pins.CONTEXT)
-    target = DoctorTarget(args.kubeconfig, context, allow_non_kind=args.allow_non_kind)
+    target = DoctorTarget(
+        args.kubeconfig,
+        context,
+        allow_non_kind=args.allow_non_kind,
+        ingress_url=f"{args.ingress_http or pins.INGRESS_HTTP}/productpage",
+        client_url=args.client_url or pins.FORTIO_URL,
+    )
     rows = Doctor(target).run()
     print(render(rows), end="")
     return 1 if any(r.result == FAIL for r in rows) else 0

@@ -124,7 +124,8 @@ def _exit_status(text: str) -> tuple[int, str]:
 def _handshake_error(exc: ApiException, what: str) -> BackendError:
     """An exec websocket that was refused: the HTTP status and the ``Status`` message that
     websocket-client folds into the exception's reason."""
-    text = str(exc.reason or exc)
+    # websocket-client puts the response headers between " -+-+- " markers: noise here.
+    text = re.sub(r" -\+-\+- \{.*?\} -\+-\+-", "", str(exc.reason or exc))
     code = re.search(r"Handshake status (\d+)", text)
     message = text
     start = text.find('{"kind"')

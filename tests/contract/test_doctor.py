@@ -80,15 +80,14 @@ def mesh_config() -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mesh": mesh}}
 
 
-@pytest.fixture(params=SHAPES)
-def game_day(request: pytest.FixtureRequest, fake: FakeApiServer) -> FakeApiServer:
-    fake.sidecar_shape = request.param
+def build_game_day(fake: FakeApiServer, shape: str) -> FakeApiServer:
+    """What `cluster up` leaves behind, with sidecars of ``shape``."""
+    fake.sidecar_shape = shape
     fake.context = "kind-fake"
     fake.add_deployment("istio-system", "istiod", {"app": "istiod"}, replicas=0)
+    image = f"gcr.io/istio-release/pilot:{pins.ISTIO_VERSION}"
     fake.deployments[("istio-system", "istiod")]["spec"]["template"]["spec"] = {
-        "containers": [
-            {"name": "discovery", "image": f"gcr.io/istio-release/pilot:{pins.ISTIO_VERSION}"}
-        ]
+        "containers": [{"name": "discovery", "image": image}]
     }
     for namespace, names in DoctorTarget().workloads.items():
         fake.namespace_labels[namespace] = {"istio-injection": "enabled"}
@@ -99,6 +98,11 @@ def game_day(request: pytest.FixtureRequest, fake: FakeApiServer) -> FakeApiServ
     fake.configmaps[("istio-system", "istio")] = mesh_config()
     fake.admin_default["stats"] = stats_text()
     return fake
+
+
+@pytest.fixture(params=SHAPES)
+def game_day(request: pytest.FixtureRequest, fake: FakeApiServer) -> FakeApiServer:
+    return build_game_day(fake, request.param)
 
 
 class Http:
