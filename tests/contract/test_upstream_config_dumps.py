@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from chaoskit.errors import ReadinessTimeout
 from chaoskit.experiment.cluster_mesh import PER_PUSH_FIELDS, config_fingerprint
+from chaoskit.kube.client import KubeClient
+from tests.contract.fake_apiserver import FakeApiServer
+from tests.contract.test_cluster_mesh import NS, cluster, make_backend, ratings_fault
 from tests.contract.upstream import config_dump
+
+__all__ = ["cluster"]  # the fixture: Bookinfo's ratings and reviews, with sidecars
 
 
 def repushed(value: Any, counter: itertools.count[int]) -> Any:
@@ -50,3 +60,37 @@ def test_a_real_config_change_is_an_arrival() -> None:
     # and only the per-push fields of the changed dump moving does not hide it
     moved = repushed(copy.deepcopy(after), itertools.count(7))
     assert config_fingerprint(moved) == config_fingerprint(after) != config_fingerprint(before)
+
+
+# --- the same, end to end: the fake serves the upstream dumps through pods/exec -------------
+
+
+def serve_dumps(cluster: FakeApiServer, after_write: dict[str, Any]) -> None:
+    """Every sidecar answers ``config_dump`` with istioctl's dump, and ``after_write`` once
+    the VirtualService is stored (what istiod pushed)."""
+    before = json.dumps(config_dump("compare-configdump.json"))
+    after = json.dumps(after_write)
+
+    def dump() -> str:
+        return after if ("virtualservices", NS, "ratings") in cluster.objects else before
+
+    cluster.admin_default["config_dump"] = dump
+
+
+def test_a_push_that_only_moves_per_push_fields_never_counts_as_arrival(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    serve_dumps(cluster, repushed(config_dump("compare-configdump.json"), itertools.count()))
+    mesh, clock = make_backend(cluster, fake_client, tmp_path, timeout_s=5.0)
+    with pytest.raises(ReadinessTimeout, match=r"no config change seen on .*\(0 of 3 changed\)"):
+        mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert clock.now >= mesh.timeout_s
+
+
+def test_a_push_with_real_config_counts_as_arrival(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    serve_dumps(cluster, config_dump("compare-configdump_diff.json"))
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    mesh.apply_objects([ratings_fault()], run_id="run-7")
+    assert clock.now < mesh.timeout_s
