@@ -144,13 +144,15 @@ class Doctor:
             )
         except UnsafeTarget as exc:
             first = str(exc).splitlines()
-            self._add(
-                "guard",
-                False,
-                "; ".join(line.strip(" -") for line in first[1:-1]) or first[0],
-                f"use the kind cluster (`chaoskit cluster up`, context {pins.CONTEXT}) or, for "
-                f"another cluster, --kube-context NAME {OVERRIDE_FLAG}",
+            found = "; ".join(line.strip(" -") for line in first[1:-1]) or first[0]
+            fix = (
+                "start the cluster (`chaoskit cluster up`; `kind get clusters` lists what runs) "
+                "or correct the kubeconfig's server address"
+                if "cannot reach the API server" in found
+                else f"use the kind cluster (`chaoskit cluster up`, context {pins.CONTEXT}) or, "
+                f"for another cluster, --kube-context NAME {OVERRIDE_FLAG}"
             )
+            self._add("guard", False, found, fix)
             return False  # the doctor reads, but only what the guard lets chaoskit touch
         except BackendError as exc:
             self._add(

@@ -36,8 +36,12 @@ JsonObject = dict[str, Any]
 
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 # A dead API server (a stopped kind cluster, a stale kubeconfig) is named within seconds:
-# connecting gets at most this long, whatever the request's own deadline.
-CONNECT_TIMEOUT_S = 5.0
+# connecting gets at most CONNECT_TIMEOUT_S, whatever the request's own deadline, and is
+# tried CONNECT_ATTEMPTS times (urllib3 otherwise retries a connect three times), so an
+# unreachable address fails within CONNECT_TIMEOUT_S * CONNECT_ATTEMPTS (6 s) and a refused
+# port at once.
+CONNECT_TIMEOUT_S = 3.0
+CONNECT_ATTEMPTS = 2
 
 
 class ResourceRejected(ConfigError):
@@ -162,6 +166,8 @@ class KubeClient:
         request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
     ) -> KubeClient:
         configuration = k8s.Configuration()
+        # A read that timed out is reported, not retried: the deadline was the answer.
+        configuration.retries = urllib3.Retry(total=3, connect=CONNECT_ATTEMPTS - 1, read=0)
         try:
             k8s_config.load_kube_config(
                 config_file=path, context=context, client_configuration=configuration
@@ -289,6 +295,13 @@ class KubeClient:
             return BackendError(
                 f"{what}: cannot reach the API server {self.server}: connection refused or "
                 f"unreachable ({reason}); is the cluster running?"
+            )
+        if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
+            connect_s = min(CONNECT_TIMEOUT_S, self.request_timeout_s)
+            return ApiTimeout(
+                f"{what}: cannot reach the API server {self.server}: no connection within "
+                f"{connect_s:g}s ({CONNECT_ATTEMPTS} attempts); is the cluster running, and is "
+                "the kubeconfig's server address right?"
             )
         if isinstance(reason, urllib3.exceptions.TimeoutError) or isinstance(
             exc, urllib3.exceptions.TimeoutError

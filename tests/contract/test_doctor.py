@@ -20,7 +20,7 @@ import yaml
 from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
 from chaoskit.cluster.doctor import FAIL, OK, REQUIRED_STATS, Doctor, DoctorTarget, Row, fetch
-from chaoskit.kube.client import CONNECT_TIMEOUT_S, KubeClient
+from chaoskit.kube.client import CONNECT_ATTEMPTS, CONNECT_TIMEOUT_S, KubeClient
 from tests.contract.fake_apiserver import FakeApiServer
 from tests.contract.upstream import SHAPES
 
@@ -254,13 +254,17 @@ def test_a_dead_api_server_is_named_within_seconds(tmp_path: Path, fake: FakeApi
     assert list(rows) == ["guard"]
     assert fake.url in rows["guard"].found
     assert "connection refused" in rows["guard"].found
+    assert "start the cluster" in rows["guard"].fix
 
 
 def test_connecting_never_waits_longer_than_the_connect_deadline(fake_client: KubeClient) -> None:
     """A silent address fails at the connect deadline, not the request's (30 s by default)."""
     slow = KubeClient(fake_client.api_client, embedded=False, request_timeout_s=30.0)
     assert slow._timeouts() == (CONNECT_TIMEOUT_S, 30.0)
-    assert CONNECT_TIMEOUT_S < 10
+    retries = fake_client.api_client.configuration.retries
+    assert retries.connect + 1 == CONNECT_ATTEMPTS
+    assert retries.read == 0  # a server silent past the deadline is named, not asked again
+    assert CONNECT_TIMEOUT_S * CONNECT_ATTEMPTS < 10
 
 
 def test_fetch_reports_a_refused_port_as_oserror() -> None:
