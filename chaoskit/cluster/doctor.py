@@ -193,7 +193,12 @@ class Doctor:
         try:
             found = client.namespace(namespace)
         except BackendError as exc:
-            self._add(check, False, f"cannot read namespace {namespace}: {exc}", "")
+            self._add(
+                check,
+                False,
+                f"cannot read namespace {namespace}: {exc}",
+                "the doctor needs get on namespaces (RBAC)",
+            )
             return
         if found is None:
             self._add(check, False, f"namespace {namespace} does not exist", _deploy_fix())
@@ -215,7 +220,12 @@ class Doctor:
         try:
             pods = client.pods(namespace)
         except BackendError as exc:
-            self._add(check, False, f"cannot list pods in {namespace}: {exc}")
+            self._add(
+                check,
+                False,
+                f"cannot list pods in {namespace}: {exc}",
+                f"the doctor needs list on pods in {namespace} (RBAC)",
+            )
             return
         scaled = _replicas(client, namespace)
         missing, bare, unready, shapes, counted = [], [], [], set(), 0
