@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chaoskit.assertions import RateMetric
+from chaoskit.errors import ConfigError
 from chaoskit.experiment.abort import AbortWatch, RunAborted
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
@@ -23,6 +24,16 @@ from chaoskit.observe.proof import host_names
 from chaoskit.observe.requestlog import RequestLog
 
 # Bookinfo's own error texts, always looked for (istio-semantics §5).
+# Locust ramps users up at spawn_rate per second; a window here is judged as one steady
+# load, so every user starts at once (Locust's spawn_rate=users) and a ramp is a series of
+# windows.
+_NO_SPAWN_RATE = (
+    "load.run(spawn_rate={spawn_rate:g}): chaoskit does not ramp users up; every user of a "
+    "window starts at once (Locust's spawn_rate=users), so each window measures one steady "
+    "load. Drop spawn_rate; for a ramp, run one window per step, e.g. "
+    "`for n in (2, 4, 8): load.run(users=n, duration='10s')`, or send a fixed rate with "
+    "rate= (the open model)"
+)
 BOOKINFO_TEXTS = (REVIEWS_UNAVAILABLE, RATINGS_UNAVAILABLE, DETAILS_UNAVAILABLE)
 
 
@@ -88,6 +99,7 @@ class LoadDriver:
         watch_ejections: str | None = None,
         seen_from: str = "",
         prove: bool = True,
+        spawn_rate: float | None = None,
     ) -> Window:
         """Send load and return its window.
 
@@ -97,7 +109,10 @@ class LoadDriver:
         ``watch_ejections="ratings"`` samples outlier ejections of that service as seen
         by the pods ``seen_from`` selects (a label selector). ``processes=N`` sends from N
         worker processes, ``distributed=True`` with a Locust master dealing them the users.
+        ``spawn_rate`` (Locust's ramp-up) is refused with what to write instead.
         """
+        if spawn_rate is not None:
+            raise ConfigError(_NO_SPAWN_RATE.format(spawn_rate=spawn_rate, users=users))
         all_headers = dict(headers or {})
         if host is not None:
             all_headers["host"] = host
