@@ -95,8 +95,11 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def _run_foreground(args: argparse.Namespace, state_dir: Path) -> int:
+    from chaoskit.controlplane.launcher import record_spec
     from chaoskit.controlplane.server import RunningMesh, serve_forever
     from chaoskit.topology.spec import MeshSpec
+
+    record_spec(state_dir, args.spec)
 
     async def main() -> None:
         mesh = await RunningMesh.start(
