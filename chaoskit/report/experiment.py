@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaoskit.report import fmt
-from chaoskit.report.charts import DASHED, SOLID, ChartSet, band, line, r
+from chaoskit.report.charts import DASHED, SOLID, ChartSet, band, line, r, stack_labels
 from chaoskit.report.markup import esc, table
 from chaoskit.report.series import Point, downsample, window_points
 from chaoskit.report.summary import badge
@@ -273,14 +273,8 @@ def _chart_rows(experiment: Mapping[str, Any]) -> list[list[Point]]:
     return downsample([window_points(w) for w in experiment["windows"]])
 
 
-def _charts(
-    experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int, anchor: str
-) -> str:
-    windows = _chart_rows(experiment)
-    if not any(windows):
-        return (
-            f'<p class="muted">No per-second series was recorded for {esc(experiment["name"])}.</p>'
-        )
+def _fault_bands(experiment: Mapping[str, Any], clock: Clock) -> list[dict[str, Any]]:
+    """One shaded band per fault, labels stacked where faults begin together."""
     bands = [
         band(
             clock.rel(f["applied"]),
@@ -291,6 +285,18 @@ def _charts(
         for f in experiment["faults"]
         if f["applied"] is not None
     ]
+    return stack_labels(bands, clock.end)
+
+
+def _charts(
+    experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int, anchor: str
+) -> str:
+    windows = _chart_rows(experiment)
+    if not any(windows):
+        return (
+            f'<p class="muted">No per-second series was recorded for {esc(experiment["name"])}.</p>'
+        )
+    bands = _fault_bands(experiment, clock)
     fault_words = (
         "; shaded and hatched: "
         + ", ".join(f"{b['label']} from {b['from']} s to {b['to']} s" for b in bands)
@@ -495,16 +501,7 @@ def _ejections(experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, le
                 esc(lasted),
             ]
         )
-    bands = [
-        band(
-            clock.rel(f["applied"]),
-            clock.rel(f["removed"]) if f["removed"] is not None else clock.end,
-            f"fault: {f['kind']}",
-            open_ended=f["removed"] is None,
-        )
-        for f in experiment["faults"]
-        if f["applied"] is not None
-    ]
+    bands = _fault_bands(experiment, clock)
     spec = {
         "kind": "timeline",
         "x": {"title": "seconds since the experiment started", "min": 0, "max": r(clock.end, 3)},
