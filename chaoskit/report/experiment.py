@@ -249,7 +249,7 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
                 esc(fmt.number(n)),
                 esc(fmt.number(ok)),
                 rate,
-                esc(fmt.rps(s["throughput_rps"])),
+                _throughput(s, load.get("rate")),
                 esc(fmt.latency(lat["p50"])),
                 esc(fmt.latency(lat["p90"])),
                 esc(fmt.latency(lat["p99"])),
@@ -267,6 +267,24 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
         numeric=[False, *[True] * 9],
         css="wide windows",
     )
+
+
+def _throughput(summary: Mapping[str, Any], offered: float | None) -> str:
+    """The achieved rate over the load's schedule against the offered one, with start-up
+    and drain apart (older results have only the whole-window throughput)."""
+    achieved = summary.get("achieved_rps")
+    if not isinstance(achieved, int | float):
+        return esc(fmt.rps(summary["throughput_rps"]))
+    lines = [f"{fmt.rps(achieved)} over {fmt.number(summary['scheduled_s'])} s"]
+    if offered is not None:
+        lines.append(f"of {fmt.rps(offered)} offered")
+    edges = [
+        f"{word} {summary[key]:.2g} s"
+        for word, key in (("start-up", "startup_s"), ("drain", "drain_s"))
+        if isinstance(summary.get(key), int | float)
+    ]
+    small = [*lines[1:], ", ".join(edges), f"{fmt.rps(summary['throughput_rps'])} whole window"]
+    return esc(lines[0]) + "".join(f"<br><small>{esc(t)}</small>" for t in small if t)
 
 
 def _chart_rows(experiment: Mapping[str, Any]) -> list[list[Point]]:
