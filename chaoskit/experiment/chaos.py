@@ -28,6 +28,7 @@ from chaoskit.experiment.mutations import mutate
 from chaoskit.experiment.predict import Predictor
 from chaoskit.experiment.record import ExperimentRecord, FaultRecord
 from chaoskit.experiment.services import check_service
+from chaoskit.experiment.subsets import missing_subsets
 from chaoskit.kube.undo import Journal, ObjectUndo
 from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
 from chaoskit.stats import Verdict
@@ -176,6 +177,10 @@ class Chaos:
         with self._planning():
             changes = self.backend.apply_objects(objects, self.run_id)
         self._changes.extend(changes)
+        for line in missing_subsets(self.backend.list_objects(), objects):
+            if line not in self.record.warnings:
+                self.record.warnings.append(line)
+                warnings.warn(line, ChaoskitWarning, stacklevel=3)
         if self.journal is not None:
             self.journal.write(self._changes)
         return objects

@@ -194,13 +194,26 @@ class LoadDriver:
                 sampler.ejections, sampler.hosts, result.started, label, self.record
             )
             self.record.ejections.extend(window.ejections.to_json())
-        self.record.windows.append(window.to_json())
+        entry = window.to_json()
+        if self.record.warnings:
+            # Config that routes to nothing (a missing subset): show what the callers got.
+            entry["summary"]["mesh_flags"] = self._mesh_flags(window)
+        self.record.windows.append(entry)
         self.windows.append(window)
         if prove:
             for fault in self.chaos.faults:
                 if fault.percent is not None:
                     self.chaos.prove(fault)
         return window
+
+    def _mesh_flags(self, window: Window) -> dict[str, int]:
+        """Envoy response flags of every sidecar's outbound calls during ``window`` (the
+        callers inside the mesh, where a missing subset's ``NC`` replies happen)."""
+        counts: dict[str, int] = {}
+        for entry in self._logged(window, self.backend.pods(None), "outbound"):
+            for flag in str(entry.get("response_flags") or "-").split(","):
+                counts[flag] = counts.get(flag, 0) + 1
+        return dict(sorted(counts.items()))
 
     def _logged(self, window: Window, pods: list[Pod], direction: str) -> list[dict[str, Any]]:
         """The access-log entries of ``pods`` in one direction that started while ``window``

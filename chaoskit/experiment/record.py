@@ -62,6 +62,8 @@ class ExperimentRecord:
     # created, replaced, labelled or deleted (pods included). Empty on the embedded mesh.
     planned_changes: list[str] = field(default_factory=list)
     mutation: str | None = None
+    # Config the mesh accepted that will not do what it says (a subset nothing defines).
+    warnings: list[str] = field(default_factory=list)
 
     def add_judgement(
         self, window: str, judgement: Judgement, predicted: Any = None, hint: str = ""
@@ -103,6 +105,7 @@ class ExperimentRecord:
             "ejections": self.ejections,
             "stat_deltas": self.stat_deltas,
             "planned_changes": self.planned_changes,
+            "warnings": self.warnings,
             "mutation": self.mutation,
             "mutations": applicable(self.applied_objects),
         }

@@ -200,6 +200,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             write(f"{'':<12} {line}")
         for change in experiment.get("planned_changes") or []:  # a cluster's blast radius
             write(f"{'':<12} planned: {change}")
+        for warning in experiment.get("warnings") or []:  # e.g. a subset nothing defines
+            write(f"{'':<12} warning: {warning}")
     if state.written:
         write(f"results: {state.written}")
         html = Path(state.written).with_name("report.html")

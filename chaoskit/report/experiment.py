@@ -31,6 +31,7 @@ FLAG_MEANINGS = {
     "RL": "rate limited locally",
     "DPE": "downstream protocol error",
     "UPE": "upstream protocol error",
+    "NC": "no cluster: the route's upstream cluster does not exist (e.g. a missing subset)",
 }
 
 
@@ -78,6 +79,7 @@ def experiment_section(
         f'<p class="hypothesis"><strong>Hypothesis:</strong> {esc(hypothesis)}</p>'
         if hypothesis
         else '<p class="hypothesis muted">No hypothesis: the test has no docstring.</p>',
+        _warnings(experiment, sub),
         _evidence(experiment, sub),
         _faults(experiment, clock, sub),
         _planned(experiment, sub),
@@ -92,6 +94,15 @@ def experiment_section(
         parts.append(_stat_deltas(experiment, sub))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _warnings(experiment: Mapping[str, Any], level: int) -> str:
+    """Config the mesh accepted that does not do what it says (a subset nothing defines)."""
+    found = experiment.get("warnings") or []
+    if not found:
+        return ""
+    items = "".join(f"<li>{esc(str(line))}</li>" for line in found)
+    return f'<h{level}>Warnings</h{level}><ul class="warnings">{items}</ul>'
 
 
 def _planned(experiment: Mapping[str, Any], level: int) -> str:
@@ -450,7 +461,7 @@ def _count_table(
     labels = [str(w["label"]) for w in experiment["windows"]]
     names: list[str] = []
     for w in experiment["windows"]:
-        for name in w["summary"][key]:
+        for name in w["summary"].get(key) or {}:
             if name not in names:
                 names.append(str(name))
     if not names:
@@ -463,7 +474,7 @@ def _count_table(
             row.append(esc(words.get(name, "")))
         for w in experiment["windows"]:
             s = w["summary"]
-            count = int(s[key].get(name, 0))
+            count = int((s.get(key) or {}).get(name, 0))
             share = f" <small>({fmt.pct(count / s['n'])})</small>" if s["n"] else ""
             row.append(f"{esc(fmt.number(count))}{share}")
         rows.append(row)
@@ -477,6 +488,14 @@ def _breakdowns(experiment: Mapping[str, Any], level: int) -> str:
             experiment,
             "flags",
             "Envoy response flags of the gateway's replies, per window",
+            "Flag",
+            FLAG_MEANINGS,
+        ),
+        _count_table(
+            experiment,
+            "mesh_flags",
+            "Envoy response flags of the calls inside the mesh (every sidecar's outbound "
+            "log), per window",
             "Flag",
             FLAG_MEANINGS,
         ),

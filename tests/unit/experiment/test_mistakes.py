@@ -94,3 +94,35 @@ def test_locusts_spawn_rate_is_refused_with_the_equivalent(tmp_path: Path) -> No
         ConfigError, match=r"spawn_rate=2\): chaoskit does not ramp.*load.run\(users=n"
     ):
         driver.run(users=10, spawn_rate=2, duration="1s")
+
+
+def test_a_subset_no_destination_rule_defines_is_named_with_those_defined() -> None:
+    from chaoskit.experiment.subsets import missing_subsets
+
+    dr = {
+        "kind": "DestinationRule",
+        "metadata": {"name": "reviews", "namespace": "bookinfo"},
+        "spec": {"host": "reviews", "subsets": [{"name": "v1"}, {"name": "v2"}]},
+    }
+    vs = {
+        "kind": "VirtualService",
+        "metadata": {"name": "r", "namespace": "bookinfo"},
+        "spec": {
+            "http": [
+                {
+                    "route": [
+                        {
+                            "destination": {
+                                "host": "reviews.bookinfo.svc.cluster.local",
+                                "subset": "v2",
+                            }
+                        }
+                    ]
+                },
+                {"route": [{"destination": {"host": "reviews", "subset": "v4"}}]},
+            ]
+        },
+    }
+    (line,) = missing_subsets([dr, vs], [vs])
+    assert "subset 'v4' of reviews" in line
+    assert "(IST0101; defined: v1, v2)" in line
