@@ -163,6 +163,8 @@ class RateMetric:
     sink: JudgementSink | None = None
     confidence: float = DEFAULT_CONFIDENCE
     min_n: int = DEFAULT_MIN_N
+    # A prediction from the config in force, used when a check is given none.
+    expected: Any = None
 
     @property
     def rate(self) -> float:
@@ -175,13 +177,13 @@ class RateMetric:
         j = at_least(
             self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
         )
-        return settle(j, self.sink, self.window, predicted)
+        return settle(j, self.sink, self.window, self._predicted(predicted))
 
     def at_most(self, limit: float, *, predicted: Any = None) -> Judgement:
         j = at_most(
             self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
         )
-        return settle(j, self.sink, self.window, predicted)
+        return settle(j, self.sink, self.window, self._predicted(predicted))
 
     def matches(
         self,
@@ -205,7 +207,10 @@ class RateMetric:
             subject=self.subject,
             min_n=self.min_n,
         )
-        return settle(j, self.sink, self.window, predicted)
+        return settle(j, self.sink, self.window, self._predicted(predicted))
+
+    def _predicted(self, given: Any) -> Any:
+        return given if given is not None else self.expected
 
     def dropped_at_most(self, baseline: RateMetric, max_drop: float) -> Judgement:
         """This rate fell by at most ``max_drop`` (0.02 = 2 points) from the same rate in a

@@ -495,7 +495,8 @@ class Chaos:
 
     def predict(self) -> Predictor:
         """Expected outcomes from the config in force now (see :mod:`.predict`)."""
-        return Predictor(self.backend.list_objects())
+        pods = [p.labels for p in self.backend.pods(None) if p.running]
+        return Predictor(self.backend.list_objects(), pods)
 
     def heal(self) -> None:
         """End every fault now (for a recovery window); the same as the final rollback."""

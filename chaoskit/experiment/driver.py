@@ -3,6 +3,7 @@ get back a :class:`~chaoskit.observe.Window` to judge, with the fault proven in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from chaoskit.errors import ConfigError
 from chaoskit.experiment.abort import AbortWatch, RunAborted
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
+from chaoskit.experiment.predict import Prediction
 from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.load import LoadProfile, run_load
 from chaoskit.mesh.apps.bookinfo.catalog import (
@@ -154,6 +156,7 @@ class LoadDriver:
         # from inside the mesh from the client sidecar's outbound records (the embedded
         # in-mesh client passes x-request-id on; real fortio does not, so on a cluster
         # share(flag=) of such a window is a clear error, not a vacuous 0 %).
+        expect = self._page_expectation(path, service, login)
         flag_source, direction = (gateway, "") if gateway else (entry_pod, "outbound")
         mark = self.backend.log_mark(flag_source) if flag_source else 0
         sampler = self._sampler(watch_ejections, seen_from)
@@ -188,6 +191,7 @@ class LoadDriver:
             markers={text: index for index, text in enumerate(markers)},
             flags=flags,
             sink=self.record,
+            expect_text=expect,
         )
         if sampler is not None:
             window.ejections = EjectionTimeline(
@@ -205,6 +209,24 @@ class LoadDriver:
                 if fault.percent is not None:
                     self.chaos.prove(fault)
         return window
+
+    def _page_expectation(
+        self, path: str, service: str | None, login: str | None
+    ) -> Callable[[str], Prediction | None] | None:
+        """For Bookinfo pages through the gateway: the share of pages with a given error
+        text that the routing in force predicts (read before the load, as it ran)."""
+        if service is not None or not path.startswith("/productpage"):
+            return None
+        predictor = self.chaos.predict()
+
+        def expect(text: str) -> Prediction | None:
+            try:
+                found = predictor.text_share(text, user=login)
+            except ConfigError:  # a routing the model does not cover: no prediction
+                return None
+            return Prediction(found.value, f"under the routing in force: {found.why}")
+
+        return expect
 
     def _mesh_flags(self, window: Window) -> dict[str, int]:
         """Envoy response flags of every sidecar's outbound calls during ``window`` (the

@@ -35,6 +35,9 @@ class Window:
     flags: dict[str, str] = field(default_factory=dict)  # request id -> gateway response flags
     sink: JudgementSink | None = None
     ejections: EjectionTimeline | None = None
+    # What the config in force predicts for the share of pages with a text (None: no
+    # prediction); set by the load driver, shown with a check that does not pass.
+    expect_text: Callable[[str], Any] | None = None
 
     # --- counts ------------------------------------------------------------------------
 
@@ -126,7 +129,12 @@ class Window:
         if not tests:
             raise ConfigError("share() needs text=, version=, status=, flag= or where=")
         hits = sum(1 for r in self.records if all(t(r) for t in tests))
-        return self._rate(hits, subject or "share of " + " and ".join(names))
+        metric = self._rate(hits, subject or "share of " + " and ".join(names))
+        if text is not None and len(tests) == 1 and self.expect_text is not None:
+            # The share the routing in force predicts, e.g. a ratings fault reaches only
+            # the pages of the reviews versions that call ratings.
+            metric = replace(metric, expected=self.expect_text(text))
+        return metric
 
     def sticky_share(self, key: Callable[[RequestRecord], object] | None = None) -> RateMetric:
         """The share of requests served by the pod that served most of their key's requests

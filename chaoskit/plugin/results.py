@@ -209,6 +209,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             write(f"report:  {html}")
 
 
+def _predicted_text(entry: dict[str, Any]) -> str:
+    predicted = entry["predicted"]
+    value = predicted.get("value")
+    shown = f"{value:.1%} " if entry.get("unit") == "rate" and isinstance(value, float) else ""
+    return f"predicted from the mesh config: {shown}({predicted['why']})"
+
+
 def _summary(experiment: dict[str, Any]) -> str:
     """The experiment's verdict, name and deciding evidence (continuation lines follow
     when an ERROR's reason spans several)."""
@@ -229,7 +236,10 @@ def _evidence(experiment: dict[str, Any]) -> str:
     assertions = experiment.get("assertions") or []
     for entry in assertions:
         if entry["verdict"] != "PASS":
-            hint = entry.get("hint")
+            hint = str(entry.get("hint") or "")
+            predicted = entry.get("predicted") or {}
+            if predicted.get("why") and str(predicted["why"]) not in hint:
+                hint = "; ".join(filter(None, [hint, _predicted_text(entry)]))
             return str(entry["explanation"]) + (f"; {hint}" if hint else "")
     if experiment["outcome"] != "held" and experiment.get("message"):
         lines = [line.rstrip() for line in str(experiment["message"]).splitlines()]
