@@ -8,12 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaoskit.commands._target import default_state_dir
-from chaoskit.commands.live_config import (
-    live_resources,
-    recorded_spec,
-    running_mesh,
-    with_live_secrets,
-)
 from chaoskit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -109,6 +103,7 @@ def _analyze_live(args: argparse.Namespace, client: KubeClient, mesh: MeshSpec) 
     from chaoskit.analysis import AnalysisResult, analyze_resources
     from chaoskit.analysis.analyzer import _fix_for
     from chaoskit.analysis.messages import Message
+    from chaoskit.commands.live_config import live_resources, with_live_secrets
     from chaoskit.istio.loading import load_files
 
     live = live_resources(client)
@@ -133,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         shown = Level.parse(args.output_threshold)
     except ValueError as exc:
         raise ConfigError(f"--failure-threshold/--output-threshold: {exc}") from None
+    from chaoskit.commands.live_config import recorded_spec, running_mesh
+
     mesh = None
     client = None
     state_dir = args.state_dir or default_state_dir()

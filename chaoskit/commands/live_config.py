@@ -19,12 +19,17 @@ if TYPE_CHECKING:
     from chaoskit.kube.client import KubeClient
     from chaoskit.topology.spec import MeshSpec
 
-from chaoskit.controlplane.launcher import recorded_spec
-
 __all__ = ["live_resources", "recorded_spec", "running_mesh", "with_live_secrets"]
 
 ISTIO_PLURALS = ("virtualservices", "destinationrules", "gateways", "serviceentries")
 LIVE_SOURCE = "live mesh"  # the source findings about live resources name
+
+
+def recorded_spec(state_dir: Path) -> Path | None:
+    """The spec file the mesh in ``state_dir`` was started with (None: the built-in)."""
+    from chaoskit.controlplane.launcher import recorded_spec as read
+
+    return read(state_dir)
 
 
 def running_mesh(state_dir: Path) -> KubeClient | None:
