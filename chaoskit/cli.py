@@ -7,7 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from chaoskit import __version__
-from chaoskit.commands import analyze, cluster, mesh, mutate, proxy, report, resources, secret
+from chaoskit.commands import (
+    analyze,
+    cluster,
+    logs,
+    mesh,
+    mutate,
+    proxy,
+    report,
+    resources,
+    secret,
+)
 from chaoskit.errors import ChaoskitError
 
 EXIT_USAGE = 2
@@ -20,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"chaoskit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (analyze, mesh, resources, proxy, secret, mutate, report, cluster):
+    for command in (analyze, mesh, resources, proxy, logs, secret, mutate, report, cluster):
         command.add_parser(subparsers)
     return parser
 

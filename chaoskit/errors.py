@@ -9,6 +9,8 @@
     ├── BackendError                     the mesh or cluster could not do what was asked
     │   └── ReadinessTimeout             what was awaited, for how long, the last state seen
     └── EmulatorError                    a process of the embedded mesh failed
+
+    ChaoskitWarning (UserWarning)        input that is valid but probably not what was meant
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ class ChaoskitError(Exception):
 
 class ConfigError(ChaoskitError):
     """The user's input is wrong; the message says where and how to fix it."""
+
+
+class ChaoskitWarning(UserWarning):
+    """Valid input that was probably meant otherwise (``percent=0.5`` meant as a fraction)."""
 
 
 @dataclass(frozen=True, slots=True)

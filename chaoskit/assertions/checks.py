@@ -46,7 +46,9 @@ class Inconclusive(ChaoskitError):
 class JudgementSink(Protocol):
     """Where settled checks go (the experiment record behind the report)."""
 
-    def add_judgement(self, window: str, judgement: Judgement, predicted: Any = None) -> None: ...
+    def add_judgement(
+        self, window: str, judgement: Judgement, predicted: Any = None, hint: str = ""
+    ) -> None: ...
 
 
 def _needed(judgement: Judgement) -> str:
@@ -88,9 +90,8 @@ def _needed(judgement: Judgement) -> str:
 def settle(
     judgement: Judgement, sink: JudgementSink | None, window: str, predicted: Any = None
 ) -> Judgement:
-    """Record ``judgement``, then raise unless it passed."""
-    if sink is not None:
-        sink.add_judgement(window, judgement, predicted)
+    """Record ``judgement`` (with the hint an inconclusive one carries), then raise unless
+    it passed."""
     why = f" [{window}]" if window else ""
     if predicted is not None and str(getattr(predicted, "why", "")):
         value = getattr(predicted, "value", None)
@@ -100,10 +101,16 @@ def settle(
                 judgement.unit, f"{value:g} "
             )
         why += f"; predicted from the mesh config: {shown}({predicted.why})"
+    hint = ""
+    if judgement.verdict is Verdict.INCONCLUSIVE:
+        hint = (_needed(judgement) + why).strip("; ")
+    if sink is not None:
+        # The hint is the actionable half of an INCONCLUSIVE: the terminal prints it too.
+        sink.add_judgement(window, judgement, predicted, hint)
     if judgement.verdict is Verdict.FAIL:
         raise AssertionError(judgement.explain() + why)
     if judgement.verdict is Verdict.INCONCLUSIVE:
-        raise Inconclusive(judgement, (_needed(judgement) + why).strip("; "))
+        raise Inconclusive(judgement, hint)
     return judgement
 
 
@@ -156,6 +163,8 @@ class RateMetric:
     sink: JudgementSink | None = None
     confidence: float = DEFAULT_CONFIDENCE
     min_n: int = DEFAULT_MIN_N
+    # A prediction from the config in force, used when a check is given none.
+    expected: Any = None
 
     @property
     def rate(self) -> float:
@@ -168,13 +177,13 @@ class RateMetric:
         j = at_least(
             self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
         )
-        return settle(j, self.sink, self.window, predicted)
+        return settle(j, self.sink, self.window, self._predicted(predicted))
 
     def at_most(self, limit: float, *, predicted: Any = None) -> Judgement:
         j = at_most(
             self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
         )
-        return settle(j, self.sink, self.window, predicted)
+        return settle(j, self.sink, self.window, self._predicted(predicted))
 
     def matches(
         self,
@@ -198,7 +207,10 @@ class RateMetric:
             subject=self.subject,
             min_n=self.min_n,
         )
-        return settle(j, self.sink, self.window, predicted)
+        return settle(j, self.sink, self.window, self._predicted(predicted))
+
+    def _predicted(self, given: Any) -> Any:
+        return given if given is not None else self.expected
 
     def dropped_at_most(self, baseline: RateMetric, max_drop: float) -> Judgement:
         """This rate fell by at most ``max_drop`` (0.02 = 2 points) from the same rate in a

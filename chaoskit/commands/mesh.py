@@ -42,6 +42,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     up.set_defaults(handler=run_up)
     down = actions.add_parser("down", help="stop a mesh started with --detach")
     down.add_argument("--state-dir", type=Path, default=None)
+    down.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the pods' logs (STATE_DIR/logs); by default they go with the mesh",
+    )
     down.set_defaults(handler=run_down)
     status = actions.add_parser("status", help="show the running mesh")
     status.add_argument("--state-dir", type=Path, default=None)
@@ -90,8 +95,11 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def _run_foreground(args: argparse.Namespace, state_dir: Path) -> int:
+    from chaoskit.controlplane.launcher import record_spec
     from chaoskit.controlplane.server import RunningMesh, serve_forever
     from chaoskit.topology.spec import MeshSpec
+
+    record_spec(state_dir, args.spec)
 
     async def main() -> None:
         mesh = await RunningMesh.start(
@@ -121,10 +129,24 @@ def run_down(args: argparse.Namespace) -> int:
         print(f"no embedded mesh is running from {state_dir}")
         with contextlib.suppress(FileNotFoundError):
             (state_dir / "mesh.json").unlink()
-        return 0
-    stop_pid(info.pid)
-    print(f"embedded mesh stopped (pid {info.pid})")
+    else:
+        stop_pid(info.pid)
+        print(f"embedded mesh stopped (pid {info.pid})")
+    _prune_logs(state_dir, keep=args.keep_logs)
     return 0
+
+
+def _prune_logs(state_dir: Path, *, keep: bool) -> None:
+    """Logs belong to a mesh: they go when it does (also a crashed mesh's), unless kept."""
+    from chaoskit.controlplane.logcap import remove_logs
+
+    if keep:
+        if (state_dir / "logs").is_dir():
+            print(f"logs kept in {state_dir / 'logs'}")
+        return
+    removed = remove_logs(state_dir)
+    if removed:
+        print(f"removed {removed} log and boot files from {state_dir}")
 
 
 def run_status(args: argparse.Namespace) -> int:

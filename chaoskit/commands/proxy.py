@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 from chaoskit.commands._target import add_target_arguments, connect
+from chaoskit.commands.envoy_routes import route_configurations
 from chaoskit.errors import BackendError, ConfigError
 
 ADMIN_PORT = 15000
@@ -137,6 +138,8 @@ def run_config(args: argparse.Namespace) -> int:
         "clusters": _clusters_table,
         "listeners": _listeners_table,
     }[args.type](sections[args.type])
+    if args.type == "routes":  # istioctl prints Envoy's RouteConfiguration JSON
+        return _print(args, route_configurations(sections["routes"]), table)
     return _print(args, sections[args.type], table)
 
 

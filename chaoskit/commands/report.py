@@ -34,7 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-o",
         "--output",
         type=Path,
-        help="the page to write (default: report.html next to a single results file, "
+        help="the page to write (default: report.html next to a single results file, or "
+        "report-2.html, report-3.html… when that exists, so the run's own report stays; "
         "history.html in the --history directory, else ./report.html)",
     )
     parser.add_argument(
@@ -56,10 +57,20 @@ def _output(args: argparse.Namespace) -> Path:
     if args.output is not None:
         return Path(args.output)
     if len(args.results) == 1:
-        return Path(args.results[0]).parent / "report.html"
+        return _fresh(Path(args.results[0]).parent / "report.html")
     if args.history is not None and not args.results:
         return Path(args.history) / "history.html"
     return Path("report.html")
+
+
+def _fresh(path: Path) -> Path:
+    """``path``, or ``report-2.html``, ``report-3.html``… when it exists: the report pytest
+    wrote for the run is never replaced unless ``-o`` names it."""
+    number = 2
+    while path.exists():
+        path = path.with_name(f"report-{number}.html")
+        number += 1
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,8 +100,14 @@ def run(args: argparse.Namespace) -> int:
         page = render_history(runs)
         what = f"trends of {len(runs)} runs"
     elif len(runs) == 1:
-        page = render_report(runs[0])
+        from chaoskit.experiment.session import sibling_history
+
+        # The same History section as the report pytest wrote: the runs beside this one.
+        history = sibling_history(files[0])
+        page = render_report(runs[0], history=history or None)
         what = f"{len(runs[0]['experiments'])} experiments"
+        if history:
+            what += f", history of {len(history)} earlier runs"
     else:
         page = render_runs(runs)
         what = f"{len(runs)} runs"

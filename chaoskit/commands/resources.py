@@ -6,6 +6,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -47,12 +48,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         parser.set_defaults(handler=run_apply if verb == "apply" else run_delete)
     get = subparsers.add_parser("get", help="list Istio resources (like kubectl get)")
     get.add_argument(
-        "kind", help="virtualservices|vs, destinationrules|dr, gateways|gw, serviceentries|se, pods"
+        "kind",
+        help="virtualservices|vs, destinationrules|dr, gateways|gw, serviceentries|se, pods, "
+        "services|svc",
     )
     get.add_argument("name", nargs="?", help="one resource by name")
     get.add_argument("-n", "--namespace", default="default")
     get.add_argument("-A", "--all-namespaces", action="store_true")
-    get.add_argument("-o", "--output", choices=("table", "yaml", "json"), default="table")
+    get.add_argument(
+        "-o",
+        "--output",
+        choices=("table", "wide", "yaml", "json"),
+        default="table",
+        help="wide: kubectl's extra columns (a pod's node, a service's selector)",
+    )
     add_target_arguments(get)
     get.set_defaults(handler=run_get)
 
@@ -124,6 +133,8 @@ _ALIASES = {
     "se": "serviceentries",
     "pod": "pods",
     "po": "pods",
+    "service": "services",
+    "svc": "services",
 }
 
 
@@ -147,16 +158,27 @@ def _utc_epoch(struct: time.struct_time) -> float:
 
 def run_get(args: argparse.Namespace) -> int:
     plural = _ALIASES.get(args.kind.lower(), args.kind.lower())
-    known = {"virtualservices", "destinationrules", "gateways", "serviceentries", "pods"}
+    known = {
+        "virtualservices",
+        "destinationrules",
+        "gateways",
+        "serviceentries",
+        "pods",
+        "services",
+    }
     if plural not in known:
         raise ConfigError(
-            f"unknown kind {args.kind!r}; use one of {', '.join(sorted(known))} (or vs, dr, gw, se)"
+            f"unknown kind {args.kind!r}; use one of {', '.join(sorted(known))} "
+            "(or vs, dr, gw, se, po, svc)"
         )
     namespace = None if args.all_namespaces else args.namespace
     client = connect(args)
     try:
         if plural == "pods":
             items = client.pods(namespace)
+        elif plural == "services":
+            path = f"/api/v1/namespaces/{namespace}/services" if namespace else "/api/v1/services"
+            items = list(client.call("GET", path).get("items", []))
         else:
             items = client.list_resources(plural, namespace)
     finally:
@@ -170,11 +192,28 @@ def run_get(args: argparse.Namespace) -> int:
     elif args.output == "yaml":
         print(yaml.safe_dump(items[0] if args.name else {"items": items}, sort_keys=False), end="")
     else:
-        _table(plural, items, args.all_namespaces)
+        _table(plural, items, args.all_namespaces, wide=args.output == "wide")
     return 0
 
 
-def _table(plural: str, items: list[dict[str, object]], all_namespaces: bool) -> None:
+def _service_row(spec: dict[str, Any], wide: bool) -> list[str]:
+    """kubectl's columns: TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S) (and SELECTOR when wide).
+    The embedded mesh routes by name, with no virtual IP: its services show ``-``."""
+    ports = (
+        ",".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or [])
+        or "<none>"
+    )
+    external = ",".join(spec.get("externalIPs") or []) or "<none>"
+    row = [str(spec.get("type", "ClusterIP")), str(spec.get("clusterIP") or "-"), external, ports]
+    if wide:
+        selector = spec.get("selector") or {}
+        row.append(",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>")
+    return row
+
+
+def _table(
+    plural: str, items: list[dict[str, object]], all_namespaces: bool, wide: bool = False
+) -> None:
     rows: list[list[str]] = []
     for item in items:
         meta = item["metadata"]
@@ -199,6 +238,10 @@ def _table(plural: str, items: list[dict[str, object]], all_namespaces: bool) ->
                 str(restarts),
                 str(status.get("podIP", "")),
             ]
+            if wide:
+                row += [str(spec.get("nodeName") or "<none>"), "<none>", "<none>"]
+        elif plural == "services":
+            row += _service_row(spec, wide)
         row.append(_age(str(meta.get("creationTimestamp") or status_start(item))))
         rows.append(row)
     header = (
@@ -207,7 +250,10 @@ def _table(plural: str, items: list[dict[str, object]], all_namespaces: bool) ->
         + {
             "virtualservices": ["GATEWAYS", "HOSTS"],
             "destinationrules": ["HOST"],
-            "pods": ["READY", "STATUS", "RESTARTS", "IP"],
+            "pods": ["READY", "STATUS", "RESTARTS", "IP"]
+            + (["NODE", "NOMINATED NODE", "READINESS GATES"] if wide else []),
+            "services": ["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"]
+            + (["SELECTOR"] if wide else []),
         }.get(plural, [])
         + ["AGE"]
     )

@@ -17,6 +17,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
+from chaoskit.controlplane.pod_patch import (
+    POD_PATCH_TYPES,
+    pod_annotations,
+    unsupported_pod_patch,
+)
 from chaoskit.controlplane.pods import PodProcess
 from chaoskit.controlplane.runtime import (
     APP_SETTINGS_ANNOTATION,
@@ -384,7 +389,10 @@ class KubeApi:
                 "name": pod.name,
                 "namespace": pod.namespace,
                 "labels": pod.labels,
-                "annotations": {APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings)},
+                "annotations": {
+                    **pod.annotations,
+                    APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings),
+                },
                 "ownerReferences": [
                     {
                         "apiVersion": "apps/v1",
@@ -433,18 +441,22 @@ class KubeApi:
         if request.method == "GET":
             return web.json_response(self._pod_json(pod))
         if request.method == "PATCH":
-            patch = await self._body(request)
+            if request.content_type not in POD_PATCH_TYPES:
+                return _error(415, "UnsupportedMediaType", unsupported_pod_patch(request))
             current = self._pod_json(pod)
-            patched = merge_patch(current, patch)
-            annotations = (patched.get("metadata") or {}).get("annotations") or {}
+            patched = merge_patch(current, await self._body(request))
             if patched.get("metadata", {}).get("labels") != current["metadata"]["labels"]:
                 raise BadRequest("the embedded mesh does not relabel pods; change the mesh spec")
-            value = annotations.get(APP_SETTINGS_ANNOTATION)
-            if (
-                value is not None
-                and value != current["metadata"]["annotations"][APP_SETTINGS_ANNOTATION]
-            ):
-                self.cp.set_app_settings(pod, settings_from_annotation(value))
+            annotations = pod_annotations(patched)
+            value = annotations.pop(APP_SETTINGS_ANNOTATION, None)
+            pod.annotations = annotations  # every other annotation is kept, as a pod's are
+            # Deleting the app-settings annotation (`kubectl annotate pod P key-`) returns
+            # the app to its mesh-spec settings; the annotation then shows those.
+            settings = (
+                self.cp.spec_settings(pod) if value is None else settings_from_annotation(value)
+            )
+            if settings != pod.app_settings:
+                self.cp.set_app_settings(pod, settings)
                 await self.cp.wait_settings(pod)
             return web.json_response(self._pod_json(pod))
         if request.method == "DELETE":

@@ -42,6 +42,7 @@ class MeshProcess:
         state_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             (state_dir / "mesh.json").unlink()
+        record_spec(state_dir, spec)
         command = [
             sys.executable,
             "-m",
@@ -124,3 +125,23 @@ def stop_pid(pid: int, timeout_s: float = 15.0) -> None:
     if pid_alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+SPEC_FILE = "spec-path"
+
+
+def record_spec(state_dir: Path, spec: Path | None) -> None:
+    """Remember which mesh spec the mesh in ``state_dir`` runs (none: the built-in), so
+    `chaoskit analyze` can judge its live config against the same services and pods."""
+    path = state_dir / SPEC_FILE
+    if spec is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(str(Path(spec).resolve()), encoding="utf-8")
+
+
+def recorded_spec(state_dir: Path) -> Path | None:
+    try:
+        return Path((state_dir / SPEC_FILE).read_text(encoding="utf-8").strip())
+    except OSError:
+        return None

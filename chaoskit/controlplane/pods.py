@@ -34,6 +34,8 @@ class PodProcess:
     app: str
     app_settings: dict[str, Any]
     container_ports: tuple[int, ...]
+    # The pod's annotations other than the app-settings one (which mirrors app_settings).
+    annotations: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
     started_at: float = 0.0

@@ -326,6 +326,10 @@ class ControlPlane:
         replacement = await self._create_pod(pod.workload, pod.namespace, pod.replica)
         return pod, replacement
 
+    def spec_settings(self, pod: PodProcess) -> dict[str, Any]:
+        """The app settings the mesh spec gives ``pod``'s workload (before any change)."""
+        return dict(self._workload(pod.workload, pod.namespace).app.settings)
+
     def set_app_settings(self, pod: PodProcess, settings: dict[str, Any]) -> None:
         if pod.kind == "gateway":
             raise Invalid(f"pod {pod.name} is a gateway and runs no app")

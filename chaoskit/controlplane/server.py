@@ -23,6 +23,7 @@ import yaml
 from aiohttp import web
 
 from chaoskit.controlplane.api import KubeApi
+from chaoskit.controlplane.logcap import cap_forever
 from chaoskit.controlplane.runtime import ControlPlane, MeshOptions
 from chaoskit.topology.spec import MeshSpec
 
@@ -182,9 +183,11 @@ async def serve_forever(mesh: RunningMesh, parent_pid: int = 0) -> None:
         stop.set()
 
     watchdog = loop.create_task(watch_parent()) if parent_pid else None
+    capping = loop.create_task(cap_forever(Path(mesh.info.state_dir) / "logs"))
     try:
         await stop.wait()
     finally:
         if watchdog is not None:
             watchdog.cancel()
+        capping.cancel()
         await mesh.stop()

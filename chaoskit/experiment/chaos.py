@@ -13,6 +13,7 @@ import functools
 import itertools
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,14 @@ from typing import Any
 
 import yaml
 
-from chaoskit.errors import ConfigError
+from chaoskit.errors import ChaoskitWarning, ConfigError
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
 from chaoskit.experiment.mutations import mutate
 from chaoskit.experiment.predict import Predictor
 from chaoskit.experiment.record import ExperimentRecord, FaultRecord
+from chaoskit.experiment.services import check_service
+from chaoskit.experiment.subsets import missing_subsets
 from chaoskit.kube.undo import Journal, ObjectUndo
 from chaoskit.observe.proof import faults_in_config, injection_counts, judge_injection
 from chaoskit.stats import Verdict
@@ -174,6 +177,10 @@ class Chaos:
         with self._planning():
             changes = self.backend.apply_objects(objects, self.run_id)
         self._changes.extend(changes)
+        for line in missing_subsets(self.backend.list_objects(), objects):
+            if line not in self.record.warnings:
+                self.record.warnings.append(line)
+                warnings.warn(line, ChaoskitWarning, stacklevel=3)
         if self.journal is not None:
             self.journal.write(self._changes)
         return objects
@@ -230,7 +237,17 @@ class Chaos:
     ) -> Fault:
         if not 0 < percent <= 100:
             raise ConfigError(f"{kind} on {service}: percent={percent} must be in (0, 100]")
+        if percent < 1:
+            # Istio's percentage.value is a percent; 0.5 is half a percent, not half.
+            warnings.warn(
+                f"{kind} on {service}: percent={percent:g} injects into {percent:g}% of "
+                f"requests (about 1 in {round(100 / percent)}); if you meant a fraction, "
+                f"write percent={percent * 100:g}",
+                ChaoskitWarning,
+                stacklevel=3,
+            )
         ns = namespace or self.namespace
+        check_service(self.backend, service, ns, kind)  # before any load is sent
         existing = self._objects_for(service, ns, "VirtualService")
         route_name = f"chaoskit-{kind}-{next(_route_numbers)}" if headers else None
         vs = with_fault(
@@ -308,6 +325,7 @@ class Chaos:
     ) -> Fault:
         """Squeeze the connection pool (and so trip the circuit breaker) to ``service``."""
         ns = namespace or self.namespace
+        check_service(self.backend, service, ns, "pool_squeeze")
         pool = {
             "tcp": {"maxConnections": max_connections},
             "http": {
@@ -330,6 +348,8 @@ class Chaos:
     def _replicas(self, service: str, namespace: str | None, count: int) -> list[Pod]:
         ns = namespace or self.namespace
         pods = [p for p in self.backend.pods(ns, f"app={service}") if p.running]
+        if not pods:
+            check_service(self.backend, service, ns, "a pod fault")
         if len(pods) < count:
             raise ConfigError(
                 f"{service}.{ns} has {len(pods)} running replica(s), the fault needs {count}; "
@@ -475,7 +495,8 @@ class Chaos:
 
     def predict(self) -> Predictor:
         """Expected outcomes from the config in force now (see :mod:`.predict`)."""
-        return Predictor(self.backend.list_objects())
+        pods = [p.labels for p in self.backend.pods(None) if p.running]
+        return Predictor(self.backend.list_objects(), pods)
 
     def heal(self) -> None:
         """End every fault now (for a recovery window); the same as the final rollback."""

@@ -3,14 +3,17 @@ get back a :class:`~chaoskit.observe.Window` to judge, with the fault proven in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from chaoskit.assertions import RateMetric
+from chaoskit.errors import ConfigError
 from chaoskit.experiment.abort import AbortWatch, RunAborted
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
+from chaoskit.experiment.predict import Prediction
 from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.load import LoadProfile, run_load
 from chaoskit.mesh.apps.bookinfo.catalog import (
@@ -23,6 +26,16 @@ from chaoskit.observe.proof import host_names
 from chaoskit.observe.requestlog import RequestLog
 
 # Bookinfo's own error texts, always looked for (istio-semantics §5).
+# Locust ramps users up at spawn_rate per second; a window here is judged as one steady
+# load, so every user starts at once (Locust's spawn_rate=users) and a ramp is a series of
+# windows.
+_NO_SPAWN_RATE = (
+    "load.run(spawn_rate={spawn_rate:g}): chaoskit does not ramp users up; every user of a "
+    "window starts at once (Locust's spawn_rate=users), so each window measures one steady "
+    "load. Drop spawn_rate; for a ramp, run one window per step, e.g. "
+    "`for n in (2, 4, 8): load.run(users=n, duration='10s')`, or send a fixed rate with "
+    "rate= (the open model)"
+)
 BOOKINFO_TEXTS = (REVIEWS_UNAVAILABLE, RATINGS_UNAVAILABLE, DETAILS_UNAVAILABLE)
 
 
@@ -88,6 +101,7 @@ class LoadDriver:
         watch_ejections: str | None = None,
         seen_from: str = "",
         prove: bool = True,
+        spawn_rate: float | None = None,
     ) -> Window:
         """Send load and return its window.
 
@@ -97,7 +111,10 @@ class LoadDriver:
         ``watch_ejections="ratings"`` samples outlier ejections of that service as seen
         by the pods ``seen_from`` selects (a label selector). ``processes=N`` sends from N
         worker processes, ``distributed=True`` with a Locust master dealing them the users.
+        ``spawn_rate`` (Locust's ramp-up) is refused with what to write instead.
         """
+        if spawn_rate is not None:
+            raise ConfigError(_NO_SPAWN_RATE.format(spawn_rate=spawn_rate, users=users))
         all_headers = dict(headers or {})
         if host is not None:
             all_headers["host"] = host
@@ -139,6 +156,7 @@ class LoadDriver:
         # from inside the mesh from the client sidecar's outbound records (the embedded
         # in-mesh client passes x-request-id on; real fortio does not, so on a cluster
         # share(flag=) of such a window is a clear error, not a vacuous 0 %).
+        expect = self._page_expectation(path, service, login)
         flag_source, direction = (gateway, "") if gateway else (entry_pod, "outbound")
         mark = self.backend.log_mark(flag_source) if flag_source else 0
         sampler = self._sampler(watch_ejections, seen_from)
@@ -173,19 +191,51 @@ class LoadDriver:
             markers={text: index for index, text in enumerate(markers)},
             flags=flags,
             sink=self.record,
+            expect_text=expect,
         )
         if sampler is not None:
             window.ejections = EjectionTimeline(
                 sampler.ejections, sampler.hosts, result.started, label, self.record
             )
             self.record.ejections.extend(window.ejections.to_json())
-        self.record.windows.append(window.to_json())
+        entry = window.to_json()
+        if self.record.warnings:
+            # Config that routes to nothing (a missing subset): show what the callers got.
+            entry["summary"]["mesh_flags"] = self._mesh_flags(window)
+        self.record.windows.append(entry)
         self.windows.append(window)
         if prove:
             for fault in self.chaos.faults:
                 if fault.percent is not None:
                     self.chaos.prove(fault)
         return window
+
+    def _page_expectation(
+        self, path: str, service: str | None, login: str | None
+    ) -> Callable[[str], Prediction | None] | None:
+        """For Bookinfo pages through the gateway: the share of pages with a given error
+        text that the routing in force predicts (read before the load, as it ran)."""
+        if service is not None or not path.startswith("/productpage"):
+            return None
+        predictor = self.chaos.predict()
+
+        def expect(text: str) -> Prediction | None:
+            try:
+                found = predictor.text_share(text, user=login)
+            except ConfigError:  # a routing the model does not cover: no prediction
+                return None
+            return Prediction(found.value, f"under the routing in force: {found.why}")
+
+        return expect
+
+    def _mesh_flags(self, window: Window) -> dict[str, int]:
+        """Envoy response flags of every sidecar's outbound calls during ``window`` (the
+        callers inside the mesh, where a missing subset's ``NC`` replies happen)."""
+        counts: dict[str, int] = {}
+        for entry in self._logged(window, self.backend.pods(None), "outbound"):
+            for flag in str(entry.get("response_flags") or "-").split(","):
+                counts[flag] = counts.get(flag, 0) + 1
+        return dict(sorted(counts.items()))
 
     def _logged(self, window: Window, pods: list[Pod], direction: str) -> list[dict[str, Any]]:
         """The access-log entries of ``pods`` in one direction that started while ``window``

@@ -79,8 +79,13 @@ def _percent(part: dict[str, Any] | None) -> float:
 
 
 class Predictor:
-    def __init__(self, objects: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, objects: list[dict[str, Any]], pod_labels: list[dict[str, str]] | None = None
+    ) -> None:
         self.objects = objects
+        # The labels of the running pods: how an unrouted service's calls spread over
+        # versions (Envoy balances over endpoints, so each version gets its pods' share).
+        self.pod_labels = pod_labels or []
 
     def _virtual_service(self, service: str, namespace: str) -> dict[str, Any] | None:
         from chaoskit.experiment.faults import targets
@@ -195,6 +200,53 @@ class Predictor:
         headers = {"end-user": user} if user else {}
         reviews = self.route("reviews", namespace, headers)
         version = self._version("reviews", namespace, reviews.destination)
+        return self._page(version, reviews, headers, user, namespace)
+
+    def _reviews_versions(self, namespace: str) -> dict[str, float]:
+        """Each reviews version's share of calls when no route picks a subset: its share
+        of the running reviews pods."""
+        versions = [
+            labels.get("version", "")
+            for labels in self.pod_labels
+            if labels.get("app") == "reviews"
+        ]
+        if not versions:
+            raise ConfigError(
+                "no subset of reviews is routed to and no reviews pod is known: the version "
+                "mix cannot be predicted"
+            )
+        return {v: versions.count(v) / len(versions) for v in sorted(set(versions))}
+
+    def text_share(
+        self, text: str, user: str | None = None, namespace: str = "bookinfo"
+    ) -> Prediction:
+        """The share of a user's /productpage answers that show ``text`` (an error text
+        such as "Ratings service is currently unavailable"), under the routing in force:
+        with reviews routed to one subset, that version's page; unrouted, each version in
+        its share of the pods (reviews v1 never calls ratings, so a ratings fault reaches
+        only the pages of v2 and v3)."""
+        headers = {"end-user": user} if user else {}
+        reviews = self.route("reviews", namespace, headers)
+        if reviews.destination:
+            mix = {self._version("reviews", namespace, reviews.destination): 1.0}
+        else:
+            mix = self._reviews_versions(namespace)
+        share, parts = 0.0, []
+        for version, weight in mix.items():
+            page = self._page(version, reviews, headers, user, namespace)
+            hit = page.share if page.text == text else 0.0
+            share += weight * hit
+            parts.append(f"reviews {version} ({weight:.0%} of pages): {hit:.0%}")
+        return Prediction(share, "; ".join(parts))
+
+    def _page(
+        self,
+        version: str,
+        reviews: Route,
+        headers: dict[str, str],
+        user: str | None,
+        namespace: str,
+    ) -> PagePrediction:
         why = [f"{user or 'anonymous'} → reviews {version}"]
         reviews_time, text, share = 0.0, "", 1.0
         if version != "v1":

@@ -13,7 +13,7 @@ from typing import Any
 
 from chaoskit import __version__
 from chaoskit.experiment.mutations import applicable
-from chaoskit.stats import Judgement
+from chaoskit.stats import Judgement, Verdict
 
 SCHEMA = "chaoskit.results/1"
 
@@ -62,13 +62,32 @@ class ExperimentRecord:
     # created, replaced, labelled or deleted (pods included). Empty on the embedded mesh.
     planned_changes: list[str] = field(default_factory=list)
     mutation: str | None = None
+    # Config the mesh accepted that will not do what it says (a subset nothing defines).
+    warnings: list[str] = field(default_factory=list)
 
-    def add_judgement(self, window: str, judgement: Judgement, predicted: Any = None) -> None:
+    def add_judgement(
+        self, window: str, judgement: Judgement, predicted: Any = None, hint: str = ""
+    ) -> None:
         entry: dict[str, Any] = {"window": window, **judgement.to_dict()}
         entry["predicted"] = (
             {"value": predicted.value, "why": predicted.why} if predicted is not None else None
         )
+        if hint and judgement.verdict is not Verdict.PASS:
+            entry["hint"] = hint
         self.assertions.append(entry)
+
+    def headline(self, judgement: Judgement) -> Judgement:
+        """Mark ``judgement`` (a check this experiment settled) as the one its summary line
+        shows when every check passes; by default that is the last check."""
+        wanted = judgement.to_dict()
+        for entry in reversed(self.assertions):
+            if all(entry.get(key) == value for key, value in wanted.items()):
+                entry["headline"] = True
+                return judgement
+        raise ValueError(
+            f"{judgement.explain()!r} is not a check of this experiment; pass the value a "
+            "check returned, e.g. experiment.headline(window.p(0.99).at_most('1s'))"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +105,7 @@ class ExperimentRecord:
             "ejections": self.ejections,
             "stat_deltas": self.stat_deltas,
             "planned_changes": self.planned_changes,
+            "warnings": self.warnings,
             "mutation": self.mutation,
             "mutations": applicable(self.applied_objects),
         }

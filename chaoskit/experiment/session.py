@@ -369,6 +369,21 @@ def write_session_results(
     return path
 
 
+def sibling_history(results_path: Path, keep: int = 20) -> list[dict[str, Any]]:
+    """The other runs in the same reports directory (the newest ``keep``), oldest first:
+    the History section of a run's report. Unreadable ones are left out."""
+    from chaoskit.report import load_results
+
+    directory = results_path.parent
+    history = []
+    for other in sorted(directory.parent.glob("*/results.json"))[-keep:]:
+        if other.parent != directory and not other.parent.is_symlink():
+            with contextlib.suppress(ConfigError, OSError, ValueError):
+                history.append(load_results(other))
+    history.sort(key=lambda run: run["run"]["started"])
+    return history
+
+
 def write_html(results_path: Path, keep: int = 20) -> Path | None:
     """``report.html`` next to ``results.json``, with earlier runs in the same reports
     directory as history. A results file that cannot be rendered is reported, not fatal:
@@ -378,12 +393,7 @@ def write_html(results_path: Path, keep: int = 20) -> Path | None:
     directory = results_path.parent
     try:
         current = load_results(results_path)
-        history = []
-        for other in sorted(directory.parent.glob("*/results.json"))[-keep:]:
-            if other.parent != directory and not other.parent.is_symlink():
-                with contextlib.suppress(ConfigError):
-                    history.append(load_results(other))
-        history.sort(key=lambda run: run["run"]["started"])
+        history = sibling_history(results_path, keep)
         return write_report(current, directory / "report.html", history=history or None)
     except (ConfigError, OSError, ValueError) as exc:
         (directory / "report-error.txt").write_text(f"report.html was not written: {exc}\n")

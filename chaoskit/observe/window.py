@@ -35,6 +35,9 @@ class Window:
     flags: dict[str, str] = field(default_factory=dict)  # request id -> gateway response flags
     sink: JudgementSink | None = None
     ejections: EjectionTimeline | None = None
+    # What the config in force predicts for the share of pages with a text (None: no
+    # prediction); set by the load driver, shown with a check that does not pass.
+    expect_text: Callable[[str], Any] | None = None
 
     # --- counts ------------------------------------------------------------------------
 
@@ -51,8 +54,26 @@ class Window:
 
     @property
     def throughput(self) -> float:
+        """Answered requests per second over the whole window, start-up and drain included."""
         span = max(self.end - self.start, 1e-9)
         return sum(1 for r in self.records if r.status) / span
+
+    def pacing(self) -> dict[str, float | None]:
+        """The rate achieved over the load's schedule (``duration``), apart from start-up
+        (window start to the first request) and drain (schedule end to window end): the
+        whole-window throughput counts those as idle time, so a run that kept its offered
+        rate reads lower than it was."""
+        if not self.records:
+            return {"scheduled_s": None, "achieved_rps": None, "startup_s": None, "drain_s": None}
+        scheduled = max(self.profile.duration_s, 1e-9)
+        first = min(r.intended for r in self.records)
+        answered = sum(1 for r in self.records if r.status and r.intended < first + scheduled)
+        return {
+            "scheduled_s": scheduled,
+            "achieved_rps": answered / scheduled,
+            "startup_s": max(0.0, min(r.sent for r in self.records) - self.start),
+            "drain_s": max(0.0, self.end - (first + scheduled)),
+        }
 
     def _rate(self, hits: int, subject: str) -> RateMetric:
         return RateMetric(hits, self.n, subject, self.label, self.sink)
@@ -108,7 +129,12 @@ class Window:
         if not tests:
             raise ConfigError("share() needs text=, version=, status=, flag= or where=")
         hits = sum(1 for r in self.records if all(t(r) for t in tests))
-        return self._rate(hits, subject or "share of " + " and ".join(names))
+        metric = self._rate(hits, subject or "share of " + " and ".join(names))
+        if text is not None and len(tests) == 1 and self.expect_text is not None:
+            # The share the routing in force predicts, e.g. a ratings fault reaches only
+            # the pages of the reviews versions that call ratings.
+            metric = replace(metric, expected=self.expect_text(text))
+        return metric
 
     def sticky_share(self, key: Callable[[RequestRecord], object] | None = None) -> RateMetric:
         """The share of requests served by the pod that served most of their key's requests
@@ -183,6 +209,7 @@ class Window:
             "ok": self.ok,
             "success_rate": self.ok / self.n if self.n else None,
             "throughput_rps": self.throughput,
+            **self.pacing(),
             "latency_s": latency,
             "late": late,
             "statuses": self.statuses(),

@@ -70,7 +70,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="weaken every Istio object experiments apply with this mutation operator",
     )
+    group.addoption(
+        "--chaos-strict",
+        action="store_true",
+        default=None,
+        help="exit non-zero (11) when an experiment is INCONCLUSIVE; without it, such a run "
+        "exits 0 and JUnit XML shows the experiment as skipped with what would decide it",
+    )
     parser.addini("chaos_mesh", "default for --mesh", default="local")
+    parser.addini("chaos_strict", "default for --chaos-strict", type="bool", default=False)
     parser.addini("chaos_seed", "default for --chaos-seed", default="0")
     parser.addini("chaos_abort_below", "default for --chaos-abort-below", default="")
     parser.addini("chaos_duration_scale", "default for --chaos-duration-scale", default="1.0")
@@ -190,7 +198,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.duration_scale <= 0:
         raise pytest.UsageError("--chaos-duration-scale must be > 0")
     reporting = report is not None or _inside(config, str(config.getini("chaos_experiments")))
-    state = PluginState(settings, reporting)
+    strict = config.getoption("--chaos-strict")
+    state = PluginState(
+        settings,
+        reporting,
+        strict=bool(config.getini("chaos_strict") if strict is None else strict),
+    )
     config.stash[STATE] = state
     from chaoskit.plugin.results import ResultCollector
 

@@ -13,10 +13,17 @@ from typing import Any
 
 import pytest
 
+from chaoskit.plugin.exitcodes import exit_status
 from chaoskit.plugin.state import RECORD, STATE
 
 PROPERTY = "chaoskit.experiment"
 MESH_PROPERTY = "chaoskit.mesh"
+OUTCOME_PROPERTY = "chaoskit.outcome"
+# How pytest's terminal shows a failed report of an experiment that did not FAIL.
+TEST_STATUS = {
+    "inconclusive": ("inconclusive", "I", "INCONCLUSIVE"),
+    "error": ("error", "E", "ERROR"),
+}
 INCONCLUSIVE_ERRORS = ("Inconclusive", "FaultNotInEffect")
 VERDICT_WORDS = {
     "held": "HELD",
@@ -60,6 +67,7 @@ def pytest_runtest_makereport(
         return
     if report.when == "setup" and report.failed:
         record.outcome, record.message = "error", _text(report)
+        report.user_properties.append((OUTCOME_PROPERTY, record.outcome))
     elif report.when == "setup" and report.skipped:
         # A skip in a fixture (e.g. the mesh lacks a workload the experiment needs).
         record.outcome, record.message = "skipped", _skip_reason(report)
@@ -74,11 +82,13 @@ def pytest_runtest_makereport(
         elif report.failed:
             record.outcome = _failure_outcome(call)
             record.message = _text(report)
-        report.user_properties.append(("chaoskit.outcome", record.outcome))
+        report.user_properties.append((OUTCOME_PROPERTY, record.outcome))
     elif report.when == "teardown":
         if report.failed and record.outcome == "held":
             record.outcome = "inconclusive" if _is_inconclusive(call) else "error"
             record.message = _text(report)
+        if report.failed:
+            report.user_properties.append((OUTCOME_PROPERTY, record.outcome))
         record.duration_s = call.stop - record.started
         item.config.stash[STATE].pending.pop(item.nodeid, None)
         report.user_properties.append((PROPERTY, json.dumps(record.to_json(), default=str)))
@@ -107,8 +117,13 @@ class ResultCollector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        # Failed reports that are not an experiment's ERROR or INCONCLUSIVE: a FAILED
+        # check, or a test that is not an experiment.
+        self.other_failures = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and _outcome(report) not in TEST_STATUS:
+            self.other_failures += 1
         if report.when != "teardown":
             return
         state = self.config.stash[STATE]
@@ -122,10 +137,15 @@ class ResultCollector:
 def pytest_report_teststatus(
     report: pytest.TestReport, config: pytest.Config
 ) -> tuple[str, str, str] | None:
-    if report.when == "call" and report.failed:
-        for name, value in report.user_properties:
-            if name == "chaoskit.outcome" and value == "inconclusive":
-                return "inconclusive", "I", "INCONCLUSIVE"
+    if report.failed:
+        return TEST_STATUS.get(_outcome(report) or "")
+    return None
+
+
+def _outcome(report: pytest.TestReport) -> str | None:
+    for name, value in report.user_properties:
+        if name == OUTCOME_PROPERTY:
+            return str(value)
     return None
 
 
@@ -151,6 +171,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.settings, state.started, state.mesh, list(state.results.values()), interrupted
     )
     state.written = str(path)
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if xmlpath and Path(xmlpath).is_file():  # pytest's junitxml has written it by now
+        from chaoskit.plugin.junit import rewrite
+
+        rewrite(Path(xmlpath), {key: _summary(e) for key, e in state.results.items()})
+    collector = config.pluginmanager.get_plugin("chaoskit-results")
+    session.exitstatus = exit_status(
+        session.exitstatus,
+        (e["outcome"] for e in state.results.values()),
+        collector.other_failures if isinstance(collector, ResultCollector) else 0,
+        state.strict,
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -162,11 +194,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for notice in state.mesh.get("notices") or []:  # e.g. a journal left for its own cluster
         write(f"note: {notice}")
     for experiment in state.results.values():
-        word = VERDICT_WORDS.get(experiment["outcome"], experiment["outcome"].upper())
-        evidence = _evidence(experiment)
-        write(f"{word:<12} {experiment['name']}" + (f" — {evidence}" if evidence else ""))
+        lines = _summary(experiment).splitlines() or [""]
+        write(lines[0])
+        for line in lines[1:]:  # an ERROR's reason, e.g. which resource is invalid and why
+            write(f"{'':<12} {line}")
         for change in experiment.get("planned_changes") or []:  # a cluster's blast radius
             write(f"{'':<12} planned: {change}")
+        for warning in experiment.get("warnings") or []:  # e.g. a subset nothing defines
+            write(f"{'':<12} warning: {warning}")
     if state.written:
         write(f"results: {state.written}")
         html = Path(state.written).with_name("report.html")
@@ -174,17 +209,48 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             write(f"report:  {html}")
 
 
+def _predicted_text(entry: dict[str, Any]) -> str:
+    predicted = entry["predicted"]
+    value = predicted.get("value")
+    shown = f"{value:.1%} " if entry.get("unit") == "rate" and isinstance(value, float) else ""
+    return f"predicted from the mesh config: {shown}({predicted['why']})"
+
+
+def _summary(experiment: dict[str, Any]) -> str:
+    """The experiment's verdict, name and deciding evidence (continuation lines follow
+    when an ERROR's reason spans several)."""
+    word = VERDICT_WORDS.get(experiment["outcome"], experiment["outcome"].upper())
+    evidence = _evidence(experiment)
+    return f"{word:<12} {experiment['name']}" + (f" — {evidence}" if evidence else "")
+
+
+# An ERROR's reason is shown whole up to this many lines (a long list of invalid fields).
+REASON_LINES = 12
+
+
 def _evidence(experiment: dict[str, Any]) -> str:
-    """The deciding judgement: the first that did not pass; else the first check (an
-    experiment states its hypothesis's main claim first) and how many more passed."""
+    """The deciding judgement: the first check that did not pass, with what would decide
+    it when inconclusive; else the reason the experiment ended without a verdict; else the
+    check the author marked as the headline, or the last one (experiments usually check
+    the steady state first and what they are about last), and how many more passed."""
     assertions = experiment.get("assertions") or []
     for entry in assertions:
         if entry["verdict"] != "PASS":
-            return str(entry["explanation"])
+            hint = str(entry.get("hint") or "")
+            predicted = entry.get("predicted") or {}
+            if predicted.get("why") and str(predicted["why"]) not in hint:
+                hint = "; ".join(filter(None, [hint, _predicted_text(entry)]))
+            return str(entry["explanation"]) + (f"; {hint}" if hint else "")
     if experiment["outcome"] != "held" and experiment.get("message"):
-        return str(experiment["message"]).splitlines()[0][:200]
+        lines = [line.rstrip() for line in str(experiment["message"]).splitlines()]
+        lines = [line for line in lines if line.strip()]
+        if len(lines) > REASON_LINES:
+            lines = [*lines[: REASON_LINES - 1], f"… ({len(lines) - REASON_LINES + 1} more lines)"]
+        return "\n".join(lines)
     if not assertions:
         return ""
+    marked = [entry for entry in assertions if entry.get("headline")]
+    headline = marked[-1] if marked else assertions[-1]
     more = len(assertions) - 1
     tail = f" (and {more} more check{'s' if more > 1 else ''} passed)" if more else ""
-    return str(assertions[0]["explanation"]) + tail
+    return str(headline["explanation"]) + tail

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class PluginState:
     settings: Settings
     reporting: bool  # write results.json, JUnit XML and the report at the end
+    strict: bool = False  # an INCONCLUSIVE experiment makes the run exit non-zero
     session: ChaosSession | None = None
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> experiment
     written: str | None = None

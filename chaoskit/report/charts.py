@@ -59,3 +59,25 @@ def band(start: float, end: float, label: str, *, open_ended: bool = False) -> d
 def line(label: str, style: int, data: Sequence[Any]) -> dict[str, Any]:
     """A series: ``[x, y]`` pairs on a time axis, or one ``y`` per label on a trend."""
     return {"label": label, "style": style, "data": list(data)}
+
+
+# A fault's label is about a fifth of a chart's width: labels of bands that start closer
+# than that share no row.
+LABEL_SHARE = 0.2
+
+
+def stack_labels(bands: list[dict[str, Any]], span: float) -> list[dict[str, Any]]:
+    """Give each band's label a ``row`` in the strip above the plot, so labels of faults
+    applied at (nearly) the same moment are drawn one above the other, not on top of each
+    other. ``span`` is the time axis's length."""
+    gap = max(span, 1e-9) * LABEL_SHARE
+    last_start: list[float] = []  # per row: where its latest label starts
+    for item in sorted(bands, key=lambda b: b["from"]):
+        row = next((i for i, start in enumerate(last_start) if item["from"] - start >= gap), None)
+        if row is None:
+            row = len(last_start)
+            last_start.append(item["from"])
+        else:
+            last_start[row] = item["from"]
+        item["row"] = row
+    return bands

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaoskit.report import fmt
-from chaoskit.report.charts import DASHED, SOLID, ChartSet, band, line, r
+from chaoskit.report.charts import DASHED, SOLID, ChartSet, band, line, r, stack_labels
 from chaoskit.report.markup import esc, table
 from chaoskit.report.series import Point, downsample, window_points
 from chaoskit.report.summary import badge
@@ -31,6 +31,7 @@ FLAG_MEANINGS = {
     "RL": "rate limited locally",
     "DPE": "downstream protocol error",
     "UPE": "upstream protocol error",
+    "NC": "no cluster: the route's upstream cluster does not exist (e.g. a missing subset)",
 }
 
 
@@ -78,6 +79,7 @@ def experiment_section(
         f'<p class="hypothesis"><strong>Hypothesis:</strong> {esc(hypothesis)}</p>'
         if hypothesis
         else '<p class="hypothesis muted">No hypothesis: the test has no docstring.</p>',
+        _warnings(experiment, sub),
         _evidence(experiment, sub),
         _faults(experiment, clock, sub),
         _planned(experiment, sub),
@@ -92,6 +94,15 @@ def experiment_section(
         parts.append(_stat_deltas(experiment, sub))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _warnings(experiment: Mapping[str, Any], level: int) -> str:
+    """Config the mesh accepted that does not do what it says (a subset nothing defines)."""
+    found = experiment.get("warnings") or []
+    if not found:
+        return ""
+    items = "".join(f"<li>{esc(str(line))}</li>" for line in found)
+    return f'<h{level}>Warnings</h{level}><ul class="warnings">{items}</ul>'
 
 
 def _planned(experiment: Mapping[str, Any], level: int) -> str:
@@ -249,7 +260,7 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
                 esc(fmt.number(n)),
                 esc(fmt.number(ok)),
                 rate,
-                esc(fmt.rps(s["throughput_rps"])),
+                _throughput(s, load.get("rate")),
                 esc(fmt.latency(lat["p50"])),
                 esc(fmt.latency(lat["p90"])),
                 esc(fmt.latency(lat["p99"])),
@@ -269,18 +280,30 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
     )
 
 
+def _throughput(summary: Mapping[str, Any], offered: float | None) -> str:
+    """The achieved rate over the load's schedule against the offered one, with start-up
+    and drain apart (older results have only the whole-window throughput)."""
+    achieved = summary.get("achieved_rps")
+    if not isinstance(achieved, int | float):
+        return esc(fmt.rps(summary["throughput_rps"]))
+    lines = [f"{fmt.rps(achieved)} over {fmt.number(summary['scheduled_s'])} s"]
+    if offered is not None:
+        lines.append(f"of {fmt.rps(offered)} offered")
+    edges = [
+        f"{word} {summary[key]:.2g} s"
+        for word, key in (("start-up", "startup_s"), ("drain", "drain_s"))
+        if isinstance(summary.get(key), int | float)
+    ]
+    small = [*lines[1:], ", ".join(edges), f"{fmt.rps(summary['throughput_rps'])} whole window"]
+    return esc(lines[0]) + "".join(f"<br><small>{esc(t)}</small>" for t in small if t)
+
+
 def _chart_rows(experiment: Mapping[str, Any]) -> list[list[Point]]:
     return downsample([window_points(w) for w in experiment["windows"]])
 
 
-def _charts(
-    experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int, anchor: str
-) -> str:
-    windows = _chart_rows(experiment)
-    if not any(windows):
-        return (
-            f'<p class="muted">No per-second series was recorded for {esc(experiment["name"])}.</p>'
-        )
+def _fault_bands(experiment: Mapping[str, Any], clock: Clock) -> list[dict[str, Any]]:
+    """One shaded band per fault, labels stacked where faults begin together."""
     bands = [
         band(
             clock.rel(f["applied"]),
@@ -291,6 +314,18 @@ def _charts(
         for f in experiment["faults"]
         if f["applied"] is not None
     ]
+    return stack_labels(bands, clock.end)
+
+
+def _charts(
+    experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int, anchor: str
+) -> str:
+    windows = _chart_rows(experiment)
+    if not any(windows):
+        return (
+            f'<p class="muted">No per-second series was recorded for {esc(experiment["name"])}.</p>'
+        )
+    bands = _fault_bands(experiment, clock)
     fault_words = (
         "; shaded and hatched: "
         + ", ".join(f"{b['label']} from {b['from']} s to {b['to']} s" for b in bands)
@@ -426,7 +461,7 @@ def _count_table(
     labels = [str(w["label"]) for w in experiment["windows"]]
     names: list[str] = []
     for w in experiment["windows"]:
-        for name in w["summary"][key]:
+        for name in w["summary"].get(key) or {}:
             if name not in names:
                 names.append(str(name))
     if not names:
@@ -439,7 +474,7 @@ def _count_table(
             row.append(esc(words.get(name, "")))
         for w in experiment["windows"]:
             s = w["summary"]
-            count = int(s[key].get(name, 0))
+            count = int((s.get(key) or {}).get(name, 0))
             share = f" <small>({fmt.pct(count / s['n'])})</small>" if s["n"] else ""
             row.append(f"{esc(fmt.number(count))}{share}")
         rows.append(row)
@@ -453,6 +488,14 @@ def _breakdowns(experiment: Mapping[str, Any], level: int) -> str:
             experiment,
             "flags",
             "Envoy response flags of the gateway's replies, per window",
+            "Flag",
+            FLAG_MEANINGS,
+        ),
+        _count_table(
+            experiment,
+            "mesh_flags",
+            "Envoy response flags of the calls inside the mesh (every sidecar's outbound "
+            "log), per window",
             "Flag",
             FLAG_MEANINGS,
         ),
@@ -495,16 +538,7 @@ def _ejections(experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, le
                 esc(lasted),
             ]
         )
-    bands = [
-        band(
-            clock.rel(f["applied"]),
-            clock.rel(f["removed"]) if f["removed"] is not None else clock.end,
-            f"fault: {f['kind']}",
-            open_ended=f["removed"] is None,
-        )
-        for f in experiment["faults"]
-        if f["applied"] is not None
-    ]
+    bands = _fault_bands(experiment, clock)
     spec = {
         "kind": "timeline",
         "x": {"title": "seconds since the experiment started", "min": 0, "max": r(clock.end, 3)},

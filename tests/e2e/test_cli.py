@@ -65,9 +65,9 @@ def test_seed_debug_commands(mesh: MeshHandle, tmp_path: Path) -> None:
     assert routes.returncode == 0, routes.stderr
     configs = json.loads(routes.stdout)
     vhost = next(
-        v for c in configs for v in c["virtual_hosts"] if v["name"].startswith("httpbin.default")
+        v for c in configs for v in c["virtualHosts"] if v["name"].startswith("httpbin.default")
     )
-    assert vhost["routes"][0]["timeout_s"] == 3.0
+    assert vhost["routes"][0]["route"]["timeout"] == "3s"  # Envoy's RouteConfiguration JSON
     table = chaoskit(mesh, "proxy-config", "routes", "deploy/fortio")
     assert "httpbin.default.svc.cluster.local:8000" in table.stdout
     assert "httpbin.default" in table.stdout

@@ -51,6 +51,17 @@
     return g.createPattern(tile, "repeat");
   }
 
+  var LABEL_ROW = 14;
+
+  // Room above the plot for every row of fault labels.
+  function bandsPadding(bands) {
+    var rows = 0;
+    (bands || []).forEach(function (b) {
+      rows = Math.max(rows, (b.row || 0) + 1);
+    });
+    return rows ? 2 + LABEL_ROW * rows : 0;
+  }
+
   function bandsPlugin(bands, pal) {
     var pattern = hatch(pal.faultLine);
     function each(chart, draw) {
@@ -99,7 +110,9 @@
           ctx.font = "12px system-ui, sans-serif";
           ctx.textBaseline = "bottom";
           ctx.fillStyle = pal.fg;
-          ctx.fillText(text, left + 2, area.top - 2, Math.max(right - left - 4, 60));
+          // Faults applied together get one row each (stack_labels), not one on another.
+          var y = area.top - 2 - LABEL_ROW * (b.row || 0);
+          ctx.fillText(text, left + 2, y, Math.max(right - left - 4, 60));
         });
       },
     };
@@ -210,7 +223,7 @@
         responsive: true,
         maintainAspectRatio: false,
         interaction: { mode: "nearest", axis: "x", intersect: false },
-        layout: { padding: { top: spec.bands && spec.bands.length ? 16 : 0 } },
+        layout: { padding: { top: bandsPadding(spec.bands) } },
         plugins: { legend: legend(pal, true, styles(spec)) },
         scales: {
           x: axis(spec.x, pal, { type: "linear", min: spec.x.min, max: spec.x.max }),
@@ -247,7 +260,7 @@
       options: {
         indexAxis: "y",
         animation: false,
-        layout: { padding: { top: spec.bands && spec.bands.length ? 16 : 0 } },
+        layout: { padding: { top: bandsPadding(spec.bands) } },
         responsive: true,
         maintainAspectRatio: false,
         plugins: {

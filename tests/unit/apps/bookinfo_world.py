@@ -45,8 +45,10 @@ class World:
 
     def __post_init__(self) -> None:
         self.details: DetailsApp = self._app("bookinfo-details", "details-v1-0", {}, {})
+        # Named like Bookinfo's Deployments (reviews-v1/v2/v3), as its pages show the pod.
+        version = {"black": "v2", "red": "v3"}.get(self.reviews_env.get("STAR_COLOR", ""), "v1")
         self.reviews: ReviewsApp = self._app(
-            "bookinfo-reviews", "reviews-v2-0", self.reviews_env, {}
+            "bookinfo-reviews", f"reviews-{version}-0", self.reviews_env, {}
         )
         self.ratings: RatingsApp = self._app(
             "bookinfo-ratings", "ratings-v1-0", self.ratings_env, self.ratings_settings

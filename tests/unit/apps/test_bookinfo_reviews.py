@@ -30,7 +30,7 @@ def test_v1_json_has_no_ratings_and_never_calls_ratings() -> None:
     world = World(reviews_env=V1)
     assert _reviews(world) == {
         "id": "0",
-        "podname": "reviews-v2-0",
+        "podname": "reviews-v1-0",
         "clustername": "null",
         "reviews": [
             {"reviewer": "Reviewer1", "text": TEXT1},

@@ -43,14 +43,20 @@ def test_our_pages(env: dict[str, str], version: str) -> None:
 
 
 def test_unavailable_pages_have_no_version() -> None:
-    """Reviews unavailable ("Error fetching product reviews"), or ratings unavailable (v2
-    and v3 look the same without stars): None, never a guess."""
+    """Reviews unavailable ("Error fetching product reviews"): None, never a guess."""
     world = World()
     world.down("reviews")
     assert reviews_version_from_page(world.page()) is None
-    world = World(reviews_env=V3)
-    world.down("ratings")
-    assert reviews_version_from_page(world.page()) is None
+
+
+def test_a_page_whose_ratings_failed_keeps_the_version_that_served_it() -> None:
+    """Without stars v2 and v3 look alike; "Reviews served by: reviews-v3-..." tells."""
+    for env, version in ((V2, "v2"), (V3, "v3")):
+        world = World(reviews_env=env)
+        world.down("ratings")
+        page = world.page()
+        assert "Ratings service is currently unavailable" in page
+        assert reviews_version_from_page(page) == version
 
 
 @pytest.mark.parametrize("template", [REAL_TAILWIND, REAL_BOOTSTRAP])
@@ -71,5 +77,7 @@ def test_real_bookinfo_v1_and_error_pages() -> None:
         '<h4>Book Reviews</h4><p class="text-red-500">Ratings service is currently '
         "unavailable</p>Reviewer1"
     )
-    assert reviews_version_from_page(ratings_down) is None
+    assert reviews_version_from_page(ratings_down) is None  # and no pod named: no guess
+    served = ratings_down + "<dt>Reviews served by:</dt>\n<u>reviews-v3-7dbcdcbc56-x2k8d</u>"
+    assert reviews_version_from_page(served) == "v3"
     assert reviews_version_from_page("<html>not a product page</html>") is None

@@ -95,7 +95,7 @@ def test_ejection_checks_are_recorded_as_evidence() -> None:
 
     class Sink:
         def add_judgement(
-            self, window: str, judgement: Judgement, predicted: object = None
+            self, window: str, judgement: Judgement, predicted: object = None, hint: str = ""
         ) -> None:
             recorded.append((window, judgement.explain()))
 

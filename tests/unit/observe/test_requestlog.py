@@ -60,7 +60,9 @@ class Sink:
     def __init__(self) -> None:
         self.judgements: list[tuple[str, Judgement]] = []
 
-    def add_judgement(self, window: str, judgement: Judgement, predicted: object = None) -> None:
+    def add_judgement(
+        self, window: str, judgement: Judgement, predicted: object = None, hint: str = ""
+    ) -> None:
         self.judgements.append((window, judgement))
 
 

@@ -45,7 +45,7 @@ class Sink:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str]] = []
 
-    def add_judgement(self, window: str, judgement, predicted=None) -> None:  # type: ignore[no-untyped-def]
+    def add_judgement(self, window: str, judgement, predicted=None, hint="") -> None:  # type: ignore[no-untyped-def]
         self.seen.append((window, judgement.verdict.value))
 
 

@@ -68,3 +68,22 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFi
     assert "give one or more RESULTS.json files, or --history DIR" in capsys.readouterr().err
     assert main(["report", str(LATEST), str(OLDER), "--history", str(HISTORY)]) == 1
     assert "use --trend" in capsys.readouterr().err
+
+
+def test_rerendering_a_run_keeps_pytests_report_and_its_history(tmp_path: Path) -> None:
+    """The report pytest wrote (with the runs beside it as History) is not replaced: the
+    new page goes to report-2.html unless -o names the old one, and it has History too."""
+    reports = tmp_path / "reports"
+    shutil.copytree(HISTORY, reports)
+    run = LATEST.parent.name
+    pytests = reports / run / "report.html"
+    pytests.write_text("the report pytest wrote", encoding="utf-8")
+
+    assert main(["report", str(reports / run / "results.json")]) == 0
+    assert pytests.read_text(encoding="utf-8") == "the report pytest wrote"
+    page = (reports / run / "report-2.html").read_text(encoding="utf-8")
+    assert "History: " in page
+    assert OLDER.parent.name in page
+
+    assert main(["report", str(reports / run / "results.json"), "-o", str(pytests)]) == 0
+    assert "History: " in pytests.read_text(encoding="utf-8")

@@ -112,6 +112,7 @@ def test_fault_windows_are_bands(page: str, latest: dict[str, Any]) -> None:
             "to": round(fault["removed"] - exp["started"], 3),
             "label": "fault: delay",
             "open": False,
+            "row": 0,
         }
     ]
     assert [s["label"] for s in first["series"]] == ["p50", "p99"]

@@ -20,14 +20,21 @@ _FILLED_STARS = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _BY_COLOUR = {"black": "v2", "red": "v3"}  # STAR_COLOR of reviews v2 and v3 (bookinfo.yaml)
+# "Reviews served by: <pod>" (productpage.html, both generations), the pod of a Deployment
+# of bookinfo.yaml: reviews-v1, reviews-v2, reviews-v3.
+_SERVED_BY = re.compile(
+    r"Reviews served by:\s*(?:<[^>]*>\s*)*reviews-(?P<version>v\d+)-", re.IGNORECASE
+)
 
 
 def reviews_version_from_page(page: str) -> str | None:
     """``v1`` (reviews without stars), ``v2`` (black stars), ``v3`` (red stars), else None.
 
-    None when the reviews were unavailable ("Error fetching product reviews"), when ratings
-    failed so no star shows ("Ratings service is currently unavailable": v2 or v3), or when
-    the page is not a product page.
+    When ratings failed, no star shows ("Ratings service is currently unavailable": v2 or
+    v3 alike); the version is then the one of the pod the page says served the reviews,
+    and the failure stays visible as the page's ratings text. None when the reviews were
+    unavailable ("Error fetching product reviews"), when nothing on the page tells, or
+    when it is not a product page.
     """
     if REVIEWS_ERROR_HEADING in page:
         return None
@@ -39,4 +46,5 @@ def reviews_version_from_page(page: str) -> str | None:
         return _BY_COLOUR.get(colours.pop()) if len(colours) == 1 else None
     if "Book Reviews" in page and "Ratings service is currently unavailable" not in page:
         return "v1"
-    return None
+    served = _SERVED_BY.search(page)
+    return served.group("version").lower() if served else None
