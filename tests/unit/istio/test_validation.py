@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from chaoskit.istio.loading import load_text
-from chaoskit.istio.validation import _go_float, validate_resource, wildcard_domain_error
+from chaoskit.istio.validation import validate_resource, wildcard_domain_error
+from chaoskit.istio.validation.findings import go_float
 
 
 def vs(spec: str, name: str = "r", namespace: str = "bookinfo") -> str:
@@ -658,7 +659,7 @@ def test_validate_resource_is_usable_on_models() -> None:
     [(150.0, "150"), (-5.0, "-5"), (0.5, "0.5"), (1e-05, "1e-05"), (1234567.0, "1.234567e+06")],
 )
 def test_floats_print_as_go_prints_them(value: float, text: str) -> None:
-    assert _go_float(value) == text
+    assert go_float(value) == text
 
 
 @pytest.mark.parametrize(
