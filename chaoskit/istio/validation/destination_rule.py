@@ -19,6 +19,7 @@ from chaoskit.istio.validation.fields import (
     check_labels,
     check_percent,
     check_subset_name,
+    check_workload_selector,
     wildcard_domain_error,
 )
 from chaoskit.istio.validation.findings import Finding, Findings
@@ -46,7 +47,14 @@ def validate_destination_rule(
         _traffic_policy(out, f"{where}.trafficPolicy", subset.traffic_policy)
     check_export_to(out, namespace, spec.export_to)
     if spec.workload_selector is not None:
-        check_labels(out, "spec.workloadSelector.matchLabels", spec.workload_selector.match_labels)
+        labels = spec.workload_selector.match_labels
+        check_labels(out, "spec.workloadSelector.matchLabels", labels)
+        check_workload_selector(
+            out,
+            "spec.workloadSelector",
+            labels,
+            without_labels="workload selector specified without labels",
+        )
     return out.items
 
 

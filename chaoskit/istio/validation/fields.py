@@ -420,3 +420,26 @@ def check_export_to(out: Findings, namespace: str | None, export_to: Sequence[st
             "cannot have both public (*) and non-public exportTo values for a resource",
             "'*' already exports everywhere; drop the other entries",
         )
+
+
+def check_workload_selector(
+    out: Findings, path: str, labels: Mapping[str, str], *, without_labels: str
+) -> None:
+    # validateWorkloadSelector (DestinationRule) and ValidateAlphaWorkloadSelector
+    # (ServiceEntry): no empty key, no wildcard; no labels at all is only a warning.
+    for key, value in labels.items():
+        pair = go_quote(f"{key}={value}")
+        if key == "":
+            out.error(path, f"empty key is not supported in selector: {pair}", "name the label")
+        if "*" in key or "*" in value:
+            out.error(
+                path,
+                f"wildcard is not supported in selector: {pair}",
+                "selectors match exact label values; list the labels to select",
+            )
+    if not labels:
+        out.warn(
+            path,
+            without_labels,
+            "add the labels of the workloads to select, or remove workloadSelector",
+        )

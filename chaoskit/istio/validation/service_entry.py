@@ -8,6 +8,7 @@ from chaoskit.istio.validation.fields import (
     HOST_FIX,
     PROTOCOLS,
     check_port,
+    check_workload_selector,
     wildcard_domain_error,
 )
 from chaoskit.istio.validation.findings import Finding, Findings, go_quote
@@ -15,6 +16,16 @@ from chaoskit.istio.validation.findings import Finding, Findings, go_quote
 
 def validate_service_entry(spec: ServiceEntrySpec) -> list[Finding]:
     out = Findings()
+    if spec.workload_selector is not None:
+        check_workload_selector(
+            out,
+            "spec.workloadSelector",
+            spec.workload_selector.labels,
+            without_labels="service entry: workload selector specified without labels, will be "
+            "applied to all services in namespace",
+        )
+        if any(f.level == "Error" for f in out.items):
+            return out.items  # ValidateServiceEntry stops at a bad selector
     if spec.workload_selector is not None and spec.endpoints is not None:
         out.error(
             "spec.endpoints",
@@ -62,5 +73,11 @@ def validate_service_entry(spec: ServiceEntrySpec) -> list[Finding]:
             "spec.endpoints",
             "no endpoints should be provided for resolution type none",
             "remove endpoints or choose resolution STATIC or DNS",
+        )
+    if spec.resolution == "NONE" and spec.workload_selector is not None:
+        out.warn(
+            "spec.workloadSelector",
+            "workloadSelector should not be set when resolution mode is NONE",
+            "use resolution STATIC to send traffic to the selected workloads",
         )
     return out.items

@@ -5,9 +5,11 @@ Codes, levels and message texts: istio/istio pkg/config/analysis/msg/messages.ya
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from chaoskit.analysis import analyze_resources
+from chaoskit.analysis import analyze_paths, analyze_resources
 from chaoskit.analysis.messages import Level, Message
 from chaoskit.istio.loading import load_text
 from chaoskit.topology.spec import MeshSpec
@@ -317,3 +319,39 @@ def test_client_tls_without_ca_certificates(mesh: MeshSpec) -> None:
     assert second.text.endswith("for host: ratings at port number:9080")
     verified = dr.replace("tls: {mode: SIMPLE}", "tls: {mode: SIMPLE, caCertificates: /ca.pem}")
     assert [m.type.code for m in analyze(verified)] == ["IST0129"]
+
+
+def test_resources_with_schema_errors_are_still_analyzed(tmp_path: Path) -> None:
+    # istioctl's file source stores without validating (istio/istio 1.28.10
+    # pilot/pkg/config/file/store.go NewKubeSource: memory.MakeSkipValidation) and decodes
+    # leniently (TranslateObject: DefaultUnstructuredConverter drops unknown fields), so the
+    # schema analyzer reports IST0106 and the other analyzers still see the resource.
+    gateway = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: shop, namespace: bookinfo}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, protocol: HTTP}
+    hosts: [shop.example.com]
+"""
+    bound = vs(
+        "front",
+        "  hosts: [shop.example.com]\n  gateways: [shop]\n  http:\n"
+        "  - route:\n    - destination: {host: productpage}\n",
+    )
+    typo = vs(
+        "typo",
+        "  hosts: [reviews]\n  http:\n  - timeouts: 5s\n"
+        "    route:\n    - destination: {host: reviews, subset: v9}\n",
+    )
+    file = tmp_path / "in.yaml"
+    file.write_text("---\n".join([gateway, bound, typo, DR_REVIEWS]))
+    result = analyze_paths([file], mesh=MeshSpec.default())
+    found = sorted((m.type.code, m.resource, m.path) for m in result.messages)
+    assert found == [
+        ("IST0101", "bookinfo/typo", "spec.http[0].route[0].destination.subset"),
+        ("IST0106", "bookinfo/shop", "spec.servers[0].port.name"),
+        ("IST0106", "bookinfo/typo", "spec.http[0].timeouts"),
+    ]

@@ -35,6 +35,15 @@ def gw(servers: str, name: str = "gw") -> str:
     )
 
 
+def se(extra: str, resolution: str = "STATIC") -> str:
+    return (
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+        "metadata: {name: r, namespace: bookinfo}\nspec:\n  hosts: [api.example.com]\n"
+        f"  ports: [{{number: 443, name: https, protocol: TLS}}]\n  resolution: {resolution}\n"
+        f"{extra}"
+    )
+
+
 def route(extra: str = "", dest: str = "{host: reviews}") -> str:
     return f"  hosts: [reviews]\n  http:\n  - route:\n    - destination: {dest}\n{extra}"
 
@@ -617,6 +626,51 @@ CASES = {
     ),
     "protocol names are case-insensitive": (
         gw("  - port: {number: 80, name: http, protocol: http}\n    hosts: ['*']\n"),
+        [],
+    ),
+    # --- workload selectors. A ServiceEntry's is networking.v1alpha3.WorkloadSelector
+    # (`labels`, istio/api networking/v1alpha3/sidecar.proto), a DestinationRule's is
+    # istio.type.v1beta1.WorkloadSelector (`matchLabels`); validation.go (1.28.10)
+    # ValidateAlphaWorkloadSelector and validateWorkloadSelector check them. ---
+    "service entry selects workloads by labels": (
+        se("  workloadSelector: {labels: {app: vm-api}}\n"),
+        [],
+    ),
+    "service entry selector without labels": (
+        se("  workloadSelector: {}\n"),
+        [
+            (
+                WARNING,
+                "spec.workloadSelector",
+                "service entry: workload selector specified without labels, will be applied to "
+                "all services in namespace",
+            )
+        ],
+    ),
+    "service entry selector with a wildcard stops validation": (
+        se("  workloadSelector: {labels: {app: 'vm-*'}}\n", resolution="NONE"),
+        [(ERROR, "spec.workloadSelector", 'wildcard is not supported in selector: "app=vm-*"')],
+    ),
+    "service entry selector with resolution NONE": (
+        se("  workloadSelector: {labels: {app: vm-api}}\n", resolution="NONE"),
+        [
+            (
+                WARNING,
+                "spec.workloadSelector",
+                "workloadSelector should not be set when resolution mode is NONE",
+            )
+        ],
+    ),
+    "destination rule selector without labels": (
+        dr("  workloadSelector: {}\n"),
+        [(WARNING, "spec.workloadSelector", "workload selector specified without labels")],
+    ),
+    "destination rule selector with empty matchLabels": (
+        dr("  workloadSelector: {matchLabels: {}}\n"),
+        [(WARNING, "spec.workloadSelector", "workload selector specified without labels")],
+    ),
+    "destination rule selector with labels": (
+        dr("  workloadSelector: {matchLabels: {app: productpage}}\n"),
         [],
     ),
 }
