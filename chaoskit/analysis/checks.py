@@ -75,13 +75,37 @@ def destination_hosts(ctx: Context) -> None:
             if ctx.registry.mesh is not None:  # needs Services: skipped offline, as istioctl does
                 _check_host(ctx, loaded, path, dest, is_mirror)
             _check_subset(ctx, loaded, path, dest, is_mirror)
+        if ctx.registry.mesh is not None:
+            for path in _routes_without_destination(vs):
+                # DestinationHostAnalyzer looks up the empty host of a route entry with no
+                # destination, and reports it (virtualservice/destinationhosts.go, 1.28.10).
+                ctx.report(
+                    "IST0101",
+                    loaded,
+                    path,
+                    "host",
+                    go_quote(""),
+                    fix="add 'destination: {host: <service>}' to this route entry",
+                )
+
+
+def _routes_without_destination(vs: VirtualService) -> Iterator[str]:
+    for kind, routes in (("tcp", vs.spec.tcp or []), ("tls", vs.spec.tls or [])):
+        for i, l4 in enumerate(routes):
+            for j, l4_dest in enumerate(l4.route or []):
+                if l4_dest.destination is None:
+                    yield f"spec.{kind}[{i}].route[{j}]"
+    for i, http in enumerate(vs.spec.http or []):
+        for j, http_dest in enumerate(http.route or []):
+            if http_dest.destination is None:
+                yield f"spec.http[{i}].route[{j}]"
 
 
 def _check_host(
     ctx: Context, loaded: LoadedResource, path: str, dest: Destination, is_mirror: bool
 ) -> None:
     fqdn = to_fqdn(dest.host, loaded.namespace)
-    if not ctx.registry.host_exists(fqdn):
+    if not ctx.registry.host_exists(fqdn, loaded.namespace):
         ctx.report(
             "IST0101",
             loaded,
@@ -359,7 +383,7 @@ def destination_rule_targets(ctx: Context) -> None:
         fqdn = to_fqdn(dr.spec.host, loaded.namespace)
         service = ctx.registry.service(fqdn)
         if service is None:
-            if not ctx.registry.host_exists(fqdn):
+            if not ctx.registry.host_exists(fqdn, loaded.namespace):
                 ctx.report(
                     "IST0174",
                     loaded,

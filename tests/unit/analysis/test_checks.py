@@ -456,3 +456,31 @@ def test_overlap_within_one_rule_and_unset_method_counts_as_get(mesh: MeshSpec) 
 def test_prefixes_that_do_not_overlap(mesh: MeshSpec, later: str) -> None:
     body = "  hosts: [reviews]\n  http:\n" + _http_rule("uri: {prefix: /debug}") + _http_rule(later)
     assert analyze(vs("r", body), mesh=mesh) == []
+
+
+def test_service_entry_hosts_are_visible_where_exported(mesh: MeshSpec) -> None:
+    # InitServiceEntryHostMap scopes ServiceEntry hosts by exportTo (istio/istio 1.28.10
+    # pkg/config/analysis/analyzers/util/service_lookup.go): "." keeps one in its namespace.
+    entry = (
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+        "metadata: {name: ext, namespace: other}\n"
+        "spec:\n  hosts: [api.example.com]\n  exportTo: ['.']\n  resolution: DNS\n"
+        "  ports: [{number: 80, name: http, protocol: HTTP}]\n"
+    )
+    body = "  hosts: [api.example.com]\n  http:\n  - route:\n    - destination: {host: api.example.com}\n"
+    [message] = analyze(entry, vs("r", body), mesh=mesh)
+    assert (message.type.code, message.resource) == ("IST0101", "bookinfo/r")
+    assert analyze(entry, vs("r", body, namespace="other"), mesh=mesh) == []
+    exported = entry.replace("exportTo: ['.']", "exportTo: [bookinfo]")
+    assert analyze(exported, vs("r", body), mesh=mesh) == []
+
+
+def test_route_entry_without_destination_is_an_unknown_empty_host(mesh: MeshSpec) -> None:
+    # DestinationHostAnalyzer looks up d.Destination.GetHost(), "" for a nil destination
+    # (istio/istio 1.28.10 pkg/config/analysis/analyzers/virtualservice/destinationhosts.go).
+    body = "  hosts: [reviews]\n  http:\n  - route:\n    - {}\n    - destination: {host: reviews}\n"
+    result = load_text(vs("r", body), "in.yaml")
+    messages = analyze_resources(result.analyzable, mesh=mesh)
+    assert [(m.type.code, m.path, m.text) for m in messages] == [
+        ("IST0101", "spec.http[0].route[0]", 'Referenced host not found: ""')
+    ]
