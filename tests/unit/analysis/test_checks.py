@@ -157,7 +157,7 @@ def test_gateway_bound_virtual_services_may_share_hosts(mesh: MeshSpec) -> None:
 
 
 def test_rule_after_catch_all_is_unreachable(mesh: MeshSpec) -> None:
-    # analyzeUnreachableHTTPRules (istio/istio 1.28.10 pkg/config/validation/validation.go)
+    # analyzeUnreachableHTTPRules (istio/istio 1.28.10 pkg/config/validation/validation.go:2046)
     # reports "route without matches defined before" once per match of the rule.
     body = (
         "  hosts: [reviews]\n  http:\n"
@@ -324,8 +324,8 @@ def test_client_tls_without_ca_certificates(mesh: MeshSpec) -> None:
 
 def test_resources_with_schema_errors_are_still_analyzed(tmp_path: Path) -> None:
     # istioctl's file source stores without validating (istio/istio 1.28.10
-    # pilot/pkg/config/file/store.go NewKubeSource: memory.MakeSkipValidation) and decodes
-    # leniently (TranslateObject: DefaultUnstructuredConverter drops unknown fields), so the
+    # pilot/pkg/config/file/store.go:159 NewKubeSource: memory.MakeSkipValidation) and decodes
+    # leniently (:525 TranslateObject: DefaultUnstructuredConverter drops unknown fields), so the
     # schema analyzer reports IST0106 and the other analyzers still see the resource.
     gateway = """\
 apiVersion: networking.istio.io/v1
@@ -359,7 +359,8 @@ spec:
 
 
 # analyzeUnreachableTCPRules / analyzeUnreachableTLSRules (istio/istio 1.28.10
-# pkg/config/validation/validation.go): the HTTP walk, for tcp and tls rules, named #n.
+# pkg/config/validation/validation.go:2089 and :2127, called at :1835-1836): the HTTP walk,
+# for tcp and tls rules, named #n (routeName, :2183).
 TCP_GATEWAY = "  hosts: ['*']\n  gateways: [tcp-gw]\n"
 
 
@@ -414,8 +415,9 @@ def test_duplicate_tls_matches(mesh: MeshSpec) -> None:
     ]
 
 
-# coveredValidation (same file): an earlier, shorter URI prefix with the same other
-# conditions shadows a later one.
+# coveredValidation (same file, :1946; called from analyzeUnreachableHTTPRules' last loop,
+# :2067-2084): an earlier, shorter URI prefix with the same other conditions shadows a
+# later one.
 def _http_rule(match: str) -> str:
     return f"  - match:\n    - {match}\n    route:\n    - destination: {{host: reviews}}\n"
 
@@ -460,7 +462,7 @@ def test_prefixes_that_do_not_overlap(mesh: MeshSpec, later: str) -> None:
 
 def test_service_entry_hosts_are_visible_where_exported(mesh: MeshSpec) -> None:
     # InitServiceEntryHostMap scopes ServiceEntry hosts by exportTo (istio/istio 1.28.10
-    # pkg/config/analysis/analyzers/util/service_lookup.go): "." keeps one in its namespace.
+    # pkg/config/analysis/analyzers/util/service_lookup.go:29-62): "." keeps it at home.
     entry = (
         "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
         "metadata: {name: ext, namespace: other}\n"
@@ -477,7 +479,7 @@ def test_service_entry_hosts_are_visible_where_exported(mesh: MeshSpec) -> None:
 
 def test_route_entry_without_destination_is_an_unknown_empty_host(mesh: MeshSpec) -> None:
     # DestinationHostAnalyzer looks up d.Destination.GetHost(), "" for a nil destination
-    # (istio/istio 1.28.10 pkg/config/analysis/analyzers/virtualservice/destinationhosts.go).
+    # (istio/istio 1.28.10 pkg/config/analysis/analyzers/virtualservice/destinationhosts.go:129).
     body = "  hosts: [reviews]\n  http:\n  - route:\n    - {}\n    - destination: {host: reviews}\n"
     result = load_text(vs("r", body), "in.yaml")
     messages = analyze_resources(result.analyzable, mesh=mesh)

@@ -72,8 +72,9 @@ def test_unknown_field_is_located_and_gets_a_suggestion() -> None:
 
 
 def test_unknown_field_suggestion_is_a_field_of_the_same_message() -> None:
-    # `percent` is a field of `delay` (deprecated), not of `abort`: the suggestion comes from
-    # the abort message's own fields, and is never the unknown name itself.
+    # `percent` is a field of `delay` (deprecated), not of `abort` (istio/api b8f8791d
+    # networking/v1alpha3/virtual_service.proto:1515 and :1559-1579): the suggestion comes
+    # from the abort message's own fields, and is never the unknown name itself.
     code, _, path, message = only_problem(
         VS + "    fault: {abort: {percent: 50, httpStatus: 503}}\n"
     )
@@ -82,7 +83,8 @@ def test_unknown_field_suggestion_is_a_field_of_the_same_message() -> None:
 
 
 def test_service_entry_selector_suggests_labels_not_match_labels() -> None:
-    # A ServiceEntry's workloadSelector is networking.v1alpha3.WorkloadSelector: `labels`.
+    # A ServiceEntry's workloadSelector is networking.v1alpha3.WorkloadSelector: `labels`
+    # (istio/api b8f8791d networking/v1alpha3/service_entry.proto:603, sidecar.proto:587).
     text = (
         "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
         "metadata: {name: vm, namespace: bookinfo}\nspec:\n  hosts: [api.example.com]\n"

@@ -629,9 +629,11 @@ CASES = {
         [],
     ),
     # --- workload selectors. A ServiceEntry's is networking.v1alpha3.WorkloadSelector
-    # (`labels`, istio/api networking/v1alpha3/sidecar.proto), a DestinationRule's is
-    # istio.type.v1beta1.WorkloadSelector (`matchLabels`); validation.go (1.28.10)
-    # ValidateAlphaWorkloadSelector and validateWorkloadSelector check them. ---
+    # (`labels`, istio/api networking/v1alpha3/sidecar.proto:587), a DestinationRule's is
+    # istio.type.v1beta1.WorkloadSelector (`matchLabels`). istio/istio 1.28.10
+    # pkg/config/validation/validation.go: ValidateAlphaWorkloadSelector (:752) and its use
+    # in ValidateServiceEntry (:2899-2912, the NONE warning :2979); validateWorkloadSelector
+    # (:1359, the warning :1373). ---
     "service entry selects workloads by labels": (
         se("  workloadSelector: {labels: {app: vm-api}}\n"),
         [],
