@@ -68,13 +68,15 @@ def validate_service_entry(spec: ServiceEntrySpec) -> list[Finding]:
                 f"{where}.protocol", f"unsupported protocol: {port.protocol}", "e.g. HTTP or TLS"
             )
         check_port(out, f"{where}.number", port.number)
-    if spec.resolution == "NONE" and spec.endpoints:
+    # An unset resolution is NONE, the enum's zero value.
+    resolution = spec.resolution or "NONE"
+    if resolution == "NONE" and spec.endpoints:
         out.error(
             "spec.endpoints",
             "no endpoints should be provided for resolution type none",
             "remove endpoints or choose resolution STATIC or DNS",
         )
-    if spec.resolution == "NONE" and spec.workload_selector is not None:
+    if resolution == "NONE" and spec.workload_selector is not None:
         out.warn(
             "spec.workloadSelector",
             "workloadSelector should not be set when resolution mode is NONE",
