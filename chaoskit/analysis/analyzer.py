@@ -54,9 +54,10 @@ def analyze_paths(
     """Load ``paths`` and analyze them as one configuration, like ``istioctl analyze FILES``."""
     loaded = load_files(paths, default_namespace=default_namespace, recursive=recursive)
     messages = [Message.from_problem(p, fix=_fix_for(p.code)) for p in loaded.problems]
-    messages += analyze_resources(loaded.resources, mesh=mesh)
+    # Resources with schema errors are analyzed too, as istioctl's file source keeps them.
+    messages += analyze_resources(loaded.analyzable, mesh=mesh)
     messages.sort(key=lambda m: (m.source or "", m.document or 0, m.line or 0, m.type.code))
-    return AnalysisResult(messages, loaded.resources)
+    return AnalysisResult(messages, loaded.analyzable)
 
 
 def _fix_for(code: str) -> str:

@@ -10,19 +10,19 @@ unreachable rules, client TLS. See docs/istio-validation-notes.md.
 from __future__ import annotations
 
 import difflib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
 from chaoskit.analysis.context import Context
 from chaoskit.analysis.messages import go_list, go_quote
 from chaoskit.analysis.registry import host_matches, to_fqdn
+from chaoskit.analysis.unreachable import unreachable_rules
 from chaoskit.istio.common import Destination
 from chaoskit.istio.destination_rule import ClientTLSSettings
 from chaoskit.istio.gateway import Server
 from chaoskit.istio.loading import LoadedResource
 from chaoskit.istio.resources import DestinationRule, Gateway, VirtualService
-from chaoskit.istio.virtual_service import HTTPMatchRequest, HTTPRoute, L4Route
+from chaoskit.istio.virtual_service import HTTPMatchRequest, L4Route
 from chaoskit.topology.spec import Workload
 
 Check = Callable[[Context], None]
@@ -75,13 +75,37 @@ def destination_hosts(ctx: Context) -> None:
             if ctx.registry.mesh is not None:  # needs Services: skipped offline, as istioctl does
                 _check_host(ctx, loaded, path, dest, is_mirror)
             _check_subset(ctx, loaded, path, dest, is_mirror)
+        if ctx.registry.mesh is not None:
+            for path in _routes_without_destination(vs):
+                # DestinationHostAnalyzer looks up the empty host of a route entry with no
+                # destination, and reports it (virtualservice/destinationhosts.go, 1.28.10).
+                ctx.report(
+                    "IST0101",
+                    loaded,
+                    path,
+                    "host",
+                    go_quote(""),
+                    fix="add 'destination: {host: <service>}' to this route entry",
+                )
+
+
+def _routes_without_destination(vs: VirtualService) -> Iterator[str]:
+    for kind, routes in (("tcp", vs.spec.tcp or []), ("tls", vs.spec.tls or [])):
+        for i, l4 in enumerate(routes):
+            for j, l4_dest in enumerate(l4.route or []):
+                if l4_dest.destination is None:
+                    yield f"spec.{kind}[{i}].route[{j}]"
+    for i, http in enumerate(vs.spec.http or []):
+        for j, http_dest in enumerate(http.route or []):
+            if http_dest.destination is None:
+                yield f"spec.http[{i}].route[{j}]"
 
 
 def _check_host(
     ctx: Context, loaded: LoadedResource, path: str, dest: Destination, is_mirror: bool
 ) -> None:
     fqdn = to_fqdn(dest.host, loaded.namespace)
-    if not ctx.registry.host_exists(fqdn):
+    if not ctx.registry.host_exists(fqdn, loaded.namespace):
         ctx.report(
             "IST0101",
             loaded,
@@ -275,73 +299,6 @@ def conflicting_mesh_hosts(ctx: Context) -> None:
             )
 
 
-# --- IST0130 / IST0131: rules that can never match ---------------------------------------
-
-
-def _rule_name(route: HTTPRoute, index: int) -> str:
-    return go_quote(route.name) if route.name else f"#{index}"
-
-
-def unreachable_rules(ctx: Context) -> None:
-    """The webhook's analyzeUnreachableHTTPRules, which istioctl reports as IST0130/IST0131."""
-    for loaded, vs in ctx.virtual_services():
-        routes = vs.spec.http or []
-        seen: dict[str, int] = {}
-        catch_all: int | None = None
-        for i, route in enumerate(routes):
-            path, name = f"spec.http[{i}]", _rule_name(route, i)
-            if not route.match:
-                if catch_all is not None:
-                    ctx.report(
-                        "IST0130",
-                        loaded,
-                        path,
-                        name,
-                        "only the last rule can have no matches",
-                        fix=f"rule #{catch_all} already matches every request; remove this rule "
-                        "or give it a match and move it above",
-                    )
-                catch_all = i
-                continue
-            if catch_all is not None:
-                # Istio reports this once per match of the rule; once per rule is enough here.
-                ctx.report(
-                    "IST0130",
-                    loaded,
-                    path,
-                    name,
-                    "route without matches defined before",
-                    fix=f"rule #{catch_all} above has no match and takes every request first; "
-                    f"move this rule above it",
-                )
-                continue
-            duplicates = 0
-            for j, match in enumerate(route.match):
-                key = json.dumps(match.model_dump(mode="json", exclude={"name"}), sort_keys=True)
-                if key in seen:
-                    duplicates += 1
-                    ctx.report(
-                        "IST0131",
-                        loaded,
-                        f"{path}.match[{j}]",
-                        name,
-                        go_quote(match.name) if match.name else f"#{j}",
-                        _rule_name(routes[seen[key]], seen[key]),
-                        fix="delete the duplicate match",
-                    )
-                else:
-                    seen[key] = i
-            if duplicates == len(route.match):
-                ctx.report(
-                    "IST0130",
-                    loaded,
-                    path,
-                    name,
-                    "all matches used by prior rules",
-                    fix="remove the rule or change its matches",
-                )
-
-
 # --- Gateways against the mesh: selector, credentials, ports ------------------------------
 
 
@@ -426,7 +383,7 @@ def destination_rule_targets(ctx: Context) -> None:
         fqdn = to_fqdn(dr.spec.host, loaded.namespace)
         service = ctx.registry.service(fqdn)
         if service is None:
-            if not ctx.registry.host_exists(fqdn):
+            if not ctx.registry.host_exists(fqdn, loaded.namespace):
                 ctx.report(
                     "IST0174",
                     loaded,

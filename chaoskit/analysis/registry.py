@@ -34,18 +34,26 @@ def host_matches(pattern: str, host: str) -> bool:
 
 @dataclass(slots=True)
 class Registry:
-    """Services known from the mesh spec (when given) and from ServiceEntries in the input."""
+    """Services known from the mesh spec (when given) and from ServiceEntries in the input.
+
+    ``service_entry_hosts`` maps each ServiceEntry host to the namespaces it is exported to
+    (``*`` for all), as istioctl's ``InitServiceEntryHostMap`` scopes them
+    (istio/istio 1.28.10 ``pkg/config/analysis/analyzers/util/service_lookup.go``).
+    """
 
     mesh: MeshSpec | None
-    service_entry_hosts: set[str] = field(default_factory=set)
+    service_entry_hosts: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, mesh: MeshSpec | None, resources: Iterable[LoadedResource]) -> Registry:
         registry = cls(mesh)
         for loaded in resources:
             if isinstance(loaded.resource, ServiceEntry):
+                export_to = loaded.resource.spec.export_to or ["*"]
+                scopes = {loaded.namespace if e == "." else e for e in export_to}
                 for host in loaded.resource.spec.hosts:
-                    registry.service_entry_hosts.add(to_fqdn(host, loaded.namespace))
+                    fqdn = to_fqdn(host, loaded.namespace)
+                    registry.service_entry_hosts.setdefault(fqdn, set()).update(scopes)
         return registry
 
     @property
@@ -55,10 +63,14 @@ class Registry:
     def service(self, fqdn: str) -> Service | None:
         return self.mesh.services_by_fqdn.get(fqdn) if self.mesh else None
 
-    def host_exists(self, fqdn: str) -> bool:
+    def host_exists(self, fqdn: str, namespace: str | None = None) -> bool:
+        """Whether ``fqdn`` is a service, or a ServiceEntry host visible from ``namespace``."""
         if self.service(fqdn) is not None:
             return True
-        return any(host_matches(entry, fqdn) for entry in self.service_entry_hosts)
+        return any(
+            host_matches(entry, fqdn) and (namespace is None or scopes & {"*", namespace})
+            for entry, scopes in self.service_entry_hosts.items()
+        )
 
     def known_hosts(self) -> list[str]:
         hosts = set(self.service_entry_hosts)

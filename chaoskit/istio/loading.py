@@ -7,7 +7,10 @@ it. ``load_resources`` is the strict form for code that needs valid resources or
 
 from __future__ import annotations
 
+import copy
 import difflib
+import types
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -83,12 +86,24 @@ class LoadedResource:
 
 @dataclass(slots=True)
 class LoadResult:
+    """Valid ``resources``, every ``problems``, and what the analyzers still see.
+
+    ``analyzable`` holds, in input order, every resource that could be read, including those
+    with schema errors. istioctl's file source stores without validating
+    (istio/istio 1.28.10 ``pilot/pkg/config/file/store.go``: ``NewKubeSource`` uses
+    ``memory.MakeSkipValidation``), so its schema analyzer reports IST0106 while the other
+    analyzers still see the resource. Its ``TranslateObject`` decodes with Kubernetes'
+    ``DefaultUnstructuredConverter``, which ignores unknown fields: so do we, for analysis.
+    """
+
     resources: list[LoadedResource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    analyzable: list[LoadedResource] = field(default_factory=list)
 
     def extend(self, other: LoadResult) -> None:
         self.resources += other.resources
         self.problems += other.problems
+        self.analyzable += other.analyzable
 
 
 def load_files(
@@ -177,7 +192,11 @@ def load_document(
     try:
         resource = resource_type.model_validate(data)
     except pydantic.ValidationError as exc:
-        return LoadResult(problems=list(_schema_problems(document, data, exc)))
+        result = LoadResult(problems=list(_schema_problems(document, resource_type, data, exc)))
+        lenient = _without_unknown_fields(resource_type, data, exc)
+        if lenient is not None:
+            result.analyzable.append(LoadedResource(lenient, document, default_namespace))
+        return result
     loaded = LoadedResource(resource, document, default_namespace)
     findings = validate_resource(resource)
     result = LoadResult(
@@ -192,11 +211,32 @@ def load_document(
                 fix=f.fix,
             )
             for f in findings
-        ]
+        ],
+        analyzable=[loaded],
     )
     if not any(f.level == "Error" for f in findings):
         result.resources.append(loaded)
     return result
+
+
+def _without_unknown_fields(
+    resource_type: type[IstioResource], data: dict[str, Any], exc: pydantic.ValidationError
+) -> IstioResource | None:
+    """The resource with its unknown fields dropped, if those were its only shape errors."""
+    errors = exc.errors(include_url=False)
+    if any(e["type"] != "extra_forbidden" for e in errors):
+        return None
+    pruned = copy.deepcopy(data)
+    for error in errors:
+        *parents, last = error["loc"]
+        node: Any = pruned
+        for part in parents:
+            node = node[part]
+        node.pop(last, None)
+    try:
+        return resource_type.model_validate(pruned)
+    except pydantic.ValidationError:
+        return None
 
 
 def load_resources(
@@ -278,7 +318,10 @@ def _unknown_kind_message(kind: object) -> str:
 
 
 def _schema_problems(
-    document: YamlDocument, data: dict[str, Any], exc: pydantic.ValidationError
+    document: YamlDocument,
+    resource_type: type[IstioResource],
+    data: dict[str, Any],
+    exc: pydantic.ValidationError,
 ) -> Iterable[Problem]:
     kind = str(data.get("kind"))
     metadata = _mapping(data.get("metadata"))
@@ -286,7 +329,7 @@ def _schema_problems(
     namespace = str(metadata.get("namespace") or DEFAULT_NAMESPACE)
     for error in exc.errors(include_url=False):
         path = _loc_to_path(error["loc"])
-        message, fix = _explain(error)
+        message, fix = _explain(error, resource_type)
         yield Problem(
             source=document.source,
             document=document.index,
@@ -310,7 +353,7 @@ def _loc_to_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _explain(error: Any) -> tuple[str, str]:
+def _explain(error: Any, resource_type: type[IstioResource]) -> tuple[str, str]:
     """What is wrong with the shape of a field, and how to fix it.
 
     Istio's CRD schema (the API server, on ``kubectl apply``) and jsonpb refuse these before
@@ -320,7 +363,15 @@ def _explain(error: Any) -> tuple[str, str]:
     loc = [p for p in error["loc"] if isinstance(p, str)]
     field_name = loc[-1] if loc else ""
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(field_name, _known_field_names(), n=1)
+        # Suggest a field of the message the unknown one sits in, never the name itself:
+        # `abort: {percent: 50}` is not fixed by 'percent' (a field of `delay` only).
+        siblings = _fields_at(resource_type, error["loc"][:-1])
+        candidates = {
+            n.lower(): n for n in siblings or _known_field_names() if n != field_name
+        }  # compared case-blind, so 'matchLabels' finds 'labels'
+        hint = [
+            candidates[h] for h in difflib.get_close_matches(field_name.lower(), candidates, n=1)
+        ]
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
         return (
             f"unknown field {field_name!r}{suggestion}",
@@ -340,6 +391,46 @@ def _explain(error: Any) -> tuple[str, str]:
         return (what, how) if what else (text, "correct the field")
     expected = message.removeprefix("Input should be ")
     return f"expected {expected}, got {value!r}", f"write {field_name or 'it'} as {expected}"
+
+
+def _fields_at(model: type[pydantic.BaseModel], loc: Sequence[int | str]) -> list[str] | None:
+    """The wire names of the fields of the message at ``loc`` (None if it is not one)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue  # pydantic's tags for custom types, not a field
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if isinstance(part, int) and origin is list:
+            current = typing.get_args(current)[0]
+        elif origin is dict:
+            current = typing.get_args(current)[1]
+        elif isinstance(current, type) and issubclass(current, pydantic.BaseModel):
+            by_wire = {info.alias or name: info for name, info in current.model_fields.items()}
+            info = by_wire.get(str(part)) or current.model_fields.get(str(part))
+            if info is None:
+                return None
+            current = info.annotation
+        else:
+            return None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
+        return [info.alias or name for name, info in current.model_fields.items()]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` and ``Annotated[X, ...]`` as ``X`` (the message type of a union, if any)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, pydantic.BaseModel)]
+            annotation = (models or args)[0]
+        else:
+            return annotation
 
 
 @lru_cache(maxsize=1)

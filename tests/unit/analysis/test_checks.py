@@ -5,9 +5,11 @@ Codes, levels and message texts: istio/istio pkg/config/analysis/msg/messages.ya
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from chaoskit.analysis import analyze_resources
+from chaoskit.analysis import analyze_paths, analyze_resources
 from chaoskit.analysis.messages import Level, Message
 from chaoskit.istio.loading import load_text
 from chaoskit.topology.spec import MeshSpec
@@ -155,21 +157,22 @@ def test_gateway_bound_virtual_services_may_share_hosts(mesh: MeshSpec) -> None:
 
 
 def test_rule_after_catch_all_is_unreachable(mesh: MeshSpec) -> None:
+    # analyzeUnreachableHTTPRules (istio/istio 1.28.10 pkg/config/validation/validation.go:2046)
+    # reports "route without matches defined before" once per match of the rule.
     body = (
         "  hosts: [reviews]\n  http:\n"
         "  - route:\n    - destination: {host: reviews}\n"
-        "  - match:\n    - headers: {end-user: {exact: jason}}\n"
+        "  - match:\n    - headers: {end-user: {exact: jason}}\n    - uri: {prefix: /a}\n"
         "    route:\n    - destination: {host: reviews}\n"
     )
-    [message] = analyze(vs("r", body), mesh=mesh)
-    assert (message.type.code, message.level, message.path) == (
+    first, second = analyze(vs("r", body), mesh=mesh)
+    assert (first.type.code, first.level, first.path) == (
         "IST0130",
         Level.WARNING,
-        "spec.http[1]",
+        "spec.http[1].match[0]",
     )
-    assert message.text == (
-        "VirtualService rule #1 not used (route without matches defined before)."
-    )
+    assert first.text == ("VirtualService rule #1 not used (route without matches defined before).")
+    assert (second.type.code, second.path) == ("IST0130", "spec.http[1].match[1]")
 
 
 def test_rule_names_are_quoted_as_istio_prints_them(mesh: MeshSpec) -> None:
@@ -317,3 +320,169 @@ def test_client_tls_without_ca_certificates(mesh: MeshSpec) -> None:
     assert second.text.endswith("for host: ratings at port number:9080")
     verified = dr.replace("tls: {mode: SIMPLE}", "tls: {mode: SIMPLE, caCertificates: /ca.pem}")
     assert [m.type.code for m in analyze(verified)] == ["IST0129"]
+
+
+def test_resources_with_schema_errors_are_still_analyzed(tmp_path: Path) -> None:
+    # istioctl's file source stores without validating (istio/istio 1.28.10
+    # pilot/pkg/config/file/store.go:159 NewKubeSource: memory.MakeSkipValidation) and decodes
+    # leniently (:525 TranslateObject: DefaultUnstructuredConverter drops unknown fields), so the
+    # schema analyzer reports IST0106 and the other analyzers still see the resource.
+    gateway = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: shop, namespace: bookinfo}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, protocol: HTTP}
+    hosts: [shop.example.com]
+"""
+    bound = vs(
+        "front",
+        "  hosts: [shop.example.com]\n  gateways: [shop]\n  http:\n"
+        "  - route:\n    - destination: {host: productpage}\n",
+    )
+    typo = vs(
+        "typo",
+        "  hosts: [reviews]\n  http:\n  - timeouts: 5s\n"
+        "    route:\n    - destination: {host: reviews, subset: v9}\n",
+    )
+    file = tmp_path / "in.yaml"
+    file.write_text("---\n".join([gateway, bound, typo, DR_REVIEWS]))
+    result = analyze_paths([file], mesh=MeshSpec.default())
+    found = sorted((m.type.code, m.resource, m.path) for m in result.messages)
+    assert found == [
+        ("IST0101", "bookinfo/typo", "spec.http[0].route[0].destination.subset"),
+        ("IST0106", "bookinfo/shop", "spec.servers[0].port.name"),
+        ("IST0106", "bookinfo/typo", "spec.http[0].timeouts"),
+    ]
+
+
+# analyzeUnreachableTCPRules / analyzeUnreachableTLSRules (istio/istio 1.28.10
+# pkg/config/validation/validation.go:2089 and :2127, called at :1835-1836): the HTTP walk,
+# for tcp and tls rules, named #n (routeName, :2183).
+TCP_GATEWAY = "  hosts: ['*']\n  gateways: [tcp-gw]\n"
+
+
+def unreachable_only(*docs: str, mesh: MeshSpec) -> list[Message]:
+    """The IST0130/IST0131 messages only (the gateway these rules bind to is left out)."""
+    return [m for m in analyze(*docs, mesh=mesh) if m.type.code in ("IST0130", "IST0131")]
+
+
+def _tcp_rule(*ports: int) -> str:
+    matches = "".join(f"    - port: {p}\n" for p in ports)
+    return (
+        f"  - match:\n{matches}" if ports else "  -"
+    ) + "    route:\n    - destination: {host: ratings, port: {number: 9080}}\n"
+
+
+def test_duplicate_tcp_matches_are_ist0131_and_the_rule_ist0130(mesh: MeshSpec) -> None:
+    body = TCP_GATEWAY + "  tcp:\n" + _tcp_rule(31400) + _tcp_rule(31400)
+    ineffective, unreachable = unreachable_only(vs("r", body), mesh=mesh)
+    assert (ineffective.type.code, ineffective.path) == ("IST0131", "spec.tcp[1].match[0]")
+    assert ineffective.text == (
+        "VirtualService rule #1 match #0 is not used (duplicate/overlapping match in rule #0)."
+    )
+    assert (unreachable.type.code, unreachable.path) == ("IST0130", "spec.tcp[1]")
+    assert unreachable.text == "VirtualService rule #1 not used (all matches used by prior rules)."
+
+
+def test_partly_duplicate_tcp_rule_is_only_ineffective(mesh: MeshSpec) -> None:
+    body = TCP_GATEWAY + "  tcp:\n" + _tcp_rule(31400) + _tcp_rule(31400, 31401)
+    assert codes(unreachable_only(vs("r", body), mesh=mesh)) == [
+        ("IST0131", "spec.tcp[1].match[0]")
+    ]
+
+
+def test_two_tcp_catch_alls(mesh: MeshSpec) -> None:
+    body = TCP_GATEWAY + "  tcp:\n" + _tcp_rule().replace("  -    ", "  - ") * 2
+    [message] = unreachable_only(vs("r", body), mesh=mesh)
+    assert (message.type.code, message.path) == ("IST0130", "spec.tcp[1]")
+    assert message.text == (
+        "VirtualService rule #1 not used (only the last rule can have no matches)."
+    )
+
+
+def test_duplicate_tls_matches(mesh: MeshSpec) -> None:
+    rule = (
+        "  - match:\n    - sniHosts: [a.example.com]\n"
+        "    route:\n    - destination: {host: ratings}\n"
+    )
+    body = "  hosts: ['*.example.com']\n  gateways: [tls-gw]\n  tls:\n" + rule + rule
+    assert codes(unreachable_only(vs("r", body), mesh=mesh)) == [
+        ("IST0131", "spec.tls[1].match[0]"),
+        ("IST0130", "spec.tls[1]"),
+    ]
+
+
+# coveredValidation (same file, :1946; called from analyzeUnreachableHTTPRules' last loop,
+# :2067-2084): an earlier, shorter URI prefix with the same other conditions shadows a
+# later one.
+def _http_rule(match: str) -> str:
+    return f"  - match:\n    - {match}\n    route:\n    - destination: {{host: reviews}}\n"
+
+
+def test_overlapping_uri_prefix_is_ist0131(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n"
+        + _http_rule("uri: {prefix: /debug}")
+        + _http_rule("uri: {prefix: /debugs}")
+    )
+    [message] = analyze(vs("r", body), mesh=mesh)
+    assert (message.type.code, message.path) == ("IST0131", "spec.http[1].match[0]")
+    assert message.text == (
+        "VirtualService rule #1 match #0 of prefix /debugs is not used (duplicate/overlapping "
+        "match in rule #0 of prefix /debug on #0)."
+    )
+
+
+def test_overlap_within_one_rule_and_unset_method_counts_as_get(mesh: MeshSpec) -> None:
+    body = (
+        "  hosts: [reviews]\n  http:\n  - name: api\n    match:\n"
+        "    - uri: {prefix: /api}\n    - {uri: {prefix: /api/v1}, method: {exact: GET}}\n"
+        "    route:\n    - destination: {host: reviews}\n"
+    )
+    assert codes(analyze(vs("r", body), mesh=mesh)) == [("IST0131", "spec.http[0].match[1]")]
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "uri: {prefix: /deb}",  # the shorter prefix comes later: it is reachable
+        "{uri: {prefix: /debugs}, method: {exact: POST}}",
+        "{uri: {prefix: /debugs}, port: 8080}",
+        "{uri: {prefix: /debugs}, headers: {x-canary: {exact: 'true'}}}",
+        "{uri: {exact: /debugs}}",  # only prefix matches take part
+    ],
+)
+def test_prefixes_that_do_not_overlap(mesh: MeshSpec, later: str) -> None:
+    body = "  hosts: [reviews]\n  http:\n" + _http_rule("uri: {prefix: /debug}") + _http_rule(later)
+    assert analyze(vs("r", body), mesh=mesh) == []
+
+
+def test_service_entry_hosts_are_visible_where_exported(mesh: MeshSpec) -> None:
+    # InitServiceEntryHostMap scopes ServiceEntry hosts by exportTo (istio/istio 1.28.10
+    # pkg/config/analysis/analyzers/util/service_lookup.go:29-62): "." keeps it at home.
+    entry = (
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+        "metadata: {name: ext, namespace: other}\n"
+        "spec:\n  hosts: [api.example.com]\n  exportTo: ['.']\n  resolution: DNS\n"
+        "  ports: [{number: 80, name: http, protocol: HTTP}]\n"
+    )
+    body = "  hosts: [api.example.com]\n  http:\n  - route:\n    - destination: {host: api.example.com}\n"
+    [message] = analyze(entry, vs("r", body), mesh=mesh)
+    assert (message.type.code, message.resource) == ("IST0101", "bookinfo/r")
+    assert analyze(entry, vs("r", body, namespace="other"), mesh=mesh) == []
+    exported = entry.replace("exportTo: ['.']", "exportTo: [bookinfo]")
+    assert analyze(exported, vs("r", body), mesh=mesh) == []
+
+
+def test_route_entry_without_destination_is_an_unknown_empty_host(mesh: MeshSpec) -> None:
+    # DestinationHostAnalyzer looks up d.Destination.GetHost(), "" for a nil destination
+    # (istio/istio 1.28.10 pkg/config/analysis/analyzers/virtualservice/destinationhosts.go:129).
+    body = "  hosts: [reviews]\n  http:\n  - route:\n    - {}\n    - destination: {host: reviews}\n"
+    result = load_text(vs("r", body), "in.yaml")
+    messages = analyze_resources(result.analyzable, mesh=mesh)
+    assert [(m.type.code, m.path, m.text) for m in messages] == [
+        ("IST0101", "spec.http[0].route[0]", 'Referenced host not found: ""')
+    ]

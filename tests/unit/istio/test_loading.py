@@ -71,6 +71,44 @@ def test_unknown_field_is_located_and_gets_a_suggestion() -> None:
     assert "did you mean 'timeout'" in message
 
 
+def test_unknown_field_suggestion_is_a_field_of_the_same_message() -> None:
+    # `percent` is a field of `delay` (deprecated), not of `abort` (istio/api b8f8791d
+    # networking/v1alpha3/virtual_service.proto:1515 and :1559-1579): the suggestion comes
+    # from the abort message's own fields, and is never the unknown name itself.
+    code, _, path, message = only_problem(
+        VS + "    fault: {abort: {percent: 50, httpStatus: 503}}\n"
+    )
+    assert (code, path) == ("IST0106", "spec.http[0].fault.abort.percent")
+    assert "unknown field 'percent'; did you mean 'percentage'?" in message
+
+
+def test_service_entry_selector_suggests_labels_not_match_labels() -> None:
+    # A ServiceEntry's workloadSelector is networking.v1alpha3.WorkloadSelector: `labels`
+    # (istio/api b8f8791d networking/v1alpha3/service_entry.proto:603, sidecar.proto:587).
+    text = (
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+        "metadata: {name: vm, namespace: bookinfo}\nspec:\n  hosts: [api.example.com]\n"
+        "  resolution: STATIC\n  workloadSelector: {matchLabels: {app: vm}}\n"
+    )
+    _, _, path, message = only_problem(text)
+    assert path == "spec.workloadSelector.matchLabels"
+    assert "unknown field 'matchLabels'; did you mean 'labels'?" in message
+    assert not load_text(text.replace("matchLabels", "labels")).problems
+
+
+def test_an_unknown_field_never_suggests_itself() -> None:
+    # `labels` is a field elsewhere (subsets, a ServiceEntry's selector), but a
+    # DestinationRule's workloadSelector (istio.type.v1beta1) has `matchLabels`.
+    text = (
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+        "metadata: {name: r, namespace: bookinfo}\nspec:\n  host: reviews\n"
+        "  workloadSelector: {labels: {app: productpage}}\n"
+    )
+    _, _, path, message = only_problem(text)
+    assert path == "spec.workloadSelector.labels"
+    assert "unknown field 'labels'; did you mean 'matchLabels'?" in message
+
+
 def test_unknown_kind_suggests_the_closest() -> None:
     code, line, path, message = only_problem(
         VS.replace("kind: VirtualService", "kind: VirtualServce")

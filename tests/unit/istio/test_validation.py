@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from chaoskit.istio.loading import load_text
-from chaoskit.istio.validation import _go_float, validate_resource, wildcard_domain_error
+from chaoskit.istio.validation import validate_resource, wildcard_domain_error
+from chaoskit.istio.validation.findings import go_float
 
 
 def vs(spec: str, name: str = "r", namespace: str = "bookinfo") -> str:
@@ -31,6 +32,15 @@ def gw(servers: str, name: str = "gw") -> str:
         "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
         f"metadata: {{name: {name}, namespace: bookinfo}}\nspec:\n"
         f"  selector: {{istio: ingressgateway}}\n  servers:\n{servers}"
+    )
+
+
+def se(extra: str, resolution: str = "STATIC") -> str:
+    return (
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+        "metadata: {name: r, namespace: bookinfo}\nspec:\n  hosts: [api.example.com]\n"
+        f"  ports: [{{number: 443, name: https, protocol: TLS}}]\n  resolution: {resolution}\n"
+        f"{extra}"
     )
 
 
@@ -618,6 +628,53 @@ CASES = {
         gw("  - port: {number: 80, name: http, protocol: http}\n    hosts: ['*']\n"),
         [],
     ),
+    # --- workload selectors. A ServiceEntry's is networking.v1alpha3.WorkloadSelector
+    # (`labels`, istio/api networking/v1alpha3/sidecar.proto:587), a DestinationRule's is
+    # istio.type.v1beta1.WorkloadSelector (`matchLabels`). istio/istio 1.28.10
+    # pkg/config/validation/validation.go: ValidateAlphaWorkloadSelector (:752) and its use
+    # in ValidateServiceEntry (:2899-2912, the NONE warning :2979); validateWorkloadSelector
+    # (:1359, the warning :1373). ---
+    "service entry selects workloads by labels": (
+        se("  workloadSelector: {labels: {app: vm-api}}\n"),
+        [],
+    ),
+    "service entry selector without labels": (
+        se("  workloadSelector: {}\n"),
+        [
+            (
+                WARNING,
+                "spec.workloadSelector",
+                "service entry: workload selector specified without labels, will be applied to "
+                "all services in namespace",
+            )
+        ],
+    ),
+    "service entry selector with a wildcard stops validation": (
+        se("  workloadSelector: {labels: {app: 'vm-*'}}\n", resolution="NONE"),
+        [(ERROR, "spec.workloadSelector", 'wildcard is not supported in selector: "app=vm-*"')],
+    ),
+    "service entry selector with resolution NONE": (
+        se("  workloadSelector: {labels: {app: vm-api}}\n", resolution="NONE"),
+        [
+            (
+                WARNING,
+                "spec.workloadSelector",
+                "workloadSelector should not be set when resolution mode is NONE",
+            )
+        ],
+    ),
+    "destination rule selector without labels": (
+        dr("  workloadSelector: {}\n"),
+        [(WARNING, "spec.workloadSelector", "workload selector specified without labels")],
+    ),
+    "destination rule selector with empty matchLabels": (
+        dr("  workloadSelector: {matchLabels: {}}\n"),
+        [(WARNING, "spec.workloadSelector", "workload selector specified without labels")],
+    ),
+    "destination rule selector with labels": (
+        dr("  workloadSelector: {matchLabels: {app: productpage}}\n"),
+        [],
+    ),
 }
 
 
@@ -658,7 +715,7 @@ def test_validate_resource_is_usable_on_models() -> None:
     [(150.0, "150"), (-5.0, "-5"), (0.5, "0.5"), (1e-05, "1e-05"), (1234567.0, "1.234567e+06")],
 )
 def test_floats_print_as_go_prints_them(value: float, text: str) -> None:
-    assert _go_float(value) == text
+    assert go_float(value) == text
 
 
 @pytest.mark.parametrize(
