@@ -62,6 +62,9 @@ class ExperimentRecord:
     # created, replaced, labelled or deleted (pods included). Empty on the embedded mesh.
     planned_changes: list[str] = field(default_factory=list)
     mutation: str | None = None
+    # Partial weakenings this experiment declares it cannot catch, with why
+    # (``@pytest.mark.chaos(uncatchable={operator: why})``).
+    uncatchable: dict[str, str] = field(default_factory=dict)
 
     def add_judgement(self, window: str, judgement: Judgement, predicted: Any = None) -> None:
         entry: dict[str, Any] = {"window": window, **judgement.to_dict()}
@@ -88,6 +91,7 @@ class ExperimentRecord:
             "planned_changes": self.planned_changes,
             "mutation": self.mutation,
             "mutations": applicable(self.applied_objects),
+            "uncatchable": self.uncatchable,
         }
 
 

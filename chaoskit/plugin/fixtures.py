@@ -65,9 +65,13 @@ def _mesh_problem(mesh: str) -> str:
 @pytest.fixture
 def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
     """The record of this experiment: hypothesis (the docstring), faults, windows, verdicts."""
+    from chaoskit.experiment.mutations import declared_uncatchable
     from chaoskit.experiment.record import ExperimentRecord
 
     item = request.node
+    uncatchable: dict[str, str] = {}
+    for marker in item.iter_markers("chaos"):
+        uncatchable.update(declared_uncatchable(marker.kwargs.get("uncatchable", {}), item.nodeid))
     function = getattr(item, "function", None)
     state = request.config.stash[STATE]
     record = ExperimentRecord(
@@ -76,6 +80,7 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
         file=_shown_path(item.path, request.config.rootpath),
         hypothesis=inspect.cleandoc(function.__doc__ or "") if function else "",
         mutation=state.settings.mutation,
+        uncatchable=uncatchable,
     )
     item.stash[RECORD] = record
     state.pending[item.nodeid] = record
