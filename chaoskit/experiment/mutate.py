@@ -45,7 +45,7 @@ class Mutant:
 
     def verdict(self) -> str:
         if self.caught:
-            return "caught" if self.declared_uncatchable is None else "caught (declared not)"
+            return "caught" if self.declared_uncatchable is None else "caught though declared"
         if self.declared_uncatchable is not None:
             return "declared uncatchable"
         return f"MISSED ({self.outcome})"

@@ -69,9 +69,6 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
     from chaoskit.experiment.record import ExperimentRecord
 
     item = request.node
-    uncatchable: dict[str, str] = {}
-    for marker in item.iter_markers("chaos"):
-        uncatchable.update(declared_uncatchable(marker.kwargs.get("uncatchable", {}), item.nodeid))
     function = getattr(item, "function", None)
     state = request.config.stash[STATE]
     record = ExperimentRecord(
@@ -80,10 +77,13 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
         file=_shown_path(item.path, request.config.rootpath),
         hypothesis=inspect.cleandoc(function.__doc__ or "") if function else "",
         mutation=state.settings.mutation,
-        uncatchable=uncatchable,
     )
     item.stash[RECORD] = record
     state.pending[item.nodeid] = record
+    # Checked once the record exists, so a bad declaration is an ERROR in the results too.
+    for marker in item.iter_markers("chaos"):
+        declared = marker.kwargs.get("uncatchable", {})
+        record.uncatchable.update(declared_uncatchable(declared, item.nodeid))
     return record
 
 
