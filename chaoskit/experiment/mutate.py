@@ -2,9 +2,12 @@
 
 A *mutant* is one experiment run with one weakening (``mutations.OPERATORS``) applied to
 every Istio object it applies. The suite *catches* a mutant when that experiment fails (an
-error or an inconclusive run is a miss: no verdict on the weakened mesh). The mutation
-score is caught / mutants. A baseline run first finds which operators change what each
-experiment applies; it must hold entirely, or the score would mean nothing.
+error or an inconclusive run is a miss: no verdict on the weakened mesh); the first check
+that failed is what killed it. The mutation score is caught / mutants, given separately for
+removals and partial weakenings; a partial weakening the experiment declares uncatchable
+(``@pytest.mark.chaos(uncatchable={operator: why})``) is reported with its reason instead of
+as a miss. A baseline run first finds which operators change what each experiment applies,
+and what each declares; it must hold entirely, or the score would mean nothing.
 """
 
 from __future__ import annotations
