@@ -34,6 +34,8 @@ class Mutant:
     killed_by: str = ""  # the first check that failed, when the experiment failed
     # Why the experiment cannot catch this partial weakening, when it declares so
     declared_uncatchable: str | None = None
+    # Why there was no verdict (an error or an inconclusive run): its message's first line
+    no_verdict: str = ""
 
     @property
     def caught(self) -> bool:
@@ -63,6 +65,7 @@ class Mutant:
             "killed_by": self.killed_by or None,
             "declared_uncatchable": self.declared_uncatchable,
             "missed": self.missed,
+            "no_verdict": self.no_verdict or None,
         }
 
 
@@ -76,6 +79,13 @@ def killing_check(result: dict[str, Any]) -> str:
     if result.get("outcome") == "failed":
         return str(result.get("message") or "").strip().split("\n")[0][:300]
     return ""
+
+
+def _no_verdict(result: dict[str, Any]) -> str:
+    if result.get("outcome") in ("held", "failed"):
+        return ""
+    message = str(result.get("message") or "").strip().split("\n")[0][:300]
+    return message or str(result.get("outcome"))
 
 
 @dataclass
@@ -147,6 +157,8 @@ class MutationReport:
             lines.append(f"{m.kind:<8} {m.operator:<26} {m.verdict():<21} {m.experiment}")
             if m.caught and m.killed_by:
                 lines.append(f"{'':<9}killed by {m.killed_by}")
+            if m.no_verdict:
+                lines.append(f"{'':<9}no verdict: {m.no_verdict}")
             if m.declared_uncatchable is not None:
                 lines.append(f"{'':<9}declared: {m.declared_uncatchable}")
         lines.append(self.by_kind("removal").line("removals"))
@@ -250,6 +262,7 @@ def run_mutations(
                     kind=OPERATORS[operator].kind,
                     killed_by=killing_check(result),
                     declared_uncatchable=declared.get(experiment, {}).get(operator),
+                    no_verdict=_no_verdict(result),
                 )
             )
     report.duration_s = time.monotonic() - started
