@@ -1,8 +1,10 @@
 """``chaoskit mutate experiments/``: the suite's mutation score.
 
-Each weakening of the mesh config (drop a timeout, drop outlierDetection, remove retries,
-change weights, ...) is applied to the experiments whose config it changes, one at a time;
-an experiment that still holds missed a missing protection.
+Each weakening of the mesh config is applied to the experiments whose config it changes,
+one at a time: removals (drop a timeout, drop outlierDetection, remove retries, even out
+weights, ...) and partial weakenings (90/10 → 80/20, a timeout doubled, ...). An experiment
+that still holds missed it, unless it declared that partial weakening uncatchable. Each
+mutant's line names the check that killed it; the score is given per kind.
 """
 
 from __future__ import annotations
@@ -17,7 +19,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser("mutate", help="weaken the config and score the experiments")
     parser.add_argument("paths", nargs="+", help="experiment files or directories (pytest args)")
     parser.add_argument("--operator", action="append", help="only these operators (repeatable)")
-    parser.add_argument("--min-score", type=float, default=1.0, help="fail below (default 1.0)")
+    parser.add_argument(
+        "--kind",
+        choices=("removal", "partial"),
+        help="only removals, or only partial weakenings (default both)",
+    )
+    parser.add_argument(
+        "--min-score",
+        type=float,
+        default=1.0,
+        help="fail when removals, or partial weakenings not declared uncatchable, are caught "
+        "below this share (default 1.0)",
+    )
     parser.add_argument("-o", "--output", type=Path, help="write the mutants as JSON here")
     parser.add_argument("--workdir", type=Path, help="keep each run's results here")
     parser.add_argument(
@@ -41,15 +54,23 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print(f"--jobs must be at least 1, not {args.jobs}")
         return 2
+    chosen = [
+        name
+        for name in args.operator or OPERATORS
+        if args.kind is None or OPERATORS[name].kind == args.kind
+    ]
+    if not chosen:
+        print(f"none of the operators {', '.join(args.operator)} is a {args.kind} operator")
+        return 2
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chaoskit-mutate-"))
     report = run_mutations(
         list(args.paths),
         workdir,
-        operators=args.operator,
+        operators=chosen,
         progress=lambda t: print(t, flush=True),
         jobs=args.jobs,
     )
     print(report.table())
     if args.output:
         args.output.write_text(json.dumps(report.to_json(), indent=1))
-    return 0 if report.score >= args.min_score else 1
+    return 0 if report.holds(args.min_score) else 1

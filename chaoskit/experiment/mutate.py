@@ -2,9 +2,12 @@
 
 A *mutant* is one experiment run with one weakening (``mutations.OPERATORS``) applied to
 every Istio object it applies. The suite *catches* a mutant when that experiment fails (an
-error or an inconclusive run is a miss: no verdict on the weakened mesh). The mutation
-score is caught / mutants. A baseline run first finds which operators change what each
-experiment applies; it must hold entirely, or the score would mean nothing.
+error or an inconclusive run is a miss: no verdict on the weakened mesh); the first check
+that failed is what killed it. The mutation score is caught / mutants, given separately for
+removals and partial weakenings; a partial weakening the experiment declares uncatchable
+(``@pytest.mark.chaos(uncatchable={operator: why})``) is reported with its reason instead of
+as a miss. A baseline run first finds which operators change what each experiment applies,
+and what each declares; it must hold entirely, or the score would mean nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +30,12 @@ class Mutant:
     operator: str
     experiment: str
     outcome: str  # the experiment's outcome under the weakening
+    kind: str = "removal"  # "removal" or "partial" (mutations.Operator.kind)
+    killed_by: str = ""  # the first check that failed, when the experiment failed
+    # Why the experiment cannot catch this partial weakening, when it declares so
+    declared_uncatchable: str | None = None
+    # Why there was no verdict (an error or an inconclusive run): its message's first line
+    no_verdict: str = ""
 
     @property
     def caught(self) -> bool:
@@ -33,39 +43,136 @@ class Mutant:
         # the experiment never reached a verdict on the weakened mesh.
         return self.outcome == "failed"
 
+    @property
+    def missed(self) -> bool:
+        """Not caught, and not declared uncatchable by its experiment."""
+        return not self.caught and self.declared_uncatchable is None
+
+    def verdict(self) -> str:
+        if self.caught:
+            return "caught" if self.declared_uncatchable is None else "caught though declared"
+        if self.declared_uncatchable is not None:
+            return "declared uncatchable"
+        return f"MISSED ({self.outcome})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operator": self.operator,
+            "kind": self.kind,
+            "experiment": self.experiment,
+            "outcome": self.outcome,
+            "caught": self.caught,
+            "killed_by": self.killed_by or None,
+            "declared_uncatchable": self.declared_uncatchable,
+            "missed": self.missed,
+            "no_verdict": self.no_verdict or None,
+        }
+
+
+def killing_check(result: dict[str, Any]) -> str:
+    """The first check that failed in an experiment's results (``[window] explanation``),
+    or, for a failure no check recorded (a bare ``assert``), the first line of its message."""
+    for check in result.get("assertions") or []:
+        if check.get("verdict") == "FAIL":
+            window = f"[{check['window']}] " if check.get("window") else ""
+            return f"{window}{check.get('explanation') or check.get('subject', '')}"
+    if result.get("outcome") == "failed":
+        return str(result.get("message") or "").strip().split("\n")[0][:300]
+    return ""
+
+
+def _no_verdict(result: dict[str, Any]) -> str:
+    if result.get("outcome") in ("held", "failed"):
+        return ""
+    message = str(result.get("message") or "").strip().split("\n")[0][:300]
+    return message or str(result.get("outcome"))
+
+
+@dataclass
+class KindScore:
+    caught: int
+    declared: int
+    total: int
+
+    @property
+    def score(self) -> float:
+        return self.caught / self.total if self.total else 1.0
+
+    @property
+    def missed(self) -> int:
+        return self.total - self.caught - self.declared
+
+    def line(self, label: str) -> str:
+        if not self.total:
+            return f"mutation score, {label}: no mutants"
+        text = f"mutation score, {label}: {self.score:.0%} ({self.caught} of {self.total} caught"
+        if self.declared:
+            text += f", {self.declared} declared uncatchable"
+        return text + f", {self.missed} missed)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "caught": self.caught,
+            "declared_uncatchable": self.declared,
+            "missed": self.missed,
+            "mutants": self.total,
+        }
+
 
 @dataclass
 class MutationReport:
     mutants: list[Mutant] = field(default_factory=list)
     baseline: list[dict[str, Any]] = field(default_factory=list)
+    duration_s: float = 0.0
 
     @property
     def score(self) -> float:
+        """Caught / all mutants, removals and partial weakenings together."""
         return sum(m.caught for m in self.mutants) / len(self.mutants) if self.mutants else 1.0
 
-    def table(self) -> str:
-        lines = [f"{'operator':<28} {'outcome':<13} experiment"]
-        for m in sorted(self.mutants, key=lambda m: (m.operator, m.experiment)):
-            verdict = "caught" if m.caught else f"MISSED ({m.outcome})"
-            lines.append(f"{m.operator:<28} {verdict:<13} {m.experiment}")
-        caught = sum(m.caught for m in self.mutants)
-        lines.append(
-            f"mutation score: {self.score:.0%} ({caught} of {len(self.mutants)} weakenings caught)"
+    def by_kind(self, kind: str) -> KindScore:
+        chosen = [m for m in self.mutants if m.kind == kind]
+        return KindScore(
+            caught=sum(m.caught for m in chosen),
+            declared=sum(not m.caught and m.declared_uncatchable is not None for m in chosen),
+            total=len(chosen),
         )
+
+    def holds(self, min_score: float) -> bool:
+        """Each kind reaches ``min_score`` among its mutants not declared uncatchable."""
+        for kind in ("removal", "partial"):
+            counted = self.by_kind(kind)
+            catchable = counted.total - counted.declared
+            if catchable and counted.caught / catchable < min_score:
+                return False
+        return True
+
+    def table(self) -> str:
+        lines = [f"{'kind':<8} {'operator':<26} {'outcome':<21} experiment"]
+        order = {"removal": 0, "partial": 1}
+        for m in sorted(
+            self.mutants, key=lambda m: (order.get(m.kind, 2), m.operator, m.experiment)
+        ):
+            lines.append(f"{m.kind:<8} {m.operator:<26} {m.verdict():<21} {m.experiment}")
+            if m.caught and m.killed_by:
+                lines.append(f"{'':<9}killed by {m.killed_by}")
+            if m.no_verdict:
+                lines.append(f"{'':<9}no verdict: {m.no_verdict}")
+            if m.declared_uncatchable is not None:
+                lines.append(f"{'':<9}declared: {m.declared_uncatchable}")
+        lines.append(self.by_kind("removal").line("removals"))
+        lines.append(self.by_kind("partial").line("partial weakenings"))
+        if self.duration_s:
+            lines.append(f"took {self.duration_s / 60:.1f} min")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "score": self.score,
-            "mutants": [
-                {
-                    "operator": m.operator,
-                    "experiment": m.experiment,
-                    "outcome": m.outcome,
-                    "caught": m.caught,
-                }
-                for m in self.mutants
-            ],
+            "scores": {k: self.by_kind(k).to_json() for k in ("removal", "partial")},
+            "duration_s": self.duration_s,
+            "mutants": [m.to_json() for m in self.mutants],
         }
 
 
@@ -106,14 +213,18 @@ def run_mutations(
     """
     if jobs < 1:
         raise ChaoskitError(f"jobs must be at least 1, not {jobs}")
+    started = time.monotonic()
     options = list(extra or [])
     progress("baseline: running the suite unmodified")
     baseline = _pytest(paths, workdir / "baseline", options)
-    broken = [e["id"] for e in baseline if e["outcome"] != "held"]
+    broken = [e for e in baseline if e["outcome"] != "held"]
     if broken:
         raise ChaoskitError(
-            "the unmodified suite does not hold, so weakenings cannot be judged; fix first: "
-            + ", ".join(broken)
+            "the unmodified suite does not hold, so weakenings cannot be judged; fix first:\n"
+            + "\n".join(
+                f"{e['id']} ({e['outcome']}): {killing_check(e) or e.get('message', '')}"[:400]
+                for e in broken
+            )
         )
     report = MutationReport(baseline=baseline)
     chosen = list(dict.fromkeys(operators or OPERATORS))
@@ -138,8 +249,21 @@ def run_mutations(
         outcomes = {op: futures[op].result() for op, _ in schedule}
     finally:
         pool.shutdown(cancel_futures=True)  # a run that failed outright stops the rest
+    declared = {e["id"]: e.get("uncatchable") or {} for e in baseline}
     for operator, affected in runs:  # the report keeps the operators' order
-        by_id = {e["id"]: e["outcome"] for e in outcomes[operator]}
+        by_id = {e["id"]: e for e in outcomes[operator]}
         for experiment in affected:
-            report.mutants.append(Mutant(operator, experiment, by_id.get(experiment, "missing")))
+            result = by_id.get(experiment, {"outcome": "missing"})
+            report.mutants.append(
+                Mutant(
+                    operator,
+                    experiment,
+                    result["outcome"],
+                    kind=OPERATORS[operator].kind,
+                    killed_by=killing_check(result),
+                    declared_uncatchable=declared.get(experiment, {}).get(operator),
+                    no_verdict=_no_verdict(result),
+                )
+            )
+    report.duration_s = time.monotonic() - started
     return report

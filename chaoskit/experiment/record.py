@@ -64,6 +64,9 @@ class ExperimentRecord:
     mutation: str | None = None
     # Config the mesh accepted that will not do what it says (a subset nothing defines).
     warnings: list[str] = field(default_factory=list)
+    # Partial weakenings this experiment declares it cannot catch, with why
+    # (``@pytest.mark.chaos(uncatchable={operator: why})``).
+    uncatchable: dict[str, str] = field(default_factory=dict)
 
     def add_judgement(
         self, window: str, judgement: Judgement, predicted: Any = None, hint: str = ""
@@ -108,6 +111,7 @@ class ExperimentRecord:
             "warnings": self.warnings,
             "mutation": self.mutation,
             "mutations": applicable(self.applied_objects),
+            "uncatchable": self.uncatchable,
         }
 
 

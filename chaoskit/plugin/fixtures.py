@@ -65,6 +65,7 @@ def _mesh_problem(mesh: str) -> str:
 @pytest.fixture
 def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
     """The record of this experiment: hypothesis (the docstring), faults, windows, verdicts."""
+    from chaoskit.experiment.mutations import declared_uncatchable
     from chaoskit.experiment.record import ExperimentRecord
 
     item = request.node
@@ -79,6 +80,10 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
     )
     item.stash[RECORD] = record
     state.pending[item.nodeid] = record
+    # Checked once the record exists, so a bad declaration is an ERROR in the results too.
+    for marker in item.iter_markers("chaos"):
+        declared = marker.kwargs.get("uncatchable", {})
+        record.uncatchable.update(declared_uncatchable(declared, item.nodeid))
     return record
 
 

@@ -163,10 +163,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line(
         "markers",
-        "chaos(namespace, needs, embedded_only): an experiment; faults target this namespace "
-        "by default; needs lists the workloads (namespace/app) it needs, skipped with a reason "
-        "where the mesh does not run them; embedded_only says why it can only be judged on "
-        "the embedded mesh (--mesh local), skipped with that reason elsewhere",
+        "chaos(namespace, needs, embedded_only, uncatchable): an experiment; faults target "
+        "this namespace by default; needs lists the workloads (namespace/app) it needs, "
+        "skipped with a reason where the mesh does not run them; embedded_only says why it "
+        "can only be judged on the embedded mesh (--mesh local), skipped with that reason "
+        "elsewhere; uncatchable "
+        "maps partial weakenings the experiment cannot catch to why (chaoskit mutate)",
     )
     mutation = config.getoption("--chaos-mutation")
     if mutation is not None and mutation not in OPERATORS:

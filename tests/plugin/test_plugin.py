@@ -336,3 +336,33 @@ def test_crashes(chaos):
     assert outcomes["test_needs_it"]["outcome"] == "skipped"
     assert "default/no-such-service" in outcomes["test_needs_it"]["message"]
     assert outcomes["test_crashes"]["outcome"] == "error"
+
+
+def test_declared_uncatchable_weakenings_reach_the_results(
+    chaos_dir: pytest.Pytester, tmp_path: Path
+) -> None:
+    """``chaos(uncatchable=...)`` lands in results.json for ``chaoskit mutate``; declaring a
+    removal is an ERROR that says why, so the baseline of ``chaoskit mutate`` stops on it."""
+    chaos_dir.makepyfile(
+        test_declared='''
+import pytest
+
+@pytest.mark.chaos(uncatchable={"shift-weights": "cannot tell 80/20 from 90/10 at n=40"})
+def test_declares(experiment):
+    """Declares a partial weakening."""
+
+
+@pytest.mark.chaos(uncatchable={"drop-timeout": "too hard"})
+def test_declares_a_removal(experiment):
+    """Declares what cannot be declared."""
+'''
+    )
+    result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["HELD*test_declares", "ERROR*test_declares_a_removal*"])
+    outcomes = {e["name"]: e for e in results(tmp_path)["experiments"]}
+    assert outcomes["test_declares"]["outcome"] == "held"
+    assert outcomes["test_declares"]["uncatchable"] == {
+        "shift-weights": "cannot tell 80/20 from 90/10 at n=40"
+    }
+    assert outcomes["test_declares_a_removal"]["outcome"] == "error"
+    assert "names 'drop-timeout', a removal" in outcomes["test_declares_a_removal"]["message"]

@@ -64,7 +64,7 @@ def test_concurrent_runs_give_the_same_report_as_sequential_ones(
 ) -> None:
     one, sequential = run(monkeypatch, 1)
     two, concurrent = run(monkeypatch, 2)
-    assert one.to_json() == two.to_json()
+    assert one.to_json()["mutants"] == two.to_json()["mutants"]  # only durations differ
     assert one.score == two.score == 3 / 4
     assert sequential.most == 1
     assert concurrent.most == 2

@@ -124,4 +124,8 @@ def test_applicable_lists_what_would_change() -> None:
         "drop-outlier-detection",
         "max-ejection-below-one-host",
         "drop-connection-pool",
+        "raise-consecutive-5xx",
+        "halve-base-ejection-time",
+        "raise-max-ejection",
+        "raise-pending-limit",
     ]
