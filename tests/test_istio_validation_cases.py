@@ -19,6 +19,7 @@ CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yaml").read_text())
 KINDS = {
     "TestValidateDestinationRule": "DestinationRule",
     "TestValidateServiceEntries": "ServiceEntry",
+    "TestValidateVirtualService": "VirtualService",
 }
 
 

@@ -342,7 +342,10 @@ class Doctor:
 
     def _access_log(self, client: KubeClient) -> None:
         """The sidecar's log has JSON access lines with the parser's fields; when no request
-        was logged yet, the mesh config must promise them."""
+        was logged yet, the mesh config must promise them. The lines are what counts: an
+        accessLogFormat that does not parse makes istiod fall back to its own JSON format,
+        with other field names, and only log an error (istio/istio
+        pilot/pkg/model/telemetry_logging.go, MeshConfig_JSON, tag 1.28.10)."""
         check = "access log"
         if self._probe_pod is None:
             self._add(check, False, "no ready sidecar to read", "fix the sidecar rows first")

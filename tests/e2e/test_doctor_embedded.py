@@ -1,9 +1,10 @@
 """``chaoskit cluster doctor`` against the embedded mesh's API server.
 
-The embedded API server serves namespaces and pods (sidecars in the classic shape) but not
-what only a real cluster has: nodes, Deployments, ConfigMaps and ``pods/exec``. The doctor
-must say so row by row, by the API's own 404, rather than pass or crash; the rows it can
-check (the guard's override, the sidecars of the workloads) must pass.
+The embedded API server serves namespaces and pods, but (today) not everything a kind
+cluster has: Deployments, ConfigMaps, ``pods/exec`` and ``pods/log`` may be missing. For
+each such row the doctor must either pass (the server has it) or fail naming the API's
+404, never crash or pass vacuously; the rows it can always check (the guard's override,
+injection, the sidecars of the workloads, in either shape) must pass.
 """
 
 from __future__ import annotations
@@ -23,21 +24,19 @@ def test_the_doctor_names_what_the_embedded_api_server_lacks(mesh: MeshHandle) -
         workloads={"default": WORKLOADS},
         ingress_url=f"{mesh.info.ingress_http}/status/200",
         ingress_expect="",
-        client_url="http://127.0.0.1:1",  # the embedded mesh publishes no fortio port
+        client_url="http://127.0.0.1:1",  # nothing listens there: the row must fail
     )
     rows = {r.check: r for r in Doctor(target, sleep=lambda _s: None).run()}
     assert rows["guard"].result == OK
     assert "allowed by --i-understand-this-is-not-kind" in rows["guard"].found
-    assert rows["sidecars default"].result == OK, rows["sidecars default"]
-    assert "6 pod(s) of 4 workloads, classic sidecars" in rows["sidecars default"].found
-    # What a kind cluster has and this server does not: named, with the API's answer.
-    assert rows["istio version"].result == FAIL
-    assert "deployments/istiod: 404" in rows["istio version"].found
-    assert rows["proxy stats"].result == FAIL
-    assert "Handshake status 404" in rows["proxy stats"].found  # no pods/exec
-    assert rows["access log"].result == FAIL
-    assert "/log: 404" in rows["access log"].found  # pods/log is not served either
-    # No Gateway is applied, so the gateway has no listener (as Envoy without one): refused.
-    assert rows["ingress"].result == FAIL
-    assert "refused" in rows["ingress"].found
+    assert rows["injection default"].result == OK
+    sidecars = rows["sidecars default"]
+    assert sidecars.result == OK, sidecars
+    assert sidecars.found.startswith("6 pod(s) of 4 workloads, ")  # backend-v1 has 3
+    # Served or not (a kind cluster has them; this server may not): a pass, or a failure
+    # that names the missing API by its 404.
+    for check in ("istio version", "proxy stats", "access log"):
+        row = rows[check]
+        assert row.result == OK or "404" in row.found, row
     assert rows["in-mesh client"].result == FAIL
+    assert "Connection refused" in rows["in-mesh client"].found
