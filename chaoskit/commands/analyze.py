@@ -110,7 +110,7 @@ def _analyze_live(args: argparse.Namespace, client: KubeClient, mesh: MeshSpec) 
     files = load_files(args.paths, default_namespace=args.namespace, recursive=args.recursive)
     mesh = with_live_secrets(mesh, client)
     # Later definitions win: a file's resource replaces the live one of the same name.
-    resources = live.resources + files.resources
+    resources = live.analyzable + files.analyzable
     messages = [Message.from_problem(p, fix=_fix_for(p.code)) for p in files.problems]
     messages += analyze_resources(resources, mesh=mesh)
     messages.sort(key=lambda m: (m.source or "", m.document or 0, m.line or 0, m.type.code))
