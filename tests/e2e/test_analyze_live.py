@@ -77,3 +77,18 @@ def test_no_files_and_no_mesh_says_what_to_do(tmp_path: Path) -> None:
     result = chaoskit(str(tmp_path / "nothing"), "analyze")
     assert result.returncode == 1
     assert "no files given and no embedded mesh is running" in result.stderr
+
+
+def test_a_file_resource_with_a_schema_error_is_still_analyzed_on_a_live_mesh(
+    mesh: MeshHandle, tmp_path: Path
+) -> None:
+    """istioctl's file source stores resources without validating them, so a resource that
+    earns IST0106 is still seen by the other analyzers; the live overlay keeps that."""
+    mesh.apply(HTTPBIN_SUBSETS)
+    path = tmp_path / "vs.yaml"
+    # ``retries.attempts: -1`` is a schema error (IST0106); the missing subset is IST0101.
+    path.write_text(WRONG_SUBSET.replace("  - route:", "  - retries: {attempts: -1}\n    route:"))
+    result = chaoskit(mesh.info.state_dir, "analyze", str(path))
+    assert result.returncode == 79, result.stdout + result.stderr
+    assert "IST0106" in result.stdout, result.stdout
+    assert 'destinationrule not found: "httpbin+v9"' in result.stdout, result.stdout
