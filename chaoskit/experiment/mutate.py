@@ -253,7 +253,9 @@ def run_mutations(
     for operator, affected in runs:  # the report keeps the operators' order
         by_id = {e["id"]: e for e in outcomes[operator]}
         for experiment in affected:
-            result = by_id.get(experiment, {"outcome": "missing"})
+            # Absent when the run failed before the experiment (e.g. its mesh did not start).
+            lost = f"no result in {workdir / operator / 'results.json'}; see junit.xml beside it"
+            result = by_id.get(experiment, {"outcome": "missing", "message": lost})
             report.mutants.append(
                 Mutant(
                     operator,

@@ -225,6 +225,10 @@ class Predictor:
         with reviews routed to one subset, that version's page; unrouted, each version in
         its share of the pods (reviews v1 never calls ratings, so a ratings fault reaches
         only the pages of v2 and v3)."""
+        if text not in (RATINGS_UNAVAILABLE, REVIEWS_UNAVAILABLE):
+            raise ConfigError(
+                f"the page model predicts the reviews and ratings error texts, not {text!r}"
+            )
         headers = {"end-user": user} if user else {}
         reviews = self.route("reviews", namespace, headers)
         if reviews.destination:

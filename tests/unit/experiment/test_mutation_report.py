@@ -44,11 +44,12 @@ BASELINE = [
             "raise-pending-limit": "HTTP/2 upstream: no request waits for a connection"
         },
     },
-    {"id": "breaker", "outcome": "held", "mutations": ["raise-max-ejection"]},
+    {"id": "breaker", "outcome": "held", "mutations": ["raise-max-ejection", "drop-timeout"]},
 ]
 # Under each operator, the experiments that still hold.
 HOLDS = {("canary", "raise-pending-limit"), ("breaker", "raise-max-ejection")}
 NO_VERDICT = {("canary", "even-weights")}
+LOST = {("breaker", "drop-timeout")}  # its run ended before the experiment
 
 
 def fake_pytest(args: list[str], report_dir: Path, extra: list[str]) -> list[dict[str, Any]]:
@@ -57,6 +58,8 @@ def fake_pytest(args: list[str], report_dir: Path, extra: list[str]) -> list[dic
         return BASELINE
     results = []
     for experiment in args:
+        if (experiment, mutation) in LOST:
+            continue
         if (experiment, mutation) in HOLDS:
             results.append({"id": experiment, "outcome": "held", "assertions": []})
         elif (experiment, mutation) in NO_VERDICT:
@@ -76,6 +79,11 @@ def test_scores_per_kind_and_declared_uncatchable(monkeypatch: pytest.MonkeyPatc
     declared = by["canary", "raise-pending-limit"]
     assert (declared.caught, declared.missed, declared.kind) == (False, False, "partial")
     assert by["breaker", "raise-max-ejection"].missed
+    # A run that ended before its experiment (its mesh did not start) is a miss that says so.
+    lost = by["breaker", "drop-timeout"]
+    assert (lost.outcome, lost.missed) == ("missing", True)
+    assert lost.no_verdict.startswith("no result in unused/drop-timeout/results.json; see junit")
+    report.mutants.remove(lost)
     removal, partial = report.by_kind("removal"), report.by_kind("partial")
     assert (removal.caught, removal.total) == (0, 1)
     assert (
