@@ -77,29 +77,3 @@ def test_no_files_and_no_mesh_says_what_to_do(tmp_path: Path) -> None:
     result = chaoskit(str(tmp_path / "nothing"), "analyze")
     assert result.returncode == 1
     assert "no files given and no embedded mesh is running" in result.stderr
-
-
-def test_a_cluster_named_by_kubeconfig_is_read_like_istioctls(
-    mesh: MeshHandle, tmp_path: Path
-) -> None:
-    """With --kubeconfig (here the embedded mesh's, standing in for a cluster) the files
-    are overlaid on that API server's live Istio config."""
-    mesh.apply(HTTPBIN_SUBSETS)
-    path = tmp_path / "vs.yaml"
-    path.write_text(WRONG_SUBSET)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chaoskit.cli",
-            "analyze",
-            str(path),
-            "--kubeconfig",
-            mesh.info.kubeconfig,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 79, result.stdout + result.stderr
-    assert "DestinationRules for httpbin define subsets ['v1', 'v2']" in result.stdout
