@@ -70,6 +70,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "(default: $CHAOSKIT_HOME/mesh, ~/.chaoskit/mesh)",
     )
     parser.add_argument(
+        "--kubeconfig",
+        default=None,
+        help="read the live Istio config of this cluster instead (like istioctl: the files "
+        "are overlaid on it; checks that need services, pods or secrets are skipped there, "
+        "as chaoskit has no mesh spec of a cluster)",
+    )
+    parser.add_argument(
+        "--context", "--kube-context", dest="context", default=None, help="kubeconfig context"
+    )
+    parser.add_argument(
         "--offline",
         "--use-kube=false",
         dest="offline",
@@ -98,7 +108,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
-def _analyze_live(args: argparse.Namespace, client: KubeClient, mesh: MeshSpec) -> AnalysisResult:
+def _analyze_live(
+    args: argparse.Namespace, client: KubeClient, mesh: MeshSpec | None
+) -> AnalysisResult:
     """The files overlaid on the running mesh's live config, like ``istioctl analyze``."""
     from chaoskit.analysis import AnalysisResult, analyze_resources
     from chaoskit.analysis.analyzer import _fix_for
@@ -108,7 +120,8 @@ def _analyze_live(args: argparse.Namespace, client: KubeClient, mesh: MeshSpec) 
 
     live = live_resources(client)
     files = load_files(args.paths, default_namespace=args.namespace, recursive=args.recursive)
-    mesh = with_live_secrets(mesh, client)
+    if mesh is not None:
+        mesh = with_live_secrets(mesh, client)
     # Later definitions win: a file's resource replaces the live one of the same name.
     resources = live.analyzable + files.analyzable
     messages = [Message.from_problem(p, fix=_fix_for(p.code)) for p in files.problems]
@@ -133,6 +146,16 @@ def run(args: argparse.Namespace) -> int:
     mesh = None
     client = None
     state_dir = args.state_dir or default_state_dir()
+    if args.kubeconfig and not args.offline:
+        from chaoskit.kube.client import KubeClient
+
+        client = KubeClient.from_kubeconfig(args.kubeconfig, args.context)
+        try:
+            result = _analyze_live(args, client, None)
+        finally:
+            client.close()
+        sys.stdout.write(render(result, fmt=args.output, output_threshold=shown) + "\n")
+        return exit_code(result, failure_threshold=failure, fmt=args.output)
     if not args.offline and args.mesh_spec is None:
         client = running_mesh(state_dir)
     if not args.offline:
