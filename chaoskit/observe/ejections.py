@@ -258,6 +258,11 @@ class EjectionTimeline:
             "most hosts ejected at once", self.max_concurrent(), "≤", count, "count", reason
         )
 
+    def assert_at_least_ejected(self, count: int) -> None:
+        """Some observer had ``count`` hosts ejected at once: the cap was reached, so a
+        limit of ``count`` is what kept any more in."""
+        self._check("most hosts ejected at once", self.max_concurrent(), "≥", count, "count", "")
+
     def assert_returned_after(self, base_ejection_s: float, interval_s: float) -> None:
         """Every ejection that ended lasted at least baseEjectionTime, and at most that
         plus one outlier ``interval``.

@@ -256,3 +256,15 @@ def test_a_fault_never_seen_to_act_proves_nothing() -> None:
     assert requests_to_see_one(0.05) == 135  # 0.95^135 < 0.001 < 0.95^134
     assert 0.95**135 < 0.001 < 0.95**134
     assert judge_injection(Injection(900, 0, "FI"), 5, "abort").failed
+
+
+def test_reaching_the_ejection_cap_is_checked_both_ways() -> None:
+    """Two failing hosts out at once reach a cap of two; one alone does not."""
+    watched = {"fortio": {f"127.0.0.{i}:8080" for i in range(1, 6)}}
+    both = [
+        Ejection("fortio", CLUSTER, "127.0.0.1:8080", 1.0, 4.0),
+        Ejection("fortio", CLUSTER, "127.0.0.2:8080", 1.2, None),
+    ]
+    EjectionTimeline(both, watched, 0.0).assert_at_least_ejected(2)
+    with pytest.raises(AssertionError, match=r"most hosts ejected at once 1 \(n=5\) ≥ 2: FAIL"):
+        EjectionTimeline(both[:1], watched, 0.0).assert_at_least_ejected(2)
