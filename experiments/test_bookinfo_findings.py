@@ -31,6 +31,8 @@ def test_ratings_delay_breaks_the_page_for_jason_only(chaos, load, resources):
     jason.latency(0.5).between(expected.value - 0.5, expected.value + 0.5, predicted=expected)
 
     others = load.run(rate=30.0, duration="3s", label="anonymous")
+    # Text shares are of the pages that answered; "unaffected" also means they answered.
+    others.success_rate().at_least(0.9)
     others.share(text=REVIEWS_UNAVAILABLE).at_most(0.05)
     others.latency(0.9).at_most("1s")
 
@@ -72,8 +74,9 @@ def test_retries_hide_a_flaky_ratings_replica(chaos, load, resources):
 )
 def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, load, resources):
     """One of three ratings replicas answers 503 to everything: reviews' sidecar ejects it at
-    its first error, so under 3% of pages show "ratings unavailable"; it returns after the
-    3 s baseEjectionTime (rounded up to the 1 s interval tick); once healed, errors stop.
+    its first error, so under 5% of the pages (all of which answer) show "ratings
+    unavailable" (about 2% do); it returns after the 3 s baseEjectionTime (rounded up to the
+    1 s interval tick); once healed, errors stop.
 
     It cannot tell consecutive5xxErrors 1 from 10 (declared above): 2 against 20 failed
     pages. A bound between them (1.5% of 600) would pass at most 3, one page of margin for
@@ -91,10 +94,12 @@ def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, 
         seen_from="app=reviews",
         label="one replica failing",
     )
-    window.share(text=RATINGS_UNAVAILABLE).at_most(0.03)
+    window.success_rate().at_least(0.97)  # the pages answered; few of them lack ratings
+    window.share(text=RATINGS_UNAVAILABLE).at_most(0.05)
     window.ejections.assert_ejected_within(window.start, seconds=2.0)
-    window.ejections.assert_returned_after(base_ejection_s=3.0, slack_s=1.5)
+    window.ejections.assert_returned_after(base_ejection_s=3.0, interval_s=1.0)
 
     chaos.heal()
     recovery = load.run(rate=150.0, duration="3s", label="recovery")
+    recovery.success_rate().at_least(0.97)
     recovery.share(text=RATINGS_UNAVAILABLE).at_most(0.01)

@@ -1,7 +1,8 @@
 """Rate and latency metrics with three-way checks, recorded for the report as they settle.
 
-``window.success_rate().at_least(0.99)`` judges the Wilson interval of the rate against the
-limit (``chaoskit.stats``): PASS returns the judgement, FAIL raises ``AssertionError`` with
+``window.success_rate().at_least(0.99)`` judges the Clopper–Pearson interval of the rate
+against the limit (``chaoskit.stats``: a PASS or a FAIL is wrong with probability at most
+α/2): PASS returns the judgement, FAIL raises ``AssertionError`` with
 the evidence, INCONCLUSIVE raises :class:`Inconclusive` saying how many requests would
 decide it.
 """
@@ -15,18 +16,19 @@ from typing import Any, Protocol
 from chaoskit.durations import parse_seconds
 from chaoskit.errors import ChaoskitError, ConfigError
 from chaoskit.stats import (
+    IntervalMethod,
     Judgement,
     Proportion,
     Unit,
     Verdict,
     at_least,
     at_most,
+    proportion_interval,
     proportion_matches,
     quantile_at_least,
     quantile_at_most,
     quantile_ratio_at_most,
     rate_drop_at_most,
-    wilson_interval,
 )
 
 DEFAULT_CONFIDENCE = 0.95
@@ -57,11 +59,15 @@ def _needed(judgement: Judgement) -> str:
     if judgement.unit != "rate" or observed is None or interval is None:
         return ""
     relation, limit, tolerance = judgement.relation, judgement.threshold, judgement.tolerance
+    decision_method: IntervalMethod = "wilson" if interval.method == "wilson" else "clopper-pearson"
     if relation not in ("≥", "≤") and not (relation == "matches" and tolerance is not None):
         return ""
 
     def decided(n: int) -> bool:
-        bounds = wilson_interval(round(observed * n), n, interval.confidence)
+        # The interval the decision is made on (Clopper–Pearson), not a display one.
+        bounds = proportion_interval(
+            round(observed * n), n, interval.confidence, method=decision_method
+        )
         if relation == "≥":
             return bounds.low >= limit or bounds.high < limit
         if relation == "≤":
@@ -193,11 +199,10 @@ class RateMetric:
         confidence: float | None = None,
         predicted: Any = None,
     ) -> Judgement:
-        """The share is ``expected`` (within ``± tolerance``, an equivalence check).
-
-        Without a tolerance, a correct share still falls outside its interval with
-        probability 1 - ``confidence``; a suite that must never flake asks for 0.999.
-        """
+        """The share is ``expected ± tolerance`` (an equivalence check: PASS only when the
+        whole interval lies inside the band). Without a tolerance there is no band, so the
+        check can FAIL (the interval excludes ``expected``) but never PASS: it is
+        INCONCLUSIVE, saying to give one."""
         j = proportion_matches(
             self.successes,
             self.trials,

@@ -195,7 +195,12 @@ class LoadDriver:
         )
         if sampler is not None:
             window.ejections = EjectionTimeline(
-                sampler.ejections, sampler.hosts, result.started, label, self.record
+                sampler.ejections,
+                sampler.hosts,
+                result.started,
+                label,
+                self.record,
+                resolution_s=sampler.resolution_s,
             )
             self.record.ejections.extend(window.ejections.to_json())
         entry = window.to_json()

@@ -37,6 +37,7 @@ from locust import FastHttpUser, constant, task
 from locust.env import Environment
 from locust.event import Events
 
+from chaoskit.load.limits import TooFewOpenFiles, ensure_open_files, open_files_needed
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.records import IN_FLIGHT_AT_STOP, RequestRecord
 from chaoskit.mesh.apps.bookinfo.version import reviews_version_from_page
@@ -51,6 +52,7 @@ HELLO_MESSAGE = "chaoskit_hello"
 SLOT_MESSAGE = "chaoskit_slot"
 DONE_MESSAGE = "chaoskit_done"
 CANNOT_CONNECT = 4  # exit code
+TOO_FEW_OPEN_FILES = 5  # exit code
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +463,12 @@ def main(argv: list[str]) -> int:
         gevent.get_hub().loop.update_now()
     spec, out, link = parse(argv)
     profile = LoadProfile.from_json(json.loads(spec.read_text()))
+    try:
+        ensure_open_files(open_files_needed(profile))
+    except TooFewOpenFiles as exc:
+        sys.stderr.write(f"load worker: {exc}\n")
+        sys.stderr.flush()
+        return TOO_FEW_OPEN_FILES
     hard_stop = profile.duration_s + profile.timeout_s + 30
     if link is not None:
         hard_stop += profile.connect_timeout_s + stop_grace(profile)

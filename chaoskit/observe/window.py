@@ -75,8 +75,10 @@ class Window:
             "drain_s": max(0.0, self.end - (first + scheduled)),
         }
 
-    def _rate(self, hits: int, subject: str) -> RateMetric:
-        return RateMetric(hits, self.n, subject, self.label, self.sink)
+    def _rate(self, hits: int, subject: str, trials: int | None = None) -> RateMetric:
+        return RateMetric(
+            hits, self.n if trials is None else trials, subject, self.label, self.sink
+        )
 
     def success_rate(self) -> RateMetric:
         return self._rate(self.ok, "success rate")
@@ -95,7 +97,12 @@ class Window:
         subject: str | None = None,
     ) -> RateMetric:
         """The share of requests with a body ``text``, a reviews ``version``, a ``status``,
-        an Envoy response ``flag`` at the gateway, or any predicate ``where``."""
+        an Envoy response ``flag`` at the gateway, or any predicate ``where``.
+
+        A ``text`` share is of the pages that answered (status below 500): a failed or
+        unsent request has no page to show the text, and counting it would let "at most 1%
+        of pages say ratings are unavailable" pass on a window of fast 5xx. A window with no
+        answered page is therefore inconclusive, never a pass."""
         tests: list[Callable[[RequestRecord], bool]] = []
         names: list[str] = []
         if text is not None:
@@ -104,8 +111,8 @@ class Window:
                     f"the load did not look for {text!r}; pass look_for=[{text!r}] to load.run()"
                 )
             bit = self.markers[text]
-            tests.append(lambda r: r.has_marker(bit))
-            names.append(f"pages with {text!r}")
+            tests.append(lambda r: r.ok and r.has_marker(bit))
+            names.append(f"answered pages with {text!r}")
         if version is not None:
             tests.append(lambda r: r.version == version)
             names.append(f"version {version}")
@@ -129,7 +136,8 @@ class Window:
         if not tests:
             raise ConfigError("share() needs text=, version=, status=, flag= or where=")
         hits = sum(1 for r in self.records if all(t(r) for t in tests))
-        metric = self._rate(hits, subject or "share of " + " and ".join(names))
+        trials = self.ok if text is not None else self.n
+        metric = self._rate(hits, subject or "share of " + " and ".join(names), trials)
         if text is not None and len(tests) == 1 and self.expect_text is not None:
             # The share the routing in force predicts, e.g. a ratings fault reaches only
             # the pages of the reviews versions that call ratings.

@@ -5,14 +5,16 @@ fails when the whole interval is on the wrong side, and is *inconclusive* otherw
 few samples, or a true value so close to the threshold that the data cannot tell. An
 inconclusive result is not a pass.
 
-With two-sided intervals at confidence ``c``, a PASS or a FAIL is wrong with probability
-at most ``(1 - c)/2``: exactly so for order statistics and Clopper–Pearson, whose one-sided
-errors are guaranteed. Wilson's (the default, as the architecture asks) is close to that
-in the middle but not near 0 or 1: with the true rate exactly on the threshold, computed
-exactly over the binomial, a 95 % Wilson check FAILs falsely 3.1 % of the time for
-n = 500 at 99 %, and 5.3 % for n = 2000 at 99.9 %, against 1.3 % and 1.7 % for
-Clopper–Pearson. Pass ``method="clopper-pearson"`` where a false FAIL is costly. The
-bootstrap ratio check is approximate.
+With two-sided intervals at confidence ``c``, every PASS and every FAIL is wrong with
+probability at most ``(1 - c)/2``, for every n and every threshold: rates are decided on
+Clopper–Pearson's interval (:data:`DECISION_METHOD`), quantiles on order statistics, and
+both have guaranteed one-sided coverage (``tests/unit/stats/test_exact_error.py`` sums the
+binomial over every outcome to show it). Wilson's interval, closer to nominal on average,
+has no such floor near 0 or 1: with the true rate exactly on the threshold a 95 % Wilson
+check FAILs falsely 3.1 % of the time for n = 500 at 99 % and 5.3 % for n = 2000 at
+99.9 %, so it serves display only. A share "matches" only within a stated band (an
+equivalence test): a wide interval is never a pass. The bootstrap ratio check is
+approximate.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ from chaoskit.stats.bootstrap import quantile_ratio_interval
 from chaoskit.stats.interval import Interval
 from chaoskit.stats.proportion import IntervalMethod, Proportion, newcombe_difference
 from chaoskit.stats.quantiles import min_samples_to_bound, quantile, quantile_interval
+
+# The interval every rate decision is made on: exact one-sided coverage (Clopper and
+# Pearson 1934), so a PASS or a FAIL is wrong with probability at most α/2 whatever n is.
+DECISION_METHOD: IntervalMethod = "clopper-pearson"
 
 
 class Verdict(StrEnum):
@@ -200,7 +206,7 @@ def at_least(
     threshold: float,
     confidence: float = 0.95,
     *,
-    method: IntervalMethod = "wilson",
+    method: IntervalMethod = DECISION_METHOD,
     subject: str = "success rate",
     min_n: int = 1,
 ) -> Judgement:
@@ -225,7 +231,7 @@ def at_most(
     threshold: float,
     confidence: float = 0.95,
     *,
-    method: IntervalMethod = "wilson",
+    method: IntervalMethod = DECISION_METHOD,
     subject: str = "error rate",
     min_n: int = 1,
 ) -> Judgement:
@@ -244,6 +250,12 @@ def at_most(
     )
 
 
+NO_BAND = (
+    "no tolerance band: a share matches only within a stated band (expected ± tolerance), "
+    "never because its interval is wide; pass tolerance="
+)
+
+
 def proportion_matches(
     successes: int,
     trials: int,
@@ -251,17 +263,17 @@ def proportion_matches(
     confidence: float = 0.95,
     *,
     tolerance: float | None = None,
-    method: IntervalMethod = "wilson",
+    method: IntervalMethod = DECISION_METHOD,
     subject: str = "share",
     min_n: int = 1,
 ) -> Judgement:
     """Does ``successes/trials`` match an ``expected`` share (an 80/20 traffic split)?
 
-    Without ``tolerance``: FAIL when the interval excludes ``expected`` (evidence of a
-    different share), PASS when it contains it. With ``tolerance`` it is an equivalence
-    check against ``expected ± tolerance``: PASS when the whole interval lies inside that
-    band, FAIL when it lies wholly outside, INCONCLUSIVE when it overlaps an edge; a small
-    sample then cannot pass merely by being too vague to fail.
+    An equivalence check against the band ``expected ± tolerance``: PASS when the whole
+    interval lies inside the band, FAIL when it lies wholly outside, INCONCLUSIVE when it
+    overlaps an edge. Without a ``tolerance`` there is no band to be inside, so the check
+    can only FAIL (the interval excludes ``expected``) or be INCONCLUSIVE: a sample never
+    passes merely by being too vague to fail (0 of 20 is not "a 5 % share").
     """
     proportion = Proportion(successes, trials)
     expected = check_probability("expected", expected)
@@ -275,7 +287,9 @@ def proportion_matches(
     if interval is None or trials < min_n:
         verdict, reason = Verdict.INCONCLUSIVE, _too_few(trials, min_n)
     elif tolerance is None:
-        verdict = Verdict.PASS if interval.contains(expected) else Verdict.FAIL
+        verdict = Verdict.INCONCLUSIVE if interval.contains(expected) else Verdict.FAIL
+        if verdict is Verdict.INCONCLUSIVE:
+            reason = NO_BAND
     else:
         band_low, band_high = expected - tolerance, expected + tolerance
         if band_low <= interval.low and interval.high <= band_high:

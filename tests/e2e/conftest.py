@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,17 +138,10 @@ class MeshHandle:
 
 
 @pytest.fixture(scope="session")
-def _mesh_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshProcess]:
-    process = MeshProcess.start(tmp_path_factory.mktemp("mesh"), spec=SPEC, seed=7)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def _mesh_handle(_mesh_process: MeshProcess) -> Iterator[MeshHandle]:
-    handle = MeshHandle(_mesh_process)
-    yield handle
-    handle.close()
+def _mesh_handle(embedded_mesh: Any) -> MeshHandle:
+    # The root conftest's factory starts it once per session and stops it at the end.
+    handle: MeshHandle = embedded_mesh(MeshHandle, spec=SPEC, seed=7)
+    return handle
 
 
 @pytest.fixture

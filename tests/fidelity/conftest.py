@@ -7,13 +7,12 @@ ingress, the demo subsets) and applies the task's resources on top.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.topology.spec import MeshSpec
 from tests.e2e.conftest import MeshHandle
 
@@ -50,17 +49,10 @@ class Bookinfo(MeshHandle):
 
 
 @pytest.fixture(scope="session")
-def _bookinfo_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshProcess]:
-    process = MeshProcess.start(tmp_path_factory.mktemp("bookinfo"), seed=3)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def _bookinfo(_bookinfo_process: MeshProcess) -> Iterator[Bookinfo]:
-    handle = Bookinfo(_bookinfo_process)
-    yield handle
-    handle.close()
+def _bookinfo(embedded_mesh: Any) -> Bookinfo:
+    # The built-in mesh (spec None), from the root conftest's factory.
+    handle: Bookinfo = embedded_mesh(Bookinfo, seed=3)
+    return handle
 
 
 @pytest.fixture

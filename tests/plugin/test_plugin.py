@@ -87,7 +87,7 @@ def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_pat
         [
             "*chaoskit experiments*",
             "HELD*test_holds*success rate*PASS",
-            "FAILED*test_fails*share of pages with*FAIL",
+            "FAILED*test_fails*share of answered pages with*FAIL",
             "INCONCLUSIVE*test_is_inconclusive*INCONCLUSIVE*",
             "HELD*test_rollback_happened*",
             f"results: {report}/results.json",

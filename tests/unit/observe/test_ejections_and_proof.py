@@ -109,9 +109,43 @@ def test_ejection_checks_are_recorded_as_evidence() -> None:
     assert recorded == [
         ("w", "time to the first outlier ejection 500ms (n=2) ≤ 2s: PASS"),
         ("w", "most hosts ejected at once 1 (n=2) ≤ 1: PASS (maxEjectionPercent allows 1)"),
-        ("w", "shortest ejection 3.1s (n=1) ≥ 2.75s: PASS (baseEjectionTime 3s)"),
-        ("w", "longest ejection 3.1s (n=1) ≤ 4s: PASS (baseEjectionTime 3s)"),
+        (
+            "w",
+            "shortest ejection 3.1s (n=1) ≥ 2.95s: PASS "
+            "(baseEjectionTime 3s, sampled every ≤0.05s)",
+        ),
+        (
+            "w",
+            "longest ejection 3.1s (n=1) ≤ 4.05s: PASS (baseEjectionTime 3s, sampled every ≤0.05s)",
+        ),
     ]
+
+
+def test_the_ejection_length_margin_is_the_sampler_resolution() -> None:
+    """An ejection seen 2.8 s long is true to a 3 s baseEjectionTime only if the samples
+    were 0.2 s or more apart: the margin is what the sampler measured, not a constant."""
+    periods = [Ejection("reviews-v3", CLUSTER, "127.0.0.1:9080", 10.5, 13.3)]
+    watched = {"reviews-v3": {"127.0.0.1:9080", "127.0.0.2:9080"}}
+    with pytest.raises(AssertionError, match=r"shortest ejection 2\.8s \(n=1\) ≥ 2\.95s: FAIL"):
+        EjectionTimeline(periods, watched, 10.0).assert_returned_after(3.0, 1.0)
+    coarse = EjectionTimeline(periods, watched, 10.0, resolution_s=0.25)
+    coarse.assert_returned_after(3.0, 1.0)
+    # The upper side allows one outlier interval (Envoy returns hosts on its ticks).
+    late = [Ejection("reviews-v3", CLUSTER, "127.0.0.1:9080", 10.5, 14.6)]
+    with pytest.raises(AssertionError, match=r"longest ejection 4\.1s \(n=1\) ≤ 4\.05s: FAIL"):
+        EjectionTimeline(late, watched, 10.0).assert_returned_after(3.0, 1.0)
+
+
+def test_the_sampler_measures_its_own_resolution() -> None:
+    moments = iter([100.0, 100.01, 100.5, 100.52, 100.6, 100.61])
+    sampler = EjectionSampler(lambda _: clusters(), ["reviews-v3"], CLUSTER, interval_s=0.05)
+    assert sampler.resolution_s == pytest.approx(0.05)  # nothing measured yet
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("chaoskit.observe.ejections.time.time", lambda: next(moments))
+        for _ in range(3):
+            sampler.sample_once()
+    # Rounds started at 100.0, 100.5, 100.6 (gaps 0.5, 0.1) and took up to 0.02 s.
+    assert sampler.resolution_s == pytest.approx(0.52)
 
 
 CONFIG = {
@@ -222,3 +256,15 @@ def test_a_fault_never_seen_to_act_proves_nothing() -> None:
     assert requests_to_see_one(0.05) == 135  # 0.95^135 < 0.001 < 0.95^134
     assert 0.95**135 < 0.001 < 0.95**134
     assert judge_injection(Injection(900, 0, "FI"), 5, "abort").failed
+
+
+def test_reaching_the_ejection_cap_is_checked_both_ways() -> None:
+    """Two failing hosts out at once reach a cap of two; one alone does not."""
+    watched = {"fortio": {f"127.0.0.{i}:8080" for i in range(1, 6)}}
+    both = [
+        Ejection("fortio", CLUSTER, "127.0.0.1:8080", 1.0, 4.0),
+        Ejection("fortio", CLUSTER, "127.0.0.2:8080", 1.2, None),
+    ]
+    EjectionTimeline(both, watched, 0.0).assert_at_least_ejected(2)
+    with pytest.raises(AssertionError, match=r"most hosts ejected at once 1 \(n=5\) ≥ 2: FAIL"):
+        EjectionTimeline(both[:1], watched, 0.0).assert_at_least_ejected(2)
