@@ -14,6 +14,7 @@ pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
 # Failing pods of five: one more than maxEjectionPercent 50 lets Envoy eject.
 FAILING = 3
 
+
 @pytest.mark.chaos(
     uncatchable={
         "halve-base-ejection-time": "no ejection ends within the 5 s window, so 15 s and "
