@@ -24,8 +24,8 @@ def test_observed_fault_rates_match_the_template(chaos, load, resources):
     that passes only on evidence. Exact binomial sums over the checks at about 3,600
     answered calls: a correct fault passes both bands 99.6% of the time (else the run is
     INCONCLUSIVE, never FAILED: 0.0% false FAILs); 1.5 times the configured rates (the
-    "raise fault percentages" mutant) put the delay's interval wholly above its band (FAIL)
-    99.1% of the time, and half of them (the "halve fault percentages" mutant) wholly below
+    ``raise-fault-percent`` mutant) put the delay's interval wholly above its band (FAIL)
+    99.1% of the time, and half of them (``halve-fault-percent``) wholly below
     it more than 99.99% of the time. The abort band alone catches only gross changes (no
     abort, or twice the rate): at this n, 7.5% aborts FAIL it one time in five."""
     template = resources / "seed" / "06-fault-injection.yaml"
