@@ -8,7 +8,9 @@ from typing import Literal, Protocol
 from chaoskit.mesh.http.message import Request, Response
 from chaoskit.mesh.stats import ClusterStats
 
-Failure = Literal["connect", "reset", "timeout", "overflow", "no_healthy"]
+# "timeout" is the per-try timer; "route_timeout" the route's global timer, which also runs
+# while the request waits for a connection (then no host was chosen for it: host is "").
+Failure = Literal["connect", "reset", "timeout", "route_timeout", "overflow", "no_healthy"]
 
 
 @dataclass(slots=True)
@@ -47,6 +49,7 @@ class UpstreamCluster(Protocol):
         exclude: frozenset[str],
         hash_context: HashContext,
         host_selection_attempts: int,
+        route_timeout_s: float | None = None,
     ) -> AttemptResult: ...
 
     def try_begin_retry(self) -> bool: ...

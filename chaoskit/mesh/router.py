@@ -231,30 +231,30 @@ class Router:
             if remaining is not None and remaining <= 0:
                 cluster.stats.inc("upstream_rq_timeout")
                 return self._local(local_reply.ROUTE_TIMEOUT, info)
-            try_timeout = per_try
-            route_bound = False
-            if remaining is not None and (try_timeout is None or remaining < try_timeout):
-                try_timeout, route_bound = remaining, True
             exclude = (
                 frozenset(tried)
                 if retry is not None and retry.retry_previous_hosts and not cluster.uses_hashing
                 else frozenset()
             )
+            # The route's global timer runs across queueing for a connection and every
+            # attempt; the per-try timer starts when the connection is ready (router.cc
+            # onRequestComplete, upstream_request.cc onPoolReady → setupPerTryTimeout).
             result = await cluster.attempt(
                 request,
-                timeout_s=try_timeout,
+                timeout_s=per_try,
                 exclude=exclude,
                 hash_context=hash_context,
                 host_selection_attempts=retry.host_selection_max_attempts if retry else 1,
+                route_timeout_s=remaining,
             )
             if result.host:
                 tried.add(result.host)
                 info.upstream_host = result.host
+            if result.failure == "route_timeout":
+                # The route timeout covers all attempts; when it fires there is no retry.
+                cluster.stats.inc("upstream_rq_timeout")
+                return self._local(local_reply.ROUTE_TIMEOUT, info)
             if result.failure == "timeout":
-                if route_bound:
-                    # The route timeout covers all attempts; when it fires there is no retry.
-                    cluster.stats.inc("upstream_rq_timeout")
-                    return self._local(local_reply.ROUTE_TIMEOUT, info)
                 cluster.stats.inc("upstream_rq_per_try_timeout")
             decision = should_retry(retry, result) if retry is not None else RetryDecision.NO
             if decision is RetryDecision.RETRY and retries_done < (
@@ -299,6 +299,7 @@ class Router:
             "connect": local_reply.CONNECT_FAILURE,
             "reset": local_reply.UPSTREAM_RESET,
             "timeout": local_reply.PER_TRY_TIMEOUT,
+            "route_timeout": local_reply.ROUTE_TIMEOUT,
             "overflow": local_reply.OVERFLOW,
             "no_healthy": local_reply.NO_HEALTHY_UPSTREAM,
         }[result.failure or "reset"]

@@ -148,34 +148,59 @@ class ClusterRuntime:
         exclude: frozenset[str],
         hash_context: HashContext,
         host_selection_attempts: int,
+        route_timeout_s: float | None = None,
     ) -> AttemptResult:
+        """One upstream request: wait for a connection, then send.
+
+        ``timeout_s`` is the per-try timeout, armed once a connection is ready (Envoy's
+        ``UpstreamRequest::onPoolReady`` → ``setupPerTryTimeout``). ``route_timeout_s`` is
+        what is left of the route's global timeout, which Envoy arms before it asks the pool
+        for a connection (``Filter::onRequestComplete``), so it also bounds the queueing.
+        """
         host = self.choose(request, exclude, hash_context, host_selection_attempts)
         if host is None:
             self._stats.inc("upstream_cx_none_healthy")
             return AttemptResult(failure="no_healthy")
         address = host.address
+        queued_at = time.monotonic()
         try:
-            conn = await host.pool.acquire()
+            if route_timeout_s is None:
+                conn = await host.pool.acquire()
+            else:
+                conn = await asyncio.wait_for(host.pool.acquire(), max(0.0, route_timeout_s))
         except Overflow:
             return AttemptResult(failure="overflow", host="")
         except ConnectFailure:
             self._report(host, None, "connect")
             return AttemptResult(failure="connect", host=address)
+        except TimeoutError:
+            # The route timer fired while the request was still pending: Envoy's upstream
+            # request gets its host only in onPoolReady, so onResponseTimeout charges no host
+            # (no outlier result, no host stats) and nothing reached the upstream.
+            return AttemptResult(failure="route_timeout", host="")
+        send_timeout, route_bound = timeout_s, False
+        if route_timeout_s is not None:
+            left = route_timeout_s - (time.monotonic() - queued_at)
+            if send_timeout is None or left < send_timeout:
+                send_timeout, route_bound = max(0.0, left), True
         self.budget.change(requests=1)
         host.active_requests += 1
         host.rq_total += 1
         self._stats.inc("upstream_rq_total")
         started = time.monotonic()
         try:
-            if timeout_s is None:
+            if send_timeout is None:
                 response = await conn.send(request)
             else:
-                response = await asyncio.wait_for(conn.send(request), timeout_s)
+                response = await asyncio.wait_for(conn.send(request), send_timeout)
         except TimeoutError:
             host.pool.discard(conn)
+            # Both timers report a local-origin timeout (504) for a host that was sent to.
             self._report(host, None, "timeout")
             return AttemptResult(
-                failure="timeout", host=address, service_time_s=time.monotonic() - started
+                failure="route_timeout" if route_bound else "timeout",
+                host=address,
+                service_time_s=time.monotonic() - started,
             )
         except UpstreamReset:
             host.pool.discard(conn)

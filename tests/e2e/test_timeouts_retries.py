@@ -65,3 +65,45 @@ def test_per_try_timeout_is_retried_under_5xx(mesh: MeshHandle) -> None:
     stats = mesh.stats(fortio)
     assert stats[CLUSTER + "upstream_rq_per_try_timeout"] == 3
     assert stats[CLUSTER + "upstream_rq_retry"] == 2
+
+
+def test_route_timeout_bounds_the_wait_for_a_connection(mesh: MeshHandle) -> None:
+    """maxConnections 1, a 0.3 s route timeout, three concurrent calls to a 1 s upstream.
+
+    Envoy arms the route timer before it asks the pool for a connection (envoyproxy/envoy
+    source/common/router/router.cc, Filter::onRequestComplete, commit 001b1c0c), so the two
+    queued calls time out with the first, never reach httpbin and charge no host. Routed to
+    the one v1 replica: a second host could open its own connection.
+    """
+    mesh.apply("""
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin}
+spec:
+  hosts: [httpbin]
+  http:
+  - route: [{destination: {host: httpbin, subset: v1}}]
+    timeout: 0.3s
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin}
+spec:
+  host: httpbin
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 1}}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+""")
+    fortio = mesh.pod("app=fortio")
+    result = mesh.load("http://httpbin:8000/delay/1", connections=3, requests=3)
+    assert result["codes"] == {"504": 3}
+    stats = mesh.stats(fortio)
+    v1 = "cluster.outbound|8000|v1|httpbin.default.svc.cluster.local."
+    assert stats[v1 + "upstream_rq_timeout"] == 3
+    assert stats[v1 + "upstream_rq_total"] == 1
+    assert stats[v1 + "upstream_rq_cancelled"] == 2
+    records = mesh.admin(fortio, "/chaoskit/access_log").json()["records"]
+    outbound = [r for r in records if r["direction"] == "outbound"]
+    assert sorted(r["response_flags"] for r in outbound) == ["UT"] * 3
+    assert sum(1 for r in outbound if r["upstream_host"] not in ("", "-", None)) == 1

@@ -52,6 +52,7 @@ class FakeCluster:
     max_retries: int = 1 << 32
     seen: list[Request] = field(default_factory=list)
     timeouts: list[float | None] = field(default_factory=list)
+    host_selection_attempts: list[int] = field(default_factory=list)
     retries_active: int = 0
 
     @property
@@ -70,15 +71,20 @@ class FakeCluster:
         exclude: frozenset[str],
         hash_context: HashContext,
         host_selection_attempts: int,
+        route_timeout_s: float | None = None,
     ) -> AttemptResult:
         self.seen.append(Request(request.method, request.target, request.headers.copy()))
-        self.timeouts.append(timeout_s)
+        self.host_selection_attempts.append(host_selection_attempts)
+        bound, route_bound = timeout_s, False
+        if route_timeout_s is not None and (bound is None or route_timeout_s < bound):
+            bound, route_bound = route_timeout_s, True
+        self.timeouts.append(bound)  # whichever timer would end this attempt first
         step = self.script.pop(0) if self.script else 200
         host = f"10.0.0.{len(self.seen)}:9080"
         if step == "timeout":
-            assert timeout_s is not None, "a hanging upstream needs a timeout"
-            self.time.now += timeout_s
-            return AttemptResult(failure="timeout", host=host)
+            assert bound is not None, "a hanging upstream needs a timeout"
+            self.time.now += bound
+            return AttemptResult(failure="route_timeout" if route_bound else "timeout", host=host)
         if isinstance(step, str):
             return AttemptResult(failure=step, host=host)  # type: ignore[arg-type]
         return AttemptResult(response=Response(step), host=host, service_time_s=0.002)
