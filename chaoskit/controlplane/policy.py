@@ -125,14 +125,43 @@ def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
     )
 
 
+# Envoy's defaults for a threshold Istio leaves unset (cluster/v3/outlier_detection.proto).
+ENVOY_DEFAULT_CONSECUTIVE = 5
+ENVOY_DEFAULT_ENFORCING_GATEWAY = 0
+
+
+def _enforcing(threshold: int) -> int:
+    # Istio enforces a threshold it sets at 100 %, and a 0 threshold at 0 %.
+    return 100 if threshold > 0 else 0
+
+
 def outlier_spec(od: OutlierDetection | None) -> OutlierSpec | None:
+    """Istio's ``applyOutlierDetection`` (pilot/pkg/networking/core/cluster_traffic_policy.go,
+    tag 1.28.9, commit 4c6838d7f5b97e2e3bc80c7492e99e6707e61ca4).
+
+    An unset ``consecutiveGatewayErrors`` leaves Envoy's default: threshold 5 with 0 %
+    enforcement, so detections are still counted (``ejections_detected_*``) but never
+    enforced. ``splitExternalLocalOriginErrors`` and ``consecutiveLocalOriginFailures``
+    pass through; without a positive count Envoy's default of 5 (enforced 100 %) applies.
+    """
     if od is None:
         return None
     defaults = OutlierSpec()
     consecutive_5xx = od.consecutive_5xx_errors
+    gateway = od.consecutive_gateway_errors
+    split = bool(od.split_external_local_origin_errors)
+    local_origin = od.consecutive_local_origin_failures or 0
     return OutlierSpec(
         consecutive_5xx=defaults.consecutive_5xx if consecutive_5xx is None else consecutive_5xx,
-        consecutive_gateway_errors=od.consecutive_gateway_errors or 0,
+        enforcing_consecutive_5xx=100 if consecutive_5xx is None else _enforcing(consecutive_5xx),
+        consecutive_gateway_errors=ENVOY_DEFAULT_CONSECUTIVE if gateway is None else gateway,
+        enforcing_consecutive_gateway_failure=(
+            ENVOY_DEFAULT_ENFORCING_GATEWAY if gateway is None else _enforcing(gateway)
+        ),
+        split_external_local_origin_errors=split,
+        consecutive_local_origin_failure=(
+            local_origin if split and local_origin > 0 else ENVOY_DEFAULT_CONSECUTIVE
+        ),
         interval_s=od.interval.seconds if od.interval else defaults.interval_s,
         base_ejection_time_s=(
             od.base_ejection_time.seconds
