@@ -159,9 +159,13 @@ def _response_mutation(rules: HeaderRules | None) -> HeaderMutation | None:
 
 
 def per_million(percentage: Percent | None, legacy_percent: int | None) -> int:
-    """Istio's Percent (double 0-100) as Envoy's FractionalPercent per million."""
+    """Istio's Percent (double 0-100) as Envoy's FractionalPercent per million.
+
+    Truncated, as Go's ``uint32(p.Value * 10000)`` in Istio's
+    ``translatePercentToFractionalPercent`` (pilot/pkg/networking/core/route/route.go).
+    """
     if percentage is not None:
-        return round(percentage.value * 10_000)
+        return int(percentage.value * 10_000)
     if legacy_percent is not None:
         return legacy_percent * 10_000
     return 0
