@@ -142,7 +142,9 @@ class Compiler:
                     variants += [(s.name, s.labels or {}, s.traffic_policy) for s in dr.subsets]
                 for subset_name, labels, subset_policy in variants:
                     policy = effective_policy(top, subset_policy, port.number)  # type: ignore[arg-type]
-                    limits, connect_timeout = thresholds(policy.connection_pool)
+                    limits, connect_timeout = thresholds(
+                        policy.connection_pool, policy.retry_budget
+                    )
                     out.append(
                         Cluster(
                             name=cluster_name(port.number, subset_name, service.fqdn),

@@ -15,6 +15,7 @@ from chaoskit.istio.destination_rule import (
     LoadBalancerSettings,
     OutlierDetection,
     PortTrafficPolicy,
+    RetryBudget,
     TrafficPolicy,
 )
 from chaoskit.mesh.config import UNLIMITED, HashPolicy, LbKind, LbSpec, OutlierSpec, Thresholds
@@ -27,6 +28,7 @@ class EffectivePolicy:
     load_balancer: LoadBalancerSettings | None = None
     connection_pool: ConnectionPoolSettings | None = None
     outlier_detection: OutlierDetection | None = None
+    retry_budget: RetryBudget | None = None  # no port-level form; a subset's replaces the top's
 
 
 def _port_level(policy: TrafficPolicy, port: int) -> PortTrafficPolicy | None:
@@ -41,6 +43,11 @@ def _overlay(base: EffectivePolicy, policy: TrafficPolicy | PortTrafficPolicy) -
         load_balancer=policy.load_balancer or base.load_balancer,
         connection_pool=policy.connection_pool or base.connection_pool,
         outlier_detection=policy.outlier_detection or base.outlier_detection,
+        retry_budget=(
+            policy.retry_budget or base.retry_budget
+            if isinstance(policy, TrafficPolicy)
+            else base.retry_budget
+        ),
     )
 
 
@@ -101,10 +108,29 @@ def _limit(value: int | None) -> int:
     return value if value else UNLIMITED
 
 
-def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
+# Istio's applyRetryBudget defaults (pilot/pkg/networking/core/cluster_traffic_policy.go).
+RETRY_BUDGET_DEFAULT_PERCENT = 20.0
+RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY = 3
+
+
+def _retry_budget(budget: RetryBudget | None) -> tuple[float | None, int]:
+    """Istio 1.28 translates trafficPolicy.retryBudget into the cluster's circuit-breaker
+    retry budget (``applyRetryBudget``, tag 1.28.9), which replaces max_retries in Envoy.
+    Returns (percent, min concurrency); percent None means no budget."""
+    if budget is None:
+        return None, RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY
+    percent = RETRY_BUDGET_DEFAULT_PERCENT if budget.percent is None else budget.percent
+    return percent, budget.min_retry_concurrency or RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY
+
+
+def thresholds(
+    pool: ConnectionPoolSettings | None, retry_budget: RetryBudget | None = None
+) -> tuple[Thresholds, float]:
     """Circuit-breaker thresholds and the connect timeout."""
+    percent, floor = _retry_budget(retry_budget)
     if pool is None:
-        return Thresholds(), DEFAULT_CONNECT_TIMEOUT_S
+        budget_only = Thresholds(retry_budget_percent=percent, retry_budget_min_concurrency=floor)
+        return budget_only, DEFAULT_CONNECT_TIMEOUT_S
     tcp, http = pool.tcp, pool.http
     connect_timeout = (
         tcp.connect_timeout.seconds
@@ -120,6 +146,8 @@ def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
             max_requests_per_connection=(http.max_requests_per_connection or 0) if http else 0,
             # Istio's mesh default is DO_NOT_UPGRADE; UPGRADE gives the cluster HTTP/2 options.
             http2=http is not None and http.h2_upgrade_policy == "UPGRADE",
+            retry_budget_percent=percent,
+            retry_budget_min_concurrency=floor,
         ),
         connect_timeout,
     )

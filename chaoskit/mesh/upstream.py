@@ -231,8 +231,21 @@ class ClusterRuntime:
         if self.outlier is not None:
             self.outlier.report(host.address, status, failure)
 
+    def max_retries(self) -> int:
+        """The retry breaker's limit: max_retries, or with Istio's retryBudget Envoy's
+        ``RetryBudgetImpl::max`` (resource_manager_impl.h): the budget's share of active
+        plus pending requests, never below its min_retry_concurrency."""
+        limits = self.budget.thresholds
+        if limits.retry_budget_percent is None:
+            return limits.max_retries
+        outstanding = self.budget.requests + self.budget.pending
+        return max(
+            int(limits.retry_budget_percent / 100.0 * outstanding),
+            limits.retry_budget_min_concurrency,
+        )
+
     def try_begin_retry(self) -> bool:
-        if self.budget.retries >= self.budget.thresholds.max_retries:
+        if self.budget.retries >= self.max_retries():
             return False
         self.budget.change(retries=1)
         return True

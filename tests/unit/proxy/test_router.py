@@ -53,6 +53,7 @@ class FakeCluster:
     seen: list[Request] = field(default_factory=list)
     timeouts: list[float | None] = field(default_factory=list)
     host_selection_attempts: list[int] = field(default_factory=list)
+    slots_held: list[int] = field(default_factory=list)  # retry slots taken at each attempt
     retries_active: int = 0
 
     @property
@@ -75,6 +76,7 @@ class FakeCluster:
     ) -> AttemptResult:
         self.seen.append(Request(request.method, request.target, request.headers.copy()))
         self.host_selection_attempts.append(host_selection_attempts)
+        self.slots_held.append(self.retries_active)
         bound, route_bound = timeout_s, False
         if route_timeout_s is not None and (bound is None or route_timeout_s < bound):
             bound, route_bound = route_timeout_s, True
@@ -265,3 +267,33 @@ def test_a_missing_cluster_is_503_nc() -> None:
     response, info = _run(route, cluster)
     assert response.status == 503
     assert info.flags == {"NC"}
+
+
+def test_a_retry_holds_its_slot_until_the_next_retry_decision() -> None:
+    """retry_state_impl.cc: the slot taken when a retry is scheduled is released only by the
+    next shouldRetry (or the request's end), so it covers the retried attempt."""
+    cluster = FakeCluster(FakeTime(), [503, 503, 200])
+    response, _ = _run(_route(retry=RETRY_5XX), cluster)
+    assert response.status == 200
+    assert cluster.slots_held == [0, 1, 1]
+    assert cluster.retries_active == 0
+
+
+def test_a_retry_refused_by_the_breaker_is_flagged_uo() -> None:
+    """router.cc: RetryStatus::NoOverflow sets the UpstreamOverflow flag (UO)."""
+    cluster = FakeCluster(FakeTime(), [503, 503], max_retries=0)
+    response, info = _run(_route(retry=RETRY_5XX), cluster)
+    assert response.status == 503
+    assert info.flags == {"UO"}
+
+
+def test_retry_success_counts_any_decision_not_to_retry_after_a_retry() -> None:
+    """RetryStateImpl::shouldRetry counts upstream_rq_retry_success when a retry was armed
+    and the next result is not retriable, a failure included."""
+    retry = RetrySpec(
+        num_retries=2, retry_on=("retriable-status-codes",), retriable_status_codes=(503,)
+    )
+    cluster = FakeCluster(FakeTime(), [503, "reset"])
+    response, _ = _run(_route(retry=retry), cluster)
+    assert response.status == 503
+    assert cluster.store.get(f"cluster.{CLUSTER}.upstream_rq_retry_success") == 1
