@@ -198,7 +198,7 @@ class Router:
                 timeout_s=None,
                 exclude=frozenset(),
                 hash_context=HashContext(source_ip),
-                host_selection_attempts=1,
+                host_selection_attempts=0,
             )
 
         self._background(asyncio.get_running_loop().create_task(fire()))
@@ -236,9 +236,11 @@ class Router:
                 if remaining is not None and remaining <= 0:
                     cluster.stats.inc("upstream_rq_timeout")
                     return self._local(local_reply.ROUTE_TIMEOUT, info)
+                # Istio compiles the previous_hosts predicate away (retry_previous_hosts
+                # False) only for a single-destination route with consistent hashing.
                 exclude = (
                     frozenset(tried)
-                    if retry is not None and retry.retry_previous_hosts and not cluster.uses_hashing
+                    if retry is not None and retry.retry_previous_hosts
                     else frozenset()
                 )
                 # The route's global timer runs across queueing for a connection and every
@@ -249,7 +251,7 @@ class Router:
                     timeout_s=per_try,
                     exclude=exclude,
                     hash_context=hash_context,
-                    host_selection_attempts=retry.host_selection_max_attempts if retry else 1,
+                    host_selection_attempts=retry.host_selection_max_attempts if retry else 0,
                     route_timeout_s=remaining,
                 )
                 if result.host:

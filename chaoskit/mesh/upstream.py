@@ -131,12 +131,12 @@ class ClusterRuntime:
         key = None
         if self.config.lb.hash_policy is not None:
             key = hash_key(self.config.lb.hash_policy, request, hash_context.source_ip)
-        chosen: HostState | None = None
-        for _ in range(max(1, attempts)):
-            chosen = self.balancer.choose(eligible, key)
-            if chosen is None or chosen.address not in exclude:
-                break
-        return chosen
+        # ``attempts`` is the route's hostSelectionRetryMaxAttempts: Envoy picks up to that
+        # many times *more* than once (LoadBalancerBase::chooseHost: retry count + 1), and a
+        # hashing balancer walks on along the ring for each re-pick.
+        return self.balancer.choose(
+            eligible, key, exclude=exclude, selection_retries=max(0, attempts)
+        )
 
     # --- one attempt ------------------------------------------------------------------------------
 
