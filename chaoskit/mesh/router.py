@@ -20,7 +20,12 @@ from chaoskit.mesh.attempt import AttemptResult, HashContext, UpstreamCluster
 from chaoskit.mesh.config import MILLION, HeaderMutation, MirrorSpec, Route
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.local_reply import LocalReply
-from chaoskit.mesh.retry import RetryDecision, backoff_delay, should_retry
+from chaoskit.mesh.retry import (
+    RetryDecision,
+    backoff_delay,
+    should_retry,
+    with_request_headers,
+)
 from chaoskit.mesh.routing import pick_weighted
 from chaoskit.mesh.stats import StatsStore
 from chaoskit.regex import compile_re2
@@ -212,7 +217,7 @@ class Router:
         source_ip: str,
     ) -> Response:
         now = self.clock
-        retry = route.retry
+        retry = with_request_headers(route.retry, request.headers)
         timeout_s = route.timeout_s
         override = request.headers.get("x-envoy-upstream-rq-timeout-ms")
         if override is not None and override.isdigit():

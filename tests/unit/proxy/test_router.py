@@ -111,7 +111,9 @@ def _route(**kw: object) -> Route:
     )
 
 
-def _run(route: Route, cluster: FakeCluster, seed: int = 1) -> tuple[Response, RequestInfo]:
+def _run(
+    route: Route, cluster: FakeCluster, seed: int = 1, headers: dict[str, str] | None = None
+) -> tuple[Response, RequestInfo]:
     router = Router(
         {CLUSTER: cluster},
         cluster.store,
@@ -122,7 +124,9 @@ def _run(route: Route, cluster: FakeCluster, seed: int = 1) -> tuple[Response, R
         sleep=cluster.time.sleep,
     )
     info = RequestInfo()
-    request = Request("GET", "/ratings/0", Headers([("host", "ratings:9080")]))
+    request = Request(
+        "GET", "/ratings/0", Headers([("host", "ratings:9080"), *(headers or {}).items()])
+    )
     response = asyncio.run(router.handle(route, request, info, "127.0.0.1"))
     return response, info
 
@@ -297,3 +301,26 @@ def test_retry_success_counts_any_decision_not_to_retry_after_a_retry() -> None:
     response, _ = _run(_route(retry=retry), cluster)
     assert response.status == 503
     assert cluster.store.get(f"cluster.{CLUSTER}.upstream_rq_retry_success") == 1
+
+
+def test_x_envoy_retry_headers_are_honoured_and_not_forwarded() -> None:
+    """retry_state_impl.cc: x-envoy-retry-on adds conditions, x-envoy-max-retries replaces
+    the count, x-envoy-retriable-status-codes adds codes; all are consumed."""
+    default = RetrySpec(num_retries=2, retry_on=("connect-failure",))
+    cluster = FakeCluster(FakeTime(), [500, 500, 500, 500, 500])
+    headers = {"x-envoy-retry-on": "5xx", "x-envoy-max-retries": "4"}
+    response, info = _run(_route(retry=default), cluster, headers=headers)
+    assert (response.status, len(cluster.seen), "URX" in info.flags) == (500, 5, True)
+    assert all("x-envoy-retry-on" not in r.headers for r in cluster.seen)
+    assert all("x-envoy-max-retries" not in r.headers for r in cluster.seen)
+    codes = {"x-envoy-retry-on": "retriable-status-codes", "x-envoy-retriable-status-codes": "418"}
+    cluster = FakeCluster(FakeTime(), [418, 200])
+    response, _ = _run(_route(retry=default), cluster, headers=codes)
+    assert (response.status, len(cluster.seen)) == (200, 2)
+
+
+def test_x_envoy_retry_on_enables_retries_on_a_route_without_a_policy() -> None:
+    """attempts: 0 leaves no policy; the header still arms Envoy's default of one retry."""
+    cluster = FakeCluster(FakeTime(), [503, 503, 503])
+    response, _ = _run(_route(), cluster, headers={"x-envoy-retry-on": "5xx"})
+    assert (response.status, len(cluster.seen)) == (503, 2)
