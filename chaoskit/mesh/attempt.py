@@ -19,6 +19,9 @@ class AttemptResult:
     failure: Failure | None = None
     host: str = ""  # "ip:port" of the chosen endpoint, "" when none was chosen
     service_time_s: float = 0.0
+    # A failed connect: Envoy's reset reason and transport failure reason, for the reply.
+    reset_reason: str = ""
+    transport_failure: str = ""
 
     @property
     def status(self) -> int | None:

@@ -311,12 +311,25 @@ class Router:
             info.service_time_ms = service_ms
             response.headers.set("x-envoy-upstream-service-time", str(service_ms))
             return response
-        reply = {
-            "connect": local_reply.CONNECT_FAILURE,
-            "reset": local_reply.UPSTREAM_RESET,
-            "timeout": local_reply.PER_TRY_TIMEOUT,
-            "route_timeout": local_reply.ROUTE_TIMEOUT,
-            "overflow": local_reply.OVERFLOW,
-            "no_healthy": local_reply.NO_HEALTHY_UPSTREAM,
-        }[result.failure or "reset"]
+        retried = info.attempts > 1
+        failure = result.failure or "reset"
+        if failure == "connect":
+            reply = local_reply.reset_before_headers(
+                "UF",
+                result.reset_reason or local_reply.REMOTE_CONNECTION_FAILURE,
+                result.transport_failure,
+                retried=retried,
+            )
+        elif failure == "reset":
+            reply = local_reply.reset_before_headers(
+                "UC", local_reply.CONNECTION_TERMINATION, retried=retried
+            )
+        elif failure == "overflow":
+            reply = local_reply.reset_before_headers("UO", "overflow", retried=retried)
+        else:
+            reply = {
+                "timeout": local_reply.PER_TRY_TIMEOUT,
+                "route_timeout": local_reply.ROUTE_TIMEOUT,
+                "no_healthy": local_reply.NO_HEALTHY_UPSTREAM,
+            }[failure]
         return self._local(reply, info)

@@ -18,6 +18,7 @@ from chaoskit.mesh.config import Cluster, Compat, Endpoint
 from chaoskit.mesh.http.client import ConnectFailure, UpstreamReset
 from chaoskit.mesh.http.message import Request
 from chaoskit.mesh.loadbalancer import hash_key, make_balancer
+from chaoskit.mesh.local_reply import connect_failure_reasons
 from chaoskit.mesh.outlier import OutlierDetector
 from chaoskit.mesh.pool import Budget, HostPool, Overflow
 from chaoskit.mesh.stats import ClusterStats, StatsStore
@@ -170,9 +171,12 @@ class ClusterRuntime:
                 conn = await asyncio.wait_for(host.pool.acquire(), max(0.0, route_timeout_s))
         except Overflow:
             return AttemptResult(failure="overflow", host="")
-        except ConnectFailure:
+        except ConnectFailure as exc:
             self._report(host, None, "connect")
-            return AttemptResult(failure="connect", host=address)
+            reason, transport = connect_failure_reasons(str(exc))
+            return AttemptResult(
+                failure="connect", host=address, reset_reason=reason, transport_failure=transport
+            )
         except TimeoutError:
             # The route timer fired while the request was still pending: Envoy's upstream
             # request gets its host only in onPoolReady, so onResponseTimeout charges no host

@@ -22,6 +22,7 @@ from chaoskit.mesh.config import (
     WeightedCluster,
 )
 from chaoskit.mesh.http.message import Headers, Request, Response
+from chaoskit.mesh.local_reply import connect_failure_reasons, reset_before_headers
 from chaoskit.mesh.router import RequestInfo, Router
 from chaoskit.mesh.stats import ClusterStats, StatsStore
 
@@ -324,3 +325,36 @@ def test_x_envoy_retry_on_enables_retries_on_a_route_without_a_policy() -> None:
     cluster = FakeCluster(FakeTime(), [503, 503, 503])
     response, _ = _run(_route(), cluster, headers={"x-envoy-retry-on": "5xx"})
     assert (response.status, len(cluster.seen)) == (503, 2)
+
+
+def test_local_replies_to_resets_read_as_current_envoys() -> None:
+    """router.cc onUpstreamReset (commit 001b1c0c): after a retry the body names the latest
+    reset, with the transport failure reason; details use underscores for spaces."""
+    cluster = FakeCluster(FakeTime(), ["connect", "connect", "connect"])
+    default = RetrySpec(num_retries=2, retry_on=("connect-failure",))
+    response, info = _run(_route(retry=default), cluster)
+    assert response.body == (
+        b"upstream connect error or disconnect/reset before headers. retried and the latest "
+        b"reset reason: remote connection failure"
+    )
+    assert info.details == "upstream_reset_before_response_started{remote_connection_failure}"
+    cluster = FakeCluster(FakeTime(), ["reset"])
+    response, _ = _run(_route(), cluster)
+    assert response.body == (
+        b"upstream connect error or disconnect/reset before headers. "
+        b"reset reason: connection termination"
+    )
+
+
+def test_a_refused_connect_names_its_transport_failure() -> None:
+    reason, transport = connect_failure_reasons("connect to 127.0.0.1:1 failed: Connection refused")
+    reply = reset_before_headers("UF", reason, transport, retried=True)
+    assert reply.body.endswith(
+        "retried and the latest reset reason: remote connection failure, "
+        "transport failure reason: delayed connect error: Connection refused"
+    )
+    assert reply.details == (
+        "upstream_reset_before_response_started"
+        "{remote_connection_failure|delayed_connect_error:_Connection_refused}"
+    )
+    assert connect_failure_reasons("connect to 127.0.0.1:1 timed out") == ("connection timeout", "")
