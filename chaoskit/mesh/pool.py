@@ -95,15 +95,27 @@ class HostPool:
     async def acquire(self) -> HttpConnection:
         """A connection for one request, or Overflow / ConnectFailure."""
         budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
-        if budget.requests + budget.reserved >= limits.max_requests:
-            stats.inc("upstream_rq_pending_overflow")
-            raise Overflow("max_requests")
         if limits.http2:
+            if budget.requests + budget.reserved >= limits.max_requests:
+                stats.inc("upstream_rq_pending_overflow")
+                raise Overflow("max_requests")
             budget.reserved += 1
             try:
                 return await self._stream()
             finally:
                 budget.reserved -= 1  # the caller counts the request as it gets the stream
+        conn = await self._http1_connection()
+        # ConnPoolImplBase::attachStreamToClient (source/common/conn_pool/conn_pool_base.cc):
+        # max_requests is checked when the request is attached to a ready connection, so a
+        # request queued while the limit was reached may still go once others finish.
+        if budget.requests >= limits.max_requests:
+            stats.inc("upstream_rq_pending_overflow")
+            self.release(conn)
+            raise Overflow("max_requests")
+        return conn
+
+    async def _http1_connection(self) -> HttpConnection:
+        budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
         while self.idle:
             conn = self.idle.pop()
             if conn.is_reusable:
