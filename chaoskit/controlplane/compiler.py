@@ -21,6 +21,7 @@ from chaoskit.controlplane.routes import (
     default_route,
     translate_http_routes,
 )
+from chaoskit.istio.common import Destination
 from chaoskit.istio.destination_rule import Subset, TrafficPolicy
 from chaoskit.istio.resources import DestinationRule, Gateway, VirtualService
 from chaoskit.mesh.config import (
@@ -142,7 +143,9 @@ class Compiler:
                     variants += [(s.name, s.labels or {}, s.traffic_policy) for s in dr.subsets]
                 for subset_name, labels, subset_policy in variants:
                     policy = effective_policy(top, subset_policy, port.number)  # type: ignore[arg-type]
-                    limits, connect_timeout = thresholds(policy.connection_pool)
+                    limits, connect_timeout = thresholds(
+                        policy.connection_pool, policy.retry_budget
+                    )
                     out.append(
                         Cluster(
                             name=cluster_name(port.number, subset_name, service.fqdn),
@@ -185,7 +188,23 @@ class Compiler:
             include_503_in_default_retries=compat.default_retry_on_503,
             mirror_shadow_suffix=compat.mirror_shadow_suffix,
             service_port=self.service_port,
+            consistent_hash=lambda dest: self.destination_hashes(
+                dest, vs.namespace, proxy.namespace, port
+            ),
         )
+
+    def destination_hashes(
+        self, dest: Destination, vs_namespace: str, proxy_namespace: str, listener_port: int
+    ) -> bool:
+        """Istio's ``hashForService``: the destination's effective load balancer hashes."""
+        fqdn = to_fqdn(dest.host, vs_namespace)
+        dr = self.destination_rule(fqdn, proxy_namespace)
+        if dr is None:
+            return False
+        port = self.service_port(fqdn, dest.port.number if dest.port else None, listener_port)
+        subset = next((s.traffic_policy for s in dr.subsets if s.name == dest.subset), None)
+        balancer = effective_policy(dr.traffic_policy, subset, port).load_balancer
+        return balancer is not None and balancer.consistent_hash is not None
 
     @staticmethod
     def sidecar_domains(service: ServiceView, port: int, proxy_namespace: str) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from chaoskit.istio.destination_rule import (
     LoadBalancerSettings,
     OutlierDetection,
     PortTrafficPolicy,
+    RetryBudget,
     TrafficPolicy,
 )
 from chaoskit.mesh.config import UNLIMITED, HashPolicy, LbKind, LbSpec, OutlierSpec, Thresholds
@@ -27,6 +28,7 @@ class EffectivePolicy:
     load_balancer: LoadBalancerSettings | None = None
     connection_pool: ConnectionPoolSettings | None = None
     outlier_detection: OutlierDetection | None = None
+    retry_budget: RetryBudget | None = None  # no port-level form; a subset's replaces the top's
 
 
 def _port_level(policy: TrafficPolicy, port: int) -> PortTrafficPolicy | None:
@@ -41,6 +43,11 @@ def _overlay(base: EffectivePolicy, policy: TrafficPolicy | PortTrafficPolicy) -
         load_balancer=policy.load_balancer or base.load_balancer,
         connection_pool=policy.connection_pool or base.connection_pool,
         outlier_detection=policy.outlier_detection or base.outlier_detection,
+        retry_budget=(
+            policy.retry_budget or base.retry_budget
+            if isinstance(policy, TrafficPolicy)
+            else base.retry_budget
+        ),
     )
 
 
@@ -101,10 +108,29 @@ def _limit(value: int | None) -> int:
     return value if value else UNLIMITED
 
 
-def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
+# Istio's applyRetryBudget defaults (pilot/pkg/networking/core/cluster_traffic_policy.go).
+RETRY_BUDGET_DEFAULT_PERCENT = 20.0
+RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY = 3
+
+
+def _retry_budget(budget: RetryBudget | None) -> tuple[float | None, int]:
+    """Istio 1.28 translates trafficPolicy.retryBudget into the cluster's circuit-breaker
+    retry budget (``applyRetryBudget``, tag 1.28.9), which replaces max_retries in Envoy.
+    Returns (percent, min concurrency); percent None means no budget."""
+    if budget is None:
+        return None, RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY
+    percent = RETRY_BUDGET_DEFAULT_PERCENT if budget.percent is None else budget.percent
+    return percent, budget.min_retry_concurrency or RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY
+
+
+def thresholds(
+    pool: ConnectionPoolSettings | None, retry_budget: RetryBudget | None = None
+) -> tuple[Thresholds, float]:
     """Circuit-breaker thresholds and the connect timeout."""
+    percent, floor = _retry_budget(retry_budget)
     if pool is None:
-        return Thresholds(), DEFAULT_CONNECT_TIMEOUT_S
+        budget_only = Thresholds(retry_budget_percent=percent, retry_budget_min_concurrency=floor)
+        return budget_only, DEFAULT_CONNECT_TIMEOUT_S
     tcp, http = pool.tcp, pool.http
     connect_timeout = (
         tcp.connect_timeout.seconds
@@ -120,19 +146,50 @@ def thresholds(pool: ConnectionPoolSettings | None) -> tuple[Thresholds, float]:
             max_requests_per_connection=(http.max_requests_per_connection or 0) if http else 0,
             # Istio's mesh default is DO_NOT_UPGRADE; UPGRADE gives the cluster HTTP/2 options.
             http2=http is not None and http.h2_upgrade_policy == "UPGRADE",
+            retry_budget_percent=percent,
+            retry_budget_min_concurrency=floor,
         ),
         connect_timeout,
     )
 
 
+# Envoy's defaults for a threshold Istio leaves unset (cluster/v3/outlier_detection.proto).
+ENVOY_DEFAULT_CONSECUTIVE = 5
+ENVOY_DEFAULT_ENFORCING_GATEWAY = 0
+
+
+def _enforcing(threshold: int) -> int:
+    # Istio enforces a threshold it sets at 100 %, and a 0 threshold at 0 %.
+    return 100 if threshold > 0 else 0
+
+
 def outlier_spec(od: OutlierDetection | None) -> OutlierSpec | None:
+    """Istio's ``applyOutlierDetection`` (pilot/pkg/networking/core/cluster_traffic_policy.go,
+    tag 1.28.9, commit 4c6838d7f5b97e2e3bc80c7492e99e6707e61ca4).
+
+    An unset ``consecutiveGatewayErrors`` leaves Envoy's default: threshold 5 with 0 %
+    enforcement, so detections are still counted (``ejections_detected_*``) but never
+    enforced. ``splitExternalLocalOriginErrors`` and ``consecutiveLocalOriginFailures``
+    pass through; without a positive count Envoy's default of 5 (enforced 100 %) applies.
+    """
     if od is None:
         return None
     defaults = OutlierSpec()
     consecutive_5xx = od.consecutive_5xx_errors
+    gateway = od.consecutive_gateway_errors
+    split = bool(od.split_external_local_origin_errors)
+    local_origin = od.consecutive_local_origin_failures or 0
     return OutlierSpec(
         consecutive_5xx=defaults.consecutive_5xx if consecutive_5xx is None else consecutive_5xx,
-        consecutive_gateway_errors=od.consecutive_gateway_errors or 0,
+        enforcing_consecutive_5xx=100 if consecutive_5xx is None else _enforcing(consecutive_5xx),
+        consecutive_gateway_errors=ENVOY_DEFAULT_CONSECUTIVE if gateway is None else gateway,
+        enforcing_consecutive_gateway_failure=(
+            ENVOY_DEFAULT_ENFORCING_GATEWAY if gateway is None else _enforcing(gateway)
+        ),
+        split_external_local_origin_errors=split,
+        consecutive_local_origin_failure=(
+            local_origin if split and local_origin > 0 else ENVOY_DEFAULT_CONSECUTIVE
+        ),
         interval_s=od.interval.seconds if od.interval else defaults.interval_s,
         base_ejection_time_s=(
             od.base_ejection_time.seconds

@@ -60,6 +60,8 @@ class RouteContext:
     include_503_in_default_retries: bool
     mirror_shadow_suffix: bool
     service_port: Callable[[str, int | None, int], int]  # (fqdn, dest port, listener port)
+    # Does the destination's effective load balancer hash (Istio's LookupHash)?
+    consistent_hash: Callable[[Destination], bool] = lambda _destination: False
 
 
 def string_matcher(match: StringMatch, *, ignore_case: bool = False) -> StringMatcher:
@@ -159,9 +161,13 @@ def _response_mutation(rules: HeaderRules | None) -> HeaderMutation | None:
 
 
 def per_million(percentage: Percent | None, legacy_percent: int | None) -> int:
-    """Istio's Percent (double 0-100) as Envoy's FractionalPercent per million."""
+    """Istio's Percent (double 0-100) as Envoy's FractionalPercent per million.
+
+    Truncated, as Go's ``uint32(p.Value * 10000)`` in Istio's
+    ``translatePercentToFractionalPercent`` (pilot/pkg/networking/core/route/route.go).
+    """
     if percentage is not None:
-        return round(percentage.value * 10_000)
+        return int(percentage.value * 10_000)
     if legacy_percent is not None:
         return legacy_percent * 10_000
     return 0
@@ -183,9 +189,16 @@ def _fault(route: HTTPRoute) -> FaultSpec | None:
     )
 
 
-def retry_spec(retries: HTTPRetry | None, include_503: bool) -> RetrySpec | None:
-    """Istio's retry translation: its default policy, overridden field by field."""
-    default = istio_default_retry_policy(include_503)
+def retry_spec(
+    retries: HTTPRetry | None, include_503: bool, consistent_hash: bool = False
+) -> RetrySpec | None:
+    """Istio's retry translation: its default policy, overridden field by field.
+
+    ``consistent_hash``: the route has one destination and it hashes; then Istio leaves out
+    the previous_hosts predicate unless retryIgnorePreviousHosts asks for it (retry.go
+    ``ConvertPolicy``, route.go ``applyHTTPRouteDestination``, tag 1.28.9).
+    """
+    default = istio_default_retry_policy(include_503, consistent_hash=consistent_hash)
     if retries is None:
         return default
     if retries.attempts <= 0:
@@ -287,7 +300,13 @@ def _action(route: HTTPRoute, ctx: RouteContext) -> dict[str, object]:
         "clusters": tuple(weighted),
         "rewrite": rewrite,
         "timeout_s": timeout or None,  # 0s means disabled
-        "retry": retry_spec(route.retries, ctx.include_503_in_default_retries),
+        "retry": retry_spec(
+            route.retries,
+            ctx.include_503_in_default_retries,
+            consistent_hash=len(destinations) == 1
+            and destinations[0].destination is not None
+            and ctx.consistent_hash(destinations[0].destination),
+        ),
         "fault": _fault(route),
         "mirrors": _mirrors(route, ctx),
     }

@@ -23,7 +23,13 @@ import yaml
 
 from chaoskit.errors import ChaoskitWarning, ConfigError
 from chaoskit.experiment.backend import MeshBackend, Pod
-from chaoskit.experiment.faults import fault_spec, targets, with_fault, with_pool_limits
+from chaoskit.experiment.faults import (
+    configured_percent,
+    fault_spec,
+    targets,
+    with_fault,
+    with_pool_limits,
+)
 from chaoskit.experiment.mutations import mutate
 from chaoskit.experiment.predict import Predictor
 from chaoskit.experiment.record import ExperimentRecord, FaultRecord
@@ -92,7 +98,7 @@ def _faults_in(obj: dict[str, Any], marks: dict[str, int]) -> list[Fault]:
         for kind, flag in (("delay", "DI"), ("abort", "FI")):
             if kind not in fault:
                 continue
-            percent = float((fault[kind].get("percentage") or {}).get("value", 100))
+            percent = configured_percent(kind, fault[kind] or {})
             for host in spec.get("hosts") or []:
                 service = host.split(".")[0]
                 ns = host.split(".")[1] if host.count(".") >= 1 else namespace
@@ -455,6 +461,13 @@ class Chaos:
         """
         if fault.percent is None:
             return {"in_config": True, "sidecars": [], "judgement": None}
+        if fault.percent <= 0:
+            field_name = "percentage.value" + (" (or percent)" if fault.flag == "DI" else "")
+            raise FaultNotInEffect(
+                f"{fault.description}: the fault acts on 0% of requests, so the experiment "
+                f"proves nothing; Istio reads a missing {field_name} as 0, not 100. "
+                "Set it, e.g. 'percentage: {value: 100}'"
+            )
         carriers = list(fault.carriers)
         records: list[dict[str, Any]] = []
         for pod in self.backend.pods():

@@ -15,6 +15,23 @@ from typing import Any
 API_VERSION = "networking.istio.io/v1"
 
 
+def configured_percent(kind: str, spec: dict[str, Any]) -> float:
+    """The share of requests a VirtualService delay/abort acts on, as Istio compiles it.
+
+    Istio's ``TranslateFault`` (istio/istio pilot/pkg/networking/core/route/route.go, tag
+    1.28.9): ``percentage`` wins and is truncated to parts per million; a delay without it
+    uses the deprecated integer ``percent``; an abort without it, or a delay with neither,
+    acts on 0 % of requests (the fields default to 0, not 100).
+    """
+    if "percentage" in spec:
+        value = float((spec.get("percentage") or {}).get("value", 0) or 0)
+    elif kind == "delay" and spec.get("percent") is not None:
+        value = float(spec["percent"])
+    else:
+        return 0.0
+    return int(value * 10_000) / 10_000
+
+
 def _short(host: str) -> str:
     return host.split(".")[0]
 

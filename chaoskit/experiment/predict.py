@@ -72,10 +72,10 @@ def _matches(route: dict[str, Any], headers: dict[str, str]) -> bool:
     return False
 
 
-def _percent(part: dict[str, Any] | None) -> float:
-    if not part:
-        return 0.0
-    return float((part.get("percentage") or {}).get("value", 100.0)) / 100.0
+def _share(kind: str, part: dict[str, Any] | None) -> float:
+    from chaoskit.experiment.faults import configured_percent
+
+    return configured_percent(kind, part) / 100.0 if part else 0.0
 
 
 class Predictor:
@@ -126,8 +126,8 @@ class Predictor:
             str(destinations[0]["destination"].get("subset", "")),
             parse_seconds(timeout) if timeout else None,
             parse_seconds(delay["fixedDelay"]) if delay else 0.0,
-            _percent(delay),
-            _percent(fault.get("abort")),
+            _share("delay", delay),
+            _share("abort", fault.get("abort")),
         )
 
     def _version(self, service: str, namespace: str, subset: str) -> str:

@@ -8,7 +8,9 @@ from typing import Literal, Protocol
 from chaoskit.mesh.http.message import Request, Response
 from chaoskit.mesh.stats import ClusterStats
 
-Failure = Literal["connect", "reset", "timeout", "overflow", "no_healthy"]
+# "timeout" is the per-try timer; "route_timeout" the route's global timer, which also runs
+# while the request waits for a connection (then no host was chosen for it: host is "").
+Failure = Literal["connect", "reset", "timeout", "route_timeout", "overflow", "no_healthy"]
 
 
 @dataclass(slots=True)
@@ -17,6 +19,9 @@ class AttemptResult:
     failure: Failure | None = None
     host: str = ""  # "ip:port" of the chosen endpoint, "" when none was chosen
     service_time_s: float = 0.0
+    # A failed connect: Envoy's reset reason and transport failure reason, for the reply.
+    reset_reason: str = ""
+    transport_failure: str = ""
 
     @property
     def status(self) -> int | None:
@@ -47,6 +52,7 @@ class UpstreamCluster(Protocol):
         exclude: frozenset[str],
         hash_context: HashContext,
         host_selection_attempts: int,
+        route_timeout_s: float | None = None,
     ) -> AttemptResult: ...
 
     def try_begin_retry(self) -> bool: ...

@@ -8,7 +8,8 @@ configures it (``pilot/pkg/networking/core/cluster_traffic_policy.go``,
   threshold triggers detection at once (Envoy posts it to the main thread; here it is
   synchronous). Detection of a host that is already ejected does nothing.
 * Ejection is capped: allowed only if ``100 × (ejected + 1) / hosts ≤ max_ejection_percent``
-  (Envoy PR #27909, 1.28). ``always_eject_one_host`` restores the older first-host exemption.
+  (Envoy PR #27909, 1.28). ``always_eject_one_host`` restores the older formula,
+  ``100 × ejected / hosts < max_ejection_percent``, under which the first host always goes.
 * Un-ejection and multiplier decay happen only on interval ticks (``onIntervalTimer``).
 * Success-rate and failure-percentage detection are not implemented: Istio always sets
   ``enforcing_success_rate`` to 0 and never enables failure percentage, so they could only
@@ -317,14 +318,15 @@ class OutlierDetector:
             state.consecutive_local_origin_failure = 0
 
     def _may_eject(self) -> bool:
-        # DetectorImpl::ejectHost: the share *after* this ejection must not exceed the cap.
         active = self.stats[_ACTIVE]
         cap = min(100, self.spec.max_ejection_percent)
-        allowed = 100.0 * (active + 1) / len(self._hosts) <= cap
         if self.always_eject_one_host:
-            # Envoy 1.27 (and always_eject_one_host since 1.31): the first host always goes.
-            allowed = allowed or active == 0
-        return allowed
+            # Envoy <= 1.27 (Istio <= 1.19) compared the share *before* this ejection:
+            # ejected / hosts < max %, so the first host always went and 3 hosts at 50 %
+            # could lose 2 (outlier_detection_impl.cc before PR #27909).
+            return 100.0 * active / len(self._hosts) < cap
+        # DetectorImpl::ejectHost: the share *after* this ejection must not exceed the cap.
+        return 100.0 * (active + 1) / len(self._hosts) <= cap
 
     def _enforcing(self, kind: EjectionType) -> int:
         spec = self.spec

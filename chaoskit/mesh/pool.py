@@ -95,15 +95,27 @@ class HostPool:
     async def acquire(self) -> HttpConnection:
         """A connection for one request, or Overflow / ConnectFailure."""
         budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
-        if budget.requests + budget.reserved >= limits.max_requests:
-            stats.inc("upstream_rq_pending_overflow")
-            raise Overflow("max_requests")
         if limits.http2:
+            if budget.requests + budget.reserved >= limits.max_requests:
+                stats.inc("upstream_rq_pending_overflow")
+                raise Overflow("max_requests")
             budget.reserved += 1
             try:
                 return await self._stream()
             finally:
                 budget.reserved -= 1  # the caller counts the request as it gets the stream
+        conn = await self._http1_connection()
+        # ConnPoolImplBase::attachStreamToClient (source/common/conn_pool/conn_pool_base.cc):
+        # max_requests is checked when the request is attached to a ready connection, so a
+        # request queued while the limit was reached may still go once others finish.
+        if budget.requests >= limits.max_requests:
+            stats.inc("upstream_rq_pending_overflow")
+            self.release(conn)
+            raise Overflow("max_requests")
+        return conn
+
+    async def _http1_connection(self) -> HttpConnection:
+        budget, limits, stats = self.budget, self.budget.thresholds, self.budget.stats
         while self.idle:
             conn = self.idle.pop()
             if conn.is_reusable:
@@ -117,7 +129,7 @@ class HostPool:
             # Envoy (conn_pool_base.cc) always lets a host with no connection open one, so
             # a request queued here is never stranded by other hosts' connections.
             if can_create or self.active_connections == 0:
-                return await self._connect()
+                return await self._connect_for_request()
             waiter = _Waiter(asyncio.get_running_loop().create_future())
             self.waiters.append(waiter)
             try:
@@ -138,6 +150,11 @@ class HostPool:
         budget.change(pending=1)
         try:
             yield
+        except asyncio.CancelledError:
+            # The route timeout (or the caller) gave up on the pending request
+            # (ConnPoolImplBase::onPendingRequestCancel).
+            stats.inc("upstream_rq_cancelled")
+            raise
         finally:
             budget.change(pending=-1)
 
@@ -148,7 +165,7 @@ class HostPool:
             with self._pending():
                 if budget.connections >= limits.max_connections:
                     stats.inc("upstream_cx_overflow")  # a host with none may still open one
-                return await self._connect()
+                return await self._connect_for_request()
         while self.idle:
             conn = self.idle.pop()
             if conn.is_reusable:
@@ -160,11 +177,34 @@ class HostPool:
             stats.inc("upstream_cx_connect_fail")
             raise
 
+    async def _connect_for_request(self) -> HttpConnection:
+        """Open a connection for a pending request; if the request gives up first, the
+        connection still opens and joins the pool. The router cancels a pending stream with
+        ``CancelPolicy::Default``, which leaves the connecting client in place."""
+        self._count_connection()  # synchronously, so concurrent requests see the new count
+        task = asyncio.get_running_loop().create_task(self._open())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(self._adopt)
+            raise
+
+    def _adopt(self, task: asyncio.Task[HttpConnection]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return  # _open already gave back its counts and served the waiters
+        self.release(task.result())
+
     async def _connect(self) -> HttpConnection:
-        budget, stats = self.budget, self.budget.stats
-        budget.change(connections=1)
+        self._count_connection()
+        return await self._open()
+
+    def _count_connection(self) -> None:
+        self.budget.change(connections=1)
         self.active_connections += 1
-        stats.inc("upstream_cx_total")
+        self.budget.stats.inc("upstream_cx_total")
+
+    async def _open(self) -> HttpConnection:
+        budget, stats = self.budget, self.budget.stats
         try:
             return await HttpConnection.open(self.address, connect_timeout_s=self.connect_timeout_s)
         except ConnectFailure as exc:

@@ -18,11 +18,12 @@ import enum
 import random
 import types
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import overload
 
 from chaoskit.mesh.attempt import AttemptResult
 from chaoskit.mesh.config import RetrySpec
+from chaoskit.mesh.http.message import Headers
 
 # Conditions Istio's validation accepts in retryOn (Envoy's x-envoy-retry-on values plus
 # the x-envoy-retry-grpc-on ones).
@@ -110,6 +111,61 @@ def istio_default_retry_policy(include_503: bool, *, consistent_hash: bool = Fal
         backoff_base_s=DEFAULT_BACKOFF_BASE_S,
         retry_previous_hosts=not consistent_hash,
         host_selection_max_attempts=5,
+    )
+
+
+# Request headers Envoy's router reads for the retry state and never forwards.
+RETRY_REQUEST_HEADERS = (
+    "x-envoy-retry-on",
+    "x-envoy-retry-grpc-on",
+    "x-envoy-max-retries",
+    "x-envoy-retriable-status-codes",
+)
+
+
+def _tokens(value: str | None) -> list[str]:
+    return [t.strip() for t in (value or "").split(",") if t.strip()]
+
+
+def with_request_headers(spec: RetrySpec | None, headers: Headers) -> RetrySpec | None:
+    """The route's policy merged with the caller's ``x-envoy-*`` retry headers, which are
+    then removed from the request (``RetryStateImpl::create`` and its constructor,
+    envoyproxy/envoy source/common/router/retry_state_impl.cc, commit 001b1c0c).
+
+    ``x-envoy-retry-on`` (and ``-grpc-on``) add conditions, and enable retries on a route
+    without a policy (Envoy's default of one retry); ``x-envoy-max-retries`` replaces the
+    retry count once any condition is on; ``x-envoy-retriable-status-codes`` adds codes.
+    Unknown tokens are ignored, as Envoy does.
+    """
+    added = [
+        t
+        for name in ("x-envoy-retry-on", "x-envoy-retry-grpc-on")
+        for t in _tokens(headers.get(name))
+        if t in CONDITIONS
+    ]
+    max_retries = (headers.get("x-envoy-max-retries") or "").strip()
+    codes = [int(t) for t in _tokens(headers.get("x-envoy-retriable-status-codes")) if t.isdigit()]
+    for name in RETRY_REQUEST_HEADERS:
+        headers.remove(name)
+    if spec is None:
+        if not added:
+            return None
+        # A route without a retry policy: Envoy's RetryPolicyImpl defaults (1 retry, no
+        # host predicate, no re-picks).
+        spec = RetrySpec(
+            num_retries=1, retry_on=(), retry_previous_hosts=False, host_selection_max_attempts=0
+        )
+    conditions = tuple(dict.fromkeys((*spec.retry_on, *added)))
+    num_retries = spec.num_retries
+    if conditions and max_retries.isdigit():
+        num_retries = int(max_retries)
+    if conditions == spec.retry_on and num_retries == spec.num_retries and not codes:
+        return spec
+    return replace(
+        spec,
+        retry_on=conditions,
+        num_retries=num_retries,
+        retriable_status_codes=(*spec.retriable_status_codes, *codes),
     )
 
 

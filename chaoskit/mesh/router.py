@@ -20,7 +20,12 @@ from chaoskit.mesh.attempt import AttemptResult, HashContext, UpstreamCluster
 from chaoskit.mesh.config import MILLION, HeaderMutation, MirrorSpec, Route
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.local_reply import LocalReply
-from chaoskit.mesh.retry import RetryDecision, backoff_delay, should_retry
+from chaoskit.mesh.retry import (
+    RetryDecision,
+    backoff_delay,
+    should_retry,
+    with_request_headers,
+)
 from chaoskit.mesh.routing import pick_weighted
 from chaoskit.mesh.stats import StatsStore
 from chaoskit.regex import compile_re2
@@ -198,7 +203,7 @@ class Router:
                 timeout_s=None,
                 exclude=frozenset(),
                 hash_context=HashContext(source_ip),
-                host_selection_attempts=1,
+                host_selection_attempts=0,
             )
 
         self._background(asyncio.get_running_loop().create_task(fire()))
@@ -212,7 +217,7 @@ class Router:
         source_ip: str,
     ) -> Response:
         now = self.clock
-        retry = route.retry
+        retry = with_request_headers(route.retry, request.headers)
         timeout_s = route.timeout_s
         override = request.headers.get("x-envoy-upstream-rq-timeout-ms")
         if override is not None and override.isdigit():
@@ -224,65 +229,76 @@ class Router:
         tried: set[str] = set()
         hash_context = HashContext(source_ip)
         retries_done = 0
-        while True:
-            info.attempts += 1
-            request.headers.set("x-envoy-attempt-count", str(info.attempts))
-            remaining = None if deadline is None else deadline - now()
-            if remaining is not None and remaining <= 0:
-                cluster.stats.inc("upstream_rq_timeout")
-                return self._local(local_reply.ROUTE_TIMEOUT, info)
-            try_timeout = per_try
-            route_bound = False
-            if remaining is not None and (try_timeout is None or remaining < try_timeout):
-                try_timeout, route_bound = remaining, True
-            exclude = (
-                frozenset(tried)
-                if retry is not None and retry.retry_previous_hosts and not cluster.uses_hashing
-                else frozenset()
-            )
-            result = await cluster.attempt(
-                request,
-                timeout_s=try_timeout,
-                exclude=exclude,
-                hash_context=hash_context,
-                host_selection_attempts=retry.host_selection_max_attempts if retry else 1,
-            )
-            if result.host:
-                tried.add(result.host)
-                info.upstream_host = result.host
-            if result.failure == "timeout":
-                if route_bound:
+        # Envoy's RetryStateImpl holds a retry-breaker slot from the moment a retry is
+        # scheduled until the next retry decision (or the request's end): over the backoff
+        # and the retried attempt (retry_state_impl.cc, shouldRetry → resetRetry).
+        slot = False
+        try:
+            while True:
+                info.attempts += 1
+                request.headers.set("x-envoy-attempt-count", str(info.attempts))
+                remaining = None if deadline is None else deadline - now()
+                if remaining is not None and remaining <= 0:
+                    cluster.stats.inc("upstream_rq_timeout")
+                    return self._local(local_reply.ROUTE_TIMEOUT, info)
+                # Istio compiles the previous_hosts predicate away (retry_previous_hosts
+                # False) only for a single-destination route with consistent hashing.
+                exclude = (
+                    frozenset(tried)
+                    if retry is not None and retry.retry_previous_hosts
+                    else frozenset()
+                )
+                # The route's global timer runs across queueing for a connection and every
+                # attempt; the per-try timer starts when the connection is ready (router.cc
+                # onRequestComplete, upstream_request.cc onPoolReady → setupPerTryTimeout).
+                result = await cluster.attempt(
+                    request,
+                    timeout_s=per_try,
+                    exclude=exclude,
+                    hash_context=hash_context,
+                    host_selection_attempts=retry.host_selection_max_attempts if retry else 0,
+                    route_timeout_s=remaining,
+                )
+                if result.host:
+                    tried.add(result.host)
+                    info.upstream_host = result.host
+                if result.failure == "route_timeout":
                     # The route timeout covers all attempts; when it fires there is no retry.
                     cluster.stats.inc("upstream_rq_timeout")
                     return self._local(local_reply.ROUTE_TIMEOUT, info)
-                cluster.stats.inc("upstream_rq_per_try_timeout")
-            decision = should_retry(retry, result) if retry is not None else RetryDecision.NO
-            if decision is RetryDecision.RETRY and retries_done < (
-                retry.num_retries if retry else 0
-            ):
-                if not cluster.try_begin_retry():
-                    cluster.stats.inc("upstream_rq_retry_overflow")
-                    return self._final(result, info, cluster)
-                try:
-                    retries_done += 1
-                    cluster.stats.inc("upstream_rq_retry")
-                    cluster.stats.inc("upstream_rq_retry_backoff_exponential")
-                    assert retry is not None
-                    wait = backoff_delay(retries_done, retry.backoff_base_s, self.rng)
-                    if deadline is not None and now() + wait >= deadline:
-                        await self.sleep(max(0.0, deadline - now()))
-                        cluster.stats.inc("upstream_rq_timeout")
-                        return self._local(local_reply.ROUTE_TIMEOUT, info)
-                    await self.sleep(wait)
-                finally:
+                if result.failure == "timeout":
+                    cluster.stats.inc("upstream_rq_per_try_timeout")
+                decision = should_retry(retry, result) if retry is not None else RetryDecision.NO
+                retried_before, slot = slot, False
+                if retried_before:
                     cluster.end_retry()
-                continue
-            if decision is RetryDecision.RETRY:
-                info.flags.add("URX")
-                cluster.stats.inc("upstream_rq_retry_limit_exceeded")
-            elif retries_done and result.response is not None:
-                cluster.stats.inc("upstream_rq_retry_success")
-            return self._final(result, info, cluster)
+                if decision is not RetryDecision.RETRY or retry is None:
+                    if retried_before:
+                        # Any decision not to retry after a retry was scheduled is a success.
+                        cluster.stats.inc("upstream_rq_retry_success")
+                    return self._final(result, info, cluster)
+                if retries_done >= retry.num_retries:
+                    info.flags.add("URX")
+                    cluster.stats.inc("upstream_rq_retry_limit_exceeded")
+                    return self._final(result, info, cluster)
+                if not cluster.try_begin_retry():
+                    # router.cc: RetryStatus::NoOverflow sets UpstreamOverflow (UO).
+                    cluster.stats.inc("upstream_rq_retry_overflow")
+                    info.flags.add("UO")
+                    return self._final(result, info, cluster)
+                slot = True
+                retries_done += 1
+                cluster.stats.inc("upstream_rq_retry")
+                cluster.stats.inc("upstream_rq_retry_backoff_exponential")
+                wait = backoff_delay(retries_done, retry.backoff_base_s, self.rng)
+                if deadline is not None and now() + wait >= deadline:
+                    await self.sleep(max(0.0, deadline - now()))
+                    cluster.stats.inc("upstream_rq_timeout")
+                    return self._local(local_reply.ROUTE_TIMEOUT, info)
+                await self.sleep(wait)
+        finally:
+            if slot:
+                cluster.end_retry()
 
     def _final(
         self, result: AttemptResult, info: RequestInfo, cluster: UpstreamCluster
@@ -295,11 +311,25 @@ class Router:
             info.service_time_ms = service_ms
             response.headers.set("x-envoy-upstream-service-time", str(service_ms))
             return response
-        reply = {
-            "connect": local_reply.CONNECT_FAILURE,
-            "reset": local_reply.UPSTREAM_RESET,
-            "timeout": local_reply.PER_TRY_TIMEOUT,
-            "overflow": local_reply.OVERFLOW,
-            "no_healthy": local_reply.NO_HEALTHY_UPSTREAM,
-        }[result.failure or "reset"]
+        retried = info.attempts > 1
+        failure = result.failure or "reset"
+        if failure == "connect":
+            reply = local_reply.reset_before_headers(
+                "UF",
+                result.reset_reason or local_reply.REMOTE_CONNECTION_FAILURE,
+                result.transport_failure,
+                retried=retried,
+            )
+        elif failure == "reset":
+            reply = local_reply.reset_before_headers(
+                "UC", local_reply.CONNECTION_TERMINATION, retried=retried
+            )
+        elif failure == "overflow":
+            reply = local_reply.reset_before_headers("UO", "overflow", retried=retried)
+        else:
+            reply = {
+                "timeout": local_reply.PER_TRY_TIMEOUT,
+                "route_timeout": local_reply.ROUTE_TIMEOUT,
+                "no_healthy": local_reply.NO_HEALTHY_UPSTREAM,
+            }[failure]
         return self._local(reply, info)

@@ -18,6 +18,7 @@ from chaoskit.mesh.config import Cluster, Compat, Endpoint
 from chaoskit.mesh.http.client import ConnectFailure, UpstreamReset
 from chaoskit.mesh.http.message import Request
 from chaoskit.mesh.loadbalancer import hash_key, make_balancer
+from chaoskit.mesh.local_reply import connect_failure_reasons
 from chaoskit.mesh.outlier import OutlierDetector
 from chaoskit.mesh.pool import Budget, HostPool, Overflow
 from chaoskit.mesh.stats import ClusterStats, StatsStore
@@ -131,12 +132,12 @@ class ClusterRuntime:
         key = None
         if self.config.lb.hash_policy is not None:
             key = hash_key(self.config.lb.hash_policy, request, hash_context.source_ip)
-        chosen: HostState | None = None
-        for _ in range(max(1, attempts)):
-            chosen = self.balancer.choose(eligible, key)
-            if chosen is None or chosen.address not in exclude:
-                break
-        return chosen
+        # ``attempts`` is the route's hostSelectionRetryMaxAttempts: Envoy picks up to that
+        # many times *more* than once (LoadBalancerBase::chooseHost: retry count + 1), and a
+        # hashing balancer walks on along the ring for each re-pick.
+        return self.balancer.choose(
+            eligible, key, exclude=exclude, selection_retries=max(0, attempts)
+        )
 
     # --- one attempt ------------------------------------------------------------------------------
 
@@ -148,34 +149,62 @@ class ClusterRuntime:
         exclude: frozenset[str],
         hash_context: HashContext,
         host_selection_attempts: int,
+        route_timeout_s: float | None = None,
     ) -> AttemptResult:
+        """One upstream request: wait for a connection, then send.
+
+        ``timeout_s`` is the per-try timeout, armed once a connection is ready (Envoy's
+        ``UpstreamRequest::onPoolReady`` → ``setupPerTryTimeout``). ``route_timeout_s`` is
+        what is left of the route's global timeout, which Envoy arms before it asks the pool
+        for a connection (``Filter::onRequestComplete``), so it also bounds the queueing.
+        """
         host = self.choose(request, exclude, hash_context, host_selection_attempts)
         if host is None:
             self._stats.inc("upstream_cx_none_healthy")
             return AttemptResult(failure="no_healthy")
         address = host.address
+        queued_at = time.monotonic()
         try:
-            conn = await host.pool.acquire()
+            if route_timeout_s is None:
+                conn = await host.pool.acquire()
+            else:
+                conn = await asyncio.wait_for(host.pool.acquire(), max(0.0, route_timeout_s))
         except Overflow:
             return AttemptResult(failure="overflow", host="")
-        except ConnectFailure:
+        except ConnectFailure as exc:
             self._report(host, None, "connect")
-            return AttemptResult(failure="connect", host=address)
+            reason, transport = connect_failure_reasons(str(exc))
+            return AttemptResult(
+                failure="connect", host=address, reset_reason=reason, transport_failure=transport
+            )
+        except TimeoutError:
+            # The route timer fired while the request was still pending: Envoy's upstream
+            # request gets its host only in onPoolReady, so onResponseTimeout charges no host
+            # (no outlier result, no host stats) and nothing reached the upstream.
+            return AttemptResult(failure="route_timeout", host="")
+        send_timeout, route_bound = timeout_s, False
+        if route_timeout_s is not None:
+            left = route_timeout_s - (time.monotonic() - queued_at)
+            if send_timeout is None or left < send_timeout:
+                send_timeout, route_bound = max(0.0, left), True
         self.budget.change(requests=1)
         host.active_requests += 1
         host.rq_total += 1
         self._stats.inc("upstream_rq_total")
         started = time.monotonic()
         try:
-            if timeout_s is None:
+            if send_timeout is None:
                 response = await conn.send(request)
             else:
-                response = await asyncio.wait_for(conn.send(request), timeout_s)
+                response = await asyncio.wait_for(conn.send(request), send_timeout)
         except TimeoutError:
             host.pool.discard(conn)
+            # Both timers report a local-origin timeout (504) for a host that was sent to.
             self._report(host, None, "timeout")
             return AttemptResult(
-                failure="timeout", host=address, service_time_s=time.monotonic() - started
+                failure="route_timeout" if route_bound else "timeout",
+                host=address,
+                service_time_s=time.monotonic() - started,
             )
         except UpstreamReset:
             host.pool.discard(conn)
@@ -206,8 +235,21 @@ class ClusterRuntime:
         if self.outlier is not None:
             self.outlier.report(host.address, status, failure)
 
+    def max_retries(self) -> int:
+        """The retry breaker's limit: max_retries, or with Istio's retryBudget Envoy's
+        ``RetryBudgetImpl::max`` (resource_manager_impl.h): the budget's share of active
+        plus pending requests, never below its min_retry_concurrency."""
+        limits = self.budget.thresholds
+        if limits.retry_budget_percent is None:
+            return limits.max_retries
+        outstanding = self.budget.requests + self.budget.pending
+        return max(
+            int(limits.retry_budget_percent / 100.0 * outstanding),
+            limits.retry_budget_min_concurrency,
+        )
+
     def try_begin_retry(self) -> bool:
-        if self.budget.retries >= self.budget.thresholds.max_retries:
+        if self.budget.retries >= self.max_retries():
             return False
         self.budget.change(retries=1)
         return True

@@ -126,3 +126,46 @@ def test_mirror_sends_a_copy_and_the_client_sees_only_the_primary(mesh: MeshHand
     records = mesh.admin(v2, f"/chaoskit/access_log?since={mark}").json()["records"]
     inbound = [r for r in records if r["direction"] == "inbound"]
     assert {r["authority"] for r in inbound} == {"httpbin:8000"}
+
+
+def test_split_local_origin_errors_keep_timeouts_out_of_consecutive_5xx(mesh: MeshHandle) -> None:
+    """splitExternalLocalOriginErrors: timeouts count as local-origin failures, not 5xx.
+
+    Istio passes the split and consecutiveLocalOriginFailures to Envoy (istio/istio
+    pilot/pkg/networking/core/cluster_traffic_policy.go, applyOutlierDetection, tag 1.28.9).
+    Three route timeouts against consecutive5xxErrors 2 eject nothing.
+    """
+    mesh.apply("""
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin}
+spec:
+  hosts: [httpbin]
+  http:
+  - route: [{destination: {host: httpbin, subset: v1}}]
+    timeout: 0.1s
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin}
+spec:
+  host: httpbin
+  trafficPolicy:
+    outlierDetection:
+      consecutive5xxErrors: 2
+      splitExternalLocalOriginErrors: true
+      consecutiveLocalOriginFailures: 100
+      interval: 1s
+      baseEjectionTime: 30s
+      maxEjectionPercent: 100
+  subsets:
+  - {name: v1, labels: {version: v1}}
+""")
+    fortio = mesh.pod("app=fortio")
+    for _ in range(3):
+        assert mesh.fetch("httpbin:8000/delay/1").status_code == 504
+    stats = mesh.stats(fortio)
+    v1 = "cluster.outbound|8000|v1|httpbin.default.svc.cluster.local."
+    assert stats[v1 + "upstream_rq_timeout"] == 3
+    assert stats.get(v1 + "outlier_detection.ejections_enforced_total", 0) == 0
+    assert stats[v1 + "outlier_detection.ejections_active"] == 0

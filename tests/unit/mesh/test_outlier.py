@@ -216,15 +216,17 @@ def test_default_ten_percent_of_three_hosts(old_envoy: bool, ejected: list[str])
     assert detector.stats["outlier_detection.ejections_overflow"] == (2 if not old_envoy else 1)
 
 
-@pytest.mark.parametrize("old_envoy", [False, True])
-def test_fifty_percent_of_three_hosts_ejects_one(old_envoy: bool) -> None:
-    """(0+1)/3 = 33 % ≤ 50 % ejects; (1+1)/3 = 67 % > 50 % overflows, on both sides."""
+@pytest.mark.parametrize(("old_envoy", "ejected"), [(False, ["h0"]), (True, ["h0", "h1"])])
+def test_fifty_percent_of_three_hosts(old_envoy: bool, ejected: list[str]) -> None:
+    """Envoy >= 1.28: (0+1)/3 = 33 % ≤ 50 % ejects, (1+1)/3 = 67 % > 50 % overflows.
+    Envoy <= 1.27 (Istio <= 1.19) compared the share before ejecting: 0/3 and 1/3 are both
+    < 50 %, so two go (source/common/upstream/outlier_detection_impl.cc before PR #27909)."""
     spec = OutlierSpec(consecutive_5xx=1, max_ejection_percent=50)
     detector, _ = _detector(spec, hosts=3, old_envoy=old_envoy)
     for host in ("h0", "h1", "h2"):
         detector.report(host, 503)
-    assert detector.ejected_hosts() == ["h0"]
-    assert detector.stats["outlier_detection.ejections_overflow"] == 2
+    assert detector.ejected_hosts() == ejected
+    assert detector.stats["outlier_detection.ejections_overflow"] == 3 - len(ejected)
 
 
 def test_ten_percent_of_ten_hosts_ejects_exactly_one() -> None:

@@ -97,3 +97,28 @@ def test_h2_upgrade_policy_sets_the_pools_protocol(policy: str | None) -> None:
     http = {"http2MaxRequests": 1000} | ({"h2UpgradePolicy": policy} if policy else {})
     pool = ConnectionPoolSettings.model_validate({"http": http})
     assert thresholds(pool)[0].http2 is (policy == "UPGRADE")
+
+
+def test_http1_checks_max_requests_when_the_request_attaches() -> None:
+    """maxConnections 1, http2MaxRequests 1: a request arriving while another is in flight
+    waits as pending and goes once the first finishes, because Envoy checks max_requests in
+    ConnPoolImplBase::attachStreamToClient, not when the request arrives (envoyproxy/envoy
+    source/common/conn_pool/conn_pool_base.cc)."""
+
+    async def run() -> bool:
+        store = StatsStore()
+        budget = Budget(Thresholds(max_connections=1, max_requests=1), ClusterStats(store, "c"))
+        async with _server() as address:
+            pool = HostPool(address, budget, connect_timeout_s=1.0)
+            first = await pool.acquire()
+            budget.change(requests=1)
+            second = asyncio.get_running_loop().create_task(pool.acquire())
+            await asyncio.sleep(0.05)  # the second request is now pending
+            budget.change(requests=-1)
+            pool.release(first)
+            conn = await asyncio.wait_for(second, 1.0)
+            pool.release(conn)
+            pool.close()
+        return store.get("cluster.c.upstream_rq_pending_overflow") == 0
+
+    assert asyncio.run(run())

@@ -22,6 +22,7 @@ from chaoskit.mesh.config import (
     WeightedCluster,
 )
 from chaoskit.mesh.http.message import Headers, Request, Response
+from chaoskit.mesh.local_reply import connect_failure_reasons, reset_before_headers
 from chaoskit.mesh.router import RequestInfo, Router
 from chaoskit.mesh.stats import ClusterStats, StatsStore
 
@@ -52,6 +53,8 @@ class FakeCluster:
     max_retries: int = 1 << 32
     seen: list[Request] = field(default_factory=list)
     timeouts: list[float | None] = field(default_factory=list)
+    host_selection_attempts: list[int] = field(default_factory=list)
+    slots_held: list[int] = field(default_factory=list)  # retry slots taken at each attempt
     retries_active: int = 0
 
     @property
@@ -70,15 +73,21 @@ class FakeCluster:
         exclude: frozenset[str],
         hash_context: HashContext,
         host_selection_attempts: int,
+        route_timeout_s: float | None = None,
     ) -> AttemptResult:
         self.seen.append(Request(request.method, request.target, request.headers.copy()))
-        self.timeouts.append(timeout_s)
+        self.host_selection_attempts.append(host_selection_attempts)
+        self.slots_held.append(self.retries_active)
+        bound, route_bound = timeout_s, False
+        if route_timeout_s is not None and (bound is None or route_timeout_s < bound):
+            bound, route_bound = route_timeout_s, True
+        self.timeouts.append(bound)  # whichever timer would end this attempt first
         step = self.script.pop(0) if self.script else 200
         host = f"10.0.0.{len(self.seen)}:9080"
         if step == "timeout":
-            assert timeout_s is not None, "a hanging upstream needs a timeout"
-            self.time.now += timeout_s
-            return AttemptResult(failure="timeout", host=host)
+            assert bound is not None, "a hanging upstream needs a timeout"
+            self.time.now += bound
+            return AttemptResult(failure="route_timeout" if route_bound else "timeout", host=host)
         if isinstance(step, str):
             return AttemptResult(failure=step, host=host)  # type: ignore[arg-type]
         return AttemptResult(response=Response(step), host=host, service_time_s=0.002)
@@ -103,7 +112,9 @@ def _route(**kw: object) -> Route:
     )
 
 
-def _run(route: Route, cluster: FakeCluster, seed: int = 1) -> tuple[Response, RequestInfo]:
+def _run(
+    route: Route, cluster: FakeCluster, seed: int = 1, headers: dict[str, str] | None = None
+) -> tuple[Response, RequestInfo]:
     router = Router(
         {CLUSTER: cluster},
         cluster.store,
@@ -114,7 +125,9 @@ def _run(route: Route, cluster: FakeCluster, seed: int = 1) -> tuple[Response, R
         sleep=cluster.time.sleep,
     )
     info = RequestInfo()
-    request = Request("GET", "/ratings/0", Headers([("host", "ratings:9080")]))
+    request = Request(
+        "GET", "/ratings/0", Headers([("host", "ratings:9080"), *(headers or {}).items()])
+    )
     response = asyncio.run(router.handle(route, request, info, "127.0.0.1"))
     return response, info
 
@@ -259,3 +272,89 @@ def test_a_missing_cluster_is_503_nc() -> None:
     response, info = _run(route, cluster)
     assert response.status == 503
     assert info.flags == {"NC"}
+
+
+def test_a_retry_holds_its_slot_until_the_next_retry_decision() -> None:
+    """retry_state_impl.cc: the slot taken when a retry is scheduled is released only by the
+    next shouldRetry (or the request's end), so it covers the retried attempt."""
+    cluster = FakeCluster(FakeTime(), [503, 503, 200])
+    response, _ = _run(_route(retry=RETRY_5XX), cluster)
+    assert response.status == 200
+    assert cluster.slots_held == [0, 1, 1]
+    assert cluster.retries_active == 0
+
+
+def test_a_retry_refused_by_the_breaker_is_flagged_uo() -> None:
+    """router.cc: RetryStatus::NoOverflow sets the UpstreamOverflow flag (UO)."""
+    cluster = FakeCluster(FakeTime(), [503, 503], max_retries=0)
+    response, info = _run(_route(retry=RETRY_5XX), cluster)
+    assert response.status == 503
+    assert info.flags == {"UO"}
+
+
+def test_retry_success_counts_any_decision_not_to_retry_after_a_retry() -> None:
+    """RetryStateImpl::shouldRetry counts upstream_rq_retry_success when a retry was armed
+    and the next result is not retriable, a failure included."""
+    retry = RetrySpec(
+        num_retries=2, retry_on=("retriable-status-codes",), retriable_status_codes=(503,)
+    )
+    cluster = FakeCluster(FakeTime(), [503, "reset"])
+    response, _ = _run(_route(retry=retry), cluster)
+    assert response.status == 503
+    assert cluster.store.get(f"cluster.{CLUSTER}.upstream_rq_retry_success") == 1
+
+
+def test_x_envoy_retry_headers_are_honoured_and_not_forwarded() -> None:
+    """retry_state_impl.cc: x-envoy-retry-on adds conditions, x-envoy-max-retries replaces
+    the count, x-envoy-retriable-status-codes adds codes; all are consumed."""
+    default = RetrySpec(num_retries=2, retry_on=("connect-failure",))
+    cluster = FakeCluster(FakeTime(), [500, 500, 500, 500, 500])
+    headers = {"x-envoy-retry-on": "5xx", "x-envoy-max-retries": "4"}
+    response, info = _run(_route(retry=default), cluster, headers=headers)
+    assert (response.status, len(cluster.seen), "URX" in info.flags) == (500, 5, True)
+    assert all("x-envoy-retry-on" not in r.headers for r in cluster.seen)
+    assert all("x-envoy-max-retries" not in r.headers for r in cluster.seen)
+    codes = {"x-envoy-retry-on": "retriable-status-codes", "x-envoy-retriable-status-codes": "418"}
+    cluster = FakeCluster(FakeTime(), [418, 200])
+    response, _ = _run(_route(retry=default), cluster, headers=codes)
+    assert (response.status, len(cluster.seen)) == (200, 2)
+
+
+def test_x_envoy_retry_on_enables_retries_on_a_route_without_a_policy() -> None:
+    """attempts: 0 leaves no policy; the header still arms Envoy's default of one retry."""
+    cluster = FakeCluster(FakeTime(), [503, 503, 503])
+    response, _ = _run(_route(), cluster, headers={"x-envoy-retry-on": "5xx"})
+    assert (response.status, len(cluster.seen)) == (503, 2)
+
+
+def test_local_replies_to_resets_read_as_current_envoys() -> None:
+    """router.cc onUpstreamReset (commit 001b1c0c): after a retry the body names the latest
+    reset, with the transport failure reason; details use underscores for spaces."""
+    cluster = FakeCluster(FakeTime(), ["connect", "connect", "connect"])
+    default = RetrySpec(num_retries=2, retry_on=("connect-failure",))
+    response, info = _run(_route(retry=default), cluster)
+    assert response.body == (
+        b"upstream connect error or disconnect/reset before headers. retried and the latest "
+        b"reset reason: remote connection failure"
+    )
+    assert info.details == "upstream_reset_before_response_started{remote_connection_failure}"
+    cluster = FakeCluster(FakeTime(), ["reset"])
+    response, _ = _run(_route(), cluster)
+    assert response.body == (
+        b"upstream connect error or disconnect/reset before headers. "
+        b"reset reason: connection termination"
+    )
+
+
+def test_a_refused_connect_names_its_transport_failure() -> None:
+    reason, transport = connect_failure_reasons("connect to 127.0.0.1:1 failed: Connection refused")
+    reply = reset_before_headers("UF", reason, transport, retried=True)
+    assert reply.body.endswith(
+        "retried and the latest reset reason: remote connection failure, "
+        "transport failure reason: delayed connect error: Connection refused"
+    )
+    assert reply.details == (
+        "upstream_reset_before_response_started"
+        "{remote_connection_failure|delayed_connect_error:_Connection_refused}"
+    )
+    assert connect_failure_reasons("connect to 127.0.0.1:1 timed out") == ("connection timeout", "")
