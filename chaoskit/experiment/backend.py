@@ -144,6 +144,11 @@ class LocalBackend:
         """Wait until every proxy has the newest pushed config."""
         self.client.wait_synced(int(self.client.proxy_status()["pushedVersion"]))
 
+    def lost_pods(self) -> list[str]:
+        """Pods that died without a fault killing them, as ``proxy (state)``."""
+        rows = self.client.proxy_status()["proxies"]
+        return [f"{row['proxy']} ({row['state']})" for row in rows if row.get("lost")]
+
     def in_mesh_client(self) -> str:
         """The in-mesh load client (the fortio pod), reachable on loopback."""
         client = self.pods(None, "app=fortio")

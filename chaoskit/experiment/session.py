@@ -276,6 +276,21 @@ class ChaosSession:
                 deltas[pod] = changed
         return deltas
 
+    def lost_pods(self) -> list[str]:
+        """Pods the mesh lost (died with no fault killing them); [] where it cannot tell."""
+        probe = getattr(self._backend, "lost_pods", None)  # the embedded mesh knows
+        return list(probe()) if probe is not None else []
+
+    def check_between_experiments(self, name: str) -> None:
+        """Report pods lost since the last experiment, then restart them (``reset``)."""
+        lost = self.lost_pods()
+        if lost:
+            self.notices.append(
+                f"before {name}: the mesh had lost {len(lost)} pod(s), restarted: "
+                + ", ".join(lost)
+            )
+            self.reset()
+
     def finish(self, chaos: Chaos) -> None:
         """Roll back one experiment and put the mesh back to its base state."""
         try:

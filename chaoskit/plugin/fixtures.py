@@ -104,17 +104,26 @@ def chaos(
             f"the {backend} mesh does not run {', '.join(missing)}, which this "
             "experiment needs (the embedded mesh runs every workload of the seed templates)"
         )
+    chaos_mesh.check_between_experiments(experiment.name)
     injector = chaos_mesh.chaos(experiment)
     if marker is not None and marker.kwargs.get("namespace"):
         injector.namespace = marker.kwargs["namespace"]
     before = chaos_mesh.stats_snapshot()
+    lost: list[str] = []
     try:
         yield injector
     finally:
+        lost = chaos_mesh.lost_pods()  # read before finish() restarts them
         try:
             chaos_mesh.finish(injector)
         finally:
             experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
+    if lost:  # its windows were measured on a broken mesh: no verdict of it can stand
+        pytest.fail(
+            f"the mesh lost {len(lost)} pod(s) during this experiment, with no fault killing "
+            f"them: {', '.join(lost)}; they were restarted for the next experiment",
+            pytrace=False,
+        )
 
 
 def _missing_workloads(session: ChaosSession, needs: Iterable[str]) -> list[str]:
