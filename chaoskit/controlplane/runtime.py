@@ -97,6 +97,7 @@ class ControlPlane:
         self._push_task: asyncio.Task[None] | None = None
         self._push_again = False
         self._texts: dict[str, str] = {}  # last push's resource texts, to reuse the objects
+        self._holding_pushes = False
         self._pods_generation = 0  # bumped when the pod set or a pod's process changes
         # (store revision, pod generation) → its compiler, texts and per-view resources
         self._compiled: (
@@ -121,9 +122,16 @@ class ControlPlane:
         self._seed_secrets()
         self._seed_resources()
         await self.xds.start()
-        for workload in self.spec.spec.workloads:
-            for replica in range(workload.replicas):
-                await self._create_pod(workload.name, workload.namespace, replica)
+        # Start every pod before the first push, as istiod debounces a burst of endpoint
+        # events into one push: one compilation for the whole start-up, not one per pod.
+        self._holding_pushes = True
+        try:
+            for workload in self.spec.spec.workloads:
+                for replica in range(workload.replicas):
+                    await self._create_pod(workload.name, workload.namespace, replica)
+        finally:
+            self._holding_pushes = False
+        self.schedule_push()
         await self.wait_ready(ready_timeout_s)
 
     def _check_app_settings(self) -> None:
@@ -393,6 +401,8 @@ class ControlPlane:
         self.schedule_push()
 
     def schedule_push(self) -> None:
+        if self._holding_pushes:
+            return  # start() pushes once every pod exists
         if self._push_task is not None and not self._push_task.done():
             self._push_again = True
             return

@@ -86,12 +86,16 @@ class Proxy:
                 runtime.close()
         self.clusters = fresh
         old = {lst.port: lst for lst in self.snapshot.listeners} if self.snapshot else {}
-        self._tables = {
-            lst.port: self._tables[lst.port]
-            if old.get(lst.port) is lst and lst.port in self._tables
-            else RouteTable(lst.route_config)
-            for lst in snapshot.listeners
-        }
+        tables: dict[int, RouteTable] = {}
+        for lst in snapshot.listeners:
+            table = self._tables.get(lst.port)
+            if table is None or lst.port not in old:
+                tables[lst.port] = RouteTable(lst.route_config)
+            elif old[lst.port] is lst:
+                tables[lst.port] = table  # untouched by this (delta) push
+            else:
+                tables[lst.port] = table.updated(lst.route_config)
+        self._tables = tables
         self._routers = {}
         self.snapshot = snapshot
 
