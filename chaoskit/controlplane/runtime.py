@@ -96,7 +96,6 @@ class ControlPlane:
         self._models: dict[tuple[str, str, str, str], IstioResource] = {}
         self._push_task: asyncio.Task[None] | None = None
         self._push_again = False
-        self._texts: dict[str, str] = {}  # last push's resource texts, to reuse the objects
         self._holding_pushes = False
         self._pods_generation = 0  # bumped when the pod set or a pod's process changes
         # (store revision, pod generation) → its compiler, texts and per-view resources
@@ -418,7 +417,8 @@ class ControlPlane:
             # proxy's config, not N recompilations of the whole mesh.
             key = (self.store.revision, self._pods_generation)
             if self._compiled is None or self._compiled[0] != key:
-                self._compiled = (key, Compiler(self.mesh_state()), _SharedTexts(self._texts), {})
+                previous = self._compiled[2] if self._compiled is not None else None
+                self._compiled = (key, Compiler(self.mesh_state()), _SharedTexts(previous), {})
             _, compiler, encoder, views = self._compiled
             # Proxies of one view share the compiler's listener and cluster tuples, hence one
             # resource dict and one delta: the push costs O(views × resources + proxies).
@@ -432,7 +432,6 @@ class ControlPlane:
                         texts = resource_texts(snapshot, encoder.text)
                         view = views[key] = (snapshot.listeners, snapshot.clusters, texts)
                     self.xds.push(proxy, version, view[2], meta_text(snapshot))
-            self._texts = encoder.texts
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()
@@ -475,12 +474,26 @@ class ControlPlane:
         ones: a pod that died or cannot reconnect fails the wait, named, instead of being
         left out of the count.
         """
-        expected = self.expected_proxies()
+        # Checked on every ack, so amortized O(proxies) per wait, not O(proxies²): a cursor
+        # skips the proxies already synced; the pod list is re-read only when it changed.
+        expected: list[PodProcess] = []
+        cursor, generation = 0, -1
 
         def settled() -> bool:
-            if self.lost_pods():
-                return True  # fail now: waiting cannot bring a dead pod back
-            return all(self.proxy_lag(p, revision) is None for p in expected)
+            nonlocal expected, cursor, generation
+            if generation != self._pods_generation:
+                generation = self._pods_generation
+                if self.lost_pods():
+                    return True  # fail now: waiting cannot bring a dead pod back
+                expected, cursor = self.expected_proxies(), 0
+            while cursor < len(expected) and self.proxy_lag(expected[cursor], revision) is None:
+                cursor += 1
+            if cursor < len(expected):
+                return False
+            if any(self.proxy_lag(p, revision) is not None for p in expected):
+                cursor = 0  # one fell behind again (a reconnect): look again
+                return False
+            return True
 
         await self.xds.wait_until(settled, timeout_s)
         lost = self.lost_pods()
@@ -488,6 +501,7 @@ class ControlPlane:
             raise EmulatorError(
                 f"config version {revision} cannot reach every proxy: {self.describe_lost(lost)}"
             )
+        expected = self.expected_proxies()  # now: a pod deleted meanwhile is not behind
         behind = {
             pod.proxy_id: lag
             for pod in expected
@@ -602,22 +616,29 @@ class _SharedTexts:
     """Encode each compiled resource once per push, and reuse last push's string objects.
 
     Proxies of one view share the compiler's resource objects, so each is encoded once (not
-    once per proxy); a text equal to last push's is replaced by that very object, so the
-    per-proxy diff in XdsServer.push compares identities, not megabytes.
+    once per proxy). A resource equal (as a frozen dataclass) to one of the last push gets
+    that push's very text object without being encoded again: a push re-encodes only what
+    changed, and the per-proxy diff in XdsServer.push compares identities, not megabytes.
     """
 
-    def __init__(self, previous: dict[str, str]) -> None:
-        self._previous = previous
+    def __init__(self, previous: _SharedTexts | None = None) -> None:
+        self._previous = previous.by_value if previous is not None else {}
         self._by_object: dict[int, tuple[object, str]] = {}
-        self.texts: dict[str, str] = {}
+        self.by_value: dict[tuple[Callable[[Any], Any], Any], str] = {}
 
     def text(self, obj: Any, build: Callable[[Any], Any]) -> str:
         hit = self._by_object.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
-        fresh = json.dumps(build(obj), separators=(",", ":"))
-        text = self._previous.get(fresh, fresh)
-        self.texts[text] = text
+        key = (build, obj)  # build: one resource may travel in more than one shape
+        try:
+            text = self._previous.get(key)
+        except TypeError:  # unhashable: encode it every time
+            key, text = None, None  # type: ignore[assignment]
+        if text is None:
+            text = json.dumps(build(obj), separators=(",", ":"))
+        if key is not None:
+            self.by_value[key] = text
         self._by_object[id(obj)] = (obj, text)  # keeps obj alive, so its id stays unique
         return text
 

@@ -281,15 +281,20 @@ class ChaosSession:
         probe = getattr(self._backend, "lost_pods", None)  # the embedded mesh knows
         return list(probe()) if probe is not None else []
 
+    def restart_lost(self) -> None:
+        restart = getattr(self._backend, "restart_lost", None)
+        if restart is not None:
+            restart()
+
     def check_between_experiments(self, name: str) -> None:
-        """Report pods lost since the last experiment, then restart them (``reset``)."""
+        """Report pods lost since the last experiment, then restart them."""
         lost = self.lost_pods()
         if lost:
             self.notices.append(
                 f"before {name}: the mesh had lost {len(lost)} pod(s), restarted: "
                 + ", ".join(lost)
             )
-            self.reset()
+            self.restart_lost()
 
     def finish(self, chaos: Chaos) -> None:
         """Roll back one experiment and put the mesh back to its base state."""

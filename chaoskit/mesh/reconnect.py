@@ -57,14 +57,15 @@ async def keep_connected(
 
     ``session(progress)`` runs one connection. It calls ``progress()`` whenever a message
     arrives (which resets the back-off, as Envoy does) and returns True when told to shut
-    down, False when the channel closed; connection errors count as a close.
+    down, False when the channel closed; connection errors and unreadable messages count as
+    a close (Envoy, too, resets a stream it cannot decode and opens a new one).
     """
     while True:
         error: BaseException | None = None
         try:
             if await session(backoff.reset):
                 return
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # refused, reset, or a message we cannot read
             error = exc
         delay = backoff.next_delay()
         if on_retry is not None:

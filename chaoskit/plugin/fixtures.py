@@ -40,6 +40,7 @@ def chaos_mesh(
         yield session
     finally:
         session.close()
+        state.closed_mesh = session.mesh_description()
         state.session = None
 
 
@@ -113,7 +114,9 @@ def chaos(
     try:
         yield injector
     finally:
-        lost = chaos_mesh.lost_pods()  # read before finish() restarts them
+        lost = chaos_mesh.lost_pods()
+        if lost:  # back first, or the rollback's wait for every proxy fails on them
+            chaos_mesh.restart_lost()
         try:
             chaos_mesh.finish(injector)
         finally:

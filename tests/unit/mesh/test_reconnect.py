@@ -35,6 +35,8 @@ class ScriptedControlPlane:
         step = self.script[len(self.attempts) - 1]
         if step == "refused":
             raise ConnectionRefusedError(111, "Connection refused")
+        if step == "garbled":
+            raise ValueError("xds message is not an object")
         if step == "silent-close":
             return False  # closed before sending anything
         progress()  # a snapshot arrived
@@ -50,11 +52,11 @@ def run(script: list[str], seed: int = 7) -> tuple[ScriptedControlPlane, FakeClo
 
 
 def test_a_drop_is_retried_and_only_shutdown_ends_the_loop() -> None:
-    plane, clock = run(["drop", "refused", "drop", "stop"])
-    assert len(plane.attempts) == 4  # three reconnects, then the explicit shutdown
-    assert len(clock.sleeps) == 3
+    plane, clock = run(["drop", "refused", "garbled", "drop", "stop"])
+    assert len(plane.attempts) == 5  # four reconnects, then the explicit shutdown
+    assert len(clock.sleeps) == 4
     # every reconnect waited its back-off first
-    assert plane.attempts == [0.0, *(sum(clock.sleeps[: i + 1]) for i in range(3))]
+    assert plane.attempts == [0.0, *(sum(clock.sleeps[: i + 1]) for i in range(4))]
 
 
 def test_failed_attempts_wait_below_a_doubling_interval_capped_at_30s() -> None:
