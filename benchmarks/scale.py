@@ -313,7 +313,7 @@ def report(results: list[SizeResult], soaked: SoakResult | None, load: tuple[str
     lines += [
         "",
         f"Apply → ack, least-squares line through the p50s: {per_proxy:.2f} ms per proxy "
-        f"+ {intercept:.0f} ms.",
+        f"{'+' if intercept >= 0 else '−'} {abs(intercept):.0f} ms.",
     ]
     if soaked is not None:
         ok = soaked.statuses.get(200, 0)
