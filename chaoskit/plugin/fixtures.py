@@ -114,13 +114,15 @@ def chaos(
     try:
         yield injector
     finally:
-        lost = chaos_mesh.lost_pods()
-        if lost:  # back first, or the rollback's wait for every proxy fails on them
-            chaos_mesh.restart_lost()
         try:
-            chaos_mesh.finish(injector)
-        finally:
-            experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
+            lost = chaos_mesh.lost_pods()
+            if lost:  # back first, or the rollback's wait for every proxy fails on them
+                chaos_mesh.restart_lost()
+        finally:  # the rollback runs whatever happened above
+            try:
+                chaos_mesh.finish(injector)
+            finally:
+                experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
     if lost:  # its windows were measured on a broken mesh: no verdict of it can stand
         pytest.fail(
             f"the mesh lost {len(lost)} pod(s) during this experiment, with no fault killing "
