@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 import requests
@@ -68,6 +69,10 @@ def run_status(args: argparse.Namespace) -> int:
             ]
         )
     print(_rows(rows))
+    lost = [row["proxy"] for row in status["proxies"] if row.get("lost")]
+    if lost:  # pods that died without a fault: the mesh is not what it claims
+        print(f"error: {len(lost)} pod(s) lost: {', '.join(lost)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingress-https-port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--ready-timeout", type=float, default=30.0, help="seconds for every pod to be ready"
+    )
+    parser.add_argument(
         "--parent-pid",
         type=int,
         default=0,
@@ -36,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             ingress_http_port=args.ingress_port,
             ingress_https_port=args.ingress_https_port,
             seed=args.seed,
+            ready_timeout_s=args.ready_timeout,
         )
         await serve_forever(mesh, parent_pid=args.parent_pid)
 

@@ -13,6 +13,7 @@ import socket
 from chaoskit.errors import BackendError
 
 CLAIM_PORT = 15999
+ADMIN_PORT = 15000  # every pod's Envoy admin port
 FIRST_BLOCK, LAST_BLOCK = 20, 250
 
 
@@ -39,6 +40,9 @@ class AddressBlock:
                         "embedded mesh gives every pod its own 127.x address"
                     ) from None
                 continue
+            if _occupied(block):
+                sock.close()
+                continue
             return cls(block, sock)
         raise BackendError("no free 127.N.0.0/16 block for the embedded mesh; too many meshes?")
 
@@ -49,3 +53,15 @@ class AddressBlock:
 
     def release(self) -> None:
         self._claim.close()
+
+
+def _occupied(block: int, probe: int = 250) -> bool:
+    """Whether a process outside any mesh (a pod orphaned by an older chaoskit) still holds
+    an admin port in the block's first addresses: new pods there would fail to bind."""
+    for index in range(1, probe + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((f"127.{block}.{index // 250}.{index % 250 + 1}", ADMIN_PORT))
+            except OSError:
+                return True
+    return False

@@ -501,7 +501,11 @@ class KubeApi:
         rows = []
         for proxy, pod in sorted(self.cp.pods.items()):
             conn = self.cp.xds.connections.get(proxy)
-            if conn is None:
+            if not pod.running and pod.exit_code is not None:
+                # istioctl lists only connected proxies; a dead pod must not vanish silently.
+                cause = "killed by a fault" if pod.killed_by_chaos else "LOST"
+                state = f"NOT RUNNING (exit code {pod.exit_code}, {cause})"
+            elif conn is None:
                 state = "NOT CONNECTED"
             elif conn.nack:
                 state = f"STALE (NACK: {conn.nack})"
@@ -518,6 +522,9 @@ class KubeApi:
                     "acked": conn.acked_version if conn else None,
                     "ip": pod.ip,
                     "running": pod.running,
+                    "lost": not pod.running
+                    and not pod.killed_by_chaos
+                    and pod.exit_code is not None,
                 }
             )
         return web.json_response({"pushedVersion": self.cp.pushed_version, "proxies": rows})

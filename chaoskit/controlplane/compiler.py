@@ -53,6 +53,27 @@ class Compiler:
         # Clusters depend on the proxy only through its namespace (DestinationRule lookup),
         # so proxies of one namespace share one tuple (and its JSON, see runtime._push_loop).
         self._clusters_by_namespace: dict[str, tuple[Cluster, ...]] = {}
+        # Sidecar routes depend on the proxy only through its namespace (short domains,
+        # sourceNamespace) and, when some mesh VirtualService matches on sourceLabels, its
+        # labels: proxies with the same view share one compiled listener tuple, as istiod
+        # shares a push context's routes, so a push costs O(views × services), not
+        # O(proxies × services).
+        self._listeners_by_view: dict[
+            tuple[str, tuple[tuple[str, str], ...]], tuple[Listener, ...]
+        ] = {}
+        self._gateway_listeners: dict[str, tuple[Listener, ...]] = {}
+        self._label_sensitive = any(
+            match.source_labels
+            for vs in self._mesh_virtual_services()
+            for route in vs.resource.spec.http or ()
+            for match in route.match or ()
+        )
+        # Endpoint selection by index: pods of a namespace by label, not a scan of every pod
+        # for every service (which made a push quadratic in the mesh size).
+        self._pods_by_label: dict[tuple[str, str, str], list[PodView]] = {}
+        for pod in state.pods:
+            for key, value in pod.labels:
+                self._pods_by_label.setdefault((pod.namespace, key, value), []).append(pod)
 
     # --- registry ---------------------------------------------------------------------
 
@@ -77,8 +98,8 @@ class Compiler:
         out: list[Endpoint] = []
         if service.selector is not None:
             selector = dict(service.selector)
-            for pod in self.state.pods:
-                if pod.namespace != service.namespace or not pod.selected_by(selector):
+            for pod in self._candidates(service.namespace, selector):
+                if not pod.selected_by(selector):
                     continue
                 if pod.selected_by(subset_labels):
                     out.append(Endpoint(pod.ip, port_view.target_port, pod.proxy_id, pod.labels))
@@ -87,6 +108,15 @@ class Compiler:
                 if all(dict(labels).get(k) == v for k, v in subset_labels.items()):
                     out.append(Endpoint(address, port_view.target_port, "", labels))
         return out
+
+    def _candidates(self, namespace: str, selector: dict[str, str]) -> list[PodView]:
+        """Pods of ``namespace`` that may match: the shortest label bucket (all if empty)."""
+        if not selector:
+            return [p for p in self.state.pods if p.namespace == namespace]
+        return min(
+            (self._pods_by_label.get((namespace, k, v), []) for k, v in selector.items()),
+            key=len,
+        )
 
     # --- destination rules --------------------------------------------------------------
 
@@ -350,17 +380,31 @@ class Compiler:
             clusters = self._clusters_by_namespace[proxy.namespace] = tuple(self.clusters(proxy))
         return clusters
 
+    def _shared_sidecar_listeners(self, proxy: PodView) -> tuple[Listener, ...]:
+        key = (proxy.namespace, proxy.labels if self._label_sensitive else ())
+        listeners = self._listeners_by_view.get(key)
+        if listeners is None:
+            listeners = self._listeners_by_view[key] = tuple(self.sidecar_listeners(proxy))
+        return listeners
+
+    def _own_gateway_listeners(self, proxy: PodView) -> tuple[Listener, ...]:
+        listeners = self._gateway_listeners.get(proxy.proxy_id)
+        if listeners is None:
+            listeners = tuple(self.gateway_listeners(proxy))
+            self._gateway_listeners[proxy.proxy_id] = listeners
+        return listeners
+
     def snapshot(self, proxy: PodView, version: int) -> ProxySnapshot:
         listeners = (
-            self.gateway_listeners(proxy)
+            self._own_gateway_listeners(proxy)
             if proxy.kind == "gateway"
-            else self.sidecar_listeners(proxy)
+            else self._shared_sidecar_listeners(proxy)
         )
         return ProxySnapshot(
             proxy=proxy.proxy_id,
             kind="gateway" if proxy.kind == "gateway" else "sidecar",
             version=version,
-            listeners=tuple(listeners),
+            listeners=listeners,
             clusters=self._shared_clusters(proxy),
             compat=self.state.compat,
         )

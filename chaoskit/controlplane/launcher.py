@@ -57,6 +57,10 @@ class MeshProcess:
             str(api_port),
             "--seed",
             str(seed),
+            # the mesh's own readiness wait, a little inside ours so its error (naming the
+            # pods) arrives before we give up
+            "--ready-timeout",
+            str(max(timeout_s - 5.0, timeout_s * 0.9)),
         ]
         if spec is not None:
             command += ["--spec", str(spec)]

@@ -86,7 +86,9 @@ class PodRunner:
                 "-m",
                 "chaoskit.mesh.pod",
                 str(boot_path),
-                stdin=asyncio.subprocess.DEVNULL,
+                # A pipe only we hold: its EOF tells the pod that its control plane died,
+                # which a dropped push channel (retried with back-off) cannot be confused with.
+                stdin=asyncio.subprocess.PIPE,
                 stdout=log,
                 stderr=log,
                 env=env,

@@ -7,8 +7,7 @@ import base64
 import contextlib
 import json
 import secrets as token_source
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,7 +42,7 @@ from chaoskit.istio.resources import (
 from chaoskit.istio.yaml_source import YamlDocument
 from chaoskit.mesh.apps.base import AppContext, AppSettingsError, create_app
 from chaoskit.mesh.bootstrap import Bootstrap, HostPort
-from chaoskit.mesh.codec import to_jsonable
+from chaoskit.mesh.delta import meta_text, resource_texts
 from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
@@ -97,6 +96,18 @@ class ControlPlane:
         self._models: dict[tuple[str, str, str, str], IstioResource] = {}
         self._push_task: asyncio.Task[None] | None = None
         self._push_again = False
+        self._holding_pushes = False
+        self._pods_generation = 0  # bumped when the pod set or a pod's process changes
+        # (store revision, pod generation) → its compiler, texts and per-view resources
+        self._compiled: (
+            tuple[
+                tuple[int, int],
+                Compiler,
+                _SharedTexts,
+                dict[tuple[int, int], tuple[object, object, dict[str, str]]],
+            ]
+            | None
+        ) = None
         self._watchers: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.pushed_version = 0
@@ -110,9 +121,16 @@ class ControlPlane:
         self._seed_secrets()
         self._seed_resources()
         await self.xds.start()
-        for workload in self.spec.spec.workloads:
-            for replica in range(workload.replicas):
-                await self._create_pod(workload.name, workload.namespace, replica)
+        # Start every pod before the first push, as istiod debounces a burst of endpoint
+        # events into one push: one compilation for the whole start-up, not one per pod.
+        self._holding_pushes = True
+        try:
+            for workload in self.spec.spec.workloads:
+                for replica in range(workload.replicas):
+                    await self._create_pod(workload.name, workload.namespace, replica)
+        finally:
+            self._holding_pushes = False
+        self.schedule_push()
         await self.wait_ready(ready_timeout_s)
 
     def _check_app_settings(self) -> None:
@@ -204,6 +222,7 @@ class ControlPlane:
             env=dict(workload.env),
         )
         self.pods[pod.proxy_id] = pod
+        self._pods_generation += 1
         await self._start_process(pod)
         self.schedule_push()
         return pod
@@ -234,6 +253,7 @@ class ControlPlane:
         )
 
     async def _start_process(self, pod: PodProcess) -> None:
+        self._pods_generation += 1
         await self.runner.start(pod, self._bootstrap(pod))
         task = asyncio.get_running_loop().create_task(self._watch(pod))
         self._watchers.add(task)
@@ -246,49 +266,64 @@ class ControlPlane:
         if pod.process is process:
             pod.exit_code = code
             pod.ready = False
+            self._pods_generation += 1
+            if not self._stopping:
+                await self.xds.notify()  # waiters for readiness or sync must see the death
+
+    def _not_ready(self, pod: PodProcess) -> str | None:
+        """Why ``pod`` is not serving yet, or None when it runs with a config acknowledged."""
+        if not pod.running:
+            return "not started" if pod.exit_code is None else f"exit code {pod.exit_code}"
+        conn = self.xds.connections.get(pod.proxy_id)
+        if conn is None:
+            return "not connected"
+        if conn.acked_version == 0:
+            return f"rejected its config (NACK: {conn.nack})" if conn.nack else "no config acked"
+        return None
 
     async def wait_ready(self, timeout_s: float, proxies: Iterable[str] | None = None) -> None:
-        wanted = list(proxies) if proxies is not None else list(self.pods)
+        """Wait until every wanted pod runs and its proxy acknowledged a config.
 
-        def all_ready() -> bool:
-            for proxy in wanted:
-                pod = self.pods.get(proxy)
-                if pod is None or pod.killed_by_chaos:
-                    continue
-                if not pod.running:
-                    return pod.exit_code is not None  # wake up and report the crash
-                conn = self.xds.connections.get(proxy)
-                if conn is None or conn.acked_version == 0:
-                    return False
-            return True
+        Fails at once, naming every such pod, when one exited or rejected its first config
+        (neither heals by waiting), and at the deadline names each pod still pending.
+        """
+        wanted = [
+            pod
+            for pod in (self.pods.get(x) for x in (proxies if proxies is not None else self.pods))
+            if pod is not None and not pod.killed_by_chaos
+        ]
 
-        deadline = time.monotonic() + timeout_s
-        while not all_ready():
-            crashed = [
+        def failed() -> list[PodProcess]:
+            return [
                 p
-                for p in (self.pods.get(x) for x in wanted)
-                if p and p.exit_code is not None and not p.killed_by_chaos
+                for p in wanted
+                if p.exit_code is not None
+                or (not p.running and p.process is not None)
+                or ((c := self.xds.connections.get(p.proxy_id)) and c.nack and not c.acked_version)
             ]
-            if crashed:
-                pod = crashed[0]
-                raise EmulatorError(
-                    f"pod {pod.namespace}/{pod.name} exited with code {pod.exit_code} while "
-                    f"starting; its log ends with:\n{self.runner.log_tail(pod)}"
+
+        def settled() -> bool:
+            return bool(failed()) or all(self._not_ready(p) is None for p in wanted)
+
+        await self.xds.wait_until(settled, timeout_s)
+        broken = failed()
+        if broken:
+            raise EmulatorError(
+                f"{len(broken)} of {len(wanted)} pods failed to start: "
+                + "; ".join(
+                    f"pod {p.namespace}/{p.name}: {self._not_ready(p)} "
+                    f"(log: {p.log_path}{_log_hint(self.runner.log_tail(p, 3))})"
+                    for p in broken
                 )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pending = [
-                    x
-                    for x in wanted
-                    if x not in self.xds.connections or self.xds.connections[x].acked_version == 0
-                ]
-                raise ReadinessTimeout(
-                    f"pods not ready after {timeout_s:.0f}s: {', '.join(sorted(pending))}"
-                )
-            await self.xds.wait_until(all_ready, min(remaining, 0.2))
-        for proxy in wanted:
-            if proxy in self.pods and self.pods[proxy].running:
-                self.pods[proxy].ready = True
+            )
+        pending = {p.proxy_id: why for p in wanted if (why := self._not_ready(p)) is not None}
+        if pending:
+            raise ReadinessTimeout(
+                f"{len(pending)} of {len(wanted)} pods not ready after {timeout_s:.0f}s: "
+                + ", ".join(f"{proxy} ({why})" for proxy, why in sorted(pending.items()))
+            )
+        for pod in wanted:
+            pod.ready = True
 
     def is_ready(self, pod: PodProcess) -> bool:
         """Running and serving: connected to the push channel with a config acknowledged."""
@@ -323,6 +358,7 @@ class ControlPlane:
         pod = self.pod(namespace, name)
         await self.runner.stop(pod)
         del self.pods[pod.proxy_id]
+        self._pods_generation += 1
         replacement = await self._create_pod(pod.workload, pod.namespace, pod.replica)
         return pod, replacement
 
@@ -368,6 +404,8 @@ class ControlPlane:
         self.schedule_push()
 
     def schedule_push(self) -> None:
+        if self._holding_pushes:
+            return  # start() pushes once every pod exists
         if self._push_task is not None and not self._push_task.done():
             self._push_again = True
             return
@@ -378,15 +416,26 @@ class ControlPlane:
         while True:
             self._push_again = False
             version = self.store.revision
-            compiler = Compiler(self.mesh_state())
-            encoded: dict[int, Any] = {}  # id(clusters tuple) → its JSON, shared per namespace
+            # Nothing in the store or the pod set changed (a proxy connected): reuse the last
+            # compilation, so a start-up storm of N connects costs O(N) pushes of one
+            # proxy's config, not N recompilations of the whole mesh.
+            key = (self.store.revision, self._pods_generation)
+            if self._compiled is None or self._compiled[0] != key:
+                previous = self._compiled[2] if self._compiled is not None else None
+                self._compiled = (key, Compiler(self.mesh_state()), _SharedTexts(previous), {})
+            _, compiler, encoder, views = self._compiled
+            # Proxies of one view share the compiler's listener and cluster tuples, hence one
+            # resource dict and one delta: the push costs O(views × resources + proxies).
+            self.xds.begin_push()
             for proxy, pod in list(self.pods.items()):
                 if proxy in self.xds.connections:
                     snapshot = compiler.snapshot(self.pod_view(pod), version)
-                    key = id(snapshot.clusters)
-                    if key not in encoded:
-                        encoded[key] = to_jsonable(snapshot.clusters)
-                    self.xds.push(proxy, snapshot, encoded[key])
+                    key = (id(snapshot.listeners), id(snapshot.clusters))
+                    view = views.get(key)
+                    if view is None:
+                        texts = resource_texts(snapshot, encoder.text)
+                        view = views[key] = (snapshot.listeners, snapshot.clusters, texts)
+                    self.xds.push(proxy, version, view[2], meta_text(snapshot))
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()
@@ -394,27 +443,81 @@ class ControlPlane:
                 return
             await asyncio.sleep(0)
 
-    async def wait_synced(self, revision: int, timeout_s: float = 10.0) -> dict[str, int]:
-        """Wait until every running proxy has config version ≥ ``revision``."""
+    def expected_proxies(self) -> list[PodProcess]:
+        """Pods that should be up: all but those a chaos fault killed on purpose."""
+        return [pod for pod in self.pods.values() if not pod.killed_by_chaos]
 
-        def synced() -> bool:
-            for proxy, pod in self.pods.items():
-                conn = self.xds.connections.get(proxy)
-                if pod.running and conn is not None and conn.synced_version < revision:
-                    return False
+    def lost_pods(self) -> list[PodProcess]:
+        """Pods that died without being killed by a fault: the mesh is not what it claims."""
+        return [p for p in self.expected_proxies() if not p.running and p.exit_code is not None]
+
+    def describe_lost(self, pods: Iterable[PodProcess]) -> str:
+        return "; ".join(
+            f"pod {p.namespace}/{p.name} exited with code {p.exit_code} "
+            f"(log: {p.log_path}{_log_hint(self.runner.log_tail(p, 3))})"
+            for p in pods
+        )
+
+    def proxy_lag(self, pod: PodProcess, revision: int) -> str | None:
+        """Why ``pod`` does not have config ``revision`` yet, or None when it does."""
+        conn = self.xds.connections.get(pod.proxy_id)
+        if not pod.running:
+            return f"not running (exit code {pod.exit_code})"
+        if conn is None:
+            return "not connected to the control plane"
+        if conn.synced_version >= revision:
+            return None
+        if conn.nack:
+            return f"rejected the config (NACK: {conn.nack})"
+        return f"at version {conn.synced_version}"
+
+    async def wait_synced(self, revision: int, timeout_s: float = 10.0) -> dict[str, int]:
+        """Wait until every proxy that should run has config version ≥ ``revision``.
+
+        Like ``istioctl x wait``, but over every expected proxy, not only the connected
+        ones: a pod that died or cannot reconnect fails the wait, named, instead of being
+        left out of the count.
+        """
+        # Checked on every ack, so amortized O(proxies) per wait, not O(proxies²): a cursor
+        # skips the proxies already synced; the pod list is re-read only when it changed.
+        expected: list[PodProcess] = []
+        cursor, generation = 0, -1
+
+        def settled() -> bool:
+            nonlocal expected, cursor, generation
+            if generation != self._pods_generation:
+                generation = self._pods_generation
+                if self.lost_pods():
+                    return True  # fail now: waiting cannot bring a dead pod back
+                expected, cursor = self.expected_proxies(), 0
+            while cursor < len(expected) and self.proxy_lag(expected[cursor], revision) is None:
+                cursor += 1
+            if cursor < len(expected):
+                return False
+            if any(self.proxy_lag(p, revision) is not None for p in expected):
+                cursor = 0  # one fell behind again (a reconnect): look again
+                return False
             return True
 
-        if not await self.xds.wait_until(synced, timeout_s):
-            behind = {
-                proxy: conn.synced_version
-                for proxy, conn in self.xds.connections.items()
-                if conn.synced_version < revision
-            }
-            raise ReadinessTimeout(
-                f"proxies did not acknowledge config version {revision} within {timeout_s}s: "
-                + ", ".join(f"{p} (at {v})" for p, v in sorted(behind.items()))
+        await self.xds.wait_until(settled, timeout_s)
+        lost = self.lost_pods()
+        if lost:
+            raise EmulatorError(
+                f"config version {revision} cannot reach every proxy: {self.describe_lost(lost)}"
             )
-        return {p: c.synced_version for p, c in self.xds.connections.items()}
+        expected = self.expected_proxies()  # now: a pod deleted meanwhile is not behind
+        behind = {
+            pod.proxy_id: lag
+            for pod in expected
+            if (lag := self.proxy_lag(pod, revision)) is not None
+        }
+        if behind:
+            raise ReadinessTimeout(
+                f"{len(behind)} of {len(expected)} proxies did not acknowledge config version "
+                f"{revision} within {timeout_s}s: "
+                + ", ".join(f"{p} ({why})" for p, why in sorted(behind.items()))
+            )
+        return {p.proxy_id: self.xds.connections[p.proxy_id].synced_version for p in expected}
 
     def pod_view(self, pod: PodProcess) -> PodView:
         return PodView(
@@ -511,6 +614,41 @@ class ControlPlane:
                 for p in self.pods.values()
             ]
         }
+
+
+class _SharedTexts:
+    """Encode each compiled resource once per push, and reuse last push's string objects.
+
+    Proxies of one view share the compiler's resource objects, so each is encoded once (not
+    once per proxy). A resource equal (as a frozen dataclass) to one of the last push gets
+    that push's very text object without being encoded again: a push re-encodes only what
+    changed, and the per-proxy diff in XdsServer.push compares identities, not megabytes.
+    """
+
+    def __init__(self, previous: _SharedTexts | None = None) -> None:
+        self._previous = previous.by_value if previous is not None else {}
+        self._by_object: dict[int, tuple[object, str]] = {}
+        self.by_value: dict[tuple[Callable[[Any], Any], Any], str] = {}
+
+    def text(self, obj: Any, build: Callable[[Any], Any]) -> str:
+        hit = self._by_object.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        key = (build, obj)  # build: one resource may travel in more than one shape
+        try:
+            text = self._previous.get(key)
+        except TypeError:  # unhashable: encode it every time
+            key, text = None, None  # type: ignore[assignment]
+        if text is None:
+            text = json.dumps(build(obj), separators=(",", ":"))
+        if key is not None:
+            self.by_value[key] = text
+        self._by_object[id(obj)] = (obj, text)  # keeps obj alive, so its id stays unique
+        return text
+
+
+def _log_hint(tail: str) -> str:
+    return f", ends with: {tail.strip()}" if tail.strip() else ", empty"
 
 
 async def _no_outbound(request: Any, port: int) -> Any:

@@ -1,8 +1,10 @@
 """The control plane's end of the push channel: who is connected, what each has acked.
 
-Every proxy gets its whole snapshot on connect and after every change. A version counts
-as delivered to a proxy when it acks that version, or when the proxy's compiled config
-did not change (nothing to send), which is what ``istioctl proxy-status`` calls SYNCED.
+Every proxy gets its whole configuration on connect (and after a NACK), then only the
+resources that changed (chaoskit.mesh.delta). Each push carries a nonce, as xDS responses
+do; a proxy is SYNCED at a version once it acked the latest nonce sent to it, or when its
+config did not change at that version (nothing to send) and nothing is outstanding, which
+is what ``istioctl proxy-status`` calls SYNCED.
 """
 
 from __future__ import annotations
@@ -10,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaoskit.mesh.codec import to_jsonable
-from chaoskit.mesh.config import ProxySnapshot
+from chaoskit.mesh.delta import META, delta_message, upsert_body
 from chaoskit.mesh.xds import encode, read_message
 
 
@@ -29,7 +29,10 @@ class ProxyConnection:
     sent_version: int = 0
     acked_version: int = 0
     synced_version: int = 0  # acked, or nothing changed for this proxy
-    last_config: Any = None  # the JSON sent last, without its version
+    target_version: int = 0  # the newest version computed for this proxy
+    resources: dict[str, str] = field(default_factory=dict)  # name → JSON it was sent
+    sent_nonce: int = 0
+    acked_nonce: int = 0  # the newest nonce it answered (ack or nack)
     nack: str | None = None
     settings_version: int = 0
     settings_acked: int = 0
@@ -44,6 +47,10 @@ class XdsServer:
         self._server: asyncio.Server | None = None
         self._changed = asyncio.Condition()
         self._settings_seq = 0
+        # (held, new) resource dicts → (held, new, upsert body, removed names), this push
+        self._deltas: dict[
+            tuple[int, int], tuple[dict[str, str], dict[str, str], str, list[str]]
+        ] = {}
         self.address: tuple[str, int] = ("127.0.0.1", 0)
 
     async def start(self) -> None:
@@ -70,6 +77,9 @@ class XdsServer:
             return
         proxy = str(hello["proxy"])
         conn = ProxyConnection(proxy, writer)
+        stale = self.connections.get(proxy)
+        if stale is not None:  # a reconnect before we saw the old stream close
+            stale.writer.close()
         self.connections[proxy] = conn
         self._on_connect(proxy)
         try:
@@ -88,48 +98,61 @@ class XdsServer:
         if message.get("type") == "ack":
             if kind == "snapshot":
                 conn.acked_version = max(conn.acked_version, version)
-                conn.synced_version = max(conn.synced_version, version)
+                conn.acked_nonce = max(conn.acked_nonce, int(message.get("nonce") or 0))
+                if conn.acked_nonce >= conn.sent_nonce:  # it holds what we sent last
+                    conn.synced_version = max(conn.synced_version, conn.target_version)
                 conn.nack = None
             elif kind == "settings":
                 conn.settings_acked = max(conn.settings_acked, version)
                 conn.settings_error = None
         elif message.get("type") == "nack":
             if kind == "snapshot":
+                conn.acked_nonce = max(conn.acked_nonce, int(message.get("nonce") or 0))
                 conn.nack = str(message.get("error"))
+                conn.resources = {}  # unknown what it kept: the next push is a full one
             else:
                 conn.settings_acked = max(conn.settings_acked, version)
                 conn.settings_error = str(message.get("error"))
         async with self._changed:
             self._changed.notify_all()
 
-    def push(self, proxy: str, snapshot: ProxySnapshot, encoded_clusters: Any = None) -> None:
-        """Send ``snapshot`` unless the proxy already has the same config.
+    def begin_push(self) -> None:
+        """Forget the previous push's deltas (they are shared only within one push)."""
+        self._deltas.clear()
 
-        ``encoded_clusters``: the clusters' JSON when the caller shares it between proxies.
+    def push(self, proxy: str, version: int, resources: dict[str, str], meta: str) -> None:
+        """Send ``proxy`` what changed in ``resources`` (name → JSON text) since last time.
+
+        Proxies of one view get the same ``resources`` dict and hold the same previous one,
+        so their delta is computed once per push and view, not once per proxy. Texts should
+        be the same string objects from push to push (ControlPlane._push_loop), so the diff
+        compares identities.
         """
         conn = self.connections.get(proxy)
         if conn is None:
             return
-        config = {
-            "proxy": snapshot.proxy,
-            "kind": snapshot.kind,
-            "listeners": to_jsonable(snapshot.listeners),
-            "clusters": (
-                encoded_clusters if encoded_clusters is not None else to_jsonable(snapshot.clusters)
-            ),
-            "compat": to_jsonable(snapshot.compat),
-        }
-        version = snapshot.version
-        if config == conn.last_config and conn.nack is None:
-            conn.synced_version = max(conn.synced_version, version)
-            return
-        conn.last_config = config
+        conn.target_version = version
+        held = conn.resources
+        if not held or conn.nack is not None:
+            full, remove = True, []
+            body = upsert_body({META: meta, **resources})
+        else:
+            full = False
+            key = (id(held), id(resources))
+            cached = self._deltas.get(key)
+            if cached is None or cached[0] is not held or cached[1] is not resources:
+                upsert = {n: t for n, t in resources.items() if held.get(n) != t}
+                gone = [n for n in held if n not in resources]
+                cached = self._deltas[key] = (held, resources, upsert_body(upsert), gone)
+            body, remove = cached[2], cached[3]
+            if not body and not remove:
+                if conn.acked_nonce >= conn.sent_nonce:
+                    conn.synced_version = max(conn.synced_version, version)
+                return
+        conn.resources = resources
+        conn.sent_nonce += 1
         conn.sent_version = version
-        payload = json.dumps(
-            {"type": "snapshot", "version": version, "snapshot": {**config, "version": version}},
-            separators=(",", ":"),
-        ).encode()
-        conn.writer.write(payload + b"\n")
+        conn.writer.write(delta_message(version, conn.sent_nonce, full, body, remove))
 
     def send_settings(self, proxy: str, settings: dict[str, Any]) -> int | None:
         conn = self.connections.get(proxy)

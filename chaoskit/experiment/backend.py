@@ -145,6 +145,22 @@ class LocalBackend:
         """Wait until every proxy has the newest pushed config."""
         self.client.wait_synced(int(self.client.proxy_status()["pushedVersion"]))
 
+    def lost_pods(self) -> list[str]:
+        """Pods that died without a fault killing them, as ``proxy (state)``."""
+        rows = self.client.proxy_status()["proxies"]
+        return [f"{row['proxy']} ({row['state']})" for row in rows if row.get("lost")]
+
+    def restart_lost(self) -> None:
+        """Restart the lost pods in place (same name and address), as kubelet would."""
+        lost = [r["proxy"] for r in self.client.proxy_status()["proxies"] if r.get("lost")]
+        names = []
+        for proxy in lost:
+            name, namespace = proxy.split(".", 1)
+            self.client.restart_pod(namespace, name)
+            names.append(name)
+        if names:
+            self.wait_ready(names)
+
     def in_mesh_client(self) -> str:
         """The in-mesh load client (the fortio pod), reachable on loopback."""
         client = self.pods(None, "app=fortio")

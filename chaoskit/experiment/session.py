@@ -276,6 +276,26 @@ class ChaosSession:
                 deltas[pod] = changed
         return deltas
 
+    def lost_pods(self) -> list[str]:
+        """Pods the mesh lost (died with no fault killing them); [] where it cannot tell."""
+        probe = getattr(self._backend, "lost_pods", None)  # the embedded mesh knows
+        return list(probe()) if probe is not None else []
+
+    def restart_lost(self) -> None:
+        restart = getattr(self._backend, "restart_lost", None)
+        if restart is not None:
+            restart()
+
+    def check_between_experiments(self, name: str) -> None:
+        """Report pods lost since the last experiment, then restart them."""
+        lost = self.lost_pods()
+        if lost:
+            self.notices.append(
+                f"before {name}: the mesh had lost {len(lost)} pod(s), restarted: "
+                + ", ".join(lost)
+            )
+            self.restart_lost()
+
     def finish(self, chaos: Chaos) -> None:
         """Roll back one experiment and put the mesh back to its base state."""
         try:

@@ -2,8 +2,10 @@
 
 Started by the control plane as ``python -m chaoskit.mesh.pod BOOTSTRAP.json``. It connects
 to the control plane's push channel, applies the first configuration, binds its listeners
-on its own loopback IP, acknowledges, and from then on follows pushes. It exits when the
-channel closes, so a pod never outlives the mesh that started it.
+on its own loopback IP, acknowledges, and from then on follows pushes. A dropped channel is
+re-established with back-off, as Envoy reconnects to istiod; the pod exits only on a
+``shutdown`` message, a signal, or when its stdin pipe (held by the control plane) reaches
+EOF, so a pod never outlives the mesh that started it and never mistakes a drop for a stop.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import os
 import random
 import signal
 import ssl
+import stat
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +28,15 @@ from chaoskit.mesh.accesslog import AccessLog
 from chaoskit.mesh.admin import Admin
 from chaoskit.mesh.apps.base import App, AppContext, AppSettingsError, create_app
 from chaoskit.mesh.bootstrap import Bootstrap
-from chaoskit.mesh.codec import from_jsonable
 from chaoskit.mesh.config import Listener, ProxySnapshot
+from chaoskit.mesh.delta import ConfigState
 from chaoskit.mesh.http.client import ConnectFailure
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
 from chaoskit.mesh.proxy import Proxy, ProxyIdentity
+from chaoskit.mesh.reconnect import Backoff, keep_connected
 from chaoskit.mesh.sni import accepts
-from chaoskit.mesh.xds import read_message, send_message
+from chaoskit.mesh.xds import MAX_MESSAGE, read_message, send_message
 
 
 class NameResolutionError(ConnectFailure):
@@ -54,6 +59,7 @@ class Pod:
         self._servers: dict[str, asyncio.Server] = {}
         self._gateway_listeners: dict[int, Listener] = {}
         self._stop = asyncio.Event()
+        self.config = ConfigState()  # what the control plane has pushed so far
 
     # --- the app's view of the mesh ----------------------------------------------------------
 
@@ -139,42 +145,73 @@ class Pod:
     # --- the push channel -----------------------------------------------------------------------
 
     async def _apply(self, message: dict[str, Any]) -> None:
-        snapshot = from_jsonable(ProxySnapshot, message["snapshot"])
+        snapshot = self.config.apply(message)
         self.proxy.apply(snapshot)
         if self.boot.kind == "gateway":
             await self._sync_gateway_listeners(snapshot)
 
-    async def _channel(self, first_config: asyncio.Future[None]) -> None:
+    async def _session(self, progress: Callable[[], None]) -> bool:
+        """One connection of the push channel; True when told to shut down."""
         host, port = self.boot.xds_address
-        reader, writer = await asyncio.open_connection(host, port)
-        await send_message(
-            writer,
-            {"type": "hello", "proxy": self.proxy.identity.proxy_id, "token": self.boot.token},
-        )
+        # A snapshot of a large mesh is several MB on one line: the reader's limit must
+        # cover it, or readline fails and the channel looks closed (asyncio's default 64 KiB).
+        reader, writer = await asyncio.open_connection(host, port, limit=MAX_MESSAGE)
         try:
+            await send_message(
+                writer,
+                {"type": "hello", "proxy": self.proxy.identity.proxy_id, "token": self.boot.token},
+            )
             while (message := await read_message(reader)) is not None:
+                progress()
                 kind = message.get("type")
                 version = message.get("version")
                 try:
                     if kind == "snapshot":
                         await self._apply(message)
-                        if not first_config.done():
-                            first_config.set_result(None)
                     elif kind == "settings":
                         if self.app is not None:
                             self.app.configure(message["settings"])
                     elif kind == "shutdown":
-                        break
-                    await send_message(writer, {"type": "ack", "kind": kind, "version": version})
-                except (AppSettingsError, ValueError, KeyError, OSError) as exc:
-                    await send_message(
-                        writer,
-                        {"type": "nack", "kind": kind, "version": version, "error": str(exc)},
-                    )
+                        return True
+                    reply = {"type": "ack", "kind": kind, "version": version}
+                except (AppSettingsError, ValueError, KeyError, TypeError, OSError) as exc:
+                    reply = {"type": "nack", "kind": kind, "version": version, "error": str(exc)}
+                if "nonce" in message:
+                    reply["nonce"] = message["nonce"]
+                await send_message(writer, reply)
+            return False
+        finally:
+            writer.close()
+
+    async def _channel(self) -> None:
+        def report(delay: float, error: BaseException | None) -> None:
+            reason = f"{type(error).__name__}: {error}" if error else "closed by the control plane"
+            sys.stderr.write(f"push channel lost ({reason}); reconnecting in {delay:.2f}s\n")
+
+        # Its own random source: back-off draws must not shift the seeded fault/LB draws.
+        backoff = Backoff(random.Random(f"backoff:{self.boot.namespace}/{self.boot.pod}"))
+        try:
+            await keep_connected(
+                self._session, backoff=backoff, sleep=asyncio.sleep, on_retry=report
+            )
         finally:
             self._stop.set()
-            if not first_config.done():
-                first_config.set_exception(ConnectionError("control plane closed the channel"))
+
+    def _watch_parent(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Leave when the control plane dies: our stdin is a pipe only it holds open."""
+        if not stat.S_ISFIFO(os.fstat(0).st_mode):
+            return  # started by hand: the shutdown message (or a signal) stops us
+
+        def readable() -> None:
+            try:
+                data = os.read(0, 4096)
+            except BlockingIOError:
+                return
+            if not data:  # EOF: the write end is closed, so its holder is gone
+                loop.remove_reader(0)
+                self._stop.set()
+
+        loop.add_reader(0, readable)
 
     async def _ticker(self) -> None:
         while True:
@@ -204,11 +241,9 @@ class Pod:
         self._servers["admin"] = await start_server(admin.handle, boot.ip, boot.admin_port)
         if self.app is not None:
             await self._start_inbound()
-        first_config: asyncio.Future[None] = loop.create_future()
-        channel = loop.create_task(self._channel(first_config))
+        self._watch_parent(loop)
+        channel = loop.create_task(self._channel())
         ticker = loop.create_task(self._ticker())
-        with contextlib.suppress(ConnectionError):
-            await first_config
         await self._stop.wait()
         for task in (channel, ticker):
             task.cancel()

@@ -72,7 +72,9 @@ class Proxy:
         fresh: dict[str, ClusterRuntime] = {}
         for config in snapshot.clusters:
             current = self.clusters.get(config.name)
-            if current is not None and _same_settings(current.config, config):
+            if current is not None and current.config is config:
+                fresh[config.name] = current  # not in this (delta) push: nothing to do
+            elif current is not None and _same_settings(current.config, config):
                 current.update_endpoints(config)
                 fresh[config.name] = current
             else:
@@ -83,7 +85,17 @@ class Proxy:
             if name not in fresh:
                 runtime.close()
         self.clusters = fresh
-        self._tables = {lst.port: RouteTable(lst.route_config) for lst in snapshot.listeners}
+        old = {lst.port: lst for lst in self.snapshot.listeners} if self.snapshot else {}
+        tables: dict[int, RouteTable] = {}
+        for lst in snapshot.listeners:
+            table = self._tables.get(lst.port)
+            if table is None or lst.port not in old:
+                tables[lst.port] = RouteTable(lst.route_config)
+            elif old[lst.port] is lst:
+                tables[lst.port] = table  # untouched by this (delta) push
+            else:
+                tables[lst.port] = table.updated(lst.route_config)
+        self._tables = tables
         self._routers = {}
         self.snapshot = snapshot
 

@@ -101,6 +101,33 @@ class RouteTable:
         self._suffix.sort(key=lambda item: -len(item[0]))
         self._prefix.sort(key=lambda item: -len(item[0]))
 
+    def updated(self, config: RouteConfig) -> RouteTable:
+        """The table for ``config``, patched in place when only some virtual hosts' routes
+        changed (a delta push of one VirtualService): O(changed hosts), not a rebuild."""
+        old, new = self.config.virtual_hosts, config.virtual_hosts
+        if len(old) != len(new):
+            return RouteTable(config)
+        swaps = {id(a): b for a, b in zip(old, new, strict=True) if a is not b}
+        if any(
+            a.name != swaps[id(a)].name or a.domains != swaps[id(a)].domains
+            for a in old
+            if id(a) in swaps
+        ):
+            return RouteTable(config)
+        for a in old:
+            b = swaps.get(id(a))
+            if b is None:
+                continue
+            for domain in a.domains:
+                if self._exact.get(domain.lower()) is a:
+                    self._exact[domain.lower()] = b
+        self._suffix = [(d, swaps.get(id(v), v)) for d, v in self._suffix]
+        self._prefix = [(d, swaps.get(id(v), v)) for d, v in self._prefix]
+        if self._any is not None:
+            self._any = swaps.get(id(self._any), self._any)
+        self.config = config
+        return self
+
     def virtual_host(self, authority: str) -> VirtualHost | None:
         host = authority.lower()
         for candidate in (host, host.rsplit(":", 1)[0] if ":" in host else None):

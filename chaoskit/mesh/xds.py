@@ -3,8 +3,8 @@
 Like Envoy's ADS it is state-of-the-world: each ``snapshot`` message carries the proxy's
 whole configuration with a version, and the pod answers ``ack`` (or ``nack`` with the
 error) for that version. ``settings`` changes the app's run-time settings; ``shutdown``
-asks the pod to exit. The pod exits by itself when the channel closes, so no pod outlives
-its control plane.
+asks the pod to exit. A closed channel is a transient drop: the pod reconnects (see
+reconnect.py); it learns that the mesh is gone from ``shutdown`` or its parent's death.
 """
 
 from __future__ import annotations

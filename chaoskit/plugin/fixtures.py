@@ -40,6 +40,7 @@ def chaos_mesh(
         yield session
     finally:
         session.close()
+        state.closed_mesh = session.mesh_description()
         state.session = None
 
 
@@ -117,17 +118,30 @@ def chaos(
                 pytrace=False,
             )
         pytest.skip(f"{lacking} (the embedded mesh runs every workload of the seed templates)")
+    chaos_mesh.check_between_experiments(experiment.name)
     injector = chaos_mesh.chaos(experiment)
     if marker is not None and marker.kwargs.get("namespace"):
         injector.namespace = marker.kwargs["namespace"]
     before = chaos_mesh.stats_snapshot()
+    lost: list[str] = []
     try:
         yield injector
     finally:
         try:
-            chaos_mesh.finish(injector)
-        finally:
-            experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
+            lost = chaos_mesh.lost_pods()
+            if lost:  # back first, or the rollback's wait for every proxy fails on them
+                chaos_mesh.restart_lost()
+        finally:  # the rollback runs whatever happened above
+            try:
+                chaos_mesh.finish(injector)
+            finally:
+                experiment.stat_deltas = chaos_mesh.stat_deltas(before, chaos_mesh.stats_snapshot())
+    if lost:  # its windows were measured on a broken mesh: no verdict of it can stand
+        pytest.fail(
+            f"the mesh lost {len(lost)} pod(s) during this experiment, with no fault killing "
+            f"them: {', '.join(lost)}; they were restarted for the next experiment",
+            pytrace=False,
+        )
 
 
 def _missing_workloads(session: ChaosSession, needs: Iterable[str]) -> list[str]:

@@ -92,9 +92,10 @@ def pytest_runtest_makereport(
         record.duration_s = call.stop - record.started
         item.config.stash[STATE].pending.pop(item.nodeid, None)
         report.user_properties.append((PROPERTY, json.dumps(record.to_json(), default=str)))
-        session = item.config.stash[STATE].session
-        if session is not None:
-            report.user_properties.append((MESH_PROPERTY, json.dumps(session.mesh_description())))
+        state = item.config.stash[STATE]
+        mesh = state.session.mesh_description() if state.session else state.closed_mesh
+        if mesh is not None:
+            report.user_properties.append((MESH_PROPERTY, json.dumps(mesh)))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -21,6 +21,9 @@ class PluginState:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> experiment
     written: str | None = None
     mesh: dict[str, Any] = field(default_factory=dict)
+    # The session's last mesh description, kept when it closes: the last item's teardown
+    # report is made after the session fixture is gone, and must still carry its notices.
+    closed_mesh: dict[str, Any] | None = None
     pending: dict[str, Any] = field(default_factory=dict)  # records not yet reported
     started: float = field(default_factory=time.time)
 

@@ -50,7 +50,8 @@ def test_stopping_the_mesh_leaves_no_process_and_no_port(tmp_path: Path) -> None
 
 
 def test_a_pod_killed_with_its_control_plane_exits_by_itself(tmp_path: Path) -> None:
-    """Pods exit when the push channel closes, so even SIGKILL of the mesh leaks nothing."""
+    """Pods exit when their stdin pipe from the control plane closes, so even SIGKILL of the
+    mesh leaks nothing (a dropped push channel alone only makes them reconnect)."""
     state = tmp_path / "state"
     mesh = MeshProcess.start(state, spec=SPEC)
     pods = _pod_pids(state)
@@ -99,3 +100,21 @@ def test_a_mesh_whose_starter_dies_stops_with_it(tmp_path: Path) -> None:
     while [p for p in pods if pid_alive(p)] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [p for p in pods if pid_alive(p)] == []
+
+
+def test_mesh_up_fails_naming_the_pod_that_cannot_start(tmp_path: Path) -> None:
+    """The gateway cannot bind its host port: mesh up fails, naming that pod and why.
+
+    The built-in spec, because its Bookinfo Gateway makes the gateway listen on the port.
+    """
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(BackendError) as failure:
+            MeshProcess.start(tmp_path / "state", ingress_port=port, timeout_s=60)
+    message = str(failure.value)
+    assert "pods failed to start: pod istio-system/istio-ingressgateway-" in message
+    assert "1 of " in message  # only the gateway
+    assert f"127.0.0.1:{port}" in message or "address already in use" in message.lower()
+    assert not [p for p in _pod_pids(tmp_path / "state") if pid_alive(p)]
