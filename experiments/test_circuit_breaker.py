@@ -30,7 +30,9 @@ def test_failing_replicas_are_ejected_up_to_the_cap_and_the_pool_sheds_overload(
     100 × (ejected + 1) / hosts ≤ 50 (Envoy ≥ 1.28, ``DetectorImpl::ejectHost``,
     source/common/upstream/outlier_detection_impl.cc), so two are out and the third failing
     pod keeps its share of traffic. Exactly two at once is the check: at 100% (or without
-    the cap) all three go out and it FAILs. Then, with every pod slow, callers beyond the
+    the cap) all three go out and it FAILs. Each ejected pod let about five errors through (its
+    consecutive5xxErrors), counted per host in the caller's access log: at ten times the
+    threshold it lets fifty and FAILs. Then, with every pod slow, callers beyond the
     pool's 100 connections + 100 pending requests get 503s (the breaker trips) instead of
     piling onto the pods.
 
@@ -54,6 +56,11 @@ def test_failing_replicas_are_ejected_up_to_the_cap_and_the_pool_sheds_overload(
     # From the first call sent (a worker on a busy machine may take a while to start).
     first_call = min(r.sent for r in ejecting.records)
     ejecting.ejections.assert_ejected_within(first_call, seconds=2.0)
+    # consecutive5xxErrors: 5 lets about five errors through per pod before it goes out (a
+    # few more were in flight); ten times the threshold would let fifty through.
+    ejected = {e.host for e in ejecting.ejections.ejections}
+    calls = load.calls_to(ejecting, "my-service", namespace="default")
+    calls.assert_host_errors_at_most(ejected, 15)
     # Evidence the fault acted on three pods (else the cap would have nothing to stop).
     assert len(failing.pods) == FAILING, f"expected {FAILING} failing pods: {failing.pods}"
 

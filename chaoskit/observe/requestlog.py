@@ -9,6 +9,7 @@ number of attempts the router made (``x-envoy-attempt-count``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,32 @@ class RequestLog:
         reason = example or f"each within its tries × {per_try_s:g}s + {slack_s:g}s"
         self._check("calls over tries × perTryTimeout to", over, "≤", 0, reason)
         return worst
+
+    def assert_host_errors_at_most(self, hosts: Collection[str], errors: int) -> int:
+        """Each of ``hosts`` answered at most ``errors`` 5xx to the callers: an outlier
+        detector that ejects after N consecutive 5xx lets about N through per host, plus the
+        calls already in flight when it trips (Envoy counts them as they complete,
+        ``DetectorHostMonitorImpl::putHttpResponseCode``)."""
+        counts = Counter(
+            str(r.get("upstream_host"))
+            for r in self.records
+            if int(r.get("response_code") or 0) >= 500 and r.get("upstream_host") in hosts
+        )
+        most = max((counts[h] for h in hosts), default=0)
+        subject = f"most 5xx from one ejected host of {self.service}"
+        if not hosts:  # nothing to count is inconclusive, never a pass
+            exact(
+                subject,
+                None,
+                "≤",
+                errors,
+                0,
+                window=self.window,
+                sink=self.sink,
+                reason="no host was ejected to count its errors",
+            )
+        self._check("most 5xx from one ejected host of", most, "≤", errors, "")
+        return most
 
     def assert_breaker_tripped(self) -> int:
         """The circuit breaker shed some calls (Envoy flag ``UO``)."""

@@ -78,3 +78,18 @@ def test_each_check_is_recorded_as_evidence() -> None:
     assert sink.judgements[1][1].explain() == (
         "most tries by one call to ratings.bookinfo 3 (n=2) ≤ 3: PASS (retries.attempts=2 allows 3)"
     )
+
+
+def test_errors_per_ejected_host_are_counted_from_the_upstream_host() -> None:
+    def call(host: str, code: int) -> dict:  # type: ignore[type-arg]
+        return {**entry(code=code), "upstream_host": host}
+
+    records = [call("10.0.0.1:80", 503)] * 5 + [call("10.0.0.2:80", 503)] * 40
+    records += [call("10.0.0.1:80", 200)] * 9 + [call("10.0.0.3:80", 503)] * 7
+    log = RequestLog("my-service.default", records)
+    # 10.0.0.2 was never ejected: its errors do not count against the detector.
+    assert log.assert_host_errors_at_most({"10.0.0.1:80", "10.0.0.3:80"}, 7) == 7
+    with pytest.raises(AssertionError, match=r"most 5xx from one ejected host of .* 7 .*≤ 6: FAIL"):
+        log.assert_host_errors_at_most({"10.0.0.1:80", "10.0.0.3:80"}, 6)
+    with pytest.raises(Inconclusive, match="no host was ejected"):
+        log.assert_host_errors_at_most(set(), 6)
