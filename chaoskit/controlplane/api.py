@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime
 import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from chaoskit.controlplane import discovery, tables
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
 from chaoskit.controlplane.pods import PodProcess
 from chaoskit.controlplane.runtime import (
@@ -58,6 +60,24 @@ def _error(code: int, reason: str, message: str, details: JsonObject | None = No
     return web.json_response(status_body(code, reason, message, details), status=code)
 
 
+def field_selector_matches(request: web.Request, obj: JsonObject) -> bool:
+    """``metadata.name=X`` / ``metadata.namespace=X`` terms (comma-separated, ``=``/``==``/``!=``);
+    the only field selectors every resource supports (``k8s.io/apiserver`` generic registry)."""
+    selector = request.query.get("fieldSelector", "")
+    metadata = obj.get("metadata") or {}
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        negate = "!=" in term
+        key, _, value = term.replace("!=", "=").replace("==", "=").partition("=")
+        if key not in ("metadata.name", "metadata.namespace"):
+            raise BadRequest(
+                f'field label not supported: "{key}"; the embedded API server filters on '
+                "metadata.name and metadata.namespace"
+            )
+        if (metadata.get(key.removeprefix("metadata.")) == value) == negate:
+            return False
+    return True
+
+
 def _iso(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -65,14 +85,18 @@ def _iso(ts: float) -> str:
 class KubeApi:
     def __init__(self, cp: ControlPlane) -> None:
         self.cp = cp
+        self.started_at = time.time()
         self.app = web.Application(
             middlewares=[self._auth, self._errors], client_max_size=8 * 2**20
         )
         r = self.app.router
         r.add_get("/version", self.version)
+        r.add_get("/openapi/v2", self.openapi_v2)
         r.add_get("/api", self.core_versions)
+        r.add_get("/api/v1", self.core_resources)
         r.add_get("/apis", self.api_groups)
-        r.add_get(f"/apis/{GROUP}", self.istio_group)
+        r.add_get("/apis/{group}", self.api_group)
+        r.add_get("/apis/apps/v1", self.apps_resources)
         r.add_get("/apis/" + GROUP + "/{version}", self.istio_resources)
         base = "/apis/" + GROUP + "/{version}"
         r.add_get(base + "/{plural}", self.list_istio)
@@ -114,60 +138,79 @@ class KubeApi:
             return _error(500, "InternalError", str(exc))
         except json.JSONDecodeError as exc:
             return _error(400, "BadRequest", f"request body is not JSON: {exc.msg}")
+        except web.HTTPNotFound:
+            return _error(404, "NotFound", "the server could not find the requested resource")
+        except web.HTTPMethodNotAllowed as exc:
+            return _error(405, "MethodNotAllowed", f"{exc.method} is not allowed on {request.path}")
 
     # --- discovery ---------------------------------------------------------------------------
 
     async def version(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"major": "1", "minor": "31", "gitVersion": "v1.31.0-chaoskit", "platform": "embedded"}
-        )
-
-    async def core_versions(self, request: web.Request) -> web.Response:
-        return web.json_response({"kind": "APIVersions", "versions": ["v1"]})
-
-    async def api_groups(self, request: web.Request) -> web.Response:
-        versions = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in API_VERSIONS]
-        return web.json_response(
             {
-                "kind": "APIGroupList",
-                "apiVersion": "v1",
-                "groups": [{"name": GROUP, "versions": versions, "preferredVersion": versions[0]}],
+                "major": "1",
+                "minor": "34",
+                "gitVersion": "v1.34.0-chaoskit",
+                "platform": "linux/amd64",
             }
         )
 
-    async def istio_group(self, request: web.Request) -> web.Response:
-        versions = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in API_VERSIONS]
-        return web.json_response(
-            {"kind": "APIGroup", "apiVersion": "v1", "name": GROUP, "versions": versions}
-        )
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        # kubectl's client-side validation needs an OpenAPI v2 document before apply, and
+        # skips objects the document has no schema for (kubectl/pkg/util/openapi/validation);
+        # the empty protobuf message is a valid, empty document. Istio's admission rules
+        # still run on the server, as on a cluster.
+        return web.Response(body=b"", content_type=discovery.OPENAPI_V2_PROTOBUF)
+
+    async def core_versions(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.core_versions())
+
+    async def core_resources(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.resource_list("v1", discovery.CORE_V1))
+
+    async def api_groups(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.group_list())
+
+    async def api_group(self, request: web.Request) -> web.Response:
+        name = request.match_info["group"]
+        found = discovery.group(name)
+        if found is None:
+            raise NotFound(f"the server could not find the requested resource (group {name})")
+        return web.json_response(found)
+
+    async def apps_resources(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.resource_list("apps/v1", discovery.APPS_V1))
 
     async def istio_resources(self, request: web.Request) -> web.Response:
         version = self._version(request)
         return web.json_response(
-            {
-                "kind": "APIResourceList",
-                "apiVersion": "v1",
-                "groupVersion": f"{GROUP}/{version}",
-                "resources": [
-                    {
-                        "name": k.plural,
-                        "singularName": k.kind.lower(),
-                        "namespaced": True,
-                        "kind": k.kind,
-                        "verbs": [
-                            "create",
-                            "delete",
-                            "deletecollection",
-                            "get",
-                            "list",
-                            "patch",
-                            "update",
-                        ],
-                    }
-                    for k in ISTIO_KINDS.values()
-                ],
-            }
+            discovery.resource_list(f"{GROUP}/{version}", discovery.istio_resources())
         )
+
+    # --- lists and tables -------------------------------------------------------------------
+
+    def _answer_list(self, request: web.Request, plural: str, body: JsonObject) -> web.Response:
+        """A list as asked: filtered by ``fieldSelector`` (``metadata.name``/``namespace``,
+        what ``kubectl delete`` and ``kubectl wait`` send), and as a Table for kubectl get."""
+        items = [i for i in body["items"] if field_selector_matches(request, i)]
+        if tables.wants_table(request.headers.get("Accept", "")):
+            version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+            return web.json_response(
+                tables.table(
+                    plural, items, version, time.time(), request.query.get("includeObject", "")
+                )
+            )
+        return web.json_response({**body, "items": items})
+
+    def _answer_object(self, request: web.Request, plural: str, obj: JsonObject) -> web.Response:
+        if tables.wants_table(request.headers.get("Accept", "")):
+            version = str(obj["metadata"].get("resourceVersion") or "")
+            return web.json_response(
+                tables.table(
+                    plural, [obj], version, time.time(), request.query.get("includeObject", "")
+                )
+            )
+        return web.json_response(obj)
 
     # --- Istio objects -------------------------------------------------------------------------
 
@@ -193,20 +236,24 @@ class KubeApi:
         # One schema for every served version, so conversion only rewrites apiVersion.
         return {**obj, "apiVersion": f"{GROUP}/{version}"}
 
-    def _list(self, kind: Kind, version: str, items: list[JsonObject]) -> web.Response:
-        return web.json_response(
+    def _list(
+        self, request: web.Request, kind: Kind, version: str, items: list[JsonObject]
+    ) -> web.Response:
+        return self._answer_list(
+            request,
+            kind.plural,
             {
                 "apiVersion": f"{GROUP}/{version}",
                 "kind": f"{kind.kind}List",
                 "metadata": {"resourceVersion": str(self.cp.store.revision)},
                 "items": [self._as_version(i, version) for i in items],
-            }
+            },
         )
 
     async def list_istio(self, request: web.Request) -> web.Response:
         version, kind = self._version(request), self._kind(request)
         items = self.cp.store.select(kind, None, request.query.get("labelSelector"))
-        return self._list(kind, version, items)
+        return self._list(request, kind, version, items)
 
     async def _body(self, request: web.Request) -> JsonObject:
         body = await request.json()
@@ -220,7 +267,10 @@ class KubeApi:
         store = self.cp.store
         if request.method == "GET":
             return self._list(
-                kind, version, store.select(kind, namespace, request.query.get("labelSelector"))
+                request,
+                kind,
+                version,
+                store.select(kind, namespace, request.query.get("labelSelector")),
             )
         if request.method == "POST":
             body = await self._body(request)
@@ -230,7 +280,7 @@ class KubeApi:
             return web.json_response(self._as_version(created, version), status=201)
         if request.method == "DELETE":
             removed = store.delete_collection(kind, namespace, request.query.get("labelSelector"))
-            return self._list(kind, version, removed)
+            return self._list(request, kind, version, removed)
         return _error(405, "MethodNotAllowed", f"{request.method} is not allowed on a collection")
 
     async def istio_object(self, request: web.Request) -> web.Response:
@@ -238,7 +288,9 @@ class KubeApi:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         store = self.cp.store
         if request.method == "GET":
-            return web.json_response(self._as_version(store.get(kind, namespace, name), version))
+            return self._answer_object(
+                request, kind.plural, self._as_version(store.get(kind, namespace, name), version)
+            )
         if request.method == "PUT":
             body = await self._body(request)
             return web.json_response(
@@ -285,25 +337,38 @@ class KubeApi:
         return {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": name, "labels": labels},
+            "metadata": {
+                "name": name,
+                "labels": labels,
+                "creationTimestamp": _iso(self.started_at),
+            },
             "status": {"phase": "Active"},
         }
 
     async def list_namespaces(self, request: web.Request) -> web.Response:
         items = [self._namespace_json(n.name) for n in self.cp.spec.spec.namespaces]
-        return web.json_response(
-            {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items}
+        return self._answer_list(
+            request,
+            "namespaces",
+            {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items},
         )
 
     async def get_namespace(self, request: web.Request) -> web.Response:
-        return web.json_response(self._namespace_json(request.match_info["name"]))
+        return self._answer_object(
+            request, "namespaces", self._namespace_json(request.match_info["name"])
+        )
 
     def _services(self, namespace: str | None) -> list[JsonObject]:
         return [
             {
                 "apiVersion": "v1",
                 "kind": "Service",
-                "metadata": {"name": s.name, "namespace": s.namespace, "labels": {"app": s.name}},
+                "metadata": {
+                    "name": s.name,
+                    "namespace": s.namespace,
+                    "labels": {"app": s.name},
+                    "creationTimestamp": _iso(self.started_at),
+                },
                 "spec": {
                     "selector": s.effective_selector,
                     "ports": [
@@ -324,15 +389,17 @@ class KubeApi:
 
     async def list_services(self, request: web.Request) -> web.Response:
         items = self._services(request.match_info.get("namespace"))
-        return web.json_response(
-            {"apiVersion": "v1", "kind": "ServiceList", "metadata": {}, "items": items}
+        return self._answer_list(
+            request,
+            "services",
+            {"apiVersion": "v1", "kind": "ServiceList", "metadata": {}, "items": items},
         )
 
     async def get_service(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         for item in self._services(request.match_info["namespace"]):
             if item["metadata"]["name"] == name:
-                return web.json_response(item)
+                return self._answer_object(request, "services", item)
         raise NotFound(f'services "{name}" not found', details={"name": name, "kind": "services"})
 
     # --- pods -------------------------------------------------------------------------------------
@@ -383,6 +450,8 @@ class KubeApi:
             "metadata": {
                 "name": pod.name,
                 "namespace": pod.namespace,
+                "uid": f"{pod.namespace}/{pod.name}",
+                "creationTimestamp": started,
                 "labels": pod.labels,
                 "annotations": {APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings)},
                 "ownerReferences": [
@@ -418,20 +487,22 @@ class KubeApi:
             if (namespace is None or p.namespace == namespace)
             and selector_matches(selector, p.labels)
         ]
-        return web.json_response(
+        return self._answer_list(
+            request,
+            "pods",
             {
                 "apiVersion": "v1",
                 "kind": "PodList",
                 "metadata": {"resourceVersion": str(self.cp.store.revision)},
                 "items": items,
-            }
+            },
         )
 
     async def pod_object(self, request: web.Request) -> web.Response:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         pod = self.cp.pod(namespace, name)
         if request.method == "GET":
-            return web.json_response(self._pod_json(pod))
+            return self._answer_object(request, "pods", self._pod_json(pod))
         if request.method == "PATCH":
             patch = await self._body(request)
             current = self._pod_json(pod)

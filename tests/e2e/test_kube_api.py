@@ -6,13 +6,17 @@ The same client code drives a real cluster, so the paths, verbs, status codes an
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from chaoskit.controlplane.api_tls import CA_FILE
 from tests.e2e.conftest import MeshHandle
 
 GROUP = "networking.istio.io"
@@ -28,13 +32,31 @@ def _vs(name: str, host: str = "httpbin") -> dict[str, object]:
 
 
 def test_requests_without_the_bearer_token_get_401(mesh: MeshHandle) -> None:
-    response = requests.get(f"{mesh.info.api_server}/api/v1/pods", timeout=5)
+    ca = Path(mesh.info.state_dir) / CA_FILE
+    response = requests.get(f"{mesh.info.api_server}/api/v1/pods", timeout=5, verify=ca)
     assert response.status_code == 401
     assert response.json()["kind"] == "Status"
     wrong = requests.get(
-        f"{mesh.info.api_server}/api/v1/pods", headers={"Authorization": "Bearer nope"}, timeout=5
+        f"{mesh.info.api_server}/api/v1/pods",
+        headers={"Authorization": "Bearer nope"},
+        timeout=5,
+        verify=ca,
     )
     assert wrong.status_code == 401
+
+
+def test_the_api_server_speaks_tls_verified_by_the_ca_in_the_kubeconfig(mesh: MeshHandle) -> None:
+    assert mesh.info.api_server.startswith("https://127.0.0.1:")
+    config = yaml.safe_load(Path(mesh.info.kubeconfig).read_text())
+    ca_pem = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"])
+    assert ca_pem == (Path(mesh.info.state_dir) / CA_FILE).read_bytes()
+    # A client that trusts only the system roots refuses the mesh's certificate.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{mesh.info.api_server}/version", timeout=5)
+    # Plain HTTP to the TLS port gets no API answer.
+    plain = mesh.info.api_server.replace("https://", "http://")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"{plain}/version", timeout=5)
 
 
 def test_custom_objects_round_trip_in_every_served_version(mesh: MeshHandle) -> None:
