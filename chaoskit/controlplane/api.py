@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from chaoskit.controlplane import discovery, tables
+from chaoskit.controlplane import discovery, tables, watch
+from chaoskit.controlplane.api_workloads import WorkloadRoutes
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
 from chaoskit.controlplane.pods import PodProcess
 from chaoskit.controlplane.runtime import (
@@ -25,6 +26,7 @@ from chaoskit.controlplane.runtime import (
     ControlPlane,
     settings_from_annotation,
 )
+from chaoskit.controlplane.selectors import field_selector_matches
 from chaoskit.controlplane.store import (
     BadRequest,
     JsonObject,
@@ -32,6 +34,7 @@ from chaoskit.controlplane.store import (
     NotFound,
     StoreError,
     merge_patch,
+    selector_matches,
 )
 from chaoskit.errors import ChaoskitError
 from chaoskit.istio.resources import API_VERSIONS, GROUP
@@ -58,24 +61,6 @@ def status_body(
 
 def _error(code: int, reason: str, message: str, details: JsonObject | None = None) -> web.Response:
     return web.json_response(status_body(code, reason, message, details), status=code)
-
-
-def field_selector_matches(request: web.Request, obj: JsonObject) -> bool:
-    """``metadata.name=X`` / ``metadata.namespace=X`` terms (comma-separated, ``=``/``==``/``!=``);
-    the only field selectors every resource supports (``k8s.io/apiserver`` generic registry)."""
-    selector = request.query.get("fieldSelector", "")
-    metadata = obj.get("metadata") or {}
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        negate = "!=" in term
-        key, _, value = term.replace("!=", "=").replace("==", "=").partition("=")
-        if key not in ("metadata.name", "metadata.namespace"):
-            raise BadRequest(
-                f'field label not supported: "{key}"; the embedded API server filters on '
-                "metadata.name and metadata.namespace"
-            )
-        if (metadata.get(key.removeprefix("metadata.")) == value) == negate:
-            return False
-    return True
 
 
 def _iso(ts: float) -> str:
@@ -117,6 +102,7 @@ class KubeApi:
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/kill", self.kill)
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/restart", self.restart)
         r.add_get("/chaoskit/v1/mesh", self.mesh_info)
+        WorkloadRoutes(self)
 
     # --- middleware ------------------------------------------------------------------------
 
@@ -189,7 +175,7 @@ class KubeApi:
 
     # --- lists and tables -------------------------------------------------------------------
 
-    def _answer_list(self, request: web.Request, plural: str, body: JsonObject) -> web.Response:
+    def answer_list(self, request: web.Request, plural: str, body: JsonObject) -> web.Response:
         """A list as asked: filtered by ``fieldSelector`` (``metadata.name``/``namespace``,
         what ``kubectl delete`` and ``kubectl wait`` send), and as a Table for kubectl get."""
         items = [i for i in body["items"] if field_selector_matches(request, i)]
@@ -202,7 +188,7 @@ class KubeApi:
             )
         return web.json_response({**body, "items": items})
 
-    def _answer_object(self, request: web.Request, plural: str, obj: JsonObject) -> web.Response:
+    def answer_object(self, request: web.Request, plural: str, obj: JsonObject) -> web.Response:
         if tables.wants_table(request.headers.get("Accept", "")):
             version = str(obj["metadata"].get("resourceVersion") or "")
             return web.json_response(
@@ -239,7 +225,7 @@ class KubeApi:
     def _list(
         self, request: web.Request, kind: Kind, version: str, items: list[JsonObject]
     ) -> web.Response:
-        return self._answer_list(
+        return self.answer_list(
             request,
             kind.plural,
             {
@@ -288,7 +274,7 @@ class KubeApi:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         store = self.cp.store
         if request.method == "GET":
-            return self._answer_object(
+            return self.answer_object(
                 request, kind.plural, self._as_version(store.get(kind, namespace, name), version)
             )
         if request.method == "PUT":
@@ -347,14 +333,14 @@ class KubeApi:
 
     async def list_namespaces(self, request: web.Request) -> web.Response:
         items = [self._namespace_json(n.name) for n in self.cp.spec.spec.namespaces]
-        return self._answer_list(
+        return self.answer_list(
             request,
             "namespaces",
             {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items},
         )
 
     async def get_namespace(self, request: web.Request) -> web.Response:
-        return self._answer_object(
+        return self.answer_object(
             request, "namespaces", self._namespace_json(request.match_info["name"])
         )
 
@@ -389,7 +375,7 @@ class KubeApi:
 
     async def list_services(self, request: web.Request) -> web.Response:
         items = self._services(request.match_info.get("namespace"))
-        return self._answer_list(
+        return self.answer_list(
             request,
             "services",
             {"apiVersion": "v1", "kind": "ServiceList", "metadata": {}, "items": items},
@@ -399,7 +385,7 @@ class KubeApi:
         name = request.match_info["name"]
         for item in self._services(request.match_info["namespace"]):
             if item["metadata"]["name"] == name:
-                return self._answer_object(request, "services", item)
+                return self.answer_object(request, "services", item)
         raise NotFound(f'services "{name}" not found', details={"name": name, "kind": "services"})
 
     # --- pods -------------------------------------------------------------------------------------
@@ -453,7 +439,11 @@ class KubeApi:
                 "uid": f"{pod.namespace}/{pod.name}",
                 "creationTimestamp": started,
                 "labels": pod.labels,
-                "annotations": {APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings)},
+                "annotations": {
+                    APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings),
+                    # What Istio's injector sets, so `kubectl logs POD` picks the app.
+                    "kubectl.kubernetes.io/default-container": pod.app,
+                },
                 "ownerReferences": [
                     {
                         "apiVersion": "apps/v1",
@@ -476,18 +466,23 @@ class KubeApi:
             },
         }
 
-    async def list_pods(self, request: web.Request) -> web.Response:
+    async def list_pods(self, request: web.Request) -> web.StreamResponse:
         namespace = request.match_info.get("namespace")
-        from chaoskit.controlplane.store import selector_matches
-
         selector = request.query.get("labelSelector")
-        items = [
-            self._pod_json(p)
-            for p in sorted(self.cp.pods.values(), key=lambda p: (p.namespace, p.name))
-            if (namespace is None or p.namespace == namespace)
-            and selector_matches(selector, p.labels)
-        ]
-        return self._answer_list(
+
+        def snapshot() -> list[JsonObject]:
+            return [
+                self._pod_json(p)
+                for p in sorted(self.cp.pods.values(), key=lambda p: (p.namespace, p.name))
+                if (namespace is None or p.namespace == namespace)
+                and selector_matches(selector, p.labels)
+                and field_selector_matches(request, self._pod_json(p))
+            ]
+
+        if watch.wants_watch(request):
+            return await watch.stream(request, snapshot)
+        items = snapshot()
+        return self.answer_list(
             request,
             "pods",
             {
@@ -502,7 +497,7 @@ class KubeApi:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         pod = self.cp.pod(namespace, name)
         if request.method == "GET":
-            return self._answer_object(request, "pods", self._pod_json(pod))
+            return self.answer_object(request, "pods", self._pod_json(pod))
         if request.method == "PATCH":
             patch = await self._body(request)
             current = self._pod_json(pod)
