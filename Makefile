@@ -36,6 +36,7 @@ bench: $(STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get install -y -q nginx-light >/dev/null 2>&1 || echo "nginx not installed: the nginx reference column will be empty")
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.loadgen_locust
+	$(PY) -m benchmarks.api_tls
 
 clean:
 	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache
