@@ -11,6 +11,7 @@ import yaml
 
 from chaoskit.commands._target import add_target_arguments, connect
 from chaoskit.errors import ConfigError
+from chaoskit.topology.podshape import container_statuses
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -189,7 +190,7 @@ def _table(plural: str, items: list[dict[str, object]], all_namespaces: bool) ->
         elif plural == "pods":
             status = item.get("status") or {}
             assert isinstance(status, dict)
-            statuses = status.get("containerStatuses") or []
+            statuses = container_statuses(item)
             ready = sum(1 for s in statuses if s.get("ready"))
             restarts = max((s.get("restartCount", 0) for s in statuses), default=0)
             row += [

@@ -38,6 +38,7 @@ from chaoskit.controlplane.store import (
 )
 from chaoskit.errors import ChaoskitError
 from chaoskit.istio.resources import API_VERSIONS, GROUP
+from chaoskit.topology.podshape import SIDECAR_CONTAINER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -418,18 +419,49 @@ class KubeApi:
                 "imageID": "",
             }
         ]
+        init_containers: list[JsonObject] = []
+        init_statuses: list[JsonObject] = []
         if pod.kind == "sidecar":
-            containers.append({"name": "istio-proxy"})
-            statuses.append(
-                {
-                    "name": "istio-proxy",
-                    "ready": ready,
-                    "restartCount": pod.restart_count,
-                    "state": state,
-                    "image": "chaoskit/embedded-envoy",
-                    "imageID": "",
-                }
-            )
+            proxy_status: JsonObject = {
+                "name": SIDECAR_CONTAINER,
+                "ready": ready,
+                "restartCount": pod.restart_count,
+                "state": state,
+                "image": "chaoskit/embedded-envoy",
+                "imageID": "",
+            }
+            if self.cp.spec.spec.sidecar_injection == "classic":
+                containers.append({"name": SIDECAR_CONTAINER})
+                statuses.append(proxy_status)
+            else:
+                # Istio's native-sidecar shape: istio-init runs once, istio-proxy restarts
+                # with the pod and reports in initContainerStatuses.
+                init_containers = [
+                    {"name": "istio-init", "image": "chaoskit/embedded-envoy"},
+                    {
+                        "name": SIDECAR_CONTAINER,
+                        "image": "chaoskit/embedded-envoy",
+                        "restartPolicy": "Always",
+                    },
+                ]
+                init_statuses = [
+                    {
+                        "name": "istio-init",
+                        "ready": True,
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": 0,
+                                "reason": "Completed",
+                                "startedAt": started,
+                                "finishedAt": started,
+                            }
+                        },
+                        "image": "chaoskit/embedded-envoy",
+                        "imageID": "",
+                    },
+                    {**proxy_status, "started": pod.running},
+                ]
         return {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -454,7 +486,11 @@ class KubeApi:
                     }
                 ],
             },
-            "spec": {"containers": containers, "nodeName": "chaoskit-embedded"},
+            "spec": {
+                **({"initContainers": init_containers} if init_containers else {}),
+                "containers": containers,
+                "nodeName": "chaoskit-embedded",
+            },
             "status": {
                 "phase": pod.phase,
                 "podIP": pod.ip,
@@ -462,6 +498,7 @@ class KubeApi:
                 "hostIP": "127.0.0.1",
                 "startTime": started,
                 "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                **({"initContainerStatuses": init_statuses} if init_statuses else {}),
                 "containerStatuses": statuses,
             },
         }

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaoskit.controlplane.store import JsonObject
+from chaoskit.topology.podshape import container_statuses
 
 TABLE_MEDIA = "as=Table"
 
@@ -109,16 +110,7 @@ def _pod_ready(pod: JsonObject, now: float) -> str:
 
 
 def _all_statuses(pod: JsonObject) -> list[JsonObject]:
-    """The app's containers and sidecars, whichever list a sidecar is reported in
-    (a native sidecar's status is in ``initContainerStatuses``)."""
-    status = pod.get("status") or {}
-    init_specs = {
-        c["name"]
-        for c in (pod.get("spec") or {}).get("initContainers") or []
-        if c.get("restartPolicy") == "Always"
-    }
-    sidecars = [s for s in status.get("initContainerStatuses") or [] if s["name"] in init_specs]
-    return sidecars + list(status.get("containerStatuses") or [])
+    return container_statuses(pod)
 
 
 def _pod_status(pod: JsonObject, now: float) -> str:

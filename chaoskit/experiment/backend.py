@@ -22,6 +22,7 @@ from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
 from chaoskit.kube.undo import ObjectRef, ObjectUndo
+from chaoskit.topology.podshape import all_ready
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry")
 APP_SETTINGS = "chaoskit.dev/app-settings"
@@ -182,10 +183,7 @@ class LocalBackend:
                 p["metadata"]["name"]
                 for p in pods
                 if (not wanted or p["metadata"]["name"] in wanted)
-                and not (
-                    p["status"].get("phase") == "Running"
-                    and all(s["ready"] for s in p["status"].get("containerStatuses", []))
-                )
+                and not (p["status"].get("phase") == "Running" and all_ready(p))
             ]
             if not waiting:
                 return

@@ -170,3 +170,18 @@ def test_bad_app_settings_are_422_naming_the_field(mesh: MeshHandle) -> None:
     pod = mesh.pod("app=backend")["metadata"]["name"]
     with pytest.raises(Exception, match="errorRate"):
         mesh.set_settings(pod, {"errorRate": 7})
+
+
+def test_pods_have_istios_native_sidecar_shape_by_default(mesh: MeshHandle) -> None:
+    pod = mesh.pod("app=httpbin")
+    init = {c["name"]: c for c in pod["spec"]["initContainers"]}
+    assert init["istio-proxy"]["restartPolicy"] == "Always"
+    assert "restartPolicy" not in init["istio-init"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["httpbin"]
+    statuses = {s["name"]: s for s in pod["status"]["initContainerStatuses"]}
+    assert statuses["istio-proxy"]["ready"] is True
+    assert statuses["istio-proxy"]["state"].keys() == {"running"}
+    assert statuses["istio-init"]["state"]["terminated"]["reason"] == "Completed"
+    assert [s["name"] for s in pod["status"]["containerStatuses"]] == ["httpbin"]
+    gateway = mesh.pod("app=istio-ingressgateway", "istio-system")
+    assert "initContainers" not in gateway["spec"]  # a gateway is Envoy itself, no sidecar

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
+from chaoskit.topology.podshape import all_ready, container_statuses
 from tests.e2e.conftest import MeshHandle
 
 SEED = Path(__file__).resolve().parents[2] / "experiments" / "resources" / "seed"
@@ -104,7 +105,7 @@ def test_get_pods_all_namespaces_prints_the_servers_columns(
     assert {(r["NAMESPACE"], r["NAME"]) for r in rows} == expected
     for row in rows:
         pod = next(p for p in mesh.pods() if p["metadata"]["name"] == row["NAME"])
-        containers = len(pod["status"]["containerStatuses"])
+        containers = len(container_statuses(pod))
         assert row["READY"] == f"{containers}/{containers}"
         assert row["STATUS"] == "Running"
 
@@ -207,7 +208,7 @@ def test_scale_a_deployment_up_and_back(kubectl: Kubectl, mesh: MeshHandle) -> N
         kubectl.run("rollout", "status", "deploy/fortio", "-n", "default", "--timeout=60s")
         pods = mesh.pods("default", "app=fortio")
         assert len(pods) == 2
-        assert all(s["ready"] for p in pods for s in p["status"]["containerStatuses"])
+        assert all(all_ready(p) for p in pods)
     finally:
         kubectl.run("scale", "deploy", "fortio", "-n", "default", "--replicas=1")
     assert len(mesh.pods("default", "app=fortio")) == 1
