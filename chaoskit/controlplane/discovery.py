@@ -51,6 +51,7 @@ CORE_V1 = (
     Served("nodes", "Node", READ_VERBS, ("no",), namespaced=False),
     Served("pods", "Pod", ("delete", "get", "list", "patch"), ("po",)),
     Served("pods/log", "Pod", ("get",)),
+    Served("pods/exec", "PodExecOptions", ("create", "get")),
     Served("services", "Service", READ_VERBS, ("svc",)),
     Served("secrets", "Secret", ("create", "delete", "get", "list", "update")),
 )

@@ -234,3 +234,34 @@ def test_delete_pod_then_wait_for_its_replacement(kubectl: Kubectl, mesh: MeshHa
     assert sorted(done.stdout.split()) == sorted(
         token for name in names for token in (f"pod/{name}", "condition", "met")
     )
+
+
+def test_exec_pilot_agent_request_reads_the_sidecars_admin_api(
+    kubectl: Kubectl, mesh: MeshHandle
+) -> None:
+    pod = mesh.pod("app=httpbin")["metadata"]["name"]
+    mesh.fetch("httpbin:8000/status/200")
+    exec_in_proxy = ("exec", pod, "-n", "default", "-c", "istio-proxy", "--")
+    info = kubectl.run(*exec_in_proxy, "pilot-agent", "request", "GET", "server_info")
+    assert json.loads(info.stdout)["node"]["id"] == f"{pod}.default"
+    stats = kubectl.run(*exec_in_proxy, "pilot-agent", "request", "GET", "stats").stdout
+    direct = mesh.admin(mesh.pod("app=httpbin"), "/stats").text
+    # The same stat names as the admin port itself serves (values may move in between).
+    names = {line.split(":")[0] for line in stats.splitlines()}
+    assert names
+    assert names == {line.split(":")[0] for line in direct.splitlines()}
+    other = kubectl.run(*exec_in_proxy, "ls", check=False)
+    assert other.returncode == 127
+    assert "pilot-agent request GET|POST" in other.stderr
+
+
+def test_exec_through_the_python_client_as_the_cluster_backend_does(mesh: MeshHandle) -> None:
+    pod = mesh.pod("app=httpbin")["metadata"]["name"]
+    command = ["pilot-agent", "request", "POST", "reset_counters"]
+    reset = mesh.client.exec("default", pod, command, container="istio-proxy")
+    assert (reset.returncode, reset.stdout.strip()) == (0, "OK")
+    missing = mesh.client.exec(
+        "default", pod, ["pilot-agent", "request", "GET", "no-such-path"], container="istio-proxy"
+    )
+    assert missing.returncode == 1
+    assert "404" in missing.stderr
