@@ -29,9 +29,10 @@ def wants_table(accept: str) -> bool:
 
 def human_duration(seconds: float) -> str:
     """``HumanDuration``: two units while the larger one is small, one after."""
-    if seconds < -1:
+    whole = int(seconds)  # Go's int() truncates toward zero, as here
+    if whole < -1:
         return "<invalid>"
-    s = max(0, int(seconds))
+    s = max(0, whole)
     minutes, hours = s // 60, s // 3600
     if s < 120:
         return f"{s}s"
@@ -50,7 +51,7 @@ def human_duration(seconds: float) -> str:
         return f"{days}d"
     years = days // 365
     if years < 8:
-        return f"{years}y{days % 365}d"
+        return f"{years}y{days % 365}d" if days % 365 else f"{years}y"
     return f"{years}y"
 
 
