@@ -564,8 +564,10 @@ class KubeApi:
         store = self.cp.store
         if request.method == "GET":
             items = store.select(SECRETS, namespace, request.query.get("labelSelector"))
-            return web.json_response(
-                {"apiVersion": "v1", "kind": "SecretList", "metadata": {}, "items": items}
+            return self.answer_list(
+                request,
+                "secrets",
+                {"apiVersion": "v1", "kind": "SecretList", "metadata": {}, "items": items},
             )
         if request.method == "POST":
             body = await self._body(request)

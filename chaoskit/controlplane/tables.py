@@ -220,6 +220,13 @@ NODE_COLUMNS = (
     Column("Version", "string", lambda node, now: node["status"]["nodeInfo"]["kubeletVersion"]),
 )
 
+SECRET_COLUMNS = (
+    NAME,
+    Column("Type", "string", lambda secret, now: str(secret.get("type") or "Opaque")),
+    Column("Data", "integer", lambda secret, now: len(secret.get("data") or {})),
+    AGE,
+)
+
 NAMESPACE_COLUMNS = (
     NAME,
     Column("Status", "string", lambda ns, now: ns["status"]["phase"]),
@@ -250,6 +257,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "deployments": DEPLOYMENT_COLUMNS,
     "nodes": NODE_COLUMNS,
     "namespaces": NAMESPACE_COLUMNS,
+    "secrets": SECRET_COLUMNS,
     **ISTIO_COLUMNS,
 }
 

@@ -117,6 +117,12 @@ def test_get_services_and_deployments_by_short_name(kubectl: Kubectl, mesh: Mesh
     assert httpbin["PORT(S)"] == "8000/TCP"
     deployments = kubectl.table("deploy", "-A")
     assert list(deployments[0]) == ["NAMESPACE", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    secrets = kubectl.table("secrets", "-n", "istio-system")
+    assert {"NAME": "demo-tls", "TYPE": "kubernetes.io/tls", "DATA": "2"}.items() <= next(
+        r for r in secrets if r["NAME"] == "demo-tls"
+    ).items()
+    namespaces = {r["NAME"]: r["STATUS"] for r in kubectl.table("ns")}
+    assert namespaces == {"default": "Active", "istio-system": "Active"}
     backend = next(r for r in deployments if r["NAME"] == "backend-v1")
     replicas = len(mesh.pods("default", "app=backend"))
     assert backend["READY"] == f"{replicas}/{replicas}"
