@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.loadgen_locust
 	$(PY) -m benchmarks.scale  # 25..200 pods and a 10-minute soak; --soak-seconds to shorten
+	$(PY) -m benchmarks.api_tls
 
 clean:
 	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache

@@ -41,7 +41,6 @@ from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
 from chaoskit.istio.resources import GROUP, RESOURCE_TYPES
 from chaoskit.kube.client import Conflict, ExecResult, KubeClient
 from chaoskit.kube.objects import RUN_LABEL, SERVER_FIELDS, clean as clean_object
-from chaoskit.kube.sidecar import PROXY_CONTAINER
 from chaoskit.kube.undo import (
     Journal,
     ObjectRef,
@@ -53,6 +52,7 @@ from chaoskit.kube.undo import (
     target_mismatch,
     undo_from_json,
 )
+from chaoskit.topology.podshape import PROXY_CONTAINER
 
 JsonObject = dict[str, Any]
 

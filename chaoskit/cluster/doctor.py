@@ -27,7 +27,7 @@ from chaoskit.cluster.backend import parse_stats
 from chaoskit.cluster.guard import OVERRIDE_FLAG, UnsafeTarget, verify
 from chaoskit.errors import BackendError
 from chaoskit.kube.client import KubeClient
-from chaoskit.kube.sidecar import PROXY_CONTAINER, sidecar_ready, sidecar_shape
+from chaoskit.topology.podshape import PROXY_CONTAINER, sidecar_ready, sidecar_shape
 
 OK, FAIL = "ok", "FAIL"
 JsonObject = dict[str, Any]

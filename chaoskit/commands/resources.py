@@ -12,7 +12,7 @@ import yaml
 
 from chaoskit.commands._target import add_target_arguments, connect
 from chaoskit.errors import ConfigError
-from chaoskit.kube.sidecar import long_running_statuses, ready_containers
+from chaoskit.topology.podshape import long_running_statuses, ready_containers
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,10 +12,14 @@ from __future__ import annotations
 import datetime
 import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from chaoskit.controlplane import discovery, tables, watch
+from chaoskit.controlplane.api_exec import ExecRoutes
+from chaoskit.controlplane.api_workloads import WorkloadRoutes
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
 from chaoskit.controlplane.pod_patch import (
     POD_PATCH_TYPES,
@@ -28,6 +32,7 @@ from chaoskit.controlplane.runtime import (
     ControlPlane,
     settings_from_annotation,
 )
+from chaoskit.controlplane.selectors import field_selector_matches
 from chaoskit.controlplane.store import (
     BadRequest,
     JsonObject,
@@ -35,9 +40,11 @@ from chaoskit.controlplane.store import (
     NotFound,
     StoreError,
     merge_patch,
+    selector_matches,
 )
 from chaoskit.errors import ChaoskitError
 from chaoskit.istio.resources import API_VERSIONS, GROUP
+from chaoskit.topology.podshape import PROXY_CONTAINER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,14 +77,18 @@ def _iso(ts: float) -> str:
 class KubeApi:
     def __init__(self, cp: ControlPlane) -> None:
         self.cp = cp
+        self.started_at = time.time()
         self.app = web.Application(
             middlewares=[self._auth, self._errors], client_max_size=8 * 2**20
         )
         r = self.app.router
         r.add_get("/version", self.version)
+        r.add_get("/openapi/v2", self.openapi_v2)
         r.add_get("/api", self.core_versions)
+        r.add_get("/api/v1", self.core_resources)
         r.add_get("/apis", self.api_groups)
-        r.add_get(f"/apis/{GROUP}", self.istio_group)
+        r.add_get("/apis/{group}", self.api_group)
+        r.add_get("/apis/apps/v1", self.apps_resources)
         r.add_get("/apis/" + GROUP + "/{version}", self.istio_resources)
         base = "/apis/" + GROUP + "/{version}"
         r.add_get(base + "/{plural}", self.list_istio)
@@ -98,6 +109,8 @@ class KubeApi:
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/kill", self.kill)
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/restart", self.restart)
         r.add_get("/chaoskit/v1/mesh", self.mesh_info)
+        WorkloadRoutes(self)
+        ExecRoutes(self)
 
     # --- middleware ------------------------------------------------------------------------
 
@@ -119,60 +132,79 @@ class KubeApi:
             return _error(500, "InternalError", str(exc))
         except json.JSONDecodeError as exc:
             return _error(400, "BadRequest", f"request body is not JSON: {exc.msg}")
+        except web.HTTPNotFound:
+            return _error(404, "NotFound", "the server could not find the requested resource")
+        except web.HTTPMethodNotAllowed as exc:
+            return _error(405, "MethodNotAllowed", f"{exc.method} is not allowed on {request.path}")
 
     # --- discovery ---------------------------------------------------------------------------
 
     async def version(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"major": "1", "minor": "31", "gitVersion": "v1.31.0-chaoskit", "platform": "embedded"}
-        )
-
-    async def core_versions(self, request: web.Request) -> web.Response:
-        return web.json_response({"kind": "APIVersions", "versions": ["v1"]})
-
-    async def api_groups(self, request: web.Request) -> web.Response:
-        versions = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in API_VERSIONS]
-        return web.json_response(
             {
-                "kind": "APIGroupList",
-                "apiVersion": "v1",
-                "groups": [{"name": GROUP, "versions": versions, "preferredVersion": versions[0]}],
+                "major": "1",
+                "minor": "34",
+                "gitVersion": "v1.34.0-chaoskit",
+                "platform": "linux/amd64",
             }
         )
 
-    async def istio_group(self, request: web.Request) -> web.Response:
-        versions = [{"groupVersion": f"{GROUP}/{v}", "version": v} for v in API_VERSIONS]
-        return web.json_response(
-            {"kind": "APIGroup", "apiVersion": "v1", "name": GROUP, "versions": versions}
-        )
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        # kubectl's client-side validation needs an OpenAPI v2 document before apply, and
+        # skips objects the document has no schema for (kubectl/pkg/util/openapi/validation);
+        # the empty protobuf message is a valid, empty document. Istio's admission rules
+        # still run on the server, as on a cluster.
+        return web.Response(body=b"", content_type=discovery.OPENAPI_V2_PROTOBUF)
+
+    async def core_versions(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.core_versions())
+
+    async def core_resources(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.resource_list("v1", discovery.CORE_V1))
+
+    async def api_groups(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.group_list())
+
+    async def api_group(self, request: web.Request) -> web.Response:
+        name = request.match_info["group"]
+        found = discovery.group(name)
+        if found is None:
+            raise NotFound(f"the server could not find the requested resource (group {name})")
+        return web.json_response(found)
+
+    async def apps_resources(self, request: web.Request) -> web.Response:
+        return web.json_response(discovery.resource_list("apps/v1", discovery.APPS_V1))
 
     async def istio_resources(self, request: web.Request) -> web.Response:
         version = self._version(request)
         return web.json_response(
-            {
-                "kind": "APIResourceList",
-                "apiVersion": "v1",
-                "groupVersion": f"{GROUP}/{version}",
-                "resources": [
-                    {
-                        "name": k.plural,
-                        "singularName": k.kind.lower(),
-                        "namespaced": True,
-                        "kind": k.kind,
-                        "verbs": [
-                            "create",
-                            "delete",
-                            "deletecollection",
-                            "get",
-                            "list",
-                            "patch",
-                            "update",
-                        ],
-                    }
-                    for k in ISTIO_KINDS.values()
-                ],
-            }
+            discovery.resource_list(f"{GROUP}/{version}", discovery.istio_resources())
         )
+
+    # --- lists and tables -------------------------------------------------------------------
+
+    def answer_list(self, request: web.Request, plural: str, body: JsonObject) -> web.Response:
+        """A list as asked: filtered by ``fieldSelector`` (``metadata.name``/``namespace``,
+        what ``kubectl delete`` and ``kubectl wait`` send), and as a Table for kubectl get."""
+        items = [i for i in body["items"] if field_selector_matches(request, i)]
+        if tables.wants_table(request.headers.get("Accept", "")):
+            version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+            return web.json_response(
+                tables.table(
+                    plural, items, version, time.time(), request.query.get("includeObject", "")
+                )
+            )
+        return web.json_response({**body, "items": items})
+
+    def answer_object(self, request: web.Request, plural: str, obj: JsonObject) -> web.Response:
+        if tables.wants_table(request.headers.get("Accept", "")):
+            version = str(obj["metadata"].get("resourceVersion") or "")
+            return web.json_response(
+                tables.table(
+                    plural, [obj], version, time.time(), request.query.get("includeObject", "")
+                )
+            )
+        return web.json_response(obj)
 
     # --- Istio objects -------------------------------------------------------------------------
 
@@ -198,20 +230,24 @@ class KubeApi:
         # One schema for every served version, so conversion only rewrites apiVersion.
         return {**obj, "apiVersion": f"{GROUP}/{version}"}
 
-    def _list(self, kind: Kind, version: str, items: list[JsonObject]) -> web.Response:
-        return web.json_response(
+    def _list(
+        self, request: web.Request, kind: Kind, version: str, items: list[JsonObject]
+    ) -> web.Response:
+        return self.answer_list(
+            request,
+            kind.plural,
             {
                 "apiVersion": f"{GROUP}/{version}",
                 "kind": f"{kind.kind}List",
                 "metadata": {"resourceVersion": str(self.cp.store.revision)},
                 "items": [self._as_version(i, version) for i in items],
-            }
+            },
         )
 
     async def list_istio(self, request: web.Request) -> web.Response:
         version, kind = self._version(request), self._kind(request)
         items = self.cp.store.select(kind, None, request.query.get("labelSelector"))
-        return self._list(kind, version, items)
+        return self._list(request, kind, version, items)
 
     async def _body(self, request: web.Request) -> JsonObject:
         body = await request.json()
@@ -225,7 +261,10 @@ class KubeApi:
         store = self.cp.store
         if request.method == "GET":
             return self._list(
-                kind, version, store.select(kind, namespace, request.query.get("labelSelector"))
+                request,
+                kind,
+                version,
+                store.select(kind, namespace, request.query.get("labelSelector")),
             )
         if request.method == "POST":
             body = await self._body(request)
@@ -235,7 +274,7 @@ class KubeApi:
             return web.json_response(self._as_version(created, version), status=201)
         if request.method == "DELETE":
             removed = store.delete_collection(kind, namespace, request.query.get("labelSelector"))
-            return self._list(kind, version, removed)
+            return self._list(request, kind, version, removed)
         return _error(405, "MethodNotAllowed", f"{request.method} is not allowed on a collection")
 
     async def istio_object(self, request: web.Request) -> web.Response:
@@ -243,7 +282,9 @@ class KubeApi:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         store = self.cp.store
         if request.method == "GET":
-            return web.json_response(self._as_version(store.get(kind, namespace, name), version))
+            return self.answer_object(
+                request, kind.plural, self._as_version(store.get(kind, namespace, name), version)
+            )
         if request.method == "PUT":
             body = await self._body(request)
             return web.json_response(
@@ -290,25 +331,38 @@ class KubeApi:
         return {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": name, "labels": labels},
+            "metadata": {
+                "name": name,
+                "labels": labels,
+                "creationTimestamp": _iso(self.started_at),
+            },
             "status": {"phase": "Active"},
         }
 
     async def list_namespaces(self, request: web.Request) -> web.Response:
         items = [self._namespace_json(n.name) for n in self.cp.spec.spec.namespaces]
-        return web.json_response(
-            {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items}
+        return self.answer_list(
+            request,
+            "namespaces",
+            {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items},
         )
 
     async def get_namespace(self, request: web.Request) -> web.Response:
-        return web.json_response(self._namespace_json(request.match_info["name"]))
+        return self.answer_object(
+            request, "namespaces", self._namespace_json(request.match_info["name"])
+        )
 
     def _services(self, namespace: str | None) -> list[JsonObject]:
         return [
             {
                 "apiVersion": "v1",
                 "kind": "Service",
-                "metadata": {"name": s.name, "namespace": s.namespace, "labels": {"app": s.name}},
+                "metadata": {
+                    "name": s.name,
+                    "namespace": s.namespace,
+                    "labels": {"app": s.name},
+                    "creationTimestamp": _iso(self.started_at),
+                },
                 "spec": {
                     "selector": s.effective_selector,
                     "ports": [
@@ -329,15 +383,17 @@ class KubeApi:
 
     async def list_services(self, request: web.Request) -> web.Response:
         items = self._services(request.match_info.get("namespace"))
-        return web.json_response(
-            {"apiVersion": "v1", "kind": "ServiceList", "metadata": {}, "items": items}
+        return self.answer_list(
+            request,
+            "services",
+            {"apiVersion": "v1", "kind": "ServiceList", "metadata": {}, "items": items},
         )
 
     async def get_service(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         for item in self._services(request.match_info["namespace"]):
             if item["metadata"]["name"] == name:
-                return web.json_response(item)
+                return self.answer_object(request, "services", item)
         raise NotFound(f'services "{name}" not found', details={"name": name, "kind": "services"})
 
     # --- pods -------------------------------------------------------------------------------------
@@ -370,28 +426,63 @@ class KubeApi:
                 "imageID": "",
             }
         ]
+        init_containers: list[JsonObject] = []
+        init_statuses: list[JsonObject] = []
         if pod.kind == "sidecar":
-            containers.append({"name": "istio-proxy"})
-            statuses.append(
-                {
-                    "name": "istio-proxy",
-                    "ready": ready,
-                    "restartCount": pod.restart_count,
-                    "state": state,
-                    "image": "chaoskit/embedded-envoy",
-                    "imageID": "",
-                }
-            )
+            proxy_status: JsonObject = {
+                "name": PROXY_CONTAINER,
+                "ready": ready,
+                "restartCount": pod.restart_count,
+                "state": state,
+                "image": "chaoskit/embedded-envoy",
+                "imageID": "",
+            }
+            if self.cp.spec.spec.sidecar_injection == "classic":
+                containers.append({"name": PROXY_CONTAINER})
+                statuses.append(proxy_status)
+            else:
+                # Istio's native-sidecar shape: istio-init runs once, istio-proxy restarts
+                # with the pod and reports in initContainerStatuses.
+                init_containers = [
+                    {"name": "istio-init", "image": "chaoskit/embedded-envoy"},
+                    {
+                        "name": PROXY_CONTAINER,
+                        "image": "chaoskit/embedded-envoy",
+                        "restartPolicy": "Always",
+                    },
+                ]
+                init_statuses = [
+                    {
+                        "name": "istio-init",
+                        "ready": True,
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": 0,
+                                "reason": "Completed",
+                                "startedAt": started,
+                                "finishedAt": started,
+                            }
+                        },
+                        "image": "chaoskit/embedded-envoy",
+                        "imageID": "",
+                    },
+                    {**proxy_status, "started": pod.running},
+                ]
         return {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
                 "name": pod.name,
                 "namespace": pod.namespace,
+                "uid": f"{pod.namespace}/{pod.name}",
+                "creationTimestamp": started,
                 "labels": pod.labels,
                 "annotations": {
                     **pod.annotations,
                     APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings),
+                    # What Istio's injector sets, so `kubectl logs POD` picks the app.
+                    "kubectl.kubernetes.io/default-container": pod.app,
                 },
                 "ownerReferences": [
                     {
@@ -403,7 +494,11 @@ class KubeApi:
                     }
                 ],
             },
-            "spec": {"containers": containers, "nodeName": "chaoskit-embedded"},
+            "spec": {
+                **({"initContainers": init_containers} if init_containers else {}),
+                "containers": containers,
+                "nodeName": "chaoskit-embedded",
+            },
             "status": {
                 "phase": pod.phase,
                 "podIP": pod.ip,
@@ -411,35 +506,43 @@ class KubeApi:
                 "hostIP": "127.0.0.1",
                 "startTime": started,
                 "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                **({"initContainerStatuses": init_statuses} if init_statuses else {}),
                 "containerStatuses": statuses,
             },
         }
 
-    async def list_pods(self, request: web.Request) -> web.Response:
+    async def list_pods(self, request: web.Request) -> web.StreamResponse:
         namespace = request.match_info.get("namespace")
-        from chaoskit.controlplane.store import selector_matches
-
         selector = request.query.get("labelSelector")
-        items = [
-            self._pod_json(p)
-            for p in sorted(self.cp.pods.values(), key=lambda p: (p.namespace, p.name))
-            if (namespace is None or p.namespace == namespace)
-            and selector_matches(selector, p.labels)
-        ]
-        return web.json_response(
+
+        def snapshot() -> list[JsonObject]:
+            return [
+                self._pod_json(p)
+                for p in sorted(self.cp.pods.values(), key=lambda p: (p.namespace, p.name))
+                if (namespace is None or p.namespace == namespace)
+                and selector_matches(selector, p.labels)
+                and field_selector_matches(request, self._pod_json(p))
+            ]
+
+        if watch.wants_watch(request):
+            return await watch.stream(request, snapshot)
+        items = snapshot()
+        return self.answer_list(
+            request,
+            "pods",
             {
                 "apiVersion": "v1",
                 "kind": "PodList",
                 "metadata": {"resourceVersion": str(self.cp.store.revision)},
                 "items": items,
-            }
+            },
         )
 
     async def pod_object(self, request: web.Request) -> web.Response:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         pod = self.cp.pod(namespace, name)
         if request.method == "GET":
-            return web.json_response(self._pod_json(pod))
+            return self.answer_object(request, "pods", self._pod_json(pod))
         if request.method == "PATCH":
             if request.content_type not in POD_PATCH_TYPES:
                 return _error(415, "UnsupportedMediaType", unsupported_pod_patch(request))
@@ -471,8 +574,10 @@ class KubeApi:
         store = self.cp.store
         if request.method == "GET":
             items = store.select(SECRETS, namespace, request.query.get("labelSelector"))
-            return web.json_response(
-                {"apiVersion": "v1", "kind": "SecretList", "metadata": {}, "items": items}
+            return self.answer_list(
+                request,
+                "secrets",
+                {"apiVersion": "v1", "kind": "SecretList", "metadata": {}, "items": items},
             )
         if request.method == "POST":
             body = await self._body(request)

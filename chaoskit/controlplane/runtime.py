@@ -366,6 +366,34 @@ class ControlPlane:
         """The app settings the mesh spec gives ``pod``'s workload (before any change)."""
         return dict(self._workload(pod.workload, pod.namespace).app.settings)
 
+    def replicas(self, workload_name: str, namespace: str) -> list[PodProcess]:
+        """The workload's pods, by replica index (a Deployment's ReplicaSet)."""
+        pods = [
+            p for p in self.pods.values() if (p.workload, p.namespace) == (workload_name, namespace)
+        ]
+        return sorted(pods, key=lambda p: p.replica)
+
+    async def scale(
+        self, workload_name: str, namespace: str, replicas: int, timeout_s: float = 30.0
+    ) -> None:
+        """Set a workload's replica count, as the Deployment controller does: new pods are
+        added (and waited for), the highest-numbered ones removed; endpoints follow."""
+        self._workload(workload_name, namespace)
+        current = self.replicas(workload_name, namespace)
+        if replicas < len(current):
+            for pod in current[replicas:]:
+                await self.runner.stop(pod)
+                del self.pods[pod.proxy_id]
+            self.schedule_push()
+            return
+        taken = {p.replica for p in current}
+        free = (i for i in range(64 + len(current)) if i not in taken)
+        created = [
+            await self._create_pod(workload_name, namespace, next(free))
+            for _ in range(replicas - len(current))
+        ]
+        await self.wait_ready(timeout_s, [p.proxy_id for p in created])
+
     def set_app_settings(self, pod: PodProcess, settings: dict[str, Any]) -> None:
         if pod.kind == "gateway":
             raise Invalid(f"pod {pod.name} is a gateway and runs no app")

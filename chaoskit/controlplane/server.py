@@ -23,6 +23,7 @@ import yaml
 from aiohttp import web
 
 from chaoskit.controlplane.api import KubeApi
+from chaoskit.controlplane.api_tls import ApiServerTls
 from chaoskit.controlplane.logcap import cap_forever
 from chaoskit.controlplane.runtime import ControlPlane, MeshOptions
 from chaoskit.topology.spec import MeshSpec
@@ -38,11 +39,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def kubeconfig(server: str, token: str) -> dict[str, Any]:
+def kubeconfig(server: str, token: str, ca_data: str) -> dict[str, Any]:
+    """One context, ``chaoskit-embedded``: the HTTPS server, its CA and a bearer token
+    (client-go sends a token only over TLS)."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": CONTEXT_NAME, "cluster": {"server": server}}],
+        "clusters": [
+            {
+                "name": CONTEXT_NAME,
+                "cluster": {"server": server, "certificate-authority-data": ca_data},
+            }
+        ],
         "users": [{"name": "chaoskit", "user": {"token": token}}],
         "contexts": [
             {
@@ -134,7 +142,11 @@ class RunningMesh:
         api = KubeApi(cp)
         runner = web.AppRunner(api.app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", api_port or free_port())
+        tls = ApiServerTls.generate()
+        tls.write(state_dir)
+        site = web.TCPSite(
+            runner, "127.0.0.1", api_port or free_port(), ssl_context=tls.server_context(state_dir)
+        )
         try:
             await site.start()
             await cp.start(ready_timeout_s)
@@ -144,7 +156,9 @@ class RunningMesh:
             raise
         server = site.name.rstrip("/")
         config_path = state_dir / KUBECONFIG_FILE
-        config_path.write_text(yaml.safe_dump(kubeconfig(server, cp.token), sort_keys=False))
+        config_path.write_text(
+            yaml.safe_dump(kubeconfig(server, cp.token, tls.ca_data), sort_keys=False)
+        )
         config_path.chmod(0o600)
         info = MeshInfo(
             api_server=server,

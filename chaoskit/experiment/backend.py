@@ -21,8 +21,8 @@ from chaoskit.errors import BackendError, ConfigError
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
-from chaoskit.kube.sidecar import all_ready
 from chaoskit.kube.undo import ObjectRef, ObjectUndo
+from chaoskit.topology.podshape import all_ready
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry")
 APP_SETTINGS = "chaoskit.dev/app-settings"

@@ -35,8 +35,8 @@ from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
 from chaoskit.experiment.backend import Pod, list_istio_objects, validate
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
-from chaoskit.kube.sidecar import PROXY_CONTAINER, all_ready, has_sidecar
 from chaoskit.kube.undo import ObjectRef, ObjectUndo
+from chaoskit.topology.podshape import PROXY_CONTAINER, all_ready, has_sidecar
 
 REPLICA_FAULT_LABEL = "chaoskit.dev/replica-fault"
 ENVOY_FILTER_VERSION = "v1alpha3"
@@ -163,7 +163,7 @@ def describe_replica_fault(settings: dict[str, Any]) -> str:
 
 def _running(obj: dict[str, Any]) -> bool:
     """Running, not terminating, and every container ready: a native sidecar's readiness is
-    in ``initContainerStatuses`` (``chaoskit.kube.sidecar``)."""
+    in ``initContainerStatuses`` (``chaoskit.topology.podshape``)."""
     status = obj.get("status") or {}
     ready = all_ready(obj)
     terminating = bool((obj.get("metadata") or {}).get("deletionTimestamp"))

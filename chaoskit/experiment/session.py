@@ -31,6 +31,7 @@ from chaoskit.kube.undo import (
     target_mismatch,
 )
 from chaoskit.observe.stats_delta import counter_deltas, parse_stats
+from chaoskit.report.load import ran_an_experiment
 
 # The counters a report shows: what faults, retries, breakers and ejections did.
 INTERESTING_STATS = (
@@ -380,7 +381,10 @@ def write_session_results(
     path = directory / "results.json"
     write_results(path, run, experiments)
     write_html(path)
-    if settings.report_dir is None or directory.parent.name == "reports":
+    # A run that executed nothing (refused by the guard) keeps its own report but does not
+    # displace the latest real run.
+    executed = ran_an_experiment({"experiments": experiments})
+    if executed and (settings.report_dir is None or directory.parent.name == "reports"):
         latest = directory.parent / "latest"
         with contextlib.suppress(OSError):
             if latest.is_symlink() or latest.exists():
@@ -399,7 +403,10 @@ def sibling_history(results_path: Path, keep: int = 20) -> list[dict[str, Any]]:
     for other in sorted(directory.parent.glob("*/results.json"))[-keep:]:
         if other.parent != directory and not other.parent.is_symlink():
             with contextlib.suppress(ConfigError, OSError, ValueError):
-                history.append(load_results(other))
+                earlier = load_results(other)
+                # A run that executed no experiment (refused by the guard) is not history.
+                if ran_an_experiment(earlier):
+                    history.append(earlier)
     history.sort(key=lambda run: run["run"]["started"])
     return history
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -220,8 +221,15 @@ def load_results(path: str | Path) -> dict[str, Any]:
     return check_results(data, source)
 
 
+def ran_an_experiment(run: Mapping[str, Any]) -> bool:
+    """False for a run that executed nothing (refused by the context guard, or every
+    experiment skipped): such a run is no point of comparison in a history."""
+    return any(e.get("outcome") != "skipped" for e in run.get("experiments") or [])
+
+
 def load_history(directory: str | Path) -> list[dict[str, Any]]:
-    """Every ``*/results.json`` under ``directory``, oldest run first (by ``run.started``)."""
+    """Every ``*/results.json`` under ``directory`` of a run that executed an experiment,
+    oldest run first (by ``run.started``)."""
     root = Path(directory)
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory (--history wants the reports directory)")
@@ -229,5 +237,7 @@ def load_history(directory: str | Path) -> list[dict[str, Any]]:
     paths = sorted(p for p in root.glob("*/results.json") if not p.parent.is_symlink())
     if not paths:
         raise ConfigError(f"{root}: no */results.json found (one run per subdirectory)")
-    runs = [load_results(path) for path in paths]
+    runs = [run for run in (load_results(path) for path in paths) if ran_an_experiment(run)]
+    if not runs:
+        raise ConfigError(f"{root}: no run there executed an experiment")
     return sorted(runs, key=lambda run: (run["run"]["started"], run["run"]["id"]))

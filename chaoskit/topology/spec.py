@@ -105,6 +105,9 @@ class MeshSpecBody(_SpecModel):
     services: list[Service] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
     secrets: list[Secret] = Field(default_factory=list)
+    # How pods report istio-proxy: "native" as Istio 1.28 injects on Kubernetes 1.29+ (an
+    # init container with restartPolicy Always), "classic" as a second regular container.
+    sidecar_injection: Literal["native", "classic"] = "native"
     # Istio YAML in force from the start (paths relative to the spec file), as a Bookinfo
     # install applies its gateway and destination rules right after the workloads.
     resources: list[str] = Field(default_factory=list)

@@ -19,6 +19,7 @@ import yaml
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
+from chaoskit.topology.podshape import all_ready
 
 SPEC = Path(__file__).resolve().parent.parent / "data" / "mesh" / "small-mesh.yaml"
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "resources"
@@ -59,8 +60,7 @@ class MeshHandle:
             waiting = [
                 p["metadata"]["name"]
                 for p in pods
-                if p["status"]["phase"] == "Running"
-                and not all(s["ready"] for s in p["status"]["containerStatuses"])
+                if p["status"]["phase"] == "Running" and not all_ready(p)
             ]
             if not waiting:
                 return

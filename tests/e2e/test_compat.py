@@ -22,7 +22,12 @@ CLUSTER = "cluster.outbound|8000||httpbin.default.svc.cluster.local."
 def old_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshHandle]:
     directory = tmp_path_factory.mktemp("old-mesh")
     spec = directory / "spec.yaml"
-    spec.write_text(Path(SPEC).read_text().replace('istioVersion: "1.28"', 'istioVersion: "1.19"'))
+    # Istio 1.19 injected classic sidecars (istio-proxy among the containers).
+    old_spec = Path(SPEC).read_text()
+    old_spec = old_spec.replace(
+        'istioVersion: "1.28"', 'istioVersion: "1.19"\n  sidecarInjection: classic'
+    )
+    spec.write_text(old_spec)
     process = MeshProcess.start(directory / "state", spec=spec, seed=11)
     handle = MeshHandle(process)
     yield handle
@@ -34,6 +39,16 @@ def old_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshHandle]:
 def old(old_mesh: MeshHandle) -> MeshHandle:
     old_mesh.reset()
     return old_mesh
+
+
+def test_classic_injection_lists_istio_proxy_among_the_containers(old: MeshHandle) -> None:
+    pod = old.pod("app=httpbin")
+    assert "initContainers" not in pod["spec"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["httpbin", "istio-proxy"]
+    statuses = pod["status"]["containerStatuses"]
+    assert [s["name"] for s in statuses] == ["httpbin", "istio-proxy"]
+    assert all(s["ready"] for s in statuses)
+    assert "initContainerStatuses" not in pod["status"]
 
 
 def test_default_policy_retries_503_before_istio_1_24(old: MeshHandle) -> None:

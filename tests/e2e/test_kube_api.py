@@ -6,13 +6,17 @@ The same client code drives a real cluster, so the paths, verbs, status codes an
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from chaoskit.controlplane.api_tls import CA_FILE
 from tests.e2e.conftest import MeshHandle
 
 GROUP = "networking.istio.io"
@@ -28,13 +32,31 @@ def _vs(name: str, host: str = "httpbin") -> dict[str, object]:
 
 
 def test_requests_without_the_bearer_token_get_401(mesh: MeshHandle) -> None:
-    response = requests.get(f"{mesh.info.api_server}/api/v1/pods", timeout=5)
+    ca = Path(mesh.info.state_dir) / CA_FILE
+    response = requests.get(f"{mesh.info.api_server}/api/v1/pods", timeout=5, verify=ca)
     assert response.status_code == 401
     assert response.json()["kind"] == "Status"
     wrong = requests.get(
-        f"{mesh.info.api_server}/api/v1/pods", headers={"Authorization": "Bearer nope"}, timeout=5
+        f"{mesh.info.api_server}/api/v1/pods",
+        headers={"Authorization": "Bearer nope"},
+        timeout=5,
+        verify=ca,
     )
     assert wrong.status_code == 401
+
+
+def test_the_api_server_speaks_tls_verified_by_the_ca_in_the_kubeconfig(mesh: MeshHandle) -> None:
+    assert mesh.info.api_server.startswith("https://127.0.0.1:")
+    config = yaml.safe_load(Path(mesh.info.kubeconfig).read_text())
+    ca_pem = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"])
+    assert ca_pem == (Path(mesh.info.state_dir) / CA_FILE).read_bytes()
+    # A client that trusts only the system roots refuses the mesh's certificate.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{mesh.info.api_server}/version", timeout=5)
+    # Plain HTTP to the TLS port gets no API answer.
+    plain = mesh.info.api_server.replace("https://", "http://")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"{plain}/version", timeout=5)
 
 
 def test_custom_objects_round_trip_in_every_served_version(mesh: MeshHandle) -> None:
@@ -148,3 +170,18 @@ def test_bad_app_settings_are_422_naming_the_field(mesh: MeshHandle) -> None:
     pod = mesh.pod("app=backend")["metadata"]["name"]
     with pytest.raises(Exception, match="errorRate"):
         mesh.set_settings(pod, {"errorRate": 7})
+
+
+def test_pods_have_istios_native_sidecar_shape_by_default(mesh: MeshHandle) -> None:
+    pod = mesh.pod("app=httpbin")
+    init = {c["name"]: c for c in pod["spec"]["initContainers"]}
+    assert init["istio-proxy"]["restartPolicy"] == "Always"
+    assert "restartPolicy" not in init["istio-init"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["httpbin"]
+    statuses = {s["name"]: s for s in pod["status"]["initContainerStatuses"]}
+    assert statuses["istio-proxy"]["ready"] is True
+    assert statuses["istio-proxy"]["state"].keys() == {"running"}
+    assert statuses["istio-init"]["state"]["terminated"]["reason"] == "Completed"
+    assert [s["name"] for s in pod["status"]["containerStatuses"]] == ["httpbin"]
+    gateway = mesh.pod("app=istio-ingressgateway", "istio-system")
+    assert "initContainers" not in gateway["spec"]  # a gateway is Envoy itself, no sidecar

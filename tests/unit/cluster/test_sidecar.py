@@ -1,10 +1,10 @@
-"""``chaoskit.kube.sidecar`` on the sidecar injector's own output (Istio 1.28.10 testdata)."""
+"""``chaoskit.topology.podshape`` on the sidecar injector's own output (Istio 1.28.10 testdata)."""
 
 from __future__ import annotations
 
 import pytest
 
-from chaoskit.kube.sidecar import (
+from chaoskit.topology.podshape import (
     has_sidecar,
     ready_containers,
     sidecar_ready,

@@ -142,3 +142,26 @@ def test_history_skips_the_latest_link(tmp_path: Path) -> None:
         shutil.copy(path, tmp_path / f"run{index}" / "results.json")
     (tmp_path / "latest").symlink_to("run0")
     assert len(load_history(tmp_path)) == len(runs)
+
+
+def test_history_leaves_out_runs_that_executed_no_experiment(
+    tmp_path: Path, latest: dict[str, Any], older: dict[str, Any]
+) -> None:
+    refused = {**latest, "run": {**latest["run"], "id": "refused"}, "experiments": []}
+    all_skipped = {
+        **older,
+        "run": {**older["run"], "id": "all-skipped"},
+        "experiments": [{**e, "outcome": "skipped"} for e in older["experiments"]],
+    }
+    for name, data in (("a", latest), ("b", older), ("c", refused), ("d", all_skipped)):
+        (tmp_path / name).mkdir()
+        write(tmp_path / name, data)
+    ids = [r["run"]["id"] for r in load_history(tmp_path)]
+    assert ids == [older["run"]["id"], latest["run"]["id"]]
+
+
+def test_history_of_only_refused_runs_says_so(tmp_path: Path, latest: dict[str, Any]) -> None:
+    (tmp_path / "a").mkdir()
+    write(tmp_path / "a", {**latest, "experiments": []})
+    with pytest.raises(ConfigError, match="no run there executed an experiment"):
+        load_history(tmp_path)

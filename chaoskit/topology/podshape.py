@@ -1,4 +1,6 @@
-"""Where a pod's Istio sidecar is, in either of the two shapes the injector writes.
+"""Where a pod's Istio sidecar is, in either of the two shapes the injector writes: one
+helper for every reader of pod objects (the embedded API server, the cluster backend, the
+doctor, the CLI), so they all read both shapes.
 
 - **Classic**: ``istio-proxy`` is one of ``spec.containers``; its state is in
   ``status.containerStatuses``.
@@ -79,5 +81,6 @@ def sidecar_ready(pod: JsonObject) -> bool:
 
 
 def all_ready(pod: JsonObject) -> bool:
-    """Every long-running container reports ready (a pod without statuses yet: vacuously)."""
-    return all(s.get("ready", True) for s in long_running_statuses(pod))
+    """Every long-running container reports ready; a pod with no statuses yet is not."""
+    statuses = long_running_statuses(pod)
+    return bool(statuses) and all(s.get("ready") for s in statuses)

@@ -1,0 +1,294 @@
+"""Deployments (with ``scale``), Nodes and ``pods/log``: the rest of what kubectl and the
+cluster backend read on a cluster, served by the embedded mesh.
+
+Each workload of the mesh spec is a Deployment; scaling it adds or removes pods as the
+Deployment controller would. The one Node is the loopback host; its ``providerID`` uses the
+``chaoskit://`` scheme so that nothing mistakes it for a kind or cloud node. ``pods/log`` for
+``istio-proxy`` is the sidecar's access log as JSON lines with the keys of the
+``accessLogFormat`` that ``chaoskit cluster up`` configures on kind; for the app container
+it is the pod process's own output.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from chaoskit.controlplane import watch
+from chaoskit.controlplane.pods import PodProcess
+from chaoskit.controlplane.selectors import field_selector_matches
+from chaoskit.controlplane.store import BadRequest, JsonObject, NotFound
+from chaoskit.mesh.bootstrap import ADMIN_PORT
+
+if TYPE_CHECKING:
+    from chaoskit.controlplane.api import KubeApi
+
+NODE_NAME = "chaoskit-embedded"
+PROVIDER_ID = "chaoskit://embedded"
+KUBELET_VERSION = "v1.34.0-chaoskit"
+SIDECAR = "istio-proxy"
+# Our access records carry bookkeeping the Envoy format has no command for.
+_NOT_IN_ENVOY_FORMAT = ("start_ts", "direction", "seq")
+
+
+def _iso(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _nano(ts: float) -> str:
+    moment = datetime.datetime.fromtimestamp(ts, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
+
+
+class WorkloadRoutes:
+    def __init__(self, api: KubeApi) -> None:
+        self.api = api
+        self.cp = api.cp
+        self.generations: dict[tuple[str, str], int] = {}
+        r = api.app.router
+        base = "/apis/apps/v1"
+        r.add_get(base + "/deployments", self.list_deployments)
+        r.add_get(base + "/namespaces/{namespace}/deployments", self.list_deployments)
+        r.add_get(base + "/namespaces/{namespace}/deployments/{name}", self.get_deployment)
+        r.add_route("*", base + "/namespaces/{namespace}/deployments/{name}/scale", self.scale)
+        r.add_get("/api/v1/nodes", self.list_nodes)
+        r.add_get("/api/v1/nodes/{name}", self.get_node)
+        r.add_get("/api/v1/namespaces/{namespace}/pods/{name}/log", self.pod_log)
+
+    # --- deployments ------------------------------------------------------------------------
+
+    def _deployment_json(self, workload: Any) -> JsonObject:
+        key = (workload.namespace, workload.name)
+        generation = self.generations.get(key, 1)
+        pods = self.cp.replicas(workload.name, workload.namespace)
+        ready = sum(1 for p in pods if self.cp.is_ready(p))
+        labels = dict(workload.labels)
+        containers = [{"name": workload.app.name, "image": f"chaoskit/{workload.app.name}"}]
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": workload.name,
+                "namespace": workload.namespace,
+                "uid": f"{workload.namespace}/{workload.name}",
+                "labels": labels,
+                "generation": generation,
+                "resourceVersion": str(self.cp.store.revision),
+                "creationTimestamp": _iso(self.api.started_at),
+            },
+            "spec": {
+                "replicas": len(pods),
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": containers}},
+            },
+            "status": {
+                "observedGeneration": generation,
+                "replicas": len(pods),
+                "updatedReplicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "conditions": [
+                    {
+                        "type": "Available",
+                        "status": "True" if ready == len(pods) else "False",
+                        "reason": "MinimumReplicasAvailable",
+                    },
+                    {
+                        "type": "Progressing",
+                        "status": "True",
+                        "reason": "NewReplicaSetAvailable",
+                    },
+                ],
+            },
+        }
+
+    def _workloads(self, namespace: str | None) -> list[Any]:
+        return [
+            w for w in self.cp.spec.spec.workloads if namespace is None or w.namespace == namespace
+        ]
+
+    def _workload(self, request: web.Request) -> Any:
+        namespace, name = request.match_info["namespace"], request.match_info["name"]
+        for workload in self._workloads(namespace):
+            if workload.name == name:
+                return workload
+        raise NotFound(
+            f'deployments.apps "{name}" not found',
+            details={"name": name, "group": "apps", "kind": "deployments"},
+        )
+
+    async def list_deployments(self, request: web.Request) -> web.StreamResponse:
+        namespace = request.match_info.get("namespace")
+
+        def snapshot() -> list[JsonObject]:
+            return [
+                d
+                for d in (self._deployment_json(w) for w in self._workloads(namespace))
+                if field_selector_matches(request, d)
+            ]
+
+        if watch.wants_watch(request):
+            return await watch.stream(request, snapshot)
+        items = snapshot()
+        body = {
+            "apiVersion": "apps/v1",
+            "kind": "DeploymentList",
+            "metadata": {"resourceVersion": str(self.cp.store.revision)},
+            "items": items,
+        }
+        return self.api.answer_list(request, "deployments", body)
+
+    async def get_deployment(self, request: web.Request) -> web.Response:
+        deployment = self._deployment_json(self._workload(request))
+        return self.api.answer_object(request, "deployments", deployment)
+
+    def _scale_json(self, workload: Any) -> JsonObject:
+        replicas = len(self.cp.replicas(workload.name, workload.namespace))
+        return {
+            "apiVersion": "autoscaling/v1",
+            "kind": "Scale",
+            "metadata": {
+                "name": workload.name,
+                "namespace": workload.namespace,
+                "resourceVersion": str(self.cp.store.revision),
+            },
+            "spec": {"replicas": replicas},
+            "status": {
+                "replicas": replicas,
+                "selector": ",".join(f"{k}={v}" for k, v in sorted(workload.labels.items())),
+            },
+        }
+
+    async def scale(self, request: web.Request) -> web.Response:
+        """``deployments/scale``: GET, and PUT or merge PATCH of ``spec.replicas``."""
+        workload = self._workload(request)
+        if request.method == "GET":
+            return web.json_response(self._scale_json(workload))
+        if request.method not in ("PUT", "PATCH"):
+            raise BadRequest(f"{request.method} is not allowed on deployments/scale")
+        body = await request.json()
+        replicas = ((body or {}).get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= 64:
+            raise BadRequest(
+                f"spec.replicas must be an integer from 0 to 64 (the mesh spec's bound), "
+                f"got {replicas!r}"
+            )
+        key = (workload.namespace, workload.name)
+        if replicas != len(self.cp.replicas(workload.name, workload.namespace)):
+            self.generations[key] = self.generations.get(key, 1) + 1
+            await self.cp.scale(workload.name, workload.namespace, replicas)
+        return web.json_response(self._scale_json(workload))
+
+    # --- nodes ------------------------------------------------------------------------------
+
+    def _node_json(self) -> JsonObject:
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": NODE_NAME,
+                "uid": NODE_NAME,
+                "labels": {
+                    "kubernetes.io/hostname": NODE_NAME,
+                    "kubernetes.io/os": "linux",
+                    "node-role.kubernetes.io/control-plane": "",
+                },
+                "creationTimestamp": _iso(self.api.started_at),
+            },
+            "spec": {"providerID": PROVIDER_ID},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+                "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "operatingSystem": "linux"},
+            },
+        }
+
+    async def list_nodes(self, request: web.Request) -> web.Response:
+        body = {
+            "apiVersion": "v1",
+            "kind": "NodeList",
+            "metadata": {},
+            "items": [self._node_json()],
+        }
+        return self.api.answer_list(request, "nodes", body)
+
+    async def get_node(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name != NODE_NAME:
+            raise NotFound(f'nodes "{name}" not found', details={"name": name, "kind": "nodes"})
+        return self.api.answer_object(request, "nodes", self._node_json())
+
+    # --- pods/log ---------------------------------------------------------------------------
+
+    async def pod_log(self, request: web.Request) -> web.Response:
+        pod = self.cp.pod(request.match_info["namespace"], request.match_info["name"])
+        names = [pod.app] + ([SIDECAR] if pod.kind == "sidecar" else [])
+        container = request.query.get("container") or (names[0] if len(names) == 1 else "")
+        if not container:
+            raise BadRequest(
+                f"a container name must be specified for pod {pod.name}, choose one of: "
+                f"[{' '.join(names)}]"
+            )
+        if container not in names:
+            raise BadRequest(
+                f"container {container} is not valid for pod {pod.name}; choose one of: "
+                f"[{' '.join(names)}]"
+            )
+        if container == SIDECAR:
+            lines = await self._access_log(pod)
+        else:
+            lines = self._process_log(pod)
+        tail = request.query.get("tailLines")
+        if tail is not None:
+            try:
+                count = int(tail)
+            except ValueError:
+                raise BadRequest(f"tailLines must be an integer, got {tail!r}") from None
+            lines = lines[-count:] if count > 0 else []
+        if request.query.get("timestamps") == "true":
+            lines = [(ts, f"{_nano(ts)} {text}") for ts, text in lines]
+        text = "".join(f"{line}\n" for _, line in lines)
+        return web.Response(text=text, content_type="text/plain")
+
+    async def _access_log(self, pod: PodProcess) -> list[tuple[float, str]]:
+        """The sidecar's records from its admin endpoint (fresher than its buffered file)."""
+        if not pod.running:
+            return self._access_file(pod)
+        url = f"http://{pod.ip}:{ADMIN_PORT}/chaoskit/access_log?since=0"
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as reply:
+            data = await reply.json()
+        return [self._envoy_line(record) for record in data.get("records") or []]
+
+    def _access_file(self, pod: PodProcess) -> list[tuple[float, str]]:
+        path = self.cp.options.state_dir / "logs" / f"{pod.name}.{pod.namespace}.access.jsonl"
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        lines = []
+        for line in text.splitlines():
+            try:
+                lines.append(self._envoy_line(json.loads(line)))
+            except ValueError:
+                continue
+        return lines
+
+    @staticmethod
+    def _envoy_line(record: JsonObject) -> tuple[float, str]:
+        entry = {k: v for k, v in record.items() if k not in _NOT_IN_ENVOY_FORMAT}
+        return float(record.get("start_ts") or 0.0), json.dumps(entry, separators=(",", ":"))
+
+    def _process_log(self, pod: PodProcess) -> list[tuple[float, str]]:
+        if pod.log_path is None:
+            return []
+        try:
+            text = pod.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        stamp = pod.started_at
+        return [(stamp, line) for line in text.splitlines()]
