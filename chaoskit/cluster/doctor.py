@@ -25,6 +25,7 @@ from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
 from chaoskit.cluster.backend import parse_stats
 from chaoskit.cluster.guard import OVERRIDE_FLAG, UnsafeTarget, verify
+from chaoskit.cluster.stats_matcher import bootstrap_stats_matcher, keeps
 from chaoskit.errors import BackendError
 from chaoskit.kube.client import KubeClient
 from chaoskit.topology.podshape import PROXY_CONTAINER, sidecar_ready, sidecar_shape
@@ -44,6 +45,13 @@ REQUIRED_STATS: dict[str, str] = {
     "pending overflow": r"^cluster\.outbound\|.*\.upstream_rq_pending_overflow$",
     "connect failures": r"^cluster\.outbound\|.*\.upstream_cx_connect_fail$",
     "inbound requests": r"^cluster\.inbound\|.*\.upstream_rq_total$",
+}
+# Envoy creates these at first use (chaoskit/cluster/stats_matcher.py): on a fresh cluster
+# the doctor asks the bootstrap's stats matcher about a stat of each shape instead.
+CREATED_AT_FIRST_USE: dict[str, str] = {
+    "outlier ejections": "cluster.outbound|9080||ratings.bookinfo.svc.cluster.local."
+    "outlier_detection.ejections_enforced_total",
+    "upstream 5xx": "cluster.outbound|9080||ratings.bookinfo.svc.cluster.local.upstream_rq_5xx",
 }
 STATS_FIX = (
     "add the missing family to meshConfig.defaultConfig.proxyStatsMatcher "
@@ -316,13 +324,39 @@ class Doctor:
             for family, pattern in REQUIRED_STATS.items()
             if not any(re.search(pattern, name) for name in names)
         ]
-        self._add(
-            check,
-            not absent,
-            f"{len(names)} stats in {where}"
-            + (f"; missing: {', '.join(absent)}" if absent else "; every family the checks read"),
-            STATS_FIX.format(namespace=namespace),
-        )
+        # Families Envoy creates only at first use: absent is fine if the matcher keeps them.
+        lazy = [f for f in absent if f in CREATED_AT_FIRST_USE]
+        kept_lazy, note = self._kept_by_matcher(client, namespace, pod, lazy) if lazy else ([], "")
+        absent = [f for f in absent if f not in kept_lazy]
+        found = f"{len(names)} stats in {where}"
+        if absent:
+            found += f"; missing: {', '.join(absent)}"
+        else:
+            found += "; every family the checks read" + (f" ({note})" if note else "")
+        self._add(check, not absent, found, STATS_FIX.format(namespace=namespace))
+
+    def _kept_by_matcher(
+        self, client: KubeClient, namespace: str, pod: str, families: list[str]
+    ) -> tuple[list[str], str]:
+        """The ``families`` the sidecar's bootstrap stats matcher keeps, read from its
+        config_dump; none when the dump cannot be read or has no bootstrap."""
+        try:
+            result = client.exec(
+                namespace,
+                pod,
+                ["pilot-agent", "request", "GET", "config_dump?mask=bootstrap.stats_config"],
+                container=PROXY_CONTAINER,
+                timeout_s=self.target.request_timeout_s,
+            )
+            matcher = bootstrap_stats_matcher(result.stdout) if result.returncode == 0 else None
+        except (BackendError, ValueError):
+            matcher = None
+        if matcher is None:
+            return [], ""
+        kept = [f for f in families if keeps(matcher, CREATED_AT_FIRST_USE[f])]
+        if not kept:
+            return [], ""
+        return kept, f"{', '.join(kept)}: created at first use, kept by the stats matcher"
 
     def _ingress(self) -> None:
         url = self.target.ingress_url

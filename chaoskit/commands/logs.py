@@ -20,6 +20,7 @@ from typing import Any
 from chaoskit.commands._target import add_target_arguments, connect, default_state_dir
 from chaoskit.commands.proxy import _resolve_pod
 from chaoskit.errors import ConfigError
+from chaoskit.topology.podshape import long_running_containers
 
 SIDECAR = "istio-proxy"
 FOLLOW_POLL_S = 0.2
@@ -74,10 +75,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _container(pod: dict[str, Any], asked: str | None) -> str:
-    names = [str(c["name"]) for c in pod.get("spec", {}).get("containers", [])]
+    # The app's container first, then the sidecar in either shape (native: an init container).
+    names = [str(c["name"]) for c in long_running_containers(pod)]
     if asked is None:
         return names[0] if names else SIDECAR
-    if asked == "app" and names:  # the shorthand for "the app's container"
+    if asked == "app" and names:  # "app": whatever the app's container is named
         return names[0]
     if asked not in names:
         raise ConfigError(

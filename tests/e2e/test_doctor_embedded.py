@@ -37,6 +37,11 @@ def test_the_doctor_names_what_the_embedded_api_server_lacks(mesh: MeshHandle) -
     # that names the missing API by its 404.
     for check in ("istio version", "proxy stats", "access log"):
         row = rows[check]
-        assert row.result == OK or "404" in row.found, row
+        assert row.result == OK or "404" in row.found or check == "proxy stats", row
+    # The embedded mesh creates every stat at first use (Envoy creates most cluster stats
+    # with the cluster, docs/decisions.md), and its config_dump carries no Envoy bootstrap
+    # for the doctor to ask the stats matcher: a stats row that fails must name the families.
+    stats = rows["proxy stats"]
+    assert stats.result == OK or "; missing: " in stats.found, stats
     assert rows["in-mesh client"].result == FAIL
     assert "Connection refused" in rows["in-mesh client"].found

@@ -1,7 +1,8 @@
 """The README's command-line tour runs as written, against an embedded mesh.
 
 Every ``$ `` line of the tour's console blocks is run in order from the repository root
-(``chaoskit`` from this venv, ``CHAOSKIT_HOME`` under the test's temporary directory).
+(``chaoskit`` from this venv, ``HOME`` under the test's temporary directory; an
+``export`` line sets the variable for the commands after it, as the user's shell does).
 A command whose shown output has an ``Error [IST...]`` finding must exit 79 (istioctl's
 code), every other one 0; each shown output line must appear in the real output, with
 numbers free (ports, versions, timings differ from run to run). Lines for ``kubectl``
@@ -77,12 +78,19 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "CHAOSKIT_HOME": str(tmp_path / "home"),
+        # A home of its own: the tour's ``~/.chaoskit`` and kubectl's ``~/.kube`` cache.
+        "HOME": str(tmp_path / "home"),
     }
+    env.pop("CHAOSKIT_HOME", None)
+    env.pop("KUBECONFIG", None)
     steps = tour_steps()
     try:
         for step in steps:
             if step.command.startswith("kubectl") and shutil.which("kubectl") is None:
+                continue
+            exported = re.fullmatch(r"export (\w+)=(\S+)", step.command)
+            if exported:  # the user's shell keeps it for the commands that follow
+                env[exported[1]] = exported[2].replace("~", env["HOME"], 1)
                 continue
             done = subprocess.run(
                 ["bash", "-o", "pipefail", "-c", step.command],

@@ -28,7 +28,7 @@ def test_the_predicted_share_under_the_routing_in_force_is_shown(
     result = chaos_dir.runpytest_subprocess(f"--chaos-report={tmp_path}")
     result.stdout.fnmatch_lines(
         [
-            "FAILED*test_every_page_loses_its_ratings*share of pages with 'Ratings service is "
+            "FAILED*test_every_page_loses_its_ratings*share of answered pages with 'Ratings service is "
             "currently unavailable'*predicted from the mesh config: 66.7% (under the routing in "
             "force: reviews v1 (33% of pages): 0%; reviews v2 (33% of pages): 100%; reviews v3 "
             "(33% of pages): 100%)*"
