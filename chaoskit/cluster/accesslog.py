@@ -75,6 +75,18 @@ def normalise(entry: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def access_entry(text: str) -> dict[str, Any] | None:
+    """One JSON access entry as Envoy wrote it, or ``None`` for Envoy's other output."""
+    text = text.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and "response_code" in entry else None
+
+
 def parse_log(text: str, after: float) -> tuple[float, list[dict[str, Any]]]:
     """Access records in ``kubectl logs --timestamps`` output written after ``after`` (epoch
     seconds), and the newest line's timestamp. Envoy's other output is skipped."""
@@ -89,13 +101,7 @@ def parse_log(text: str, after: float) -> tuple[float, list[dict[str, Any]]]:
         if when <= after:
             continue
         newest = max(newest, when)
-        rest = rest.strip()
-        if not rest.startswith("{"):
-            continue
-        try:
-            entry = json.loads(rest)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and "response_code" in entry:
+        entry = access_entry(rest)
+        if entry is not None:
             records.append(normalise(entry))
     return newest, records

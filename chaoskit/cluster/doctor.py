@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from chaoskit.cluster import pins
-from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
+from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT, access_entry
 from chaoskit.cluster.backend import parse_stats
 from chaoskit.cluster.guard import OVERRIDE_FLAG, UnsafeTarget, verify
 from chaoskit.cluster.stats_matcher import bootstrap_stats_matcher, keeps
@@ -498,18 +498,8 @@ def _replicas(client: KubeClient, namespace: str) -> dict[str, int]:
 def _access_entries(text: str) -> list[JsonObject]:
     """The JSON access entries of a ``--timestamps`` log, as Envoy wrote them (the fields
     present, before the parser fills in defaults)."""
-    entries = []
-    for line in text.splitlines():
-        rest = line.partition(" ")[2].strip()
-        if not rest.startswith("{"):
-            continue
-        try:
-            entry = json.loads(rest)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and "response_code" in entry:
-            entries.append(entry)
-    return entries
+    entries = (access_entry(line.partition(" ")[2]) for line in text.splitlines())
+    return [entry for entry in entries if entry is not None]
 
 
 def _deploy_fix() -> str:

@@ -10,41 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.scale import scale_spec
 from chaoskit.controlplane.launcher import MeshProcess, pid_alive
 from chaoskit.kube.client import ApiStatusError, KubeClient
 
 SERVICES = 99  # + the ingress gateway = 100 pods
-
-
-def scale_spec(services: int) -> str:
-    """``services`` echo services in one namespace, one workload each, plus the gateway."""
-    lines = [
-        "apiVersion: chaoskit.dev/v1alpha1",
-        "kind: MeshSpec",
-        "metadata: {name: scale}",
-        "spec:",
-        '  istioVersion: "1.28"',
-        "  namespaces: [{name: default}, {name: istio-system, labels: {}}]",
-        "  services:",
-        "    - {name: istio-ingressgateway, namespace: istio-system,"
-        " selector: {istio: ingressgateway}, ports: [{name: http2, port: 80, targetPort: 8080}]}",
-    ]
-    lines += [
-        f"    - {{name: svc-{i}, namespace: default, ports: [{{name: http, port: 8080}}]}}"
-        for i in range(services)
-    ]
-    lines += [
-        "  workloads:",
-        "    - {name: istio-ingressgateway, namespace: istio-system,"
-        " labels: {app: istio-ingressgateway, istio: ingressgateway},"
-        " app: {name: ingress-gateway}, sidecar: false}",
-    ]
-    lines += [
-        f"    - {{name: svc-{i}, namespace: default, labels: {{app: svc-{i}, version: v1}},"
-        " app: {name: echo}}"
-        for i in range(services)
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def _pod_pid(state_dir: Path, proxy: str) -> int:
