@@ -144,7 +144,8 @@ def pytest_report_teststatus(
 
 
 def _outcome(report: pytest.TestReport) -> str | None:
-    for name, value in report.user_properties:
+    # A collection error arrives as a CollectReport, which has no user_properties.
+    for name, value in getattr(report, "user_properties", ()):
         if name == OUTCOME_PROPERTY:
             return str(value)
     return None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scale import scale_spec
+from benchmarks.scale import spec_text as scale_spec
 from chaoskit.controlplane.launcher import MeshProcess, pid_alive
 from chaoskit.kube.client import ApiStatusError, KubeClient
 

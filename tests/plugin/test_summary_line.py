@@ -43,3 +43,16 @@ def test_an_inconclusive_check_shows_what_would_decide_it() -> None:
     assert _summary(experiment.to_json()).endswith(
         "INCONCLUSIVE (the interval straddles 99.9%; more samples narrow it); about 381 requests"
     )
+
+
+def test_a_collection_error_is_reported_as_pytest_reports_it(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A test file that cannot be imported is pytest's collection error, not an internal
+    error of the plugin's status hook (a CollectReport has no ``user_properties``)."""
+    pytester.makepyfile(test_broken="import a_module_that_does_not_exist_anywhere\n")
+    report_dir = tmp_path_factory.mktemp("report")
+    result = pytester.runpytest_subprocess(f"--chaos-report={report_dir}")
+    result.stdout.fnmatch_lines(["*ERROR collecting test_broken.py*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
