@@ -131,7 +131,7 @@ def bookinfo_run(
     ready = time.monotonic() - started
     try:
         client = KubeClient.from_kubeconfig(mesh.info.kubeconfig, embedded=True)
-        resources = ROOT / "experiments" / "resources"
+        resources = ROOT / "chaoskit" / "samples"
         # The built-in spec starts with Bookinfo's gateway in force (spec.resources).
         while requests.get(f"{mesh.info.ingress_http}/productpage", timeout=10).status_code != 200:
             time.sleep(0.01)

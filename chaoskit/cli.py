@@ -10,6 +10,7 @@ from chaoskit import __version__
 from chaoskit.commands import (
     analyze,
     cluster,
+    init,
     logs,
     mesh,
     mutate,
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"chaoskit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (analyze, mesh, resources, proxy, logs, secret, mutate, report, cluster):
+    for command in (init, analyze, mesh, resources, proxy, logs, secret, mutate, report, cluster):
         command.add_parser(subparsers)
     return parser
 

@@ -1,4 +1,4 @@
-"""The resource corpus under experiments/resources/ and the variants in tests/data/.
+"""The resource corpus under chaoskit/samples/ and the variants in tests/data/.
 
 - The base state (top-level files) analyzes clean against the default mesh, and so does the
   base plus each alternative (``bookinfo/``, ``seed/``, ``istio-tasks/``).
@@ -29,7 +29,7 @@ from chaoskit.istio.loading import dump_resources, load_files, load_text
 from chaoskit.topology.spec import MeshSpec
 
 ROOT = Path(__file__).resolve().parent.parent
-RESOURCES = ROOT / "experiments" / "resources"
+RESOURCES = ROOT / "chaoskit" / "samples"
 # The base state: the built-in mesh's initial resources, linked at the top level.
 BASE = sorted(p for p in RESOURCES.glob("*.yaml") if p.resolve().parent.name == "base")
 # An alias at the top level, as the Bookinfo issue spells the path (bookinfo/ has the file).
@@ -273,7 +273,7 @@ def test_what_istio_accepts_is_not_reported(path: Path) -> None:
 
 
 def test_the_cli_analyzes_the_corpus_clean_against_the_built_in_mesh() -> None:
-    """``chaoskit analyze experiments/resources/`` (the issue's acceptance command) exits 0."""
+    """``chaoskit analyze chaoskit/samples/`` (the issue's acceptance command) exits 0."""
     for extra in ([], ["--mesh-spec", "default"], ["--offline"]):
         result = subprocess.run(
             [sys.executable, "-m", "chaoskit.cli", "analyze", str(RESOURCES), *extra],

@@ -236,7 +236,7 @@ class Cluster:
         for name in BASE_RESOURCES:
             if not (resources / name).is_file():
                 raise ConfigError(
-                    f"{resources / name} does not exist; run from the repository root or pass "
+                    f"{resources / name} does not exist; pass "
                     f"--resources DIR (the folder with {', '.join(BASE_RESOURCES)})"
                 )
         needed = ["kind", "kubectl", "istioctl"] + ([] if use_existing else ["docker"])

@@ -15,9 +15,10 @@ from pathlib import Path
 import yaml
 
 from chaoskit.cluster import pins, tools
+from chaoskit.samples import SAMPLES_DIR
 
 ROLLOUT_TIMEOUT = "300s"
-# The Istio resources every experiment starts from (experiments/resources), as the embedded
+# The Istio resources every experiment starts from (the packaged samples), as the embedded
 # mesh has them in force: Bookinfo's subsets and gateway, and the demo services' subsets.
 BASE_RESOURCES = (
     "destination-rule-all.yaml",
@@ -108,13 +109,10 @@ def _kubectl(*args: str) -> tuple[str, ...]:
     return ("kubectl", "--context", pins.CONTEXT, *args)
 
 
-def default_resources_dir(start: Path | None = None) -> Path:
-    """``experiments/resources`` of the checkout: under the working directory, else beside
-    the package (an editable install)."""
-    here = (start or Path.cwd()) / "experiments" / "resources"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "experiments" / "resources"
+def default_resources_dir() -> Path:
+    """The Istio YAML that ships in the package (``chaoskit/samples``), so ``cluster up``
+    works from any directory, not only from a checkout."""
+    return SAMPLES_DIR
 
 
 def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
@@ -286,7 +284,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
         ),
         Step(
             "apply the base Istio resources: Bookinfo's subsets and ingress, the demo "
-            "subsets (experiments/resources)",
+            "subsets (the packaged samples)",
             _kubectl(
                 "apply",
                 *(arg for name in BASE_RESOURCES for arg in ("-f", str(resources_dir / name))),
@@ -295,7 +293,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             retries=5,
             hint=(
                 "Istio's validation webhook refuses requests until istiod is ready; "
-                "run from the repository root or pass --resources DIR"
+                "it retries; pass --resources DIR for your own base files"
             ),
         ),
     ]

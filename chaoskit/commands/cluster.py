@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=Path,
         default=None,
         help="the folder with destination-rule-all.yaml, bookinfo-gateway.yaml and "
-        "demo-destination-rules.yaml (default: ./experiments/resources)",
+        "demo-destination-rules.yaml (default: the samples shipped with chaoskit)",
     )
     up.set_defaults(handler=run_up)
     down = actions.add_parser("down", help="delete the cluster, if chaoskit created it")
@@ -47,6 +47,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     status.set_defaults(handler=run_status)
     images = actions.add_parser("images", help="list every container image the cluster runs")
     images.set_defaults(handler=run_images)
+    pinned = actions.add_parser(
+        "pins",
+        help="the versions a chaoskit kind cluster is built from (istio, kind, node, kubectl)",
+    )
+    pinned.add_argument(
+        "name", nargs="?", choices=sorted(PIN_NAMES), help="print only this one's value"
+    )
+    pinned.set_defaults(handler=run_pins)
     doctor = actions.add_parser(
         "doctor",
         help="check every assumption the game day makes on the live cluster; exit 1 on a failure",
@@ -116,4 +124,24 @@ def run_images(args: argparse.Namespace) -> int:
     from chaoskit.cluster.plan import cluster_images
 
     print("\n".join(cluster_images()))
+    return 0
+
+
+# What `chaoskit cluster pins NAME` prints; a workflow reads the Istio version from here.
+PIN_NAMES = {
+    "istio": "ISTIO_VERSION",
+    "kind": "KIND_VERSION",
+    "kind-node-image": "KIND_NODE_IMAGE",
+    "kubectl": "KUBECTL_VERSION",
+}
+
+
+def run_pins(args: argparse.Namespace) -> int:
+    from chaoskit.cluster import pins
+
+    if args.name:
+        print(getattr(pins, PIN_NAMES[args.name]))
+        return 0
+    for name, attribute in PIN_NAMES.items():
+        print(f"{name:<16} {getattr(pins, attribute)}")
     return 0

@@ -8,7 +8,7 @@ Options and ini keys are in :mod:`chaoskit.plugin.options`; fixtures in
 
 from __future__ import annotations
 
-from chaoskit.plugin.fixtures import chaos, chaos_mesh, experiment, load
+from chaoskit.plugin.fixtures import chaos, chaos_mesh, chaos_samples, experiment, load, resources
 from chaoskit.plugin.options import pytest_addoption, pytest_configure, pytest_unconfigure
 from chaoskit.plugin.results import (
     pytest_report_teststatus,
@@ -20,6 +20,7 @@ from chaoskit.plugin.results import (
 __all__ = [
     "chaos",
     "chaos_mesh",
+    "chaos_samples",
     "experiment",
     "load",
     "pytest_addoption",
@@ -29,4 +30,5 @@ __all__ = [
     "pytest_sessionfinish",
     "pytest_terminal_summary",
     "pytest_unconfigure",
+    "resources",
 ]

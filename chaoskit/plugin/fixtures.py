@@ -1,4 +1,5 @@
-"""The fixtures experiments use: ``chaos_mesh``, ``experiment``, ``chaos`` and ``load``."""
+"""The fixtures experiments use: ``chaos_mesh``, ``experiment``, ``chaos``, ``load``, and
+``resources`` / ``chaos_samples`` (where the Istio YAML is)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,21 @@ def load(chaos_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Chaos) -
         workdir=chaos_mesh.workdir / "load",
         abort_below=settings.abort_below,
     )
+
+
+@pytest.fixture(scope="session")
+def chaos_samples() -> Path:
+    """The Istio YAML that ships with chaoskit: ``bookinfo/`` (Istio's Bookinfo task
+    resources), ``seed/`` (the traffic-management templates), ``istio-tasks/`` and
+    ``protections/``, with the base state at the top (see its README.md)."""
+    from chaoskit.samples import SAMPLES_DIR
+
+    return SAMPLES_DIR
+
+
+@pytest.fixture(scope="session")
+def resources(request: pytest.FixtureRequest) -> Path:
+    """Your Istio YAML folder (ini ``chaos_resources``), else :func:`chaos_samples`."""
+    from chaoskit.plugin.options import resources_dir
+
+    return resources_dir(request.config)

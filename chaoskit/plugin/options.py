@@ -104,6 +104,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "chaos_client_url", "the in-mesh fortio client's URL on a real cluster", default=""
     )
     parser.addini(
+        "chaos_resources",
+        "your folder of Istio YAML for the resources fixture (default: the samples shipped "
+        "with chaoskit)",
+        default="",
+    )
+    parser.addini(
         "chaos_experiments",
         "directory of the experiment suite: runs inside it always write a report",
         default="experiments",
@@ -145,6 +151,25 @@ def _base_files(config: pytest.Config) -> list[Path]:
             )
         files.extend(found)
     return files
+
+
+def resources_dir(config: pytest.Config) -> Path:
+    """The folder the ``resources`` fixture points at: ``chaos_resources`` (relative to the
+    rootdir), else the Istio YAML that ships in the package."""
+    configured = str(config.getini("chaos_resources")).strip()
+    if not configured:
+        from chaoskit.samples import SAMPLES_DIR
+
+        return SAMPLES_DIR
+    path = Path(configured)
+    path = path if path.is_absolute() else config.rootpath / path
+    if not path.is_dir():
+        raise pytest.UsageError(
+            f"chaos_resources: {path} is not a folder; fix the ini key chaos_resources "
+            f"(relative paths start at {config.rootpath}) or remove it to use the samples "
+            "shipped with chaoskit"
+        )
+    return path
 
 
 def _inside(config: pytest.Config, directory: str) -> bool:
@@ -199,6 +224,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if settings.duration_scale <= 0:
         raise pytest.UsageError("--chaos-duration-scale must be > 0")
+    resources_dir(config)  # a wrong chaos_resources stops the run here, in one line
     reporting = report is not None or _inside(config, str(config.getini("chaos_experiments")))
     strict = config.getoption("--chaos-strict")
     state = PluginState(

@@ -22,7 +22,7 @@ from chaoskit.kube.client import KubeClient
 from chaoskit.topology.podshape import all_ready
 
 SPEC = Path(__file__).resolve().parent.parent / "data" / "mesh" / "small-mesh.yaml"
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "resources"
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "chaoskit" / "samples"
 # httpbin's v1/v2 subsets and Istio's mirroring task, from the experiment corpus.
 HTTPBIN_SUBSETS = (RESOURCES / "demo-destination-rules.yaml").read_text()
 HTTPBIN_MIRROR = (

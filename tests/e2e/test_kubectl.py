@@ -22,7 +22,7 @@ from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
 from chaoskit.topology.podshape import all_ready, long_running_statuses
 from tests.e2e.conftest import MeshHandle
 
-SEED = Path(__file__).resolve().parents[2] / "experiments" / "resources" / "seed"
+SEED = Path(__file__).resolve().parents[2] / "chaoskit" / "samples" / "seed"
 MIN_MINOR = 26
 
 

@@ -66,7 +66,7 @@ def _port_taken(port: int) -> bool:
 
 def test_the_tour_parses_into_commands() -> None:
     commands = [step.command for step in tour_steps()]
-    assert commands[0] == "chaoskit analyze experiments/resources/"
+    assert commands[0] == "chaoskit analyze chaoskit/samples/"
     assert "chaoskit mesh up --detach" in commands
     assert commands[-1] == "chaoskit mesh down"
 

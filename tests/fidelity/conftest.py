@@ -1,6 +1,6 @@
 """The built-in mesh (Bookinfo + demo services) for the fidelity suite: Istio's tasks.
 
-Each test starts from the base state of ``experiments/resources/`` (Bookinfo's subsets and
+Each test starts from the base state of ``chaoskit/samples/`` (Bookinfo's subsets and
 ingress, the demo subsets) and applies the task's resources on top.
 """
 
@@ -16,7 +16,7 @@ import requests
 from chaoskit.topology.spec import MeshSpec
 from tests.e2e.conftest import MeshHandle
 
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "experiments" / "resources"
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "chaoskit" / "samples"
 
 
 class Bookinfo(MeshHandle):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RESOURCES = REPO / "experiments" / "resources"
+RESOURCES = REPO / "chaoskit" / "samples"
 SEEDS = (11, 12, 13)
 PER_SEED = 20
 REPETITIONS = PER_SEED * len(SEEDS)

@@ -9,7 +9,7 @@ import yaml
 
 from chaoskit.cluster import pins
 
-RESOURCES = Path(__file__).resolve().parents[3] / "experiments" / "resources"
+RESOURCES = Path(__file__).resolve().parents[3] / "chaoskit" / "samples"
 
 
 def docs(name: str) -> list[dict[str, Any]]:

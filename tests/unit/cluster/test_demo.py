@@ -15,7 +15,7 @@ from chaoskit.cluster import pins
 from chaoskit.cluster.plan import cluster_images
 from chaoskit.topology.spec import MeshSpec
 
-RESOURCES = Path(__file__).resolve().parents[3] / "experiments" / "resources"
+RESOURCES = Path(__file__).resolve().parents[3] / "chaoskit" / "samples"
 # The embedded topology's app kinds and the image each runs as on kind.
 IMAGES = {"echo": pins.ECHO_IMAGE, "httpbin": pins.HTTPBIN_IMAGE, "fortio": pins.FORTIO_IMAGE}
 
@@ -218,7 +218,7 @@ def experiment_markers() -> dict[str, list[Any]]:
     import importlib.util
 
     found: dict[str, list[Any]] = {}
-    for path in sorted((RESOURCES.parent).glob("test_*.py")):
+    for path in sorted((RESOURCES.parents[1] / "experiments").glob("test_*.py")):
         loaded = importlib.util.spec_from_file_location(f"_experiment_{path.stem}", path)
         assert loaded is not None
         assert loaded.loader is not None

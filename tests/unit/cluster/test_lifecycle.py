@@ -17,7 +17,7 @@ from chaoskit.cluster.tools import MissingTool
 from chaoskit.errors import BackendError, ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
-RESOURCES = REPO / "experiments" / "resources"
+RESOURCES = REPO / "chaoskit" / "samples"
 OWNER_QUERY = (
     "kubectl",
     "--context",
@@ -236,7 +236,7 @@ def test_webhook_races_are_retried_then_reported_with_the_number_of_tries(
     with pytest.raises(
         StepFailed,
         match=r"step 15/34 \(apply the base Istio resources: Bookinfo's subsets and ingress, "
-        r"the demo subsets \(experiments/resources\)\) exited with 1 after 6 tries:",
+        r"the demo subsets \(the packaged samples\)\) exited with 1 after 6 tries:",
     ):
         make(tmp_path, tools_dir, runner2).up(resources_dir=RESOURCES)
 
@@ -446,8 +446,7 @@ def test_missing_tools_and_resources_are_reported_before_anything_runs(
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
     with pytest.raises(
         ConfigError,
-        match=r"destination-rule-all\.yaml does not exist; run from the "
-        r"repository root or pass --resources DIR",
+        match=r"destination-rule-all\.yaml does not exist; pass --resources DIR",
     ):
         make(tmp_path, tools_dir, runner).up(resources_dir=tmp_path)
     assert runner.calls == []

@@ -13,7 +13,7 @@ from chaoskit.cluster.plan import up_plan
 
 REPO = Path(__file__).resolve().parents[3]
 ASSETS = REPO / "chaoskit" / "cluster" / "assets"
-RESOURCES = REPO / "experiments" / "resources"
+RESOURCES = REPO / "chaoskit" / "samples"
 NODE = (
     "kindest/node:v1.34.3@sha256:08497ee19eace7b4b5348db5c6a1591d7752b164530a36f855cb0f2bdcbadd48"
 )
@@ -59,7 +59,7 @@ def expected_dry_run(resources: Path) -> str:
         f"{k} apply --server-side -f TEMPFILE: the Secret is in a private temporary file, its "
         "key is never printed",
         "15. apply the base Istio resources: Bookinfo's subsets and ingress, the demo subsets "
-        "(experiments/resources)",
+        "(the packaged samples)",
         f"    $ {k} apply -f {resources}/destination-rule-all.yaml -f "
         f"{resources}/bookinfo-gateway.yaml -f {resources}/demo-destination-rules.yaml",
     ]
@@ -113,7 +113,7 @@ def test_dry_run_prints_every_step_and_command_and_runs_nothing(
     monkeypatch.setenv("PATH", "")  # nothing could run: no tool is even found
     assert main(["cluster", "up", "--dry-run"]) == 0
     out, err = capsys.readouterr()
-    assert out == expected_dry_run(REPO / "experiments" / "resources")
+    assert out == expected_dry_run(REPO / "chaoskit" / "samples")
     assert err == ""
 
 
@@ -228,7 +228,7 @@ def test_the_last_steps_wait_for_bookinfo_and_my_service_to_answer() -> None:
 def test_steps_that_race_istios_webhooks_are_retried() -> None:
     by_name = {s.name: s for s in up_plan(resources_dir=RESOURCES)}
     applied = "apply the base Istio resources: Bookinfo's subsets and ingress, the demo subsets "
-    assert by_name[applied + "(experiments/resources)"].retries >= 3
+    assert by_name[applied + "(the packaged samples)"].retries >= 3
     assert by_name["deploy the demo workloads of the seed templates (in default)"].retries >= 1
     assert by_name["deploy Bookinfo (images 1.20.3, with ratings-faulty at 0)"].retries >= 1
     assert all(s.hint for s in by_name.values() if s.name.startswith("wait for"))

@@ -12,7 +12,7 @@ from chaoskit.experiment.backend import validate
 from chaoskit.experiment.mutate import Mutant
 from chaoskit.experiment.mutations import OPERATORS, applicable, mutate
 
-SEED = Path(__file__).resolve().parents[3] / "experiments" / "resources" / "seed"
+SEED = Path(__file__).resolve().parents[3] / "chaoskit" / "samples" / "seed"
 
 
 def load(name: str) -> list[dict]:  # type: ignore[type-arg]

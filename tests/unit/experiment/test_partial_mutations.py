@@ -13,7 +13,7 @@ from chaoskit.errors import ConfigError
 from chaoskit.experiment.backend import validate
 from chaoskit.experiment.mutations import OPERATORS, declared_uncatchable, mutate
 
-RESOURCES = Path(__file__).resolve().parents[3] / "experiments" / "resources"
+RESOURCES = Path(__file__).resolve().parents[3] / "chaoskit" / "samples"
 PARTIAL = [name for name, operator in OPERATORS.items() if operator.partial]
 
 

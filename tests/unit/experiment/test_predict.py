@@ -15,7 +15,7 @@ import yaml
 from chaoskit.errors import ConfigError
 from chaoskit.experiment.predict import Predictor
 
-RESOURCES = Path(__file__).resolve().parents[3] / "experiments" / "resources"
+RESOURCES = Path(__file__).resolve().parents[3] / "chaoskit" / "samples"
 
 
 def objects(*names: str) -> list[dict]:  # type: ignore[type-arg]
