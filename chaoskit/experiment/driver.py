@@ -3,6 +3,7 @@ get back a :class:`~chaoskit.observe.Window` to judge, with the fault proven in 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,8 @@ class LoadDriver:
         seen_from: str = "",
         prove: bool = True,
         spawn_rate: float | None = None,
+        user: str | type | None = None,
+        locustfile: str | Path | None = None,
     ) -> Window:
         """Send load and return its window.
 
@@ -112,9 +115,27 @@ class LoadDriver:
         by the pods ``seen_from`` selects (a label selector). ``processes=N`` sends from N
         worker processes, ``distributed=True`` with a Locust master dealing them the users.
         ``spawn_rate`` (Locust's ramp-up) is refused with what to write instead.
+
+        ``locustfile="loadtests/locustfile.py", user="ShopUser"`` (or
+        ``user="loadtests/locustfile.py:ShopUser"``, or the class itself) drives the load with
+        a Locust user class instead of one path: its tasks, weights and ``wait_time`` run
+        unchanged in the worker against the ingress, and every request is recorded with
+        Locust's name and method (``window.by_name()``).
         """
         if spawn_rate is not None:
             raise ConfigError(_NO_SPAWN_RATE.format(spawn_rate=spawn_rate, users=users))
+        own = resolve_user_class(user, locustfile)
+        if own is not None:
+            if path != "/productpage":
+                raise ConfigError(
+                    f"load.run(path={path!r}) with a user class: its tasks choose the paths; "
+                    "drop the path"
+                )
+            if service is not None:
+                raise ConfigError(
+                    "load.run(service=...) with a user class is not supported: a user class "
+                    "sends through the ingress gateway (its host)"
+                )
         all_headers = dict(headers or {})
         if host is not None:
             all_headers["host"] = host
@@ -151,12 +172,14 @@ class LoadDriver:
             distributed=distributed,
             seed=self.seed,
             resolve=resolve,
+            locustfile=None if own is None else own[0],
+            user_class=None if own is None else own[1],
         ).scaled(self.scale)
         # Envoy's response flags per request: from the gateway's access log, or for a load
         # from inside the mesh from the client sidecar's outbound records (the embedded
         # in-mesh client passes x-request-id on; real fortio does not, so on a cluster
         # share(flag=) of such a window is a clear error, not a vacuous 0 %).
-        expect = self._page_expectation(path, service, login)
+        expect = None if own is not None else self._page_expectation(path, service, login)
         flag_source, direction = (gateway, "") if gateway else (entry_pod, "outbound")
         mark = self.backend.log_mark(flag_source) if flag_source else 0
         sampler = self._sampler(watch_ejections, seen_from)
@@ -306,3 +329,42 @@ class LoadDriver:
 
     def describe(self) -> list[dict[str, Any]]:
         return [w.to_json() for w in self.windows]
+
+
+def resolve_user_class(
+    user: str | type | None, locustfile: str | Path | None
+) -> tuple[str, str | None] | None:
+    """``(absolute locustfile, class name or None)`` from ``load.run``'s ``user`` and
+    ``locustfile``, or None for chaoskit's own path load."""
+    if user is None and locustfile is None:
+        return None
+    name: str | None
+    if isinstance(user, type):
+        source = inspect.getsourcefile(user)
+        if source is None:
+            raise ConfigError(f"load.run(user={user!r}): cannot find the file that defines it")
+        if locustfile is not None and Path(locustfile).resolve() != Path(source).resolve():
+            raise ConfigError(
+                f"load.run(user={user.__name__}) is defined in {source}, not in {locustfile}"
+            )
+        return str(Path(source).resolve()), user.__name__
+    if isinstance(user, str) and locustfile is None:
+        file, colon, name = user.rpartition(":")
+        if not colon or not file.endswith(".py"):
+            raise ConfigError(
+                f"load.run(user={user!r}): name the class with its file, "
+                "user='loadtests/locustfile.py:ShopUser', or pass locustfile= too"
+            )
+        locustfile = file
+    else:
+        name = user if isinstance(user, str) else None
+    assert locustfile is not None
+    path = Path(locustfile).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if not path.is_file():
+        raise ConfigError(
+            f"load.run(locustfile={str(locustfile)!r}): {path} does not exist (relative paths "
+            "start at the directory pytest runs in)"
+        )
+    return str(path.resolve()), name

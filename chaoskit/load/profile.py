@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from chaoskit.durations import parse_seconds
@@ -68,6 +69,10 @@ class LoadProfile:
     # Host names the worker resolves to fixed addresses (curl's --resolve): an https target
     # named by its virtual host then carries that name as TLS SNI, as a gateway needs.
     resolve: tuple[tuple[str, str], ...] = ()
+    # A Locust user class drives the load instead of one path: the file it is defined in
+    # (absolute) and its name (None: the file's only concrete User class).
+    locustfile: str | None = None
+    user_class: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +99,26 @@ class LoadProfile:
             )
         if not self.logins:
             raise ConfigError("load: logins must name at least one user (None = anonymous)")
+        if self.user_class is not None and self.locustfile is None:
+            raise ConfigError(f"load: user class {self.user_class!r} needs its locustfile")
+        if self.locustfile is not None:
+            self._check_user_class()
+
+    def _check_user_class(self) -> None:
+        assert self.locustfile is not None
+        what = f"load: locustfile {self.locustfile}"
+        if not Path(self.locustfile).is_file():
+            raise ConfigError(f"{what} does not exist; give its path (relative to the rootdir)")
+        if self.logins != (None,):
+            raise ConfigError(
+                f"{what}: login= and logins= are for chaoskit's own Bookinfo user; a user "
+                "class logs in itself (in on_start, as in Locust)"
+            )
+        if self.model == "open":
+            raise ConfigError(
+                f"{what}: rate= (the open model) is not supported with a user class yet; "
+                "use users= (Locust's closed model, with the class's wait_time)"
+            )
 
     @classmethod
     def build(
@@ -171,7 +196,14 @@ class LoadProfile:
             "users": self.users if self.model == "closed" else None,
             "rate": self.rate,
             "duration_s": self.duration_s,
-            "path": self.path,
+            "path": self.path if self.locustfile is None else None,
+            "user_class": self.user_class_label(),
             "login": ",".join(logins) if logins else None,
             "target": self.target,
         }
+
+    def user_class_label(self) -> str | None:
+        """``locustfile.py:ShopUser`` as the report shows it (None for a path load)."""
+        if self.locustfile is None:
+            return None
+        return f"{Path(self.locustfile).name}:{self.user_class or '(its only user class)'}"

@@ -36,11 +36,18 @@ class RequestRecord:
     login: str | None
     user: int = 0  # the virtual user that sent it
     pod: str | None = None  # x-chaoskit-pod of the reply (embedded mesh demo apps)
+    # Locust's request name and method (a user class's requests; a path-only load leaves
+    # them empty), and whether the user's code marked the reply a failure
+    # (``catch_response=True`` then ``response.failure(...)``).
+    name: str = ""
+    method: str = ""
+    marked_failure: bool = False
 
     @property
     def ok(self) -> bool:
-        """A reply below 500 (the request got an answer the client can use)."""
-        return 0 < self.status < 500
+        """A reply below 500 (the request got an answer the client can use) that the user's
+        code did not mark as a failure."""
+        return 0 < self.status < 500 and not self.marked_failure
 
     @property
     def late_s(self) -> float:
@@ -64,6 +71,9 @@ class RequestRecord:
             self.login,
             self.user,
             self.pod,
+            self.name,
+            self.method,
+            self.marked_failure,
         ]
 
     @classmethod

@@ -38,6 +38,7 @@ from locust.env import Environment
 from locust.event import Events
 
 from chaoskit.load.limits import TooFewOpenFiles, ensure_open_files, open_files_needed
+from chaoskit.load.locustfile import LocustfileError, load_user_class, on_request, recorded
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.records import IN_FLIGHT_AT_STOP, RequestRecord
 from chaoskit.mesh.apps.bookinfo.version import reviews_version_from_page
@@ -53,6 +54,7 @@ SLOT_MESSAGE = "chaoskit_slot"
 DONE_MESSAGE = "chaoskit_done"
 CANNOT_CONNECT = 4  # exit code
 TOO_FEW_OPEN_FILES = 5  # exit code
+BAD_LOCUSTFILE = 6  # exit code: the locustfile does not import or has no usable user class
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,31 +100,8 @@ class Recorder:
         intended, sent, login, user = self.in_flight.pop(request_id)
         status = int(getattr(response, "status_code", 0) or 0)
         error = getattr(response, "error", None)
-        body: bytes = b""
-        if status:
-            try:
-                body = response.content or b""
-            except Exception as exc:  # a reset mid-body: the reply is unusable
-                error, status = exc, 0
-        version = pod = None
-        if status:
-            version = response.headers.get("x-chaoskit-version")
-            pod = response.headers.get("x-chaoskit-pod")
-        if (
-            version is None
-            and self.profile.detect_version
-            and status == 200
-            and b"<html" in body[:400].lower()
-        ):
-            version = reviews_version_from_page(body.decode("utf-8", "replace"))
-        bits = 0
-        for index, marker in enumerate(self.markers):
-            if marker in body:
-                bits |= 1 << index
-        upstream = None
-        if status:
-            header = response.headers.get("x-envoy-upstream-service-time")
-            upstream = float(header) if header and header.replace(".", "", 1).isdigit() else None
+        body, status, error = self._body(response, status, error)
+        version, pod, upstream = self._reply_headers(response, status, body)
         self.add(
             RequestRecord(
                 intended=self.epoch(intended),
@@ -132,7 +111,7 @@ class Recorder:
                 bytes=len(body),
                 error="" if error is None else f"{type(error).__name__}: {error}"[:200],
                 version=version,
-                markers=bits,
+                markers=self._markers(body),
                 request_id=request_id,
                 upstream_ms=upstream,
                 login=login,
@@ -140,6 +119,76 @@ class Recorder:
                 pod=pod,
             )
         )
+
+    def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None:
+        """A user class's request, from Locust's ``events.request``: Locust's name, method,
+        response time and length, and its verdict (an exception marks a failure, as in
+        Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones)."""
+        if request_id not in self.in_flight:
+            return
+        intended, sent, login, user = self.in_flight.pop(request_id)
+        response = event.get("response")
+        exception = event.get("exception")
+        status = int(getattr(response, "status_code", 0) or 0)
+        body, status, _ = self._body(response, status, None)
+        version, pod, upstream = self._reply_headers(response, status, body)
+        response_time_s = float(event.get("response_time") or 0.0) / 1000.0
+        self.add(
+            RequestRecord(
+                intended=self.epoch(intended),
+                sent=self.epoch(sent),
+                latency_s=(sent - intended) + response_time_s,
+                status=status,
+                bytes=int(event.get("response_length") or len(body)),
+                error="" if exception is None else f"{type(exception).__name__}: {exception}"[:200],
+                version=version,
+                markers=self._markers(body),
+                request_id=request_id,
+                upstream_ms=upstream,
+                login=login,
+                user=user,
+                pod=pod,
+                name=str(event.get("name") or ""),
+                method=str(event.get("request_type") or ""),
+                marked_failure=exception is not None and status > 0,
+            )
+        )
+
+    @staticmethod
+    def _body(response: Any, status: int, error: Any) -> tuple[bytes, int, Any]:
+        body: bytes = b""
+        if status:
+            try:
+                body = response.content or b""
+            except Exception as exc:  # a reset mid-body: the reply is unusable
+                error, status = exc, 0
+        return body, status, error
+
+    def _reply_headers(
+        self, response: Any, status: int, body: bytes
+    ) -> tuple[str | None, str | None, float | None]:
+        version = pod = None
+        upstream = None
+        if status:
+            version = response.headers.get("x-chaoskit-version")
+            pod = response.headers.get("x-chaoskit-pod")
+            header = response.headers.get("x-envoy-upstream-service-time")
+            upstream = float(header) if header and header.replace(".", "", 1).isdigit() else None
+        if (
+            version is None
+            and self.profile.detect_version
+            and status == 200
+            and b"<html" in body[:400].lower()
+        ):
+            version = reviews_version_from_page(body.decode("utf-8", "replace"))
+        return version, pod, upstream
+
+    def _markers(self, body: bytes) -> int:
+        bits = 0
+        for index, marker in enumerate(self.markers):
+            if marker in body:
+                bits |= 1 << index
+        return bits
 
     def drop(self, intended: float, login: str | None, why: str) -> None:
         self.dropped += 1
@@ -319,6 +368,35 @@ def make_user_class(
     return ChaosUser
 
 
+def own_user_class(profile: LoadProfile, recorder: Recorder) -> type[Any]:
+    """The user's class from their locustfile, recorded; exit BAD_LOCUSTFILE with the reason."""
+    assert profile.locustfile is not None
+    try:
+        base = load_user_class(Path(profile.locustfile), profile.user_class)
+    except LocustfileError as exc:
+        sys.stderr.write(f"load worker: {exc}\n")
+        sys.stderr.flush()
+        os._exit(BAD_LOCUSTFILE)
+    return recorded(base, profile.target, recorder, profile.max_requests)
+
+
+def user_errors(runner: Any) -> list[str]:
+    """What users' tasks raised, once per distinct error, with Locust's count and where."""
+    found = []
+    for entry in getattr(runner, "exceptions", {}).values():
+        if isinstance(entry, dict):  # Locust: {"count", "msg", "traceback", "nodes"}
+            where = _last_frame(str(entry.get("traceback", "")))
+            found.append(f"{entry.get('msg')} ({entry.get('count')}x{where})")
+        else:
+            found.append(str(entry))
+    return found
+
+
+def _last_frame(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("File ")]
+    return f", {lines[-1]}" if lines else ""
+
+
 def stop_grace(profile: LoadProfile) -> float:
     """How long a closed-loop user may finish its current request after the window."""
     return min(profile.timeout_s, 10.0)
@@ -382,11 +460,18 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
     recorder = Recorder(profile, out)
     slot = [0 if link is None else link.index]
     stride = 1 if link is None else link.workers
-    user_class = make_user_class(profile, recorder, stride, lambda: slot[0])
+    events = Events()  # type: ignore[no-untyped-call]
+    if profile.locustfile is None:
+        user_class: type[Any] = make_user_class(profile, recorder, stride, lambda: slot[0])
+    else:
+        user_class = own_user_class(profile, recorder)
+        events.request.add_listener(on_request(recorder))  # type: ignore[no-untyped-call]
     env = Environment(
         user_classes=[user_class],
-        events=Events(),  # type: ignore[no-untyped-call]
-        catch_exceptions=False,
+        events=events,
+        # A user's own class runs as under `locust`: a task that raises is logged and the
+        # user goes on; chaoskit's own class lets an error stop the window.
+        catch_exceptions=profile.locustfile is not None,
         # Let a closed-loop user finish its current request; what is still pending after
         # the grace is recorded as in flight at stop.
         stop_timeout=stop_grace(profile),
@@ -425,7 +510,7 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         # A worker ships its stats to the master as it goes: the master has the totals.
         "locust_requests": env.stats.total.num_requests if link is None else None,
         "locust_errors": errors[:5],
-        "user_errors": [str(e) for e in getattr(runner, "exceptions", {}).values()][:5],
+        "user_errors": user_errors(runner)[:5],
     }
     if link is not None:
         summary["index"] = link.index

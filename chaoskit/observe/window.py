@@ -164,10 +164,38 @@ class Window:
         values = sorted(r.latency_s for r in self.records)
         return quantile(values, q) if values else math.nan
 
-    def only(self, where: Callable[[RequestRecord], bool], label: str | None = None) -> Window:
-        """The same window restricted to some requests (e.g. one logged-in user)."""
-        kept = [r for r in self.records if where(r)]
-        return replace(self, records=kept, label=label or self.label)
+    def only(
+        self,
+        where: Callable[[RequestRecord], bool] | None = None,
+        label: str | None = None,
+        *,
+        name: str | None = None,
+    ) -> Window:
+        """The same window restricted to some requests: those ``where`` keeps (e.g. one
+        logged-in user), or a user class's requests of one Locust ``name``."""
+        if where is None and name is None:
+            raise ConfigError("window.only() needs where= (a predicate) or name= (a request name)")
+        if name is not None and name not in self.names():
+            known = ", ".join(repr(n) for n in self.names()) or "none (not a user-class load)"
+            raise ConfigError(
+                f"window {self.label!r} has no request named {name!r}; its names: {known}"
+            )
+        kept = [
+            r
+            for r in self.records
+            if (where is None or where(r)) and (name is None or r.name == name)
+        ]
+        default = self.label if name is None else f"{self.label} [{name}]"
+        return replace(self, records=kept, label=label or default)
+
+    def names(self) -> list[str]:
+        """The Locust request names in this window, in order of first use."""
+        return list(dict.fromkeys(r.name for r in self.records if r.name))
+
+    def by_name(self) -> dict[str, Window]:
+        """One window per Locust request name (a user class's load), as Locust's own
+        statistics table groups them: ``window.by_name()["checkout"].success_rate()``."""
+        return {name: self.only(name=name) for name in self.names()}
 
     def while_ejected(self) -> Window:
         """The requests sent while the watched service had a host ejected (from the
@@ -223,7 +251,29 @@ class Window:
             "statuses": self.statuses(),
             "flags": self.response_flags() if self.flags else {},
             "versions": self.versions(),
+            **({"by_name": self._by_name_table()} if self.names() else {}),
         }
+
+    def _by_name_table(self) -> list[dict[str, Any]]:
+        """Locust's statistics table per request name, with chaoskit's intervals left to the
+        checks: method, name, requests, failures, median, p90, p99, max, bytes."""
+        rows = []
+        for name, part in self.by_name().items():
+            values = sorted(r.latency_s for r in part.records)
+            rows.append(
+                {
+                    "name": name,
+                    "method": part.records[0].method if part.records else "",
+                    "n": part.n,
+                    "failures": part.n - part.ok,
+                    "p50": quantile(values, 0.5) if values else None,
+                    "p90": quantile(values, 0.9) if values else None,
+                    "p99": quantile(values, 0.99) if values else None,
+                    "max": values[-1] if values else None,
+                    "bytes_avg": sum(r.bytes for r in part.records) / part.n if part.n else None,
+                }
+            )
+        return rows
 
     def series(self, max_points: int = MAX_SERIES_POINTS) -> list[dict[str, Any]]:
         """Per-second points (wider buckets for long windows) of count, errors, p50, p99."""

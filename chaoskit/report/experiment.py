@@ -505,9 +505,47 @@ def _breakdowns(experiment: Mapping[str, Any], level: int) -> str:
         ),
     ]
     shown = [t for t in tables if t]
-    if not shown:
-        return ""
-    return f'<h{level}>Replies</h{level}><div class="tables">{"".join(shown)}</div>'
+    by_name = _by_name_tables(experiment)
+    out = ""
+    if shown:
+        out += f'<h{level}>Replies</h{level}><div class="tables">{"".join(shown)}</div>'
+    if by_name:
+        out += f"<h{level}>Requests by name</h{level}>{by_name}"
+    return out
+
+
+def _by_name_tables(experiment: Mapping[str, Any]) -> str:
+    """Locust's statistics table, one per window of a user class's load: request name,
+    method, count, failures (Locust's own verdicts included) and latency quantiles."""
+    tables = []
+    for w in experiment["windows"]:
+        rows = w["summary"].get("by_name") or []
+        if not rows:
+            continue
+        body = [
+            [
+                esc(str(row.get("method", ""))),
+                f"<code>{esc(str(row['name']))}</code>",
+                esc(fmt.number(row["n"])),
+                esc(fmt.number(row["failures"]))
+                + (f" <small>({fmt.pct(row['failures'] / row['n'])})</small>" if row["n"] else ""),
+                esc(fmt.latency(row.get("p50"))),
+                esc(fmt.latency(row.get("p90"))),
+                esc(fmt.latency(row.get("p99"))),
+                esc(fmt.latency(row.get("max"))),
+                esc(fmt.number(None if row.get("bytes_avg") is None else round(row["bytes_avg"]))),
+            ]
+            for row in rows
+        ]
+        tables.append(
+            table(
+                ["Type", "Name", "Requests", "Failures", "p50", "p90", "p99", "Max", "Avg bytes"],
+                body,
+                caption=f"Window {w['label']}: per request name, as Locust groups them",
+                numeric=[False, False, True, True, True, True, True, True, True],
+            )
+        )
+    return f'<div class="tables">{"".join(tables)}</div>' if tables else ""
 
 
 def _ejections(experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int) -> str:

@@ -1,0 +1,108 @@
+"""A user's own Locust user class drives the load: run for real in the worker against the
+small loopback server (no mesh), recorded through Locust's ``events.request`` hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chaoskit.errors import ConfigError
+from chaoskit.load import LoadError, LoadProfile, run_load
+from tests.unit.load.conftest import Server
+
+SHOP = Path(__file__).resolve().parents[2] / "data" / "locustfiles" / "shop.py"
+SINGLE = SHOP.with_name("single.py")
+
+
+def _profile(server: Server, locustfile: Path, user: str | None, **rest: object) -> LoadProfile:
+    values: dict[str, object] = {"duration": "2s", "users": 2, "max_requests": 60, **rest}
+    return LoadProfile.build(
+        server.url,
+        locustfile=str(locustfile),
+        user_class=user,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def test_the_classs_tasks_are_recorded_with_their_names_and_methods(server: Server) -> None:
+    result = run_load(_profile(server, SHOP, "Shopper"))
+    names = {r.name for r in result.records}
+    assert names == {"browse", "checkout"}
+    assert {r.method for r in result.records} == {"GET"}
+    # Bounded by count: the users stop at max_requests (a few may be in flight then).
+    assert len(result.records) == server.received <= 60 + 2
+    assert len({r.request_id for r in result.records}) == len(result.records)
+    browse = [r for r in result.records if r.name == "browse"]
+    assert all(r.ok and r.status == 200 and r.version == "v9" for r in browse)
+    assert all(r.bytes > 0 for r in browse)
+
+
+def test_catch_response_failure_marks_a_200_as_failed(server: Server) -> None:
+    result = run_load(_profile(server, SHOP, "Shopper"))
+    checkout = [r for r in result.records if r.name == "checkout"]
+    assert checkout
+    assert all(r.status == 200 and not r.ok and r.marked_failure for r in checkout)
+    assert all("cart is empty" in r.error for r in checkout)
+
+
+def test_an_httpuser_works_too(server: Server) -> None:
+    result = run_load(_profile(server, SHOP, "SlowShopper", max_requests=20))
+    assert {r.name for r in result.records} == {"browse (requests)"}
+    assert all(r.ok for r in result.records)
+
+
+def test_a_sequential_taskset_runs_its_steps_in_order(server: Server) -> None:
+    result = run_load(_profile(server, SHOP, "Buyer", users=1, max_requests=10))
+    names = [r.name for r in sorted(result.records, key=lambda r: r.sent)]
+    assert names[:4] == ["flow: cart", "flow: pay", "flow: cart", "flow: pay"]
+    assert {r.method for r in result.records} == {"GET", "POST"}
+
+
+def test_the_only_class_is_picked_when_none_is_named(server: Server) -> None:
+    result = run_load(_profile(server, SINGLE, None, max_requests=10))
+    assert {r.name for r in result.records} == {"index"}
+
+
+def test_a_task_that_raises_keeps_its_requests_and_says_where(server: Server) -> None:
+    result = run_load(_profile(server, SHOP, "Careless", max_requests=10))
+    assert result.records
+    assert all(r.name == "before the crash" for r in result.records)
+    [errors] = [s["user_errors"] for s in result.summaries]
+    assert errors
+    assert "the task broke" in errors[0]
+    assert "shop.py" in errors[0]
+
+
+def test_two_classes_and_no_name_is_an_error_that_lists_them(server: Server) -> None:
+    with pytest.raises(
+        LoadError, match=r"defines 4 user classes \(Buyer, Careless, Shopper, SlowShopper\)"
+    ):
+        run_load(_profile(server, SHOP, None))
+
+
+def test_a_name_that_is_not_a_user_class_is_an_error(server: Server) -> None:
+    with pytest.raises(LoadError, match=r"'NOT_A_USER' is not a Locust User class"):
+        run_load(_profile(server, SHOP, "NOT_A_USER"))
+
+
+def test_a_locustfile_that_does_not_import_names_file_and_line(
+    server: Server, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("from locust import FastHttpUser\n\n\nclass Broken(FastHttpUser)\n    pass\n")
+    with pytest.raises(
+        LoadError, match=rf"locustfile {broken} does not import: SyntaxError.*{broken}:4"
+    ):
+        run_load(_profile(server, broken, "Broken"))
+
+
+def test_the_profile_refuses_what_a_user_class_cannot_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        LoadProfile.build("http://127.0.0.1:1", duration="1s", locustfile=str(tmp_path / "x.py"))
+    with pytest.raises(ConfigError, match="a user class logs in itself"):
+        LoadProfile.build("http://127.0.0.1:1", duration="1s", locustfile=str(SHOP), login="jason")
+    with pytest.raises(ConfigError, match="not supported with a user class yet"):
+        LoadProfile.build(
+            "http://127.0.0.1:1", duration="1s", locustfile=str(SHOP), model="open", rate=10.0
+        )
