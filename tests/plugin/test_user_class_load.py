@@ -10,21 +10,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "experiments" / "locustfiles" / "bookinfo.py"
-SEED = REPO / "experiments" / "resources" / "seed"
 
 EXPERIMENTS = f'''
 import pytest
 
-from pathlib import Path
-
 LOCUSTFILE = {str(LOCUSTFILE)!r}
-SEED = Path({str(SEED)!r})
 
 
-def test_jason_logs_in_and_gets_v2(chaos, load):
+def test_jason_logs_in_and_gets_v2(chaos, load, chaos_samples):
     """Routed by the seed's rule, jason's pages come from reviews v2: the class logs in
     through Bookinfo's /login in on_start, as a Locust user does."""
-    chaos.apply(SEED / "01-basic-routing.yaml")
+    chaos.apply(chaos_samples / "seed" / "01-basic-routing.yaml")
     window = load.run(locustfile=LOCUSTFILE, user="Jason", users=6, duration="4s", label="jason")
     assert set(window.names()) == {{"login", "productpage (jason)"}}
     page = window.only(name="productpage (jason)")
