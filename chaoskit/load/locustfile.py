@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import random
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from locust import User
+import gevent
+import gevent.local
+import gevent.pool
+from locust import User, constant, task
 from locust.exception import StopUser
 
 __all__ = [
+    "Arrivals",
     "LocustfileError",
     "RequestSink",
     "load_user_class",
@@ -49,6 +56,39 @@ class RequestSink(Protocol):
     ) -> None: ...
 
     def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None: ...
+
+    def drop(self, intended: float, login: str | None, why: str) -> None: ...
+
+
+class Schedule(Protocol):
+    """The open model's shared clock (the worker's): users start together, the last to
+    finish its slots ends the run."""
+
+    users: int
+
+    def ready(self, timeout_s: float) -> float: ...
+
+    def finished(self) -> bool: ...
+
+
+@dataclass
+class Arrivals:
+    """The open model for a user class: ``total`` arrivals at ``rate`` per second, each
+    running one task picked by the class's weights, dealt round-robin to the users (whose
+    sessions they use)."""
+
+    rate: float
+    total: int
+    max_in_flight: int
+    timeout_s: float
+    connect_timeout_s: float
+    schedule: Schedule
+    errors: list[str] = field(default_factory=list)
+
+
+# The intended time of the arrival a greenlet is running: its first request is measured
+# from it (coordinated omission corrected, as for chaoskit's own open model).
+_ARRIVAL = gevent.local.local()
 
 
 def where_raised(exc: BaseException, path: Path) -> str:
@@ -111,16 +151,28 @@ def load_user_class(locustfile: Path, name: str | None) -> type[User]:
     return next(iter(candidates.values()))
 
 
-def recorded(base: type[User], target: str, sink: RequestSink, max_requests: int) -> type[User]:
+def recorded(
+    base: type[User],
+    target: str,
+    sink: RequestSink,
+    max_requests: int,
+    arrivals: Arrivals | None = None,
+) -> type[User]:
     """``base`` with its host set to the mesh under test and its client's requests recorded.
 
     After ``max_requests`` requests a user stops (Locust's ``StopUser``): every window is
-    bounded in count as well as in time."""
+    bounded in count as well as in time. With ``arrivals`` (the open model) the class's
+    own tasks run one per arrival, picked by their weights, instead of in Locust's loop.
+    """
     counter = [0]
+    arrive = None if arrivals is None else _arrival_task(base, sink, arrivals)
 
     class Recorded(base):  # type: ignore[valid-type,misc]
         host = target
         abstract = False
+        if arrive is not None:
+            tasks = [arrive]
+            wait_time = constant(0)
 
         def __init__(self, environment: Any) -> None:
             super().__init__(environment)
@@ -128,18 +180,24 @@ def recorded(base: type[User], target: str, sink: RequestSink, max_requests: int
             counter[0] += 1
             client = getattr(self, "client", None)
             if client is not None:
-                _wrap(client, sink, self.chaoskit_index, max_requests)
+                _wrap(client, sink, self.chaoskit_index, max_requests, environment)
 
+    if arrive is not None:
+        # Set after the class exists: Locust's metaclass would add the base's tasks to any
+        # list given in the class body.
+        Recorded.tasks = [arrive]
     # Locust names a user's stats and its dispatch by the class name: keep the user's.
     Recorded.__name__ = Recorded.__qualname__ = base.__name__
     return Recorded
 
 
-def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int) -> None:
+def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int, environment: Any) -> None:
     send = client.request
 
     def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if sink.started >= max_requests:
+            # The window's count bound is reached: it ends here, as at its duration.
+            gevent.spawn(environment.runner.quit)
             raise StopUser()
         request_id = sink.next_id()
         headers = dict(kwargs.pop("headers", None) or {})
@@ -147,10 +205,72 @@ def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int) -> None:
         context = dict(kwargs.pop("context", None) or {})
         context[CONTEXT_KEY] = request_id
         sent = time.perf_counter()
-        sink.begin(request_id, sent, sent, None, user)
+        # An arrival's first request is measured from the arrival's slot, later ones of
+        # the same task from when they were sent.
+        intended = getattr(_ARRIVAL, "intended", None)
+        _ARRIVAL.intended = None
+        sink.begin(request_id, sent if intended is None else intended, sent, None, user)
         return send(method, url, *args, headers=headers, context=context, **kwargs)
 
     client.request = request
+
+
+def _plain_tasks(base: type[User]) -> list[Callable[[Any], Any]]:
+    """The class's tasks, repeated by weight as Locust lists them; a TaskSet is a flow that
+    cannot be cut into independent arrivals."""
+    found: list[Callable[[Any], Any]] = []
+    for entry in base.tasks:
+        if inspect.isclass(entry):
+            raise LocustfileError(
+                f"user class {base.__name__} runs the task set {entry.__name__}: a flow "
+                "cannot be cut into independent arrivals, so the open model (rate=) cannot "
+                "run it; use users= (Locust's closed model)"
+            )
+        found.append(entry)  # type: ignore[arg-type]
+    if not found:
+        raise LocustfileError(f"user class {base.__name__} has no tasks")
+    return found
+
+
+def _arrival_task(base: type[User], sink: RequestSink, arrivals: Arrivals) -> Callable[..., Any]:
+    weighted = _plain_tasks(base)
+    source = Path(inspect.getsourcefile(base) or "")
+
+    def run_one(user: Any, due: float) -> None:
+        _ARRIVAL.intended = due
+        try:
+            random.choice(weighted)(user)
+        except StopUser:
+            pass
+        except Exception as exc:  # a task that raises: logged, as Locust logs it
+            arrivals.errors.append(f"{type(exc).__name__}: {exc} ({where_raised(exc, source)})")
+        finally:
+            _ARRIVAL.intended = None
+
+    @task
+    def arrivals_of_this_user(user: Any) -> None:
+        if getattr(user, "chaoskit_scheduled", False):
+            gevent.sleep(0.05)  # its slots are done: idle until the last user ends the run
+            return
+        user.chaoskit_scheduled = True
+        pool = gevent.pool.Pool(arrivals.max_in_flight)
+        start = arrivals.schedule.ready(arrivals.connect_timeout_s)
+        users = arrivals.schedule.users
+        for slot in range(user.chaoskit_index % users, arrivals.total, users):
+            due = start + slot / arrivals.rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                gevent.sleep(delay)
+            if pool.full():
+                sink.drop(due, None, "not sent: max_in_flight requests pending")
+                continue
+            pool.spawn(run_one, user, due)
+        pool.join(timeout=arrivals.timeout_s)
+        pool.kill()
+        if arrivals.schedule.finished():
+            gevent.spawn(user.environment.runner.quit)  # not from a user greenlet it kills
+
+    return arrivals_of_this_user
 
 
 def on_request(sink: RequestSink) -> Any:

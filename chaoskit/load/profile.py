@@ -114,10 +114,10 @@ class LoadProfile:
                 f"{what}: login= and logins= are for chaoskit's own Bookinfo user; a user "
                 "class logs in itself (in on_start, as in Locust)"
             )
-        if self.model == "open":
+        if self.model == "open" and self.users < 1:
             raise ConfigError(
-                f"{what}: rate= (the open model) is not supported with a user class yet; "
-                "use users= (Locust's closed model, with the class's wait_time)"
+                f"{what}: users={self.users}: the open model deals its arrivals to users "
+                "(each with its own session); give at least 1"
             )
 
     @classmethod

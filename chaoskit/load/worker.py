@@ -38,7 +38,13 @@ from locust.env import Environment
 from locust.event import Events
 
 from chaoskit.load.limits import TooFewOpenFiles, ensure_open_files, open_files_needed
-from chaoskit.load.locustfile import LocustfileError, load_user_class, on_request, recorded
+from chaoskit.load.locustfile import (
+    Arrivals,
+    LocustfileError,
+    load_user_class,
+    on_request,
+    recorded,
+)
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.records import IN_FLIGHT_AT_STOP, RequestRecord
 from chaoskit.mesh.apps.bookinfo.version import reviews_version_from_page
@@ -368,7 +374,7 @@ def make_user_class(
     return ChaosUser
 
 
-def own_user_class(profile: LoadProfile, recorder: Recorder) -> type[Any]:
+def own_user_class(profile: LoadProfile, recorder: Recorder, errors: list[str]) -> type[Any]:
     """The user's class from their locustfile, recorded; exit BAD_LOCUSTFILE with the reason."""
     assert profile.locustfile is not None
     try:
@@ -377,7 +383,24 @@ def own_user_class(profile: LoadProfile, recorder: Recorder) -> type[Any]:
         sys.stderr.write(f"load worker: {exc}\n")
         sys.stderr.flush()
         os._exit(BAD_LOCUSTFILE)
-    return recorded(base, profile.target, recorder, profile.max_requests)
+    arrivals = None
+    if profile.model == "open":
+        assert profile.rate is not None
+        arrivals = Arrivals(
+            rate=profile.rate,
+            total=min(profile.max_requests, int(profile.rate * profile.duration_s)),
+            max_in_flight=profile.max_in_flight,
+            timeout_s=profile.timeout_s,
+            connect_timeout_s=profile.connect_timeout_s,
+            schedule=OpenSchedule(profile.users),
+            errors=errors,
+        )
+    try:
+        return recorded(base, profile.target, recorder, profile.max_requests, arrivals)
+    except LocustfileError as exc:
+        sys.stderr.write(f"load worker: {exc}\n")
+        sys.stderr.flush()
+        os._exit(BAD_LOCUSTFILE)
 
 
 def user_errors(runner: Any) -> list[str]:
@@ -461,10 +484,11 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
     slot = [0 if link is None else link.index]
     stride = 1 if link is None else link.workers
     events = Events()  # type: ignore[no-untyped-call]
+    arrival_errors: list[str] = []  # what a user class's tasks raised in the open model
     if profile.locustfile is None:
         user_class: type[Any] = make_user_class(profile, recorder, stride, lambda: slot[0])
     else:
-        user_class = own_user_class(profile, recorder)
+        user_class = own_user_class(profile, recorder, arrival_errors)
         events.request.add_listener(on_request(recorder))  # type: ignore[no-untyped-call]
     env = Environment(
         user_classes=[user_class],
@@ -488,7 +512,11 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         runner = connect(env, link, profile.connect_timeout_s, slot)
         # The master starts and ends the window; this only bounds a master that went away.
         window += profile.connect_timeout_s + stop_grace(profile) + 10
-    users = profile.users if profile.model == "closed" else len(profile.logins)
+    users = (
+        profile.users
+        if profile.model == "closed" or profile.locustfile is not None
+        else len(profile.logins)
+    )
     # A collection pause stalls every greenlet at once; the run is short and bounded.
     gc.disable()
     cpu0 = time.process_time()
@@ -510,7 +538,7 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         # A worker ships its stats to the master as it goes: the master has the totals.
         "locust_requests": env.stats.total.num_requests if link is None else None,
         "locust_errors": errors[:5],
-        "user_errors": user_errors(runner)[:5],
+        "user_errors": (user_errors(runner) + arrival_errors)[:5],
     }
     if link is not None:
         summary["index"] = link.index

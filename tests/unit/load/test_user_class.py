@@ -16,7 +16,8 @@ SINGLE = SHOP.with_name("single.py")
 
 
 def _profile(server: Server, locustfile: Path, user: str | None, **rest: object) -> LoadProfile:
-    values: dict[str, object] = {"duration": "2s", "users": 2, "max_requests": 60, **rest}
+    # Bounded by count (the window ends at max_requests), with time to spare on a busy machine.
+    values: dict[str, object] = {"duration": "20s", "users": 2, "max_requests": 60, **rest}
     return LoadProfile.build(
         server.url,
         locustfile=str(locustfile),
@@ -30,8 +31,9 @@ def test_the_classs_tasks_are_recorded_with_their_names_and_methods(server: Serv
     names = {r.name for r in result.records}
     assert names == {"browse", "checkout"}
     assert {r.method for r in result.records} == {"GET"}
-    # Bounded by count: the users stop at max_requests (a few may be in flight then).
-    assert len(result.records) == server.received <= 60 + 2
+    # Bounded by count: the window ends at max_requests (a few may be in flight then).
+    assert 60 <= len(result.records) == server.received <= 60 + 2
+    assert result.finished - result.started < 20
     assert len({r.request_id for r in result.records}) == len(result.records)
     browse = [r for r in result.records if r.name == "browse"]
     assert all(r.ok and r.status == 200 and r.version == "v9" for r in browse)
@@ -102,7 +104,40 @@ def test_the_profile_refuses_what_a_user_class_cannot_do(tmp_path: Path) -> None
         LoadProfile.build("http://127.0.0.1:1", duration="1s", locustfile=str(tmp_path / "x.py"))
     with pytest.raises(ConfigError, match="a user class logs in itself"):
         LoadProfile.build("http://127.0.0.1:1", duration="1s", locustfile=str(SHOP), login="jason")
-    with pytest.raises(ConfigError, match="not supported with a user class yet"):
+    with pytest.raises(ConfigError, match="the open model deals its arrivals to users"):
         LoadProfile.build(
-            "http://127.0.0.1:1", duration="1s", locustfile=str(SHOP), model="open", rate=10.0
+            "http://127.0.0.1:1",
+            duration="1s",
+            locustfile=str(SHOP),
+            model="open",
+            rate=10.0,
+            users=0,
         )
+
+
+def test_open_model_runs_one_weighted_task_per_arrival_on_schedule(server: Server) -> None:
+    """rate=50 for 2 s: 100 arrivals, each one task (one request) picked by the class's
+    3:1 weights, each measured from its slot start + k/rate."""
+    result = run_load(
+        _profile(
+            server,
+            SHOP,
+            "Shopper",
+            model="open",
+            rate=50.0,
+            users=2,
+            max_requests=1000,
+            duration="2s",
+        )
+    )
+    assert len(result.records) == server.received == 100
+    assert {r.name for r in result.records} == {"browse", "checkout"}
+    intended = sorted(r.intended for r in result.records)
+    drift = max(abs((t - intended[0]) - k / 50.0) for k, t in enumerate(intended))
+    assert drift < 1e-3
+    assert all(r.latency_s >= r.sent - r.intended for r in result.records)
+
+
+def test_open_model_refuses_a_task_set_flow(server: Server) -> None:
+    with pytest.raises(LoadError, match="runs the task set CheckoutFlow: a flow cannot be cut"):
+        run_load(_profile(server, SHOP, "Buyer", model="open", rate=10.0, users=1))
