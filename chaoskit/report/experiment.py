@@ -252,6 +252,8 @@ def _windows_table(experiment: Mapping[str, Any], clock: Clock, level: int) -> s
             shape.append(f"{fmt.number(load['rate'])} rps offered")
         if load.get("login"):
             shape.append(f"as {load['login']}")
+        if load.get("user_class"):
+            shape.append(f"user class {load['user_class']}")
         when = f"{clock.text(w['start'])} → {clock.text(w['end'])}"
         lat = s["latency_s"]
         rows.append(
