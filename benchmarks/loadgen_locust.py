@@ -8,6 +8,10 @@ section "Load generator and report" of BENCHMARKS.md.
   master's aggregated request count must equal the records.
 - Closed loop: Locust's FastHttpUser as fast as it goes (10 users, one process), the
   reference the open model is compared with, in the same run.
+- A user class (``benchmarks/locustfiles/three_tasks.py``, three weighted tasks): its open
+  loop at 1,000 requests/s from one worker, same budget; and its closed loop as fast as it
+  goes through chaoskit (recorded through ``events.request``) against the same class run by
+  ``locust`` itself (no hook), for the recording's cost (budget: at most 10%).
 - The HTML report of 50 experiments with 100,000 series records (``benchmarks.report``).
 
 Nothing is asserted; the numbers are written into BENCHMARKS.md between markers, which
@@ -31,6 +35,8 @@ from chaoskit.load.records import IN_FLIGHT_AT_STOP
 from chaoskit.report import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
+THREE_TASKS = ROOT / "benchmarks" / "locustfiles" / "three_tasks.py"
+USER_CLASS_RATE = 1000.0
 START = "<!-- load-generator:start -->"
 END = "<!-- load-generator:end -->"
 
@@ -114,6 +120,39 @@ def open_rows(
     return rows, late / max(intended, 1) < 0.01 and sent == intended
 
 
+def plain_locust_rps(target: str, users: int, duration: float) -> float:
+    """Locust itself (``locust --headless``, no chaoskit hook) running the same user class
+    as fast as it goes: requests per second over its run."""
+    import json
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(THREE_TASKS),
+            "--headless",
+            "--only-summary",
+            "--json",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{duration:g}s",
+            "--host",
+            target,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    )
+    stats = json.loads(done.stdout)
+    return sum(int(entry["num_requests"]) for entry in stats) / duration
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.loadgen_locust")
     parser.add_argument("--rate", type=float, default=2000.0)
@@ -138,6 +177,12 @@ def main() -> int:
             )
         )
         closed = run_load(LoadProfile.build(target, users=10, **common))
+        own: dict[str, Any] = {"duration": args.duration, "locustfile": str(THREE_TASKS)}
+        mixed = run_load(
+            LoadProfile.build(target, model="open", rate=USER_CLASS_RATE, users=10, **own)
+        )
+        hooked = run_load(LoadProfile.build(target, users=10, **own))
+        plain_rps = plain_locust_rps(target, 10, args.duration)
     finally:
         server.terminate()
         server.wait()
@@ -158,6 +203,11 @@ def main() -> int:
         if not r.error.startswith("not sent") and r.error != IN_FLIGHT_AT_STOP
     )
     spread_ok = spread_ok and spread.master["requests"] == counted
+    mixed_rows, mixed_ok = open_rows(
+        mixed, "a user class with 3 weighted tasks, one worker", USER_CLASS_RATE, args.duration
+    )
+    hooked_rps = sum(1 for r in hooked.records if r.status) / args.duration
+    cost = 1 - hooked_rps / plain_rps if plain_rps else float("nan")
     rows = [
         *one_rows,
         *spread_rows,
@@ -171,6 +221,13 @@ def main() -> int:
             f"{closed_rps:,.0f} rps (worker CPU {closed.cpu_s / args.duration:.2f} cores)",
             "reference",
         ),
+        *mixed_rows,
+        (
+            "closed loop, the same user class × 10 as fast as it goes: chaoskit (recorded "
+            "through events.request) / locust itself (no hook)",
+            f"{hooked_rps:,.0f} / {plain_rps:,.0f} rps: recording costs {cost:.1%}",
+            "≤ 10%",
+        ),
         (
             "HTML report, 50 experiments, 100,000 series records: render time / size",
             f"{render_s:.2f} s / {len(page.encode()) / 1e6:.2f} MB",
@@ -183,6 +240,10 @@ def main() -> int:
         else f"Open-loop budget missed in this run (one worker: {'met' if one_ok else 'missed'}; "
         f"distributed: {'met' if spread_ok else 'missed'}). The reference server and the load "
         "processes share two cores with anything else running."
+    )
+    verdict += (
+        f" User class: open loop {'met' if mixed_ok else 'missed'}, recording cost "
+        f"{'within' if cost <= 0.10 else 'over'} its budget."
     )
     text = section(rows, verdict, (load, os.getloadavg()[0]))
     write_section(args.out, text)
