@@ -1,4 +1,5 @@
-"""``chaoskit mesh up|down|status``: run the embedded mesh."""
+"""``chaoskit mesh up|down|status|snapshot``: run the embedded mesh, or write a twin of a
+live cluster for it (:mod:`chaoskit.commands.snapshot`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from pathlib import Path
 
 from chaoskit.commands._target import default_state_dir
+from chaoskit.commands.snapshot import add_snapshot_parser
 from chaoskit.errors import BackendError
 
 
@@ -52,6 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     status.add_argument("--state-dir", type=Path, default=None)
     status.add_argument("-o", "--output", choices=("text", "json"), default="text")
     status.set_defaults(handler=run_status)
+    add_snapshot_parser(actions)
 
 
 def _print_info(info: object) -> None:

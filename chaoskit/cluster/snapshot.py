@@ -1,0 +1,400 @@
+"""``chaoskit mesh snapshot``: a twin of a live cluster's services, workloads and Istio
+config, as a mesh spec the embedded mesh runs.
+
+It only reads (GET requests), and never reads a Secret: a Gateway's ``credentialName``
+becomes a self-signed stand-in for the Gateway's hosts, so key material never leaves the
+cluster. Every workload runs the generic ``echo`` app; what the snapshot cannot carry over
+(Istio kinds the embedded mesh does not emulate, headless Services, workload kinds other
+than Deployments and StatefulSets) is listed as a warning, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from chaoskit.errors import BackendError
+from chaoskit.kube.objects import clean
+
+__all__ = ["EMULATED_KINDS", "Snapshot", "read_snapshot", "write_snapshot"]
+
+JsonObject = dict[str, Any]
+# Namespaces the control plane and Kubernetes own: not part of a user's mesh.
+SYSTEM_NAMESPACES = frozenset(
+    {"kube-system", "kube-public", "kube-node-lease", "local-path-storage", "istio-system"}
+)
+GATEWAY_NAMESPACE = "istio-system"
+GATEWAY_SELECTOR = {"istio": "ingressgateway"}
+# Istio kinds the embedded mesh runs (networking.istio.io plural -> kind).
+EMULATED_KINDS = {
+    "virtualservices": "VirtualService",
+    "destinationrules": "DestinationRule",
+    "gateways": "Gateway",
+    "serviceentries": "ServiceEntry",
+}
+# Istio kinds it reads only to say they were left out: (API group/version, plural, kind).
+NOT_EMULATED = (
+    ("networking.istio.io/v1", "sidecars", "Sidecar"),
+    ("networking.istio.io/v1alpha3", "envoyfilters", "EnvoyFilter"),
+    ("networking.istio.io/v1", "workloadentries", "WorkloadEntry"),
+    ("security.istio.io/v1", "peerauthentications", "PeerAuthentication"),
+    ("security.istio.io/v1", "authorizationpolicies", "AuthorizationPolicy"),
+    ("security.istio.io/v1", "requestauthentications", "RequestAuthentication"),
+    ("telemetry.istio.io/v1", "telemetries", "Telemetry"),
+)
+MAX_REPLICAS = 64  # the mesh spec's bound per workload
+# Istio's protocol selection by port name prefix or appProtocol (istio.io, "Protocol
+# Selection"); the mesh spec knows these.
+PROTOCOLS = {"http": "HTTP", "http2": "HTTP2", "https": "HTTPS", "grpc": "GRPC", "tcp": "TCP"}
+
+
+class Reader(Protocol):
+    """What the snapshot needs from a Kubernetes client: JSON GETs."""
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any: ...
+
+
+@dataclass
+class Snapshot:
+    context: str
+    server: str
+    namespaces: list[JsonObject] = field(default_factory=list)
+    services: list[JsonObject] = field(default_factory=list)
+    workloads: list[JsonObject] = field(default_factory=list)  # Deployments, StatefulSets
+    istio: list[JsonObject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _items(reader: Reader, path: str) -> list[JsonObject]:
+    result = reader.call("GET", path)
+    return list((result or {}).get("items", []))
+
+
+def _status(exc: BackendError) -> int | None:
+    return getattr(exc, "status", None)
+
+
+def read_snapshot(
+    reader: Reader, *, context: str, server: str, namespaces: list[str] | None = None
+) -> Snapshot:
+    """Read the namespaces' Services, workloads and Istio objects (GET only)."""
+    snap = Snapshot(context=context, server=server)
+    every = {n["metadata"]["name"]: n for n in _items(reader, "/api/v1/namespaces")}
+    if namespaces is None:
+        chosen = sorted(n for n in every if n not in SYSTEM_NAMESPACES)
+    else:
+        missing = [n for n in namespaces if n not in every]
+        if missing:
+            raise BackendError(
+                f"namespace(s) {', '.join(missing)} do not exist in context {context!r} "
+                f"(it has: {', '.join(sorted(every))})"
+            )
+        chosen = [n for n in namespaces if n != GATEWAY_NAMESPACE]
+    for name in chosen:
+        snap.namespaces.append(every[name])
+        _read_namespace(reader, snap, name)
+        if not any(s["metadata"]["namespace"] == name for s in snap.services):
+            snap.warnings.append(f"namespace {name} has no Services: nothing in it to call")
+    _read_gateway(reader, snap, every)
+    return snap
+
+
+def _read_namespace(reader: Reader, snap: Snapshot, namespace: str) -> None:
+    for service in _items(reader, f"/api/v1/namespaces/{namespace}/services"):
+        spec = service.get("spec", {})
+        name = f"Service {namespace}/{service['metadata']['name']}"
+        if spec.get("type") == "ExternalName":
+            snap.warnings.append(f"{name}: ExternalName services are not modelled; left out")
+        elif spec.get("clusterIP") == "None":
+            snap.warnings.append(f"{name}: headless services are not modelled; left out")
+        elif not spec.get("selector"):
+            snap.warnings.append(f"{name}: no selector (its endpoints are manual); left out")
+        else:
+            snap.services.append(service)
+    snap.workloads.extend(_items(reader, f"/apis/apps/v1/namespaces/{namespace}/deployments"))
+    # A server without StatefulSets (the embedded mesh's API) has none to copy.
+    for item in _try_items(reader, f"/apis/apps/v1/namespaces/{namespace}/statefulsets"):
+        snap.workloads.append({**item, "kind": "StatefulSet"})
+    for plural in ("daemonsets",):
+        for item in _try_items(reader, f"/apis/apps/v1/namespaces/{namespace}/{plural}"):
+            snap.warnings.append(
+                f"DaemonSet {namespace}/{item['metadata']['name']}: one pod per node is not "
+                "modelled; left out"
+            )
+    _read_istio(reader, snap, namespace)
+
+
+def _read_istio(reader: Reader, snap: Snapshot, namespace: str) -> None:
+    for plural, kind in EMULATED_KINDS.items():
+        for item in _items(reader, f"/apis/networking.istio.io/v1/namespaces/{namespace}/{plural}"):
+            item.setdefault("kind", kind)
+            item.setdefault("apiVersion", "networking.istio.io/v1")
+            snap.istio.append(item)
+    for group_version, plural, kind in NOT_EMULATED:
+        for item in _try_items(reader, f"/apis/{group_version}/namespaces/{namespace}/{plural}"):
+            snap.warnings.append(
+                f"{kind} {namespace}/{item['metadata']['name']}: the embedded mesh does not "
+                "emulate this kind; left out"
+            )
+
+
+def _try_items(reader: Reader, path: str) -> list[JsonObject]:
+    """A list the cluster may not serve (a CRD not installed): none."""
+    try:
+        return _items(reader, path)
+    except BackendError as exc:
+        if _status(exc) in (404, 403):
+            return []
+        raise
+
+
+def _read_gateway(reader: Reader, snap: Snapshot, every: dict[str, JsonObject]) -> None:
+    """The ingress gateway (istio-system, istio=ingressgateway): the twin's way in."""
+    if GATEWAY_NAMESPACE not in every:
+        snap.warnings.append(
+            "no istio-system namespace: the twin gets chaoskit's default ingress gateway"
+        )
+        return
+    services = [
+        s
+        for s in _items(reader, f"/api/v1/namespaces/{GATEWAY_NAMESPACE}/services")
+        if (s.get("spec", {}).get("selector") or {}).items() >= GATEWAY_SELECTOR.items()
+    ]
+    deployments = [
+        d
+        for d in _items(reader, f"/apis/apps/v1/namespaces/{GATEWAY_NAMESPACE}/deployments")
+        if _template_labels(d).items() >= GATEWAY_SELECTOR.items()
+    ]
+    if not services or not deployments:
+        snap.warnings.append(
+            "no ingress gateway (istio=ingressgateway) in istio-system: the twin gets "
+            "chaoskit's default one"
+        )
+        return
+    snap.namespaces.append(every[GATEWAY_NAMESPACE])
+    snap.services.append(services[0])
+    snap.workloads.append(deployments[0])
+    # Gateways (and the root namespace's mesh-wide rules) usually live here.
+    _read_istio(reader, snap, GATEWAY_NAMESPACE)
+
+
+def _template_labels(workload: JsonObject) -> dict[str, str]:
+    return dict(
+        workload.get("spec", {}).get("template", {}).get("metadata", {}).get("labels") or {}
+    )
+
+
+# --- the twin's mesh spec -------------------------------------------------------------------
+
+
+def write_snapshot(snap: Snapshot, out: Path) -> Path:
+    """Write ``out/mesh.yaml``, ``out/resources/`` and ``out/README.md``; return the spec."""
+    resources = out / "resources"
+    resources.mkdir(parents=True, exist_ok=True)
+    files = []
+    for item in snap.istio:
+        meta = item["metadata"]
+        name = f"{item['kind'].lower()}-{meta['namespace']}-{meta['name']}.yaml"
+        (resources / name).write_text(yaml.safe_dump(clean(item), sort_keys=False))
+        files.append(f"resources/{name}")
+    body: JsonObject = {
+        "namespaces": [_namespace(n) for n in snap.namespaces],
+        "services": [_service(s, snap) for s in snap.services],
+        "workloads": [w for w in (_workload(w, snap) for w in snap.workloads) if w],
+        "secrets": _secrets(snap),
+        "resources": sorted(files),
+    }
+    if not any(n["metadata"]["name"] == GATEWAY_NAMESPACE for n in snap.namespaces):
+        _add_default_gateway(body)
+    spec = {
+        "apiVersion": "chaoskit.dev/v1alpha1",
+        "kind": "MeshSpec",
+        "metadata": {"name": _spec_name(snap.context)},
+        "spec": body,
+    }
+    path = out / "mesh.yaml"
+    header = (
+        f"# A twin of context {snap.context!r} ({snap.server}), written by "
+        "`chaoskit mesh snapshot`.\n# Every workload runs the generic echo app; see README.md "
+        "for what was read and what was left out.\n"
+    )
+    path.write_text(header + yaml.safe_dump(spec, sort_keys=False))
+    (out / "README.md").write_text(_readme(snap, files))
+    return path
+
+
+def _spec_name(context: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", context.lower()).strip("-")[:50] or "twin"
+
+
+def _namespace(namespace: JsonObject) -> JsonObject:
+    labels = dict(namespace["metadata"].get("labels") or {})
+    name = namespace["metadata"]["name"]
+    if name == GATEWAY_NAMESPACE:
+        return {"name": name, "labels": {}}
+    injected = labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels
+    return {"name": name, "labels": {"istio-injection": "enabled"} if injected else {}}
+
+
+def _service(service: JsonObject, snap: Snapshot) -> JsonObject:
+    meta, spec = service["metadata"], service["spec"]
+    ports = []
+    for port in spec.get("ports", []):
+        entry: JsonObject = {"name": port.get("name") or "http", "port": int(port["port"])}
+        target = _target_port(port, service, snap)
+        if target is not None and target != entry["port"]:
+            entry["targetPort"] = target
+        protocol = _protocol(port)
+        if protocol != "HTTP":
+            entry["protocol"] = protocol
+        ports.append(entry)
+    return {
+        "name": meta["name"],
+        "namespace": meta["namespace"],
+        "ports": ports,
+        "selector": dict(spec.get("selector") or {}),
+    }
+
+
+def _protocol(port: JsonObject) -> str:
+    """Istio's explicit protocol selection: appProtocol, else the name's prefix."""
+    chosen = str(port.get("appProtocol") or port.get("name") or "http").lower()
+    return PROTOCOLS.get(chosen.split("-", 1)[0], "HTTP")
+
+
+def _target_port(port: JsonObject, service: JsonObject, snap: Snapshot) -> int | None:
+    target = port.get("targetPort")
+    if target is None or isinstance(target, int):
+        return target
+    if str(target).isdigit():
+        return int(target)
+    # A named targetPort: the containerPort of that name in the selected pod template.
+    selector = service["spec"].get("selector") or {}
+    for workload in snap.workloads:
+        if workload["metadata"]["namespace"] != service["metadata"]["namespace"]:
+            continue
+        if not _template_labels(workload).items() >= selector.items():
+            continue
+        for container in workload["spec"]["template"]["spec"].get("containers", []):
+            for declared in container.get("ports", []):
+                if declared.get("name") == target:
+                    return int(declared["containerPort"])
+    snap.warnings.append(
+        f"Service {service['metadata']['namespace']}/{service['metadata']['name']}: "
+        f"targetPort {target!r} names no container port of its pods; the twin uses the "
+        "service port"
+    )
+    return None
+
+
+def _workload(workload: JsonObject, snap: Snapshot) -> JsonObject | None:
+    meta = workload["metadata"]
+    labels = _template_labels(workload)
+    where = f"{workload.get('kind', 'Deployment')} {meta['namespace']}/{meta['name']}"
+    if not labels:
+        snap.warnings.append(f"{where}: its pod template has no labels; left out")
+        return None
+    replicas = int(workload.get("spec", {}).get("replicas", 1) or 0)
+    if replicas > MAX_REPLICAS:
+        snap.warnings.append(f"{where}: {replicas} replicas, the twin runs {MAX_REPLICAS}")
+        replicas = MAX_REPLICAS
+    entry: JsonObject = {
+        "name": meta["name"],
+        "namespace": meta["namespace"],
+        "labels": labels,
+        "replicas": replicas,
+    }
+    if meta["namespace"] == GATEWAY_NAMESPACE and labels.items() >= GATEWAY_SELECTOR.items():
+        entry["app"] = {"name": "ingress-gateway"}
+        entry["sidecar"] = False
+        return entry
+    entry["app"] = {"name": "echo"}
+    template = workload["spec"]["template"]
+    inject = {
+        **(template.get("metadata", {}).get("annotations") or {}),
+        **labels,
+    }.get("sidecar.istio.io/inject")
+    if inject == "false":
+        entry["sidecar"] = False
+    return entry
+
+
+def _secrets(snap: Snapshot) -> list[JsonObject]:
+    """Self-signed stand-ins for every Gateway credentialName (the Secret is never read)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for item in snap.istio:
+        if item["kind"] != "Gateway":
+            continue
+        for server in item.get("spec", {}).get("servers", []):
+            name = (server.get("tls") or {}).get("credentialName")
+            if not name:
+                continue
+            hosts = [h.split("/", 1)[-1] for h in server.get("hosts", [])]
+            hosts = [h for h in hosts if h != "*"] or ["*.example.com"]
+            found.setdefault((GATEWAY_NAMESPACE, name), []).extend(hosts)
+    return [
+        {"name": name, "namespace": ns, "selfSigned": {"hosts": sorted(set(hosts))}}
+        for (ns, name), hosts in sorted(found.items())
+    ]
+
+
+def _add_default_gateway(spec: JsonObject) -> None:
+    spec["namespaces"].append({"name": GATEWAY_NAMESPACE, "labels": {}})
+    spec["services"].append(
+        {
+            "name": "istio-ingressgateway",
+            "namespace": GATEWAY_NAMESPACE,
+            "selector": dict(GATEWAY_SELECTOR),
+            "ports": [
+                {"name": "http2", "port": 80, "targetPort": 8080},
+                {"name": "https", "port": 443, "targetPort": 8443},
+            ],
+        }
+    )
+    spec["workloads"].append(
+        {
+            "name": "istio-ingressgateway",
+            "namespace": GATEWAY_NAMESPACE,
+            "labels": {"app": "istio-ingressgateway", **GATEWAY_SELECTOR},
+            "app": {"name": "ingress-gateway"},
+            "sidecar": False,
+        }
+    )
+
+
+def _readme(snap: Snapshot, files: list[str]) -> str:
+    names = ", ".join(n["metadata"]["name"] for n in snap.namespaces) or "none"
+    lines = [
+        "# A twin of a live mesh",
+        "",
+        f"Written by `chaoskit mesh snapshot` from context `{snap.context}` ({snap.server}).",
+        "It only read the cluster (GET requests); it never read a Secret.",
+        "",
+        f"- Namespaces: {names}",
+        f"- Services: {len(snap.services)}",
+        f"- Workloads (Deployments and StatefulSets): {len(snap.workloads)}, each running the "
+        "generic echo app (a few ms, no errors, no calls)",
+        f"- Istio objects: {len(files)} in `resources/`, in force when the twin starts",
+        "- Gateway TLS: a self-signed stand-in for each `credentialName`, for the Gateway's "
+        "hosts; no key material was copied",
+        "",
+        "Run it with `chaoskit mesh up --spec mesh.yaml`, check its config with "
+        "`chaoskit analyze --mesh-spec mesh.yaml resources/`.",
+        "",
+        "## Left out",
+        "",
+    ]
+    lines += [f"- {w}" for w in snap.warnings] or ["- nothing"]
+    return "\n".join(lines) + "\n"
