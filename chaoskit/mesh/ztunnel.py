@@ -147,6 +147,10 @@ class Ztunnel:
             self._pipe(up_reader, writer, conn, upstream=False),
         )
         self._complete(conn, failed=False)
+        for side in (writer, up_writer):
+            side.close()
+            with contextlib.suppress(OSError):
+                await side.wait_closed()
 
     async def _pipe(
         self,
