@@ -143,7 +143,7 @@ class Pod:
             request.headers.set("x-forwarded-for", f"{xff}, {client}" if xff else client)
             request.headers.set("x-forwarded-proto", "https" if info.tls else "http")
             request.headers.setdefault("x-envoy-external-address", client)
-            direction = "inbound" if self.boot.kind == "waypoint" else "gateway"
+            direction = self.boot.kind  # "gateway", or "waypoint": the server side's L7 proxy
             return await self.proxy.route(request, port, client, direction, client)
 
         return handler
