@@ -33,3 +33,17 @@ def ambient_without_waypoint(
         f"proves nothing. Deploy a waypoint for namespace {namespace}: istioctl waypoint "
         f"apply -n {namespace} --enroll-namespace"
     )
+
+
+def ejection_observers(selected: list[Pod], pods: Iterable[Pod], namespace: str) -> list[Pod]:
+    """Who holds the outlier detector for a service in ``namespace``.
+
+    Callers with sidecars each hold their own. Ambient callers hold none: the destination's
+    waypoint does, one detector per waypoint replica shared by every caller
+    (``cluster_waypoint.go``, ``buildWaypointInboundVIPCluster`` → ``applyOutlierDetection``,
+    tag 1.30.3), so its replicas are the ones that eject.
+    """
+    if not selected or not all(p.ambient for p in selected):
+        return selected
+    waypoints = [p for p in pods if p.namespace == namespace and WAYPOINT_LABEL in p.labels]
+    return [p for p in waypoints if p.running] or selected

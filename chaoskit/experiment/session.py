@@ -253,6 +253,8 @@ class ChaosSession:
         return {
             "backend": self.settings.backend,
             "istio_version": backend.istio_version if backend else None,
+            # The embedded mesh's data plane (a real cluster's is what it runs).
+            "dataplane": self.settings.dataplane if self.settings.backend == "local" else None,
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
             **({"guard": self.guard} if self.guard else {}),

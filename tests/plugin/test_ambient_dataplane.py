@@ -31,8 +31,9 @@ def test_ratings_abort_shows_on_every_page(chaos, load):
 
 
 def _outcome(directory: Path) -> dict[str, object]:
-    (experiment,) = json.loads((directory / "results.json").read_text())["experiments"]
-    return dict(experiment)
+    results = json.loads((directory / "results.json").read_text())
+    (experiment,) = results["experiments"]
+    return {**experiment, "dataplane": results["run"]["mesh"]["dataplane"]}
 
 
 def test_with_a_waypoint_the_fault_acts_at_the_waypoint(
@@ -44,7 +45,7 @@ def test_with_a_waypoint_the_fault_acts_at_the_waypoint(
     )
     result.assert_outcomes(passed=1)
     experiment = _outcome(tmp_path)
-    assert experiment["outcome"] == "held"
+    assert (experiment["outcome"], experiment["dataplane"]) == ("held", "ambient")
     (fault,) = [f for f in experiment["faults"] if f["kind"] == "abort"]  # type: ignore[attr-defined]
     # The proof found the fault in the waypoint's routes and its FI entries at its rate.
     assert fault["proof"]["sidecars"] == [
@@ -68,4 +69,5 @@ def test_without_a_waypoint_the_experiment_is_inconclusive_and_says_why(
             "*1 inconclusive*",
         ]
     )
-    assert _outcome(tmp_path)["outcome"] == "inconclusive"
+    experiment = _outcome(tmp_path)
+    assert (experiment["outcome"], experiment["dataplane"]) == ("inconclusive", "ambient-l4")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.errors import ConfigError
-from chaoskit.experiment.ambient import ambient_without_waypoint
+from chaoskit.experiment.ambient import ambient_without_waypoint, ejection_observers
 from chaoskit.experiment.backend import Pod
 from chaoskit.experiment.session import derive_spec
 from chaoskit.topology.ambient import ambient_workloads, waypoint_for
@@ -54,3 +54,13 @@ def test_no_ambient_reason_with_a_waypoint_or_with_sidecars() -> None:
     assert ambient_without_waypoint("abort", [ratings, waypoint], "ratings", "bookinfo") is None
     sidecar = _pod("ratings-v1-c", {"app": "ratings"}, ambient=False)
     assert ambient_without_waypoint("abort", [sidecar], "ratings", "bookinfo") is None
+
+
+def test_ejections_are_seen_by_the_waypoint_when_the_callers_are_ambient() -> None:
+    reviews = _pod("reviews-v3-a", {"app": "reviews"}, ambient=True)
+    waypoint = _pod(
+        "waypoint-b", {"gateway.networking.k8s.io/gateway-name": "waypoint"}, ambient=False
+    )
+    assert ejection_observers([reviews], [reviews, waypoint], "bookinfo") == [waypoint]
+    sidecar = _pod("reviews-v3-c", {"app": "reviews"}, ambient=False)
+    assert ejection_observers([sidecar], [sidecar, waypoint], "bookinfo") == [sidecar]
