@@ -230,3 +230,16 @@ spec:
         f"backend.mesh.svc.cluster.local::{bad['status']['podIP']}:9080::health_flags::"
         "/failed_outlier_check"
     ) in ambient.admin(waypoint, "/clusters").text
+
+
+def test_proxy_config_refuses_an_ambient_pod_and_reads_the_waypoint(ambient: AmbientHandle) -> None:
+    """An ambient pod has no Envoy: proxy-config says where its policy is instead."""
+    from chaoskit.commands.proxy import _resolve_pod
+    from chaoskit.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError, match=r"fortio-\w+\.mesh is in ambient mode and has no sidecar"
+    ):
+        _resolve_pod(ambient.client, "deploy/fortio", "mesh")
+    waypoint = _resolve_pod(ambient.client, "deploy/waypoint", "mesh")
+    assert waypoint["metadata"]["labels"]["gateway.networking.k8s.io/gateway-name"] == "waypoint"
