@@ -62,6 +62,19 @@ def ambient_l7_policy(ctx: Context) -> None:
                         fix=_fix(service_ns),
                     )
                     continue
+                if loaded.namespace != service_ns:
+                    # getVirtualServiceForWaypoint: only the service's or the waypoint's
+                    # namespace (the embedded waypoints live in the service's).
+                    ctx.report(
+                        "IST0167",
+                        loaded,
+                        f"spec.hosts[{host_index}]",
+                        f"host {host} is served by waypoint {service_ns}/{waypoint}, which "
+                        f"reads VirtualServices only from namespace {service_ns}, not "
+                        f"{loaded.namespace}",
+                        fix=f"move the VirtualService to namespace {service_ns}",
+                    )
+                    continue
                 for i, route in enumerate(vs.spec.http):
                     for j, match in enumerate(route.match or []):
                         if match.source_labels:

@@ -243,3 +243,21 @@ def test_proxy_config_refuses_an_ambient_pod_and_reads_the_waypoint(ambient: Amb
         _resolve_pod(ambient.client, "deploy/fortio", "mesh")
     waypoint = _resolve_pod(ambient.client, "deploy/waypoint", "mesh")
     assert waypoint["metadata"]["labels"]["gateway.networking.k8s.io/gateway-name"] == "waypoint"
+
+
+def test_the_waypoint_reads_virtual_services_only_from_its_service_namespace(
+    ambient: AmbientHandle,
+) -> None:
+    """getVirtualServiceForWaypoint (listener_waypoint.go, tag 1.30.3) keeps VirtualServices
+    from the service's or the waypoint's namespace: one in namespace l4 for httpbin.mesh is
+    ignored, so the request succeeds."""
+    ambient.apply(
+        _vs(
+            "httpbin.mesh.svc.cluster.local",
+            ABORT_ALL.replace("host: httpbin}", "host: httpbin.mesh.svc.cluster.local}"),
+            "l4",
+        )
+    )
+    assert ambient.fetch("httpbin:8000/get").status_code == 200
+    ambient.apply(_vs("httpbin", ABORT_ALL))
+    assert ambient.fetch("httpbin:8000/get").status_code == 503

@@ -87,3 +87,14 @@ def test_a_source_labels_match_at_a_waypoint_is_reported(ambient_mesh: MeshSpec)
 def test_a_sidecar_mesh_gets_no_ambient_findings() -> None:
     text = ABORT.format(ns="bookinfo").replace("httpbin", "reviews")
     assert ineffective(text, MeshSpec.default()) == []
+
+
+def test_a_virtual_service_from_another_namespace_is_not_read_by_the_waypoint(
+    ambient_mesh: MeshSpec,
+) -> None:
+    text = ABORT.format(ns="l4").replace(
+        "hosts: [httpbin]", "hosts: [httpbin.mesh.svc.cluster.local]"
+    )
+    [message] = ineffective(text, ambient_mesh)
+    assert "reads VirtualServices only from namespace mesh, not l4" in message.text
+    assert message.fix == "move the VirtualService to namespace mesh"
