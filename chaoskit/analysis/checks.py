@@ -13,6 +13,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
+from chaoskit.analysis.ambient import ambient_l7_policy
 from chaoskit.analysis.context import Context
 from chaoskit.analysis.messages import go_list, go_quote
 from chaoskit.analysis.registry import host_matches, to_fqdn
@@ -499,4 +500,5 @@ ALL_CHECKS: tuple[Check, ...] = (
     destination_rule_targets,
     destination_rule_tls,
     route_weights,
+    ambient_l7_policy,
 )

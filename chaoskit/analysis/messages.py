@@ -110,6 +110,7 @@ MESSAGE_TYPES = _types(
         "associated with its workload instances (Pod selector {1}). If you need to access the "
         "gateway port through the gateway Service, it will not be available.",
     ),
+    MessageType("IST0167", "IneffectivePolicy", Level.WARNING, "The policy has no impact: {0}."),
     MessageType(
         "IST0173",
         "DestinationRuleSubsetNotSelectPods",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit.commands._target import add_target_arguments, connect, default_state_dir
-from chaoskit.commands.proxy import _resolve_pod
+from chaoskit.commands.proxy import _find_pod
 from chaoskit.errors import ConfigError
 from chaoskit.topology.podshape import long_running_containers
 
@@ -50,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     client = connect(args)
     try:
-        pod = _resolve_pod(client, args.target, args.namespace)
+        pod = _find_pod(client, args.target, args.namespace)
         container = _container(pod, args.container)
         if args.kubeconfig:
             if args.follow:

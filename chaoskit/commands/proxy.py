@@ -77,6 +77,20 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _resolve_pod(client: Any, target: str, namespace: str) -> dict[str, Any]:
+    pod = _find_pod(client, target, namespace)
+    annotations = pod["metadata"].get("annotations") or {}
+    if annotations.get("ambient.istio.io/redirection") == "enabled":
+        # An ambient pod has no Envoy to ask (istioctl proxy-config fails the same way).
+        meta = pod["metadata"]
+        raise ConfigError(
+            f"pod {meta['name']}.{meta['namespace']} is in ambient mode and has no sidecar: "
+            f"its L7 policy is in its namespace's waypoint (try deploy/waypoint -n "
+            f"{meta['namespace']}), its L4 traffic in ztunnel (istio-system)"
+        )
+    return pod
+
+
+def _find_pod(client: Any, target: str, namespace: str) -> dict[str, Any]:
     if "." in target and not target.startswith("deploy/"):
         target, namespace = target.split(".", 1)
     pods = client.pods(namespace)

@@ -107,9 +107,7 @@ class WorkloadRoutes:
         }
 
     def _workloads(self, namespace: str | None) -> list[Any]:
-        return [
-            w for w in self.cp.spec.spec.workloads if namespace is None or w.namespace == namespace
-        ]
+        return [w for w in self.cp.workloads if namespace is None or w.namespace == namespace]
 
     def _workload(self, request: web.Request) -> Any:
         namespace, name = request.match_info["namespace"], request.match_info["name"]

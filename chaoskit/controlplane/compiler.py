@@ -28,12 +28,14 @@ from chaoskit.mesh.config import (
     Cluster,
     Endpoint,
     Listener,
+    ProxyKind,
     ProxySnapshot,
     Route,
     RouteConfig,
     ServerTls,
     VirtualHost,
 )
+from chaoskit.mesh.ztunnel import WORKLOADS
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +207,17 @@ class Compiler:
         )
 
     def _context(
-        self, vs: Ordered[VirtualService], port: int, proxy: PodView, gateway: str | None
+        self,
+        vs: Ordered[VirtualService],
+        port: int,
+        proxy: PodView,
+        gateway: str | None,
+        *,
+        waypoint: bool = False,
     ) -> RouteContext:
         compat = self.state.compat
         return RouteContext(
+            waypoint=waypoint,
             vs_name=vs.resource.name,
             vs_namespace=vs.namespace,
             listener_port=port,
@@ -290,6 +299,133 @@ class Compiler:
                 Listener(f"0.0.0.0_{port}", port, RouteConfig(str(port), tuple(vhosts)))
             )
         return listeners
+
+    # --- ambient: pods without sidecars, ztunnel, waypoints ------------------------------------
+
+    def ambient_listeners(self, proxy: PodView) -> list[Listener]:
+        """An ambient pod has no proxy: only names resolve (DNS), nothing routes in the pod."""
+        compat = self.state.compat
+        listeners: list[Listener] = []
+        for port in sorted({p.number for s in self.state.services for p in s.ports}):
+            vhosts = tuple(
+                VirtualHost(
+                    name=f"{service.fqdn}:{port}",
+                    domains=self.sidecar_domains(service, port, proxy.namespace),
+                    routes=(default_route(service.fqdn, port, compat.default_retry_on_503),),
+                )
+                for service in self.state.services
+                if service.port(port) is not None
+            )
+            listeners.append(Listener(f"0.0.0.0_{port}", port, RouteConfig(str(port), vhosts)))
+        return listeners
+
+    def waypoints_of(self, service: ServiceView) -> list[PodView]:
+        name = self.state.ambient.get(service.namespace)
+        return [
+            pod
+            for pod in self.state.pods
+            if name
+            and pod.kind == "waypoint"
+            and pod.namespace == service.namespace
+            and pod.workload == name
+        ]
+
+    def ztunnel_clusters(self) -> list[Cluster]:
+        """What ztunnel needs per service port: its endpoints, or its waypoint's replicas."""
+        out: list[Cluster] = []
+        for service in self.state.services:
+            if service.selector is None:
+                continue
+            waypoints = self.waypoints_of(service)
+            for port in service.ports:
+                if waypoints:
+                    endpoints = tuple(
+                        Endpoint(pod.ip, port.number, pod.proxy_id, pod.labels) for pod in waypoints
+                    )
+                else:
+                    endpoints = tuple(self.endpoints(service, port.number, {}))
+                out.append(
+                    Cluster(
+                        name=cluster_name(port.number, "", service.fqdn),
+                        service=service.fqdn,
+                        port=port.number,
+                        subset="",
+                        endpoints=endpoints,
+                        lb=lb_spec(None),
+                        thresholds=thresholds(None, None)[0],
+                        outlier=None,
+                        connect_timeout_s=thresholds(None, None)[1],
+                    )
+                )
+        out.append(
+            Cluster(
+                name=WORKLOADS,
+                service="",
+                port=0,
+                subset=WORKLOADS,
+                endpoints=tuple(
+                    Endpoint(pod.ip, 0, pod.proxy_id, pod.labels) for pod in self.state.pods
+                ),
+                lb=lb_spec(None),
+                thresholds=thresholds(None, None)[0],
+                outlier=None,
+                connect_timeout_s=thresholds(None, None)[1],
+            )
+        )
+        return out
+
+    def waypoint_virtual_services(
+        self, service: ServiceView, waypoint: PodView
+    ) -> list[Ordered[VirtualService]]:
+        """Every mesh VS for the host from the service's or the waypoint's namespace, merged
+        in order (listener_waypoint.go, getVirtualServiceForWaypoint, tag 1.30.3)."""
+        return [
+            vs
+            for vs in self._mesh_virtual_services()
+            if vs.namespace in (service.namespace, waypoint.namespace)
+            and any(
+                host_matches(to_fqdn(h, vs.namespace), service.fqdn) for h in vs.resource.spec.hosts
+            )
+        ]
+
+    def waypoint_listeners(self, proxy: PodView) -> list[Listener]:
+        """One listener per port of the services bound to this waypoint, their L7 policy in it.
+
+        VirtualService rules are translated as for a sidecar, bound to ``mesh``, with
+        ``sourceLabels`` matches dropped; with no rule left, the default route
+        (buildWaypointInboundHTTPRouteConfig → buildSidecarInboundHTTPRouteConfig, whose
+        waypoint branch is BuildDefaultHTTPOutboundRoute: Istio's default retries).
+        """
+        compat = self.state.compat
+        served = [
+            s
+            for s in self.state.services
+            if s.selector is not None
+            and self.state.ambient.get(s.namespace) == proxy.workload
+            and s.namespace == proxy.namespace
+        ]
+        by_port: dict[int, list[VirtualHost]] = {}
+        for service in served:
+            for port_view in service.ports:
+                port = port_view.number
+                routes: list[Route] = []
+                for vs in self.waypoint_virtual_services(service, proxy):
+                    ctx = self._context(vs, port, proxy, None, waypoint=True)
+                    routes.extend(translate_http_routes(vs.resource.spec.http or [], ctx))
+                if not routes:
+                    routes = [default_route(service.fqdn, port, compat.default_retry_on_503)]
+                by_port.setdefault(port, []).append(
+                    VirtualHost(
+                        name=f"{service.fqdn}:{port}",
+                        # A waypoint matches the service by its VIP; here by every name of it.
+                        domains=self.sidecar_domains(service, port, service.namespace),
+                        routes=tuple(routes),
+                    )
+                )
+        return [
+            Listener(f"0.0.0.0_{port}", port, RouteConfig(f"inbound-vip|{port}", tuple(vhosts)))
+            for port, vhosts in sorted(by_port.items())
+        ]
 
     # --- gateways ---------------------------------------------------------------------------
 
@@ -395,17 +531,24 @@ class Compiler:
         return listeners
 
     def snapshot(self, proxy: PodView, version: int) -> ProxySnapshot:
-        listeners = (
-            self._own_gateway_listeners(proxy)
-            if proxy.kind == "gateway"
-            else self._shared_sidecar_listeners(proxy)
-        )
+        kind: ProxyKind = "sidecar"
+        clusters = self._shared_clusters(proxy)
+        if proxy.kind == "gateway":
+            kind, listeners = "gateway", self._own_gateway_listeners(proxy)
+        elif proxy.kind == "ambient":
+            kind, listeners, clusters = "ambient", tuple(self.ambient_listeners(proxy)), ()
+        elif proxy.kind == "ztunnel":
+            kind, listeners, clusters = "ztunnel", (), tuple(self.ztunnel_clusters())
+        elif proxy.kind == "waypoint":
+            kind, listeners = "waypoint", tuple(self.waypoint_listeners(proxy))
+        else:
+            listeners = self._shared_sidecar_listeners(proxy)
         return ProxySnapshot(
             proxy=proxy.proxy_id,
-            kind="gateway" if proxy.kind == "gateway" else "sidecar",
+            kind=kind,
             version=version,
             listeners=listeners,
-            clusters=self._shared_clusters(proxy),
+            clusters=clusters,
             compat=self.state.compat,
         )
 

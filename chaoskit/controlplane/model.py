@@ -89,3 +89,5 @@ class MeshState:
     service_entries: list[Ordered[ServiceEntry]] = field(default_factory=list)
     secrets: dict[tuple[str, str], TlsSecret] = field(default_factory=dict)
     compat: Compat = field(default_factory=Compat)
+    # Ambient namespaces → the waypoint each uses ("" for none: ztunnel only, L4).
+    ambient: dict[str, str] = field(default_factory=dict)

@@ -62,6 +62,9 @@ class RouteContext:
     service_port: Callable[[str, int | None, int], int]  # (fqdn, dest port, listener port)
     # Does the destination's effective load balancer hash (Istio's LookupHash)?
     consistent_hash: Callable[[Destination], bool] = lambda _destination: False
+    # Compiling for a waypoint: it serves every caller, so a match on the caller's labels
+    # cannot hold and is dropped (listener_waypoint.go, waypointInboundRoute, tag 1.30.3).
+    waypoint: bool = False
 
 
 def string_matcher(match: StringMatch, *, ignore_case: bool = False) -> StringMatcher:
@@ -121,6 +124,8 @@ def _match_applies(match: HTTPMatchRequest | None, ctx: RouteContext) -> bool:
         wanted = {_qualify_gateway(g, ctx.vs_namespace) for g in match.gateways}
         if (ctx.gateway or "mesh") not in wanted:
             return False
+    if ctx.waypoint and match.source_labels:
+        return False
     if ctx.gateway is None:
         if match.source_labels and not all(
             ctx.proxy_labels.get(k) == v for k, v in match.source_labels.items()

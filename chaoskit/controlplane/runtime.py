@@ -43,6 +43,15 @@ from chaoskit.istio.yaml_source import YamlDocument
 from chaoskit.mesh.apps.base import AppContext, AppSettingsError, create_app
 from chaoskit.mesh.bootstrap import Bootstrap, HostPort
 from chaoskit.mesh.delta import meta_text, resource_texts
+from chaoskit.topology.ambient import (
+    REDIRECTION_ANNOTATION,
+    WAYPOINT_APP,
+    ZTUNNEL_APP,
+    ZTUNNEL_OUTBOUND_PORT,
+    all_workloads,
+    ambient_namespaces,
+    waypoint_for,
+)
 from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
@@ -81,6 +90,9 @@ class ControlPlane:
     def __init__(self, spec: MeshSpec, options: MeshOptions) -> None:
         self.spec = spec
         self.options = options
+        # The spec's workloads plus what ambient adds (ztunnel, waypoints), ztunnel first.
+        self.workloads = all_workloads(spec)
+        self.ambient_namespaces = ambient_namespaces(spec)
         self.token = token_source.token_urlsafe(24)
         self.compat = compat_for(spec.spec.istio_version)
         self.store = ObjectStore()
@@ -125,7 +137,7 @@ class ControlPlane:
         # events into one push: one compilation for the whole start-up, not one per pod.
         self._holding_pushes = True
         try:
-            for workload in self.spec.spec.workloads:
+            for workload in self.workloads:
                 for replica in range(workload.replicas):
                     await self._create_pod(workload.name, workload.namespace, replica)
         finally:
@@ -136,7 +148,7 @@ class ControlPlane:
     def _check_app_settings(self) -> None:
         """Refuse a spec whose app settings an app would reject, before starting anything."""
         for workload in self.spec.spec.workloads:
-            if workload.app.name == GATEWAY_APP:
+            if workload.app.name in (GATEWAY_APP, WAYPOINT_APP, ZTUNNEL_APP):
                 continue
             context = AppContext(
                 workload.name,
@@ -187,7 +199,7 @@ class ControlPlane:
     # --- pods ------------------------------------------------------------------------------------
 
     def _workload(self, name: str, namespace: str) -> Any:
-        for workload in self.spec.spec.workloads:
+        for workload in self.workloads:
             if workload.name == name and workload.namespace == namespace:
                 return workload
         raise NotFound(f'workload "{namespace}/{name}" not found')
@@ -207,7 +219,7 @@ class ControlPlane:
     ) -> PodProcess:
         workload = self._workload(workload_name, namespace)
         assert self.addresses is not None
-        is_gateway = workload.app.name == GATEWAY_APP
+        kind = self._pod_kind(workload.app.name, namespace)
         pod = PodProcess(
             name=pod_name(workload.name),
             namespace=namespace,
@@ -215,10 +227,13 @@ class ControlPlane:
             replica=replica,
             ip=ip or self.addresses.allocate(),
             labels=dict(workload.labels),
-            kind="gateway" if is_gateway else "sidecar",
+            kind=kind,
             app=workload.app.name,
             app_settings=dict(workload.app.settings),
             container_ports=self.container_ports(dict(workload.labels), namespace),
+            # The CNI plugin marks a pod whose traffic it redirects to ztunnel (istio/istio
+            # cni/pkg/nodeagent, annotation.AmbientRedirection, tag 1.30.3).
+            annotations={REDIRECTION_ANNOTATION: "enabled"} if kind == "ambient" else {},
             env=dict(workload.env),
         )
         self.pods[pod.proxy_id] = pod
@@ -226,6 +241,18 @@ class ControlPlane:
         await self._start_process(pod)
         self.schedule_push()
         return pod
+
+    def _pod_kind(self, app: str, namespace: str) -> str:
+        if app == GATEWAY_APP:
+            return "gateway"
+        if app in (WAYPOINT_APP, ZTUNNEL_APP):
+            return app
+        return "ambient" if namespace in self.ambient_namespaces else "sidecar"
+
+    def ztunnel_address(self) -> tuple[str, int] | None:
+        """Where ambient pods' outbound connections are redirected (the node's ztunnel)."""
+        pod = next((p for p in self.pods.values() if p.kind == ZTUNNEL_APP), None)
+        return (pod.ip, ZTUNNEL_OUTBOUND_PORT) if pod is not None else None
 
     def _bootstrap(self, pod: PodProcess) -> Bootstrap:
         host_ports: tuple[HostPort, ...] = ()
@@ -250,6 +277,7 @@ class ControlPlane:
             env=pod.env,
             host_ports=host_ports,
             seed=self.options.seed,
+            ztunnel=self.ztunnel_address() if pod.kind == "ambient" else None,
         )
 
     async def _start_process(self, pod: PodProcess) -> None:
@@ -630,6 +658,7 @@ class ControlPlane:
             service_entries=entries,
             secrets=secrets,
             compat=self.compat,
+            ambient={ns: waypoint_for(self.spec, ns) or "" for ns in self.ambient_namespaces},
         )
 
     def compiler(self) -> Compiler:

@@ -26,6 +26,7 @@ from chaoskit.topology.podshape import all_ready
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry")
 APP_SETTINGS = "chaoskit.dev/app-settings"
+AMBIENT_REDIRECTION = "ambient.istio.io/redirection"  # set by Istio's CNI on ambient pods
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,20 @@ class Pod:
     ip: str
     labels: dict[str, str]
     running: bool
+    # Ambient mode: no sidecar, the node's ztunnel carries the pod's traffic.
+    ambient: bool = False
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Pod:
         meta, status = obj["metadata"], obj.get("status", {})
+        annotations = meta.get("annotations") or {}
         return cls(
             meta["name"],
             meta["namespace"],
             status.get("podIP", ""),
             dict(meta.get("labels") or {}),
             status.get("phase") == "Running",
+            annotations.get(AMBIENT_REDIRECTION) == "enabled",
         )
 
 

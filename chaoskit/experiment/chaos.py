@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from chaoskit.errors import ChaoskitWarning, ConfigError
+from chaoskit.experiment.ambient import ambient_without_waypoint
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.faults import (
     configured_percent,
@@ -481,7 +482,10 @@ class Chaos:
         fault.carriers = carriers
         if not carriers:
             raise FaultNotInEffect(
-                f"{fault.description}: no sidecar has the fault in its routes for "
+                ambient_without_waypoint(
+                    fault.description, self.backend.pods(), fault.service, fault.namespace
+                )
+                or f"{fault.description}: no sidecar has the fault in its routes for "
                 f"{fault.service}.{fault.namespace}; the experiment proves nothing"
             )
         counts = injection_counts(

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from chaoskit.assertions import RateMetric
 from chaoskit.errors import ConfigError
 from chaoskit.experiment.abort import AbortWatch, RunAborted
+from chaoskit.experiment.ambient import ejection_observers
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.predict import Prediction
@@ -308,10 +309,14 @@ class LoadDriver:
             return None
         name, _, namespace = service.partition(".")
         namespace = namespace or self.chaos.namespace
-        observers = {
-            p.name: p
+        selected = [
+            p
             for p in self.backend.pods(None, seen_from)
             if p.running and p.labels.get("app") != name
+        ]
+        # Ambient callers have no detector of their own: the destination's waypoint has it.
+        observers = {
+            p.name: p for p in ejection_observers(selected, self.backend.pods(None), namespace)
         }
 
         def read(pod_name: str) -> str:

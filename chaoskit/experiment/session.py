@@ -77,13 +77,21 @@ class Settings:
     ingress_https: str = ""
     client_url: str = ""
     abort_below: float | None = None  # the gateway's success rate that stops the run
+    dataplane: str = "sidecar"  # the embedded mesh's mode: sidecar | ambient | ambient-l4
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
 
 
-def derive_spec(replicas: dict[str, int], directory: Path) -> Path | None:
-    """The built-in mesh spec with some workloads' replica counts changed."""
-    if not replicas:
+DATAPLANES = ("sidecar", "ambient", "ambient-l4")
+
+
+def derive_spec(
+    replicas: dict[str, int], directory: Path, dataplane: str = "sidecar"
+) -> Path | None:
+    """The built-in mesh spec with some workloads' replica counts changed, and its app
+    namespaces in the given data-plane mode (``sidecar``, ``ambient`` with a waypoint per
+    namespace, or ``ambient-l4``: enrolled without a waypoint, ztunnel only)."""
+    if not replicas and dataplane == "sidecar":
         return None
     from chaoskit.topology.spec import DEFAULT_SPEC_PATH
 
@@ -101,6 +109,21 @@ def derive_spec(replicas: dict[str, int], directory: Path) -> Path | None:
             f"chaos_replicas names unknown workloads: {', '.join(sorted(wanted))} "
             "(write namespace/workload=N, e.g. bookinfo/ratings-v1=3)"
         )
+    if dataplane not in DATAPLANES:
+        raise ConfigError(
+            f"chaos_dataplane: {dataplane!r} is not a data-plane mode; use one of "
+            f"{', '.join(DATAPLANES)}"
+        )
+    if dataplane != "sidecar":
+        for namespace in spec["spec"]["namespaces"]:
+            if namespace["name"] == "istio-system":
+                continue
+            # What `kubectl label ns X istio.io/dataplane-mode=ambient` and `istioctl
+            # waypoint apply -n X --enroll-namespace` leave on the namespace.
+            labels = {"istio.io/dataplane-mode": "ambient"}
+            if dataplane == "ambient":
+                labels["istio.io/use-waypoint"] = "waypoint"
+            namespace["labels"] = labels
     path = directory / "mesh-spec.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -150,7 +173,7 @@ class ChaosSession:
     def _start_local(self) -> MeshBackend:
         from chaoskit.controlplane.launcher import MeshProcess
 
-        spec = derive_spec(self.settings.replicas, self.workdir)
+        spec = derive_spec(self.settings.replicas, self.workdir, self.settings.dataplane)
         self._process = MeshProcess.start(self.workdir / "mesh", spec=spec, seed=self.settings.seed)
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
@@ -230,6 +253,8 @@ class ChaosSession:
         return {
             "backend": self.settings.backend,
             "istio_version": backend.istio_version if backend else None,
+            # The embedded mesh's data plane (a real cluster's is what it runs).
+            "dataplane": self.settings.dataplane if self.settings.backend == "local" else None,
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
             **({"guard": self.guard} if self.guard else {}),

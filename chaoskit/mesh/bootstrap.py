@@ -29,7 +29,7 @@ class Bootstrap:
     pod: str
     namespace: str
     ip: str
-    kind: str  # sidecar | gateway
+    kind: str  # sidecar | gateway | ambient | waypoint | ztunnel
     labels: tuple[tuple[str, str], ...]
     app: str
     app_settings: dict[str, Any]
@@ -42,6 +42,8 @@ class Bootstrap:
     seed: int = 0
     admin_port: int = ADMIN_PORT
     tick_interval_s: float = 0.05  # how often outlier detectors check their interval
+    # An ambient pod's outbound connections go to the node's ztunnel (its redirect target).
+    ztunnel: tuple[str, int] | None = None
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(to_jsonable(self), indent=1), encoding="utf-8")

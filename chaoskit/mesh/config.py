@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MatchKind = Literal["exact", "prefix", "regex", "present"]
-ProxyKind = Literal["sidecar", "gateway"]
+ProxyKind = Literal["sidecar", "gateway", "ambient", "waypoint", "ztunnel"]
 LbKind = Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH", "RING_HASH", "MAGLEV"]
 MILLION = 1_000_000
 UNLIMITED = 2**32 - 1  # Istio's circuit-breaker default for every threshold

@@ -26,6 +26,7 @@ from typing import Any
 
 from chaoskit.mesh.accesslog import AccessLog
 from chaoskit.mesh.admin import Admin
+from chaoskit.mesh.ambient_client import AmbientClient
 from chaoskit.mesh.apps.base import App, AppContext, AppSettingsError, create_app
 from chaoskit.mesh.bootstrap import Bootstrap
 from chaoskit.mesh.config import Listener, ProxySnapshot
@@ -37,6 +38,12 @@ from chaoskit.mesh.proxy import Proxy, ProxyIdentity
 from chaoskit.mesh.reconnect import Backoff, keep_connected
 from chaoskit.mesh.sni import accepts
 from chaoskit.mesh.xds import MAX_MESSAGE, read_message, send_message
+from chaoskit.mesh.ztunnel import Ztunnel
+
+# Pods that serve listeners from their pushed config rather than an app's ports.
+_LISTENER_KINDS = ("gateway", "waypoint")
+ZTUNNEL_OUTBOUND_PORT = 15001  # where ambient pods' outbound traffic is redirected
+ZTUNNEL_METRICS_PORT = 15020  # ztunnel's Prometheus port (istio/ztunnel src/config.rs)
 
 
 class NameResolutionError(ConnectFailure):
@@ -60,6 +67,15 @@ class Pod:
         self._gateway_listeners: dict[int, Listener] = {}
         self._stop = asyncio.Event()
         self.config = ConfigState()  # what the control plane has pushed so far
+        self.ambient: AmbientClient | None = (
+            AmbientClient(boot.ip, boot.ztunnel)
+            if boot.kind == "ambient" and boot.ztunnel
+            else None
+        )
+        self.ztunnel: Ztunnel | None = None
+        if boot.kind == "ztunnel":
+            ztunnel_log = Path(boot.log_dir) / f"{boot.pod}.{boot.namespace}.ztunnel.log"
+            self.ztunnel = Ztunnel(boot.ip, ztunnel_log.open("a", encoding="utf-8"), self.rng)
 
     # --- the app's view of the mesh ----------------------------------------------------------
 
@@ -68,6 +84,9 @@ class Pod:
         host = request.authority.rsplit(":", 1)[0] if request.authority else ""
         if not self.proxy.knows_host(host, port):
             raise NameResolutionError(f"cannot resolve {host!r}: no such service in the mesh")
+        if self.ambient is not None:
+            # No sidecar: the connection goes to the service, and ztunnel takes it from there.
+            return await self.ambient.send(request, self.proxy.service_of(host, port), port)
         return await self.proxy.route(request, port, self.boot.ip, "outbound", self.boot.ip)
 
     # --- listeners --------------------------------------------------------------------------
@@ -80,6 +99,12 @@ class Pod:
             async def handler(request: Request, info: ConnectionInfo, port: int = port) -> Response:
                 return await self.proxy.inbound(request, port, app.handle, info.peer[0])
 
+            async def direct(request: Request, _info: ConnectionInfo) -> Response:
+                return await app.handle(request)  # ambient: no inbound proxy in the pod
+
+            if self.boot.kind == "ambient":
+                self._servers[f"inbound:{port}"] = await start_server(direct, self.boot.ip, port)
+                continue
             self._servers[f"inbound:{port}"] = await start_server(
                 handler, self.boot.ip, port, server_header="istio-envoy"
             )
@@ -118,7 +143,8 @@ class Pod:
             request.headers.set("x-forwarded-for", f"{xff}, {client}" if xff else client)
             request.headers.set("x-forwarded-proto", "https" if info.tls else "http")
             request.headers.setdefault("x-envoy-external-address", client)
-            return await self.proxy.route(request, port, client, "gateway", client)
+            direction = self.boot.kind  # "gateway", or "waypoint": the server side's L7 proxy
+            return await self.proxy.route(request, port, client, direction, client)
 
         return handler
 
@@ -142,12 +168,29 @@ class Pod:
         context.sni_callback = check_sni
         return context
 
+    async def _start_ztunnel(self, ztunnel: Ztunnel) -> None:
+        assert self.boot.ztunnel is None
+        server = await asyncio.start_server(ztunnel.serve, self.boot.ip, ZTUNNEL_OUTBOUND_PORT)
+        self._servers["ztunnel:outbound"] = server
+
+        async def metrics(request: Request, _info: ConnectionInfo) -> Response:
+            if request.target.split("?", 1)[0] != "/metrics":
+                return Response(404, Headers([("content-type", "text/plain")]), b"not found\n")
+            body = ztunnel.prometheus().encode()
+            return Response(200, Headers([("content-type", "text/plain; version=0.0.4")]), body)
+
+        self._servers["ztunnel:metrics"] = await start_server(
+            metrics, self.boot.ip, ZTUNNEL_METRICS_PORT
+        )
+
     # --- the push channel -----------------------------------------------------------------------
 
     async def _apply(self, message: dict[str, Any]) -> None:
         snapshot = self.config.apply(message)
         self.proxy.apply(snapshot)
-        if self.boot.kind == "gateway":
+        if self.ztunnel is not None:
+            self.ztunnel.apply(snapshot)
+        if self.boot.kind in _LISTENER_KINDS:
             await self._sync_gateway_listeners(snapshot)
 
     async def _session(self, progress: Callable[[], None]) -> bool:
@@ -220,7 +263,7 @@ class Pod:
 
     async def run(self) -> None:
         boot = self.boot
-        if boot.kind != "gateway":
+        if boot.kind in ("sidecar", "ambient"):
             self.app = create_app(
                 boot.app,
                 AppContext(
@@ -241,6 +284,8 @@ class Pod:
         self._servers["admin"] = await start_server(admin.handle, boot.ip, boot.admin_port)
         if self.app is not None:
             await self._start_inbound()
+        if self.ztunnel is not None:
+            await self._start_ztunnel(self.ztunnel)
         self._watch_parent(loop)
         channel = loop.create_task(self._channel())
         ticker = loop.create_task(self._ticker())
@@ -248,6 +293,8 @@ class Pod:
         for task in (channel, ticker):
             task.cancel()
         await self.proxy.close()
+        if self.ambient is not None:
+            self.ambient.close()
         for server in self._servers.values():
             await close_server(server)
         self._log_file.close()

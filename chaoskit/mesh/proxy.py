@@ -104,6 +104,13 @@ class Proxy:
         table = self._tables.get(port)
         return table is not None and table.virtual_host(host) is not None
 
+    def service_of(self, host: str, port: int) -> str:
+        """The service a resolvable name stands for (its virtual host is ``fqdn:port``)."""
+        table = self._tables[port]
+        vhost = table.virtual_host(host)
+        assert vhost is not None
+        return vhost.name.rsplit(":", 1)[0]
+
     def tick(self) -> None:
         for cluster in self.clusters.values():
             cluster.tick()

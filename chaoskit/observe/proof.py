@@ -70,7 +70,8 @@ def injection_counts(
     names = host_names(service, namespace)
     matched = injected = 0
     for record in records:
-        if record.get("direction") != "outbound":
+        # A client sidecar's outbound side, or a waypoint (ambient: faults act there).
+        if record.get("direction") not in ("outbound", "waypoint"):
             continue
         if record.get("authority", "").rsplit(":", 1)[0] not in names:
             continue

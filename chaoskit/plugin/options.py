@@ -43,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--chaos-seed", type=int, default=None, help="seed for fault and LB draws")
     group.addoption(
+        "--chaos-dataplane",
+        default=None,
+        choices=("sidecar", "ambient", "ambient-l4"),
+        help="the embedded mesh's data plane: sidecars (default), ambient with a waypoint per "
+        "namespace, or ambient without waypoints (ztunnel only)",
+    )
+    group.addoption(
         "--chaos-duration-scale",
         type=float,
         default=None,
@@ -91,6 +98,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    parser.addini("chaos_dataplane", "default for --chaos-dataplane", default="sidecar")
     parser.addini("chaos_namespace", "namespace faults target by default", default="bookinfo")
     parser.addini(
         "chaos_namespaces",
@@ -219,6 +227,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ingress_https=str(config.getini("chaos_ingress_https")),
         client_url=str(config.getini("chaos_client_url")),
         abort_below=_abort_floor(config),
+        dataplane=config.getoption("--chaos-dataplane") or str(config.getini("chaos_dataplane")),
         root=config.rootpath,
         argv=list(config.invocation_params.args),
     )

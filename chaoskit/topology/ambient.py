@@ -1,0 +1,90 @@
+"""Ambient mode in a mesh spec: which namespaces are enrolled, which waypoint serves them.
+
+A namespace joins ambient with the label ``istio.io/dataplane-mode: ambient`` and names its
+waypoint with ``istio.io/use-waypoint: NAME`` (istio/istio ``pkg/config/analysis/analyzers/
+util/in_mesh.go``, ``NamespaceInAmbientMode``, tag 1.30.3: a namespace that also carries
+``istio-injection: enabled`` or ``istio.io/rev`` is a sidecar namespace). Pods there run
+without ``istio-proxy`` and carry ``ambient.istio.io/redirection: enabled``.
+
+The embedded mesh adds what ``istioctl waypoint apply -n NS --enroll-namespace`` and the
+ambient profile deploy: a waypoint Deployment per name a namespace uses (labelled
+``gateway.networking.k8s.io/gateway-name``, as the Gateway controller labels the pods it
+deploys) and one ztunnel for the mesh's single node (a DaemonSet pod in ``istio-system``).
+"""
+
+from __future__ import annotations
+
+from chaoskit.topology.spec import AppSpec, MeshSpec, Namespace, Workload
+
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+AMBIENT = "ambient"
+USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
+REDIRECTION_ANNOTATION = "ambient.istio.io/redirection"
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+WAYPOINT_APP = "waypoint"
+ZTUNNEL_APP = "ztunnel"
+ZTUNNEL_NAMESPACE = "istio-system"
+# ztunnel's ports (istio/ztunnel src/config.rs, tag 1.30.3): 15001 takes the pods'
+# redirected outbound traffic, 15020 serves Prometheus metrics.
+ZTUNNEL_OUTBOUND_PORT = 15001
+ZTUNNEL_METRICS_PORT = 15020
+
+
+def namespace_is_ambient(namespace: Namespace) -> bool:
+    labels = namespace.labels
+    if labels.get("istio-injection") == "enabled" or labels.get("istio.io/rev"):
+        return False
+    return labels.get(DATAPLANE_MODE_LABEL) == AMBIENT
+
+
+def ambient_namespaces(spec: MeshSpec) -> set[str]:
+    return {ns.name for ns in spec.spec.namespaces if namespace_is_ambient(ns)}
+
+
+def waypoint_for(spec: MeshSpec, namespace: str) -> str | None:
+    """The waypoint an ambient namespace uses, or None (L4 only: ztunnel)."""
+    for ns in spec.spec.namespaces:
+        if ns.name == namespace and namespace_is_ambient(ns):
+            name = ns.labels.get(USE_WAYPOINT_LABEL, "")
+            # "none" opts out of a waypoint (istio/istio pkg/config/constants, "none").
+            return name if name and name != "none" else None
+    return None
+
+
+def uses_ambient(spec: MeshSpec) -> bool:
+    return bool(ambient_namespaces(spec))
+
+
+def ambient_workloads(spec: MeshSpec) -> list[Workload]:
+    """The workloads ambient adds to a spec: ztunnel first, then each waypoint."""
+    if not uses_ambient(spec):
+        return []
+    out = [
+        Workload(
+            name=ZTUNNEL_APP,
+            namespace=ZTUNNEL_NAMESPACE,
+            labels={"app": ZTUNNEL_APP},
+            app=AppSpec(name=ZTUNNEL_APP),
+            sidecar=False,
+        )
+    ]
+    declared = {(w.namespace, w.name) for w in spec.spec.workloads}
+    for namespace in sorted(ambient_namespaces(spec)):
+        name = waypoint_for(spec, namespace)
+        if name is None or (namespace, name) in declared:
+            continue
+        out.append(
+            Workload(
+                name=name,
+                namespace=namespace,
+                labels={GATEWAY_NAME_LABEL: name, "istio.io/dataplane-mode": "none"},
+                app=AppSpec(name=WAYPOINT_APP),
+                sidecar=False,
+            )
+        )
+    return out
+
+
+def all_workloads(spec: MeshSpec) -> list[Workload]:
+    """What the mesh runs: ambient's own workloads first (ztunnel before any pod it carries)."""
+    return ambient_workloads(spec) + list(spec.spec.workloads)
