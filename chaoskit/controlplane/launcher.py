@@ -141,6 +141,7 @@ def record_spec(state_dir: Path, spec: Path | None) -> None:
     if spec is None:
         path.unlink(missing_ok=True)
     else:
+        state_dir.mkdir(parents=True, exist_ok=True)  # a first `mesh up --spec` on a machine
         path.write_text(str(Path(spec).resolve()), encoding="utf-8")
 
 
