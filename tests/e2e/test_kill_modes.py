@@ -124,10 +124,10 @@ def test_node_lost_connects_time_out_at_connect_timeout(
     mesh: MeshHandle, victim: dict[str, Any]
 ) -> None:
     """Packets to a lost node vanish: each connect waits the DestinationRule's
-    ``connectionPool.tcp.connectTimeout`` (Envoy's cluster connect_timeout,
-    source/common/network/connection_impl.cc ClientConnectionImpl's connect timer), counts in
-    ``upstream_cx_connect_timeout``, and is retried as a connect-failure; an established
-    connection to the node hangs."""
+    ``connectionPool.tcp.connectTimeout`` (Envoy's cluster connect_timeout: the pool's
+    connect timer, source/common/conn_pool/conn_pool_base.cc ActiveClient::onConnectTimeout,
+    which counts ``upstream_cx_connect_timeout``), and is retried as a connect-failure; an
+    established connection to the node hangs."""
     mesh.apply("""
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -159,3 +159,25 @@ spec:
             established.recv(1024)
     finally:
         established.close()
+
+
+def test_app_crash_503s_eject_the_replica(mesh: MeshHandle, victim: dict[str, Any]) -> None:
+    """The sidecar's 503s are upstream 5xx to the caller, so ``consecutive5xxErrors``
+    ejects the crashed replica (Envoy's outlier detector counts the response code,
+    source/common/upstream/outlier_detection_impl.cc, putHttpResponseCode)."""
+    mesh.apply("""
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: backend}
+spec:
+  host: backend
+  trafficPolicy:
+    outlierDetection:
+      {consecutive5xxErrors: 3, interval: 1s, baseEjectionTime: 30s, maxEjectionPercent: 100}
+""")
+    meta = victim["metadata"]
+    mesh.client.kill_pod(meta["namespace"], meta["name"], "app-crash", endpoint_delay_s=60)
+    result = mesh.load("http://backend:9080/", requests=60, connections=1)
+    assert result["codes"].get("503", 0) == 3
+    stats = mesh.stats(mesh.pod("app=fortio"))
+    assert stats[BACKEND + "outlier_detection.ejections_enforced_consecutive_5xx"] == 1

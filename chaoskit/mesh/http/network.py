@@ -2,11 +2,12 @@
 
 A lost node (its kernel or its link gone) answers nothing: a SYN to one of its pods gets
 neither SYN-ACK nor RST, so the caller's Envoy waits out the cluster's ``connect_timeout``
-(``source/common/network/connection_impl.cc``, ``ClientConnectionImpl`` arms
-``connectTimeout`` and closes with ``ConnectionEvent::RemoteClose`` and the failure reason
-"connection timeout" when it fires). Loopback cannot drop a SYN without changing the host,
-so the embedded data plane drops the connect itself: the control plane tells every pod
-which addresses are on a lost node, and connects to them wait the whole timeout and fail.
+(envoyproxy/envoy ``source/common/conn_pool/conn_pool_base.cc``: the connect timer of an
+``ActiveClient``; ``onConnectTimeout`` counts ``upstream_cx_connect_timeout`` and closes,
+and the router reports the reset as "connection timeout"). Loopback cannot drop a SYN
+without changing the host, so the embedded data plane drops the connect itself: the
+control plane tells every pod which addresses are on a lost node, and connects to them
+wait the whole timeout and fail.
 The set is the same for every pod (it is the network's state, not one proxy's), so it is
 kept per process.
 """
