@@ -480,6 +480,8 @@ class Chaos:
     def _log_marks(self) -> dict[str, int]:
         marks = {}
         for pod in self.backend.pods():
+            if not pod.running:  # dead, or on a lost node (whose admin port hangs)
+                continue
             try:
                 marks[pod.name] = self.backend.log_mark(pod)
             except Exception:

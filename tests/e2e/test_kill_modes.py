@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from chaoskit.kube.client import ApiStatusError
 from tests.e2e.conftest import MeshHandle
 
 BACKEND = "cluster.outbound|9080||backend.default.svc.cluster.local."
@@ -181,3 +182,12 @@ spec:
     assert result["codes"].get("503", 0) == 3
     stats = mesh.stats(mesh.pod("app=fortio"))
     assert stats[BACKEND + "outlier_detection.ejections_enforced_consecutive_5xx"] == 1
+
+
+def test_a_bad_mode_or_delay_is_a_400_naming_it(mesh: MeshHandle) -> None:
+    name = mesh.pod("app=backend")["metadata"]["name"]
+    with pytest.raises(ApiStatusError, match=r"unknown kill mode 'oom'; use one of app-crash"):
+        mesh.client.kill_pod("default", name, "oom")
+    with pytest.raises(ApiStatusError, match=r"endpointDelaySeconds must be >= 0"):
+        mesh.client.kill_pod("default", name, "pod-deleted", endpoint_delay_s=-1)
+    assert mesh.pod("app=backend")["status"]["phase"] == "Running"
