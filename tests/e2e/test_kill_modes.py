@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from chaoskit.experiment.backend import LocalBackend
+from chaoskit.experiment.chaos import Chaos
+from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.kube.client import ApiStatusError
 from tests.e2e.conftest import MeshHandle
 
@@ -191,3 +194,28 @@ def test_a_bad_mode_or_delay_is_a_400_naming_it(mesh: MeshHandle) -> None:
     with pytest.raises(ApiStatusError, match=r"endpointDelaySeconds must be >= 0"):
         mesh.client.kill_pod("default", name, "pod-deleted", endpoint_delay_s=-1)
     assert mesh.pod("app=backend")["status"]["phase"] == "Running"
+
+
+@pytest.mark.parametrize("mode", ["app-crash", "node-lost", "pod-deleted"])
+def test_chaos_kill_in_each_mode_is_rolled_back(mesh: MeshHandle, mode: str) -> None:
+    """Through the experiment layer: the fault acts, and its rollback leaves the workload
+    with all its replicas running and ready (a deleted pod's replacement counts)."""
+    backend = LocalBackend(mesh.info.kubeconfig, mesh.info)
+    chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""), namespace="default")
+    try:
+        (name,) = chaos.kill("backend", mode=mode).pods
+        pods = {p.name: p for p in backend.pods("default", "app=backend")}
+        if mode == "node-lost":
+            assert pods[name].running is False
+        elif mode == "pod-deleted":
+            assert name not in pods
+        else:
+            app = mesh.client.call("GET", f"/api/v1/namespaces/default/pods/{name}")
+            assert app["status"]["containerStatuses"][0]["ready"] is False
+        chaos.rollback()
+        after = backend.pods("default", "app=backend")
+        assert len(after) == 3
+        assert all(p.running for p in after), after
+        mesh.wait_ready(timeout_s=10)
+    finally:
+        backend.close()
