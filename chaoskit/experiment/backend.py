@@ -64,7 +64,9 @@ class MeshBackend(Protocol):
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]: ...
     def app_settings(self, pod: Pod) -> dict[str, Any]: ...
     def set_app_settings(self, pod: Pod, settings: dict[str, Any]) -> None: ...
-    def kill_pod(self, pod: Pod, mode: str = POD_DELETED) -> None: ...
+    def kill_pod(
+        self, pod: Pod, mode: str = POD_DELETED, endpoint_delay_s: float | None = None
+    ) -> None: ...
     def restart_pod(self, pod: Pod) -> None: ...
     def admin(self, pod: Pod, path: str) -> str: ...
     def log_mark(self, pod: Pod) -> int: ...
@@ -186,8 +188,11 @@ class LocalBackend:
         patch = {"metadata": {"annotations": {APP_SETTINGS: json.dumps(settings)}}}
         self.client.patch_pod(pod.namespace, pod.name, patch)
 
-    def kill_pod(self, pod: Pod, mode: str = POD_DELETED) -> None:
-        """Kill ``pod`` as ``mode`` says (``chaoskit.controlplane.kills``)."""
+    def kill_pod(
+        self, pod: Pod, mode: str = POD_DELETED, endpoint_delay_s: float | None = None
+    ) -> None:
+        """Kill ``pod`` as ``mode`` says (``chaoskit.controlplane.kills``); its endpoint
+        leaves EDS after ``endpoint_delay_s`` (None: the mode's default)."""
         try:
             check_mode(mode)
         except ValueError as exc:
@@ -197,7 +202,7 @@ class LocalBackend:
         )
         ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
         self._killed[(pod.namespace, pod.name)] = (mode, selector, ready)
-        self.client.kill_pod(pod.namespace, pod.name, mode)
+        self.client.kill_pod(pod.namespace, pod.name, mode, endpoint_delay_s)
 
     def restart_pod(self, pod: Pod) -> None:
         """Bring a killed pod back; a deleted one is not: wait for its replacement."""

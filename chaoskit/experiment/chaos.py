@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from chaoskit.controlplane.kills import POD_DELETED, check_mode
+from chaoskit.controlplane.kills import NODE_LOST, POD_DELETED, check_mode
+from chaoskit.durations import parse_seconds
 from chaoskit.errors import ChaoskitWarning, ConfigError
 from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.faults import (
@@ -429,6 +430,7 @@ class Chaos:
         *,
         replicas: int = 1,
         mode: str = POD_DELETED,
+        endpoint_delay: str | None = None,
         namespace: str | None = None,
     ) -> Fault:
         """Kill ``replicas`` instances of ``service``; ``mode`` says how they die:
@@ -445,13 +447,22 @@ class Chaos:
           it time out at the DestinationRule's ``connectTimeout`` (10 s by default) and
           established connections hang; the rollback brings the node back.
 
-        Timings and sources: ``chaoskit.controlplane.kills``.
+        ``endpoint_delay`` (a duration, e.g. ``"2s"``; embedded mesh only) is how long the
+        killed pod's endpoint stays in EDS, for a slower endpoint controller than the
+        defaults' (0.1 s after a deletion, 1.1 s after a crash). Timings and sources:
+        ``chaoskit.controlplane.kills``.
         """
         ns = namespace or self.namespace
         try:
             check_mode(mode)
+            delay_s = None if endpoint_delay is None else parse_seconds(endpoint_delay)
         except ValueError as exc:
             raise ConfigError(f"chaos.kill({service!r}): {exc}") from None
+        if delay_s is not None and mode == NODE_LOST:
+            raise ConfigError(
+                f"chaos.kill({service!r}, mode='node-lost'): endpoint_delay does not apply; "
+                "a lost node's endpoints stay while the fault lasts"
+            )
         pods = self._replicas(service, namespace, replicas)
         names = ", ".join(p.name for p in pods)
         fault = Fault(
@@ -467,7 +478,10 @@ class Chaos:
         for pod in pods:
             fault.undo.append(functools.partial(self.backend.restart_pod, pod))
             with self._planning():
-                self.backend.kill_pod(pod, mode)
+                if delay_s is None:
+                    self.backend.kill_pod(pod, mode)
+                else:
+                    self.backend.kill_pod(pod, mode, delay_s)
         return self._track(fault)
 
     # --- bookkeeping ------------------------------------------------------------------------

@@ -473,12 +473,19 @@ class ClusterBackend:
                     removed.append(f"envoyfilter {namespace}/{name}")
         return removed
 
-    def kill_pod(self, pod: Pod, mode: str = POD_DELETED) -> None:
+    def kill_pod(
+        self, pod: Pod, mode: str = POD_DELETED, endpoint_delay_s: float | None = None
+    ) -> None:
         """``pod-deleted``: delete the pod at once; its ReplicaSet starts a replacement
         (Chaos Mesh's pod-kill). ``app-crash``: end the app container's PID 1 (see
         :mod:`.cluster_kill`). ``node-lost`` is refused."""
         where = f"pod {pod.namespace}/{pod.name}"
         checked_mode(mode, self.name, where)
+        if endpoint_delay_s is not None:
+            raise ConfigError(
+                f"chaos.kill of {where}: endpoint_delay is for the embedded mesh; on the "
+                f"{self.name} backend the cluster's endpoint controller and istiod decide it"
+            )
         selector = ",".join(
             f"{k}={v}" for k, v in sorted(pod.labels.items()) if k in ("app", "version")
         )

@@ -76,3 +76,9 @@ def test_an_unknown_mode_lists_the_modes(backend: ClusterBackend) -> None:
     pod = backend.pods(NS, "app=ratings")[0]
     with pytest.raises(ConfigError, match=r"use one of app-crash, pod-deleted, node-lost"):
         backend.kill_pod(pod, "oom")
+
+
+def test_an_endpoint_delay_is_refused_on_a_cluster(backend: ClusterBackend) -> None:
+    pod = backend.pods(NS, "app=ratings")[0]
+    with pytest.raises(ConfigError, match=r"endpoint_delay is for the embedded mesh"):
+        backend.kill_pod(pod, "pod-deleted", 2.0)

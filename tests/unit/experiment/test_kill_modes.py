@@ -15,12 +15,16 @@ class Scripted:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
+        self.delays: list[float | None] = []
 
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]:
         return [Pod(f"ratings-{i}", "bookinfo", "", {"app": "ratings"}, True) for i in (1, 2)]
 
-    def kill_pod(self, pod: Pod, mode: str = "pod-deleted") -> None:
+    def kill_pod(
+        self, pod: Pod, mode: str = "pod-deleted", endpoint_delay_s: float | None = None
+    ) -> None:
         self.calls.append(("kill", pod.name, mode))
+        self.delays.append(endpoint_delay_s)
 
     def restart_pod(self, pod: Pod) -> None:
         self.calls.append(("restart", pod.name, ""))
@@ -55,4 +59,26 @@ def test_an_unknown_mode_is_refused_before_any_pod_is_touched() -> None:
     backend = Scripted()
     with pytest.raises(ConfigError, match=r"chaos.kill\('ratings'\): unknown kill mode 'crash'"):
         chaos_on(backend).kill("ratings", mode="crash")
+    assert backend.calls == []
+
+
+def test_an_endpoint_delay_is_a_duration_passed_on_in_seconds() -> None:
+    backend = Scripted()
+    chaos_on(backend).kill("ratings", mode="app-crash", endpoint_delay="1500ms")
+    assert backend.delays == [1.5]
+
+
+@pytest.mark.parametrize(
+    ("mode", "delay", "message"),
+    [
+        ("node-lost", "2s", r"endpoint_delay does not apply; a lost node's endpoints stay"),
+        ("pod-deleted", "2 seconds", r"chaos.kill\('ratings'\): .*2 seconds"),
+    ],
+)
+def test_an_endpoint_delay_that_cannot_apply_is_refused(
+    mode: str, delay: str, message: str
+) -> None:
+    backend = Scripted()
+    with pytest.raises(ConfigError, match=message):
+        chaos_on(backend).kill("ratings", mode=mode, endpoint_delay=delay)
     assert backend.calls == []
