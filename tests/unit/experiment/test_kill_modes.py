@@ -20,9 +20,7 @@ class Scripted:
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]:
         return [Pod(f"ratings-{i}", "bookinfo", "", {"app": "ratings"}, True) for i in (1, 2)]
 
-    def kill_pod(
-        self, pod: Pod, mode: str = "pod-deleted", endpoint_delay_s: float | None = None
-    ) -> None:
+    def kill_pod(self, pod: Pod, mode: str, endpoint_delay_s: float | None = None) -> None:
         self.calls.append(("kill", pod.name, mode))
         self.delays.append(endpoint_delay_s)
 
