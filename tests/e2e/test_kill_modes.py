@@ -203,7 +203,9 @@ def test_chaos_kill_in_each_mode_is_rolled_back(mesh: MeshHandle, mode: str) -> 
     backend = LocalBackend(mesh.info.kubeconfig, mesh.info)
     chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""), namespace="default")
     try:
-        (name,) = chaos.kill("backend", mode=mode).pods
+        # A crashed app's endpoint stays while the load runs, however slow the machine.
+        delay = "60s" if mode == "app-crash" else None
+        (name,) = chaos.kill("backend", mode=mode, endpoint_delay=delay).pods
         pods = {p.name: p for p in backend.pods("default", "app=backend")}
         if mode == "node-lost":
             assert pods[name].running is False
@@ -212,6 +214,8 @@ def test_chaos_kill_in_each_mode_is_rolled_back(mesh: MeshHandle, mode: str) -> 
         else:
             app = mesh.client.call("GET", f"/api/v1/namespaces/default/pods/{name}")
             assert app["status"]["containerStatuses"][0]["ready"] is False
+            result = mesh.load("http://backend:9080/", requests=30, connections=1)
+            assert result["codes"].get("503", 0) >= 1, result["codes"]
         chaos.rollback()
         after = backend.pods("default", "app=backend")
         assert len(after) == 3
