@@ -15,10 +15,13 @@ Three failures look different to callers, so ``chaos.kill`` names which one it m
     The pod is deleted with grace period 0: both containers are gone at once and the
     pod's address refuses connections until the EndpointSlice controller (no batching by
     default: ``--endpointslice-updates-batch-period`` has no default in
-    ``pkg/controller/endpointslice/config/v1alpha1/defaults.go``, so 0) and istiod (EDS
-    pushes debounced by ``PILOT_DEBOUNCE_AFTER``, 100 ms, istio/istio
-    ``pilot/pkg/features/tuning.go`` at 1.28.9) drop the endpoint. The ReplicaSet starts
-    a replacement with a new name and address.
+    ``pkg/controller/endpointslice/config/v1alpha1/defaults.go`` at commit 7fc9c57d, so 0)
+    and istiod (EDS pushes debounced by ``PILOT_DEBOUNCE_AFTER``, 100 ms, istio/istio
+    ``pilot/pkg/features/tuning.go`` at 1.28.9, commit 9ac8a695) drop the endpoint. The
+    ReplicaSet starts a replacement with a new name and address, an endpoint once Ready.
+
+``chaos.kill(endpoint_delay=...)`` (the API's ``endpointDelaySeconds``) replaces the
+default delays below, for a cluster whose controllers are slower.
 ``node-lost``
     The node stops answering: SYNs to its pods get no reply, so connects time out at the
     cluster's ``connectTimeout``, and established connections hang. The endpoint stays
