@@ -20,6 +20,7 @@ from aiohttp import web
 from chaoskit.controlplane import discovery, tables, watch
 from chaoskit.controlplane.api_exec import ExecRoutes
 from chaoskit.controlplane.api_workloads import WorkloadRoutes
+from chaoskit.controlplane.kills import check_mode
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
 from chaoskit.controlplane.pod_patch import (
     POD_PATCH_TYPES,
@@ -416,12 +417,22 @@ class KubeApi:
         containers = [
             {"name": pod.app, "ports": [{"containerPort": p} for p in pod.container_ports]}
         ]
+        app_state = state
+        if pod.app_down:  # SIGKILLed app container, waiting for kubelet's restart
+            app_state = {
+                "terminated": {
+                    "exitCode": 137,
+                    "reason": "Error",
+                    "startedAt": started,
+                    "finishedAt": started,
+                }
+            }
         statuses = [
             {
                 "name": pod.app,
                 "ready": ready,
                 "restartCount": pod.restart_count,
-                "state": state,
+                "state": app_state,
                 "image": f"chaoskit/{pod.app}",
                 "imageID": "",
             }
@@ -641,7 +652,22 @@ class KubeApi:
         return web.json_response({"version": revision, "proxies": synced})
 
     async def kill(self, request: web.Request) -> web.Response:
-        pod = self.cp.kill_pod(request.match_info["namespace"], request.match_info["name"])
+        """``?mode=app-crash|pod-deleted|node-lost`` (``endpointDelaySeconds`` overrides how
+        long the endpoint stays in EDS); without a mode the whole pod process is SIGKILLed."""
+        namespace, name = request.match_info["namespace"], request.match_info["name"]
+        mode = request.query.get("mode")
+        if mode is not None:
+            try:
+                check_mode(mode)
+                delay_text = request.query.get("endpointDelaySeconds")
+                delay = float(delay_text) if delay_text is not None else None
+            except ValueError as exc:
+                raise BadRequest(f"kill {namespace}/{name}: {exc}") from None
+            if delay is not None and delay < 0:
+                raise BadRequest(f"kill {namespace}/{name}: endpointDelaySeconds must be >= 0")
+            pod = await self.cp.kill_in_mode(namespace, name, mode, delay)
+            return web.json_response(self._pod_json(pod))
+        pod = self.cp.kill_pod(namespace, name)
         if pod.process is not None:
             await pod.process.wait()
             pod.exit_code = pod.process.returncode

@@ -3,7 +3,8 @@
 Like a kubelet with ``restartPolicy: Never`` plus a Deployment controller that acts only
 when asked: a killed pod stays dead (its endpoint stays in EDS, as when a node dies and
 nobody has noticed yet) until it is restarted or deleted; deleting a pod replaces it with
-a new one (new name, new address), as a Deployment does.
+a new one (new name, new address), as a Deployment does. The kill modes of
+``chaoskit.controlplane.kills`` (app crash, pod deleted, node lost) refine this.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class PodProcess:
     restart_count: int = 0
     exit_code: int | None = None
     killed_by_chaos: bool = False
+    app_down: bool = False  # the app container crashed; the sidecar serves 503 UF
+    node_lost: bool = False  # frozen, and its address unreachable from every pod
+    in_eds: bool = True  # callers still have its endpoint
+    deleted: bool = False  # deleted; gone from the pod list once its endpoint leaves EDS
+    endpoint_timer: asyncio.TimerHandle | None = None  # when it leaves EDS
     log_path: Path | None = None
 
     @property
@@ -55,6 +61,8 @@ class PodProcess:
 
     @property
     def phase(self) -> str:
+        if self.node_lost:
+            return "Unknown"  # Kubernetes: the node cannot be asked about its pods
         if self.running:
             return "Running"
         return "Failed" if self.exit_code not in (None, 0) else "Pending"

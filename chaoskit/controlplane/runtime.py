@@ -7,6 +7,7 @@ import base64
 import contextlib
 import json
 import secrets as token_source
+import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from chaoskit.controlplane.addresses import AddressBlock
 from chaoskit.controlplane.certificates import tls_secret
 from chaoskit.controlplane.compat import compat_for
 from chaoskit.controlplane.compiler import Compiler
+from chaoskit.controlplane.kills import APP_CRASH, NODE_LOST, default_endpoint_delay
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
 from chaoskit.controlplane.model import (
     MeshState,
@@ -99,9 +101,11 @@ class ControlPlane:
         for kind in ISTIO_KINDS.values():
             self.store.validators[kind.key] = validate_istio
         self.store.listeners.append(self._on_store_change)
-        self.xds = XdsServer(self.token, lambda proxy: self.schedule_push())
+        self.xds = XdsServer(self.token, self._on_connect)
         self.runner = PodRunner(options.state_dir)
         self.pods: dict[str, PodProcess] = {}  # proxy id → pod
+        # Deleted pods whose endpoints callers still have (the endpoint controller lags).
+        self._leaving: list[PodProcess] = []
         self.addresses: AddressBlock | None = None
         self._order: dict[tuple[str, str, str], int] = {}
         self._order_seq = 0
@@ -190,6 +194,10 @@ class ControlPlane:
     async def stop(self) -> None:
         self._stopping = True
         await self.xds.stop()
+        for pod in self.pods.values():
+            if pod.node_lost and pod.process is not None:  # a frozen pod cannot stop
+                with contextlib.suppress(ProcessLookupError):
+                    pod.process.send_signal(signal.SIGCONT)
         await asyncio.gather(*(self.runner.stop(p) for p in self.pods.values()))
         for task in self._watchers:
             task.cancel()
@@ -215,7 +223,13 @@ class ControlPlane:
         return tuple(sorted(ports))
 
     async def _create_pod(
-        self, workload_name: str, namespace: str, replica: int, ip: str | None = None
+        self,
+        workload_name: str,
+        namespace: str,
+        replica: int,
+        ip: str | None = None,
+        *,
+        in_eds: bool = True,
     ) -> PodProcess:
         workload = self._workload(workload_name, namespace)
         assert self.addresses is not None
@@ -235,6 +249,7 @@ class ControlPlane:
             # cni/pkg/nodeagent, annotation.AmbientRedirection, tag 1.30.3).
             annotations={REDIRECTION_ANNOTATION: "enabled"} if kind == "ambient" else {},
             env=dict(workload.env),
+            in_eds=in_eds,
         )
         self.pods[pod.proxy_id] = pod
         self._pods_generation += 1
@@ -356,7 +371,8 @@ class ControlPlane:
     def is_ready(self, pod: PodProcess) -> bool:
         """Running and serving: connected to the push channel with a config acknowledged."""
         conn = self.xds.connections.get(pod.proxy_id)
-        return pod.running and conn is not None and conn.acked_version > 0
+        serving = pod.running and not pod.app_down and not pod.node_lost
+        return serving and conn is not None and conn.acked_version > 0
 
     def pod(self, namespace: str, name: str) -> PodProcess:
         pod = self.pods.get(f"{name}.{namespace}")
@@ -365,21 +381,136 @@ class ControlPlane:
         return pod
 
     def kill_pod(self, namespace: str, name: str) -> PodProcess:
+        """SIGKILL the pod's process (app and sidecar); its endpoint stays in EDS."""
         pod = self.pod(namespace, name)
         pod.killed_by_chaos = True
         self.runner.kill(pod)
         return pod
 
-    async def restart_pod(self, namespace: str, name: str, timeout_s: float = 15.0) -> PodProcess:
-        """Restart the container in place (same name and address), as kubelet does."""
+    async def kill_in_mode(
+        self, namespace: str, name: str, mode: str, endpoint_delay_s: float | None = None
+    ) -> PodProcess:
+        """Kill a replica the way ``mode`` says (see :mod:`.kills`); returns the pod."""
         pod = self.pod(namespace, name)
+        if not pod.running or pod.node_lost or pod.app_down:
+            raise Invalid(f"pod {namespace}/{name} is not running; restart it first")
+        delay = default_endpoint_delay(mode) if endpoint_delay_s is None else endpoint_delay_s
+        if mode == APP_CRASH:
+            await self._crash_app(pod)
+        elif mode == NODE_LOST:
+            await self._lose_node(pod)
+        else:
+            await self._delete_pod_late(pod)
+        if delay is not None:
+            loop = asyncio.get_running_loop()
+            pod.endpoint_timer = loop.call_later(delay, self._leave_eds, pod)
+        return pod
+
+    async def _crash_app(self, pod: PodProcess) -> None:
+        if pod.kind == "gateway":
+            raise Invalid(f"pod {pod.name} is a gateway and runs no app to crash")
+        pod.app_down = True
+        self.xds.send_control(pod.proxy_id, "app", {"running": False})
+        await self.wait_settings(pod)
+
+    async def _lose_node(self, pod: PodProcess) -> None:
+        """Every pod drops connects to the address, then the pod itself freezes (its
+        established connections hang, its push channel goes quiet)."""
+        pod.killed_by_chaos = True
+        pod.node_lost = True
+        await self._send_network()
+        assert pod.process is not None
+        pod.process.send_signal(signal.SIGSTOP)
+        self._pods_generation += 1
+
+    async def _send_network(self) -> None:
+        unreachable = sorted(p.ip for p in self.pods.values() if p.node_lost)
+        waiting = []
+        for proxy, pod in self.pods.items():
+            if pod.node_lost or not pod.running:
+                continue
+            if self.xds.send_control(proxy, "network", {"unreachable": unreachable}) is not None:
+                waiting.append(pod)
+        for pod in waiting:
+            await self.wait_settings(pod)
+
+    async def _delete_pod_late(self, pod: PodProcess) -> None:
+        """Both containers die at once; the ReplicaSet's replacement starts now, while
+        the old endpoint stays in EDS until ``_leave_eds``."""
+        pod.killed_by_chaos = True
+        self.runner.kill(pod)
+        if pod.process is not None:
+            await pod.process.wait()
+            pod.exit_code = pod.process.returncode
+        pod.deleted = True
+        del self.pods[pod.proxy_id]  # grace period 0: the API object goes at once
+        self._leaving.append(pod)
+        # The replacement is an endpoint once Ready, as the EndpointSlice controller has it.
+        replacement = await self._create_pod(pod.workload, pod.namespace, pod.replica, in_eds=False)
+        task = asyncio.get_running_loop().create_task(self._join_eds_when_ready(replacement))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _join_eds_when_ready(self, pod: PodProcess, timeout_s: float = 30.0) -> None:
+        with contextlib.suppress(ReadinessTimeout, EmulatorError):
+            await self.wait_ready(timeout_s, [pod.proxy_id])
+        if self.pods.get(pod.proxy_id) is pod:
+            self._back_in_eds(pod)
+
+    def _leave_eds(self, pod: PodProcess) -> None:
+        pod.endpoint_timer = None
+        if pod.deleted:
+            self._leaving.remove(pod)
+        elif pod.app_down:
+            pod.in_eds = False
+        else:
+            return
+        self._pods_generation += 1
+        self.schedule_push()
+
+    async def restart_pod(self, namespace: str, name: str, timeout_s: float = 15.0) -> PodProcess:
+        """Restart the container in place (same name and address), as kubelet does; a
+        crashed app restarts alone, and a lost node comes back with its pod."""
+        pod = self.pod(namespace, name)
+        if pod.endpoint_timer is not None:
+            pod.endpoint_timer.cancel()
+            pod.endpoint_timer = None
+        if pod.node_lost:
+            return await self._node_back(pod, timeout_s)
+        if pod.app_down and pod.running:
+            pod.app_down = False
+            pod.restart_count += 1
+            self.xds.send_control(pod.proxy_id, "app", {"running": True})
+            await self.wait_settings(pod)
+            self._back_in_eds(pod)
+            return pod
         if pod.running:
             await self.runner.stop(pod)
         pod.restart_count += 1
         pod.killed_by_chaos = False
+        pod.app_down = False
+        self._back_in_eds(pod)
         await self._start_process(pod)
         await self.wait_ready(timeout_s, [pod.proxy_id])
         return pod
+
+    async def _node_back(self, pod: PodProcess, timeout_s: float) -> PodProcess:
+        assert pod.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            pod.process.send_signal(signal.SIGCONT)
+        pod.node_lost = False
+        pod.killed_by_chaos = False
+        self._pods_generation += 1
+        await self._send_network()
+        self.schedule_push()
+        await self.wait_ready(timeout_s, [pod.proxy_id])
+        return pod
+
+    def _back_in_eds(self, pod: PodProcess) -> None:
+        if not pod.in_eds:
+            pod.in_eds = True
+            self._pods_generation += 1
+            self.schedule_push()
 
     async def delete_pod(self, namespace: str, name: str) -> tuple[PodProcess, PodProcess]:
         """Delete a pod; its Deployment replaces it with a new pod (new name and address)."""
@@ -449,6 +580,13 @@ class ControlPlane:
             raise Invalid(conn.settings_error)
 
     # --- configuration --------------------------------------------------------------------------
+
+    def _on_connect(self, proxy: str) -> None:
+        """A (re)connected pod gets config, and the node network if a node is lost."""
+        self.schedule_push()
+        unreachable = sorted(p.ip for p in self.pods.values() if p.node_lost)
+        if unreachable:
+            self.xds.send_control(proxy, "network", {"unreachable": unreachable})
 
     def _on_store_change(self, kind: Kind, namespace: str, name: str, event: str) -> None:
         key = (kind.key, namespace, name)
@@ -651,7 +789,8 @@ class ControlPlane:
                 )
         return MeshState(
             services=services,
-            pods=[self.pod_view(p) for p in self.pods.values()],
+            # A NotReady pod (its app crashed) is not an endpoint; its proxy still gets config.
+            pods=[self.pod_view(p) for p in [*self.pods.values(), *self._leaving] if p.in_eds],
             virtual_services=self._ordered("virtualservices", VirtualService),
             destination_rules=self._ordered("destinationrules", DestinationRule),
             gateways=self._ordered("gateways", Gateway),

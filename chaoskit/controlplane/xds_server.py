@@ -20,6 +20,10 @@ from typing import Any
 from chaoskit.mesh.delta import META, delta_message, upsert_body
 from chaoskit.mesh.xds import encode, read_message
 
+# Messages to a pod that are not Istio config: app settings, the app container's state
+# (a crash), and the node network (addresses on lost nodes).
+CONTROL_KINDS = ("settings", "app", "network")
+
 
 @dataclass(slots=True)
 class ProxyConnection:
@@ -102,7 +106,7 @@ class XdsServer:
                 if conn.acked_nonce >= conn.sent_nonce:  # it holds what we sent last
                     conn.synced_version = max(conn.synced_version, conn.target_version)
                 conn.nack = None
-            elif kind == "settings":
+            elif kind in CONTROL_KINDS:
                 conn.settings_acked = max(conn.settings_acked, version)
                 conn.settings_error = None
         elif message.get("type") == "nack":
@@ -155,14 +159,17 @@ class XdsServer:
         conn.writer.write(delta_message(version, conn.sent_nonce, full, body, remove))
 
     def send_settings(self, proxy: str, settings: dict[str, Any]) -> int | None:
+        return self.send_control(proxy, "settings", {"settings": settings})
+
+    def send_control(self, proxy: str, kind: str, body: dict[str, Any]) -> int | None:
+        """Send a pod a message outside xDS (app settings, its app's state, the network);
+        its ack or nack is counted like a settings one (``wait_settings`` waits for it)."""
         conn = self.connections.get(proxy)
         if conn is None:
             return None
         self._settings_seq += 1
         conn.settings_version = self._settings_seq
-        conn.writer.write(
-            encode({"type": "settings", "version": self._settings_seq, "settings": settings})
-        )
+        conn.writer.write(encode({"type": kind, "version": self._settings_seq, **body}))
         return self._settings_seq
 
     async def notify(self) -> None:

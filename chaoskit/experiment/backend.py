@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import requests
 import yaml
 
+from chaoskit.controlplane.kills import POD_DELETED, check_mode
 from chaoskit.errors import BackendError, ConfigError
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
@@ -68,7 +69,9 @@ class MeshBackend(Protocol):
     def pods(self, namespace: str | None = None, selector: str = "") -> list[Pod]: ...
     def app_settings(self, pod: Pod) -> dict[str, Any]: ...
     def set_app_settings(self, pod: Pod, settings: dict[str, Any]) -> None: ...
-    def kill_pod(self, pod: Pod) -> None: ...
+    def kill_pod(
+        self, pod: Pod, mode: str = POD_DELETED, endpoint_delay_s: float | None = None
+    ) -> None: ...
     def restart_pod(self, pod: Pod) -> None: ...
     def admin(self, pod: Pod, path: str) -> str: ...
     def log_mark(self, pod: Pod) -> int: ...
@@ -111,6 +114,8 @@ class LocalBackend:
         self.ingress_http: str = info.ingress_http
         self.ingress_https: str = info.ingress_https
         self.istio_version: str = str(info.istio_version)
+        # killed pods → (mode, their workload's selector, its running count before)
+        self._killed: dict[tuple[str, str], tuple[str, str, int]] = {}
 
     # --- Istio resources -------------------------------------------------------------
 
@@ -188,12 +193,38 @@ class LocalBackend:
         patch = {"metadata": {"annotations": {APP_SETTINGS: json.dumps(settings)}}}
         self.client.patch_pod(pod.namespace, pod.name, patch)
 
-    def kill_pod(self, pod: Pod) -> None:
-        self.client.kill_pod(pod.namespace, pod.name)
+    def kill_pod(
+        self, pod: Pod, mode: str = POD_DELETED, endpoint_delay_s: float | None = None
+    ) -> None:
+        """Kill ``pod`` as ``mode`` says (``chaoskit.controlplane.kills``); its endpoint
+        leaves EDS after ``endpoint_delay_s`` (None: the mode's default)."""
+        try:
+            check_mode(mode)
+        except ValueError as exc:
+            raise ConfigError(f"chaos.kill of pod {pod.namespace}/{pod.name}: {exc}") from None
+        selector = ",".join(
+            f"{k}={v}" for k, v in sorted(pod.labels.items()) if k in ("app", "version")
+        )
+        ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
+        self._killed[(pod.namespace, pod.name)] = (mode, selector, ready)
+        self.client.kill_pod(pod.namespace, pod.name, mode, endpoint_delay_s)
 
     def restart_pod(self, pod: Pod) -> None:
-        self.client.restart_pod(pod.namespace, pod.name)
-        self.wait_ready([pod.name])
+        """Bring a killed pod back; a deleted one is not: wait for its replacement."""
+        mode, selector, wanted = self._killed.pop((pod.namespace, pod.name), ("", "", 0))
+        if mode != POD_DELETED:
+            self.client.restart_pod(pod.namespace, pod.name)
+            self.wait_ready([pod.name])
+            return
+        deadline = time.monotonic() + 30.0
+        while sum(1 for p in self.pods(pod.namespace, selector) if p.running) < wanted:
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"{selector} in {pod.namespace} did not get back to {wanted} running "
+                    "replica(s) within 30s of the pod's deletion"
+                )
+            time.sleep(0.05)
+        self.wait_ready()
 
     def wait_ready(self, names: Iterable[str] = (), timeout_s: float = 30.0) -> None:
         wanted = set(names)

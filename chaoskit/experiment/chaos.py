@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from chaoskit.controlplane.kills import NODE_LOST, POD_DELETED, check_mode
+from chaoskit.durations import parse_seconds
 from chaoskit.errors import ChaoskitWarning, ConfigError
 from chaoskit.experiment.ambient import ambient_without_waypoint
 from chaoskit.experiment.backend import MeshBackend, Pod
@@ -423,19 +425,64 @@ class Chaos:
                 self.backend.set_app_settings(pod, {**before, **settings})
         return self._track(fault)
 
-    def kill(self, service: str, *, replicas: int = 1, namespace: str | None = None) -> Fault:
-        """``kill -9`` replicas of ``service``: the process is gone, the endpoint stays."""
+    def kill(
+        self,
+        service: str,
+        *,
+        replicas: int = 1,
+        mode: str = POD_DELETED,
+        endpoint_delay: str | None = None,
+        namespace: str | None = None,
+    ) -> Fault:
+        """Kill ``replicas`` instances of ``service``; ``mode`` says how they die:
+
+        - ``"pod-deleted"`` (default): the pod is deleted (grace period 0); its address
+          refuses connections until the endpoint leaves EDS (Istio's default
+          ``connect-failure`` retry sends those calls to another replica) and the
+          ReplicaSet starts a replacement. The same as the cluster backend does, and
+          Chaos Mesh's pod-kill.
+        - ``"app-crash"``: the app container dies and its sidecar answers 503 UF, which
+          Istio's default retry policy does not retry and outlier detection counts, until
+          the pod turns NotReady and leaves EDS; the rollback restarts the container.
+        - ``"node-lost"`` (embedded mesh only): the pod's node stops answering; connects to
+          it time out at the DestinationRule's ``connectTimeout`` (10 s by default) and
+          established connections hang; the rollback brings the node back.
+
+        ``endpoint_delay`` (a duration, e.g. ``"2s"``; embedded mesh only) is how long the
+        killed pod's endpoint stays in EDS, for a slower endpoint controller than the
+        defaults' (0.1 s after a deletion, 1.1 s after a crash). Timings and sources:
+        ``chaoskit.controlplane.kills``.
+        """
+        ns = namespace or self.namespace
+        try:
+            check_mode(mode)
+            delay_s = None if endpoint_delay is None else parse_seconds(endpoint_delay)
+        except ValueError as exc:
+            raise ConfigError(f"chaos.kill({service!r}): {exc}") from None
+        if delay_s is not None and mode == NODE_LOST:
+            raise ConfigError(
+                f"chaos.kill({service!r}, mode='node-lost'): endpoint_delay does not apply; "
+                "a lost node's endpoints stay while the fault lasts"
+            )
         pods = self._replicas(service, namespace, replicas)
+        names = ", ".join(p.name for p in pods)
         fault = Fault(
             FaultRecord(
-                "kill", f"killed {', '.join(p.name for p in pods)}", f"{service}", "", time.time()
+                "kill",
+                f"{mode}: killed {names}",
+                f"{service}.{ns}",
+                yaml.safe_dump({"mode": mode}),
+                time.time(),
             )
         )
         fault.pods = [p.name for p in pods]
         for pod in pods:
             fault.undo.append(functools.partial(self.backend.restart_pod, pod))
             with self._planning():
-                self.backend.kill_pod(pod)
+                if delay_s is None:
+                    self.backend.kill_pod(pod, mode)
+                else:
+                    self.backend.kill_pod(pod, mode, delay_s)
         return self._track(fault)
 
     # --- bookkeeping ------------------------------------------------------------------------
@@ -448,6 +495,8 @@ class Chaos:
     def _log_marks(self) -> dict[str, int]:
         marks = {}
         for pod in self.backend.pods():
+            if not pod.running:  # dead, or on a lost node (whose admin port hangs)
+                continue
             try:
                 marks[pod.name] = self.backend.log_mark(pod)
             except Exception:

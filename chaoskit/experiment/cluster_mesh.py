@@ -30,9 +30,11 @@ from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import parse_log
 from chaoskit.cluster.backend import KubeBackend, RollbackError
 from chaoskit.cluster.guard import GuardReport, verify
+from chaoskit.controlplane.kills import APP_CRASH, POD_DELETED
 from chaoskit.durations import parse_seconds
 from chaoskit.errors import BackendError, ConfigError, ReadinessTimeout
 from chaoskit.experiment.backend import Pod, list_istio_objects, validate
+from chaoskit.experiment.cluster_kill import APP_CRASH_COMMAND, checked_mode, crash_app
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
 from chaoskit.kube.undo import ObjectRef, ObjectUndo
@@ -471,14 +473,41 @@ class ClusterBackend:
                     removed.append(f"envoyfilter {namespace}/{name}")
         return removed
 
-    def kill_pod(self, pod: Pod) -> None:
-        """Delete the pod at once; its ReplicaSet starts a replacement (Chaos Mesh's
-        pod-kill). Unlike the embedded mesh, the endpoint goes with the pod."""
+    def kill_pod(
+        self, pod: Pod, mode: str = POD_DELETED, endpoint_delay_s: float | None = None
+    ) -> None:
+        """``pod-deleted``: delete the pod at once; its ReplicaSet starts a replacement
+        (Chaos Mesh's pod-kill). ``app-crash``: end the app container's PID 1 (see
+        :mod:`.cluster_kill`). ``node-lost`` is refused."""
+        where = f"pod {pod.namespace}/{pod.name}"
+        checked_mode(mode, self.name, where)
+        if endpoint_delay_s is not None:
+            raise ConfigError(
+                f"chaos.kill of {where}: endpoint_delay is for the embedded mesh; on the "
+                f"{self.name} backend the cluster's endpoint controller and istiod decide it"
+            )
         selector = ",".join(
             f"{k}={v}" for k, v in sorted(pod.labels.items()) if k in ("app", "version")
         )
         ready = sum(1 for p in self.pods(pod.namespace, selector) if p.running)
-        self.kube.check_namespace(pod.namespace, f"kill pod {pod.namespace}/{pod.name}")
+        self.kube.check_namespace(pod.namespace, f"kill {where}")
+        if mode == APP_CRASH:
+            self._plan(
+                [
+                    f"exec `{' '.join(APP_CRASH_COMMAND)}` in {where} (its app container "
+                    "exits; the kubelet restarts it)"
+                ]
+            )
+            self._killed[(pod.namespace, pod.name)] = (selector, ready)
+            crash_app(
+                self.client,
+                pod.namespace,
+                pod.name,
+                timeout_s=self.timeout_s,
+                sleep=self._sleep,
+                clock=self._clock,
+            )
+            return
         self._plan(
             [
                 f"delete pod {pod.namespace}/{pod.name} (grace period 0; its ReplicaSet starts "

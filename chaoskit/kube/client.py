@@ -624,9 +624,21 @@ class KubeClient:
         self._embedded_only("proxy-status")
         return dict(self.call("GET", "/chaoskit/v1/proxy-status"))
 
-    def kill_pod(self, namespace: str, name: str) -> JsonObject:
+    def kill_pod(
+        self,
+        namespace: str,
+        name: str,
+        mode: str | None = None,
+        endpoint_delay_s: float | None = None,
+    ) -> JsonObject:
+        """SIGKILL the pod's process, or with ``mode`` kill it as app-crash, pod-deleted or
+        node-lost (``chaoskit.controlplane.kills``)."""
         self._embedded_only("killing a pod process")
-        return dict(self.call("POST", f"/chaoskit/v1/namespaces/{namespace}/pods/{name}/kill"))
+        query = {"mode": mode} if mode else {}
+        if endpoint_delay_s is not None:
+            query["endpointDelaySeconds"] = f"{endpoint_delay_s:g}"
+        path = f"/chaoskit/v1/namespaces/{namespace}/pods/{name}/kill"
+        return dict(self.call("POST", path, query=query or None))
 
     def restart_pod(self, namespace: str, name: str) -> JsonObject:
         self._embedded_only("restarting a pod process")

@@ -31,6 +31,7 @@ from chaoskit.mesh.apps.base import App, AppContext, AppSettingsError, create_ap
 from chaoskit.mesh.bootstrap import Bootstrap
 from chaoskit.mesh.config import Listener, ProxySnapshot
 from chaoskit.mesh.delta import ConfigState
+from chaoskit.mesh.http import network
 from chaoskit.mesh.http.client import ConnectFailure
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
@@ -62,6 +63,8 @@ class Pod:
             access_log=AccessLog(self._log_file),
         )
         self.app: App | None = None
+        # The app container crashed (kubelet restarts it later); the sidecar lives on.
+        self.app_down = False
         self.started = time.time()
         self._servers: dict[str, asyncio.Server] = {}
         self._gateway_listeners: dict[int, Listener] = {}
@@ -97,7 +100,8 @@ class Pod:
         for port in self.boot.container_ports:
 
             async def handler(request: Request, info: ConnectionInfo, port: int = port) -> Response:
-                return await self.proxy.inbound(request, port, app.handle, info.peer[0])
+                serving = None if self.app_down else app.handle
+                return await self.proxy.inbound(request, port, serving, info.peer[0])
 
             async def direct(request: Request, _info: ConnectionInfo) -> Response:
                 return await app.handle(request)  # ambient: no inbound proxy in the pod
@@ -214,6 +218,10 @@ class Pod:
                     elif kind == "settings":
                         if self.app is not None:
                             self.app.configure(message["settings"])
+                    elif kind == "app":
+                        self.app_down = not message["running"]
+                    elif kind == "network":
+                        network.set_unreachable(frozenset(message["unreachable"]))
                     elif kind == "shutdown":
                         return True
                     reply = {"type": "ack", "kind": kind, "version": version}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from chaoskit.mesh.accesslog import AccessLog, AccessRecord, iso_time, join_flags
 from chaoskit.mesh.config import Cluster, ProxySnapshot
 from chaoskit.mesh.http.message import Request, Response
-from chaoskit.mesh.local_reply import NO_ROUTE
+from chaoskit.mesh.local_reply import NO_ROUTE, REMOTE_CONNECTION_FAILURE, reset_before_headers
 from chaoskit.mesh.router import RequestInfo, Router
 from chaoskit.mesh.routing import RouteTable
 from chaoskit.mesh.stats import StatsStore
@@ -179,11 +179,21 @@ class Proxy:
                 )
         return response
 
-    async def inbound(self, request: Request, port: int, app: AppHandler, remote: str) -> Response:
-        """Server-side sidecar: count, log and hand the request to the app in-process."""
+    async def inbound(
+        self, request: Request, port: int, app: AppHandler | None, remote: str
+    ) -> Response:
+        """Server-side sidecar: count, log and hand the request to the app in-process.
+
+        ``app`` is None while the app container is down: the sidecar's connect to it is
+        refused, and with no retry policy on Istio 1.28's inbound route (istio/istio
+        ``pilot/pkg/networking/core/route/retry/retry.go`` at 1.28.9 has none; the inbound
+        ``reset-before-request`` retry came later) Envoy answers 503 UF itself.
+        """
         start = time.time()
         info = RequestInfo(upstream_cluster=f"inbound|{port}||", route_name="default")
         prefix = f"cluster.inbound|{port}||."
+        if app is None:
+            return self._app_refused(request, port, info, prefix, start, remote)
         self.stats.inc(prefix + "upstream_rq_total")
         response: Response | None = None
         try:
@@ -210,6 +220,33 @@ class Proxy:
                 remote,
                 response.status if response is not None else 0,
             )
+
+    def _app_refused(
+        self,
+        request: Request,
+        port: int,
+        info: RequestInfo,
+        prefix: str,
+        start: float,
+        remote: str,
+    ) -> Response:
+        """The inbound cluster's connect to a dead app: the pool fails the pending request
+        (``upstream_rq_pending_failure_eject``, conn_pool_base.cc ``purgePendingStreams``)
+        and the router charges a 503 (router.cc ``onUpstreamAbort``), flag UF."""
+        for stat in ("upstream_cx_connect_fail", "upstream_rq_pending_failure_eject"):
+            self.stats.inc(prefix + stat)
+        self.stats.inc(prefix + "upstream_rq_503")
+        self.stats.inc(prefix + "upstream_rq_5xx")
+        reply = reset_before_headers(
+            "UF", REMOTE_CONNECTION_FAILURE, "delayed connect error: Connection refused"
+        )
+        info.flags.add(reply.flag)
+        info.details = reply.details
+        info.upstream_host = f"{self.identity.ip}:{port}"
+        response = reply.response()
+        response.headers.set("server", "istio-envoy")
+        self._log(request, response, info, start, "inbound", remote, response.status)
+        return response
 
     def _log(
         self,

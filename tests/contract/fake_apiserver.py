@@ -97,6 +97,8 @@ class FakeApiServer:
     objects: dict[tuple[str, str, str], JsonObject] = field(default_factory=dict)
     deployments: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     pods: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
+    # (namespace, pod, container) whose PID 1 has no SIGTERM handler (it ignores the signal)
+    term_ignored: set[tuple[str, str, str]] = field(default_factory=set)
     # (namespace, pod, admin path) → what ``pilot-agent request GET <path>`` prints
     admin: dict[tuple[str, str, str], str | Callable[[], str]] = field(default_factory=dict)
     # admin path → the answer of every pod without one of its own (pods made later too)
@@ -441,7 +443,7 @@ class FakeApiServer:
             return status(400, "BadRequest", f"container {container} is not valid for pod {name}")
         ws = web.WebSocketResponse(protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"))
         await ws.prepare(request)
-        stdout, stderr, code = self._run(ns, name, command)
+        stdout, stderr, code = self._run(ns, name, command, container)
         for start in range(0, len(stdout), 4096):  # several frames, as a real server sends
             await ws.send_bytes(b"\x01" + stdout[start : start + 4096].encode())
         if stderr:
@@ -460,7 +462,9 @@ class FakeApiServer:
         await ws.close()
         return ws
 
-    def _run(self, ns: str, pod: str, command: list[str]) -> tuple[str, str, int]:
+    def _run(self, ns: str, pod: str, command: list[str], container: str) -> tuple[str, str, int]:
+        if command == ["/bin/sh", "-c", "kill -s TERM 1"]:
+            return self._sigterm_pid1(ns, pod, container)
         if command[:3] != ["pilot-agent", "request", "GET"] or len(command) != 4:
             return "", f"exec: {' '.join(command)}: not found in the fake\n", 127
         with self._lock:
@@ -468,6 +472,19 @@ class FakeApiServer:
         if answer is None:
             return "", f"Error: 404 {command[3]}\n", 1
         return (answer() if callable(answer) else answer), "", 0
+
+    def _sigterm_pid1(self, ns: str, pod: str, container: str) -> tuple[str, str, int]:
+        """PID 1 exits on SIGTERM (exit code 143) unless it ignores it; the kubelet then
+        restarts the container (restartPolicy Always): restartCount + 1, lastState
+        terminated, as ``kubectl get pod -o yaml`` shows after a crash."""
+        if (ns, pod, container) in self.term_ignored:
+            return "", "", 0
+        with self._lock:
+            for status in self.pods[(ns, pod)]["status"]["containerStatuses"]:
+                if status["name"] == container:
+                    status["restartCount"] += 1
+                    status["lastState"] = {"terminated": {"exitCode": 143, "reason": "Error"}}
+        return "", "", 137  # the shell died with its container
 
     # --- Deployments ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import cast
 
 import httptools
 
+from chaoskit.mesh.http import network
 from chaoskit.mesh.http.message import Headers, Request, Response
 
 
@@ -103,6 +104,9 @@ class HttpConnection:
     ) -> HttpConnection:
         loop = asyncio.get_running_loop()
         host, port = address
+        if network.is_unreachable(host):
+            await network.vanish(connect_timeout_s)
+            raise ConnectFailure(f"connect to {host}:{port} timed out")
         try:
             _, protocol = await asyncio.wait_for(
                 loop.create_connection(
