@@ -211,7 +211,7 @@ class Cluster:
                 {
                     "cluster": pins.CLUSTER_NAME,
                     "context": pins.CONTEXT,
-                    "istioVersion": pins.ISTIO_VERSION,
+                    "istioVersion": pins.istio_version(),
                     "nodeImage": pins.KIND_NODE_IMAGE,
                     "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 },

@@ -77,8 +77,26 @@ class Settings:
     ingress_https: str = ""
     client_url: str = ""
     abort_below: float | None = None  # the gateway's success rate that stops the run
+    # The Istio release the embedded mesh emulates (None: its default); on a real cluster,
+    # the release its istiod must run (a mismatch is a notice in the results).
+    istio_version: str | None = None
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
+
+
+def version_mismatch(wanted: str | None, running: str) -> str | None:
+    """A notice when ``--istio-version`` names another minor than the cluster's istiod runs."""
+    if wanted is None:
+        return None
+    from chaoskit.mesh.releases import parse_release
+
+    try:
+        differs = parse_release(running).minor_version != parse_release(wanted).minor_version
+    except ConfigError:
+        differs = True  # istiod's image tag is not a release chaoskit knows
+    if not differs:
+        return None
+    return f"--istio-version {wanted} was asked for, but the cluster's istiod runs {running}"
 
 
 def derive_spec(replicas: dict[str, int], directory: Path) -> Path | None:
@@ -151,7 +169,12 @@ class ChaosSession:
         from chaoskit.controlplane.launcher import MeshProcess
 
         spec = derive_spec(self.settings.replicas, self.workdir)
-        self._process = MeshProcess.start(self.workdir / "mesh", spec=spec, seed=self.settings.seed)
+        self._process = MeshProcess.start(
+            self.workdir / "mesh",
+            spec=spec,
+            seed=self.settings.seed,
+            istio_version=self.settings.istio_version,
+        )
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
         return backend
@@ -191,6 +214,9 @@ class ChaosSession:
             backend.close()
             raise
         self.notices += backend.kube.notices
+        mismatch = version_mismatch(s.istio_version, backend.istio_version)
+        if mismatch:
+            self.notices.append(mismatch)
         if backend.guard is not None:
             self.guard = backend.guard.describe()
             self.context = backend.guard.context
@@ -230,6 +256,9 @@ class ChaosSession:
         return {
             "backend": self.settings.backend,
             "istio_version": backend.istio_version if backend else None,
+            # Every backend today runs sidecars; one that runs another data plane says so
+            # with a ``dataplane_mode`` attribute.
+            "dataplane_mode": getattr(backend, "dataplane_mode", "sidecar") if backend else None,
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
             **({"guard": self.guard} if self.guard else {}),
@@ -369,6 +398,7 @@ def write_session_results(
         or {
             "backend": settings.backend,
             "istio_version": None,
+            "dataplane_mode": None,
             "context": settings.kube_context,
             "ingress": None,
         },

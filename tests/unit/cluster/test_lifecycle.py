@@ -55,7 +55,7 @@ class Runner:
         if argv[:3] == ("kind", "create", "cluster"):
             self.clusters.append(pins.CLUSTER_NAME)
         if argv == ISTIOCTL_VERSION:  # the pinned istioctl, unless a test scripts another
-            return RunResult(0, f"{pins.ISTIO_VERSION}\n")
+            return RunResult(0, f"{pins.istio_version()}\n")
         return RunResult(0, "")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chaoskit.report import render_report, render_runs, write_report
+from chaoskit.report import fmt, render_report, render_runs, write_report
 from chaoskit.report.summary import Score, counts
 from tests.unit.report.helpers import chart_data, parse
 
@@ -261,3 +261,12 @@ def test_a_cluster_runs_pre_flight_and_notices_are_shown(latest: dict[str, Any])
     assert "Planned changes (pre-flight)" in page
     assert "<code>replace VirtualService bookinfo/ratings</code>" in page
     assert "journal .chaoskit/journal/r1.jsonl left in place" in page
+
+
+def test_the_data_plane_mode_is_shown_when_recorded(latest: dict[str, Any]) -> None:
+    # The fixture runs predate the field: no guess, a dash.
+    assert f"<dt>Data plane</dt><dd>{fmt.DASH}</dd>" in render_report(latest)
+    latest["run"]["mesh"].update(istio_version="1.29.6", dataplane_mode="sidecar")
+    page = render_report(latest)
+    assert "<dt>Data plane</dt><dd>sidecar</dd>" in page
+    assert "<dt>Istio version</dt><dd>1.29.6</dd>" in page
