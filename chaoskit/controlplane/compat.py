@@ -54,4 +54,7 @@ def compat_of(release: IstioRelease) -> Compat:
             20.0 if release.at_least(percent_fixed, percent_backports) else 0.2
         ),
         retry_budget_kept_with_subset_policy=release.at_least(subset_fixed, subset_backports),
+        # TrackRemaining: true @ 1.28.10; !DISABLE_TRACK_REMAINING_CB_METRICS (default true) @
+        # 1.29.0 (pilot/pkg/networking/core/cluster_traffic_policy.go, features/pilot.go).
+        track_remaining_cb_metrics=version < (1, 29),
     )

@@ -184,6 +184,7 @@ class Compiler:
                         policy.connection_pool,
                         budget,
                         self.state.compat.retry_budget_default_percent,
+                        self.state.compat.track_remaining_cb_metrics,
                     )
                     out.append(
                         Cluster(

@@ -158,11 +158,18 @@ def thresholds(
     pool: ConnectionPoolSettings | None,
     retry_budget: RetryBudget | None = None,
     budget_default_percent: float = RETRY_BUDGET_DEFAULT_PERCENT,
+    track_remaining: bool = False,
 ) -> tuple[Thresholds, float]:
-    """Circuit-breaker thresholds and the connect timeout."""
+    """Circuit-breaker thresholds and the connect timeout. Istio writes the thresholds for
+    every cluster, with or without a connectionPool (applyConnectionPool); ``track_remaining``
+    is the release's TrackRemaining (compat.py)."""
     percent, floor = _retry_budget(retry_budget, budget_default_percent)
     if pool is None:
-        budget_only = Thresholds(retry_budget_percent=percent, retry_budget_min_concurrency=floor)
+        budget_only = Thresholds(
+            retry_budget_percent=percent,
+            retry_budget_min_concurrency=floor,
+            track_remaining=track_remaining,
+        )
         return budget_only, DEFAULT_CONNECT_TIMEOUT_S
     tcp, http = pool.tcp, pool.http
     connect_timeout = (
@@ -181,6 +188,7 @@ def thresholds(
             http2=http is not None and http.h2_upgrade_policy == "UPGRADE",
             retry_budget_percent=percent,
             retry_budget_min_concurrency=floor,
+            track_remaining=track_remaining,
         ),
         connect_timeout,
     )

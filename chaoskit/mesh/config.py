@@ -213,6 +213,10 @@ class Thresholds:
     # Istio's trafficPolicy.retryBudget; when set, Envoy ignores max_retries for the retry limit.
     retry_budget_percent: float | None = None
     retry_budget_min_concurrency: int = 3
+    # Envoy's thresholds.track_remaining (proto default false): the remaining_* gauges exist
+    # only when set. Istio set it on every cluster until 1.28; from 1.29
+    # DISABLE_TRACK_REMAINING_CB_METRICS (default true) leaves it unset (compat.py).
+    track_remaining: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +265,7 @@ class Compat:
     retry_budget_default_percent: float = 20.0  # 0.2 before the fix (1.28.6, 1.29.2, 1.30)
     # Before 1.29.2/1.30, a subset with its own trafficPolicy had no retry budget at all.
     retry_budget_kept_with_subset_policy: bool = True
+    track_remaining_cb_metrics: bool = False  # Istio <= 1.28 set track_remaining
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,3 +70,14 @@ def test_backoff_and_retry_ignore_previous_hosts_are_read_from_1_26() -> None:
     config = HASHED_DR + _vs(ONE, retries)
     assert _retry(config, "1.26") == (0.2, True)
     assert _retry(config, "1.25") == (0.025, False)
+
+
+def test_remaining_gauges_are_tracked_until_1_28() -> None:
+    """TrackRemaining: true @ 1.28.10, !DISABLE_TRACK_REMAINING_CB_METRICS (default true) @
+    1.29.0 (pilot/pkg/networking/core/cluster_traffic_policy.go), on every cluster (these
+    have no DestinationRule: applyConnectionPool runs for them too)."""
+    tracked = {}
+    for version in ("1.28", "1.29", "1.30"):
+        compiler = Compiler(_state(istio=version))
+        tracked[version] = {c.thresholds.track_remaining for c in compiler.clusters(PODS[2])}
+    assert tracked == {"1.28": {True}, "1.29": {False}, "1.30": {False}}
