@@ -19,11 +19,16 @@ from tests.fidelity.conftest import Bookinfo
 CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
 
 
+pytestmark = pytest.mark.release_sensitive  # outlier detection: compat.py
+
+
 @pytest.fixture(scope="module")
-def three_ratings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bookinfo]:
+def three_ratings(
+    tmp_path_factory: pytest.TempPathFactory, istio_release: str
+) -> Iterator[Bookinfo]:
     directory = tmp_path_factory.mktemp("three-ratings")
     spec = derive_spec({"bookinfo/ratings-v1": 3}, directory)
-    process = MeshProcess.start(directory / "state", spec=spec, seed=5)
+    process = MeshProcess.start(directory / "state", spec=spec, seed=5, istio_version=istio_release)
     handle = Bookinfo(process)
     yield handle
     handle.close()
