@@ -6,11 +6,14 @@ Tags read from istio/istio at commit 86c9f01fd735 (2026-08-22): newest GA patche
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from chaoskit.controlplane.compat import compat_for
 from chaoskit.controlplane.compiler import Compiler
 from chaoskit.errors import ConfigError
+from chaoskit.experiment.session import version_mismatch
 from chaoskit.mesh.releases import (
     DEFAULT_ISTIO,
     NEWEST_MINOR,
@@ -18,6 +21,7 @@ from chaoskit.mesh.releases import (
     install_tag,
     parse_release,
 )
+from chaoskit.topology.spec import MeshSpec
 from tests.unit.controlplane.test_compiler import PODS, _routes, _state
 from tests.unit.controlplane.test_retry_hosts import HASHED_DR, ONE, _vs
 
@@ -81,3 +85,31 @@ def test_remaining_gauges_are_tracked_until_1_28() -> None:
         compiler = Compiler(_state(istio=version))
         tracked[version] = {c.thresholds.track_remaining for c in compiler.clusters(PODS[2])}
     assert tracked == {"1.28": {True}, "1.29": {False}, "1.30": {False}}
+
+
+def test_a_spec_names_its_release_and_the_option_overrides_it(tmp_path: Path) -> None:
+    spec = MeshSpec.model_validate(
+        {"apiVersion": "chaoskit.dev/v1alpha1", "kind": "MeshSpec", "spec": {}}
+    )
+    assert spec.spec.istio_version == DEFAULT_ISTIO  # unset: the default release
+    assert spec.with_istio_version("1.28").spec.istio_version == "1.28"
+    assert spec.with_istio_version(None) is spec
+    bad = tmp_path / "mesh.yaml"
+    bad.write_text(
+        "apiVersion: chaoskit.dev/v1alpha1\nkind: MeshSpec\nspec: {istioVersion: '1.31'}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        MeshSpec.load(bad)
+    message = str(caught.value)
+    assert f"mesh spec {bad} is invalid" in message
+    assert "spec.istioVersion" in message
+    assert "newer than the newest release" in message
+
+
+def test_a_cluster_on_another_minor_than_asked_is_a_notice() -> None:
+    assert version_mismatch(None, "1.28.10") is None  # nothing asked, nothing to compare
+    assert version_mismatch("1.30", "1.30.3") is None
+    assert version_mismatch("1.30", "1.29.6") == (
+        "--istio-version 1.30 was asked for, but the cluster's istiod runs 1.29.6"
+    )
+    assert version_mismatch("1.30", "unknown") is not None  # istiod's tag unreadable
