@@ -191,9 +191,9 @@ class Doctor:
         self._add(
             "istio version",
             tag == pins.istio_version(),
-            f"istiod runs {image or 'no image'}; the suite is pinned to {pins.istio_version()}",
-            f"install Istio {pins.istio_version()} (chaoskit/cluster/pins.py), or bump the pin "
-            "after checking the suite against the new version",
+            f"istiod runs {image or 'no image'}; the game day expects {pins.istio_version()}",
+            f"install Istio {pins.istio_version()} (`chaoskit cluster up`), or name the release "
+            "the cluster runs with --istio-version (chaoskit/mesh/releases.py lists them)",
         )
 
     def _injection(self, client: KubeClient, namespace: str) -> None:

@@ -386,7 +386,7 @@ def test_an_istioctl_of_another_version_stops_up_before_anything_is_created(
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
     assert str(error.value) == (
         f"step 1/34 (check that istioctl is 1.28.10) failed: `istioctl version --remote=false` "
-        f"{seen}, but chaoskit pins Istio 1.28.10; istioctl installs its own version, so another "
+        f"{seen}, but chaoskit installs Istio 1.28.10; istioctl installs its own version, so another "
         "one would install a different Istio than the experiments expect\n"
         "next: install istioctl 1.28.10: curl -sL https://istio.io/downloadIstio | "
         'ISTIO_VERSION=1.28.10 sh - && export PATH="$PWD/istio-1.28.10/bin:$PATH"; then run the '
