@@ -4,8 +4,8 @@ Each test starts from the base state of ``experiments/resources/`` (Bookinfo's s
 ingress, the demo subsets) and applies the task's resources on top.
 
 Releases: every test runs on the default Istio release; a test marked ``release_sensitive``
-(it exercises behaviour that changed between releases: retries, mirroring, circuit breaking,
-outlier detection) runs on every other supported minor too, each release on its own mesh.
+(it exercises behaviour that changed between releases: retries, timeouts, mirroring, circuit
+breaking) runs on every other supported minor too, each release on its own mesh.
 ``CHAOSKIT_FIDELITY_ISTIO=1.29`` runs the whole suite on that one release instead.
 """
 

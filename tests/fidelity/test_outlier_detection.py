@@ -19,7 +19,8 @@ from tests.fidelity.conftest import Bookinfo
 CLUSTER = "outbound|9080||ratings.bookinfo.svc.cluster.local"
 
 
-pytestmark = pytest.mark.release_sensitive  # outlier detection: compat.py
+# Not release_sensitive: outlier detection's one emulated release difference (always eject
+# one host) ends at 1.19, far outside the matrix, and this module needs a mesh of its own.
 
 
 @pytest.fixture(scope="module")
