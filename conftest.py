@@ -29,17 +29,26 @@ StartMesh = Callable[..., Any]
 
 @pytest.fixture(scope="session")
 def embedded_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartMesh]:
-    """``embedded_mesh(Handle, spec=PATH | None, seed=N)``: a running embedded mesh wrapped
-    in ``Handle(process)``, started once per session (and xdist worker) for each
-    (handle, spec, seed), closed and stopped when the session ends, however it ends."""
-    started: dict[tuple[object, str, int], tuple[MeshProcess, Handle]] = {}
+    """``embedded_mesh(Handle, spec=PATH | None, seed=N, istio_version=None)``: a running
+    embedded mesh wrapped in ``Handle(process)``, started once per session (and xdist worker)
+    for each (handle, spec, seed, Istio release), closed and stopped when the session ends,
+    however it ends."""
+    started: dict[tuple[object, str, int, str | None], tuple[MeshProcess, Handle]] = {}
 
-    def start(wrap: Callable[[MeshProcess], H], *, spec: Path | None = None, seed: int = 0) -> H:
+    def start(
+        wrap: Callable[[MeshProcess], H],
+        *,
+        spec: Path | None = None,
+        seed: int = 0,
+        istio_version: str | None = None,
+    ) -> H:
         from chaoskit.controlplane.launcher import MeshProcess
 
-        key = (wrap, str(spec), seed)
+        key = (wrap, str(spec), seed, istio_version)
         if key not in started:
-            process = MeshProcess.start(tmp_path_factory.mktemp("mesh"), spec=spec, seed=seed)
+            process = MeshProcess.start(
+                tmp_path_factory.mktemp("mesh"), spec=spec, seed=seed, istio_version=istio_version
+            )
             try:
                 started[key] = (process, wrap(process))
             except BaseException:

@@ -182,7 +182,7 @@ class Doctor:
                 "istio version",
                 False,
                 f"cannot read deployment {pins.ISTIO_NAMESPACE}/istiod: {exc}",
-                f"install Istio {pins.ISTIO_VERSION} (`chaoskit cluster up`)",
+                f"install Istio {pins.istio_version()} (`chaoskit cluster up`)",
             )
             return
         containers = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
@@ -190,10 +190,10 @@ class Doctor:
         tag = image.rpartition(":")[2] if ":" in image else "(no tag)"
         self._add(
             "istio version",
-            tag == pins.ISTIO_VERSION,
-            f"istiod runs {image or 'no image'}; the suite is pinned to {pins.ISTIO_VERSION}",
-            f"install Istio {pins.ISTIO_VERSION} (chaoskit/cluster/pins.py), or bump the pin "
-            "after checking the suite against the new version",
+            tag == pins.istio_version(),
+            f"istiod runs {image or 'no image'}; the game day expects {pins.istio_version()}",
+            f"install Istio {pins.istio_version()} (`chaoskit cluster up`), or name the release "
+            "the cluster runs with --istio-version (chaoskit/mesh/releases.py lists them)",
         )
 
     def _injection(self, client: KubeClient, namespace: str) -> None:

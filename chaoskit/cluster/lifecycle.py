@@ -211,7 +211,7 @@ class Cluster:
                 {
                     "cluster": pins.CLUSTER_NAME,
                     "context": pins.CONTEXT,
-                    "istioVersion": pins.ISTIO_VERSION,
+                    "istioVersion": pins.istio_version(),
                     "nodeImage": pins.KIND_NODE_IMAGE,
                     "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 },
@@ -339,7 +339,7 @@ class Cluster:
             else "printed no version (" + (" ".join(output.split())[:200] or "nothing") + ")"
         )
         raise StepFailed(
-            f"{where} failed: `{step.command_line()}` {what}, but chaoskit pins Istio "
+            f"{where} failed: `{step.command_line()}` {what}, but chaoskit installs Istio "
             f"{step.expect_version}; istioctl installs its own version, so another one would "
             f"install a different Istio than the experiments expect\nnext: {step.hint}; then run "
             "the same `chaoskit cluster up` again"

@@ -1,15 +1,31 @@
 """The versions, names and ports a chaoskit kind cluster is built from (one place to bump).
 
-Istio 1.28.10 is a published patch release (istio.io release notes, 2026-07-01). Istio 1.28
-documents Kubernetes 1.29-1.34 as supported, so the node image is kind v0.31.0's 1.34 image
-(pinned by digest) rather than kind's default 1.35 image.
+The Istio release is an input: ``cluster up --istio-version`` (or ``CHAOSKIT_ISTIO_VERSION``,
+which the game-day workflow's matrix sets), by default the newest patch of the release the
+embedded mesh emulates by default (chaoskit.mesh.releases), so both run the same Istio. The
+node image is kind v0.31.0's Kubernetes 1.34 image (pinned by digest): Istio's minimum is
+1.30 for 1.28 and 1.29 and 1.32 for 1.30 (``MinK8SVersion`` in
+istioctl/pkg/install/k8sversion/version.go @ 1.28.10, 1.29.6, 1.30.3).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-ISTIO_VERSION = "1.28.10"
+from chaoskit.mesh.releases import DEFAULT_ISTIO, install_tag
+
+# The environment variable that selects the Istio release for `cluster up`, `cluster doctor`
+# and `cluster images` (the CLI's --istio-version sets it for the command).
+ISTIO_VERSION_ENV = "CHAOSKIT_ISTIO_VERSION"
+DEFAULT_ISTIO_VERSION = install_tag(DEFAULT_ISTIO)
+
+
+def istio_version() -> str:
+    """The Istio release to install (a patch tag, as istio.io/downloadIstio names it)."""
+    return install_tag(os.environ.get(ISTIO_VERSION_ENV) or DEFAULT_ISTIO_VERSION)
+
+
 KIND_VERSION = "v0.31.0"
 KIND_NODE_IMAGE = (
     "kindest/node:v1.34.3@sha256:08497ee19eace7b4b5348db5c6a1591d7752b164530a36f855cb0f2bdcbadd48"

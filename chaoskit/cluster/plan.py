@@ -122,11 +122,11 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
     # on PATH would install another Istio than the one pinned. Checked before anything runs.
     steps: list[Step] = [
         Step(
-            f"check that istioctl is {pins.ISTIO_VERSION}",
+            f"check that istioctl is {pins.istio_version()}",
             ("istioctl", "version", "--remote=false"),
             timeout_s=60,
-            expect_version=pins.ISTIO_VERSION,
-            hint=f"install istioctl {pins.ISTIO_VERSION}: {tools.TOOLS['istioctl'].install}",
+            expect_version=pins.istio_version(),
+            hint=f"install istioctl {pins.istio_version()}: {tools.istioctl().install}",
         )
     ]
     if create:
@@ -177,7 +177,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             ),
         ),
         Step(
-            f"install Istio {pins.ISTIO_VERSION} (demo profile, NodePort ingress)",
+            f"install Istio {pins.istio_version()} (demo profile, NodePort ingress)",
             (
                 "istioctl",
                 "install",
@@ -192,7 +192,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             hint=(
                 "`kubectl --context kind-chaoskit -n istio-system get pods` shows what is not "
                 "ready; `istioctl version` must be "
-                f"{pins.ISTIO_VERSION}; then `chaoskit cluster up --use-existing` resumes"
+                f"{pins.istio_version()}; then `chaoskit cluster up --use-existing` resumes"
             ),
         ),
         Step(
@@ -358,7 +358,7 @@ def cluster_images() -> list[str]:
     caches these and loads them into kind, so a run does not depend on registry limits."""
     operator = yaml.safe_load(pins.asset("istio-operator.yaml").read_text())
     hub = operator["spec"]["hub"]
-    images = [f"{hub}/{name}:{pins.ISTIO_VERSION}" for name in ("pilot", "proxyv2")]
+    images = [f"{hub}/{name}:{pins.istio_version()}" for name in ("pilot", "proxyv2")]
     for asset in ("bookinfo.yaml", "fortio.yaml", "demo.yaml"):
         for doc in yaml.safe_load_all(pins.asset(asset).read_text()):
             if doc and doc.get("kind") == "Deployment":
@@ -371,7 +371,7 @@ def render(steps: Sequence[Step]) -> str:
     """The plan as ``--dry-run`` prints it."""
     lines = [
         f"chaoskit cluster up: {len(steps)} steps "
-        f"(Istio {pins.ISTIO_VERSION}, kind {pins.KIND_VERSION}, context {pins.CONTEXT})"
+        f"(Istio {pins.istio_version()}, kind {pins.KIND_VERSION}, context {pins.CONTEXT})"
     ]
     width = len(str(len(steps)))
     for number, step in enumerate(steps, 1):

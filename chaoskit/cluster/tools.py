@@ -37,13 +37,24 @@ TOOLS: dict[str, Tool] = {
         f"curl -LO https://dl.k8s.io/release/{pins.KUBECTL_VERSION}/bin/linux/amd64/kubectl "
         "&& chmod +x kubectl && sudo mv kubectl /usr/local/bin/",
     ),
-    "istioctl": Tool(
+}
+
+
+def istioctl() -> Tool:
+    """istioctl at the selected release (pins.istio_version(), read when asked)."""
+    version = pins.istio_version()
+    return Tool(
         "istioctl",
         "installs Istio",
-        f"curl -sL https://istio.io/downloadIstio | ISTIO_VERSION={pins.ISTIO_VERSION} sh - "
-        f'&& export PATH="$PWD/istio-{pins.ISTIO_VERSION}/bin:$PATH"',
-    ),
-}
+        f"curl -sL https://istio.io/downloadIstio | ISTIO_VERSION={version} sh - "
+        f'&& export PATH="$PWD/istio-{version}/bin:$PATH"',
+    )
+
+
+def known(name: str) -> Tool:
+    if name == "istioctl":
+        return istioctl()
+    return TOOLS.get(name, Tool(name, "needed", f"install {name}"))
 
 
 class MissingTool(BackendError):
@@ -66,7 +77,7 @@ def find(names: Iterable[str], path: str | None = None) -> dict[str, str]:
     for name in names:
         location = shutil.which(name, path=search)
         if location is None:
-            missing.append(TOOLS.get(name, Tool(name, "needed", f"install {name}")))
+            missing.append(known(name))
         else:
             found[name] = location
     if missing:

@@ -1,7 +1,8 @@
 """``chaoskit cluster up [--dry-run] | down | status | images | doctor``: the kind cluster for
 game days.
 
-``up`` creates a kind cluster named ``chaoskit``, installs the pinned Istio with a NodePort
+``up`` creates a kind cluster named ``chaoskit``, installs Istio (``--istio-version``, by
+default the release the embedded mesh emulates by default) with a NodePort
 ingress on 127.0.0.1:8080, deploys Bookinfo into namespace ``bookinfo`` and the seed
 templates' demo workloads into ``default``, and waits until ``/productpage`` and my-service
 answer. ``down`` deletes it, but only a cluster chaoskit created. ``doctor`` checks what the
@@ -40,20 +41,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the folder with destination-rule-all.yaml, bookinfo-gateway.yaml and "
         "demo-destination-rules.yaml (default: the samples shipped with chaoskit)",
     )
+    _version_option(up)
     up.set_defaults(handler=run_up)
     down = actions.add_parser("down", help="delete the cluster, if chaoskit created it")
     down.set_defaults(handler=run_down)
     status = actions.add_parser("status", help="what is running; exit 0 when everything is ready")
     status.set_defaults(handler=run_status)
     images = actions.add_parser("images", help="list every container image the cluster runs")
+    _version_option(images)
     images.set_defaults(handler=run_images)
     pinned = actions.add_parser(
         "pins",
         help="the versions a chaoskit kind cluster is built from (istio, kind, node, kubectl)",
     )
-    pinned.add_argument(
-        "name", nargs="?", choices=sorted(PIN_NAMES), help="print only this one's value"
-    )
+    pinned.add_argument("name", nargs="?", choices=PIN_NAMES, help="print only this one's value")
     pinned.set_defaults(handler=run_pins)
     doctor = actions.add_parser(
         "doctor",
@@ -79,12 +80,36 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="URL",
         help="the in-mesh fortio client's published address (default http://127.0.0.1:8088)",
     )
+    _version_option(doctor)
     doctor.set_defaults(handler=run_doctor)
+
+
+def _version_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--istio-version",
+        default=None,
+        metavar="X.Y[.Z]",
+        help="the Istio release (a minor means its newest known patch; default: "
+        "$CHAOSKIT_ISTIO_VERSION, else the newest verified release)",
+    )
+
+
+def _select_version(args: argparse.Namespace) -> None:
+    """Make ``--istio-version`` the release every cluster module reads (pins.istio_version)."""
+    import os
+
+    from chaoskit.cluster import pins
+    from chaoskit.mesh.releases import install_tag
+
+    if args.istio_version:
+        os.environ[pins.ISTIO_VERSION_ENV] = install_tag(args.istio_version)
+    pins.istio_version()  # a bad $CHAOSKIT_ISTIO_VERSION fails here, with its reason
 
 
 def run_up(args: argparse.Namespace) -> int:
     from chaoskit.cluster.lifecycle import Cluster
 
+    _select_version(args)
     cluster = Cluster(state_dir=chaoskit_home() / "cluster")
     return cluster.up(
         dry_run=args.dry_run, use_existing=args.use_existing, resources_dir=args.resources
@@ -107,6 +132,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     from chaoskit.cluster import pins
     from chaoskit.cluster.doctor import FAIL, Doctor, DoctorTarget, render
 
+    _select_version(args)
     context = args.kube_context or (None if args.allow_non_kind else pins.CONTEXT)
     target = DoctorTarget(
         args.kubeconfig,
@@ -123,25 +149,31 @@ def run_doctor(args: argparse.Namespace) -> int:
 def run_images(args: argparse.Namespace) -> int:
     from chaoskit.cluster.plan import cluster_images
 
+    _select_version(args)
     print("\n".join(cluster_images()))
     return 0
 
 
-# What `chaoskit cluster pins NAME` prints; a workflow reads the Istio version from here.
-PIN_NAMES = {
-    "istio": "ISTIO_VERSION",
-    "kind": "KIND_VERSION",
-    "kind-node-image": "KIND_NODE_IMAGE",
-    "kubectl": "KUBECTL_VERSION",
-}
+# What `chaoskit cluster pins NAME` prints; a workflow reads the Istio release from here.
+PIN_NAMES = ("istio", "kind", "kind-node-image", "kubectl")
+
+
+def pin_values() -> dict[str, str]:
+    from chaoskit.cluster import pins
+
+    return {
+        "istio": pins.istio_version(),  # the default release, or CHAOSKIT_ISTIO_VERSION
+        "kind": pins.KIND_VERSION,
+        "kind-node-image": pins.KIND_NODE_IMAGE,
+        "kubectl": pins.KUBECTL_VERSION,
+    }
 
 
 def run_pins(args: argparse.Namespace) -> int:
-    from chaoskit.cluster import pins
-
+    values = pin_values()
     if args.name:
-        print(getattr(pins, PIN_NAMES[args.name]))
+        print(values[args.name])
         return 0
-    for name, attribute in PIN_NAMES.items():
-        print(f"{name:<16} {getattr(pins, attribute)}")
+    for name, value in values.items():
+        print(f"{name:<16} {value}")
     return 0

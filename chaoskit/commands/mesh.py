@@ -35,6 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     up.add_argument("--seed", type=int, default=0, help="seed for fault draws and load balancing")
     up.add_argument(
+        "--istio-version",
+        default=None,
+        metavar="X.Y[.Z]",
+        help="the Istio release whose behaviour the mesh emulates (default: the spec's "
+        "istioVersion, else the newest verified release)",
+    )
+    up.add_argument(
         "--detach",
         action="store_true",
         help="run in the background; stop with `chaoskit mesh down`",
@@ -61,7 +68,7 @@ def _print_info(info: object) -> None:
     from chaoskit.controlplane.server import MeshInfo
 
     assert isinstance(info, MeshInfo)
-    print(f"embedded mesh ready (Istio {info.istio_version} behaviour)")
+    print(f"embedded mesh ready, emulating Istio {info.istio_version} (sidecar data plane)")
     print(f"  ingress:    {info.ingress_http}  {info.ingress_https}")
     print(f"  API server: {info.api_server}")
     print(f"  kubeconfig: {info.kubeconfig}")
@@ -92,6 +99,7 @@ def run_up(args: argparse.Namespace) -> int:
         seed=args.seed,
         timeout_s=args.timeout,
         detach=True,
+        istio_version=args.istio_version,
     )
     _print_info(mesh.info)
     return 0
@@ -106,7 +114,7 @@ def _run_foreground(args: argparse.Namespace, state_dir: Path) -> int:
 
     async def main() -> None:
         mesh = await RunningMesh.start(
-            MeshSpec.load(args.spec),
+            MeshSpec.load(args.spec).with_istio_version(args.istio_version),
             state_dir,
             api_port=args.api_port,
             ingress_http_port=args.ingress_port,

@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingress-https-port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--istio-version", default=None, help="the Istio release to emulate (overrides the spec)"
+    )
+    parser.add_argument(
         "--ready-timeout", type=float, default=30.0, help="seconds for every pod to be ready"
     )
     parser.add_argument(
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         mesh = await RunningMesh.start(
-            MeshSpec.load(args.spec),
+            MeshSpec.load(args.spec).with_istio_version(args.istio_version),
             args.state_dir,
             api_port=args.api_port,
             ingress_http_port=args.ingress_port,

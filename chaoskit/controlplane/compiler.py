@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from chaoskit.analysis.registry import host_matches, to_fqdn
 from chaoskit.controlplane.model import MeshState, Ordered, PodView, ServiceView
-from chaoskit.controlplane.policy import effective_policy, lb_spec, outlier_spec, thresholds
+from chaoskit.controlplane.policy import (
+    effective_policy,
+    istio_retry_budget,
+    lb_spec,
+    outlier_spec,
+    thresholds,
+)
 from chaoskit.controlplane.routes import (
     RouteContext,
     bound_gateways,
@@ -170,13 +176,17 @@ class Compiler:
             top = dr.traffic_policy if dr else None
             dr_id = f"{dr.rule.name}.{dr.namespace}" if dr else ""
             for port in service.ports:
-                variants: list[tuple[str, dict[str, str], object]] = [("", {}, None)]
+                variants: list[tuple[str, dict[str, str], TrafficPolicy | None]] = [("", {}, None)]
                 if dr is not None:
                     variants += [(s.name, s.labels or {}, s.traffic_policy) for s in dr.subsets]
                 for subset_name, labels, subset_policy in variants:
-                    policy = effective_policy(top, subset_policy, port.number)  # type: ignore[arg-type]
+                    policy = effective_policy(top, subset_policy, port.number)
+                    budget = istio_retry_budget(top, subset_policy, port.number, self.state.compat)
                     limits, connect_timeout = thresholds(
-                        policy.connection_pool, policy.retry_budget
+                        policy.connection_pool,
+                        budget,
+                        self.state.compat.retry_budget_default_percent,
+                        self.state.compat.track_remaining_cb_metrics,
                     )
                     out.append(
                         Cluster(
@@ -227,6 +237,7 @@ class Compiler:
             include_503_in_default_retries=compat.default_retry_on_503,
             mirror_shadow_suffix=compat.mirror_shadow_suffix,
             service_port=self.service_port,
+            retry_backoff_and_previous_hosts=compat.retry_backoff_and_previous_hosts,
             consistent_hash=lambda dest: self.destination_hashes(
                 dest, vs.namespace, proxy.namespace, port
             ),

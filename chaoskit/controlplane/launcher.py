@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chaoskit.controlplane.server import MeshInfo
 from chaoskit.errors import BackendError, ReadinessTimeout
+from chaoskit.mesh.releases import parse_release
 
 
 @dataclass
@@ -38,7 +39,10 @@ class MeshProcess:
         seed: int = 0,
         timeout_s: float = 60.0,
         detach: bool = False,
+        istio_version: str | None = None,
     ) -> MeshProcess:
+        if istio_version is not None:
+            parse_release(istio_version)  # a bad value fails here, not in the child's log
         state_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             (state_dir / "mesh.json").unlink()
@@ -64,6 +68,8 @@ class MeshProcess:
         ]
         if spec is not None:
             command += ["--spec", str(spec)]
+        if istio_version is not None:
+            command += ["--istio-version", istio_version]
         if not detach:
             command += ["--parent-pid", str(os.getpid())]
         log_path = state_dir / "controlplane.log"

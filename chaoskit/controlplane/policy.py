@@ -18,7 +18,15 @@ from chaoskit.istio.destination_rule import (
     RetryBudget,
     TrafficPolicy,
 )
-from chaoskit.mesh.config import UNLIMITED, HashPolicy, LbKind, LbSpec, OutlierSpec, Thresholds
+from chaoskit.mesh.config import (
+    UNLIMITED,
+    Compat,
+    HashPolicy,
+    LbKind,
+    LbSpec,
+    OutlierSpec,
+    Thresholds,
+)
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0  # meshConfig.connectTimeout
 
@@ -28,7 +36,7 @@ class EffectivePolicy:
     load_balancer: LoadBalancerSettings | None = None
     connection_pool: ConnectionPoolSettings | None = None
     outlier_detection: OutlierDetection | None = None
-    retry_budget: RetryBudget | None = None  # no port-level form; a subset's replaces the top's
+    # retryBudget merges differently, by release: istio_retry_budget below.
 
 
 def _port_level(policy: TrafficPolicy, port: int) -> PortTrafficPolicy | None:
@@ -43,11 +51,6 @@ def _overlay(base: EffectivePolicy, policy: TrafficPolicy | PortTrafficPolicy) -
         load_balancer=policy.load_balancer or base.load_balancer,
         connection_pool=policy.connection_pool or base.connection_pool,
         outlier_detection=policy.outlier_detection or base.outlier_detection,
-        retry_budget=(
-            policy.retry_budget or base.retry_budget
-            if isinstance(policy, TrafficPolicy)
-            else base.retry_budget
-        ),
     )
 
 
@@ -64,6 +67,33 @@ def effective_policy(
         if port_settings is not None:
             result = _overlay(result, port_settings)
     return result
+
+
+def _port_or_whole_budget(policy: TrafficPolicy, port: int) -> RetryBudget | None:
+    # GetPortLevelTrafficPolicy returns a copy of the matching port-level settings, and a port's
+    # settings have no retryBudget (shadowCopyPortTrafficPolicy, pilot/pkg/networking/util/
+    # util.go @ 1.30.3): the budget is gone for a port that has port-level settings.
+    return None if _port_level(policy, port) is not None else policy.retry_budget
+
+
+def istio_retry_budget(
+    top: TrafficPolicy | None, subset: TrafficPolicy | None, port: int, compat: Compat
+) -> RetryBudget | None:
+    """The retry budget Istio puts on a cluster: ``MergeSubsetTrafficPolicy`` (pilot/pkg/
+    networking/util/util.go). Before the fix in 1.29.2/1.30.0 (istio/istio#59668) the merge of
+    a rule's and a subset's policies copied no RetryBudget: neither budget reached the
+    subset's cluster. A rule-level policy alone, or a subset's alone, kept its budget."""
+    if not compat.retry_budget:
+        return None  # applyRetryBudget first appears in 1.27.0
+    original = _port_or_whole_budget(top, port) if top is not None else None
+    if subset is None:
+        return original
+    own = _port_or_whole_budget(subset, port)
+    if top is None:
+        return own
+    if not compat.retry_budget_kept_with_subset_policy:
+        return None
+    return own or original
 
 
 _SIMPLE: dict[str, LbKind] = {
@@ -113,23 +143,33 @@ RETRY_BUDGET_DEFAULT_PERCENT = 20.0
 RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY = 3
 
 
-def _retry_budget(budget: RetryBudget | None) -> tuple[float | None, int]:
-    """Istio 1.28 translates trafficPolicy.retryBudget into the cluster's circuit-breaker
-    retry budget (``applyRetryBudget``, tag 1.28.9), which replaces max_retries in Envoy.
+def _retry_budget(budget: RetryBudget | None, default_percent: float) -> tuple[float | None, int]:
+    """Istio translates trafficPolicy.retryBudget into the cluster's circuit-breaker retry
+    budget (``applyRetryBudget``, tag 1.28.9), which replaces max_retries in Envoy. The
+    default percent depends on the release (compat.py: 0.2 before the fix).
     Returns (percent, min concurrency); percent None means no budget."""
     if budget is None:
         return None, RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY
-    percent = RETRY_BUDGET_DEFAULT_PERCENT if budget.percent is None else budget.percent
+    percent = default_percent if budget.percent is None else budget.percent
     return percent, budget.min_retry_concurrency or RETRY_BUDGET_DEFAULT_MIN_CONCURRENCY
 
 
 def thresholds(
-    pool: ConnectionPoolSettings | None, retry_budget: RetryBudget | None = None
+    pool: ConnectionPoolSettings | None,
+    retry_budget: RetryBudget | None = None,
+    budget_default_percent: float = RETRY_BUDGET_DEFAULT_PERCENT,
+    track_remaining: bool = False,
 ) -> tuple[Thresholds, float]:
-    """Circuit-breaker thresholds and the connect timeout."""
-    percent, floor = _retry_budget(retry_budget)
+    """Circuit-breaker thresholds and the connect timeout. Istio writes the thresholds for
+    every cluster, with or without a connectionPool (applyConnectionPool); ``track_remaining``
+    is the release's TrackRemaining (compat.py)."""
+    percent, floor = _retry_budget(retry_budget, budget_default_percent)
     if pool is None:
-        budget_only = Thresholds(retry_budget_percent=percent, retry_budget_min_concurrency=floor)
+        budget_only = Thresholds(
+            retry_budget_percent=percent,
+            retry_budget_min_concurrency=floor,
+            track_remaining=track_remaining,
+        )
         return budget_only, DEFAULT_CONNECT_TIMEOUT_S
     tcp, http = pool.tcp, pool.http
     connect_timeout = (
@@ -148,6 +188,7 @@ def thresholds(
             http2=http is not None and http.h2_upgrade_policy == "UPGRADE",
             retry_budget_percent=percent,
             retry_budget_min_concurrency=floor,
+            track_remaining=track_remaining,
         ),
         connect_timeout,
     )

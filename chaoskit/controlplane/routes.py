@@ -60,6 +60,8 @@ class RouteContext:
     include_503_in_default_retries: bool
     mirror_shadow_suffix: bool
     service_port: Callable[[str, int | None, int], int]  # (fqdn, dest port, listener port)
+    # Istio >= 1.26 reads HTTPRetry.backoff and retryIgnorePreviousHosts (compat.py).
+    retry_backoff_and_previous_hosts: bool = True
     # Does the destination's effective load balancer hash (Istio's LookupHash)?
     consistent_hash: Callable[[Destination], bool] = lambda _destination: False
     # Compiling for a waypoint: it serves every caller, so a match on the caller's labels
@@ -195,13 +197,18 @@ def _fault(route: HTTPRoute) -> FaultSpec | None:
 
 
 def retry_spec(
-    retries: HTTPRetry | None, include_503: bool, consistent_hash: bool = False
+    retries: HTTPRetry | None,
+    include_503: bool,
+    consistent_hash: bool = False,
+    honour_backoff_and_previous_hosts: bool = True,
 ) -> RetrySpec | None:
     """Istio's retry translation: its default policy, overridden field by field.
 
     ``consistent_hash``: the route has one destination and it hashes; then Istio leaves out
     the previous_hosts predicate unless retryIgnorePreviousHosts asks for it (retry.go
-    ``ConvertPolicy``, route.go ``applyHTTPRouteDestination``, tag 1.28.9).
+    ``ConvertPolicy``, route.go ``applyHTTPRouteDestination``, tag 1.28.9). Before 1.26
+    ``ConvertPolicy`` read neither ``backoff`` nor ``retryIgnorePreviousHosts`` (retry.go @
+    1.25.0): Envoy's 25 ms base interval and the default predicate applied.
     """
     default = istio_default_retry_policy(include_503, consistent_hash=consistent_hash)
     if retries is None:
@@ -209,6 +216,9 @@ def retry_spec(
     if retries.attempts <= 0:
         return None  # attempts: 0 disables retries
     conditions, codes = default.retry_on, default.retriable_status_codes
+    backoff, ignore_previous = retries.backoff, retries.retry_ignore_previous_hosts
+    if not honour_backoff_and_previous_hosts:
+        backoff, ignore_previous = None, None
     if retries.retry_on:
         conditions, codes = parse_retry_on(retries.retry_on)
     return RetrySpec(
@@ -216,11 +226,9 @@ def retry_spec(
         retry_on=conditions,
         retriable_status_codes=codes,
         per_try_timeout_s=retries.per_try_timeout.seconds if retries.per_try_timeout else None,
-        backoff_base_s=retries.backoff.seconds if retries.backoff else default.backoff_base_s,
+        backoff_base_s=backoff.seconds if backoff else default.backoff_base_s,
         retry_previous_hosts=(
-            default.retry_previous_hosts
-            if retries.retry_ignore_previous_hosts is None
-            else retries.retry_ignore_previous_hosts
+            default.retry_previous_hosts if ignore_previous is None else ignore_previous
         ),
         host_selection_max_attempts=default.host_selection_max_attempts,
         retry_remote_localities=bool(retries.retry_remote_localities),
@@ -311,6 +319,7 @@ def _action(route: HTTPRoute, ctx: RouteContext) -> dict[str, object]:
             consistent_hash=len(destinations) == 1
             and destinations[0].destination is not None
             and ctx.consistent_hash(destinations[0].destination),
+            honour_backoff_and_previous_hosts=ctx.retry_backoff_and_previous_hosts,
         ),
         "fault": _fault(route),
         "mirrors": _mirrors(route, ctx),

@@ -78,11 +78,29 @@ class Settings:
     client_url: str = ""
     abort_below: float | None = None  # the gateway's success rate that stops the run
     dataplane: str = "sidecar"  # the embedded mesh's mode: sidecar | ambient | ambient-l4
+    # The Istio release the embedded mesh emulates (None: its default); on a real cluster,
+    # the release its istiod must run (a mismatch is a notice in the results).
+    istio_version: str | None = None
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
 
 
 DATAPLANES = ("sidecar", "ambient", "ambient-l4")
+
+
+def version_mismatch(wanted: str | None, running: str) -> str | None:
+    """A notice when ``--istio-version`` names another minor than the cluster's istiod runs."""
+    if wanted is None:
+        return None
+    from chaoskit.mesh.releases import parse_release
+
+    try:
+        differs = parse_release(running).minor_version != parse_release(wanted).minor_version
+    except ConfigError:
+        differs = True  # istiod's image tag is not a release chaoskit knows
+    if not differs:
+        return None
+    return f"--istio-version {wanted} was asked for, but the cluster's istiod runs {running}"
 
 
 def derive_spec(
@@ -174,7 +192,12 @@ class ChaosSession:
         from chaoskit.controlplane.launcher import MeshProcess
 
         spec = derive_spec(self.settings.replicas, self.workdir, self.settings.dataplane)
-        self._process = MeshProcess.start(self.workdir / "mesh", spec=spec, seed=self.settings.seed)
+        self._process = MeshProcess.start(
+            self.workdir / "mesh",
+            spec=spec,
+            seed=self.settings.seed,
+            istio_version=self.settings.istio_version,
+        )
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
         return backend
@@ -214,6 +237,9 @@ class ChaosSession:
             backend.close()
             raise
         self.notices += backend.kube.notices
+        mismatch = version_mismatch(s.istio_version, backend.istio_version)
+        if mismatch:
+            self.notices.append(mismatch)
         if backend.guard is not None:
             self.guard = backend.guard.describe()
             self.context = backend.guard.context
@@ -253,8 +279,15 @@ class ChaosSession:
         return {
             "backend": self.settings.backend,
             "istio_version": backend.istio_version if backend else None,
-            # The embedded mesh's data plane (a real cluster's is what it runs).
-            "dataplane": self.settings.dataplane if self.settings.backend == "local" else None,
+            # The embedded mesh's data plane is the one asked for; a real cluster's backend
+            # runs sidecars unless it says otherwise (a ``dataplane_mode`` attribute).
+            "dataplane": (
+                self.settings.dataplane
+                if self.settings.backend == "local"
+                else getattr(backend, "dataplane_mode", "sidecar")
+                if backend
+                else None
+            ),
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
             **({"guard": self.guard} if self.guard else {}),
@@ -394,6 +427,7 @@ def write_session_results(
         or {
             "backend": settings.backend,
             "istio_version": None,
+            "dataplane": None,
             "context": settings.kube_context,
             "ingress": None,
         },

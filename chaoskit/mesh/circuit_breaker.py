@@ -41,7 +41,8 @@ OVERFLOW_HEADERS = (("x-envoy-overloaded", "true"),)
 OVERFLOW_BODY = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
 
 _PREFIX = "circuit_breakers.default."
-# ResourceManagerImpl gauges: <kind>_open and, with track_remaining (Istio sets it), remaining_*.
+# ResourceManagerImpl gauges: <kind>_open and, with track_remaining (Istio <= 1.28 sets it),
+# remaining_*.
 _GAUGES: dict[ResourceKind, tuple[str, str]] = {
     "connections": ("cx_open", "remaining_cx"),
     "pending_requests": ("rq_pending_open", "remaining_pending"),
@@ -154,7 +155,8 @@ class ResourceManager:
     def _update_gauges(self, resource: Resource) -> None:
         open_name, remaining_name = _GAUGES[resource.kind]
         self.gauge(_PREFIX + open_name, 0 if resource.can_create() else 1)
-        self.gauge(_PREFIX + remaining_name, resource.remaining)
+        if self.thresholds.track_remaining:
+            self.gauge(_PREFIX + remaining_name, resource.remaining)
 
 
 # --- the HTTP/1 connection pool's decisions --------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chaoskit.mesh.releases import DEFAULT_ISTIO
+
 MatchKind = Literal["exact", "prefix", "regex", "present"]
 ProxyKind = Literal["sidecar", "gateway", "ambient", "waypoint", "ztunnel"]
 LbKind = Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH", "RING_HASH", "MAGLEV"]
@@ -211,6 +213,10 @@ class Thresholds:
     # Istio's trafficPolicy.retryBudget; when set, Envoy ignores max_retries for the retry limit.
     retry_budget_percent: float | None = None
     retry_budget_min_concurrency: int = 3
+    # Envoy's thresholds.track_remaining (proto default false): the remaining_* gauges exist
+    # only when set. Istio set it on every cluster until 1.28; from 1.29
+    # DISABLE_TRACK_REMAINING_CB_METRICS (default true) leaves it unset (compat.py).
+    track_remaining: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +256,16 @@ class Cluster:
 class Compat:
     """Behaviour that changed between Istio/Envoy versions; set per mesh from istioVersion."""
 
-    istio_version: str = "1.28"
+    istio_version: str = DEFAULT_ISTIO
     default_retry_on_503: bool = False  # Istio <= 1.23 retried 503 by default
     mirror_shadow_suffix: bool = False  # Istio <= 1.27 appended -shadow to mirrored hosts
     always_eject_one_host: bool = False  # Envoy < 1.28 could always eject one host
+    retry_backoff_and_previous_hosts: bool = True  # Istio <= 1.25 ignored both retry fields
+    retry_budget: bool = True  # Istio <= 1.26 had no trafficPolicy.retryBudget
+    retry_budget_default_percent: float = 20.0  # 0.2 before the fix (1.28.6, 1.29.2, 1.30)
+    # Before 1.29.2/1.30, a subset with its own trafficPolicy had no retry budget at all.
+    retry_budget_kept_with_subset_policy: bool = True
+    track_remaining_cb_metrics: bool = False  # Istio <= 1.28 set track_remaining
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,15 +53,19 @@ class Budget:
         )
         s.gauge("circuit_breakers.default.rq_open", int(self.requests >= t.max_requests))
         s.gauge("circuit_breakers.default.rq_retry_open", int(self.retries >= t.max_retries))
-        s.gauge(
-            "circuit_breakers.default.remaining_cx", max(0, t.max_connections - self.connections)
-        )
-        s.gauge(
-            "circuit_breakers.default.remaining_pending",
-            max(0, t.max_pending_requests - self.pending),
-        )
-        s.gauge("circuit_breakers.default.remaining_rq", max(0, t.max_requests - self.requests))
-        s.gauge("circuit_breakers.default.remaining_retries", max(0, t.max_retries - self.retries))
+        if t.track_remaining:
+            s.gauge(
+                "circuit_breakers.default.remaining_cx",
+                max(0, t.max_connections - self.connections),
+            )
+            s.gauge(
+                "circuit_breakers.default.remaining_pending",
+                max(0, t.max_pending_requests - self.pending),
+            )
+            s.gauge("circuit_breakers.default.remaining_rq", max(0, t.max_requests - self.requests))
+            s.gauge(
+                "circuit_breakers.default.remaining_retries", max(0, t.max_retries - self.retries)
+            )
         s.gauge("upstream_cx_active", self.connections)
         s.gauge("upstream_rq_pending_active", self.pending)
         s.gauge("upstream_rq_active", self.requests)

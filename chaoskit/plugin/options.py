@@ -78,6 +78,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="weaken every Istio object experiments apply with this mutation operator",
     )
     group.addoption(
+        "--istio-version",
+        default=None,
+        metavar="X.Y[.Z]",
+        help="the Istio release the embedded mesh emulates (default: the newest verified); "
+        "with --mesh kind/kube, the release the cluster is expected to run",
+    )
+    group.addoption(
         "--chaos-strict",
         action="store_true",
         default=None,
@@ -85,6 +92,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "exits 0 and JUnit XML shows the experiment as skipped with what would decide it",
     )
     parser.addini("chaos_mesh", "default for --mesh", default="local")
+    parser.addini("chaos_istio_version", "default for --istio-version", default="")
     parser.addini("chaos_strict", "default for --chaos-strict", type="bool", default=False)
     parser.addini("chaos_seed", "default for --chaos-seed", default="0")
     parser.addini("chaos_abort_below", "default for --chaos-abort-below", default="")
@@ -144,6 +152,20 @@ def _abort_floor(config: pytest.Config) -> float | None:
     if value is not None and not 0 < value <= 1:
         raise pytest.UsageError(f"--chaos-abort-below {value} must be a rate in (0, 1]")
     return None if value is None else float(value)
+
+
+def _istio_version(config: pytest.Config) -> str | None:
+    from chaoskit.errors import ConfigError
+    from chaoskit.mesh.releases import parse_release
+
+    value = config.getoption("--istio-version") or str(config.getini("chaos_istio_version"))
+    if not value.strip():
+        return None
+    try:
+        parse_release(value)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"--istio-version / chaos_istio_version: {exc}") from None
+    return value.strip()
 
 
 def _base_files(config: pytest.Config) -> list[Path]:
@@ -228,6 +250,7 @@ def pytest_configure(config: pytest.Config) -> None:
         client_url=str(config.getini("chaos_client_url")),
         abort_below=_abort_floor(config),
         dataplane=config.getoption("--chaos-dataplane") or str(config.getini("chaos_dataplane")),
+        istio_version=_istio_version(config),
         root=config.rootpath,
         argv=list(config.invocation_params.args),
     )

@@ -41,6 +41,15 @@ def _find(run: Mapping[str, Any], experiment_id: str) -> Mapping[str, Any] | Non
     return None
 
 
+def _release(run: Mapping[str, Any]) -> str:
+    """The Istio release and data plane a run ran on: trends across a release change are
+    not like for like (the game day runs several releases)."""
+    mesh = run["run"]["mesh"]
+    version = str(mesh["istio_version"] or fmt.DASH)
+    mode = mesh.get("dataplane")
+    return f"{version} {mode}" if mode else version
+
+
 def _runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for i, run in enumerate(runs):
@@ -52,17 +61,18 @@ def _runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
                 f"<small><code>{esc(run['run']['id'])}</code></small>",
                 f'<span class="nowrap">{esc(fmt.timestamp(run["run"]["started"]))}</span>',
                 f'<code class="nowrap">{esc((run["run"]["git_commit"] or fmt.DASH)[:12])}</code>',
+                esc(_release(run)),
                 *(esc(str(c[o])) for o in ("held", "failed", "inconclusive", "error", "skipped")),
                 esc(fmt.pct(s.value, 0) if s.value is not None else "n/a"),
             ]
         )
-    headers = ["Run", "Started", "Commit", "Held", "Failed", "Inconclusive", "Error"]
+    headers = ["Run", "Started", "Commit", "Istio", "Held", "Failed", "Inconclusive", "Error"]
     headers += ["Skipped", "Score"]
     return table(
         headers,
         rows,
         caption="Runs, oldest first; score = held ÷ (held + failed + inconclusive)",
-        numeric=[False, False, False, *[True] * 6],
+        numeric=[False, False, False, False, *[True] * 6],
         css="wide",
     )
 

@@ -92,6 +92,8 @@ def summary_block(results: Mapping[str, Any], level: int, prefix: str) -> str:
         ("Duration", fmt.duration(run["duration_s"])),
         ("Mesh backend", str(mesh["backend"])),
         ("Istio version", str(mesh["istio_version"] or fmt.DASH)),
+        # Runs recorded before the data-plane mode was saved show a dash, not a guess.
+        ("Data plane", str(mesh.get("dataplane") or fmt.DASH)),
         ("Kube context", str(mesh["context"] or fmt.DASH)),
         *([("Context guard", str(mesh["guard"]))] if mesh.get("guard") else []),
         *[("Notice", str(notice)) for notice in mesh.get("notices") or []],

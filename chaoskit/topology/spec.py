@@ -13,10 +13,11 @@ from typing import Any, Literal, Self
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from chaoskit.errors import ConfigError
+from chaoskit.mesh.releases import DEFAULT_ISTIO, parse_release
 
 SPEC_API_VERSION = "chaoskit.dev/v1alpha1"
 CLUSTER_DOMAIN = "svc.cluster.local"
@@ -100,7 +101,9 @@ class Namespace(_SpecModel):
 
 
 class MeshSpecBody(_SpecModel):
-    istio_version: str = "1.28"
+    # The Istio release whose behaviour the mesh emulates (chaoskit.mesh.releases); unset means
+    # the newest one verified, and `--istio-version` overrides either.
+    istio_version: str = DEFAULT_ISTIO
     namespaces: list[Namespace] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
@@ -111,6 +114,15 @@ class MeshSpecBody(_SpecModel):
     # Istio YAML in force from the start (paths relative to the spec file), as a Bookinfo
     # install applies its gateway and destination rules right after the workloads.
     resources: list[str] = Field(default_factory=list)
+
+    @field_validator("istio_version", mode="before")
+    @classmethod
+    def _an_emulated_release(cls, value: object) -> str:
+        try:
+            parse_release(str(value))
+        except ConfigError as exc:
+            raise ValueError(f"{exc} (spec.istioVersion)") from None
+        return str(value)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -140,6 +152,14 @@ class MeshSpec(_SpecModel):
     metadata: SpecMetadata = Field(default_factory=SpecMetadata)
     spec: MeshSpecBody
     _source_dir: Path = PrivateAttr(default=Path("."))
+
+    def with_istio_version(self, version: str | None) -> MeshSpec:
+        """This spec emulating another Istio release (``--istio-version``); None keeps it."""
+        if version is None:
+            return self
+        parse_release(version)  # a ConfigError that names the option's value
+        body = self.spec.model_copy(update={"istio_version": str(version)})
+        return self.model_copy(update={"spec": body})
 
     def resource_files(self) -> list[Path]:
         """The spec's ``resources``, resolved against the spec file's directory."""

@@ -85,7 +85,7 @@ def build_game_day(fake: FakeApiServer, shape: str) -> FakeApiServer:
     fake.sidecar_shape = shape
     fake.context = "kind-fake"
     fake.add_deployment("istio-system", "istiod", {"app": "istiod"}, replicas=0)
-    image = f"gcr.io/istio-release/pilot:{pins.ISTIO_VERSION}"
+    image = f"gcr.io/istio-release/pilot:{pins.istio_version()}"
     fake.deployments[("istio-system", "istiod")]["spec"]["template"]["spec"] = {
         "containers": [{"name": "discovery", "image": image}]
     }

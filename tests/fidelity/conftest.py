@@ -2,10 +2,16 @@
 
 Each test starts from the base state of ``chaoskit/samples/`` (Bookinfo's subsets and
 ingress, the demo subsets) and applies the task's resources on top.
+
+Releases: every test runs on the default Istio release; a test marked ``release_sensitive``
+(it exercises behaviour that changed between releases: retries, timeouts, mirroring, circuit
+breaking) runs on every other supported minor too, each release on its own mesh.
+``CHAOSKIT_FIDELITY_ISTIO=1.29`` runs the whole suite on that one release instead.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from chaoskit.mesh.releases import DEFAULT_ISTIO, SUPPORTED_MINORS
 from chaoskit.topology.spec import MeshSpec
 from tests.e2e.conftest import MeshHandle
 
@@ -48,10 +55,48 @@ class Bookinfo(MeshHandle):
         return response.text, time.monotonic() - started
 
 
+RELEASE_ENV = "CHAOSKIT_FIDELITY_ISTIO"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "release_sensitive: behaviour that changed between Istio releases; the fidelity "
+        "test runs on every supported minor, not only the default",
+    )
+
+
+def releases(sensitive: bool) -> list[str]:
+    forced = os.environ.get(RELEASE_ENV, "").strip()
+    if forced:
+        return [forced]
+    others = [minor for minor in SUPPORTED_MINORS if minor != DEFAULT_ISTIO]
+    return [DEFAULT_ISTIO, *(others if sensitive else [])]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "istio_release" in metafunc.fixturenames:
+        sensitive = metafunc.definition.get_closest_marker("release_sensitive") is not None
+        metafunc.parametrize(
+            "istio_release",
+            releases(sensitive),
+            indirect=True,
+            scope="session",
+            ids=lambda version: f"istio-{version}",
+        )
+
+
 @pytest.fixture(scope="session")
-def _bookinfo(embedded_mesh: Any) -> Bookinfo:
-    # The built-in mesh (spec None), from the root conftest's factory.
-    handle: Bookinfo = embedded_mesh(Bookinfo, seed=3)
+def istio_release(request: pytest.FixtureRequest) -> str:
+    """The Istio release the test's mesh emulates (parametrized above)."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def _bookinfo(embedded_mesh: Any, istio_release: str) -> Bookinfo:
+    # The built-in mesh (spec None), from the root conftest's factory: one per release.
+    handle: Bookinfo = embedded_mesh(Bookinfo, seed=3, istio_version=istio_release)
+    assert handle.info.istio_version.startswith(istio_release)  # the mesh runs that release
     return handle
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from chaoskit.mesh.apps.bookinfo import reviews_version_from_page
 from tests.fidelity.conftest import Bookinfo
 
@@ -97,6 +99,7 @@ def test_traffic_shifting_80_20(bookinfo: Bookinfo) -> None:
     assert 12 <= counts["v2"] <= 88
 
 
+@pytest.mark.release_sensitive
 def test_request_timeout_half_a_second_gives_a_one_second_page(bookinfo: Bookinfo) -> None:
     """request-timeouts task: ratings delayed 2 s; reviews → v2 → page in ~2 s with black
     stars. With a 0.5 s reviews timeout: ~1 s (productpage retries once), reviews unavailable.
@@ -128,8 +131,9 @@ spec:
     )
 
 
+@pytest.mark.release_sensitive
 def test_mirroring_copies_every_request_to_v2(bookinfo: Bookinfo) -> None:
-    """mirroring task: v1 answers; each request also appears in v2's log (no -shadow on 1.28)."""
+    """mirroring task: v1 answers; each request also appears in v2's log (no -shadow from 1.28 on)."""
     bookinfo.apply_file("istio-tasks/httpbin-mirror.yaml")
     result = bookinfo.load("http://httpbin:8000/headers", requests=20)
     assert {r["headers"]["x-chaoskit-version"] for r in result["results"]} == {"v1"}
@@ -143,6 +147,7 @@ def test_mirroring_copies_every_request_to_v2(bookinfo: Bookinfo) -> None:
     assert bookinfo.stats(v2)["cluster.inbound|8080||.upstream_rq_total"] == 20
 
 
+@pytest.mark.release_sensitive
 def test_circuit_breaking_trips_with_three_connections(bookinfo: Bookinfo) -> None:
     """circuit-breaking task: maxConnections 1, http1MaxPendingRequests 1. fortio -c 2 -n 20
     mostly succeeds (doc: 17/3 and 19/1); -c 3 -n 30 overflows far more (doc: 11/19 and

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import pytest
+
 from tests.fidelity.conftest import Bookinfo
 
 
@@ -33,6 +35,7 @@ def test_template_2_canary_sends_about_ten_percent_to_canary(bookinfo: Bookinfo)
     assert 10 <= counts["canary"] <= 90
 
 
+@pytest.mark.release_sensitive
 def test_template_4_retries_503_three_times_with_its_retry_on_list(bookinfo: Bookinfo) -> None:
     """retryOn lists 503 and attempts: 3 → a failing ratings is tried 4 times per call."""
     bookinfo.apply_file("seed/04-retries-timeouts.yaml")
@@ -49,6 +52,7 @@ def test_template_4_retries_503_three_times_with_its_retry_on_list(bookinfo: Boo
     assert stats[cluster + "upstream_rq_retry"] == 3
 
 
+@pytest.mark.release_sensitive
 def test_template_5_mirrors_v1_traffic_to_v2(bookinfo: Bookinfo) -> None:
     bookinfo.apply_file("seed/05-mirroring.yaml")
     assert _versions(bookinfo, 20) == {"v1": 20}

@@ -81,7 +81,11 @@ def test_a_bad_mutation_name_is_a_usage_error(chaos_dir: pytest.Pytester) -> Non
 def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_path: Path) -> None:
     chaos_dir.makepyfile(test_experiments=EXPERIMENTS)
     report = tmp_path / "report"
-    result = chaos_dir.runpytest_subprocess(f"--chaos-report={report}", "-p", "no:randomly")
+    # An older supported release than the default: the option reaches the mesh (its info
+    # reports what it emulates) and results.json.
+    result = chaos_dir.runpytest_subprocess(
+        f"--chaos-report={report}", "-p", "no:randomly", "--istio-version=1.29"
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
@@ -97,6 +101,8 @@ def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_pat
     data = results(report)
     assert data["schema"] == "chaoskit.results/1"
     assert data["run"]["mesh"]["backend"] == "local"
+    assert data["run"]["mesh"]["istio_version"] == "1.29.6"  # 1.29's newest patch
+    assert data["run"]["mesh"]["dataplane"] == "sidecar"
     assert data["run"]["interrupted"] is False
     by_name = {e["name"]: e for e in data["experiments"]}
     assert {n: e["outcome"] for n, e in by_name.items()} == {
@@ -369,3 +375,11 @@ def test_declares_a_removal(experiment):
     }
     assert outcomes["test_declares_a_removal"]["outcome"] == "error"
     assert "names 'drop-timeout', a removal" in outcomes["test_declares_a_removal"]["message"]
+
+
+def test_an_istio_version_that_cannot_be_emulated_is_a_usage_error(
+    chaos_dir: pytest.Pytester,
+) -> None:
+    result = chaos_dir.runpytest_subprocess("--istio-version=1.31")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--istio-version*1.31*newer than the newest release*"])

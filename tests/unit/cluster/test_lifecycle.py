@@ -55,7 +55,7 @@ class Runner:
         if argv[:3] == ("kind", "create", "cluster"):
             self.clusters.append(pins.CLUSTER_NAME)
         if argv == ISTIOCTL_VERSION:  # the pinned istioctl, unless a test scripts another
-            return RunResult(0, f"{pins.ISTIO_VERSION}\n")
+            return RunResult(0, f"{pins.istio_version()}\n")
         return RunResult(0, "")
 
 
@@ -386,7 +386,7 @@ def test_an_istioctl_of_another_version_stops_up_before_anything_is_created(
         make(tmp_path, tools_dir, runner).up(resources_dir=RESOURCES)
     assert str(error.value) == (
         f"step 1/34 (check that istioctl is 1.28.10) failed: `istioctl version --remote=false` "
-        f"{seen}, but chaoskit pins Istio 1.28.10; istioctl installs its own version, so another "
+        f"{seen}, but chaoskit installs Istio 1.28.10; istioctl installs its own version, so another "
         "one would install a different Istio than the experiments expect\n"
         "next: install istioctl 1.28.10: curl -sL https://istio.io/downloadIstio | "
         'ISTIO_VERSION=1.28.10 sh - && export PATH="$PWD/istio-1.28.10/bin:$PATH"; then run the '

