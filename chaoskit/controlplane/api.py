@@ -569,8 +569,14 @@ class KubeApi:
                 return _error(415, "UnsupportedMediaType", unsupported_pod_patch(request))
             current = self._pod_json(pod)
             patched = merge_patch(current, await self._body(request))
-            if patched.get("metadata", {}).get("labels") != current["metadata"]["labels"]:
-                raise BadRequest("the embedded mesh does not relabel pods; change the mesh spec")
+            labels = (patched.get("metadata") or {}).get("labels") or {}
+            if labels != current["metadata"]["labels"]:
+                if not isinstance(labels, dict) or not all(
+                    isinstance(v, str) for v in labels.values()
+                ):
+                    raise BadRequest("metadata.labels must map label names to strings")
+                # The cluster backend labels a replica to select it for a replica fault.
+                self.cp.relabel_pod(pod, labels)
             annotations = pod_annotations(patched)
             value = annotations.pop(APP_SETTINGS_ANNOTATION, None)
             pod.annotations = annotations  # every other annotation is kept, as a pod's are

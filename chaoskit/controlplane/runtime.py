@@ -34,6 +34,7 @@ from chaoskit.errors import ConfigError, EmulatorError, ReadinessTimeout
 from chaoskit.istio.loading import load_document
 from chaoskit.istio.resources import (
     DestinationRule,
+    EnvoyFilter,
     Gateway,
     IstioResource,
     ServiceEntry,
@@ -104,7 +105,7 @@ class ControlPlane:
                 tuple[int, int],
                 Compiler,
                 _SharedTexts,
-                dict[tuple[int, int], tuple[object, object, dict[str, str]]],
+                dict[tuple[int, int, int], tuple[object, object, object, dict[str, str]]],
             ]
             | None
         ) = None
@@ -226,6 +227,36 @@ class ControlPlane:
         await self._start_process(pod)
         self.schedule_push()
         return pod
+
+    def relabel_pod(self, pod: PodProcess, labels: dict[str, str]) -> int:
+        """Change a running pod's labels, as ``kubectl label pod`` does; returns the config
+        version that carries them (subsets, workload selectors, EnvoyFilters follow).
+
+        A pod's Services are fixed when it starts (its app listens on their ports), so a
+        change that would add it to, or take it out of, a Service is refused.
+        """
+
+        def services(selected: dict[str, str]) -> list[str]:
+            return sorted(
+                s.name
+                for s in self.spec.spec.services
+                if s.namespace == pod.namespace
+                and all(selected.get(k) == v for k, v in s.effective_selector.items())
+            )
+
+        before, after = services(pod.labels), services(labels)
+        if before != after:
+            raise Invalid(
+                f"pod {pod.namespace}/{pod.name}: these labels would change the Services that "
+                f"select it ({', '.join(before) or 'none'} → {', '.join(after) or 'none'}); "
+                "the embedded mesh cannot move a running pod between Services: keep the "
+                "selector labels, or change the mesh spec"
+            )
+        pod.labels = dict(labels)
+        self._pods_generation += 1
+        version = self.store.advance()
+        self.schedule_push()
+        return version
 
     def _bootstrap(self, pod: PodProcess) -> Bootstrap:
         host_ports: tuple[HostPort, ...] = ()
@@ -458,12 +489,21 @@ class ControlPlane:
             for proxy, pod in list(self.pods.items()):
                 if proxy in self.xds.connections:
                     snapshot = compiler.snapshot(self.pod_view(pod), version)
-                    key = (id(snapshot.listeners), id(snapshot.clusters))
-                    view = views.get(key)
+                    view_key = (
+                        id(snapshot.listeners),
+                        id(snapshot.clusters),
+                        id(snapshot.inbound_filters),
+                    )
+                    view = views.get(view_key)
                     if view is None:
                         texts = resource_texts(snapshot, encoder.text)
-                        view = views[key] = (snapshot.listeners, snapshot.clusters, texts)
-                    self.xds.push(proxy, version, view[2], meta_text(snapshot))
+                        view = views[view_key] = (
+                            snapshot.listeners,
+                            snapshot.clusters,
+                            snapshot.inbound_filters,
+                            texts,
+                        )
+                    self.xds.push(proxy, version, view[3], meta_text(snapshot))
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()
@@ -628,6 +668,7 @@ class ControlPlane:
             destination_rules=self._ordered("destinationrules", DestinationRule),
             gateways=self._ordered("gateways", Gateway),
             service_entries=entries,
+            envoy_filters=self._ordered("envoyfilters", EnvoyFilter),
             secrets=secrets,
             compat=self.compat,
         )

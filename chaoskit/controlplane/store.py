@@ -131,6 +131,11 @@ class ObjectStore:
         self._revision += 1
         return str(self._revision)
 
+    def advance(self) -> int:
+        """A new revision for a change kept outside the store (a pod relabelled), so the
+        push that carries it has a version a client can wait for."""
+        return int(self._bump())
+
     def _notify(self, kind: Kind, namespace: str, name: str, event: str) -> None:
         for listener in self.listeners:
             listener(kind, namespace, name, event)

@@ -77,3 +77,65 @@ def test_an_invalid_envoy_filter_is_refused_naming_the_patch(mesh: MeshHandle) -
         api.list_namespaced_custom_object(GROUP, "v1alpha3", "default", "envoyfilters")["items"]
         == []
     )
+
+
+def _inbound(mesh: MeshHandle, pod: dict[str, Any]) -> Any:
+    """A request straight to the pod's inbound listener (its sidecar's side), over a socket."""
+    return mesh.http.get(f"http://{pod['status']['podIP']}:9080/", timeout=10)
+
+
+def test_the_backends_replica_fault_acts_in_the_selected_replica_only(mesh: MeshHandle) -> None:
+    """The EnvoyFilter the cluster backend writes for a failing replica, applied through the
+    API to one relabelled replica: its sidecar aborts inbound requests as Envoy's fault
+    filter does (503, flag FI, no call to the app); the other replicas answer; deleting the
+    filter ends it."""
+    api = mesh.client.custom
+    pods = sorted(mesh.pods("default", "app=backend"), key=lambda p: p["metadata"]["name"])
+    chosen, others = pods[0], pods[1:]
+    name = chosen["metadata"]["name"]
+    labelled = mesh.client.patch_pod(
+        "default", name, {"metadata": {"labels": {"chaoskit.dev/replica-fault": "one"}}}
+    )
+    assert labelled["metadata"]["labels"]["chaoskit.dev/replica-fault"] == "one"
+    body = replica_fault_filter("replica-fault", "default", "one", {"errorRate": 1.0})
+    created = api.create_namespaced_custom_object(
+        GROUP, "v1alpha3", "default", "envoyfilters", body
+    )
+    mesh.client.wait_synced(int(created["metadata"]["resourceVersion"]))
+
+    aborted = _inbound(mesh, chosen)
+    assert aborted.status_code == 503
+    assert aborted.text == "fault filter abort"
+    assert [_inbound(mesh, p).status_code for p in others] == [200] * len(others)
+    record = mesh.admin(chosen, "/chaoskit/access_log").json()["records"][-1]
+    assert (record["direction"], record["response_flags"]) == ("inbound", "FI")
+    stats = mesh.stats(chosen)
+    assert stats["http.inbound_0.0.0.0_9080.fault.aborts_injected"] == 1
+    assert "cluster.inbound|9080||.upstream_rq_total" not in stats  # the app never saw it
+    # Through the mesh (the client's sidecar balances over the three replicas): every 503
+    # is one the chosen replica's fault filter injected; the others answer. Seeded mesh.
+    statuses = [mesh.fetch("backend:9080/").status_code for _ in range(30)]
+    failed = statuses.count(503)
+    assert 0 < failed < len(statuses)
+    assert statuses.count(200) == len(statuses) - failed
+    assert mesh.stats(chosen)["http.inbound_0.0.0.0_9080.fault.aborts_injected"] == 1 + failed
+    dump = mesh.admin(chosen, "/config_dump").json()
+    assert [f["source"] for f in dump["inbound_filters"]] == ["default/replica-fault[0]"]
+    assert mesh.admin(others[0], "/config_dump").json()["inbound_filters"] == []
+
+    api.delete_namespaced_custom_object(
+        GROUP, "v1alpha3", "default", "envoyfilters", "replica-fault"
+    )
+    mesh.client.wait_synced(int(mesh.client.proxy_status()["pushedVersion"]))
+    assert _inbound(mesh, chosen).status_code == 200
+    mesh.client.patch_pod(
+        "default", name, {"metadata": {"labels": {"chaoskit.dev/replica-fault": None}}}
+    )
+
+
+def test_a_relabel_that_would_move_a_pod_between_services_is_refused(mesh: MeshHandle) -> None:
+    pod = mesh.pod("app=backend")
+    with pytest.raises(Exception, match="would change the Services that select it"):
+        mesh.client.patch_pod(
+            "default", pod["metadata"]["name"], {"metadata": {"labels": {"app": "other"}}}
+        )
