@@ -6,7 +6,7 @@ in ``SIDECAR_INBOUND``, inserted before the router (``INSERT_BEFORE`` with a sub
 match on ``envoy.filters.http.router``, or first in the chain), whose ``typed_config`` is
 an ``envoy.extensions.filters.http.fault.v3.HTTPFault`` with a fixed delay and/or an HTTP
 abort, each with its ``percentage``. :func:`emulated_patch` compiles such a patch, or says
-why it cannot, and ``chaoskit analyze`` reports that reason (``CK0030``).
+why it cannot, and ``chaoskit analyze`` reports that reason (``CK0301``).
 
 Envoy's semantics kept (``source/extensions/filters/http/fault/fault_filter.cc`` and
 ``filters/common/fault/fault_config.cc``): a ``FaultDelay``/``FaultAbort`` without a
