@@ -58,7 +58,7 @@ def status_body(
         "metadata": {},
         "status": "Failure",
         "message": message,
-        "reason": reason,
+        **({"reason": reason} if reason else {}),  # omitempty, as metav1.Status
         "code": code,
     }
     if details:

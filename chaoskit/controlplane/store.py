@@ -54,6 +54,13 @@ class BadRequest(StoreError):
     reason = "BadRequest"
 
 
+class AdmissionDenied(StoreError):
+    """A validating webhook's denial: 400 with no reason, as the API server relays it."""
+
+    code = 400
+    reason = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """A resource type the store serves."""
