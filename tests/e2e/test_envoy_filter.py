@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -129,6 +132,28 @@ def test_the_backends_replica_fault_acts_in_the_selected_replica_only(mesh: Mesh
     dump = mesh.admin(chosen, "/config_dump").json()
     assert [f["source"] for f in dump["inbound_filters"]] == ["default/replica-fault[0]"]
     assert mesh.admin(others[0], "/config_dump").json()["inbound_filters"] == []
+    listeners = subprocess.run(
+        [
+            *(sys.executable, "-m", "chaoskit.cli", "proxy-config", "listeners"),
+            *(f"{name}.default", "--state-dir", mesh.info.state_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    inbound = [
+        re.split(r"\s{2,}", line.strip()) for line in listeners.splitlines() if " 15006 " in line
+    ]
+    assert inbound == [
+        [
+            "0.0.0.0",
+            "15006",
+            "Addr: *:9080",
+            "Cluster: inbound|9080|| (HTTP filters: chaoskit.replica_fault → "
+            "envoy.filters.http.router)",
+        ]
+    ]
 
     api.delete_namespaced_custom_object(
         GROUP, "v1alpha3", "default", "envoyfilters", "replica-fault"
