@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from chaoskit.experiment.cluster_mesh import replica_fault_filter
+from chaoskit.experiment.cluster_mesh import config_fingerprint, replica_fault_filter
 from tests.e2e.conftest import MeshHandle
 
 GROUP = "networking.istio.io"
@@ -89,6 +89,10 @@ def test_an_invalid_envoy_filter_is_refused_naming_the_patch(mesh: MeshHandle) -
     )
 
 
+def _fingerprint(mesh: MeshHandle, pod: dict[str, Any]) -> str:
+    return config_fingerprint(mesh.admin(pod, "/config_dump").json())
+
+
 def _inbound(mesh: MeshHandle, pod: dict[str, Any]) -> Any:
     """A request straight to the pod's inbound listener (its sidecar's side), over a socket."""
     return mesh.http.get(f"http://{pod['status']['podIP']}:9080/", timeout=10)
@@ -103,6 +107,8 @@ def test_the_backends_replica_fault_acts_in_the_selected_replica_only(mesh: Mesh
     pods = sorted(mesh.pods("default", "app=backend"), key=lambda p: p["metadata"]["name"])
     chosen, others = pods[0], pods[1:]
     name = chosen["metadata"]["name"]
+    # As the backend does: fingerprints first, then label the replica, then the filter.
+    before = {p["metadata"]["name"]: _fingerprint(mesh, p) for p in pods}
     labelled = mesh.client.patch_pod(
         "default", name, {"metadata": {"labels": {"chaoskit.dev/replica-fault": "one"}}}
     )
@@ -113,6 +119,9 @@ def test_the_backends_replica_fault_acts_in_the_selected_replica_only(mesh: Mesh
     )
     mesh.client.wait_synced(int(created["metadata"]["resourceVersion"]))
 
+    # What the cluster backend waits for: the chosen sidecar's config changed, no other's.
+    after = {p["metadata"]["name"]: _fingerprint(mesh, p) for p in pods}
+    assert [n for n in after if after[n] != before[n]] == [name]
     aborted = _inbound(mesh, chosen)
     assert aborted.status_code == 503
     assert aborted.text == "fault filter abort"
