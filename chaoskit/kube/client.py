@@ -27,7 +27,7 @@ from kubernetes import client as k8s, config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from chaoskit.errors import BackendError, ConfigError
-from chaoskit.istio.resources import GROUP, RESOURCE_TYPES, IstioResource
+from chaoskit.istio.resources import GROUP, LOADABLE_TYPES, RESOURCE_TYPES, IstioResource
 from chaoskit.kube.undo import TargetIdentity
 
 PREFERRED_VERSION = "v1"
@@ -85,7 +85,7 @@ class Applied:
     resource_version: int
 
     def describe(self) -> str:
-        plural = RESOURCE_TYPES[self.kind].plural if self.kind in RESOURCE_TYPES else self.kind
+        plural = LOADABLE_TYPES[self.kind].plural if self.kind in LOADABLE_TYPES else self.kind
         return f"{plural}.{GROUP}/{self.name} {self.action}"
 
 
@@ -468,7 +468,7 @@ class KubeClient:
             metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
         name = metadata.get("name", "")
         version = str(body.get("apiVersion", "")).rpartition("/")[2] or PREFERRED_VERSION
-        current = self.get(cls.plural, namespace, name)
+        current = self.get_object(cls.plural, namespace, name, version)
         if current is None:
             created = self.create_object(cls.plural, namespace, body, version)
             return Applied(
@@ -499,8 +499,12 @@ class KubeClient:
         )
 
     def delete(self, kind: str, namespace: str, name: str) -> Applied:
-        cls = RESOURCE_TYPES[kind]
-        if not self.delete_object(cls.plural, namespace, name):
+        cls = LOADABLE_TYPES[kind]
+        # EnvoyFilter is served at v1alpha3 only; the other kinds at the preferred v1.
+        version = (
+            PREFERRED_VERSION if PREFERRED_VERSION in cls.api_versions else cls.api_versions[0]
+        )
+        if not self.delete_object(cls.plural, namespace, name, version):
             return Applied(kind, namespace, name, "not found", 0)
         return Applied(kind, namespace, name, "deleted", 0)
 

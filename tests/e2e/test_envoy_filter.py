@@ -180,3 +180,15 @@ def test_a_relabel_that_would_move_a_pod_between_services_is_refused(mesh: MeshH
         mesh.client.patch_pod(
             "default", pod["metadata"]["name"], {"metadata": {"labels": {"app": "other"}}}
         )
+
+
+def test_chaoskits_own_client_applies_and_deletes_an_envoy_filter(mesh: MeshHandle) -> None:
+    """``chaoskit apply/delete -f`` go through KubeClient.apply/delete: at v1alpha3."""
+    from chaoskit.istio.loading import load_text
+
+    body = _fault_filter("ef-cli", {"app": "httpbin", "version": "v2"})
+    (loaded,) = load_text(json.dumps(body), "<test>").resources
+    assert mesh.client.apply(loaded.resource, "default").action == "created"
+    assert mesh.client.apply(loaded.resource, "default").action == "unchanged"
+    assert mesh.client.delete("EnvoyFilter", "default", "ef-cli").action == "deleted"
+    assert mesh.client.delete("EnvoyFilter", "default", "ef-cli").action == "not found"
