@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from chaoskit.analysis.ambient import ambient_l7_policy
 from chaoskit.analysis.context import Context
+from chaoskit.analysis.envoy_filters import unemulated_envoy_filter_patches
 from chaoskit.analysis.messages import go_list, go_quote
 from chaoskit.analysis.registry import host_matches, to_fqdn
 from chaoskit.analysis.unreachable import unreachable_rules
@@ -492,6 +493,7 @@ def _label(dest: Destination | None) -> str:
 
 
 ALL_CHECKS: tuple[Check, ...] = (
+    unemulated_envoy_filter_patches,
     destination_hosts,
     virtual_service_gateways,
     conflicting_mesh_hosts,

@@ -29,17 +29,18 @@ SYSTEM_NAMESPACES = frozenset(
 )
 GATEWAY_NAMESPACE = "istio-system"
 GATEWAY_SELECTOR = {"istio": "ingressgateway"}
-# Istio kinds the embedded mesh runs (networking.istio.io plural -> kind).
-EMULATED_KINDS = {
-    "virtualservices": "VirtualService",
-    "destinationrules": "DestinationRule",
-    "gateways": "Gateway",
-    "serviceentries": "ServiceEntry",
-}
+# Istio kinds the embedded mesh runs: (API group/version, plural, kind). EnvoyFilter runs in
+# part (`chaoskit analyze` names each patch it does not emulate, CK0301).
+EMULATED_KINDS = (
+    ("networking.istio.io/v1", "virtualservices", "VirtualService"),
+    ("networking.istio.io/v1", "destinationrules", "DestinationRule"),
+    ("networking.istio.io/v1", "gateways", "Gateway"),
+    ("networking.istio.io/v1", "serviceentries", "ServiceEntry"),
+    ("networking.istio.io/v1alpha3", "envoyfilters", "EnvoyFilter"),
+)
 # Istio kinds it reads only to say they were left out: (API group/version, plural, kind).
 NOT_EMULATED = (
     ("networking.istio.io/v1", "sidecars", "Sidecar"),
-    ("networking.istio.io/v1alpha3", "envoyfilters", "EnvoyFilter"),
     ("networking.istio.io/v1", "workloadentries", "WorkloadEntry"),
     ("security.istio.io/v1", "peerauthentications", "PeerAuthentication"),
     ("security.istio.io/v1", "authorizationpolicies", "AuthorizationPolicy"),
@@ -137,10 +138,10 @@ def _read_namespace(reader: Reader, snap: Snapshot, namespace: str) -> None:
 
 
 def _read_istio(reader: Reader, snap: Snapshot, namespace: str) -> None:
-    for plural, kind in EMULATED_KINDS.items():
-        for item in _items(reader, f"/apis/networking.istio.io/v1/namespaces/{namespace}/{plural}"):
+    for group_version, plural, kind in EMULATED_KINDS:
+        for item in _try_items(reader, f"/apis/{group_version}/namespaces/{namespace}/{plural}"):
             item.setdefault("kind", kind)
-            item.setdefault("apiVersion", "networking.istio.io/v1")
+            item.setdefault("apiVersion", group_version)
             snap.istio.append(item)
     for group_version, plural, kind in NOT_EMULATED:
         for item in _try_items(reader, f"/apis/{group_version}/namespaces/{namespace}/{plural}"):

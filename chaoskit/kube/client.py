@@ -27,7 +27,7 @@ from kubernetes import client as k8s, config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from chaoskit.errors import BackendError, ConfigError
-from chaoskit.istio.resources import GROUP, RESOURCE_TYPES, IstioResource
+from chaoskit.istio.resources import GROUP, LOADABLE_TYPES, RESOURCE_TYPES, IstioResource
 from chaoskit.kube.undo import TargetIdentity
 
 PREFERRED_VERSION = "v1"
@@ -45,7 +45,8 @@ CONNECT_ATTEMPTS = 2
 
 
 class ResourceRejected(ConfigError):
-    """The API server refused a resource (422 from Istio's validation webhook)."""
+    """The API server refused a resource: 422 from the CRD schema, or 400 from Istio's
+    validating webhook."""
 
 
 class ApiStatusError(BackendError):
@@ -84,7 +85,7 @@ class Applied:
     resource_version: int
 
     def describe(self) -> str:
-        plural = RESOURCE_TYPES[self.kind].plural if self.kind in RESOURCE_TYPES else self.kind
+        plural = LOADABLE_TYPES[self.kind].plural if self.kind in LOADABLE_TYPES else self.kind
         return f"{plural}.{GROUP}/{self.name} {self.action}"
 
 
@@ -317,7 +318,9 @@ class KubeClient:
         message = _status_message(exc)
         status = int(exc.status or 0)
         reason = _status_reason(exc)
-        if status == 422:
+        if status == 422 or (status == 400 and "denied the request" in message):
+            # 422: the CRD's schema; 400: a validating webhook's denial (Istio's, relayed by
+            # the API server as admission webhook "..." denied the request: ...).
             return ResourceRejected(message)
         if status == 401:
             return ApiStatusError(
@@ -465,7 +468,7 @@ class KubeClient:
             metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
         name = metadata.get("name", "")
         version = str(body.get("apiVersion", "")).rpartition("/")[2] or PREFERRED_VERSION
-        current = self.get(cls.plural, namespace, name)
+        current = self.get_object(cls.plural, namespace, name, version)
         if current is None:
             created = self.create_object(cls.plural, namespace, body, version)
             return Applied(
@@ -496,8 +499,12 @@ class KubeClient:
         )
 
     def delete(self, kind: str, namespace: str, name: str) -> Applied:
-        cls = RESOURCE_TYPES[kind]
-        if not self.delete_object(cls.plural, namespace, name):
+        cls = LOADABLE_TYPES[kind]
+        # EnvoyFilter is served at v1alpha3 only; the other kinds at the preferred v1.
+        version = (
+            PREFERRED_VERSION if PREFERRED_VERSION in cls.api_versions else cls.api_versions[0]
+        )
+        if not self.delete_object(cls.plural, namespace, name, version):
             return Applied(kind, namespace, name, "not found", 0)
         return Applied(kind, namespace, name, "deleted", 0)
 

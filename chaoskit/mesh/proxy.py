@@ -2,10 +2,10 @@
 
 It holds the last configuration the control plane pushed and runs requests through it:
 outbound (app → route table → fault filter → router → cluster), inbound (downstream →
-stats and access log → the app in the same process) and gateway (downstream → route table
-→ router). Cluster state (outlier ejections, load-balancer state, pools) survives config
-pushes when a cluster's settings did not change, as Envoy keeps a cluster it is not asked
-to replace.
+the HTTP filters EnvoyFilters inserted → stats and access log → the app in the same
+process) and gateway (downstream → route table → router). Cluster state (outlier
+ejections, load-balancer state, pools) survives config pushes when a cluster's settings did
+not change, as Envoy keeps a cluster it is not asked to replace.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from chaoskit.mesh import fault
 from chaoskit.mesh.accesslog import AccessLog, AccessRecord, iso_time, join_flags
 from chaoskit.mesh.config import Cluster, ProxySnapshot
 from chaoskit.mesh.http.message import Request, Response
@@ -192,11 +193,18 @@ class Proxy:
         start = time.time()
         info = RequestInfo(upstream_cluster=f"inbound|{port}||", route_name="default")
         prefix = f"cluster.inbound|{port}||."
-        if app is None:
-            return self._app_refused(request, port, info, prefix, start, remote)
-        self.stats.inc(prefix + "upstream_rq_total")
         response: Response | None = None
         try:
+            # The HTTP filters (an EnvoyFilter's fault) run before the router picks the app.
+            aborted = await self._inbound_filters(port, info)
+            if aborted is not None:
+                response = aborted
+                response.headers.set("server", "istio-envoy")
+                return response
+            if app is None:
+                response = self._app_refused(port, info, prefix)
+                return response
+            self.stats.inc(prefix + "upstream_rq_total")
             response = await app(request)
             status = response.status
             self.stats.inc(prefix + f"upstream_rq_{status}")
@@ -221,15 +229,7 @@ class Proxy:
                 response.status if response is not None else 0,
             )
 
-    def _app_refused(
-        self,
-        request: Request,
-        port: int,
-        info: RequestInfo,
-        prefix: str,
-        start: float,
-        remote: str,
-    ) -> Response:
+    def _app_refused(self, port: int, info: RequestInfo, prefix: str) -> Response:
         """The inbound cluster's connect to a dead app: the pool fails the pending request
         (``upstream_rq_pending_failure_eject``, conn_pool_base.cc ``purgePendingStreams``)
         and the router charges a 503 (router.cc ``onUpstreamAbort``), flag UF."""
@@ -245,8 +245,27 @@ class Proxy:
         info.upstream_host = f"{self.identity.ip}:{port}"
         response = reply.response()
         response.headers.set("server", "istio-envoy")
-        self._log(request, response, info, start, "inbound", remote, response.status)
-        return response
+        return response  # the caller's access-log entry records it
+
+    async def _inbound_filters(self, port: int, info: RequestInfo) -> Response | None:
+        """Run the EnvoyFilter HTTP filters in front of the inbound router (the fault filter,
+        chaoskit.mesh.fault); an abort's local reply never reaches the app."""
+        snapshot = self.snapshot
+        for http_filter in snapshot.inbound_filters if snapshot is not None else ():
+            if not http_filter.applies_to(port):
+                continue
+            aborted = await fault.inject(
+                http_filter.fault,
+                stats=self.stats,
+                stat_prefix=f"inbound_0.0.0.0_{port}",
+                draw=lambda per_million: fault.drawn(self.rng, per_million),
+                sleep=asyncio.sleep,
+                flags=info.flags,
+            )
+            if aborted is not None:
+                response, info.details = aborted
+                return response
+        return None
 
     def _log(
         self,
