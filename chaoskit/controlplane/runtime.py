@@ -19,6 +19,7 @@ from chaoskit.controlplane.certificates import tls_secret
 from chaoskit.controlplane.compat import compat_for
 from chaoskit.controlplane.compiler import Compiler
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
+from chaoskit.controlplane.meshconfig import MeshConfigHistory, bootstrap_stats_matcher
 from chaoskit.controlplane.model import (
     MeshState,
     Ordered,
@@ -83,6 +84,7 @@ class ControlPlane:
         self.options = options
         self.token = token_source.token_urlsafe(24)
         self.compat = compat_for(spec.spec.istio_version)
+        self.mesh_config = MeshConfigHistory()
         self.store = ObjectStore()
         for kind in ISTIO_KINDS.values():
             self.store.validators[kind.key] = validate_istio
@@ -250,6 +252,7 @@ class ControlPlane:
             env=pod.env,
             host_ports=host_ports,
             seed=self.options.seed,
+            stats_matcher=bootstrap_stats_matcher(self.mesh_config.current),
         )
 
     async def _start_process(self, pod: PodProcess) -> None:

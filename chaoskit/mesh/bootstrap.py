@@ -42,6 +42,9 @@ class Bootstrap:
     seed: int = 0
     admin_port: int = ADMIN_PORT
     tick_interval_s: float = 0.05  # how often outlier detectors check their interval
+    # Envoy's bootstrap stats_config.stats_matcher, as pilot-agent writes it from the mesh
+    # config; served by the admin config_dump (the embedded /stats does not filter by it).
+    stats_matcher: dict[str, Any] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(to_jsonable(self), indent=1), encoding="utf-8")

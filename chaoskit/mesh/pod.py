@@ -36,6 +36,7 @@ from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
 from chaoskit.mesh.proxy import Proxy, ProxyIdentity
 from chaoskit.mesh.reconnect import Backoff, keep_connected
 from chaoskit.mesh.sni import accepts
+from chaoskit.mesh.upstream import CLUSTER_COUNTERS
 from chaoskit.mesh.xds import MAX_MESSAGE, read_message, send_message
 
 
@@ -76,6 +77,8 @@ class Pod:
         app = self.app
         assert app is not None
         for port in self.boot.container_ports:
+            # Istio's inbound cluster for the port exists from the first push, stats at 0.
+            self.proxy.stats.declare(f"cluster.inbound|{port}||.{s}" for s in CLUSTER_COUNTERS)
 
             async def handler(request: Request, info: ConnectionInfo, port: int = port) -> Response:
                 return await self.proxy.inbound(request, port, app.handle, info.peer[0])
@@ -237,7 +240,7 @@ class Pod:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
-        admin = Admin(self.proxy, self.app, self.started)
+        admin = Admin(self.proxy, self.app, self.started, self.boot.stats_matcher)
         self._servers["admin"] = await start_server(admin.handle, boot.ip, boot.admin_port)
         if self.app is not None:
             await self._start_inbound()
