@@ -172,7 +172,13 @@ class Doctor:
             )
             return False
         if target.embedded:
-            return self._add("guard", True, f"the embedded mesh, not kind: {report.describe()}")
+            unlike_kind = "; ".join(c.detail for c in report.checks if not c.ok)
+            return self._add(
+                "guard",
+                True,
+                f"the embedded mesh, context {report.context} ({report.server}); not kind, "
+                f"as expected: {unlike_kind or 'no difference found'}",
+            )
         if report.overridden:
             return self._add("guard", True, f"allowed by {OVERRIDE_FLAG}: {report.describe()}")
         return self._add("guard", True, report.describe())
