@@ -20,6 +20,7 @@ KINDS = {
     "TestValidateDestinationRule": "DestinationRule",
     "TestValidateServiceEntries": "ServiceEntry",
     "TestValidateVirtualService": "VirtualService",
+    "TestValidateGateway": "Gateway",
 }
 # Component tests validate one message; it is placed where a user writes it, in a resource
 # that is otherwise valid: a route of a VirtualService, a DestinationRule's trafficPolicy, or
