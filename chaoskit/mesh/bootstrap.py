@@ -43,7 +43,7 @@ class Bootstrap:
     admin_port: int = ADMIN_PORT
     tick_interval_s: float = 0.05  # how often outlier detectors check their interval
     # Envoy's bootstrap stats_config.stats_matcher, as pilot-agent writes it from the mesh
-    # config; served by the admin config_dump (the embedded /stats does not filter by it).
+    # config: /stats leaves out what it rejects; the admin config_dump serves it.
     stats_matcher: dict[str, Any] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:

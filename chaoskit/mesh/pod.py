@@ -36,6 +36,7 @@ from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
 from chaoskit.mesh.proxy import Proxy, ProxyIdentity
 from chaoskit.mesh.reconnect import Backoff, keep_connected
 from chaoskit.mesh.sni import accepts
+from chaoskit.mesh.stats_matcher import StatsMatcher
 from chaoskit.mesh.upstream import CLUSTER_COUNTERS
 from chaoskit.mesh.xds import MAX_MESSAGE, read_message, send_message
 
@@ -55,6 +56,8 @@ class Pod:
             rng=self.rng,
             access_log=AccessLog(self._log_file),
         )
+        if boot.stats_matcher:
+            self.proxy.stats.keep = StatsMatcher(boot.stats_matcher)
         self.app: App | None = None
         self.started = time.time()
         self._servers: dict[str, asyncio.Server] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from chaoskit.regex import compile_re2
 
@@ -11,7 +11,7 @@ from chaoskit.regex import compile_re2
 class StatsStore:
     """Flat ``name → int``; counters only grow (until /reset_counters), gauges are set."""
 
-    __slots__ = ("_counters", "_declared", "_gauges")
+    __slots__ = ("_counters", "_declared", "_gauges", "keep")
 
     def __init__(self) -> None:
         self._counters: defaultdict[str, int] = defaultdict(int)
@@ -19,6 +19,9 @@ class StatsStore:
         # Counters that exist at 0 before their first increment (Envoy creates a cluster's
         # stats with the cluster); kept apart so a mesh of many clusters stores no zeros.
         self._declared: set[str] = set()
+        # The bootstrap's stats matcher (chaoskit/mesh/stats_matcher.py): Envoy never creates
+        # a stat it rejects, so a rejected stat is absent from every rendering.
+        self.keep: Callable[[str], bool] | None = None
 
     def declare(self, names: Iterable[str]) -> None:
         self._declared.update(names)
@@ -45,6 +48,9 @@ class StatsStore:
             chosen.update(self._counters)
         if kind in ("All", "Gauges"):
             chosen.update(self._gauges)
+        if self.keep is not None:
+            keep = self.keep
+            chosen = {name: value for name, value in chosen.items() if keep(name)}
         return iter(sorted(chosen.items()))
 
     def reset_counters(self) -> None:

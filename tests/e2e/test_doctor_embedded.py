@@ -166,3 +166,45 @@ def test_a_sidecar_that_is_down_is_named(native_bookinfo: Mesh) -> None:
     finally:
         client.call("POST", f"/chaoskit/v1/namespaces/bookinfo/pods/{name}/restart")
         client.close()
+
+
+def test_a_stats_matcher_without_the_families_fails_the_stats_row(native_bookinfo: Mesh) -> None:
+    """Drop proxyStatsMatcher from the mesh config and restart the pod the doctor reads: its
+    new bootstrap keeps only Istio's required stats, so the per-cluster families are gone
+    from /stats (or, for those created at first use, rejected by the matcher), and the row
+    names them, as on a cluster installed without chaoskit's operator file."""
+    state = Path(native_bookinfo.info.state_dir)
+    rows_before = {r.check: r for r in Doctor(embedded_target(state)).run()}
+    found = re.search(r" in (\S+)/(\S+);", rows_before["proxy stats"].found)
+    assert found is not None, rows_before["proxy stats"]
+    namespace, pod = found.groups()
+    client = KubeClient.from_kubeconfig(
+        native_bookinfo.info.kubeconfig, CONTEXT_NAME, embedded=True
+    )
+    original = client.call("GET", MESH_CONFIG)["data"]["mesh"]
+    mesh = yaml.safe_load(original)
+    mesh["defaultConfig"].pop("proxyStatsMatcher")
+    restart = f"/chaoskit/v1/namespaces/{namespace}/pods/{pod}/restart"
+    try:
+        client.call(
+            "PATCH",
+            MESH_CONFIG,
+            body={"data": {"mesh": yaml.safe_dump(mesh)}},
+            content_type="application/merge-patch+json",
+        )
+        client.call("POST", restart)
+        row = {r.check: r for r in Doctor(embedded_target(state)).run()}["proxy stats"]
+        assert row.result == FAIL, row
+        assert f"in {namespace}/{pod}; missing: " in row.found
+        assert "upstream timeouts" in row.found
+        assert "outlier ejections" in row.found  # created at first use, and the matcher rejects it
+        assert "proxyStatsMatcher" in row.fix
+    finally:
+        client.call(
+            "PATCH",
+            MESH_CONFIG,
+            body={"data": {"mesh": original}},
+            content_type="application/merge-patch+json",
+        )
+        client.call("POST", restart)
+        client.close()

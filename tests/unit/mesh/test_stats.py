@@ -47,3 +47,17 @@ def test_declared_counters_exist_at_zero_and_survive_a_reset() -> None:
         "cluster.x.upstream_rq_total": 0,
     }
     assert store.get("cluster.x.upstream_rq_timeout") == 0
+
+
+def test_stats_the_bootstrap_matcher_rejects_are_absent() -> None:
+    """Envoy does not create a stat its stats_matcher rejects: /stats has no such line,
+    counted or declared."""
+    from chaoskit.mesh.stats_matcher import StatsMatcher
+
+    store = StatsStore()
+    store.keep = StatsMatcher({"inclusion_list": {"patterns": [{"prefix": "cluster_manager"}]}})
+    store.declare(["cluster.x.upstream_rq_timeout"])
+    store.inc("cluster.x.upstream_rq_total")
+    store.inc("cluster_manager.cds.update_success")
+    assert dict(store.items()) == {"cluster_manager.cds.update_success": 1}
+    assert store.get("cluster.x.upstream_rq_total") == 1  # still counted inside the proxy
