@@ -8,7 +8,8 @@ emits them, and only that analyzer's are compared.
 
 Agreement is counted per resource that either side reports on: a resource agrees when it
 gets the same message types, as many times. The Kubernetes objects of an input (Services,
-Pods, Secrets) become the mesh spec the checks read; Nodes have no counterpart there.
+Pods, Secrets, Nodes) become the mesh spec the checks read: a Service's exportTo annotation,
+a Pod's node and the Node's labels included.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ REQUIRED_AGREEMENT = 0.95
 # A label no pod carries: a Kubernetes Service without a selector selects no pods, where a
 # chaoskit mesh-spec Service without one selects app=<name>.
 NO_SELECTOR = {"chaoskit.dev/test-no-selector": "true"}
+EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo"
 
 # Which Istio analyzer emits each of chaoskit's messages. IST0101 is shared: its first
 # argument says what was not found.
@@ -106,7 +108,7 @@ def _mesh_from(objects: list[dict[str, Any]]) -> MeshSpec:
     def namespace(obj: dict[str, Any]) -> str:
         return str((obj.get("metadata") or {}).get("namespace") or "default")
 
-    services, workloads, secrets = [], [], []
+    services, workloads, secrets, nodes = [], [], [], []
     for obj in objects:
         meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
         if obj.get("kind") == "Service" and spec.get("ports"):
@@ -119,12 +121,14 @@ def _mesh_from(objects: list[dict[str, Any]]) -> MeshSpec:
                 }
                 for p in spec["ports"]
             ]
+            export_to = (meta.get("annotations") or {}).get(EXPORT_TO_ANNOTATION, "")
             services.append(
                 {
                     "name": meta["name"],
                     "namespace": namespace(obj),
                     "ports": ports,
                     "selector": spec.get("selector") or NO_SELECTOR,
+                    "exportTo": [e.strip() for e in export_to.split(",") if e.strip()],
                 }
             )
         elif obj.get("kind") == "Pod":
@@ -134,8 +138,11 @@ def _mesh_from(objects: list[dict[str, Any]]) -> MeshSpec:
                     "namespace": namespace(obj),
                     "labels": meta.get("labels") or {"chaoskit.dev/test-unlabelled": "true"},
                     "app": {"name": "upstream-testdata"},
+                    "nodeName": spec.get("nodeName"),
                 }
             )
+        elif obj.get("kind") == "Node":
+            nodes.append({"name": meta["name"], "labels": meta.get("labels") or {}})
         elif obj.get("kind") == "Secret":
             secrets.append({"name": meta["name"], "namespace": namespace(obj)})
     names = {namespace(o) for o in objects} | {"default", "istio-system"}
@@ -148,6 +155,7 @@ def _mesh_from(objects: list[dict[str, Any]]) -> MeshSpec:
                 "services": services,
                 "workloads": workloads,
                 "secrets": secrets,
+                "nodes": nodes,
             },
         }
     )
@@ -236,3 +244,15 @@ def test_case_reads_cleanly(case: dict[str, Any]) -> None:
             if isinstance(d, dict) and "istio.io" in str(d.get("apiVersion"))
         ]
         assert len(load_text(text, name).analyzable) == len(istio), name
+
+
+@pytest.mark.parametrize(
+    "name", ["virtualServiceDestinationHosts", "DestinationRuleSubsetsWithTopologyLabels"]
+)
+def test_service_export_to_and_node_topology_labels_agree(name: str) -> None:
+    """The Service exportTo annotation (util/service_lookup.go) and the node's topology
+    labels on pods (PodNotSelectedAnalyzer via label.AugmentLabels) are modelled: every
+    resource of these two cases agrees."""
+    (case,) = [c for c in CASES if c["name"] == name]
+    disagreements = [o for o in run_case(case) if not o.agrees]
+    assert disagreements == []

@@ -75,7 +75,7 @@ def destination_hosts(ctx: Context) -> None:
     for loaded, vs in ctx.virtual_services():
         for path, dest, is_mirror in _destinations(vs):
             if ctx.registry.mesh is not None:  # needs Services: skipped offline, as istioctl does
-                _check_host(ctx, loaded, path, dest, is_mirror)
+                _check_host(ctx, loaded, path, dest, is_mirror, vs.spec.export_to)
             _check_subset(ctx, loaded, path, dest, is_mirror)
         if ctx.registry.mesh is not None:
             for path in _routes_without_destination(vs):
@@ -104,10 +104,15 @@ def _routes_without_destination(vs: VirtualService) -> Iterator[str]:
 
 
 def _check_host(
-    ctx: Context, loaded: LoadedResource, path: str, dest: Destination, is_mirror: bool
+    ctx: Context,
+    loaded: LoadedResource,
+    path: str,
+    dest: Destination,
+    is_mirror: bool,
+    export_to: list[str] | None,
 ) -> None:
     fqdn = to_fqdn(dest.host, loaded.namespace)
-    if not ctx.registry.host_exists(fqdn, loaded.namespace):
+    if not ctx.registry.host_exists(fqdn, loaded.namespace, export_to):
         ctx.report(
             "IST0101",
             loaded,
@@ -385,7 +390,7 @@ def destination_rule_targets(ctx: Context) -> None:
         fqdn = to_fqdn(dr.spec.host, loaded.namespace)
         service = ctx.registry.service(fqdn)
         if service is None:
-            if not ctx.registry.host_exists(fqdn, loaded.namespace):
+            if not ctx.registry.host_exists(fqdn, loaded.namespace, dr.spec.export_to):
                 ctx.report(
                     "IST0174",
                     loaded,
@@ -397,7 +402,8 @@ def destination_rule_targets(ctx: Context) -> None:
         workloads = ctx.registry.workloads(service)
         for i, subset in enumerate(dr.spec.subsets or []):
             labels = subset.labels or {}
-            if not any(w.selected_by(labels) for w in workloads):
+            pods = [ctx.registry.pod_labels(w) for w in workloads]
+            if not any(all(pod.get(k) == v for k, v in labels.items()) for pod in pods):
                 versions = sorted({_selector_text(w.labels) for w in workloads})
                 ctx.report(
                     "IST0173",

@@ -21,6 +21,27 @@ def to_fqdn(host: str, namespace: str) -> str:
     return f"{host}.{namespace}.{CLUSTER_DOMAIN}"
 
 
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+TOPOLOGY_LABELS = (
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "topology.istio.io/subzone",
+)
+
+
+def service_visible(service: Service, lookup: set[str]) -> bool:
+    scopes = {service.namespace if e == "." else e for e in service.export_to} or {"*"}
+    return bool(scopes & ({"*"} | lookup))
+
+
+def lookup_scopes(namespace: str, export_to: list[str] | None) -> set[str]:
+    """The scopes istioctl looks a destination host up in (``GetDestinationHost``): the
+    referring resource's namespace, or the namespaces of its own exportTo when it has one."""
+    if not export_to:
+        return {namespace}
+    return {namespace if e == "." else e for e in export_to}
+
+
 def host_matches(pattern: str, host: str) -> bool:
     """Gateway/VirtualService host matching: exact, ``*`` or a left-most ``*.`` label."""
     if pattern == "*" or pattern == host:
@@ -63,12 +84,21 @@ class Registry:
     def service(self, fqdn: str) -> Service | None:
         return self.mesh.services_by_fqdn.get(fqdn) if self.mesh else None
 
-    def host_exists(self, fqdn: str, namespace: str | None = None) -> bool:
-        """Whether ``fqdn`` is a service, or a ServiceEntry host visible from ``namespace``."""
-        if self.service(fqdn) is not None:
+    def host_exists(
+        self, fqdn: str, namespace: str | None = None, export_to: list[str] | None = None
+    ) -> bool:
+        """Whether ``fqdn`` is a service or a ServiceEntry host visible from ``namespace``.
+
+        A Service is visible where its ``networking.istio.io/exportTo`` annotation says
+        (istio/istio 1.28.10 ``pkg/config/analysis/analyzers/util/service_lookup.go``,
+        ``getVisibleNamespacesFromExportToAnno``: none means all, ``.`` its own namespace, and
+        an exported-to list without ``.`` leaves out even its own)."""
+        lookup = lookup_scopes(namespace, export_to) if namespace is not None else None
+        service = self.service(fqdn)
+        if service is not None and (lookup is None or service_visible(service, lookup)):
             return True
         return any(
-            host_matches(entry, fqdn) and (namespace is None or scopes & {"*", namespace})
+            host_matches(entry, fqdn) and (lookup is None or scopes & ({"*"} | lookup))
             for entry, scopes in self.service_entry_hosts.items()
         )
 
@@ -85,6 +115,22 @@ class Registry:
         if self.mesh is None:
             return []
         return [w for w in self.mesh.spec.workloads if w.selected_by(selector)]
+
+    def pod_labels(self, workload: Workload) -> dict[str, str]:
+        """A pod's labels as Istio's registry sees them: the node's region, zone and subzone
+        and the node's name added (pilot/pkg/serviceregistry/util/label/label.go
+        ``AugmentLabels``, as destinationrule.PodNotSelectedAnalyzer applies it; empty node
+        labels add nothing)."""
+        if self.mesh is None or workload.node_name is None:
+            return dict(workload.labels)
+        node = next((n for n in self.mesh.spec.nodes if n.name == workload.node_name), None)
+        augmented = dict(workload.labels)
+        for key in TOPOLOGY_LABELS:
+            value = (node.labels.get(key) if node is not None else None) or ""
+            if value:
+                augmented[key] = value
+        augmented[HOSTNAME_LABEL] = workload.node_name
+        return augmented
 
     def label_values(self, keys: list[str]) -> list[str]:
         """Every ``key=value`` the mesh's workloads carry for ``keys``."""

@@ -3,8 +3,12 @@
 ``assets/istio-operator.yaml`` sets ``meshConfig.accessLogEncoding: JSON`` and an
 ``accessLogFormat`` whose keys are the embedded mesh's access-record fields (istio-semantics
 §4.2 plus the retry count), so one reader serves both backends. Envoy's ``json_format``
-writes typed values (numbers for ``%RESPONSE_CODE%``) and ``null`` or ``"-"`` for absent
-ones; both are normalised here.
+writes typed values: numbers for ``%RESPONSE_CODE%``, ``%BYTES_SENT%``, ``%DURATION%``, and
+``null`` for a command without a value (an absent header, no upstream host, no route); a
+value mixing text and commands is a string with ``-`` for the absent ones
+(``chaoskit/mesh/envoy_format.py``, checked against Envoy's own test expectations in
+``tests/data/upstream/envoy/access-log/``). ``normalise`` turns ``null`` into the embedded
+mesh's ``-`` and numbers into ints, so the checks read one record shape.
 """
 
 from __future__ import annotations
@@ -13,29 +17,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from chaoskit.mesh.envoy_format import CHAOSKIT_FORMAT
+
 # The fields chaoskit reads, and Envoy's command for each (docs: access_log/usage).
-ACCESS_LOG_FORMAT: dict[str, str] = {
-    "start_time": "%START_TIME%",
-    "method": "%REQ(:METHOD)%",
-    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
-    "protocol": "%PROTOCOL%",
-    "response_code": "%RESPONSE_CODE%",
-    "response_flags": "%RESPONSE_FLAGS%",
-    "response_code_details": "%RESPONSE_CODE_DETAILS%",
-    "bytes_received": "%BYTES_RECEIVED%",
-    "bytes_sent": "%BYTES_SENT%",
-    "duration_ms": "%DURATION%",
-    "upstream_service_time": "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%",
-    "x_forwarded_for": "%REQ(X-FORWARDED-FOR)%",
-    "user_agent": "%REQ(USER-AGENT)%",
-    "request_id": "%REQ(X-REQUEST-ID)%",
-    "authority": "%REQ(:AUTHORITY)%",
-    "upstream_host": "%UPSTREAM_HOST%",
-    "upstream_cluster": "%UPSTREAM_CLUSTER_RAW%",
-    "route_name": "%ROUTE_NAME%",
-    "attempts": "%UPSTREAM_REQUEST_ATTEMPT_COUNT%",
-    "downstream_remote_address": "%DOWNSTREAM_REMOTE_ADDRESS%",
-}
+ACCESS_LOG_FORMAT: dict[str, str] = CHAOSKIT_FORMAT
 _INTEGERS = ("response_code", "bytes_received", "bytes_sent", "duration_ms", "attempts")
 
 

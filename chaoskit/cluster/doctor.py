@@ -77,6 +77,7 @@ class DoctorTarget:
     kubeconfig: str | None = None
     context: str | None = None
     allow_non_kind: bool = False
+    embedded: bool = False  # the embedded mesh (chaoskit/cluster/doctor_embedded.py)
     # namespace -> the Deployments the suite needs there
     workloads: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {
@@ -170,6 +171,14 @@ class Doctor:
                 "start the cluster (`chaoskit cluster up`) or fix the kubeconfig's server",
             )
             return False
+        if target.embedded:
+            unlike_kind = "; ".join(c.detail for c in report.checks if not c.ok)
+            return self._add(
+                "guard",
+                True,
+                f"the embedded mesh, context {report.context} ({report.server}); not kind, "
+                f"as expected: {unlike_kind or 'no difference found'}",
+            )
         if report.overridden:
             return self._add("guard", True, f"allowed by {OVERRIDE_FLAG}: {report.describe()}")
         return self._add("guard", True, report.describe())
@@ -397,12 +406,17 @@ class Doctor:
                 "the doctor needs pods/log in the blast radius (RBAC: get on pods/log)",
             )
             return
-        records = _access_entries(text)
+        records, newest_is_text = _access_entries(text)
         wanted = set(ACCESS_LOG_FORMAT)
         fix = (
             "set meshConfig.accessLogEncoding: JSON and the accessLogFormat of "
             "chaoskit/cluster/assets/istio-operator.yaml"
         )
+        if newest_is_text:
+            # The newest line is what the sidecar writes now (a mesh config change applies
+            # to requests served after it; older JSON lines say nothing about today).
+            self._add(check, False, f"access lines in {namespace}/{pod} are text, not JSON", fix)
+            return
         if records:
             have = set().union(*(set(r) for r in records))
             missing = sorted(wanted - have)
@@ -413,11 +427,6 @@ class Doctor:
                 + (f"; missing fields: {', '.join(missing)}" if missing else ", every field"),
                 fix,
             )
-            return
-        lines = [line for line in text.splitlines() if line.strip()]
-        text_access = [line for line in lines if '" ' in line and "HTTP/" in line]
-        if text_access:
-            self._add(check, False, f"access lines in {namespace}/{pod} are text, not JSON", fix)
             return
         self._mesh_config_log(client, check, f"no access line in {namespace}/{pod} yet", fix)
 
@@ -495,11 +504,21 @@ def _replicas(client: KubeClient, namespace: str) -> dict[str, int]:
         return {}
 
 
-def _access_entries(text: str) -> list[JsonObject]:
+def _access_entries(text: str) -> tuple[list[JsonObject], bool]:
     """The JSON access entries of a ``--timestamps`` log, as Envoy wrote them (the fields
-    present, before the parser fills in defaults)."""
-    entries = (access_entry(line.partition(" ")[2]) for line in text.splitlines())
-    return [entry for entry in entries if entry is not None]
+    present, before the parser fills in defaults), and whether the newest access line is
+    in Envoy's text format instead."""
+    entries: list[JsonObject] = []
+    newest_is_text = False
+    for line in text.splitlines():
+        body = line.partition(" ")[2]
+        entry = access_entry(body)
+        if entry is not None:
+            entries.append(entry)
+            newest_is_text = False
+        elif '" ' in body and "HTTP/" in body:
+            newest_is_text = True
+    return entries, newest_is_text
 
 
 def _deploy_fix() -> str:

@@ -14,8 +14,11 @@ tools/packaging/common/envoy_bootstrap.json, tag 1.28.10) keeps them once they e
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+
+from chaoskit.mesh.stats_matcher import keeps
+
+__all__ = ["BOOTSTRAP_DUMP", "bootstrap_stats_matcher", "keeps"]
 
 BOOTSTRAP_DUMP = "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"
 
@@ -29,34 +32,3 @@ def bootstrap_stats_matcher(config_dump: str) -> dict[str, Any] | None:
             stats_config = (config.get("bootstrap") or {}).get("stats_config") or {}
             return dict(stats_config.get("stats_matcher") or {})
     return None
-
-
-def _matches(pattern: dict[str, Any], name: str) -> bool:
-    """One ``envoy.type.matcher.v3.StringMatcher``; a ``safe_regex`` must match the whole
-    name (Envoy's RE2 matcher uses full matching)."""
-    if "exact" in pattern:
-        return bool(name == pattern["exact"])
-    if "prefix" in pattern:
-        return name.startswith(str(pattern["prefix"]))
-    if "suffix" in pattern:
-        return name.endswith(str(pattern["suffix"]))
-    if "contains" in pattern:
-        return str(pattern["contains"]) in name
-    if "safe_regex" in pattern:
-        return re.fullmatch(str(pattern["safe_regex"].get("regex", "")), name) is not None
-    return False
-
-
-def keeps(matcher: dict[str, Any], name: str) -> bool:
-    """Whether a sidecar with this ``stats_matcher`` keeps the stat ``name``."""
-    if not matcher:
-        return True
-    if "reject_all" in matcher:
-        return not matcher["reject_all"]
-    if "inclusion_list" in matcher:
-        patterns = matcher["inclusion_list"].get("patterns") or []
-        return any(_matches(p, name) for p in patterns)
-    if "exclusion_list" in matcher:
-        patterns = matcher["exclusion_list"].get("patterns") or []
-        return not any(_matches(p, name) for p in patterns)
-    return True

@@ -60,7 +60,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "doctor",
         help="check every assumption the game day makes on the live cluster; exit 1 on a failure",
     )
-    doctor.add_argument("--kube-context", default=None, help="default: kind-chaoskit")
+    doctor.add_argument(
+        "--kube-context",
+        default=None,
+        help="default: kind-chaoskit; chaoskit-embedded checks the running embedded mesh",
+    )
     doctor.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG, ~/.kube/config")
     doctor.add_argument(
         "--i-understand-this-is-not-kind",
@@ -131,16 +135,26 @@ def run_status(args: argparse.Namespace) -> int:
 def run_doctor(args: argparse.Namespace) -> int:
     from chaoskit.cluster import pins
     from chaoskit.cluster.doctor import FAIL, Doctor, DoctorTarget, render
+    from chaoskit.controlplane.server import CONTEXT_NAME
 
     _select_version(args)
     context = args.kube_context or (None if args.allow_non_kind else pins.CONTEXT)
-    target = DoctorTarget(
-        args.kubeconfig,
-        context,
-        allow_non_kind=args.allow_non_kind,
-        ingress_url=f"{args.ingress_http or pins.INGRESS_HTTP}/productpage",
-        client_url=args.client_url or pins.FORTIO_URL,
-    )
+    if context == CONTEXT_NAME:
+        # The embedded mesh: its own workloads, ingress and fortio pod (its mesh.json is
+        # next to its kubeconfig).
+        from chaoskit.cluster.doctor_embedded import embedded_target
+        from chaoskit.commands._target import default_state_dir
+
+        state = Path(args.kubeconfig).parent if args.kubeconfig else default_state_dir()
+        target = embedded_target(state)
+    else:
+        target = DoctorTarget(
+            args.kubeconfig,
+            context,
+            allow_non_kind=args.allow_non_kind,
+            ingress_url=f"{args.ingress_http or pins.INGRESS_HTTP}/productpage",
+            client_url=args.client_url or pins.FORTIO_URL,
+        )
     rows = Doctor(target).run()
     print(render(rows), end="")
     return 1 if any(r.result == FAIL for r in rows) else 0

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from chaoskit.controlplane import discovery, tables, watch
 from chaoskit.controlplane.api_exec import ExecRoutes
+from chaoskit.controlplane.api_meshconfig import MeshConfigRoutes
 from chaoskit.controlplane.api_workloads import WorkloadRoutes
 from chaoskit.controlplane.kills import check_mode
 from chaoskit.controlplane.kinds import ISTIO_KINDS, ISTIO_VERSIONS, SECRETS
@@ -111,6 +112,7 @@ class KubeApi:
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/restart", self.restart)
         r.add_get("/chaoskit/v1/mesh", self.mesh_info)
         WorkloadRoutes(self)
+        MeshConfigRoutes(self)
         ExecRoutes(self)
 
     # --- middleware ------------------------------------------------------------------------

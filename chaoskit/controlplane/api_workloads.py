@@ -23,6 +23,7 @@ from chaoskit.controlplane.pods import PodProcess
 from chaoskit.controlplane.selectors import field_selector_matches
 from chaoskit.controlplane.store import BadRequest, JsonObject, NotFound
 from chaoskit.mesh.bootstrap import ADMIN_PORT
+from chaoskit.mesh.envoy_format import line_for
 
 if TYPE_CHECKING:
     from chaoskit.controlplane.api import KubeApi
@@ -32,7 +33,12 @@ PROVIDER_ID = "chaoskit://embedded"
 KUBELET_VERSION = "v1.34.0-chaoskit"
 SIDECAR = "istio-proxy"
 # Our access records carry bookkeeping the Envoy format has no command for.
-_NOT_IN_ENVOY_FORMAT = ("start_ts", "direction", "seq")
+
+
+# The patch release each emulated minor version is read from (the tag cited across the
+# emulation, e.g. istio/istio 1.28.10); an older emulated minor reports only major.minor.
+SOURCE_RELEASES = {"1.28": "1.28.10"}
+ISTIOD = ("istio-system", "istiod")
 
 
 def _iso(ts: float) -> str:
@@ -106,6 +112,46 @@ class WorkloadRoutes:
             },
         }
 
+    def _istiod_json(self) -> JsonObject:
+        """The control plane as the Deployment ``istioctl install`` creates: the embedded
+        control plane process itself (no pod object), its image tagged with the emulated
+        release, which is what ``chaoskit cluster doctor`` compares with the pin."""
+        version = self.cp.compat.istio_version
+        image = f"docker.io/istio/pilot:{SOURCE_RELEASES.get(version, version)}"
+        namespace, name = ISTIOD
+        labels = {"app": "istiod", "istio": "pilot"}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": f"{namespace}/{name}",
+                "labels": labels,
+                "generation": 1,
+                "resourceVersion": str(self.cp.store.revision),
+                "creationTimestamp": _iso(self.api.started_at),
+            },
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "discovery", "image": image}]},
+                },
+            },
+            "status": {
+                "observedGeneration": 1,
+                "replicas": 1,
+                "updatedReplicas": 1,
+                "readyReplicas": 1,
+                "availableReplicas": 1,
+                "conditions": [
+                    {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}
+                ],
+            },
+        }
+
     def _workloads(self, namespace: str | None) -> list[Any]:
         return [w for w in self.cp.workloads if namespace is None or w.namespace == namespace]
 
@@ -123,11 +169,10 @@ class WorkloadRoutes:
         namespace = request.match_info.get("namespace")
 
         def snapshot() -> list[JsonObject]:
-            return [
-                d
-                for d in (self._deployment_json(w) for w in self._workloads(namespace))
-                if field_selector_matches(request, d)
-            ]
+            found = [self._deployment_json(w) for w in self._workloads(namespace)]
+            if namespace in (None, ISTIOD[0]):
+                found.append(self._istiod_json())
+            return [d for d in found if field_selector_matches(request, d)]
 
         if watch.wants_watch(request):
             return await watch.stream(request, snapshot, "deployments")
@@ -141,6 +186,9 @@ class WorkloadRoutes:
         return self.api.answer_list(request, "deployments", body)
 
     async def get_deployment(self, request: web.Request) -> web.Response:
+        key = (request.match_info["namespace"], request.match_info["name"])
+        if key == ISTIOD:
+            return self.api.answer_object(request, "deployments", self._istiod_json())
         deployment = self._deployment_json(self._workload(request))
         return self.api.answer_object(request, "deployments", deployment)
 
@@ -276,10 +324,11 @@ class WorkloadRoutes:
                 continue
         return lines
 
-    @staticmethod
-    def _envoy_line(record: JsonObject) -> tuple[float, str]:
-        entry = {k: v for k, v in record.items() if k not in _NOT_IN_ENVOY_FORMAT}
-        return float(record.get("start_ts") or 0.0), json.dumps(entry, separators=(",", ":"))
+    def _envoy_line(self, record: JsonObject) -> tuple[float, str]:
+        """The line Envoy would have written for ``record`` under the mesh config in force
+        when the request started (typed JSON with nulls, or text; envoy_format.py)."""
+        started = float(record.get("start_ts") or 0.0)
+        return started, line_for(self.cp.mesh_config.at(started), record)
 
     def _process_log(self, pod: PodProcess) -> list[tuple[float, str]]:
         if pod.log_path is None:

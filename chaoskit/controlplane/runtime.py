@@ -22,6 +22,7 @@ from chaoskit.controlplane.compat import compat_for
 from chaoskit.controlplane.compiler import Compiler
 from chaoskit.controlplane.kills import APP_CRASH, NODE_LOST, default_endpoint_delay
 from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
+from chaoskit.controlplane.meshconfig import MeshConfigHistory, bootstrap_stats_matcher
 from chaoskit.controlplane.model import (
     MeshState,
     Ordered,
@@ -143,6 +144,7 @@ class ControlPlane:
         self.ambient_namespaces = ambient_namespaces(spec)
         self.token = token_source.token_urlsafe(24)
         self.compat = compat_for(spec.spec.istio_version)
+        self.mesh_config = MeshConfigHistory()
         self.store = ObjectStore()
         for kind in ISTIO_KINDS.values():
             self.store.validators[kind.key] = validate_istio
@@ -369,6 +371,7 @@ class ControlPlane:
             host_ports=host_ports,
             seed=self.options.seed,
             ztunnel=self.ztunnel_address() if pod.kind == "ambient" else None,
+            stats_matcher=bootstrap_stats_matcher(self.mesh_config.current),
         )
 
     async def _start_process(self, pod: PodProcess) -> None:

@@ -15,10 +15,18 @@ SimpleLB = Literal[
 ]
 
 
+class CookieAttribute(IstioModel):
+    name: str = ""
+    value: str = ""
+
+
 class HTTPCookie(IstioModel):
     name: str = ""
     path: str | None = None
     ttl: Duration | None = None
+    # Extra Set-Cookie attributes (SameSite, Secure...); the embedded data plane does not
+    # write them (chaoskit emulates the hash, not the cookie's attributes).
+    attributes: list[CookieAttribute] | None = None
 
 
 class RingHash(IstioModel):

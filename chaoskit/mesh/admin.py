@@ -25,6 +25,8 @@ from chaoskit.mesh.proxy import Proxy
 STAT_TYPES = ("All", "Counters", "Gauges", "Histograms", "TextReadouts")
 LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
 
+BOOTSTRAP_DUMP = "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump"
+
 
 def _json(payload: Any, status: int = 200) -> Response:
     return Response(
@@ -33,10 +35,17 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 class Admin:
-    def __init__(self, proxy: Proxy, app: App | None, started: float) -> None:
+    def __init__(
+        self,
+        proxy: Proxy,
+        app: App | None,
+        started: float,
+        stats_matcher: dict[str, Any] | None = None,
+    ) -> None:
         self.proxy = proxy
         self.app = app
         self.started = started
+        self.stats_matcher = stats_matcher or {}
         self._routes: dict[tuple[str, str], Callable[[dict[str, str], Request], Response]] = {
             ("GET", "/stats"): self.stats,
             ("GET", "/stats/prometheus"): self.prometheus,
@@ -112,11 +121,27 @@ class Admin:
         return Response.text(200, "\n".join(lines) + "\n")
 
     def config_dump(self, query: dict[str, str], request: Request) -> Response:
+        if query.get("mask", "").startswith("bootstrap"):
+            return _json(self._bootstrap_dump())
         snapshot = self.proxy.snapshot
         if snapshot is None:
             return _json({})
         # chaoskit's snapshot (what proxy-config reads), plus Envoy's "configs" envelope.
         return _json({**to_jsonable(snapshot), "configs": config_dumps(snapshot)})
+
+    def _bootstrap_dump(self) -> dict[str, Any]:
+        """Envoy's ``/config_dump?mask=bootstrap...``: the bootstrap's stats config (the only
+        part of the bootstrap chaoskit models). Envoy applies the mask to every config type
+        and lists them all; the embedded sidecar answers with the bootstrap alone."""
+        stats_config = {"stats_matcher": self.stats_matcher} if self.stats_matcher else {}
+        return {
+            "configs": [
+                {
+                    "@type": BOOTSTRAP_DUMP,
+                    "bootstrap": {"stats_config": stats_config},
+                }
+            ]
+        }
 
     def ready(self, query: dict[str, str], request: Request) -> Response:
         if self.proxy.snapshot is None:

@@ -44,6 +44,9 @@ class Bootstrap:
     tick_interval_s: float = 0.05  # how often outlier detectors check their interval
     # An ambient pod's outbound connections go to the node's ztunnel (its redirect target).
     ztunnel: tuple[str, int] | None = None
+    # Envoy's bootstrap stats_config.stats_matcher, as pilot-agent writes it from the mesh
+    # config: /stats leaves out what it rejects; the admin config_dump serves it.
+    stats_matcher: dict[str, Any] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(to_jsonable(self), indent=1), encoding="utf-8")

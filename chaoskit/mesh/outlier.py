@@ -46,6 +46,17 @@ _STAT_SUFFIX: dict[EjectionType, str] = {
     "CONSECUTIVE_LOCAL_ORIGIN_FAILURE": "consecutive_local_origin_failure",
 }
 _ACTIVE = "outlier_detection.ejections_active"
+# Counters the detector creates at 0 (source/common/upstream/outlier_detection_impl.h
+# ALL_OUTLIER_DETECTION_STATS; a DetectorImpl exists only for a cluster with outlier
+# detection), among those chaoskit counts.
+OUTLIER_COUNTERS = (
+    "outlier_detection.ejections_consecutive_5xx",
+    "outlier_detection.ejections_enforced_total",
+    "outlier_detection.ejections_overflow",
+    "outlier_detection.ejections_total",
+    *(f"outlier_detection.ejections_detected_{s}" for s in _STAT_SUFFIX.values()),
+    *(f"outlier_detection.ejections_enforced_{s}" for s in _STAT_SUFFIX.values()),
+)
 
 
 class LocalOrigin(enum.Enum):

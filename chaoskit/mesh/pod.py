@@ -38,6 +38,8 @@ from chaoskit.mesh.http.server import ConnectionInfo, close_server, start_server
 from chaoskit.mesh.proxy import Proxy, ProxyIdentity
 from chaoskit.mesh.reconnect import Backoff, keep_connected
 from chaoskit.mesh.sni import accepts
+from chaoskit.mesh.stats_matcher import StatsMatcher
+from chaoskit.mesh.upstream import CLUSTER_COUNTERS
 from chaoskit.mesh.xds import MAX_MESSAGE, read_message, send_message
 from chaoskit.mesh.ztunnel import Ztunnel
 
@@ -62,6 +64,8 @@ class Pod:
             rng=self.rng,
             access_log=AccessLog(self._log_file),
         )
+        if boot.stats_matcher:
+            self.proxy.stats.keep = StatsMatcher(boot.stats_matcher)
         self.app: App | None = None
         # The app container crashed (kubelet restarts it later); the sidecar lives on.
         self.app_down = False
@@ -98,6 +102,8 @@ class Pod:
         app = self.app
         assert app is not None
         for port in self.boot.container_ports:
+            # Istio's inbound cluster for the port exists from the first push, stats at 0.
+            self.proxy.stats.declare(f"cluster.inbound|{port}||.{s}" for s in CLUSTER_COUNTERS)
 
             async def handler(request: Request, info: ConnectionInfo, port: int = port) -> Response:
                 serving = None if self.app_down else app.handle
@@ -288,7 +294,7 @@ class Pod:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
-        admin = Admin(self.proxy, self.app, self.started)
+        admin = Admin(self.proxy, self.app, self.started, self.boot.stats_matcher)
         self._servers["admin"] = await start_server(admin.handle, boot.ip, boot.admin_port)
         if self.app is not None:
             await self._start_inbound()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from chaoskit.regex import compile_re2
 
@@ -11,11 +11,20 @@ from chaoskit.regex import compile_re2
 class StatsStore:
     """Flat ``name → int``; counters only grow (until /reset_counters), gauges are set."""
 
-    __slots__ = ("_counters", "_gauges")
+    __slots__ = ("_counters", "_declared", "_gauges", "keep")
 
     def __init__(self) -> None:
         self._counters: defaultdict[str, int] = defaultdict(int)
         self._gauges: dict[str, int] = {}
+        # Counters that exist at 0 before their first increment (Envoy creates a cluster's
+        # stats with the cluster); kept apart so a mesh of many clusters stores no zeros.
+        self._declared: set[str] = set()
+        # The bootstrap's stats matcher (chaoskit/mesh/stats_matcher.py): Envoy never creates
+        # a stat it rejects, so a rejected stat is absent from every rendering.
+        self.keep: Callable[[str], bool] | None = None
+
+    def declare(self, names: Iterable[str]) -> None:
+        self._declared.update(names)
 
     def inc(self, name: str, amount: int = 1) -> None:
         self._counters[name] += amount
@@ -35,9 +44,13 @@ class StatsStore:
         """Sorted stats; ``kind`` is Envoy's ``/stats?type=``: All, Counters or Gauges."""
         chosen: dict[str, int] = {}
         if kind in ("All", "Counters"):
+            chosen.update(dict.fromkeys(self._declared, 0))
             chosen.update(self._counters)
         if kind in ("All", "Gauges"):
             chosen.update(self._gauges)
+        if self.keep is not None:
+            keep = self.keep
+            chosen = {name: value for name, value in chosen.items() if keep(name)}
         return iter(sorted(chosen.items()))
 
     def reset_counters(self) -> None:
@@ -68,6 +81,9 @@ class ClusterStats:
 
     def inc(self, stat: str, amount: int = 1) -> None:
         self.store.inc(self.prefix + stat, amount)
+
+    def declare(self, stats: Iterable[str]) -> None:
+        self.store.declare(self.prefix + stat for stat in stats)
 
     def gauge(self, stat: str, value: int) -> None:
         self.store.set_gauge(self.prefix + stat, value)

@@ -19,9 +19,38 @@ from chaoskit.mesh.http.client import ConnectFailure, UpstreamReset
 from chaoskit.mesh.http.message import Request
 from chaoskit.mesh.loadbalancer import hash_key, make_balancer
 from chaoskit.mesh.local_reply import connect_failure_reasons
-from chaoskit.mesh.outlier import OutlierDetector
+from chaoskit.mesh.outlier import OUTLIER_COUNTERS, OutlierDetector
 from chaoskit.mesh.pool import Budget, HostPool, Overflow
 from chaoskit.mesh.stats import ClusterStats, StatsStore
+
+# Counters Envoy creates with the cluster, at 0, among those chaoskit counts (envoy
+# envoy/upstream/upstream.h ALL_CLUSTER_TRAFFIC_STATS: the stats struct is built when the
+# cluster is). The response-code ones (upstream_rq_5xx, upstream_rq_503) are not here: Envoy
+# creates them at the first such response (source/common/http/codes.cc).
+CLUSTER_COUNTERS = (
+    "upstream_cx_connect_fail",
+    "upstream_cx_connect_timeout",
+    "upstream_cx_destroy",
+    "upstream_cx_destroy_local_with_active_rq",
+    "upstream_cx_destroy_remote_with_active_rq",
+    "upstream_cx_max_requests",
+    "upstream_cx_none_healthy",
+    "upstream_cx_overflow",
+    "upstream_cx_total",
+    "upstream_rq_cancelled",
+    "upstream_rq_completed",
+    "upstream_rq_pending_failure_eject",
+    "upstream_rq_pending_overflow",
+    "upstream_rq_pending_total",
+    "upstream_rq_per_try_timeout",
+    "upstream_rq_retry",
+    "upstream_rq_retry_backoff_exponential",
+    "upstream_rq_retry_limit_exceeded",
+    "upstream_rq_retry_overflow",
+    "upstream_rq_retry_success",
+    "upstream_rq_timeout",
+    "upstream_rq_total",
+)
 
 
 @dataclass(slots=True)
@@ -49,6 +78,7 @@ class ClusterRuntime:
     ) -> None:
         self.config = config
         self._stats = ClusterStats(stats, config.name)
+        self._stats.declare(CLUSTER_COUNTERS)
         self.rng = rng
         self.clock = clock or MonotonicClock()
         self.budget = Budget(config.thresholds, self._stats)
@@ -63,6 +93,8 @@ class ClusterRuntime:
             if config.outlier is not None
             else None
         )
+        if self.outlier is not None:
+            self._stats.declare(OUTLIER_COUNTERS)
         self.hosts: dict[str, HostState] = {}
         self.update_endpoints(config)
 

@@ -51,6 +51,10 @@ class Service(_SpecModel):
     namespace: str = "default"
     ports: list[ServicePort] = Field(min_length=1)
     selector: dict[str, str] | None = None  # default: {app: <name>}
+    # Istio's networking.istio.io/exportTo annotation on a Service: the namespaces that see
+    # it ("." its own, "*" all; empty: all). `chaoskit analyze` honours it; the embedded data
+    # plane, which ignores exportTo on Istio resources too, does not restrict visibility.
+    export_to: list[str] = Field(default_factory=list)
 
     @property
     def fqdn(self) -> str:
@@ -78,9 +82,19 @@ class Workload(_SpecModel):
     app: AppSpec
     sidecar: bool = True
     env: dict[str, str] = Field(default_factory=dict)
+    # The node the pods run on (a Pod's spec.nodeName): Istio adds the node's topology
+    # labels to the pods' (see Node). None: no node modelled.
+    node_name: str | None = None
 
     def selected_by(self, selector: dict[str, str]) -> bool:
         return all(self.labels.get(k) == v for k, v in selector.items())
+
+
+class Node(_SpecModel):
+    """A Kubernetes Node, for the labels Istio copies onto the pods scheduled there."""
+
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 class SelfSigned(_SpecModel):
@@ -108,6 +122,7 @@ class MeshSpecBody(_SpecModel):
     services: list[Service] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
     secrets: list[Secret] = Field(default_factory=list)
+    nodes: list[Node] = Field(default_factory=list)
     # How pods report istio-proxy: "native" as Istio 1.28 injects on Kubernetes 1.29+ (an
     # init container with restartPolicy Always), "classic" as a second regular container.
     sidecar_injection: Literal["native", "classic"] = "native"

@@ -18,12 +18,14 @@ import pytest
 import yaml
 
 from chaoskit.cluster import pins
-from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT
 from chaoskit.cluster.doctor import FAIL, OK, REQUIRED_STATS, Doctor, DoctorTarget, Row, fetch
 from chaoskit.kube.client import CONNECT_ATTEMPTS, CONNECT_TIMEOUT_S, KubeClient
 from tests.contract.fake_apiserver import FakeApiServer
-from tests.contract.upstream import SHAPES
+from tests.contract.upstream import SHAPES, UPSTREAM
 
+ACCESS_LOG = UPSTREAM / "envoy" / "access-log"
+ACCESS_LINES = (ACCESS_LOG / "chaoskit-format.jsonl").read_text().splitlines()
+OMIT = object()
 CLUSTERS = (
     "outbound|9080||ratings.bookinfo.svc.cluster.local",
     "outbound|9080||reviews.bookinfo.svc.cluster.local",
@@ -52,25 +54,12 @@ def stats_text(drop: str = "") -> str:
 
 
 def access_line(**overrides: Any) -> str:
-    """One line in the JSON format cluster up configures (Envoy writes typed values)."""
-    entry: dict[str, Any] = {key: "-" for key in ACCESS_LOG_FORMAT}
-    entry.update(
-        start_time="2026-12-03T09:00:00.250Z",
-        method="GET",
-        path="/productpage",
-        protocol="HTTP/1.1",
-        response_code=200,
-        response_flags="-",
-        bytes_received=0,
-        bytes_sent=5183,
-        duration_ms=21,
-        request_id="b0a1c3d4-0000-4000-8000-000000000001",
-        authority="127.0.0.1:8080",
-        upstream_cluster="inbound|9080||",
-        attempts=1,
-    )
+    """A line as Envoy writes the format cluster up configures: the first line of
+    ``tests/data/upstream/envoy/access-log/chaoskit-format.jsonl`` (typed values, ``null``
+    for absent ones); an override of ``OMIT`` leaves the key out."""
+    entry: dict[str, Any] = dict(json.loads(ACCESS_LINES[0]))
     entry.update(overrides)
-    return json.dumps({k: v for k, v in entry.items() if v is not None})
+    return json.dumps({k: v for k, v in entry.items() if v is not OMIT})
 
 
 def mesh_config() -> dict[str, Any]:
@@ -209,9 +198,32 @@ def test_text_access_logs_and_missing_fields_are_named(game_day: FakeApiServer) 
     assert "are text, not JSON" in rows["access log"].found
     assert "accessLogEncoding: JSON" in rows["access log"].fix
     for key in game_day.pods:
-        game_day.logs[key] = [(time.time() - 5, access_line(request_id=None, attempts=None))]
+        game_day.logs[key] = [(time.time() - 5, access_line(request_id=OMIT, attempts=OMIT))]
     rows = run(game_day)
     assert "missing fields: attempts, request_id" in rows["access log"].found
+
+
+def test_istios_default_json_format_is_named_by_the_fields_it_lacks(
+    game_day: FakeApiServer,
+) -> None:
+    """An accessLogFormat istiod cannot parse gives Istio's own JSON format (null values,
+    other keys): the row fails on the parser's fields, not on the nulls."""
+    (line,) = (ACCESS_LOG / "istio-default-format.jsonl").read_text().splitlines()
+    for key in game_day.pods:
+        game_day.logs[key] = [(time.time() - 5, line)]
+    rows = run(game_day)
+    assert failed(rows) == ["access log"]
+    assert rows["access log"].found.endswith("missing fields: attempts, duration_ms")
+
+
+def test_every_upstream_derived_line_passes_the_access_log_row(game_day: FakeApiServer) -> None:
+    """Typed values and nulls (a fault abort without an upstream host, a request without a
+    route) are still access lines with every field."""
+    for key in game_day.pods:
+        game_day.logs[key] = [(time.time() - 5, line) for line in ACCESS_LINES]
+    row = run(game_day)["access log"]
+    assert row.result == OK, row
+    assert row.found.startswith(f"{len(ACCESS_LINES)} JSON access line(s)")
 
 
 def test_no_request_logged_yet_falls_back_to_the_mesh_config(game_day: FakeApiServer) -> None:

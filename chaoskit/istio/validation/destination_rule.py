@@ -7,6 +7,7 @@ import math
 from chaoskit.istio.destination_rule import (
     ClientTLSSettings,
     ConnectionPoolSettings,
+    CookieAttribute,
     DestinationRuleSpec,
     LoadBalancerSettings,
     OutlierDetection,
@@ -194,6 +195,23 @@ def _is_prime(x: int) -> bool:
     return all(x % f for f in range(3, math.isqrt(x) + 1, 2))
 
 
+def _cookie_attributes(out: Findings, path: str, attributes: list[CookieAttribute]) -> None:
+    # validateLoadBalancer (validation.go, 1.28.10): names present and unique.
+    seen: set[str] = set()
+    for i, attribute in enumerate(attributes):
+        where = f"{path}.attributes[{i}].name"
+        if not attribute.name:
+            out.error(where, "cookie attribute name cannot be empty", "name the attribute")
+        elif attribute.name in seen:
+            out.error(
+                where,
+                f"duplicate cookie attribute name: {attribute.name}",
+                "give each attribute once",
+            )
+        else:
+            seen.add(attribute.name)
+
+
 def _load_balancer(out: Findings, path: str, lb: LoadBalancerSettings | None) -> None:
     # validateLoadBalancer. A consistentHash without a key is accepted by Istio.
     if lb is None:
@@ -203,6 +221,8 @@ def _load_balancer(out: Findings, path: str, lb: LoadBalancerSettings | None) ->
         where = f"{path}.consistentHash"
         if ch.http_cookie is not None and not ch.http_cookie.name:
             out.error(f"{where}.httpCookie.name", "name required for HttpCookie", "name the cookie")
+        if ch.http_cookie is not None:
+            _cookie_attributes(out, f"{where}.httpCookie", ch.http_cookie.attributes or [])
         if ch.minimum_ring_size:
             out.warn(
                 f"{where}.minimumRingSize",
