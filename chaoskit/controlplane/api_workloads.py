@@ -34,10 +34,6 @@ KUBELET_VERSION = "v1.34.0-chaoskit"
 SIDECAR = "istio-proxy"
 # Our access records carry bookkeeping the Envoy format has no command for.
 
-
-# The patch release each emulated minor version is read from (the tag cited across the
-# emulation, e.g. istio/istio 1.28.10); an older emulated minor reports only major.minor.
-SOURCE_RELEASES = {"1.28": "1.28.10"}
 ISTIOD = ("istio-system", "istiod")
 
 
@@ -117,7 +113,7 @@ class WorkloadRoutes:
         control plane process itself (no pod object), its image tagged with the emulated
         release, which is what ``chaoskit cluster doctor`` compares with the pin."""
         version = self.cp.compat.istio_version
-        image = f"docker.io/istio/pilot:{SOURCE_RELEASES.get(version, version)}"
+        image = f"docker.io/istio/pilot:{version}"  # a patch release: 1.28 reads 1.28.10
         namespace, name = ISTIOD
         labels = {"app": "istiod", "istio": "pilot"}
         return {

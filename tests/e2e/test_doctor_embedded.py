@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chaoskit.cluster import pins
 from chaoskit.cluster.doctor import FAIL, OK, Doctor
 from chaoskit.cluster.doctor_embedded import embedded_target
 from chaoskit.controlplane.launcher import MeshProcess
@@ -109,7 +110,7 @@ def test_a_fresh_embedded_mesh_passes_every_row(bookinfo: Mesh) -> None:
     sidecar_rows = [line for line in result.stdout.splitlines() if line.startswith("sidecars")]
     kinds = {("native" if "native sidecars" in r else "classic") for r in sidecar_rows}
     assert len(kinds) == 1
-    assert "istiod runs docker.io/istio/pilot:1.28.10" in result.stdout
+    assert f"istiod runs docker.io/istio/pilot:{pins.istio_version()}" in result.stdout
     # the lazily created families are judged by the bootstrap's stats matcher
     assert "created at first use, kept by the stats matcher" in result.stdout
 

@@ -14,8 +14,7 @@ import yaml
 
 from chaoskit.cluster import pins
 from chaoskit.cluster.stats_matcher import keeps
-from chaoskit.controlplane.api_workloads import SOURCE_RELEASES
-from chaoskit.controlplane.compat import PINNED_ISTIO
+from chaoskit.controlplane.compat import compat_for
 from chaoskit.controlplane.meshconfig import DEFAULT_MESH_CONFIG, bootstrap_stats_matcher
 from chaoskit.mesh.outlier import OUTLIER_COUNTERS
 from chaoskit.mesh.upstream import CLUSTER_COUNTERS
@@ -50,8 +49,8 @@ def test_the_embedded_mesh_config_is_the_one_cluster_up_installs() -> None:
     assert ours == {k: v for k, v in installed.items() if k != "accessLogFormat"}
 
 
-def test_istiod_reports_the_pinned_release() -> None:
-    assert SOURCE_RELEASES[PINNED_ISTIO] == pins.ISTIO_VERSION
+def test_istiod_reports_the_release_cluster_up_installs_by_default() -> None:
+    assert compat_for(None).istio_version == pins.DEFAULT_ISTIO_VERSION
 
 
 def test_the_bootstrap_matcher_keeps_every_stat_the_embedded_mesh_makes() -> None:
