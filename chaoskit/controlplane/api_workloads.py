@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from chaoskit.controlplane import watch
+from chaoskit.controlplane.pod_patch import POD_PATCH_TYPES
 from chaoskit.controlplane.pods import PodProcess
 from chaoskit.controlplane.selectors import field_selector_matches
 from chaoskit.controlplane.store import BadRequest, JsonObject, NotFound
@@ -54,6 +55,7 @@ class WorkloadRoutes:
         r.add_get(base + "/deployments", self.list_deployments)
         r.add_get(base + "/namespaces/{namespace}/deployments", self.list_deployments)
         r.add_get(base + "/namespaces/{namespace}/deployments/{name}", self.get_deployment)
+        r.add_patch(base + "/namespaces/{namespace}/deployments/{name}", self.patch_deployment)
         r.add_route("*", base + "/namespaces/{namespace}/deployments/{name}/scale", self.scale)
         r.add_get("/api/v1/nodes", self.list_nodes)
         r.add_get("/api/v1/nodes/{name}", self.get_node)
@@ -146,6 +148,41 @@ class WorkloadRoutes:
         deployment = self._deployment_json(self._workload(request))
         return self.api.answer_object(request, "deployments", deployment)
 
+    async def patch_deployment(self, request: web.Request) -> web.Response:
+        """A merge (or strategic merge) PATCH of the Deployment that sets ``spec.replicas``,
+        as a client scales on a real cluster without the ``scale`` subresource. The rest of
+        a Deployment comes from the mesh spec, so any other field is refused by name."""
+        workload = self._workload(request)
+        if request.content_type not in POD_PATCH_TYPES:
+            raise BadRequest(
+                f"patch type {request.content_type} is not supported on deployments of the "
+                "embedded mesh; send a merge patch or a strategic merge patch"
+            )
+        body = await request.json()
+        spec = (body or {}).get("spec") if isinstance(body, dict) else None
+        others = sorted(set(body or {}) - {"spec"}) + sorted(
+            f"spec.{key}" for key in (spec or {}) if key != "replicas"
+        )
+        if others or not isinstance(spec, dict) or "replicas" not in spec:
+            raise BadRequest(
+                "the embedded mesh patches only spec.replicas of a Deployment (its pods come "
+                f"from the mesh spec); this patch sets {', '.join(others) or 'no spec.replicas'}"
+            )
+        await self._set_replicas(workload, spec["replicas"])
+        deployment = self._deployment_json(workload)
+        return self.api.answer_object(request, "deployments", deployment)
+
+    async def _set_replicas(self, workload: Any, replicas: Any) -> None:
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= 64:
+            raise BadRequest(
+                f"spec.replicas must be an integer from 0 to 64 (the mesh spec's bound), "
+                f"got {replicas!r}"
+            )
+        key = (workload.namespace, workload.name)
+        if replicas != len(self.cp.replicas(workload.name, workload.namespace)):
+            self.generations[key] = self.generations.get(key, 1) + 1
+            await self.cp.scale(workload.name, workload.namespace, replicas)
+
     def _scale_json(self, workload: Any) -> JsonObject:
         replicas = len(self.cp.replicas(workload.name, workload.namespace))
         return {
@@ -171,16 +208,7 @@ class WorkloadRoutes:
         if request.method not in ("PUT", "PATCH"):
             raise BadRequest(f"{request.method} is not allowed on deployments/scale")
         body = await request.json()
-        replicas = ((body or {}).get("spec") or {}).get("replicas")
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= 64:
-            raise BadRequest(
-                f"spec.replicas must be an integer from 0 to 64 (the mesh spec's bound), "
-                f"got {replicas!r}"
-            )
-        key = (workload.namespace, workload.name)
-        if replicas != len(self.cp.replicas(workload.name, workload.namespace)):
-            self.generations[key] = self.generations.get(key, 1) + 1
-            await self.cp.scale(workload.name, workload.namespace, replicas)
+        await self._set_replicas(workload, ((body or {}).get("spec") or {}).get("replicas"))
         return web.json_response(self._scale_json(workload))
 
     # --- nodes ------------------------------------------------------------------------------
