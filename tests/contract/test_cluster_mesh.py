@@ -486,6 +486,10 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
     assert planned["test_only_the_embedded_mesh_can_judge_this"] == []
     assert run["mesh"]["backend"] == "kind"
     assert run["mesh"]["istio_version"] == "1.28.10"
+    # Each experiment says where it ran, the skipped ones too (the rehearsal compares them).
+    assert {e["name"]: e["mesh"] for e in results["experiments"]} == {
+        name: {"backend": "kind", "context": cluster.context} for name in planned
+    }
     assert "kind cluster verified" in run["mesh"]["guard"]
 
 
