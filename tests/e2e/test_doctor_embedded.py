@@ -3,7 +3,7 @@
 The embedded API server serves namespaces and pods, but (today) not everything a kind
 cluster has: Deployments, ConfigMaps, ``pods/exec`` and ``pods/log`` may be missing. For
 each such row the doctor must either pass (the server has it) or fail naming the API's
-404, never crash or pass vacuously; the rows it can always check (the guard's override,
+404, never crash or pass vacuously; the rows it can always check (the guard,
 injection, the sidecars of the workloads, in either shape) must pass.
 """
 
@@ -20,7 +20,6 @@ def test_the_doctor_names_what_the_embedded_api_server_lacks(mesh: MeshHandle) -
     target = DoctorTarget(
         mesh.info.kubeconfig,
         CONTEXT_NAME,
-        allow_non_kind=True,  # the embedded mesh has no kind nodes
         workloads={"default": WORKLOADS},
         ingress_url=f"{mesh.info.ingress_http}/status/200",
         ingress_expect="",
@@ -28,7 +27,8 @@ def test_the_doctor_names_what_the_embedded_api_server_lacks(mesh: MeshHandle) -
     )
     rows = {r.check: r for r in Doctor(target, sleep=lambda _s: None).run()}
     assert rows["guard"].result == OK
-    assert "allowed by --i-understand-this-is-not-kind" in rows["guard"].found
+    # No override: the guard knows the embedded mesh by its context and chaoskit:// node.
+    assert "embedded mesh verified" in rows["guard"].found
     assert rows["injection default"].result == OK
     sidecars = rows["sidecars default"]
     assert sidecars.result == OK, sidecars
