@@ -16,7 +16,6 @@ import requests
 from chaoskit.commands._target import add_target_arguments, connect
 from chaoskit.commands.envoy_routes import route_configurations
 from chaoskit.errors import BackendError, ConfigError
-from chaoskit.mesh.config_dump import embedded_shape
 
 ADMIN_PORT = 15000
 LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
@@ -128,8 +127,7 @@ def run_config(args: argparse.Namespace) -> int:
         path = f"/logging?level={args.level}" if args.level else "/logging"
         print(_admin(pod, path, "POST" if args.level else "GET").text, end="")
         return 0
-    envoy_dump = _admin(pod, "/config_dump").json()
-    dump = embedded_shape(envoy_dump)
+    dump = _admin(pod, "/config_dump").json()
     if args.type == "endpoints":
         clusters = _admin(pod, "/clusters?format=json").json()["cluster_statuses"]
         return _print(args, clusters, _endpoints_table(clusters, args.cluster))
@@ -138,8 +136,8 @@ def run_config(args: argparse.Namespace) -> int:
         "clusters": dump.get("clusters", []),
         "listeners": dump.get("listeners", []),
     }
-    if args.type == "all":  # istioctl's `all` is the whole config dump
-        return _print(args, envoy_dump, json.dumps(envoy_dump, indent=2))
+    if args.type == "all":
+        return _print(args, dump, json.dumps(dump, indent=2))
     table = {
         "routes": _routes_table,
         "clusters": _clusters_table,

@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl
 
 from chaoskit.mesh.apps.base import App, AppSettingsError
 from chaoskit.mesh.codec import to_jsonable
-from chaoskit.mesh.config_dump import envoy_shape
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo
 from chaoskit.mesh.proxy import Proxy
@@ -113,7 +112,7 @@ class Admin:
 
     def config_dump(self, query: dict[str, str], request: Request) -> Response:
         snapshot = self.proxy.snapshot
-        return _json(envoy_shape(to_jsonable(snapshot) if snapshot is not None else {}))
+        return _json(to_jsonable(snapshot) if snapshot is not None else {})
 
     def ready(self, query: dict[str, str], request: Request) -> Response:
         if self.proxy.snapshot is None:
