@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
 from chaoskit.analysis.context import Context
+from chaoskit.analysis.envoy_filters import unemulated_envoy_filter_patches
 from chaoskit.analysis.messages import go_list, go_quote
 from chaoskit.analysis.registry import host_matches, to_fqdn
 from chaoskit.analysis.unreachable import unreachable_rules
@@ -491,6 +492,7 @@ def _label(dest: Destination | None) -> str:
 
 
 ALL_CHECKS: tuple[Check, ...] = (
+    unemulated_envoy_filter_patches,
     destination_hosts,
     virtual_service_gateways,
     conflicting_mesh_hosts,

@@ -132,6 +132,12 @@ MESSAGE_TYPES = _types(
         "route weights sum to {0}, not 100; Istio treats weights as relative, so the destinations "
         "get {1}.",
     ),
+    MessageType(
+        "CK0301",
+        "EnvoyFilterPatchNotEmulated",
+        Level.WARNING,
+        "the embedded mesh does not run {0}: {1}.",
+    ),
 )
 
 

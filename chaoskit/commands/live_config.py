@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["live_resources", "recorded_spec", "running_mesh", "with_live_secrets"]
 
 ISTIO_PLURALS = ("virtualservices", "destinationrules", "gateways", "serviceentries")
+ENVOY_FILTERS = ("envoyfilters", "v1alpha3")  # Istio's CRD serves EnvoyFilter at v1alpha3 only
 LIVE_SOURCE = "live mesh"  # the source findings about live resources name
 
 
@@ -49,8 +50,8 @@ def live_resources(client: KubeClient) -> LoadResult:
     from chaoskit.istio.loading import load_text
 
     objects = []
-    for plural in ISTIO_PLURALS:
-        for item in client.list_resources(plural, None):
+    for plural, version in (*((p, "v1") for p in ISTIO_PLURALS), ENVOY_FILTERS):
+        for item in client.list_resources(plural, None, version=version):
             meta = item.get("metadata") or {}
             kept = {k: v for k, v in meta.items() if k in ("name", "namespace", "labels")}
             objects.append({**item, "metadata": kept})

@@ -134,7 +134,7 @@ def run_config(args: argparse.Namespace) -> int:
     sections = {
         "routes": [lst["route_config"] for lst in dump.get("listeners", [])],
         "clusters": dump.get("clusters", []),
-        "listeners": dump.get("listeners", []),
+        "listeners": [*dump.get("listeners", []), *_inbound_listener(pod, dump)],
     }
     if args.type == "all":
         return _print(args, dump, json.dumps(dump, indent=2))
@@ -206,9 +206,54 @@ def _clusters_table(clusters: list[dict[str, Any]]) -> str:
     return _rows(rows)
 
 
+INBOUND_PORT = 15006  # Istio's virtualInbound listener, where iptables sends inbound traffic
+ROUTER = "envoy.filters.http.router"
+
+
+def _inbound_listener(pod: dict[str, Any], dump: dict[str, Any]) -> list[dict[str, Any]]:
+    """A sidecar's virtualInbound: one HTTP filter chain per container port, each with the
+    HTTP filters EnvoyFilters inserted before the router (``inbound_filters``)."""
+    if "inbound_filters" not in dump or dump.get("kind") == "gateway":
+        return []
+    ports = sorted(
+        {
+            int(p["containerPort"])
+            for c in (pod.get("spec") or {}).get("containers") or []
+            for p in c.get("ports") or []
+        }
+    )
+    chains = []
+    for port in ports:
+        inserted = [
+            {"name": f["name"], "source": f["source"]}
+            for f in dump["inbound_filters"]
+            if not f["ports"] or port in f["ports"]
+        ]
+        chains.append(
+            {
+                "destination_port": port,
+                "cluster": f"inbound|{port}||",
+                "http_filters": [*inserted, {"name": ROUTER, "source": ""}],
+            }
+        )
+    return [{"name": "virtualInbound", "port": INBOUND_PORT, "filter_chains": chains}]
+
+
 def _listeners_table(listeners: list[dict[str, Any]]) -> str:
     rows = [["ADDRESSES", "PORT", "MATCH", "DESTINATION"]]
     for listener in listeners:
+        if listener.get("name") == "virtualInbound":
+            for chain in listener["filter_chains"]:
+                filters = " → ".join(f["name"] for f in chain["http_filters"])
+                rows.append(
+                    [
+                        "0.0.0.0",
+                        str(listener["port"]),
+                        f"Addr: *:{chain['destination_port']}",
+                        f"Cluster: {chain['cluster']} (HTTP filters: {filters})",
+                    ]
+                )
+            continue
         rows.append(
             ["0.0.0.0", str(listener["port"]), "ALL", f"Route: {listener['route_config']['name']}"]
         )

@@ -20,7 +20,7 @@ from aiohttp import web
 from chaoskit.controlplane import discovery, tables, watch
 from chaoskit.controlplane.api_exec import ExecRoutes
 from chaoskit.controlplane.api_workloads import WorkloadRoutes
-from chaoskit.controlplane.kinds import ISTIO_KINDS, SECRETS
+from chaoskit.controlplane.kinds import ISTIO_KINDS, ISTIO_VERSIONS, SECRETS
 from chaoskit.controlplane.pod_patch import (
     POD_PATCH_TYPES,
     pod_annotations,
@@ -58,7 +58,7 @@ def status_body(
         "metadata": {},
         "status": "Failure",
         "message": message,
-        "reason": reason,
+        **({"reason": reason} if reason else {}),  # omitempty, as metav1.Status
         "code": code,
     }
     if details:
@@ -178,7 +178,7 @@ class KubeApi:
     async def istio_resources(self, request: web.Request) -> web.Response:
         version = self._version(request)
         return web.json_response(
-            discovery.resource_list(f"{GROUP}/{version}", discovery.istio_resources())
+            discovery.resource_list(f"{GROUP}/{version}", discovery.istio_resources(version))
         )
 
     # --- lists and tables -------------------------------------------------------------------
@@ -218,10 +218,12 @@ class KubeApi:
     def _kind(self, request: web.Request) -> Kind:
         plural = request.match_info["plural"]
         kind = ISTIO_KINDS.get(plural)
-        if kind is None:
+        version = request.match_info["version"]
+        if kind is None or version not in ISTIO_VERSIONS[plural]:
+            served = sorted(p for p, versions in ISTIO_VERSIONS.items() if version in versions)
             raise NotFound(
-                f"the server could not find the requested resource ({plural}.{GROUP}); "
-                f"served: {', '.join(sorted(ISTIO_KINDS))}"
+                f"the server could not find the requested resource ({plural}.{GROUP}/{version});"
+                f" served at {version}: {', '.join(served)}"
             )
         return kind
 
@@ -244,8 +246,25 @@ class KubeApi:
             },
         )
 
-    async def list_istio(self, request: web.Request) -> web.Response:
+    def _watch_istio(
+        self, request: web.Request, kind: Kind, version: str, namespace: str | None
+    ) -> Awaitable[web.StreamResponse]:
+        """``?watch=true`` on an Istio list, as on the core kinds (``kubectl get vs -w``)."""
+        selector = request.query.get("labelSelector")
+
+        def snapshot() -> list[JsonObject]:
+            return [
+                self._as_version(obj, version)
+                for obj in self.cp.store.select(kind, namespace, selector)
+                if field_selector_matches(request, obj)
+            ]
+
+        return watch.stream(request, snapshot, kind.plural)
+
+    async def list_istio(self, request: web.Request) -> web.StreamResponse:
         version, kind = self._version(request), self._kind(request)
+        if watch.wants_watch(request):
+            return await self._watch_istio(request, kind, version, None)
         items = self.cp.store.select(kind, None, request.query.get("labelSelector"))
         return self._list(request, kind, version, items)
 
@@ -255,10 +274,12 @@ class KubeApi:
             raise BadRequest("request body must be a JSON object")
         return body
 
-    async def istio_collection(self, request: web.Request) -> web.Response:
+    async def istio_collection(self, request: web.Request) -> web.StreamResponse:
         version, kind = self._version(request), self._kind(request)
         namespace = request.match_info["namespace"]
         store = self.cp.store
+        if request.method == "GET" and watch.wants_watch(request):
+            return await self._watch_istio(request, kind, version, namespace)
         if request.method == "GET":
             return self._list(
                 request,
@@ -525,7 +546,7 @@ class KubeApi:
             ]
 
         if watch.wants_watch(request):
-            return await watch.stream(request, snapshot)
+            return await watch.stream(request, snapshot, "pods")
         items = snapshot()
         return self.answer_list(
             request,
@@ -548,8 +569,14 @@ class KubeApi:
                 return _error(415, "UnsupportedMediaType", unsupported_pod_patch(request))
             current = self._pod_json(pod)
             patched = merge_patch(current, await self._body(request))
-            if patched.get("metadata", {}).get("labels") != current["metadata"]["labels"]:
-                raise BadRequest("the embedded mesh does not relabel pods; change the mesh spec")
+            labels = (patched.get("metadata") or {}).get("labels") or {}
+            if labels != current["metadata"]["labels"]:
+                if not isinstance(labels, dict) or not all(
+                    isinstance(v, str) for v in labels.values()
+                ):
+                    raise BadRequest("metadata.labels must map label names to strings")
+                # The cluster backend labels a replica to select it for a replica fault.
+                self.cp.relabel_pod(pod, labels)
             annotations = pod_annotations(patched)
             value = annotations.pop(APP_SETTINGS_ANNOTATION, None)
             pod.annotations = annotations  # every other annotation is kept, as a pod's are

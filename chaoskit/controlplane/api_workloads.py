@@ -134,7 +134,7 @@ class WorkloadRoutes:
             ]
 
         if watch.wants_watch(request):
-            return await watch.stream(request, snapshot)
+            return await watch.stream(request, snapshot, "deployments")
         items = snapshot()
         body = {
             "apiVersion": "apps/v1",

@@ -9,7 +9,7 @@ Gateways get a listener per Gateway server port with the VirtualServices bound t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chaoskit.analysis.registry import host_matches, to_fqdn
 from chaoskit.controlplane.model import MeshState, Ordered, PodView, ServiceView
@@ -23,10 +23,12 @@ from chaoskit.controlplane.routes import (
 )
 from chaoskit.istio.common import Destination
 from chaoskit.istio.destination_rule import Subset, TrafficPolicy
-from chaoskit.istio.resources import DestinationRule, Gateway, VirtualService
+from chaoskit.istio.envoy_filter_fault import emulated_patch
+from chaoskit.istio.resources import DestinationRule, EnvoyFilter, Gateway, VirtualService
 from chaoskit.mesh.config import (
     Cluster,
     Endpoint,
+    HttpFilter,
     Listener,
     ProxySnapshot,
     Route,
@@ -34,6 +36,8 @@ from chaoskit.mesh.config import (
     ServerTls,
     VirtualHost,
 )
+
+ROOT_NAMESPACE = "istio-system"  # meshConfig.rootNamespace's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,9 @@ class Compiler:
             tuple[str, tuple[tuple[str, str], ...]], tuple[Listener, ...]
         ] = {}
         self._gateway_listeners: dict[str, tuple[Listener, ...]] = {}
+        self._inbound_by_view: dict[
+            tuple[str, tuple[tuple[str, str], ...]], tuple[HttpFilter, ...]
+        ] = {}
         self._label_sensitive = any(
             match.source_labels
             for vs in self._mesh_virtual_services()
@@ -372,6 +379,47 @@ class Compiler:
             https_redirect=https_redirect and tls is None,
         )
 
+    # --- EnvoyFilter ---------------------------------------------------------------------------
+
+    def envoy_filters_for(self, proxy: PodView) -> list[Ordered[EnvoyFilter]]:
+        """Istio's ``PushContext.EnvoyFilters``: the root namespace's filters, then the
+        proxy's namespace's, each list by priority, then age (oldest first), then name;
+        a filter selects by ``workloadSelector.labels`` (none: every workload of its
+        namespace; the root namespace's: every workload of the mesh)."""
+
+        def order(ef: Ordered[EnvoyFilter]) -> tuple[int, int, str]:
+            return (ef.resource.spec.priority or 0, ef.order, ef.resource.name)
+
+        out: list[Ordered[EnvoyFilter]] = []
+        for namespace in dict.fromkeys((ROOT_NAMESPACE, proxy.namespace)):
+            for ef in sorted(
+                (ef for ef in self.state.envoy_filters if ef.namespace == namespace), key=order
+            ):
+                selector = ef.resource.spec.workload_selector
+                if ef.resource.spec.target_refs:
+                    continue  # targetRefs select waypoints and gateways, not sidecars
+                if selector is None or proxy.selected_by(selector.labels or {}):
+                    out.append(ef)
+        return out
+
+    def inbound_filters(self, proxy: PodView) -> tuple[HttpFilter, ...]:
+        """The emulated HTTP filters of a sidecar's inbound side, in the order the patches
+        insert them before the router (``chaoskit.istio.envoy_filter_fault``)."""
+        if proxy.kind == "gateway" or not self.state.envoy_filters:
+            return ()
+        key = (proxy.namespace, proxy.labels)
+        filters = self._inbound_by_view.get(key)
+        if filters is None:
+            found: list[HttpFilter] = []
+            for ef in self.envoy_filters_for(proxy):
+                for index, patch in enumerate(ef.resource.spec.config_patches or ()):
+                    compiled = emulated_patch(index, patch).http_filter
+                    if compiled is not None:
+                        source = f"{ef.namespace}/{ef.resource.name}[{index}]"
+                        found.append(replace(compiled, source=source))
+            filters = self._inbound_by_view[key] = tuple(found)
+        return filters
+
     # --- everything --------------------------------------------------------------------------
 
     def _shared_clusters(self, proxy: PodView) -> tuple[Cluster, ...]:
@@ -407,6 +455,7 @@ class Compiler:
             listeners=listeners,
             clusters=self._shared_clusters(proxy),
             compat=self.state.compat,
+            inbound_filters=self.inbound_filters(proxy),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chaoskit.controlplane.kinds import ISTIO_KINDS
+from chaoskit.controlplane.kinds import ISTIO_KINDS, ISTIO_VERSIONS
 from chaoskit.controlplane.store import JsonObject
 from chaoskit.istio.resources import API_VERSIONS, GROUP
 
@@ -67,10 +67,12 @@ ISTIO_SHORT_NAMES = {
 }
 
 
-def istio_resources() -> tuple[Served, ...]:
+def istio_resources(version: str) -> tuple[Served, ...]:
+    """The Istio kinds served at ``version`` (EnvoyFilter only at v1alpha3)."""
     return tuple(
-        Served(k.plural, k.kind, ALL_VERBS, ISTIO_SHORT_NAMES.get(k.plural, ()))
+        Served(k.plural, k.kind, (*ALL_VERBS, "watch"), ISTIO_SHORT_NAMES.get(k.plural, ()))
         for k in ISTIO_KINDS.values()
+        if version in ISTIO_VERSIONS[k.plural]
     )
 
 

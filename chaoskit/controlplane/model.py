@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from chaoskit.istio.resources import DestinationRule, Gateway, ServiceEntry, VirtualService
+from chaoskit.istio.resources import (
+    DestinationRule,
+    EnvoyFilter,
+    Gateway,
+    ServiceEntry,
+    VirtualService,
+)
 from chaoskit.mesh.config import Compat
 from chaoskit.topology.spec import CLUSTER_DOMAIN
 
@@ -87,5 +93,6 @@ class MeshState:
     destination_rules: list[Ordered[DestinationRule]] = field(default_factory=list)
     gateways: list[Ordered[Gateway]] = field(default_factory=list)
     service_entries: list[Ordered[ServiceEntry]] = field(default_factory=list)
+    envoy_filters: list[Ordered[EnvoyFilter]] = field(default_factory=list)
     secrets: dict[tuple[str, str], TlsSecret] = field(default_factory=dict)
     compat: Compat = field(default_factory=Compat)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pydantic
 import yaml
 
 from chaoskit.controlplane.addresses import AddressBlock
@@ -28,12 +29,21 @@ from chaoskit.controlplane.model import (
     TlsSecret,
 )
 from chaoskit.controlplane.pods import PodProcess, PodRunner, pod_name
-from chaoskit.controlplane.store import Invalid, JsonObject, Kind, NotFound, ObjectStore
+from chaoskit.controlplane.store import (
+    AdmissionDenied,
+    Invalid,
+    JsonObject,
+    Kind,
+    NotFound,
+    ObjectStore,
+)
 from chaoskit.controlplane.xds_server import XdsServer
 from chaoskit.errors import ConfigError, EmulatorError, ReadinessTimeout
 from chaoskit.istio.loading import load_document
 from chaoskit.istio.resources import (
+    LOADABLE_TYPES,
     DestinationRule,
+    EnvoyFilter,
     Gateway,
     IstioResource,
     ServiceEntry,
@@ -60,21 +70,57 @@ class MeshOptions:
 
 
 def validate_istio(kind: Kind, body: JsonObject) -> None:
-    """The admission webhook: the same rules and messages as ``chaoskit analyze``."""
-    name = (body.get("metadata") or {}).get("name", "")
+    """What a cluster checks before it stores an Istio object, answered as it answers.
+
+    Two stages refuse an object, with different answers (both in chaoskit's rule set, the
+    one ``chaoskit analyze`` uses):
+
+    - the CRD's schema (types, enums, unknown fields, its CEL rules such as durations): the
+      API server's own 422 ``Invalid``, ``<Kind>.<group> "<name>" is invalid: ...``, with one
+      cause per field;
+    - Istio's validating webhook (every other rule): istiod answers ``configuration is
+      invalid: ...`` with no code or reason (istio/istio 1.28.10
+      ``pkg/webhooks/validation/server/server.go``), and the API server turns a denial into
+      a 400 ``Failure`` whose message is ``admission webhook "validation.istio.io" denied the
+      request: ...``, keeping the empty reason (kubernetes/apiserver v0.34.0
+      ``pkg/admission/plugin/webhook/errors/statuserror.go``). kubectl prints that as
+      ``Error from server: error when creating "FILE": admission webhook ...``.
+    """
+    meta = body.get("metadata") or {}
+    name = meta.get("name", "")
     document = YamlDocument(source=f"{kind.plural}/{name}", index=1, data=body)
-    result = load_document(
-        document, default_namespace=(body.get("metadata") or {}).get("namespace", "default")
-    )
+    result = load_document(document, default_namespace=meta.get("namespace", "default"))
     errors = [p for p in result.problems if p.level == "Error"]
-    if errors:
-        causes = [{"field": p.path, "message": p.message, "reason": p.code} for p in errors]
-        text = "; ".join(f"{p.path or 'document'}: {p.message}" for p in errors)
+    if not errors:
+        return
+    resource_type = LOADABLE_TYPES.get(kind.kind)
+    try:
+        if resource_type is not None:
+            resource_type.model_validate(body)
+    except pydantic.ValidationError:
+        causes = [
+            {
+                "reason": "FieldValueInvalid",
+                "message": f"Invalid value: {_bare(p.message)}",
+                "field": p.path,
+            }
+            for p in errors
+        ]
+        fields = [f"{c['field']}: {c['message']}" for c in causes]
+        listed = fields[0] if len(fields) == 1 else "[" + ", ".join(fields) + "]"
         raise Invalid(
-            f'admission webhook "validation.istio.io" denied the request: configuration is '
-            f"invalid: {text}",
+            f'{kind.kind}.{kind.group} "{name}" is invalid: {listed}',
             details={"name": name, "group": kind.group, "kind": kind.kind, "causes": causes},
-        )
+        ) from None
+    text = "; ".join(f"{p.path or 'document'}: {_bare(p.message)}" for p in errors)
+    raise AdmissionDenied(
+        f'admission webhook "validation.istio.io" denied the request: configuration is '
+        f"invalid: {text}"
+    )
+
+
+def _bare(message: str) -> str:
+    return message.removeprefix("Schema validation error: ")
 
 
 class ControlPlane:
@@ -104,7 +150,7 @@ class ControlPlane:
                 tuple[int, int],
                 Compiler,
                 _SharedTexts,
-                dict[tuple[int, int], tuple[object, object, dict[str, str]]],
+                dict[tuple[int, int, int], tuple[object, object, object, dict[str, str]]],
             ]
             | None
         ) = None
@@ -172,7 +218,7 @@ class ControlPlane:
                 namespace = body.get("metadata", {}).get("namespace", "default")
                 try:
                     self.store.create(kind, namespace, body)
-                except Invalid as exc:
+                except (Invalid, AdmissionDenied) as exc:
                     raise ConfigError(f"{path} document {number}: {exc}") from None
 
     async def stop(self) -> None:
@@ -226,6 +272,36 @@ class ControlPlane:
         await self._start_process(pod)
         self.schedule_push()
         return pod
+
+    def relabel_pod(self, pod: PodProcess, labels: dict[str, str]) -> int:
+        """Change a running pod's labels, as ``kubectl label pod`` does; returns the config
+        version that carries them (subsets, workload selectors, EnvoyFilters follow).
+
+        A pod's Services are fixed when it starts (its app listens on their ports), so a
+        change that would add it to, or take it out of, a Service is refused.
+        """
+
+        def services(selected: dict[str, str]) -> list[str]:
+            return sorted(
+                s.name
+                for s in self.spec.spec.services
+                if s.namespace == pod.namespace
+                and all(selected.get(k) == v for k, v in s.effective_selector.items())
+            )
+
+        before, after = services(pod.labels), services(labels)
+        if before != after:
+            raise Invalid(
+                f"pod {pod.namespace}/{pod.name}: these labels would change the Services that "
+                f"select it ({', '.join(before) or 'none'} → {', '.join(after) or 'none'}); "
+                "the embedded mesh cannot move a running pod between Services: keep the "
+                "selector labels, or change the mesh spec"
+            )
+        pod.labels = dict(labels)
+        self._pods_generation += 1
+        version = self.store.advance()
+        self.schedule_push()
+        return version
 
     def _bootstrap(self, pod: PodProcess) -> Bootstrap:
         host_ports: tuple[HostPort, ...] = ()
@@ -458,12 +534,21 @@ class ControlPlane:
             for proxy, pod in list(self.pods.items()):
                 if proxy in self.xds.connections:
                     snapshot = compiler.snapshot(self.pod_view(pod), version)
-                    key = (id(snapshot.listeners), id(snapshot.clusters))
-                    view = views.get(key)
+                    view_key = (
+                        id(snapshot.listeners),
+                        id(snapshot.clusters),
+                        id(snapshot.inbound_filters),
+                    )
+                    view = views.get(view_key)
                     if view is None:
                         texts = resource_texts(snapshot, encoder.text)
-                        view = views[key] = (snapshot.listeners, snapshot.clusters, texts)
-                    self.xds.push(proxy, version, view[2], meta_text(snapshot))
+                        view = views[view_key] = (
+                            snapshot.listeners,
+                            snapshot.clusters,
+                            snapshot.inbound_filters,
+                            texts,
+                        )
+                    self.xds.push(proxy, version, view[3], meta_text(snapshot))
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()
@@ -628,6 +713,7 @@ class ControlPlane:
             destination_rules=self._ordered("destinationrules", DestinationRule),
             gateways=self._ordered("gateways", Gateway),
             service_entries=entries,
+            envoy_filters=self._ordered("envoyfilters", EnvoyFilter),
             secrets=secrets,
             compat=self.compat,
         )

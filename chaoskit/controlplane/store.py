@@ -54,6 +54,13 @@ class BadRequest(StoreError):
     reason = "BadRequest"
 
 
+class AdmissionDenied(StoreError):
+    """A validating webhook's denial: 400 with no reason, as the API server relays it."""
+
+    code = 400
+    reason = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """A resource type the store serves."""
@@ -130,6 +137,11 @@ class ObjectStore:
     def _bump(self) -> str:
         self._revision += 1
         return str(self._revision)
+
+    def advance(self) -> int:
+        """A new revision for a change kept outside the store (a pod relabelled), so the
+        push that carries it has a version a client can wait for."""
+        return int(self._bump())
 
     def _notify(self, kind: Kind, namespace: str, name: str, event: str) -> None:
         for listener in self.listeners:

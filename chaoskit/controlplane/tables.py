@@ -242,6 +242,7 @@ ISTIO_COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
     "destinationrules": (NAME, Column("Host", "string", _json_path("spec", "host")), AGE),
     "gateways": (NAME, AGE),
+    "envoyfilters": (NAME, AGE),  # Istio's CRD declares no printer columns
     "serviceentries": (
         NAME,
         Column("Hosts", "string", _json_path("spec", "hosts")),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from chaoskit.controlplane import tables
 from chaoskit.controlplane.store import JsonObject
 
 POLL_S = 0.1
@@ -34,9 +35,15 @@ def _key(obj: JsonObject) -> str:
 
 
 async def stream(
-    request: web.Request, snapshot: Callable[[], list[JsonObject]]
+    request: web.Request, snapshot: Callable[[], list[JsonObject]], plural: str = ""
 ) -> web.StreamResponse:
-    """Send events for the objects ``snapshot`` returns, as they change."""
+    """Send events for the objects ``snapshot`` returns, as they change.
+
+    When the client asks for a ``Table`` (``kubectl get -w`` does), each event's object is
+    a one-row Table of ``plural``'s columns, as the API server's watch answers it.
+    """
+    as_table = bool(plural) and tables.wants_table(request.headers.get("Accept", ""))
+    include = request.query.get("includeObject", "")
     try:
         timeout = min(float(request.query.get("timeoutSeconds") or MAX_WATCH_S), MAX_WATCH_S)
     except ValueError:
@@ -45,6 +52,9 @@ async def stream(
     await response.prepare(request)
 
     async def send(kind: str, obj: JsonObject) -> None:
+        if as_table:
+            version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+            obj = tables.table(plural, [obj], version, time.time(), include)
         await response.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
 
     seen: dict[str, tuple[str, JsonObject]] = {}

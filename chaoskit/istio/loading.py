@@ -22,7 +22,7 @@ import yaml
 
 from chaoskit.errors import Problem, ResourceLoadError, ResourceValidationError
 from chaoskit.istio._base import IstioModel
-from chaoskit.istio.resources import API_VERSIONS, GROUP, RESOURCE_TYPES, IstioResource
+from chaoskit.istio.resources import GROUP, LOADABLE_TYPES, IstioResource
 from chaoskit.istio.validation import validate_resource
 from chaoskit.istio.yaml_source import (
     LOAD_ERROR_CODE,
@@ -179,11 +179,11 @@ def load_document(
             "object with apiVersion, kind, metadata and spec",
         )
     kind, api_version = data.get("kind"), data.get("apiVersion")
-    resource_type = RESOURCE_TYPES.get(kind) if isinstance(kind, str) else None
+    resource_type = LOADABLE_TYPES.get(kind) if isinstance(kind, str) else None
     if resource_type is None:
         return _document_problem(document, "kind", _unknown_kind_message(kind))
-    if api_version not in {f"{GROUP}/{v}" for v in API_VERSIONS}:
-        versions = ", ".join(f"{GROUP}/{v}" for v in API_VERSIONS)
+    if api_version not in {f"{GROUP}/{v}" for v in resource_type.api_versions}:
+        versions = ", ".join(f"{GROUP}/{v}" for v in resource_type.api_versions)
         return _document_problem(
             document,
             "apiVersion",
@@ -309,10 +309,10 @@ def _yaml_type(value: object) -> str:
 
 
 def _unknown_kind_message(kind: object) -> str:
-    known = ", ".join(RESOURCE_TYPES)
+    known = ", ".join(LOADABLE_TYPES)
     if kind is None:
         return f"document has no 'kind'; add one of {known}"
-    hint = difflib.get_close_matches(str(kind), list(RESOURCE_TYPES), n=1)
+    hint = difflib.get_close_matches(str(kind), list(LOADABLE_TYPES), n=1)
     suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
     return f"unknown kind {kind!r}{suggestion}; chaoskit understands {known}"
 
@@ -436,7 +436,7 @@ def _unwrap(annotation: Any) -> Any:
 @lru_cache(maxsize=1)
 def _known_field_names() -> list[str]:
     names: set[str] = set()
-    pending: list[type[pydantic.BaseModel]] = [IstioModel, *RESOURCE_TYPES.values()]
+    pending: list[type[pydantic.BaseModel]] = [IstioModel, *LOADABLE_TYPES.values()]
     seen: set[type] = set()
     while pending:
         cls = pending.pop()

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from chaoskit.istio.destination_rule import DestinationRuleSpec
+from chaoskit.istio.envoy_filter import EnvoyFilterSpec
 from chaoskit.istio.gateway import GatewaySpec
 from chaoskit.istio.service_entry import ServiceEntrySpec
 from chaoskit.istio.virtual_service import VirtualServiceSpec
@@ -37,6 +38,7 @@ class IstioResource(BaseModel):
     kind_name: ClassVar[str] = ""
     plural: ClassVar[str] = ""
     short_names: ClassVar[tuple[str, ...]] = ()
+    api_versions: ClassVar[tuple[str, ...]] = API_VERSIONS  # served versions, newest first
 
     api_version: str = Field(alias="apiVersion")
     kind: str
@@ -84,15 +86,29 @@ class ServiceEntry(IstioResource):
     spec: ServiceEntrySpec = Field(default_factory=ServiceEntrySpec)
 
 
+class EnvoyFilter(IstioResource):
+    """Served at v1alpha3 only, with no short name (Istio's CRD declares neither more)."""
+
+    kind_name: ClassVar[str] = "EnvoyFilter"
+    plural: ClassVar[str] = "envoyfilters"
+    api_versions: ClassVar[tuple[str, ...]] = ("v1alpha3",)
+    spec: EnvoyFilterSpec = Field(default_factory=EnvoyFilterSpec)
+
+
+# The kinds experiments apply and the cluster backend manages (and sweeps) as Istio config.
 RESOURCE_TYPES: dict[str, type[IstioResource]] = {
     cls.kind_name: cls for cls in (VirtualService, DestinationRule, Gateway, ServiceEntry)
 }
+# Every kind chaoskit reads, validates and serves: EnvoyFilter is not an experiment's
+# resource (the cluster backend writes its own for replica faults), but the embedded API
+# server serves it and ``chaoskit analyze`` checks it.
+LOADABLE_TYPES: dict[str, type[IstioResource]] = {**RESOURCE_TYPES, "EnvoyFilter": EnvoyFilter}
 
 
 def resource_type_for(name: str) -> type[IstioResource] | None:
     """Find a kind by its Kind, plural or short name (``VirtualService``, ``vs``)."""
     lowered = name.lower()
-    for cls in RESOURCE_TYPES.values():
+    for cls in LOADABLE_TYPES.values():
         if lowered in (cls.kind_name.lower(), cls.plural, *cls.short_names):
             return cls
     return None

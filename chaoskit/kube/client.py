@@ -45,7 +45,8 @@ CONNECT_ATTEMPTS = 2
 
 
 class ResourceRejected(ConfigError):
-    """The API server refused a resource (422 from Istio's validation webhook)."""
+    """The API server refused a resource: 422 from the CRD schema, or 400 from Istio's
+    validating webhook."""
 
 
 class ApiStatusError(BackendError):
@@ -317,7 +318,9 @@ class KubeClient:
         message = _status_message(exc)
         status = int(exc.status or 0)
         reason = _status_reason(exc)
-        if status == 422:
+        if status == 422 or (status == 400 and "denied the request" in message):
+            # 422: the CRD's schema; 400: a validating webhook's denial (Istio's, relayed by
+            # the API server as admission webhook "..." denied the request: ...).
             return ResourceRejected(message)
         if status == 401:
             return ApiStatusError(

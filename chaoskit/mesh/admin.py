@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from chaoskit.mesh.apps.base import App, AppSettingsError
 from chaoskit.mesh.codec import to_jsonable
+from chaoskit.mesh.envoy_dump import config_dumps
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.http.server import ConnectionInfo
 from chaoskit.mesh.proxy import Proxy
@@ -112,7 +113,10 @@ class Admin:
 
     def config_dump(self, query: dict[str, str], request: Request) -> Response:
         snapshot = self.proxy.snapshot
-        return _json(to_jsonable(snapshot) if snapshot is not None else {})
+        if snapshot is None:
+            return _json({})
+        # chaoskit's snapshot (what proxy-config reads), plus Envoy's "configs" envelope.
+        return _json({**to_jsonable(snapshot), "configs": config_dumps(snapshot)})
 
     def ready(self, query: dict[str, str], request: Request) -> Response:
         if self.proxy.snapshot is None:

@@ -78,6 +78,24 @@ class FaultSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpFilter:
+    """An HTTP filter an EnvoyFilter inserted before the router of the inbound listener.
+
+    The fault filter is the one chaoskit runs (``fault``); ``ports`` are the inbound ports
+    whose filter chain got it (empty: every port), ``source`` the EnvoyFilter's
+    ``namespace/name`` and patch index, for config dumps.
+    """
+
+    name: str
+    fault: FaultSpec
+    ports: tuple[int, ...] = ()
+    source: str = ""
+
+    def applies_to(self, port: int) -> bool:
+        return not self.ports or port in self.ports
+
+
+@dataclass(frozen=True, slots=True)
 class RetrySpec:
     num_retries: int
     retry_on: tuple[str, ...]
@@ -264,3 +282,5 @@ class ProxySnapshot:
     listeners: tuple[Listener, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     compat: Compat = field(default_factory=Compat)
+    # EnvoyFilter HTTP filters on the inbound side, in chain order (before the router).
+    inbound_filters: tuple[HttpFilter, ...] = ()

@@ -23,6 +23,7 @@ from chaoskit.mesh.codec import from_jsonable, to_jsonable
 from chaoskit.mesh.config import (
     Cluster,
     Compat,
+    HttpFilter,
     Listener,
     ProxyKind,
     ProxySnapshot,
@@ -31,6 +32,7 @@ from chaoskit.mesh.config import (
 )
 
 META = "meta"
+INBOUND = "inbound_filters"  # the EnvoyFilter HTTP filters of the inbound side, as one resource
 LISTENER = "listener/"
 VHOST = "vhost/"
 CLUSTER = "cluster/"
@@ -61,6 +63,8 @@ def resource_texts(snapshot: ProxySnapshot, encode: Encode = _plain) -> dict[str
             out[f"{VHOST}{listener.name}/{vhost.name}"] = encode(vhost, to_jsonable)
     for cluster in snapshot.clusters:
         out[CLUSTER + cluster.name] = encode(cluster, to_jsonable)
+    if snapshot.inbound_filters:
+        out[INBOUND] = encode(snapshot.inbound_filters, to_jsonable)
     return out
 
 
@@ -100,6 +104,7 @@ class ConfigState:
     vhosts: dict[str, VirtualHost] = field(default_factory=dict)
     listeners: dict[str, Listener] = field(default_factory=dict)
     clusters: dict[str, Cluster] = field(default_factory=dict)
+    inbound_filters: tuple[HttpFilter, ...] = ()
 
     def apply(self, message: dict[str, Any]) -> ProxySnapshot:
         full = bool(message.get("full"))
@@ -107,9 +112,12 @@ class ConfigState:
         skeletons = {} if full else dict(self.skeletons)
         vhosts: dict[str, VirtualHost] = {} if full else dict(self.vhosts)
         clusters: dict[str, Cluster] = {} if full else dict(self.clusters)
+        inbound = () if full else self.inbound_filters
         dirty: set[str] = set()  # listeners to reassemble
         for name in message.get("remove") or ():
-            if name.startswith(LISTENER):
+            if name == INBOUND:
+                inbound = ()
+            elif name.startswith(LISTENER):
                 skeletons.pop(name.removeprefix(LISTENER), None)
             elif name.startswith(VHOST):
                 vhosts.pop(name, None)
@@ -119,6 +127,8 @@ class ConfigState:
         for name, data in (message.get("upsert") or {}).items():
             if name == META:
                 meta = data
+            elif name == INBOUND:
+                inbound = tuple(from_jsonable(HttpFilter, f) for f in data)
             elif name.startswith(LISTENER):
                 listener = from_jsonable(Listener, data["listener"])
                 skeletons[listener.name] = (listener, tuple(data["vhosts"]))
@@ -152,7 +162,9 @@ class ConfigState:
             listeners=tuple(listeners.values()),
             clusters=tuple(clusters.values()),
             compat=from_jsonable(Compat, meta["compat"]),
+            inbound_filters=inbound,
         )
         self.meta, self.skeletons, self.vhosts = meta, skeletons, vhosts
         self.listeners, self.clusters = listeners, clusters
+        self.inbound_filters = inbound
         return snapshot

@@ -2,10 +2,10 @@
 
 It holds the last configuration the control plane pushed and runs requests through it:
 outbound (app → route table → fault filter → router → cluster), inbound (downstream →
-stats and access log → the app in the same process) and gateway (downstream → route table
-→ router). Cluster state (outlier ejections, load-balancer state, pools) survives config
-pushes when a cluster's settings did not change, as Envoy keeps a cluster it is not asked
-to replace.
+the HTTP filters EnvoyFilters inserted → stats and access log → the app in the same
+process) and gateway (downstream → route table → router). Cluster state (outlier
+ejections, load-balancer state, pools) survives config pushes when a cluster's settings did
+not change, as Envoy keeps a cluster it is not asked to replace.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from chaoskit.mesh import fault
 from chaoskit.mesh.accesslog import AccessLog, AccessRecord, iso_time, join_flags
 from chaoskit.mesh.config import Cluster, ProxySnapshot
 from chaoskit.mesh.http.message import Request, Response
@@ -177,9 +178,14 @@ class Proxy:
         start = time.time()
         info = RequestInfo(upstream_cluster=f"inbound|{port}||", route_name="default")
         prefix = f"cluster.inbound|{port}||."
-        self.stats.inc(prefix + "upstream_rq_total")
         response: Response | None = None
         try:
+            aborted = await self._inbound_filters(port, info)
+            if aborted is not None:
+                response = aborted
+                response.headers.set("server", "istio-envoy")
+                return response
+            self.stats.inc(prefix + "upstream_rq_total")
             response = await app(request)
             status = response.status
             self.stats.inc(prefix + f"upstream_rq_{status}")
@@ -203,6 +209,26 @@ class Proxy:
                 remote,
                 response.status if response is not None else 0,
             )
+
+    async def _inbound_filters(self, port: int, info: RequestInfo) -> Response | None:
+        """Run the EnvoyFilter HTTP filters in front of the inbound router (the fault filter,
+        chaoskit.mesh.fault); an abort's local reply never reaches the app."""
+        snapshot = self.snapshot
+        for http_filter in snapshot.inbound_filters if snapshot is not None else ():
+            if not http_filter.applies_to(port):
+                continue
+            aborted = await fault.inject(
+                http_filter.fault,
+                stats=self.stats,
+                stat_prefix=f"inbound_0.0.0.0_{port}",
+                draw=lambda per_million: fault.drawn(self.rng, per_million),
+                sleep=asyncio.sleep,
+                flags=info.flags,
+            )
+            if aborted is not None:
+                response, info.details = aborted
+                return response
+        return None
 
     def _log(
         self,

@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from chaoskit.mesh import local_reply
+from chaoskit.mesh import fault, local_reply
 from chaoskit.mesh.attempt import AttemptResult, HashContext, UpstreamCluster
-from chaoskit.mesh.config import MILLION, HeaderMutation, MirrorSpec, Route
+from chaoskit.mesh.config import HeaderMutation, MirrorSpec, Route
 from chaoskit.mesh.http.message import Headers, Request, Response
 from chaoskit.mesh.local_reply import LocalReply
 from chaoskit.mesh.retry import (
@@ -106,9 +106,7 @@ class Router:
         self._background = background
 
     def _draw(self, per_million: int) -> bool:
-        return per_million >= MILLION or (
-            per_million > 0 and self.rng.randrange(MILLION) < per_million
-        )
+        return fault.drawn(self.rng, per_million)
 
     def _local(self, reply: LocalReply, info: RequestInfo) -> Response:
         info.flags.add(reply.flag)
@@ -119,20 +117,18 @@ class Router:
         self, route: Route, request: Request, info: RequestInfo, source_ip: str
     ) -> Response:
         info.route_name = route.name or ("default" if not route.virtual_service else "-")
-        fault = route.fault
-        if fault is not None:
-            prefix = f"http.{self.stat_prefix}.fault."
-            if fault.delay_s and self._draw(fault.delay_per_million):
-                info.flags.add("DI")
-                self.stats.inc(prefix + "delays_injected")
-                self.stats.add_gauge(prefix + "active_faults", 1)
-                try:
-                    await self.sleep(fault.delay_s)
-                finally:
-                    self.stats.add_gauge(prefix + "active_faults", -1)
-            if fault.abort_status is not None and self._draw(fault.abort_per_million):
-                self.stats.inc(prefix + "aborts_injected")
-                return self._local(local_reply.fault_abort(fault.abort_status), info)
+        if route.fault is not None:
+            aborted = await fault.inject(
+                route.fault,
+                stats=self.stats,
+                stat_prefix=self.stat_prefix,
+                draw=self._draw,
+                sleep=self.sleep,
+                flags=info.flags,
+            )
+            if aborted is not None:
+                response, info.details = aborted
+                return response
         if route.redirect is not None:
             return self._redirect(route, request, info)
         if route.direct_response is not None:

@@ -29,6 +29,7 @@ HTTPBIN_MIRROR = (
     HTTPBIN_SUBSETS + "---\n" + (RESOURCES / "istio-tasks" / "httpbin-mirror.yaml").read_text()
 )
 ISTIO_PLURALS = ("virtualservices", "destinationrules", "gateways", "serviceentries")
+ENVOY_FILTERS = ("envoyfilters", "v1alpha3")  # served at v1alpha3 only, as Istio's CRD says
 
 
 class MeshHandle:
@@ -69,12 +70,12 @@ class MeshHandle:
 
     def reset(self) -> None:
         self.wait_ready()
-        for plural in ISTIO_PLURALS:
-            for item in self.client.list_resources(plural, None):
+        for plural, version in (*((p, "v1") for p in ISTIO_PLURALS), ENVOY_FILTERS):
+            for item in self.client.list_resources(plural, None, version=version):
                 meta = item["metadata"]
                 self.client.call(
                     "DELETE",
-                    f"/apis/networking.istio.io/v1/namespaces/{meta['namespace']}/{plural}/{meta['name']}",
+                    f"/apis/networking.istio.io/{version}/namespaces/{meta['namespace']}/{plural}/{meta['name']}",
                 )
         for pod in self.pods():
             meta = pod["metadata"]

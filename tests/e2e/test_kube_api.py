@@ -200,3 +200,43 @@ def test_a_merge_patch_of_replicas_scales_a_deployment_as_on_a_cluster(mesh: Mes
         mesh.client.patch_deployment("default", "httpbin-v1", {"spec": {"replicas": 1}})
     assert len(mesh.client.pods("default", "app=httpbin,version=v1")) == 1
     mesh.wait_ready()
+
+
+def test_a_webhook_rule_is_a_400_denial_and_the_client_calls_it_rejected(
+    mesh: MeshHandle,
+) -> None:
+    """Shape errors are the CRD schema's 422 (above); Istio's own rules are its webhook's
+    denial, which the API server relays as a 400 ``Failure`` without a reason."""
+    from chaoskit.kube.client import ResourceRejected
+
+    bad = _vs("d")
+    bad["spec"]["http"][0]["route"][0]["weight"] = -1  # type: ignore[index]
+    with pytest.raises(ApiException) as denied:
+        mesh.client.custom.create_namespaced_custom_object(
+            GROUP, "v1", "default", "virtualservices", bad
+        )
+    status = json.loads(denied.value.body)
+    assert (denied.value.status, status["code"], "reason" in status) == (400, 400, False)
+    assert status["message"].startswith(
+        'admission webhook "validation.istio.io" denied the request: configuration is invalid: '
+    )
+    with pytest.raises(ResourceRejected, match="weight"):
+        mesh.client.create_object("virtualservices", "default", bad)
+
+
+def test_the_python_clients_watch_on_an_istio_kind(mesh: MeshHandle) -> None:
+    from kubernetes import watch
+
+    api = mesh.client.custom
+    api.create_namespaced_custom_object(GROUP, "v1", "default", "virtualservices", _vs("w"))
+    events = list(
+        watch.Watch().stream(
+            api.list_namespaced_custom_object,
+            GROUP,
+            "v1",
+            "default",
+            "virtualservices",
+            timeout_seconds=1,
+        )
+    )
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "w")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -271,3 +272,63 @@ def test_exec_through_the_python_client_as_the_cluster_backend_does(mesh: MeshHa
     )
     assert missing.returncode == 1
     assert "404" in missing.stderr
+
+
+def _envoy_filter_file(tmp_path: Path, operation: str | None) -> Path:
+    from chaoskit.experiment.cluster_mesh import replica_fault_filter
+
+    body = replica_fault_filter("slow-httpbin", "default", "x", {"latency": "0.1s"})
+    body["spec"]["workloadSelector"] = {"labels": {"app": "httpbin", "version": "v2"}}
+    if operation is None:
+        del body["spec"]["configPatches"][0]["patch"]["operation"]
+    path = tmp_path / ("ef.yaml" if operation else "ef-bad.yaml")
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def test_envoy_filters_apply_list_and_delete(kubectl: Kubectl, tmp_path: Path) -> None:
+    path = _envoy_filter_file(tmp_path, "INSERT_BEFORE")
+    created = kubectl.run("apply", "-f", str(path)).stdout.strip()
+    assert created == "envoyfilter.networking.istio.io/slow-httpbin created"
+    rows = kubectl.table("envoyfilter", "-A")
+    assert rows == [{"NAMESPACE": "default", "NAME": "slow-httpbin", "AGE": rows[0]["AGE"]}]
+    deleted = kubectl.run("delete", "-f", str(path)).stdout.strip()
+    assert deleted == 'envoyfilter.networking.istio.io "slow-httpbin" deleted'
+    assert "No resources found" in kubectl.run("get", "envoyfilter", "-A").stderr
+
+
+def test_a_webhook_denial_is_shown_as_kubectl_shows_istios(
+    kubectl: Kubectl, tmp_path: Path
+) -> None:
+    path = _envoy_filter_file(tmp_path, None)
+    done = kubectl.run("apply", "-f", str(path), check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        f'Error from server: error when creating "{path}": admission webhook '
+        '"validation.istio.io" denied the request: configuration is invalid: '
+    ), done.stderr
+    assert "Envoy filter: missing patch operation" in done.stderr
+
+
+def test_get_vs_watch_prints_each_change(kubectl: Kubectl, mesh: MeshHandle) -> None:
+    """``kubectl get vs -w`` (bounded by --request-timeout): the rows it had, then one per
+    change made while it watched."""
+    watcher = subprocess.Popen(
+        [*kubectl.base, "get", "vs", "-n", "default", "-w", "--request-timeout", "4s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)  # let it list and start watching
+        mesh.apply(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: watched}\n"
+            "spec: {hosts: [httpbin], http: [{route: [{destination: {host: httpbin}}]}]}\n"
+        )
+        out, err = watcher.communicate(timeout=30)
+    finally:
+        watcher.kill()
+    header, *rows = out.splitlines()
+    assert header.split() == ["NAME", "GATEWAYS", "HOSTS", "AGE"], (out, err)
+    # No VirtualService at first, so the only row is the one the watch event brought.
+    assert [row.split()[:2] for row in rows] == [["watched", '["httpbin"]']], (out, err)

@@ -8,20 +8,22 @@ become IST0106 (SchemaValidationError), warnings IST0133 (SchemaWarning), as ist
 schema analyzer reports them. See docs/istio-validation-notes.md.
 
 One module per kind, as Istio splits its package: ``virtual_service``,
-``destination_rule``, ``gateway``, ``service_entry``; the field checks they share are in
-``fields``, the API server's name checks in ``metadata``.
+``destination_rule``, ``gateway``, ``service_entry``, ``envoy_filter``; the field checks
+they share are in ``fields``, the API server's name checks in ``metadata``.
 """
 
 from __future__ import annotations
 
 from chaoskit.istio.resources import (
     DestinationRule,
+    EnvoyFilter,
     Gateway,
     IstioResource,
     ServiceEntry,
     VirtualService,
 )
 from chaoskit.istio.validation.destination_rule import validate_destination_rule
+from chaoskit.istio.validation.envoy_filter import validate_envoy_filter
 from chaoskit.istio.validation.fields import wildcard_domain_error
 from chaoskit.istio.validation.findings import Finding, Level
 from chaoskit.istio.validation.gateway import validate_gateway
@@ -33,6 +35,7 @@ __all__ = [
     "Finding",
     "Level",
     "validate_destination_rule",
+    "validate_envoy_filter",
     "validate_gateway",
     "validate_metadata",
     "validate_resource",
@@ -54,4 +57,6 @@ def validate_resource(resource: IstioResource) -> list[Finding]:
         findings += validate_gateway(resource.spec, resource.metadata.name)
     elif isinstance(resource, ServiceEntry):
         findings += validate_service_entry(resource.spec)
+    elif isinstance(resource, EnvoyFilter):
+        findings += validate_envoy_filter(resource.spec)
     return findings

@@ -486,3 +486,15 @@ def test_route_entry_without_destination_is_an_unknown_empty_host(mesh: MeshSpec
     assert [(m.type.code, m.path, m.text) for m in messages] == [
         ("IST0101", "spec.http[0].route[0]", 'Referenced host not found: ""')
     ]
+
+
+def test_the_emulated_envoy_filter_shape_gets_no_ck0301() -> None:
+    import yaml
+
+    from chaoskit.analysis.analyzer import analyze_resources
+    from chaoskit.experiment.cluster_mesh import replica_fault_filter
+    from chaoskit.istio.loading import load_text
+
+    body = replica_fault_filter("f", "bookinfo", "sel", {"errorRate": 0.5, "latency": "1s"})
+    loaded = load_text(yaml.safe_dump(body), "<test>").resources
+    assert [m.type.code for m in analyze_resources(loaded)] == []

@@ -127,3 +127,22 @@ def test_a_patched_route_table_answers_as_a_fresh_one(change: str) -> None:
     fresh = RouteTable(new)
     for authority in ["svc-0", "svc-1:8080", "SVC-1", "svc-2", "a.svc-2", "other", "svc-3", "none"]:
         assert patched.virtual_host(authority) == fresh.virtual_host(authority), authority
+
+
+def test_inbound_filters_travel_as_one_resource_and_go_when_removed() -> None:
+    from chaoskit.mesh.config import FaultSpec, HttpFilter
+
+    plain = snapshot(["svc-0"])
+    faulty = replace(
+        plain,
+        inbound_filters=(HttpFilter("f", FaultSpec(abort_status=503, abort_per_million=1), (80,)),),
+    )
+    state = ConfigState()
+    texts = resource_texts(plain)
+    state.apply(wire(1, True, {"meta": meta_text(plain), **texts}, []))
+    upsert, remove = diff(texts, resource_texts(faulty))
+    assert (list(upsert), remove) == (["inbound_filters"], [])
+    assert state.apply(wire(2, False, upsert, remove)) == replace(faulty, version=2)
+    upsert, remove = diff(resource_texts(faulty), resource_texts(plain))
+    assert (upsert, remove) == ({}, ["inbound_filters"])
+    assert state.apply(wire(3, False, upsert, remove)) == replace(plain, version=3)
