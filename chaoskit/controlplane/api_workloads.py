@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -43,6 +44,20 @@ def _iso(ts: float) -> str:
 def _nano(ts: float) -> str:
     moment = datetime.datetime.fromtimestamp(ts, datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
+
+
+async def all_records(page: Callable[[int], Awaitable[JsonObject]]) -> list[JsonObject]:
+    """Every record the sidecar still holds: its admin endpoint answers a page at a time
+    (the oldest after ``since``), and ``kubectl logs`` shows the whole log, newest included."""
+    records: list[JsonObject] = []
+    seq = 0
+    while True:
+        data = await page(seq)
+        batch = list(data.get("records") or [])
+        records += batch
+        if not batch or int(batch[-1].get("seq", 0)) >= int(data.get("last", 0)):
+            return records
+        seq = int(batch[-1]["seq"])
 
 
 class WorkloadRoutes:
@@ -286,11 +301,16 @@ class WorkloadRoutes:
         """The sidecar's records from its admin endpoint (fresher than its buffered file)."""
         if not pod.running:
             return self._access_file(pod)
-        url = f"http://{pod.ip}:{ADMIN_PORT}/chaoskit/access_log?since=0"
+        base = f"http://{pod.ip}:{ADMIN_PORT}/chaoskit/access_log?since="
         timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as reply:
-            data = await reply.json()
-        return [self._envoy_line(record) for record in data.get("records") or []]
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+
+            async def page(seq: int) -> JsonObject:
+                async with session.get(f"{base}{seq}") as reply:
+                    return dict(await reply.json())
+
+            records = await all_records(page)
+        return [self._envoy_line(record) for record in records]
 
     def _access_file(self, pod: PodProcess) -> list[tuple[float, str]]:
         path = self.cp.options.state_dir / "logs" / f"{pod.name}.{pod.namespace}.access.jsonl"
