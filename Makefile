@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: experiments mutate test lint bench clean format
+.PHONY: experiments mutate test lint bench clean format rehearse
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 
 experiments: $(STAMP)
 	$(PY) -m pytest experiments/
+
+# The suite through the cluster backend against an embedded mesh, verdicts compared with the
+# local suite's (LOCAL_RESULTS=path/results.json reuses a local run instead of making one).
+rehearse: $(STAMP)
+	$(PY) -m tests.rehearsal $(if $(LOCAL_RESULTS),--local-results $(LOCAL_RESULTS))
 
 mutate: $(STAMP)
 	$(VENV)/bin/chaoskit mutate experiments/

@@ -8,6 +8,12 @@ Three checks, all of which must hold:
 3. server-side, every node's ``spec.providerID`` starts with ``kind://``, which kind sets
    and no cloud provider does.
 
+The embedded mesh (``chaoskit mesh up``) is local too, and passes the same three checks in
+its own names: its kubeconfig context is ``chaoskit-embedded`` and its one node's provider
+ID is ``chaoskit://embedded``, a scheme no cloud or kind uses. So the dress rehearsal
+(``--mesh kube --kube-context chaoskit-embedded``) needs no override, while a context of
+that name that leads to anything else is refused like any other.
+
 The first two are read from the kubeconfig without contacting anything; when one fails the
 guard refuses before it connects. ``allow_non_kind=True`` (the ``--i-understand-this-is-not-kind``
 flag) turns refusals into warnings in the report, and is only accepted together with an
@@ -35,6 +41,10 @@ OVERRIDE_FLAG = "--i-understand-this-is-not-kind"
 CONTEXT_FLAG = "--kube-context"
 MESH_FLAG = "--mesh"
 KIND_PROVIDER_PREFIX = "kind://"
+# What the embedded mesh writes into its kubeconfig and Node (chaoskit.controlplane.server,
+# chaoskit.controlplane.api_workloads; a test keeps them equal).
+EMBEDDED_CONTEXT = "chaoskit-embedded"
+EMBEDDED_PROVIDER_PREFIX = "chaoskit://"
 
 
 class UnsafeTarget(BackendError):
@@ -64,7 +74,8 @@ class GuardReport:
     def describe(self) -> str:
         head = f"context {self.context} ({self.server})"
         if self.ok:
-            return f"{head}: kind cluster verified ({'; '.join(c.detail for c in self.checks)})"
+            what = "embedded mesh" if self.context == EMBEDDED_CONTEXT else "kind cluster"
+            return f"{head}: {what} verified ({'; '.join(c.detail for c in self.checks)})"
         failed = "; ".join(c.detail for c in self.checks if not c.ok)
         return f"{head}: NOT a kind cluster, allowed by {OVERRIDE_FLAG}: {failed}"
 
@@ -123,11 +134,13 @@ def kubeconfig_target(path: str | Path | None, context: str | None) -> tuple[str
 def check_context_name(context: str) -> Check:
     if context.startswith("kind-"):
         return Check("context name", True, f"context name {context} is kind-*")
+    if context == EMBEDDED_CONTEXT:
+        return Check("context name", True, f"context name {context} is the embedded mesh's")
     return Check(
         "context name",
         False,
         f"context name {context!r} does not start with 'kind-' (kind names its contexts "
-        "kind-<cluster>)",
+        f"kind-<cluster>) and is not {EMBEDDED_CONTEXT} (the embedded mesh's)",
     )
 
 
@@ -152,29 +165,33 @@ def check_server(server: str) -> Check:
     )
 
 
-def check_nodes(nodes: Iterable[dict[str, Any]]) -> Check:
+def provider_prefix(context: str) -> str:
+    """The provider ID every node of a local target must carry: the embedded mesh's for its
+    context, kind's for the rest."""
+    return EMBEDDED_PROVIDER_PREFIX if context == EMBEDDED_CONTEXT else KIND_PROVIDER_PREFIX
+
+
+def check_nodes(nodes: Iterable[dict[str, Any]], prefix: str = KIND_PROVIDER_PREFIX) -> Check:
     nodes = list(nodes)
+    owner = "the embedded mesh's" if prefix == EMBEDDED_PROVIDER_PREFIX else "kind's"
     if not nodes:
-        return Check("nodes", False, "the cluster lists no nodes, so none is proven to be kind's")
+        return Check("nodes", False, f"the cluster lists no nodes, so none is proven to be {owner}")
     foreign = [
         f"{(n.get('metadata') or {}).get('name', '?')} "
         f"({(n.get('spec') or {}).get('providerID') or 'no providerID'})"
         for n in nodes
-        if not str((n.get("spec") or {}).get("providerID") or "").startswith(KIND_PROVIDER_PREFIX)
+        if not str((n.get("spec") or {}).get("providerID") or "").startswith(prefix)
     ]
     if foreign:
-        return Check(
-            "nodes",
-            False,
-            f"node spec.providerID is not {KIND_PROVIDER_PREFIX}*: {', '.join(foreign)}",
-        )
-    return Check("nodes", True, f"all {len(nodes)} node(s) have providerID {KIND_PROVIDER_PREFIX}*")
+        return Check("nodes", False, f"node spec.providerID is not {prefix}*: {', '.join(foreign)}")
+    return Check("nodes", True, f"all {len(nodes)} node(s) have providerID {prefix}*")
 
 
 def _refusal(context: str, failed: list[Check]) -> UnsafeTarget:
     reasons = "\n".join(f"  - {check.detail}" for check in failed)
     return UnsafeTarget(
-        f"refusing to run chaos against context {context!r}: it is not a local kind cluster\n"
+        f"refusing to run chaos against context {context!r}: it is not a local kind cluster "
+        "(nor the embedded mesh)\n"
         f"{reasons}\n"
         # The whole override: the flag is refused with --mesh kind, and never works alone.
         f"To run against it anyway, pass {MESH_FLAG} kube {CONTEXT_FLAG} {context} "
@@ -223,7 +240,7 @@ def verify_client(
         local if local is not None else [check_context_name(context), check_server(server)]
     )
     try:
-        checks.append(check_nodes(client.nodes()))
+        checks.append(check_nodes(client.nodes(), provider_prefix(context)))
     except BackendError as exc:
         checks.append(
             Check("nodes", False, f"cannot list nodes to prove the cluster is kind: {exc}")

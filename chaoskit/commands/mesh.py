@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 from chaoskit.commands._target import default_state_dir
@@ -75,6 +76,9 @@ def _print_info(info: object) -> None:
     # The built-in spec starts with Bookinfo's gateway and subsets in force (spec.resources);
     # a custom spec without a Gateway serves nothing on the ingress, as in Istio.
     print(f"  try:        curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'")
+    # Python block-buffers stdout on a pipe: `chaoskit mesh up | tee log` must see the block
+    # when the mesh is ready, not when the command exits.
+    sys.stdout.flush()
 
 
 def run_up(args: argparse.Namespace) -> int:

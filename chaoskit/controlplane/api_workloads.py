@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
 from chaoskit.controlplane import watch
+from chaoskit.controlplane.pod_patch import POD_PATCH_TYPES
 from chaoskit.controlplane.pods import PodProcess
 from chaoskit.controlplane.selectors import field_selector_matches
 from chaoskit.controlplane.store import BadRequest, JsonObject, NotFound
@@ -46,6 +48,20 @@ def _nano(ts: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
 
 
+async def all_records(page: Callable[[int], Awaitable[JsonObject]]) -> list[JsonObject]:
+    """Every record the sidecar still holds: its admin endpoint answers a page at a time
+    (the oldest after ``since``), and ``kubectl logs`` shows the whole log, newest included."""
+    records: list[JsonObject] = []
+    seq = 0
+    while True:
+        data = await page(seq)
+        batch = list(data.get("records") or [])
+        records += batch
+        if not batch or int(batch[-1].get("seq", 0)) >= int(data.get("last", 0)):
+            return records
+        seq = int(batch[-1]["seq"])
+
+
 class WorkloadRoutes:
     def __init__(self, api: KubeApi) -> None:
         self.api = api
@@ -56,6 +72,7 @@ class WorkloadRoutes:
         r.add_get(base + "/deployments", self.list_deployments)
         r.add_get(base + "/namespaces/{namespace}/deployments", self.list_deployments)
         r.add_get(base + "/namespaces/{namespace}/deployments/{name}", self.get_deployment)
+        r.add_patch(base + "/namespaces/{namespace}/deployments/{name}", self.patch_deployment)
         r.add_route("*", base + "/namespaces/{namespace}/deployments/{name}/scale", self.scale)
         r.add_get("/api/v1/nodes", self.list_nodes)
         r.add_get("/api/v1/nodes/{name}", self.get_node)
@@ -188,6 +205,41 @@ class WorkloadRoutes:
         deployment = self._deployment_json(self._workload(request))
         return self.api.answer_object(request, "deployments", deployment)
 
+    async def patch_deployment(self, request: web.Request) -> web.Response:
+        """A merge (or strategic merge) PATCH of the Deployment that sets ``spec.replicas``,
+        as a client scales on a real cluster without the ``scale`` subresource. The rest of
+        a Deployment comes from the mesh spec, so any other field is refused by name."""
+        workload = self._workload(request)
+        if request.content_type not in POD_PATCH_TYPES:
+            raise BadRequest(
+                f"patch type {request.content_type} is not supported on deployments of the "
+                "embedded mesh; send a merge patch or a strategic merge patch"
+            )
+        body = await request.json()
+        spec = (body or {}).get("spec") if isinstance(body, dict) else None
+        others = sorted(set(body or {}) - {"spec"}) + sorted(
+            f"spec.{key}" for key in (spec or {}) if key != "replicas"
+        )
+        if others or not isinstance(spec, dict) or "replicas" not in spec:
+            raise BadRequest(
+                "the embedded mesh patches only spec.replicas of a Deployment (its pods come "
+                f"from the mesh spec); this patch sets {', '.join(others) or 'no spec.replicas'}"
+            )
+        await self._set_replicas(workload, spec["replicas"])
+        deployment = self._deployment_json(workload)
+        return self.api.answer_object(request, "deployments", deployment)
+
+    async def _set_replicas(self, workload: Any, replicas: Any) -> None:
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= 64:
+            raise BadRequest(
+                f"spec.replicas must be an integer from 0 to 64 (the mesh spec's bound), "
+                f"got {replicas!r}"
+            )
+        key = (workload.namespace, workload.name)
+        if replicas != len(self.cp.replicas(workload.name, workload.namespace)):
+            self.generations[key] = self.generations.get(key, 1) + 1
+            await self.cp.scale(workload.name, workload.namespace, replicas)
+
     def _scale_json(self, workload: Any) -> JsonObject:
         replicas = len(self.cp.replicas(workload.name, workload.namespace))
         return {
@@ -213,16 +265,7 @@ class WorkloadRoutes:
         if request.method not in ("PUT", "PATCH"):
             raise BadRequest(f"{request.method} is not allowed on deployments/scale")
         body = await request.json()
-        replicas = ((body or {}).get("spec") or {}).get("replicas")
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= 64:
-            raise BadRequest(
-                f"spec.replicas must be an integer from 0 to 64 (the mesh spec's bound), "
-                f"got {replicas!r}"
-            )
-        key = (workload.namespace, workload.name)
-        if replicas != len(self.cp.replicas(workload.name, workload.namespace)):
-            self.generations[key] = self.generations.get(key, 1) + 1
-            await self.cp.scale(workload.name, workload.namespace, replicas)
+        await self._set_replicas(workload, ((body or {}).get("spec") or {}).get("replicas"))
         return web.json_response(self._scale_json(workload))
 
     # --- nodes ------------------------------------------------------------------------------
@@ -300,11 +343,16 @@ class WorkloadRoutes:
         """The sidecar's records from its admin endpoint (fresher than its buffered file)."""
         if not pod.running:
             return self._access_file(pod)
-        url = f"http://{pod.ip}:{ADMIN_PORT}/chaoskit/access_log?since=0"
+        base = f"http://{pod.ip}:{ADMIN_PORT}/chaoskit/access_log?since="
         timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as reply:
-            data = await reply.json()
-        return [self._envoy_line(record) for record in data.get("records") or []]
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+
+            async def page(seq: int) -> JsonObject:
+                async with session.get(f"{base}{seq}") as reply:
+                    return dict(await reply.json())
+
+            records = await all_records(page)
+        return [self._envoy_line(record) for record in records]
 
     def _access_file(self, pod: PodProcess) -> list[tuple[float, str]]:
         path = self.cp.options.state_dir / "logs" / f"{pod.name}.{pod.namespace}.access.jsonl"

@@ -146,8 +146,8 @@ def record_spec(state_dir: Path, spec: Path | None) -> None:
     path = state_dir / SPEC_FILE
     if spec is None:
         path.unlink(missing_ok=True)
-    else:
-        state_dir.mkdir(parents=True, exist_ok=True)  # a first `mesh up --spec` on a machine
+    else:  # a foreground `mesh up` may be the first to use a new --state-dir
+        state_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(str(Path(spec).resolve()), encoding="utf-8")
 
 

@@ -263,7 +263,15 @@ class ClusterBackend:
         return undos
 
     def rollback(self, changes: list[ObjectUndo]) -> None:
-        objects = [c.before or {"kind": c.ref.kind, "metadata": {}} for c in changes]
+        # The proxies a rollback reaches are those of the objects as they are now and as
+        # they will be: deleting a gateway-bound VirtualService the run created changes the
+        # gateway only, so a placeholder without its spec would wait on every sidecar.
+        objects = [
+            obj
+            for c in changes
+            for obj in (c.before, self.client.get_object(c.ref.plural, *c.key[1:]))
+            if obj is not None
+        ] or [{"kind": c.ref.kind, "metadata": {}} for c in changes]
         witnesses = self._witnesses(objects)
         before = self._fingerprints(witnesses)
         specs = self._specs(changes)

@@ -67,6 +67,9 @@ class ExperimentRecord:
     # Partial weakenings this experiment declares it cannot catch, with why
     # (``@pytest.mark.chaos(uncatchable={operator: why})``).
     uncatchable: dict[str, str] = field(default_factory=dict)
+    # Where it ran: {"backend": local | kind | kube, "context": the kube context or None};
+    # None when it never reached a mesh (a collection or setup error before connecting).
+    mesh: dict[str, Any] | None = None
 
     def add_judgement(
         self, window: str, judgement: Judgement, predicted: Any = None, hint: str = ""
@@ -112,6 +115,7 @@ class ExperimentRecord:
             "mutation": self.mutation,
             "mutations": applicable(self.applied_objects),
             "uncatchable": self.uncatchable,
+            "mesh": self.mesh,
         }
 
 

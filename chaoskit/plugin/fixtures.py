@@ -96,6 +96,8 @@ def chaos(
     """Inject faults; everything is rolled back when the test ends, however it ends."""
     marker = request.node.get_closest_marker("chaos")
     backend = chaos_mesh.settings.backend
+    # Recorded before any skip: a dress rehearsal compares verdicts backend by backend.
+    experiment.mesh = {"backend": backend, "context": chaos_mesh.context}
     only = [
         m.kwargs["embedded_only"]
         for m in request.node.iter_markers("chaos")

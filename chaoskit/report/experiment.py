@@ -67,7 +67,7 @@ def experiment_section(
     meta = (
         f'<p class="meta"><code>{esc(experiment["id"])}</code> · '
         f"started {esc(fmt.timestamp(experiment['started']))} · "
-        f"took {esc(fmt.duration(experiment['duration_s']))}</p>"
+        f"took {esc(fmt.duration(experiment['duration_s']))}{_ran_on(experiment)}</p>"
     )
     hypothesis = experiment["hypothesis"].strip()
     parts = [
@@ -94,6 +94,16 @@ def experiment_section(
         parts.append(_stat_deltas(experiment, sub))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _ran_on(experiment: Mapping[str, Any]) -> str:
+    """ " · on the kube mesh (context chaoskit-embedded)"; empty for results written before
+    experiments recorded their mesh."""
+    mesh = experiment.get("mesh")
+    if not isinstance(mesh, Mapping) or not mesh.get("backend"):
+        return ""
+    context = f" (context <code>{esc(str(mesh['context']))}</code>)" if mesh.get("context") else ""
+    return f" · on the {esc(str(mesh['backend']))} mesh{context}"
 
 
 def _warnings(experiment: Mapping[str, Any], level: int) -> str:

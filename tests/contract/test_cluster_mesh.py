@@ -486,6 +486,10 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
     assert planned["test_only_the_embedded_mesh_can_judge_this"] == []
     assert run["mesh"]["backend"] == "kind"
     assert run["mesh"]["istio_version"] == "1.28.10"
+    # Each experiment says where it ran, the skipped ones too (the rehearsal compares them).
+    assert {e["name"]: e["mesh"] for e in results["experiments"]} == {
+        name: {"backend": "kind", "context": cluster.context} for name in planned
+    }
     assert "kind cluster verified" in run["mesh"]["guard"]
 
 
@@ -589,3 +593,42 @@ def test_an_experiments_rollback_leaves_another_writers_change_and_reset_keeps_i
         assert mesh.left_to_others == {("VirtualService", NS, "ratings")}
     finally:
         session.close()
+
+
+def test_rolling_back_gateway_bound_objects_waits_on_the_gateway_only(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    """A Gateway and a VirtualService bound to it never reach the sidecars: creating them
+    waits on the gateway's proxy, and so must deleting them (it timed out waiting on every
+    sidecar for a change that never comes)."""
+    cluster.add_deployment("istio-system", "istio-ingressgateway", {"istio": "ingressgateway"})
+    for ns, name in list(cluster.pods):
+        if ns == NS:  # the sidecars never see gateway-bound config
+            cluster.admin[(ns, name, "config_dump")] = pushed_config(cluster, frozen=True)
+    gateway = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "shop", "namespace": NS},
+        "spec": {
+            "selector": {"istio": "ingressgateway"},
+            "servers": [
+                {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}
+            ],
+        },
+    }
+    route = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "shop", "namespace": NS},
+        "spec": {
+            "hosts": ["*"],
+            "gateways": ["shop"],
+            "http": [{"route": [{"destination": {"host": "ratings"}}]}],
+        },
+    }
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    undos = mesh.apply_objects([gateway, route], run_id="run-7")
+    applied = clock.now
+    mesh.rollback(undos)
+    assert ("virtualservices", NS, "shop") not in cluster.objects
+    assert clock.now - applied < mesh.timeout_s

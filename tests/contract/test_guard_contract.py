@@ -1,5 +1,5 @@
 """The context guard against real API servers on loopback: the fake cluster (kind or cloud
-nodes) and the embedded mesh (not kind). Non-loopback servers are only ever written into
+nodes) and the embedded mesh (local, by its own names). Non-loopback servers are only ever written into
 kubeconfigs: the guard must refuse them before connecting, and the tests check it did."""
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def test_nodes_from_a_cloud_provider_are_refused(fake: FakeApiServer) -> None:
     with pytest.raises(UnsafeTarget) as error:
         verify(fake.kubeconfig, "kind-fake")
     assert str(error.value) == (
-        "refusing to run chaos against context 'kind-fake': it is not a local kind cluster\n"
+        "refusing to run chaos against context 'kind-fake': it is not a local kind cluster "
+        "(nor the embedded mesh)\n"
         "  - node spec.providerID is not kind://*: chaoskit-control-plane "
         "(gce://example-project/europe-west1-b/gke-prod-pool-1)\n"
         f"To run against it anyway, pass --mesh kube --kube-context kind-fake {FLAG}."
@@ -98,14 +99,33 @@ def embedded_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshProc
     process.stop()
 
 
-def test_the_embedded_mesh_is_not_kind(embedded_mesh: MeshProcess) -> None:
-    kubeconfig = embedded_mesh.info.kubeconfig
-    with pytest.raises(UnsafeTarget, match="context name 'chaoskit-embedded' does not start"):
-        verify(kubeconfig, None)
-    report = verify(kubeconfig, "chaoskit-embedded", allow_non_kind=True)
-    assert report.overridden
-    checks = {c.name: c for c in report.checks}
-    assert checks["API server"].ok  # it is on loopback
-    # Its one node says what it is (chaoskit://), so the nodes check names it, not kind.
-    assert not checks["nodes"].ok
-    assert "chaoskit://embedded" in checks["nodes"].detail
+def test_the_embedded_mesh_is_local_without_the_override(embedded_mesh: MeshProcess) -> None:
+    report = verify(embedded_mesh.info.kubeconfig, None)
+    assert report.ok
+    assert not report.overridden
+    assert report.describe().startswith("context chaoskit-embedded (https://127.")
+    assert report.describe().endswith(
+        ": embedded mesh verified (context name chaoskit-embedded is the embedded mesh's; "
+        "API server 127.0.0.1 is on loopback; all 1 node(s) have providerID chaoskit://*)"
+    )
+
+
+def test_a_kind_context_leading_to_the_embedded_mesh_is_refused(
+    embedded_mesh: MeshProcess, tmp_path: Path
+) -> None:
+    """The names must agree with the nodes: kind's context name does not vouch for
+    chaoskit:// nodes, nor the embedded mesh's name for kind's."""
+    text = Path(embedded_mesh.info.kubeconfig).read_text()
+    config = tmp_path / "kubeconfig"
+    config.write_text(text.replace("chaoskit-embedded", "kind-x"))
+    with pytest.raises(UnsafeTarget, match=r"node spec.providerID is not kind://\*: .*chaoskit://"):
+        verify(config, "kind-x")
+
+
+def test_the_embedded_context_name_leading_to_a_cloud_cluster_is_refused(
+    fake: FakeApiServer, tmp_path: Path
+) -> None:
+    fake.set_nodes("cloud")
+    config = fake.write_kubeconfig(tmp_path / "e", "chaoskit-embedded", fake.url)
+    with pytest.raises(UnsafeTarget, match=r"providerID is not chaoskit://\*: .*gce://"):
+        verify(config, "chaoskit-embedded")

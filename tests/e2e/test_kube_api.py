@@ -187,6 +187,21 @@ def test_pods_have_istios_native_sidecar_shape_by_default(mesh: MeshHandle) -> N
     assert "initContainers" not in gateway["spec"]  # a gateway is Envoy itself, no sidecar
 
 
+def test_a_merge_patch_of_replicas_scales_a_deployment_as_on_a_cluster(mesh: MeshHandle) -> None:
+    """The cluster backend scales with a merge PATCH of the Deployment (as the API server
+    allows besides the scale subresource); only spec.replicas is the embedded mesh's to change."""
+    patched = mesh.client.patch_deployment("default", "httpbin-v1", {"spec": {"replicas": 2}})
+    try:
+        assert patched["spec"]["replicas"] == 2
+        assert len(mesh.client.pods("default", "app=httpbin,version=v1")) == 2
+        with pytest.raises(Exception, match=r"patches only spec.replicas.*spec.paused"):
+            mesh.client.patch_deployment("default", "httpbin-v1", {"spec": {"paused": True}})
+    finally:
+        mesh.client.patch_deployment("default", "httpbin-v1", {"spec": {"replicas": 1}})
+    assert len(mesh.client.pods("default", "app=httpbin,version=v1")) == 1
+    mesh.wait_ready()
+
+
 def test_a_webhook_rule_is_a_400_denial_and_the_client_calls_it_rejected(
     mesh: MeshHandle,
 ) -> None:

@@ -72,6 +72,28 @@ def test_context_names() -> None:
     assert check_context_name("kind-chart-testing").ok
     assert not check_context_name("kindergarten").ok
     assert not check_context_name("arn:aws:eks:eu-west-1:1:cluster/kind-prod").ok
+    assert check_context_name("chaoskit-embedded").ok
+    assert not check_context_name("chaoskit-embedded-prod").ok
+
+
+def test_the_guard_knows_the_embedded_meshs_own_names() -> None:
+    from chaoskit.cluster.guard import EMBEDDED_CONTEXT, EMBEDDED_PROVIDER_PREFIX
+    from chaoskit.controlplane.api_workloads import PROVIDER_ID
+    from chaoskit.controlplane.server import CONTEXT_NAME
+
+    assert EMBEDDED_CONTEXT == CONTEXT_NAME
+    assert PROVIDER_ID.startswith(EMBEDDED_PROVIDER_PREFIX)
+
+
+def test_embedded_nodes_pass_only_the_embedded_check() -> None:
+    from chaoskit.cluster.guard import EMBEDDED_PROVIDER_PREFIX
+
+    node = {"metadata": {"name": "e"}, "spec": {"providerID": "chaoskit://embedded"}}
+    assert check_nodes([node], EMBEDDED_PROVIDER_PREFIX).ok
+    assert (
+        check_nodes([node]).detail
+        == "node spec.providerID is not kind://*: e (chaoskit://embedded)"
+    )
 
 
 def test_nodes_need_a_kind_provider_id_each() -> None:

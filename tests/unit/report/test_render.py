@@ -61,6 +61,16 @@ def test_a_cluster_run_shows_what_the_context_guard_verified(latest: dict[str, A
     assert "kind cluster verified" in page
 
 
+def test_each_experiment_shows_the_mesh_it_ran_on(latest: dict[str, Any]) -> None:
+    first, second = latest["experiments"][:2]
+    first["mesh"] = {"backend": "kube", "context": "chaoskit-embedded"}
+    second["mesh"] = {"backend": "local", "context": None}
+    page = render_report(latest)
+    assert " · on the kube mesh (context <code>chaoskit-embedded</code>)</p>" in page
+    assert " · on the local mesh</p>" in page
+    assert page.count(" mesh (context ") == 1  # files without the key show nothing
+
+
 def test_score_rules() -> None:
     c = counts([{"outcome": o} for o in ("held", "held", "failed", "error", "skipped")])
     assert Score(c).value == pytest.approx(2 / 3)
