@@ -4,7 +4,8 @@
 against the limit (``chaoskit.stats``: a PASS or a FAIL is wrong with probability at most
 α/2): PASS returns the judgement, FAIL raises ``AssertionError`` with
 the evidence, INCONCLUSIVE raises :class:`Inconclusive` saying how many requests would
-decide it.
+decide it. A sink that keeps going (a mutant run's record) takes the FAIL or INCONCLUSIVE
+instead, and the test goes on to its other checks; the plugin raises the first at the end.
 """
 
 from __future__ import annotations
@@ -113,11 +114,18 @@ def settle(
     if sink is not None:
         # The hint is the actionable half of an INCONCLUSIVE: the terminal prints it too.
         sink.add_judgement(window, judgement, predicted, hint)
+    failure: Exception | None = None
     if judgement.verdict is Verdict.FAIL:
-        raise AssertionError(judgement.explain() + why)
-    if judgement.verdict is Verdict.INCONCLUSIVE:
-        raise Inconclusive(judgement, hint)
-    return judgement
+        failure = AssertionError(judgement.explain() + why)
+    elif judgement.verdict is Verdict.INCONCLUSIVE:
+        failure = Inconclusive(judgement, hint)
+    if failure is None:
+        return judgement
+    # A sink that keeps going (a mutant run) takes the failure for the end of the test.
+    defer = getattr(sink, "defer", None)
+    if callable(defer) and defer(failure):
+        return judgement
+    raise failure
 
 
 _RELATIONS = {"≥": float.__ge__, "≤": float.__le__}

@@ -78,6 +78,7 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
         file=_shown_path(item.path, request.config.rootpath),
         hypothesis=inspect.cleandoc(function.__doc__ or "") if function else "",
         mutation=state.settings.mutation,
+        keep_going=state.settings.mutation is not None,
     )
     item.stash[RECORD] = record
     state.pending[item.nodeid] = record
