@@ -24,11 +24,13 @@ def test_round_robin_spreads_calls_evenly(chaos, load, resources):
     pods = sorted(p.name for p in chaos.backend.pods("default", "app=my-service") if p.running)
 
     window = load.run("/", service="my-service:80", rate=300.0, duration="4s")
+    # The fault acted: the slow pod's calls take its 100 ms (a guard, not a check).
+    window.only(lambda r: r.pod == slow, f"{window.label} ({slow})").latency(
+        0.5
+    ).precondition_at_least("100ms", "the slowed pod answers in its 100 ms")
     window.share(where=lambda r: r.pod == slow, subject=f"calls served by {slow} (slow)").matches(
         0.2, tolerance=0.05
     )
-    # Evidence the fault acted: the slow pod's calls take its 100 ms.
-    window.only(lambda r: r.pod == slow, f"{window.label} ({slow})").latency(0.5).at_least("100ms")
     for pod in [p for p in pods if p != slow]:
         window.share(
             where=lambda r, pod=pod: r.pod == pod, subject=f"calls served by {pod}"

@@ -128,6 +128,20 @@ def settle(
     raise failure
 
 
+def precondition(
+    judgement: Judgement, sink: JudgementSink | None, window: str, why: str
+) -> Judgement:
+    """A guard, not a check: what the experiment's checks presume (the pages answered, the
+    fault acted). Met, it records nothing and counts as no PASS; not met, or too close to
+    call, it makes the experiment INCONCLUSIVE, saying what was presumed. So a guard no
+    weakening of the config could flip never adds a PASS the suite cannot lose."""
+    if judgement.verdict is Verdict.PASS:
+        return judgement
+    reason = "; ".join(filter(None, [f"precondition not met: {why}", judgement.reason]))
+    inconclusive = replace(judgement, verdict=Verdict.INCONCLUSIVE, reason=reason)
+    return settle(inconclusive, sink, window)
+
+
 _RELATIONS = {"≥": float.__ge__, "≤": float.__le__}
 
 
@@ -198,6 +212,13 @@ class RateMetric:
             self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
         )
         return settle(j, self.sink, self.window, self._predicted(predicted))
+
+    def precondition_at_least(self, limit: float, why: str) -> Judgement:
+        """What the checks after it presume (``why``), not a check: see :func:`precondition`."""
+        j = at_least(
+            self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
+        )
+        return precondition(j, self.sink, self.window, why)
 
     def matches(
         self,
@@ -281,6 +302,18 @@ class LatencyMetric:
 
     def at_least(self, limit: float | str, *, predicted: Any = None) -> Judgement:
         return self._judge(quantile_at_least, limit, predicted)
+
+    def precondition_at_least(self, limit: float | str, why: str) -> Judgement:
+        """What the checks presume (``why``), not a check: see :func:`precondition`."""
+        j = quantile_at_least(
+            self.values,
+            self.q,
+            seconds(limit),
+            self.confidence,
+            subject=self.subject,
+            min_n=self.min_n,
+        )
+        return precondition(j, self.sink, self.window, why)
 
     def between(
         self, low: float | str, high: float | str, *, predicted: Any = None
