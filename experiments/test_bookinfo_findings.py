@@ -31,8 +31,9 @@ def test_ratings_delay_breaks_the_page_for_jason_only(chaos, load, resources):
     jason.latency(0.5).between(expected.value - 0.5, expected.value + 0.5, predicted=expected)
 
     others = load.run(rate=30.0, duration="3s", label="anonymous")
-    # Text shares are of the pages that answered; "unaffected" also means they answered.
-    others.success_rate().at_least(0.9)
+    # Text shares are of the pages that answered, so they presume most did (a guard, not a
+    # check: a broken header match still gives slow pages that answer).
+    others.success_rate().precondition_at_least(0.9, "the share presumes pages that answered")
     others.share(text=REVIEWS_UNAVAILABLE).at_most(0.05)
     others.latency(0.9).at_most("1s")
 

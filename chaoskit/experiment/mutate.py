@@ -304,6 +304,10 @@ def run_mutations(
     options = list(extra or [])
     progress("baseline: running the suite unmodified")
     baseline = _pytest(paths, workdir / "baseline", options)
+    if not baseline:  # e.g. the mesh did not start: nothing held, so nothing can be judged
+        raise ChaoskitError(
+            f"the unmodified suite ran no experiment; see {workdir / 'baseline' / 'junit.xml'}"
+        )
     broken = [e for e in baseline if e["outcome"] != "held"]
     if broken:
         raise ChaoskitError(

@@ -15,7 +15,6 @@ not met, never a PASS).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from chaoskit.experiment.check_sites import CheckSite, inventory
 
@@ -32,30 +30,78 @@ REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "experiments"
 
 
-def _route_without_subset(doc: dict[str, Any]) -> None:
-    del doc["spec"]["http"][0]["route"][0]["destination"]["subset"]
+Object = dict[str, Any]
+
+
+def _named(obj: Object, kind: str, name: str) -> bool:
+    return obj.get("kind") == kind and (obj.get("metadata") or {}).get("name") == name
+
+
+def _mirror_route_without_subset(obj: Object) -> bool:
+    if not _named(obj, "VirtualService", "mirror-traffic"):
+        return False
+    for route in obj["spec"]["http"]:
+        for destination in route.get("route") or []:
+            destination["destination"].pop("subset", None)
+    return True
+
+
+def _fault_without_abort(obj: Object) -> bool:
+    if not _named(obj, "VirtualService", "fault-injection"):
+        return False
+    return any([(r.get("fault") or {}).pop("abort", None) is not None for r in obj["spec"]["http"]])
+
+
+def _hash_on_source_ip(obj: Object) -> bool:
+    if not _named(obj, "DestinationRule", "load-balancing"):
+        return False
+    obj["spec"]["trafficPolicy"]["loadBalancer"] = {"consistentHash": {"useSourceIp": True}}
+    return True
 
 
 @dataclass(frozen=True)
 class ElsewhereFlip:
-    """A check no mutation operator reaches, and the config change that makes it FAIL."""
+    """A check no mutation operator reliably flips, and the config change that does."""
 
-    test: str  # the experiment's test function
+    experiment: str  # its node id
     check: str  # its statement, as check_sites shows it
-    resource: str  # the YAML under experiments/resources/ the change is made to
-    change: Callable[[dict[str, Any]], None]
+    change: Callable[[Object], bool]  # on each object the experiment applies: changed?
     why: str
 
+    @property
+    def test(self) -> str:
+        return self.experiment.rsplit("::", 1)[-1]
 
-# One row per check of the suite that no mutant of ``chaoskit mutate`` flips.
+
+# One row per check of the suite that no mutant of ``chaoskit mutate`` reliably flips.
+# ``test_the_checks_no_mutant_flips_fail_on_a_misconfigured_mesh`` applies every change at
+# once, as one more operator (``flip_elsewhere.py``), and sees each check FAIL.
 FLIPPED_ELSEWHERE = [
     ElsewhereFlip(
+        "experiments/test_mirroring.py::"
         "test_v2_receives_a_copy_of_every_request_and_clients_see_only_v1",
         'window.share(version="v1").at_least(0.99)',
-        "seed/05-mirroring.yaml",
-        _route_without_subset,
-        "the route loses its v1 subset, so clients are answered by v2 too; no operator "
-        "drops a route's subset, since most experiments route by subset incidentally",
+        _mirror_route_without_subset,
+        "the route loses its v1 subset, so v2 answers clients too; no operator drops a "
+        "route's subset, since most experiments route by subset only incidentally",
+    ),
+    ElsewhereFlip(
+        "experiments/test_fault_injection.py::test_observed_fault_rates_match_the_template",
+        'answered.share(status=fault["abort"]["httpStatus"]).matches(abort_share, '
+        "tolerance=ABORT_BAND)",
+        _fault_without_abort,
+        "no abort at all; halve-fault-percent's 2.5% sits on the band's edge at this n "
+        "(the docstring: the abort band catches only gross changes), so it flips it only "
+        "about half the time",
+    ),
+    ElsewhereFlip(
+        "experiments/test_load_balancing.py::test_round_robin_spreads_calls_evenly",
+        'window.share(where=lambda r, pod=pod: r.pod == pod, subject=f"calls served by {pod}")'
+        ".matches(0.2, tolerance=0.05)",
+        _hash_on_source_ip,
+        "one in-mesh client hashed to one pod: the others serve nothing; Istio's default "
+        "(default-load-balancer) only starves the slow pod, leaving about 24% to each fast "
+        "one, inside the interval's reach of the band (INCONCLUSIVE, not FAIL)",
     ),
 ]
 
@@ -71,14 +117,14 @@ def _sites() -> list[CheckSite]:
 def test_every_check_is_recorded_and_the_table_names_real_checks() -> None:
     """Fast: the inventory the slow tests rely on. Every check records its verdict (a bare
     ``assert`` records nothing, so no mutant could be seen flipping it), and every row of
-    FLIPPED_ELSEWHERE names one check of the suite and a resource that exists."""
+    FLIPPED_ELSEWHERE names one check of the suite, in an experiment file that exists."""
     sites = _sites()
     assert len(sites) > 20  # the inventory reads the experiments (a parse gone wrong is empty)
     assert [s.id for s in sites if s.bare_assert] == []
     keys = [_key(s) for s in sites]
     for row in FLIPPED_ELSEWHERE:
         assert keys.count((row.test, row.check)) == 1, row
-        assert (EXPERIMENTS / "resources" / row.resource).is_file(), row
+        assert (REPO / row.experiment.split("::")[0]).is_file(), row
 
 
 @pytest.mark.slow
@@ -122,8 +168,7 @@ def test_the_suite_catches_every_weakening(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "mutation.html").is_file()
 
     # Every check of every experiment: made by the unmodified suite, and flipped to FAIL
-    # by some mutant, or else by its row of FLIPPED_ELSEWHERE (and not by both: a stale
-    # row would hide a check that lost its mutant).
+    # by some mutant, or else by its row of FLIPPED_ELSEWHERE (tested below).
     checks = {c["site"]: c for c in report["checks"]}
     sites = _sites()
     assert sorted(checks) == sorted(s.id for s in sites)
@@ -136,53 +181,26 @@ def test_the_suite_catches_every_weakening(tmp_path: Path) -> None:
         if _key(s) not in elsewhere
     ]
     assert unflipped == [], report["checks"]
-    both = [
-        f"{s.id} {checks[s.id]['flipped_by']}"
-        for s in sites
-        if checks[s.id]["flipped_by"] and _key(s) in elsewhere
-    ]
-    assert both == []
-
-
-def _copy_suite(target: Path) -> Path:
-    """The experiments and the repository's pytest settings, in ``target``."""
-    shutil.copytree(
-        EXPERIMENTS, target / "experiments", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    # The ini keys the suite runs with (pyproject.toml): three ratings replicas.
-    (target / "pytest.ini").write_text(
-        "[pytest]\n"
-        "addopts = -p no:locust -p no:cacheprovider\n"
-        "chaos_replicas = bookinfo/ratings-v1=3\n"
-    )
-    return target / "experiments"
 
 
 @pytest.mark.slow
 def test_the_checks_no_mutant_flips_fail_on_a_misconfigured_mesh(tmp_path: Path) -> None:
-    """Each row of FLIPPED_ELSEWHERE, on a copy of the suite with that row's config change:
-    the experiment runs (going on past failed checks) and the row's check FAILs."""
-    suite = _copy_suite(tmp_path / "suite")
+    """Every row of FLIPPED_ELSEWHERE at once, as one more operator: each row's experiment
+    runs (going on past failed checks, as a mutant run does) and the row's check FAILs."""
     sites = {_key(s): s for s in _sites()}
-    wanted: dict[str, list[CheckSite]] = {}
-    for row in FLIPPED_ELSEWHERE:
-        path = suite / "resources" / row.resource
-        docs = list(yaml.safe_load_all(path.read_text()))
-        row.change(docs[0])
-        path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
-        site = sites[(row.test, row.check)]
-        wanted.setdefault(f"{site.file}::{site.test}", []).append(site)
     report = tmp_path / "report"
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
-            *sorted(wanted),
-            "--chaos-keep-going",
+            *sorted({row.experiment for row in FLIPPED_ELSEWHERE}),
+            "-p",
+            "tests.suite.flip_elsewhere",
+            "--chaos-mutation=flip-elsewhere",
             f"--chaos-report={report}",
         ],
-        cwd=tmp_path / "suite",
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=900,
@@ -191,10 +209,8 @@ def test_the_checks_no_mutant_flips_fail_on_a_misconfigured_mesh(tmp_path: Path)
     results = report / "results.json"
     assert results.is_file(), done.stdout[-4000:] + done.stderr[-4000:]
     experiments = {e["id"]: e for e in json.loads(results.read_text())["experiments"]}
-    for node, wanted_sites in wanted.items():
-        experiment = experiments[node]
-        verdicts = {
-            a["site"]: a["verdict"] for a in experiment["assertions"] if a["verdict"] == "FAIL"
-        }
-        for site in wanted_sites:
-            assert site.id in verdicts, (site.id, experiment["assertions"], experiment["message"])
+    for row in FLIPPED_ELSEWHERE:
+        experiment = experiments[row.experiment]
+        assert experiment["mutation"] == "flip-elsewhere"
+        failed = {a["site"] for a in experiment["assertions"] if a["verdict"] == "FAIL"}
+        assert sites[(row.test, row.check)].id in failed, (row.why, experiment["assertions"])
