@@ -32,15 +32,18 @@ def _score_tiles(scores: Mapping[str, Any]) -> str:
 
 def _verdict(mutant: Mapping[str, Any]) -> str:
     if mutant.get("caught"):
-        return badge("failed") + (" though declared" if mutant.get("declared_uncatchable") else "")
+        caught = '<span class="verdict v-held"><span aria-hidden="true">✔</span> caught</span>'
+        return caught + (" though declared" if mutant.get("declared_uncatchable") else "")
     if mutant.get("declared_uncatchable") is not None:
         return esc("declared uncatchable")
-    return badge("MISSED") + f" ({esc(mutant.get('outcome'))})"
+    missed = '<span class="verdict v-failed"><span aria-hidden="true">✘</span> missed</span>'
+    return f"{missed} ({esc(mutant.get('outcome'))})"
 
 
 def _flips(mutant: Mapping[str, Any]) -> str:
     items = [
-        f"<li>{badge('FAIL')} <code>{esc(flip.get('site') or '?')}</code> {esc(flip['check'])}</li>"
+        f"<li>{badge('FAIL')} <code>{esc(flip.get('site') or '?')}</code><br>"
+        f"{esc(flip['check'])}</li>"
         for flip in mutant.get("flipped") or []
     ]
     notes = [
@@ -61,8 +64,9 @@ def render_mutation_report(data: Mapping[str, Any]) -> str:
     checks = list(data.get("checks") or [])
     mutant_rows = [
         (
-            f'{esc(m["operator"])}<br><span class="muted">{esc(m.get("kind", ""))}</span>',
-            f'<span title="{esc(m["experiment"])}">{esc(_short(m["experiment"]))}</span>',
+            f'{esc(m["operator"])} <span class="muted">({esc(m.get("kind", ""))})</span><br>'
+            f'<span class="muted" title="{esc(m["experiment"])}">'
+            f"{esc(_short(m['experiment']))}</span>",
             _verdict(m),
             _flips(m),
         )
@@ -81,6 +85,11 @@ def render_mutation_report(data: Mapping[str, Any]) -> str:
     flipped = sum(bool(c.get("flipped_by")) for c in checks)
     minutes = float(data.get("duration_s") or 0.0) / 60
     main = [
+        # The flipped checks are the long column; the mutant's names may wrap.
+        "<style>table.mutants{table-layout:fixed;width:100%}table.mutants th,table.mutants td"
+        "{overflow-wrap:anywhere}table.mutants thead th:nth-child(1){width:32%}"
+        "table.mutants thead th:nth-child(2){width:12%}"
+        "table.mutants ul{margin:0;padding-left:1.1rem}</style>",
         '<section aria-labelledby="scores-h"><h2 id="scores-h">Scores</h2>',
         _score_tiles(data.get("scores") or {}),
         f"<p>{flipped} of {len(checks)} checks flipped to FAIL by some mutant. A mutant run "
@@ -88,9 +97,10 @@ def render_mutation_report(data: Mapping[str, Any]) -> str:
         "first (which decides the outcome).</p></section>",
         '<section aria-labelledby="mutants-h"><h2 id="mutants-h">Mutants</h2>',
         table(
-            ["operator", "experiment", "verdict", "checks flipped to FAIL"],
+            ["mutant: operator, experiment", "verdict", "checks flipped to FAIL"],
             mutant_rows,
             caption="Each weakening on each experiment whose config it changes",
+            css="mutants",
         ),
         "</section>",
         '<section aria-labelledby="checks-h"><h2 id="checks-h">Checks</h2>',
