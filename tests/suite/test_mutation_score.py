@@ -96,6 +96,15 @@ FLIPPED_ELSEWHERE = [
     ),
     ElsewhereFlip(
         "experiments/test_load_balancing.py::test_round_robin_spreads_calls_evenly",
+        'window.share(where=lambda r: r.pod == slow, subject=f"calls served by {slow} (slow)")'
+        ".matches(0.2, tolerance=0.05)",
+        _hash_on_source_ip,
+        "one in-mesh client hashed to one pod: the slow pod serves all or nothing. "
+        "default-load-balancer should flip it too, but on a loaded machine the 100 ms pod "
+        "is not slow enough against the rest (13.8% seen: INCONCLUSIVE, not FAIL)",
+    ),
+    ElsewhereFlip(
+        "experiments/test_load_balancing.py::test_round_robin_spreads_calls_evenly",
         'window.share(where=lambda r, pod=pod: r.pod == pod, subject=f"calls served by {pod}")'
         ".matches(0.2, tolerance=0.05)",
         _hash_on_source_ip,
