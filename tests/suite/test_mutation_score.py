@@ -37,13 +37,18 @@ def _named(obj: Object, kind: str, name: str) -> bool:
     return obj.get("kind") == kind and (obj.get("metadata") or {}).get("name") == name
 
 
-def _mirror_route_without_subset(obj: Object) -> bool:
-    if not _named(obj, "VirtualService", "mirror-traffic"):
-        return False
-    for route in obj["spec"]["http"]:
-        for destination in route.get("route") or []:
-            destination["destination"].pop("subset", None)
-    return True
+def _routes_without_subsets(name: str) -> Callable[[Object], bool]:
+    """VirtualService ``name`` routing to its host's every version (no subsets)."""
+
+    def change(obj: Object) -> bool:
+        if not _named(obj, "VirtualService", name):
+            return False
+        for route in obj["spec"]["http"]:
+            for destination in route.get("route") or []:
+                destination["destination"].pop("subset", None)
+        return True
+
+    return change
 
 
 def _fault_without_abort(obj: Object) -> bool:
@@ -78,10 +83,17 @@ class ElsewhereFlip:
 # once, as one more operator (``flip_elsewhere.py``), and sees each check FAIL.
 FLIPPED_ELSEWHERE = [
     ElsewhereFlip(
+        "experiments/test_request_routing.py::test_jason_is_routed_to_v2_and_everyone_else_to_v1",
+        'jason.share(version="v2").at_least(0.97)',
+        _routes_without_subsets("reviews-route"),
+        "jason's route reaches every reviews version; drop-header-match cannot flip it, "
+        "since without its match jason's rule, first, sends everyone to v2",
+    ),
+    ElsewhereFlip(
         "experiments/test_mirroring.py::"
         "test_v2_receives_a_copy_of_every_request_and_clients_see_only_v1",
         'window.share(version="v1").at_least(0.99)',
-        _mirror_route_without_subset,
+        _routes_without_subsets("mirror-traffic"),
         "the route loses its v1 subset, so v2 answers clients too; no operator drops a "
         "route's subset, since most experiments route by subset only incidentally",
     ),
