@@ -23,11 +23,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     deferred: list[Exception] = record.deferred if record is not None else []
     try:
         result = yield
-    except Exception as exc:
-        # Something raised after a deferred check (a bare assert, an error from code that
-        # relied on what the check was about): the deferred check came first, so it
-        # decides, as it would have in an ordinary run. A safety stop still stops.
-        if deferred and type(exc).__name__ != "RunAborted":
+    except BaseException as exc:
+        # Something ended the test after a deferred check (a bare assert, an error from
+        # code that relied on what the check was about, a skip): the deferred check came
+        # first, so it decides, as it would have in an ordinary run. A safety stop, an
+        # interrupt or pytest.exit still stop.
+        stops = (KeyboardInterrupt, SystemExit, pytest.exit.Exception)
+        if deferred and not isinstance(exc, stops) and type(exc).__name__ != "RunAborted":
             raise deferred[0] from exc
         raise
     if deferred:

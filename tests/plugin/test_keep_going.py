@@ -31,6 +31,13 @@ def test_inconclusive_first(experiment):
 def test_bare_assert_after_a_flip(experiment):
     judged(experiment, 0, 100, "flipped").at_least(0.9)
     assert False, "code that relied on the check"
+
+
+def test_skip_after_a_flip(experiment):
+    import pytest
+
+    judged(experiment, 0, 100, "flipped").at_least(0.9)
+    pytest.skip("a skip does not hide the flip")
 """
 
 
@@ -66,6 +73,7 @@ def test_a_mutant_run_records_every_flip_and_fails_with_the_first(
     bare = got["test_bare_assert_after_a_flip"]
     assert (bare["outcome"], bare["message"].split(":")[0]) == ("failed", "AssertionError")
     assert "flipped 0.0%" in bare["message"]
+    assert got["test_skip_after_a_flip"]["outcome"] == "failed"
 
 
 def test_an_ordinary_run_stops_at_the_first_check_that_does_not_pass(
