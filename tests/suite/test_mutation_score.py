@@ -64,6 +64,18 @@ def _hash_on_source_ip(obj: Object) -> bool:
     return True
 
 
+def _ratings_delay_for_a_fifth(obj: Object) -> bool:
+    if not _named(obj, "VirtualService", "ratings"):
+        return False
+    changed = False
+    for route in obj["spec"]["http"]:
+        delay = (route.get("fault") or {}).get("delay") or {}
+        if delay.get("fixedDelay") == "2s":
+            delay["percentage"] = {"value": 20}
+            changed = True
+    return changed
+
+
 @dataclass(frozen=True)
 class ElsewhereFlip:
     """A check no mutation operator reliably flips, and the config change that does."""
@@ -82,6 +94,15 @@ class ElsewhereFlip:
 # ``test_the_checks_no_mutant_flips_fail_on_a_misconfigured_mesh`` applies every change at
 # once, as one more operator (``flip_elsewhere.py``), and sees each check FAIL.
 FLIPPED_ELSEWHERE = [
+    ElsewhereFlip(
+        "experiments/test_bookinfo_findings.py::test_reviews_timeout_bounds_the_page_latency",
+        "window.latency(0.5).between(expected.value - 0.2, expected.value + 0.3, "
+        "predicted=expected)",
+        _ratings_delay_for_a_fifth,
+        "most pages are fast while the prediction (which takes a delayed page's time) is "
+        "about 1 s; halve-fault-percent puts the median between the two modes, so its "
+        "interval is often too wide to FAIL (INCONCLUSIVE in one run of two)",
+    ),
     ElsewhereFlip(
         "experiments/test_request_routing.py::test_jason_is_routed_to_v2_and_everyone_else_to_v1",
         'jason.share(version="v2").at_least(0.97)',
