@@ -31,8 +31,9 @@ def test_ratings_delay_breaks_the_page_for_jason_only(chaos, load, resources):
     jason.latency(0.5).between(expected.value - 0.5, expected.value + 0.5, predicted=expected)
 
     others = load.run(rate=30.0, duration="3s", label="anonymous")
-    # Text shares are of the pages that answered; "unaffected" also means they answered.
-    others.success_rate().at_least(0.9)
+    # Text shares are of the pages that answered, so they presume most did (a guard, not a
+    # check: a broken header match still gives slow pages that answer).
+    others.success_rate().precondition_at_least(0.9, "the share presumes pages that answered")
     others.share(text=REVIEWS_UNAVAILABLE).at_most(0.05)
     others.latency(0.9).at_most("1s")
 
@@ -60,7 +61,9 @@ def test_retries_hide_a_flaky_ratings_replica(chaos, load, resources):
     chaos.replica_errors("ratings", rate=0.5)
 
     window = load.run(rate=150.0, duration="4s")
-    window.success_rate().at_least(0.99)
+    # Failed ratings calls still give pages (without ratings); the share is of answered
+    # pages, so it presumes most answered (a guard, not a check).
+    window.success_rate().precondition_at_least(0.99, "the share presumes pages that answered")
     window.share(text=RATINGS_UNAVAILABLE).at_most(0.01)
     load.calls_to(window, "ratings").assert_retried()  # the replica did fail, retries hid it
 
@@ -76,7 +79,7 @@ def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, 
     """One of three ratings replicas answers 503 to everything: reviews' sidecar ejects it at
     its first error, so under 5% of the pages (all of which answer) show "ratings
     unavailable" (about 2% do); it returns after the 3 s baseEjectionTime (rounded up to the
-    1 s interval tick); once healed, errors stop.
+    1 s interval tick).
 
     It cannot tell consecutive5xxErrors 1 from 10 (declared above): 2 against 20 failed
     pages. A bound between them (1.5% of 600) would pass at most 3, one page of margin for
@@ -94,12 +97,9 @@ def test_outlier_detection_ejects_a_failing_replica_and_traffic_recovers(chaos, 
         seen_from="app=reviews",
         label="one replica failing",
     )
-    window.success_rate().at_least(0.97)  # the pages answered; few of them lack ratings
+    # A failed ratings call still gives a page (without ratings): the share is of the
+    # pages that answered, and presumes they nearly all did (a guard, not a check).
+    window.success_rate().precondition_at_least(0.97, "the share presumes pages that answered")
     window.share(text=RATINGS_UNAVAILABLE).at_most(0.05)
     window.ejections.assert_ejected_within(window.start, seconds=2.0)
     window.ejections.assert_returned_after(base_ejection_s=3.0, interval_s=1.0)
-
-    chaos.heal()
-    recovery = load.run(rate=150.0, duration="3s", label="recovery")
-    recovery.success_rate().at_least(0.97)
-    recovery.share(text=RATINGS_UNAVAILABLE).at_most(0.01)

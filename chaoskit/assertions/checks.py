@@ -4,7 +4,8 @@
 against the limit (``chaoskit.stats``: a PASS or a FAIL is wrong with probability at most
 α/2): PASS returns the judgement, FAIL raises ``AssertionError`` with
 the evidence, INCONCLUSIVE raises :class:`Inconclusive` saying how many requests would
-decide it.
+decide it. A sink that keeps going (a mutant run's record) takes the FAIL or INCONCLUSIVE
+instead, and the test goes on to its other checks; the plugin raises the first at the end.
 """
 
 from __future__ import annotations
@@ -113,11 +114,32 @@ def settle(
     if sink is not None:
         # The hint is the actionable half of an INCONCLUSIVE: the terminal prints it too.
         sink.add_judgement(window, judgement, predicted, hint)
+    failure: Exception | None = None
     if judgement.verdict is Verdict.FAIL:
-        raise AssertionError(judgement.explain() + why)
-    if judgement.verdict is Verdict.INCONCLUSIVE:
-        raise Inconclusive(judgement, hint)
-    return judgement
+        failure = AssertionError(judgement.explain() + why)
+    elif judgement.verdict is Verdict.INCONCLUSIVE:
+        failure = Inconclusive(judgement, hint)
+    if failure is None:
+        return judgement
+    # A sink that keeps going (a mutant run) takes the failure for the end of the test.
+    defer = getattr(sink, "defer", None)
+    if callable(defer) and defer(failure):
+        return judgement
+    raise failure
+
+
+def precondition(
+    judgement: Judgement, sink: JudgementSink | None, window: str, why: str
+) -> Judgement:
+    """A guard, not a check: what the experiment's checks presume (the pages answered, the
+    fault acted). Met, it records nothing and counts as no PASS; not met, or too close to
+    call, it makes the experiment INCONCLUSIVE, saying what was presumed. So a guard no
+    weakening of the config could flip never adds a PASS the suite cannot lose."""
+    if judgement.verdict is Verdict.PASS:
+        return judgement
+    reason = "; ".join(filter(None, [f"precondition not met: {why}", judgement.reason]))
+    inconclusive = replace(judgement, verdict=Verdict.INCONCLUSIVE, reason=reason)
+    return settle(inconclusive, sink, window)
 
 
 _RELATIONS = {"≥": float.__ge__, "≤": float.__le__}
@@ -190,6 +212,13 @@ class RateMetric:
             self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
         )
         return settle(j, self.sink, self.window, self._predicted(predicted))
+
+    def precondition_at_least(self, limit: float, why: str) -> Judgement:
+        """What the checks after it presume (``why``), not a check: see :func:`precondition`."""
+        j = at_least(
+            self._proportion(), limit, self.confidence, subject=self.subject, min_n=self.min_n
+        )
+        return precondition(j, self.sink, self.window, why)
 
     def matches(
         self,
@@ -273,6 +302,18 @@ class LatencyMetric:
 
     def at_least(self, limit: float | str, *, predicted: Any = None) -> Judgement:
         return self._judge(quantile_at_least, limit, predicted)
+
+    def precondition_at_least(self, limit: float | str, why: str) -> Judgement:
+        """What the checks presume (``why``), not a check: see :func:`precondition`."""
+        j = quantile_at_least(
+            self.values,
+            self.q,
+            seconds(limit),
+            self.confidence,
+            subject=self.subject,
+            min_n=self.min_n,
+        )
+        return precondition(j, self.sink, self.window, why)
 
     def between(
         self, low: float | str, high: float | str, *, predicted: Any = None

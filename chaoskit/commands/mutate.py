@@ -4,7 +4,9 @@ Each weakening of the mesh config is applied to the experiments whose config it 
 one at a time: removals (drop a timeout, drop outlierDetection, remove retries, even out
 weights, ...) and partial weakenings (90/10 → 80/20, a timeout doubled, ...). An experiment
 that still holds missed it, unless it declared that partial weakening uncatchable. Each
-mutant's line names the check that killed it; the score is given per kind.
+mutant's line names the check that killed it and every other check it flipped; per check,
+the mutants that flip it. The score is given per kind; ``mutation.html`` in the work
+directory shows the same tables.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "below this share (default 1.0)",
     )
     parser.add_argument("-o", "--output", type=Path, help="write the mutants as JSON here")
-    parser.add_argument("--workdir", type=Path, help="keep each run's results here")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep each run's results and mutation.html here"
+    )
     parser.add_argument(
         "-j",
         "--jobs",
@@ -70,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
         progress=lambda t: print(t, flush=True),
         jobs=args.jobs,
     )
+    from chaoskit.report.mutation import render_mutation_report
+    from chaoskit.report.render import write_page
+
     print(report.table())
+    data = report.to_json()
     if args.output:
-        args.output.write_text(json.dumps(report.to_json(), indent=1))
+        args.output.write_text(json.dumps(data, indent=1))
+    print(f"report: {write_page(render_mutation_report(data), workdir / 'mutation.html')}")
     return 0 if report.holds(args.min_score) else 1

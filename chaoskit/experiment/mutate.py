@@ -3,7 +3,10 @@
 A *mutant* is one experiment run with one weakening (``mutations.OPERATORS``) applied to
 every Istio object it applies. The suite *catches* a mutant when that experiment fails (an
 error or an inconclusive run is a miss: no verdict on the weakened mesh); the first check
-that failed is what killed it. The mutation score is caught / mutants, given separately for
+that failed is what killed it. A mutant run goes on past a failed check
+(``plugin/keep_going.py``), so every check the weakening *flipped* to FAIL is recorded, by
+its check site (``check_sites.py``); the report lists them per mutant, and per check the
+mutants that flip it. The mutation score is caught / mutants, given separately for
 removals and partial weakenings; a partial weakening the experiment declares uncatchable
 (``@pytest.mark.chaos(uncatchable={operator: why})``) is reported with its reason instead of
 as a miss. A baseline run first finds which operators change what each experiment applies,
@@ -22,7 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit.errors import ChaoskitError
+from chaoskit.experiment.check_sites import CheckSite, sites_in
 from chaoskit.experiment.mutations import OPERATORS
+
+
+@dataclass(frozen=True)
+class Flip:
+    """One check that FAILed under a mutant: its site (``file:line``) and what it said."""
+
+    site: str
+    check: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"site": self.site or None, "check": self.check}
 
 
 @dataclass
@@ -36,6 +51,8 @@ class Mutant:
     declared_uncatchable: str | None = None
     # Why there was no verdict (an error or an inconclusive run): its message's first line
     no_verdict: str = ""
+    # Every check that FAILed, in the order they settled (the first is ``killed_by``)
+    flipped: list[Flip] = field(default_factory=list)
 
     @property
     def caught(self) -> bool:
@@ -66,19 +83,35 @@ class Mutant:
             "declared_uncatchable": self.declared_uncatchable,
             "missed": self.missed,
             "no_verdict": self.no_verdict or None,
+            "flipped": [f.to_json() for f in self.flipped],
         }
 
 
+def _described(check: dict[str, Any]) -> str:
+    window = f"[{check['window']}] " if check.get("window") else ""
+    return f"{window}{check.get('explanation') or check.get('subject', '')}"
+
+
 def killing_check(result: dict[str, Any]) -> str:
-    """The first check that failed in an experiment's results (``[window] explanation``),
-    or, for a failure no check recorded (a bare ``assert``), the first line of its message."""
+    """The first check that failed in a failed experiment's results (``[window]
+    explanation``), or, for a failure no check recorded (a bare ``assert``), the first line
+    of its message. An experiment that did not fail was killed by nothing (a FAIL after an
+    INCONCLUSIVE, in a run that kept going, decides nothing)."""
+    if result.get("outcome") != "failed":
+        return ""
     for check in result.get("assertions") or []:
         if check.get("verdict") == "FAIL":
-            window = f"[{check['window']}] " if check.get("window") else ""
-            return f"{window}{check.get('explanation') or check.get('subject', '')}"
-    if result.get("outcome") == "failed":
-        return str(result.get("message") or "").strip().split("\n")[0][:300]
-    return ""
+            return _described(check)
+    return str(result.get("message") or "").strip().split("\n")[0][:300]
+
+
+def flipped_checks(result: dict[str, Any]) -> list[Flip]:
+    """Every check of an experiment's results that FAILed, by site."""
+    return [
+        Flip(str(check.get("site") or ""), _described(check))
+        for check in result.get("assertions") or []
+        if check.get("verdict") == "FAIL"
+    ]
 
 
 def _no_verdict(result: dict[str, Any]) -> str:
@@ -121,10 +154,58 @@ class KindScore:
 
 
 @dataclass
+class CheckCoverage:
+    """One check site of the suite, and the mutants that flipped it to FAIL."""
+
+    site: CheckSite
+    ran: bool  # the unmodified suite made this check (and it passed: the baseline held)
+    flipped_by: list[str] = field(default_factory=list)  # "operator" per mutant
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "site": self.site.id,
+            "test": self.site.test,
+            "source": self.site.source,
+            "bare_assert": self.site.bare_assert,
+            "ran": self.ran,
+            "flipped_by": self.flipped_by,
+        }
+
+
+@dataclass
 class MutationReport:
     mutants: list[Mutant] = field(default_factory=list)
     baseline: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
+    # Every check site of the experiments run (``check_sites.inventory``)
+    sites: list[CheckSite] = field(default_factory=list)
+
+    def coverage(self) -> list[CheckCoverage]:
+        """Per check site, whether the baseline made it and which mutants flipped it."""
+        made = {
+            str(check.get("site"))
+            for experiment in self.baseline
+            for check in experiment.get("assertions") or []
+        }
+        rows = {site.id: CheckCoverage(site, site.id in made) for site in self.sites}
+        for mutant in self.mutants:
+            for site in dict.fromkeys(f.site for f in mutant.flipped):
+                if site in rows and mutant.operator not in rows[site].flipped_by:
+                    rows[site].flipped_by.append(mutant.operator)
+        return list(rows.values())
+
+    def coverage_table(self) -> str:
+        rows = self.coverage()
+        if not rows:
+            return ""
+        lines = ["checks and the mutants that flip them:"]
+        for row in rows:
+            flips = ", ".join(row.flipped_by) or "no mutant"
+            lines.append(f"  {row.site.id:<42} {flips}")
+            lines.append(f"  {'':<42} {row.site.source}")
+        unflipped = sum(not row.flipped_by for row in rows)
+        lines.append(f"{len(rows) - unflipped} of {len(rows)} checks flipped by some mutant")
+        return "\n".join(lines)
 
     @property
     def score(self) -> float:
@@ -157,10 +238,15 @@ class MutationReport:
             lines.append(f"{m.kind:<8} {m.operator:<26} {m.verdict():<21} {m.experiment}")
             if m.caught and m.killed_by:
                 lines.append(f"{'':<9}killed by {m.killed_by}")
+            for flip in m.flipped[1 if m.caught else 0 :]:  # the first is the killing check
+                lines.append(f"{'':<9}also flipped {flip.check}")
             if m.no_verdict:
                 lines.append(f"{'':<9}no verdict: {m.no_verdict}")
             if m.declared_uncatchable is not None:
                 lines.append(f"{'':<9}declared: {m.declared_uncatchable}")
+        coverage = self.coverage_table()
+        if coverage:
+            lines.append(coverage)
         lines.append(self.by_kind("removal").line("removals"))
         lines.append(self.by_kind("partial").line("partial weakenings"))
         if self.duration_s:
@@ -173,6 +259,7 @@ class MutationReport:
             "scores": {k: self.by_kind(k).to_json() for k in ("removal", "partial")},
             "duration_s": self.duration_s,
             "mutants": [m.to_json() for m in self.mutants],
+            "checks": [row.to_json() for row in self.coverage()],
         }
 
 
@@ -217,6 +304,10 @@ def run_mutations(
     options = list(extra or [])
     progress("baseline: running the suite unmodified")
     baseline = _pytest(paths, workdir / "baseline", options)
+    if not baseline:  # e.g. the mesh did not start: nothing held, so nothing can be judged
+        raise ChaoskitError(
+            f"the unmodified suite ran no experiment; see {workdir / 'baseline' / 'junit.xml'}"
+        )
     broken = [e for e in baseline if e["outcome"] != "held"]
     if broken:
         raise ChaoskitError(
@@ -227,6 +318,10 @@ def run_mutations(
             )
         )
     report = MutationReport(baseline=baseline)
+    # Results name files relative to pytest's rootdir: this repository's root, the
+    # directory ``chaoskit mutate`` runs from.
+    files = sorted({str(e["file"]) for e in baseline if e.get("file")})
+    report.sites = [site for f in files if Path(f).is_file() for site in sites_in(Path(f), f)]
     chosen = list(dict.fromkeys(operators or OPERATORS))
     runs = []
     for operator in chosen:
@@ -265,6 +360,7 @@ def run_mutations(
                     killed_by=killing_check(result),
                     declared_uncatchable=declared.get(experiment, {}).get(operator),
                     no_verdict=_no_verdict(result),
+                    flipped=flipped_checks(result),
                 )
             )
     report.duration_s = time.monotonic() - started

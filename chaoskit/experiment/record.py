@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit import __version__
+from chaoskit.experiment.check_sites import calling_site
 from chaoskit.experiment.mutations import applicable
 from chaoskit.stats import Judgement, Verdict
 
@@ -70,17 +71,32 @@ class ExperimentRecord:
     # Where it ran: {"backend": local | kind | kube, "context": the kube context or None};
     # None when it never reached a mesh (a collection or setup error before connecting).
     mesh: dict[str, Any] | None = None
+    # A mutant run goes on past a check that did not pass, so that every check the
+    # weakening flips is recorded; the test then fails with the first (``defer``).
+    keep_going: bool = False
+    deferred: list[Exception] = field(default_factory=list)
 
     def add_judgement(
         self, window: str, judgement: Judgement, predicted: Any = None, hint: str = ""
     ) -> None:
         entry: dict[str, Any] = {"window": window, **judgement.to_dict()}
+        # Which statement of the experiment made the check (``file:line``), so a mutant's
+        # flips can be told apart by check, not by their changing numbers.
+        site = calling_site(self.file) if self.file else None
+        entry["site"] = site.id if site is not None else None
         entry["predicted"] = (
             {"value": predicted.value, "why": predicted.why} if predicted is not None else None
         )
         if hint and judgement.verdict is not Verdict.PASS:
             entry["hint"] = hint
         self.assertions.append(entry)
+
+    def defer(self, failure: Exception) -> bool:
+        """Keep ``failure`` (a FAIL or an INCONCLUSIVE just recorded) for the end of the
+        test instead of raising it now, when this is a mutant run; ``False`` otherwise."""
+        if self.keep_going:
+            self.deferred.append(failure)
+        return self.keep_going
 
     def headline(self, judgement: Judgement) -> Judgement:
         """Mark ``judgement`` (a check this experiment settled) as the one its summary line

@@ -9,6 +9,7 @@ Options and ini keys are in :mod:`chaoskit.plugin.options`; fixtures in
 from __future__ import annotations
 
 from chaoskit.plugin.fixtures import chaos, chaos_mesh, chaos_samples, experiment, load, resources
+from chaoskit.plugin.keep_going import pytest_runtest_call
 from chaoskit.plugin.options import pytest_addoption, pytest_configure, pytest_unconfigure
 from chaoskit.plugin.results import (
     pytest_report_teststatus,
@@ -26,6 +27,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_configure",
     "pytest_report_teststatus",
+    "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",
     "pytest_terminal_summary",

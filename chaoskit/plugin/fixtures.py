@@ -79,6 +79,8 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
         file=_shown_path(item.path, request.config.rootpath),
         hypothesis=inspect.cleandoc(function.__doc__ or "") if function else "",
         mutation=state.settings.mutation,
+        keep_going=state.settings.mutation is not None
+        or bool(request.config.getoption("--chaos-keep-going")),
     )
     item.stash[RECORD] = record
     state.pending[item.nodeid] = record

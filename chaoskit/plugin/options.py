@@ -75,7 +75,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--chaos-mutation",
         default=None,
         metavar="NAME",
-        help="weaken every Istio object experiments apply with this mutation operator",
+        help="weaken every Istio object experiments apply with this mutation operator "
+        "(implies --chaos-keep-going)",
+    )
+    group.addoption(
+        "--chaos-keep-going",
+        action="store_true",
+        default=False,
+        help="go on past a check that does not pass, recording every check, and fail with "
+        "the first at the end (the outcome an ordinary run would reach)",
     )
     group.addoption(
         "--istio-version",

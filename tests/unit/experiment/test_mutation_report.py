@@ -109,3 +109,68 @@ def test_scores_per_kind_and_declared_uncatchable(monkeypatch: pytest.MonkeyPatc
     json = report.to_json()
     assert json["scores"]["partial"]["declared_uncatchable"] == 1
     assert {m["killed_by"] for m in json["mutants"]} == {"[split] shift-weights noticed", None}
+
+
+EXPERIMENT = """
+def test_split(chaos, load):
+    window = load.run(rate=10.0, duration="1s")
+    window.share(version="canary").matches(0.1, tolerance=0.04)
+    window.success_rate().at_least(0.99)
+    window.latency(0.9).at_most("1s")
+"""
+
+
+def sited(verdict: str, explanation: str, line: int) -> dict[str, Any]:
+    return {**check(verdict, explanation), "site": f"test_split.py:{line}"}
+
+
+def test_every_flip_is_reported_per_mutant_and_per_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "test_split.py").write_text(EXPERIMENT)
+    monkeypatch.chdir(tmp_path)  # results name files relative to the rootdir
+    passed = [sited("PASS", "fine", line) for line in (4, 5, 6)]
+    under = {
+        "even-weights": [sited("FAIL", "split off", 4), passed[1], sited("FAIL", "slow", 6)],
+        "shift-weights": [sited("FAIL", "split off", 4), passed[1], passed[2]],
+    }
+
+    def fake(args: list[str], report_dir: Path, extra: list[str]) -> list[dict[str, Any]]:
+        mutation = next((e.split("=")[1] for e in extra if "--chaos-mutation=" in e), None)
+        if mutation is None:
+            mutations = ["even-weights", "shift-weights"]
+            return [
+                {"id": "split", "file": "test_split.py", "outcome": "held", "assertions": passed}
+                | {"mutations": mutations}
+            ]
+        return [{"id": "split", "outcome": "failed", "assertions": under[mutation]}]
+
+    monkeypatch.setattr(mutate_module, "_pytest", fake)
+    report = run_mutations(["test_split.py"], tmp_path / "runs", progress=lambda _: None)
+    by = {m.operator: m for m in report.mutants}
+    assert [f.site for f in by["even-weights"].flipped] == ["test_split.py:4", "test_split.py:6"]
+    assert by["even-weights"].killed_by == "[w] split off"
+    rows = {row.site.id: row for row in report.coverage()}
+    assert {site: row.flipped_by for site, row in rows.items()} == {
+        "test_split.py:4": ["even-weights", "shift-weights"],
+        "test_split.py:5": [],
+        "test_split.py:6": ["even-weights"],
+    }
+    assert all(row.ran for row in rows.values())
+    table = report.table()
+    assert "also flipped [w] slow" in table
+    assert "window.success_rate().at_least(0.99)" in table
+    assert "2 of 3 checks flipped by some mutant" in table
+    checks = report.to_json()["checks"]
+    assert checks[1] == {
+        "site": "test_split.py:5",
+        "test": "test_split",
+        "source": "window.success_rate().at_least(0.99)",
+        "bare_assert": False,
+        "ran": True,
+        "flipped_by": [],
+    }
+    assert report.to_json()["mutants"][0]["flipped"][1] == {
+        "site": "test_split.py:6",
+        "check": "[w] slow",
+    }
