@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.controlplane.pods import pod_pids
 from chaoskit.kube.client import KubeClient
 from chaoskit.mesh.http.client import HttpConnection, UpstreamError
 from chaoskit.mesh.http.message import Headers, Request
@@ -68,13 +69,9 @@ def spec_text(services: int) -> str:
 def pod_memory(state_dir: Path) -> tuple[list[int], list[int]]:
     """RSS and PSS (kB) of every pod process of the mesh in ``state_dir``."""
     rss, pss = [], []
-    marker = f"{state_dir}/pods/".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in pod_pids(state_dir).values():
+        entry = Path(f"/proc/{pid}")
         try:
-            if marker not in (entry / "cmdline").read_bytes():
-                continue
             status = (entry / "status").read_text()
             rss.append(int(status.split("VmRSS:")[1].split()[0]))
             rollup = (entry / "smaps_rollup").read_text()

@@ -6,7 +6,10 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import secrets as token_source
+import signal
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,13 +124,20 @@ class ControlPlane:
         self._seed_secrets()
         self._seed_resources()
         await self.xds.start()
+        await self.runner.open([w.app.name for w in self.spec.spec.workloads])
+        self.runner.forks.on_lost = self._fork_server_lost
         # Start every pod before the first push, as istiod debounces a burst of endpoint
         # events into one push: one compilation for the whole start-up, not one per pod.
+        # The fork requests are sent together; the pods then start in parallel.
         self._holding_pushes = True
         try:
-            for workload in self.spec.spec.workloads:
-                for replica in range(workload.replicas):
-                    await self._create_pod(workload.name, workload.namespace, replica)
+            await asyncio.gather(
+                *(
+                    self._create_pod(workload.name, workload.namespace, replica)
+                    for workload in self.spec.spec.workloads
+                    for replica in range(workload.replicas)
+                )
+            )
         finally:
             self._holding_pushes = False
         self.schedule_push()
@@ -179,10 +189,16 @@ class ControlPlane:
         self._stopping = True
         await self.xds.stop()
         await asyncio.gather(*(self.runner.stop(p) for p in self.pods.values()))
+        await self.runner.close()
         for task in self._watchers:
             task.cancel()
         if self.addresses is not None:
             self.addresses.release()
+
+    def _fork_server_lost(self, why: str) -> None:
+        """The pods' parent died: none of them can be watched, so the mesh stops, loudly."""
+        sys.stderr.write(f"chaoskit mesh: {why}; stopping the mesh\n")
+        os.kill(os.getpid(), signal.SIGTERM)  # serve_forever's orderly stop
 
     # --- pods ------------------------------------------------------------------------------------
 
