@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import os
 import secrets as token_source
@@ -49,6 +50,8 @@ from chaoskit.mesh.delta import meta_text, resource_texts
 from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
+# Kinds that change routes but no cluster (Envoy's RDS/LDS, not CDS/EDS)
+_ROUTING_ONLY = frozenset({"virtualservices", "gateways"})
 T = TypeVar("T", bound=IstioResource)
 GATEWAY_APP = "ingress-gateway"
 
@@ -111,6 +114,10 @@ class ControlPlane:
             ]
             | None
         ) = None
+        # Bumped by every store change but a VirtualService's or a Gateway's: with the pod
+        # generation, what the current compiler's clusters were compiled from.
+        self._cluster_revision = 0
+        self._clusters_key: tuple[int, int] | None = None
         self._watchers: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.pushed_version = 0
@@ -440,6 +447,8 @@ class ControlPlane:
 
     def _on_store_change(self, kind: Kind, namespace: str, name: str, event: str) -> None:
         key = (kind.key, namespace, name)
+        if kind.plural not in _ROUTING_ONLY:
+            self._cluster_revision += 1
         if event == "ADDED":
             self._order_seq += 1
             self._order[key] = self._order_seq
@@ -466,7 +475,13 @@ class ControlPlane:
             key = (self.store.revision, self._pods_generation)
             if self._compiled is None or self._compiled[0] != key:
                 previous = self._compiled[2] if self._compiled is not None else None
-                self._compiled = (key, Compiler(self.mesh_state()), _SharedTexts(previous), {})
+                clusters_key = (self._cluster_revision, self._pods_generation)
+                clusters = None
+                if self._compiled is not None and self._clusters_key == clusters_key:
+                    clusters = self._compiled[1].shared_clusters()
+                self._clusters_key = clusters_key
+                compiler = Compiler(self.mesh_state(), clusters)
+                self._compiled = (key, compiler, _SharedTexts(previous), {})
             _, compiler, encoder, views = self._compiled
             # Proxies of one view share the compiler's listener and cluster tuples, hence one
             # resource dict and one delta: the push costs O(views × resources + proxies).
@@ -479,7 +494,7 @@ class ControlPlane:
                     if view is None:
                         texts = resource_texts(snapshot, encoder.text)
                         view = views[key] = (snapshot.listeners, snapshot.clusters, texts)
-                    self.xds.push(proxy, version, view[2], meta_text(snapshot))
+                    self.xds.push(proxy, version, view[2], functools.partial(meta_text, snapshot))
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()

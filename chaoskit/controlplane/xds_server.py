@@ -123,8 +123,11 @@ class XdsServer:
         self._deltas.clear()
         self._full.clear()
 
-    def push(self, proxy: str, version: int, resources: dict[str, str], meta: str) -> None:
-        """Send ``proxy`` what changed in ``resources`` (name → JSON text) since last time.
+    def push(
+        self, proxy: str, version: int, resources: dict[str, str], meta: Callable[[], str]
+    ) -> None:
+        """Send ``proxy`` what changed in ``resources`` (name → JSON text) since last time;
+        ``meta()`` is its meta resource's text, needed only for a full push.
 
         Proxies of one view get the same ``resources`` dict and hold the same previous one,
         so their delta is computed once per push and view, not once per proxy. Texts should
@@ -144,7 +147,7 @@ class XdsServer:
                 version,
                 conn.sent_nonce + 1,
                 True,
-                (upsert_body({META: meta}).encode(), shared[1]),
+                (upsert_body({META: meta()}).encode(), shared[1]),
                 [],
             )
         else:

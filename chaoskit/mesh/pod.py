@@ -59,6 +59,7 @@ class Pod:
         self._servers: dict[str, asyncio.Server] = {}
         self._gateway_listeners: dict[int, Listener] = {}
         self._stop = asyncio.Event()
+        self._timers_changed = asyncio.Event()  # set when a push brings an interval timer
         self.config = ConfigState()  # what the control plane has pushed so far
 
     # --- the app's view of the mesh ----------------------------------------------------------
@@ -147,6 +148,8 @@ class Pod:
     async def _apply(self, message: dict[str, Any]) -> None:
         snapshot = self.config.apply(message)
         self.proxy.apply(snapshot)
+        if self.proxy.needs_ticks:
+            self._timers_changed.set()
         if self.boot.kind == "gateway":
             await self._sync_gateway_listeners(snapshot)
 
@@ -214,7 +217,13 @@ class Pod:
         loop.add_reader(0, readable)
 
     async def _ticker(self) -> None:
+        """Drive the clusters' interval timers; idle while no cluster has one (a mesh of
+        200 pods ticking 20 times a second for nothing took a third of a core)."""
         while True:
+            if not self.proxy.needs_ticks:
+                self._timers_changed.clear()
+                await self._timers_changed.wait()
+                continue
             await asyncio.sleep(self.boot.tick_interval_s)
             self.proxy.tick()
 
