@@ -66,19 +66,55 @@ def spec_text(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pod_memory(state_dir: Path) -> tuple[list[int], list[int]]:
-    """RSS and PSS (kB) of every pod process of the mesh in ``state_dir``."""
-    rss, pss = [], []
-    for pid in pod_pids(state_dir).values():
-        entry = Path(f"/proc/{pid}")
+@dataclass
+class Memory:
+    """kB per process: RSS counts every resident page, shared or not; PSS divides each shared
+    page among its sharers; USS (private clean + dirty) is what the process alone holds."""
+
+    rss: int
+    pss: int
+    uss: int
+
+
+def process_memory(pid: int) -> Memory | None:
+    try:
+        rss = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except (OSError, IndexError, ValueError):
+        return None
+    fields = {
+        line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:] if ":" in line
+    }
+    return Memory(rss, fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"])
+
+
+def pod_memory(state_dir: Path) -> list[Memory]:
+    """Memory of every pod process of the mesh in ``state_dir``."""
+    found = (process_memory(pid) for pid in pod_pids(state_dir).values())
+    return [m for m in found if m is not None]
+
+
+def fork_server_pid(control_plane: int) -> int | None:
+    """The mesh's fork server (the control plane's child whose pages the pods share)."""
+    try:
+        children = Path(f"/proc/{control_plane}/task/{control_plane}/children").read_text()
+    except OSError:
+        return None
+    for pid in children.split():
         try:
-            status = (entry / "status").read_text()
-            rss.append(int(status.split("VmRSS:")[1].split()[0]))
-            rollup = (entry / "smaps_rollup").read_text()
-            pss.append(int(rollup.split("\nPss:")[1].split()[0]))
-        except (OSError, IndexError, ValueError):
+            if b"chaoskit.mesh.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return int(pid)
+        except OSError:
             continue
-    return rss, pss
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def virtual_service(name: str, timeout_s: int) -> dict[str, object]:
@@ -128,8 +164,9 @@ class SizeResult:
     up_s: float
     synced_s: float
     ack_ms: list[float]
-    rss_kb: list[int]
-    pss_kb: list[int]
+    memory: list[Memory]
+    server: Memory | None
+    cpu_s: float  # pods', fork server's and control plane's CPU seconds until all SYNCED
 
     def ack(self, q: float) -> float:
         ordered = sorted(self.ack_ms)
@@ -147,6 +184,8 @@ class SoakResult:
     checks: int = 0
     lost: set[str] = field(default_factory=set)
     not_synced: set[str] = field(default_factory=set)
+    elapsed_s: float = 0.0  # from the first request sent to the last answered
+    load: tuple[str, str] = ("?", "?")  # 1-minute load average at its start and end
 
 
 def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
@@ -164,6 +203,12 @@ def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
                 break
             time.sleep(0.05)
         synced = time.monotonic() - started
+        server_pid = fork_server_pid(mesh.process.pid)
+        start_cpu = sum(
+            cpu_seconds(pid)
+            for pid in [mesh.process.pid, server_pid, *pod_pids(state).values()]
+            if pid is not None
+        )
         ack_ms = []
         for i in range(applies):
             body = virtual_service("svc-1", i + 1)
@@ -179,8 +224,8 @@ def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
             reached = client.wait_synced(int(version), timeout_s=60)["proxies"]
             ack_ms.append((time.perf_counter() - t0) * 1000)
             assert len(reached) == services + 1, f"{len(reached)} proxies acknowledged"
-        rss, pss = pod_memory(state)
-        return SizeResult(services + 1, up, synced, ack_ms, rss, pss)
+        server = process_memory(server_pid) if server_pid is not None else None
+        return SizeResult(services + 1, up, synced, ack_ms, pod_memory(state), server, start_cpu)
     finally:
         client.close()
         mesh.stop(timeout_s=60)
@@ -216,6 +261,7 @@ async def soak_load(
             if conn.is_reusable:
                 idle.append(conn)
 
+    began = time.perf_counter()
     for i in range(total):
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
@@ -223,6 +269,7 @@ async def soak_load(
         tasks.append(asyncio.get_running_loop().create_task(one(i)))
         result.sent += 1
     await asyncio.wait_for(asyncio.gather(*tasks), 60)
+    result.elapsed_s = time.perf_counter() - began
     for conn in idle:
         conn.close()
 
@@ -259,8 +306,10 @@ def soak(services: int, rate: float, seconds: float, workdir: Path) -> SoakResul
                 await asyncio.to_thread(check)
             await load
 
+        before = load_average()
         asyncio.run(run())
         check()
+        result.load = (before, load_average())
         return result
     finally:
         client.close()
@@ -290,22 +339,26 @@ def report(results: list[SizeResult], soaked: SoakResult | None, load: tuple[str
         START,
         "## Mesh size: start-up, push cost, memory",
         "",
-        f"Measured by `python -m benchmarks.scale` on {platform.node()} ({os.cpu_count()} cores, "
+        f"Measured by `python -m benchmarks.scale` on {time.strftime('%Y-%m-%d', time.gmtime())} "
+        f"on {platform.node()} ({os.cpu_count()} cores, "
         f"Python {platform.python_version()}; 1-minute load average {load[0]} before the run, "
         f"{load[1]} after). N echo services with one workload each plus the ingress gateway. "
         "Apply → ack: one VirtualService changed, from the API request to every proxy's "
         "acknowledgement, as `chaoskit apply` waits.",
         "",
-        "| pods | mesh up → ready | → all SYNCED | apply → all acked p50 / p99 (n) "
-        "| RSS per pod, mean | PSS per pod, mean |",
-        "|---|---|---|---|---|---|",
+        "| pods | mesh up → ready | → all SYNCED | CPU to start | apply → all acked p50 / p99 (n) "
+        "| per pod: RSS / PSS / USS, mean | fork server: RSS / PSS |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        mb = [
+            statistics.mean(getattr(m, k) for m in r.memory) / 1024 for k in ("rss", "pss", "uss")
+        ]
+        server = f"{r.server.rss / 1024:.1f} / {r.server.pss / 1024:.1f} MB" if r.server else "?"
         lines.append(
-            f"| {r.pods} | {r.up_s:.1f} s | {r.synced_s:.1f} s | "
+            f"| {r.pods} | {r.up_s:.1f} s | {r.synced_s:.1f} s | {r.cpu_s:.1f} s | "
             f"{statistics.median(r.ack_ms):.0f} / {r.ack(0.99):.0f} ms ({len(r.ack_ms)}) | "
-            f"{statistics.mean(r.rss_kb) / 1024:.1f} MB "
-            f"| {statistics.mean(r.pss_kb) / 1024:.1f} MB |"
+            f"{mb[0]:.1f} / {mb[1]:.1f} / {mb[2]:.1f} MB | {server} |"
         )
     lines += [
         "",
@@ -318,7 +371,9 @@ def report(results: list[SizeResult], soaked: SoakResult | None, load: tuple[str
         lines += [
             "",
             f"Connectivity soak: {soaked.pods} pods, {soaked.rate:.0f} rps open loop over every "
-            f"service through the gateway for {soaked.seconds:.0f} s: {soaked.sent} sent, "
+            f"service through the gateway for {soaked.seconds:.0f} s (load average "
+            f"{soaked.load[0]} at its start, {soaked.load[1]} at its end; sending and answers "
+            f"took {soaked.elapsed_s:.0f} s): {soaked.sent} sent, "
             f"{ok} × 200, other statuses {others}, "
             f"{soaked.errors} transport errors; proxy-status read {soaked.checks} times: "
             f"{len(soaked.lost)} proxies lost, {len(soaked.not_synced)} ever not SYNCED.",
