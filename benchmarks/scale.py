@@ -167,6 +167,7 @@ class SizeResult:
     memory: list[Memory]
     server: Memory | None
     cpu_s: float  # pods', fork server's and control plane's CPU seconds until all SYNCED
+    apply_cpu_s: float  # the same processes' CPU seconds per apply → ack
 
     def ack(self, q: float) -> float:
         ordered = sorted(self.ack_ms)
@@ -204,11 +205,9 @@ def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
             time.sleep(0.05)
         synced = time.monotonic() - started
         server_pid = fork_server_pid(mesh.process.pid)
-        start_cpu = sum(
-            cpu_seconds(pid)
-            for pid in [mesh.process.pid, server_pid, *pod_pids(state).values()]
-            if pid is not None
-        )
+        pids = [mesh.process.pid, *pod_pids(state).values()]
+        pids += [server_pid] if server_pid is not None else []
+        start_cpu = sum(cpu_seconds(pid) for pid in pids)
         ack_ms = []
         for i in range(applies):
             body = virtual_service("svc-1", i + 1)
@@ -224,8 +223,11 @@ def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
             reached = client.wait_synced(int(version), timeout_s=60)["proxies"]
             ack_ms.append((time.perf_counter() - t0) * 1000)
             assert len(reached) == services + 1, f"{len(reached)} proxies acknowledged"
+        apply_cpu = (sum(cpu_seconds(pid) for pid in pids) - start_cpu) / max(1, applies)
         server = process_memory(server_pid) if server_pid is not None else None
-        return SizeResult(services + 1, up, synced, ack_ms, pod_memory(state), server, start_cpu)
+        return SizeResult(
+            services + 1, up, synced, ack_ms, pod_memory(state), server, start_cpu, apply_cpu
+        )
     finally:
         client.close()
         mesh.stop(timeout_s=60)
@@ -344,11 +346,13 @@ def report(results: list[SizeResult], soaked: SoakResult | None, load: tuple[str
         f"Python {platform.python_version()}; 1-minute load average {load[0]} before the run, "
         f"{load[1]} after). N echo services with one workload each plus the ingress gateway. "
         "Apply → ack: one VirtualService changed, from the API request to every proxy's "
-        "acknowledgement, as `chaoskit apply` waits.",
+        "acknowledgement, as `chaoskit apply` waits. CPU columns: user + system seconds of the "
+        "control plane, the fork server and every pod (the benchmark's own client excluded); "
+        "unlike wall times they do not grow with other work on the machine.",
         "",
         "| pods | mesh up → ready | → all SYNCED | CPU to start | apply → all acked p50 / p99 (n) "
-        "| per pod: RSS / PSS / USS, mean | fork server: RSS / PSS |",
-        "|---|---|---|---|---|---|---|",
+        "| CPU per apply | per pod: RSS / PSS / USS, mean | fork server: RSS / PSS |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         mb = [
@@ -358,6 +362,7 @@ def report(results: list[SizeResult], soaked: SoakResult | None, load: tuple[str
         lines.append(
             f"| {r.pods} | {r.up_s:.1f} s | {r.synced_s:.1f} s | {r.cpu_s:.1f} s | "
             f"{statistics.median(r.ack_ms):.0f} / {r.ack(0.99):.0f} ms ({len(r.ack_ms)}) | "
+            f"{r.apply_cpu_s * 1000:.0f} ms | "
             f"{mb[0]:.1f} / {mb[1]:.1f} / {mb[2]:.1f} MB | {server} |"
         )
     lines += [

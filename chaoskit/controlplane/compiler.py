@@ -54,8 +54,11 @@ class Compiler:
         self._by_fqdn = {s.fqdn: s for s in state.services}
         # Clusters depend on the proxy only through its namespace (DestinationRule lookup),
         # so proxies of one namespace share one tuple (and its JSON, see runtime._push_loop).
-        # ``clusters``: a previous compiler's, when nothing clusters depend on has changed
-        # since (a VirtualService or Gateway change; istiod, too, keeps CDS for those).
+        # ``clusters``: a previous compiler's, when nothing clusters depend on (services,
+        # endpoints, DestinationRules) changed since: a VirtualService or Gateway change.
+        # istiod skips CDS on a Gateway change (skippedCdsConfigs, pilot/pkg/xds/cds.go)
+        # but not on a VirtualService one: a Sidecar may scope clusters to its destinations,
+        # which is not emulated here.
         self._clusters_by_namespace: dict[str, tuple[Cluster, ...]] = (
             clusters if clusters is not None else {}
         )
