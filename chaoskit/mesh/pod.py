@@ -1,9 +1,9 @@
 """A pod of the embedded mesh: one process running an app and its sidecar (or a gateway).
 
 Forked by the mesh's fork server (forkserver.py), which calls :func:`main`; by hand it runs
-as ``python -m chaoskit.mesh.pod BOOTSTRAP.json``. It connects
-to the control plane's push channel, applies the first configuration, binds its listeners
-on its own loopback IP, acknowledges, and from then on follows pushes. A dropped channel is
+as ``python -m chaoskit.mesh.pod BOOTSTRAP.json``. It connects to the control plane's push
+channel, applies the first configuration, binds its listeners on its own loopback IP,
+acknowledges, and from then on follows pushes. A dropped channel is
 re-established with back-off, as Envoy reconnects to istiod; the pod exits only on a
 ``shutdown`` message, a signal, or when its stdin pipe (held by the control plane) reaches
 EOF, so a pod never outlives the mesh that started it and never mistakes a drop for a stop.
