@@ -186,7 +186,8 @@ class SoakResult:
     lost: set[str] = field(default_factory=set)
     not_synced: set[str] = field(default_factory=set)
     elapsed_s: float = 0.0  # from the first request sent to the last answered
-    unanswered: int = 0  # still waiting for a connection slot a minute after the last send
+    unanswered: int = 0  # still unanswered a minute after the last send
+    shed: int = 0  # not sent: every connection slot was busy (the machine fell behind)
     load: tuple[str, str] = ("?", "?")  # 1-minute load average at its start and end
 
 
@@ -245,6 +246,9 @@ async def soak_load(
     tasks = []
 
     async def one(i: int) -> None:
+        if slots.locked():  # all connections busy: shed, as a fixed-size client pool would
+            result.shed += 1
+            return
         async with slots:
             conn = None
             while idle and conn is None:
@@ -390,8 +394,9 @@ def report(
             f"{soaked.load[0]} at its start, {soaked.load[1]} at its end; sending and answers "
             f"took {soaked.elapsed_s:.0f} s): {soaked.sent} sent, "
             f"{ok} × 200 ({ok / max(soaked.elapsed_s, 1e-9):.0f} per second), other statuses "
-            f"{others}, {soaked.errors} transport errors, {soaked.unanswered} still unanswered a "
-            f"minute after the last send (queued behind 256 connections); "
+            f"{others}, {soaked.errors} transport errors, {soaked.shed} not sent because all 256 "
+            f"connections were busy, {soaked.unanswered} unanswered a minute after the last "
+            "send; "
             f"proxy-status read {soaked.checks} times: "
             f"{len(soaked.lost)} proxies lost, {len(soaked.not_synced)} ever not SYNCED.",
         ]
