@@ -392,7 +392,7 @@ def report(
             f"Connectivity soak: {soaked.pods} pods, {soaked.rate:.0f} rps open loop over every "
             f"service through the gateway for {soaked.seconds:.0f} s (load average "
             f"{soaked.load[0]} at its start, {soaked.load[1]} at its end; sending and answers "
-            f"took {soaked.elapsed_s:.0f} s): {soaked.sent} sent, "
+            f"took {soaked.elapsed_s:.0f} s): {soaked.sent} scheduled, "
             f"{ok} × 200 ({ok / max(soaked.elapsed_s, 1e-9):.0f} per second), other statuses "
             f"{others}, {soaked.errors} transport errors, {soaked.shed} not sent because all 256 "
             f"connections were busy, {soaked.unanswered} unanswered a minute after the last "
