@@ -67,9 +67,11 @@ class ForkServer:
         # SIGCHLD wakes the selector through a pipe (the handler itself does nothing).
         signal.set_wakeup_fd(self._wake_write)
         signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
-        # Ctrl-C reaches the whole process group: the control plane stops the pods, and we
-        # must stay to reap them and report their exits.
+        # Ctrl-C (or `timeout`'s SIGTERM) reaches the whole process group: the control plane
+        # stops the pods, and we must stay to reap them and report their exits. We leave on
+        # EOF of our stdin, which only the control plane holds.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         self._selector.register(self.requests, selectors.EVENT_READ)
         self._selector.register(self._wake_read, selectors.EVENT_READ)
         self._reply({"ready": True})
@@ -143,6 +145,7 @@ class ForkServer:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         self._selector.close()
         for fd in (self._wake_read, self._wake_write, self.requests, self.replies):
             os.close(fd)
