@@ -21,6 +21,7 @@ import uvloop
 
 from benchmarks.loadgen import LoadResult, open_loop
 from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.controlplane.pods import pod_pids as mesh_pod_pids
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
 from chaoskit.topology.spec import MeshSpec
@@ -58,19 +59,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def pod_pids(state_dir: Path, prefix: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"chaoskit.mesh.pod" in cmd and any(
-            str(state_dir).encode() in c and f"/{prefix}".encode() in c for c in cmd
-        ):
-            pids.append(int(entry.name))
-    return pids
+    return [pid for proxy, pid in mesh_pod_pids(state_dir).items() if proxy.startswith(prefix)]
 
 
 def run_load(address: tuple[str, int], rate: float, duration: float, path: str = "/") -> LoadResult:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.controlplane.pods import pod_pids
 from chaoskit.kube.client import KubeClient
 from chaoskit.mesh.http.client import HttpConnection, UpstreamError
 from chaoskit.mesh.http.message import Headers, Request
@@ -65,23 +66,55 @@ def spec_text(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pod_memory(state_dir: Path) -> tuple[list[int], list[int]]:
-    """RSS and PSS (kB) of every pod process of the mesh in ``state_dir``."""
-    rss, pss = [], []
-    marker = f"{state_dir}/pods/".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+@dataclass
+class Memory:
+    """kB per process: RSS counts every resident page, shared or not; PSS divides each shared
+    page among its sharers; USS (private clean + dirty) is what the process alone holds."""
+
+    rss: int
+    pss: int
+    uss: int
+
+
+def process_memory(pid: int) -> Memory | None:
+    try:
+        rss = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except (OSError, IndexError, ValueError):
+        return None
+    fields = {
+        line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:] if ":" in line
+    }
+    return Memory(rss, fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"])
+
+
+def pod_memory(state_dir: Path) -> list[Memory]:
+    """Memory of every pod process of the mesh in ``state_dir``."""
+    found = (process_memory(pid) for pid in pod_pids(state_dir).values())
+    return [m for m in found if m is not None]
+
+
+def fork_server_pid(control_plane: int) -> int | None:
+    """The mesh's fork server (the control plane's child whose pages the pods share)."""
+    try:
+        children = Path(f"/proc/{control_plane}/task/{control_plane}/children").read_text()
+    except OSError:
+        return None
+    for pid in children.split():
         try:
-            if marker not in (entry / "cmdline").read_bytes():
-                continue
-            status = (entry / "status").read_text()
-            rss.append(int(status.split("VmRSS:")[1].split()[0]))
-            rollup = (entry / "smaps_rollup").read_text()
-            pss.append(int(rollup.split("\nPss:")[1].split()[0]))
-        except (OSError, IndexError, ValueError):
+            if b"chaoskit.mesh.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return int(pid)
+        except OSError:
             continue
-    return rss, pss
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def virtual_service(name: str, timeout_s: int) -> dict[str, object]:
@@ -131,8 +164,10 @@ class SizeResult:
     up_s: float
     synced_s: float
     ack_ms: list[float]
-    rss_kb: list[int]
-    pss_kb: list[int]
+    memory: list[Memory]
+    server: Memory | None
+    cpu_s: float  # pods', fork server's and control plane's CPU seconds until all SYNCED
+    apply_cpu_s: float  # the same processes' CPU seconds per apply → ack
 
     def ack(self, q: float) -> float:
         ordered = sorted(self.ack_ms)
@@ -150,6 +185,10 @@ class SoakResult:
     checks: int = 0
     lost: set[str] = field(default_factory=set)
     not_synced: set[str] = field(default_factory=set)
+    elapsed_s: float = 0.0  # from the first request sent to the last answered
+    unanswered: int = 0  # still unanswered a minute after the last send
+    shed: int = 0  # not sent: every connection slot was busy (the machine fell behind)
+    load: tuple[str, str] = ("?", "?")  # 1-minute load average at its start and end
 
 
 def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
@@ -167,6 +206,10 @@ def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
                 break
             time.sleep(0.05)
         synced = time.monotonic() - started
+        server_pid = fork_server_pid(mesh.process.pid)
+        pids = [mesh.process.pid, *pod_pids(state).values()]
+        pids += [server_pid] if server_pid is not None else []
+        start_cpu = sum(cpu_seconds(pid) for pid in pids)
         ack_ms = []
         for i in range(applies):
             body = virtual_service("svc-1", i + 1)
@@ -182,8 +225,11 @@ def measure_size(services: int, applies: int, workdir: Path) -> SizeResult:
             reached = client.wait_synced(int(version), timeout_s=60)["proxies"]
             ack_ms.append((time.perf_counter() - t0) * 1000)
             assert len(reached) == services + 1, f"{len(reached)} proxies acknowledged"
-        rss, pss = pod_memory(state)
-        return SizeResult(services + 1, up, synced, ack_ms, rss, pss)
+        apply_cpu = (sum(cpu_seconds(pid) for pid in pids) - start_cpu) / max(1, applies)
+        server = process_memory(server_pid) if server_pid is not None else None
+        return SizeResult(
+            services + 1, up, synced, ack_ms, pod_memory(state), server, start_cpu, apply_cpu
+        )
     finally:
         client.close()
         mesh.stop(timeout_s=60)
@@ -200,6 +246,9 @@ async def soak_load(
     tasks = []
 
     async def one(i: int) -> None:
+        if slots.locked():  # all connections busy: shed, as a fixed-size client pool would
+            result.shed += 1
+            return
         async with slots:
             conn = None
             while idle and conn is None:
@@ -219,13 +268,20 @@ async def soak_load(
             if conn.is_reusable:
                 idle.append(conn)
 
+    began = time.perf_counter()
     for i in range(total):
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.get_running_loop().create_task(one(i)))
         result.sent += 1
-    await asyncio.wait_for(asyncio.gather(*tasks), 60)
+    # Requests still queued for a connection slot a minute after the last send are counted
+    # as unanswered, not waited for: on a saturated machine the backlog outgrows the run.
+    _, late = await asyncio.wait(tasks, timeout=60)
+    for task in late:
+        task.cancel()
+    result.unanswered = len(late)
+    result.elapsed_s = time.perf_counter() - began
     for conn in idle:
         conn.close()
 
@@ -262,8 +318,10 @@ def soak(services: int, rate: float, seconds: float, workdir: Path) -> SoakResul
                 await asyncio.to_thread(check)
             await load
 
+        before = load_average()
         asyncio.run(run())
         check()
+        result.load = (before, load_average())
         return result
     finally:
         client.close()
@@ -287,43 +345,59 @@ def load_average() -> str:
         return "?"
 
 
-def report(results: list[SizeResult], soaked: SoakResult | None, load: tuple[str, str]) -> str:
+def report(
+    results: list[SizeResult], soaked: SoakResult | str | None, load: tuple[str, str]
+) -> str:
     per_proxy, intercept = slope(results)
     lines = [
         START,
         "## Mesh size: start-up, push cost, memory",
         "",
-        f"Measured by `python -m benchmarks.scale` on {platform.node()} ({os.cpu_count()} cores, "
+        f"Measured by `python -m benchmarks.scale` on {time.strftime('%Y-%m-%d', time.gmtime())} "
+        f"on {platform.node()} ({os.cpu_count()} cores, "
         f"Python {platform.python_version()}; 1-minute load average {load[0]} before the run, "
         f"{load[1]} after). N echo services with one workload each plus the ingress gateway. "
         "Apply → ack: one VirtualService changed, from the API request to every proxy's "
-        "acknowledgement, as `chaoskit apply` waits.",
+        "acknowledgement, as `chaoskit apply` waits. CPU columns: user + system seconds of the "
+        "control plane, the fork server and every pod (the benchmark's own client excluded); "
+        "unlike wall times they do not grow with other work on the machine.",
         "",
-        "| pods | mesh up → ready | → all SYNCED | apply → all acked p50 / p99 (n) "
-        "| RSS per pod, mean | PSS per pod, mean |",
-        "|---|---|---|---|---|---|",
+        "| pods | mesh up → ready | → all SYNCED | CPU to start | apply → all acked p50 / p99 (n) "
+        "| CPU per apply | per pod: RSS / PSS / USS, mean | fork server: RSS / PSS |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        mb = [
+            statistics.mean(getattr(m, k) for m in r.memory) / 1024 for k in ("rss", "pss", "uss")
+        ]
+        server = f"{r.server.rss / 1024:.1f} / {r.server.pss / 1024:.1f} MB" if r.server else "?"
         lines.append(
-            f"| {r.pods} | {r.up_s:.1f} s | {r.synced_s:.1f} s | "
+            f"| {r.pods} | {r.up_s:.1f} s | {r.synced_s:.1f} s | {r.cpu_s:.1f} s | "
             f"{statistics.median(r.ack_ms):.0f} / {r.ack(0.99):.0f} ms ({len(r.ack_ms)}) | "
-            f"{statistics.mean(r.rss_kb) / 1024:.1f} MB "
-            f"| {statistics.mean(r.pss_kb) / 1024:.1f} MB |"
+            f"{r.apply_cpu_s * 1000:.0f} ms | "
+            f"{mb[0]:.1f} / {mb[1]:.1f} / {mb[2]:.1f} MB | {server} |"
         )
     lines += [
         "",
         f"Apply → ack, least-squares line through the p50s: {per_proxy:.2f} ms per proxy "
         f"{'+' if intercept >= 0 else '−'} {abs(intercept):.0f} ms.",
     ]
-    if soaked is not None:
+    if isinstance(soaked, str):
+        lines += ["", f"Connectivity soak: failed ({soaked})."]
+    elif soaked is not None:
         ok = soaked.statuses.get(200, 0)
         others = {k: v for k, v in soaked.statuses.items() if k != 200}
         lines += [
             "",
             f"Connectivity soak: {soaked.pods} pods, {soaked.rate:.0f} rps open loop over every "
-            f"service through the gateway for {soaked.seconds:.0f} s: {soaked.sent} sent, "
-            f"{ok} × 200, other statuses {others}, "
-            f"{soaked.errors} transport errors; proxy-status read {soaked.checks} times: "
+            f"service through the gateway for {soaked.seconds:.0f} s (load average "
+            f"{soaked.load[0]} at its start, {soaked.load[1]} at its end; sending and answers "
+            f"took {soaked.elapsed_s:.0f} s): {soaked.sent} scheduled, "
+            f"{ok} × 200 ({ok / max(soaked.elapsed_s, 1e-9):.0f} per second), other statuses "
+            f"{others}, {soaked.errors} transport errors, {soaked.shed} not sent because all 256 "
+            f"connections were busy, {soaked.unanswered} unanswered a minute after the last "
+            "send; "
+            f"proxy-status read {soaked.checks} times: "
             f"{len(soaked.lost)} proxies lost, {len(soaked.not_synced)} ever not SYNCED.",
         ]
     lines += [END]
@@ -350,9 +424,12 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             results.append(result)
-        soaked = None
+        soaked: SoakResult | str | None = None
         if args.soak_seconds > 0:
-            soaked = soak(max(sizes), args.soak_rps, args.soak_seconds, Path(tmp))
+            try:
+                soaked = soak(max(sizes), args.soak_rps, args.soak_seconds, Path(tmp))
+            except Exception as exc:  # the size results above are still worth writing
+                soaked = f"{type(exc).__name__}: {exc}"
     text = report(results, soaked, (before, load_average()))
     current = args.out.read_text() if args.out.exists() else ""
     if START in current and END in current:

@@ -59,12 +59,21 @@ class _DrView:
 class Compiler:
     """Answers "what does proxy X get?" for one MeshState."""
 
-    def __init__(self, state: MeshState) -> None:
+    def __init__(
+        self, state: MeshState, clusters: dict[str, tuple[Cluster, ...]] | None = None
+    ) -> None:
         self.state = state
         self._by_fqdn = {s.fqdn: s for s in state.services}
         # Clusters depend on the proxy only through its namespace (DestinationRule lookup),
         # so proxies of one namespace share one tuple (and its JSON, see runtime._push_loop).
-        self._clusters_by_namespace: dict[str, tuple[Cluster, ...]] = {}
+        # ``clusters``: a previous compiler's, when nothing clusters depend on (services,
+        # endpoints, DestinationRules) changed since: a VirtualService or Gateway change.
+        # istiod skips CDS on a Gateway change (skippedCdsConfigs, pilot/pkg/xds/cds.go)
+        # but not on a VirtualService one: a Sidecar may scope clusters to its destinations,
+        # which is not emulated here.
+        self._clusters_by_namespace: dict[str, tuple[Cluster, ...]] = (
+            clusters if clusters is not None else {}
+        )
         # Sidecar routes depend on the proxy only through its namespace (short domains,
         # sourceNamespace) and, when some mesh VirtualService matches on sourceLabels, its
         # labels: proxies with the same view share one compiled listener tuple, as istiod
@@ -568,6 +577,10 @@ class Compiler:
         return filters
 
     # --- everything --------------------------------------------------------------------------
+
+    def shared_clusters(self) -> dict[str, tuple[Cluster, ...]]:
+        """The clusters compiled so far, by proxy namespace (for the next compiler)."""
+        return self._clusters_by_namespace
 
     def _shared_clusters(self, proxy: PodView) -> tuple[Cluster, ...]:
         clusters = self._clusters_by_namespace.get(proxy.namespace)

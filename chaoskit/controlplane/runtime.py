@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import json
+import os
 import secrets as token_source
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +71,8 @@ from chaoskit.topology.ambient import (
 from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
+# Kinds that change routes but no cluster (Envoy's RDS/LDS, not CDS/EDS)
+_ROUTING_ONLY = frozenset({"virtualservices", "gateways"})
 T = TypeVar("T", bound=IstioResource)
 GATEWAY_APP = "ingress-gateway"
 
@@ -172,6 +177,10 @@ class ControlPlane:
             ]
             | None
         ) = None
+        # Bumped by every store change but a VirtualService's or a Gateway's: with the pod
+        # generation, what the current compiler's clusters were compiled from.
+        self._cluster_revision = 0
+        self._clusters_key: tuple[int, int] | None = None
         self._watchers: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.pushed_version = 0
@@ -185,13 +194,20 @@ class ControlPlane:
         self._seed_secrets()
         self._seed_resources()
         await self.xds.start()
+        await self.runner.open([w.app.name for w in self.workloads])
+        self.runner.forks.on_lost = self._fork_server_lost
         # Start every pod before the first push, as istiod debounces a burst of endpoint
         # events into one push: one compilation for the whole start-up, not one per pod.
+        # The fork requests are sent together; the pods then start in parallel.
         self._holding_pushes = True
         try:
-            for workload in self.workloads:
-                for replica in range(workload.replicas):
-                    await self._create_pod(workload.name, workload.namespace, replica)
+            await asyncio.gather(
+                *(
+                    self._create_pod(workload.name, workload.namespace, replica)
+                    for workload in self.workloads
+                    for replica in range(workload.replicas)
+                )
+            )
         finally:
             self._holding_pushes = False
         self.schedule_push()
@@ -247,10 +263,16 @@ class ControlPlane:
                 with contextlib.suppress(ProcessLookupError):
                     pod.process.send_signal(signal.SIGCONT)
         await asyncio.gather(*(self.runner.stop(p) for p in self.pods.values()))
+        await self.runner.close()
         for task in self._watchers:
             task.cancel()
         if self.addresses is not None:
             self.addresses.release()
+
+    def _fork_server_lost(self, why: str) -> None:
+        """The pods' parent died: none of them can be watched, so the mesh stops, loudly."""
+        sys.stderr.write(f"chaoskit mesh: {why}; stopping the mesh\n")
+        os.kill(os.getpid(), signal.SIGTERM)  # serve_forever's orderly stop
 
     # --- pods ------------------------------------------------------------------------------------
 
@@ -669,6 +691,8 @@ class ControlPlane:
 
     def _on_store_change(self, kind: Kind, namespace: str, name: str, event: str) -> None:
         key = (kind.key, namespace, name)
+        if kind.plural not in _ROUTING_ONLY:
+            self._cluster_revision += 1
         if event == "ADDED":
             self._order_seq += 1
             self._order[key] = self._order_seq
@@ -695,7 +719,13 @@ class ControlPlane:
             key = (self.store.revision, self._pods_generation)
             if self._compiled is None or self._compiled[0] != key:
                 previous = self._compiled[2] if self._compiled is not None else None
-                self._compiled = (key, Compiler(self.mesh_state()), _SharedTexts(previous), {})
+                clusters_key = (self._cluster_revision, self._pods_generation)
+                clusters = None
+                if self._compiled is not None and self._clusters_key == clusters_key:
+                    clusters = self._compiled[1].shared_clusters()
+                self._clusters_key = clusters_key
+                compiler = Compiler(self.mesh_state(), clusters)
+                self._compiled = (key, compiler, _SharedTexts(previous), {})
             _, compiler, encoder, views = self._compiled
             # Proxies of one view share the compiler's listener and cluster tuples, hence one
             # resource dict and one delta: the push costs O(views × resources + proxies).
@@ -717,7 +747,7 @@ class ControlPlane:
                             snapshot.inbound_filters,
                             texts,
                         )
-                    self.xds.push(proxy, version, view[3], meta_text(snapshot))
+                    self.xds.push(proxy, version, view[3], functools.partial(meta_text, snapshot))
             self.pushed_version = version
             self.push_count += 1
             await self.xds.notify()

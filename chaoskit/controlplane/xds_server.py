@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaoskit.mesh.delta import META, delta_message, upsert_body
+from chaoskit.mesh.delta import META, delta_frame, upsert_body
 from chaoskit.mesh.xds import encode, read_message
 
 # Messages to a pod that are not Istio config: app settings, the app container's state
@@ -53,8 +53,10 @@ class XdsServer:
         self._settings_seq = 0
         # (held, new) resource dicts → (held, new, upsert body, removed names), this push
         self._deltas: dict[
-            tuple[int, int], tuple[dict[str, str], dict[str, str], str, list[str]]
+            tuple[int, int], tuple[dict[str, str], dict[str, str], bytes, list[str]]
         ] = {}
+        # resource dict → its full upsert body, encoded once per push for all its proxies
+        self._full: dict[int, tuple[dict[str, str], bytes]] = {}
         self.address: tuple[str, int] = ("127.0.0.1", 0)
 
     async def start(self) -> None:
@@ -123,9 +125,13 @@ class XdsServer:
     def begin_push(self) -> None:
         """Forget the previous push's deltas (they are shared only within one push)."""
         self._deltas.clear()
+        self._full.clear()
 
-    def push(self, proxy: str, version: int, resources: dict[str, str], meta: str) -> None:
-        """Send ``proxy`` what changed in ``resources`` (name → JSON text) since last time.
+    def push(
+        self, proxy: str, version: int, resources: dict[str, str], meta: Callable[[], str]
+    ) -> None:
+        """Send ``proxy`` what changed in ``resources`` (name → JSON text) since last time;
+        ``meta()`` is its meta resource's text, needed only for a full push.
 
         Proxies of one view get the same ``resources`` dict and hold the same previous one,
         so their delta is computed once per push and view, not once per proxy. Texts should
@@ -138,25 +144,34 @@ class XdsServer:
         conn.target_version = version
         held = conn.resources
         if not held or conn.nack is not None:
-            full, remove = True, []
-            body = upsert_body({META: meta, **resources})
+            shared = self._full.get(id(resources))
+            if shared is None or shared[0] is not resources:
+                shared = self._full[id(resources)] = (resources, upsert_body(resources).encode())
+            frame = delta_frame(
+                version,
+                conn.sent_nonce + 1,
+                True,
+                (upsert_body({META: meta()}).encode(), shared[1]),
+                [],
+            )
         else:
-            full = False
             key = (id(held), id(resources))
             cached = self._deltas.get(key)
             if cached is None or cached[0] is not held or cached[1] is not resources:
                 upsert = {n: t for n, t in resources.items() if held.get(n) != t}
                 gone = [n for n in held if n not in resources]
-                cached = self._deltas[key] = (held, resources, upsert_body(upsert), gone)
+                body = upsert_body(upsert).encode()
+                cached = self._deltas[key] = (held, resources, body, gone)
             body, remove = cached[2], cached[3]
             if not body and not remove:
                 if conn.acked_nonce >= conn.sent_nonce:
                     conn.synced_version = max(conn.synced_version, version)
                 return
+            frame = delta_frame(version, conn.sent_nonce + 1, False, (body,), remove)
         conn.resources = resources
         conn.sent_nonce += 1
         conn.sent_version = version
-        conn.writer.write(delta_message(version, conn.sent_nonce, full, body, remove))
+        conn.writer.write(frame)
 
     def send_settings(self, proxy: str, settings: dict[str, Any]) -> int | None:
         return self.send_control(proxy, "settings", {"settings": settings})

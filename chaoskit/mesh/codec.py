@@ -11,6 +11,7 @@ import enum
 import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 T = TypeVar("T")
@@ -53,39 +54,82 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def from_jsonable(cls: type[T], data: Any) -> T:
     """Rebuild an instance of ``cls`` (a dataclass) from :func:`to_jsonable` output."""
-    return typing.cast(T, _decode(cls, data))
+    return typing.cast(T, _decoder(cls)(data))
 
 
-def _decode(tp: Any, data: Any) -> Any:
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[Any, Decoder] = {}
+
+
+def _same(data: Any) -> Any:
+    return data
+
+
+def _decoder(tp: Any) -> Decoder:
+    """The decoder of type ``tp``, built once from its hints (a pod decodes a few hundred
+    clusters and virtual hosts per push: reading the type hints per value cost more than
+    the JSON parse itself)."""
+    decoder = _DECODERS.get(tp)
+    if decoder is None:
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            decoder = _DECODERS[tp] = _dataclass_decoder(tp)  # before its fields: recursion
+        else:
+            decoder = _DECODERS[tp] = _build(tp)
+    return decoder
+
+
+def _build(tp: Any) -> Decoder:
     origin = get_origin(tp)
     if origin is Union or origin is types.UnionType:
-        if data is None:
-            return None
         options = [a for a in get_args(tp) if a is not type(None)]
-        return _decode(options[0], data) if len(options) == 1 else data
+        if len(options) != 1:
+            return _same
+        inner = _decoder(options[0])
+        return _same if inner is _same else lambda data: None if data is None else inner(data)
     if origin is typing.Literal:
-        return data
+        return _same
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v) for v in data)
-        return tuple(_decode(a, v) for a, v in zip(args, data, strict=True))
+            item = _decoder(args[0])
+            return tuple if item is _same else lambda data: tuple(map(item, data))
+        items = tuple(_decoder(a) for a in args)
+        return lambda data: tuple(f(v) for f, v in zip(items, data, strict=True))
     if origin is frozenset:
         (arg,) = get_args(tp)
-        return frozenset(_decode(arg, v) for v in data)
+        member = _decoder(arg)
+        return frozenset if member is _same else lambda data: frozenset(map(member, data))
     if origin is dict:
         key_type, value_type = get_args(tp)
-        return {_decode(key_type, k): _decode(value_type, v) for k, v in data.items()}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        kwargs = {
-            f.name: _decode(hints[f.name], data[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in data and f.init
-        }
-        return tp(**kwargs)
+        key, value = _decoder(key_type), _decoder(value_type)
+        return lambda data: {key(k): value(v) for k, v in data.items()}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(data)
-    if tp is float and isinstance(data, int):
-        return float(data)
-    return data
+        return tp
+    if tp is float:
+        return lambda data: float(data) if isinstance(data, int) else data
+    return _same
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    plain: list[str] = []  # fields whose JSON value is already the value
+    converted: list[tuple[str, Decoder]] | None = None
+
+    def decode(data: Any) -> Any:
+        nonlocal converted
+        if converted is None:  # resolved at first use, so a field may name its own class
+            hints = _hints(cls)
+            converted = []
+            for f in dataclasses.fields(cls):
+                if f.init:
+                    decoder = _decoder(hints[f.name])
+                    if decoder is _same:
+                        plain.append(f.name)
+                    else:
+                        converted.append((f.name, decoder))
+        kwargs = {name: data[name] for name in plain if name in data}
+        for name, decoder in converted:
+            if name in data:
+                kwargs[name] = decoder(data[name])
+        return cls(**kwargs)
+
+    return decode

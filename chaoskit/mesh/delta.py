@@ -82,11 +82,19 @@ def _skeleton(listener: Listener) -> dict[str, Any]:
 
 def delta_message(version: int, nonce: int, full: bool, body: str, remove: list[str]) -> bytes:
     """One push; ``body`` is :func:`upsert_body` output (each resource is encoded once)."""
+    return delta_frame(version, nonce, full, (body.encode(),), remove)
+
+
+def delta_frame(
+    version: int, nonce: int, full: bool, body: tuple[bytes, ...], remove: list[str]
+) -> bytes:
+    """One push from already-encoded pieces of the upsert body, joined by commas (so the
+    bulk of a full push, shared by the proxies of one view, is encoded once per push)."""
     head = json.dumps(
         {"type": "snapshot", "version": version, "nonce": nonce, "full": full, "remove": remove},
         separators=(",", ":"),
     )
-    return f'{head[:-1]},"upsert":{{{body}}}}}\n'.encode()
+    return b"".join((head[:-1].encode(), b',"upsert":{', b",".join(p for p in body if p), b"}}\n"))
 
 
 @dataclass(slots=True)

@@ -61,6 +61,7 @@ class Proxy:
         self.stats = stats or StatsStore()
         self.snapshot: ProxySnapshot | None = None
         self.clusters: dict[str, ClusterRuntime] = {}
+        self._timed: list[ClusterRuntime] = []  # clusters with outlier detection
         self._tables: dict[int, RouteTable] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._routers: dict[int, Router] = {}
@@ -86,6 +87,7 @@ class Proxy:
             if name not in fresh:
                 runtime.close()
         self.clusters = fresh
+        self._timed = [c for c in fresh.values() if c.outlier is not None]
         old = {lst.port: lst for lst in self.snapshot.listeners} if self.snapshot else {}
         tables: dict[int, RouteTable] = {}
         for lst in snapshot.listeners:
@@ -112,8 +114,13 @@ class Proxy:
         assert vhost is not None
         return vhost.name.rsplit(":", 1)[0]
 
+    @property
+    def needs_ticks(self) -> bool:
+        """Whether a cluster runs a timer (outlier detection's interval)."""
+        return bool(self._timed)
+
     def tick(self) -> None:
-        for cluster in self.clusters.values():
+        for cluster in self._timed:
             cluster.tick()
 
     def _keep(self, task: asyncio.Task[None]) -> None:

@@ -8,21 +8,13 @@ from pathlib import Path
 import pytest
 
 from chaoskit.controlplane.launcher import MeshProcess, pid_alive
+from chaoskit.controlplane.pods import pod_pids
 from chaoskit.errors import BackendError
 from tests.e2e.conftest import SPEC
 
 
 def _pod_pids(state_dir: Path) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"chaoskit.mesh.pod" in cmdline and str(state_dir).encode() in cmdline:
-                pids.append(int(entry.name))
-    return pids
+    return list(pod_pids(state_dir).values())
 
 
 def _port_free(port: int) -> bool:

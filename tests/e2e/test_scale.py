@@ -12,21 +12,10 @@ import pytest
 
 from benchmarks.scale import spec_text as scale_spec
 from chaoskit.controlplane.launcher import MeshProcess, pid_alive
+from chaoskit.controlplane.pods import pod_pids
 from chaoskit.kube.client import ApiStatusError, KubeClient
 
 SERVICES = 99  # + the ingress gateway = 100 pods
-
-
-def _pod_pid(state_dir: Path, proxy: str) -> int:
-    boot = f"{state_dir}/pods/{proxy}.json".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if boot in (entry / "cmdline").read_bytes():
-                    return int(entry.name)
-            except OSError:
-                continue
-    raise AssertionError(f"no process for {proxy}")
 
 
 VIRTUAL_SERVICE = {
@@ -58,7 +47,7 @@ def test_a_100_pod_mesh_starts_syncs_and_reports_a_lost_pod(tmp_path: Path) -> N
         assert min(synced["proxies"].values()) >= int(version)
 
         victim = next(r["proxy"] for r in rows if r["proxy"].startswith("svc-42-"))
-        pid = _pod_pid(state, victim)
+        pid = pod_pids(state)[victim]
         os.kill(pid, signal.SIGKILL)  # behind the mesh's back: no fault asked for this
         deadline = time.monotonic() + 30
         while pid_alive(pid) and time.monotonic() < deadline:

@@ -9,22 +9,14 @@ EXPERIMENTS = """
 import os
 import signal
 import time
-from pathlib import Path
+
+from chaoskit.controlplane.pods import pod_pids
 
 
 def kill_behind_the_mesh(chaos_mesh, app):
     '''SIGKILL a pod process directly: no fault asked for it, so the mesh lost it.'''
     pod = chaos_mesh.backend.pods("bookinfo", f"app={app}")[0]
-    boot = f"/pods/{pod.name}.{pod.namespace}.json".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if boot in cmdline:
-                os.kill(int(entry.name), signal.SIGKILL)
-                break
+    os.kill(pod_pids(chaos_mesh.workdir / "mesh")[f"{pod.name}.{pod.namespace}"], signal.SIGKILL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not chaos_mesh.lost_pods():
         time.sleep(0.05)

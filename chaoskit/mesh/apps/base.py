@@ -62,6 +62,12 @@ def register_app(name: str, target: str) -> None:
     _APPS[name] = target
 
 
+def app_module(name: str) -> str | None:
+    """The module that implements app ``name`` (None for an unknown name)."""
+    target = _APPS.get(name)
+    return target.partition(":")[0] if target is not None else None
+
+
 def available_apps() -> list[str]:
     return sorted(_APPS)
 
