@@ -22,28 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaoskit.istio.envoy_filter import EnvoyConfigObjectPatch
-from chaoskit.istio.validation.envoy_filter import FAULT_TYPE, HCM, snake
+from chaoskit.istio.validation.envoy_filter import (
+    FAULT_TYPE,
+    HCM,
+    INERT_FAULT_FIELDS as _INERT_FAULT_FIELDS,
+    snake,
+)
 from chaoskit.mesh.config import MILLION, FaultSpec, HttpFilter
 
 ROUTER = "envoy.filters.http.router"
 _HCM_NAMES = (HCM, "envoy.http_connection_manager")
 _ROUTER_NAMES = (ROUTER, "envoy.router")
 _SCALE = {"HUNDRED": 10_000, "TEN_THOUSAND": 100, "MILLION": 1, 0: 10_000, 1: 100, 2: 1}
-# HTTPFault fields that change nothing here: runtime keys (a sidecar has no runtime
-# overrides, so the configured values hold), stats and metadata.
-_INERT_FAULT_FIELDS = frozenset(
-    {
-        "delay_percent_runtime",
-        "abort_percent_runtime",
-        "delay_duration_runtime",
-        "abort_http_status_runtime",
-        "max_active_faults_runtime",
-        "response_rate_limit_percent_runtime",
-        "abort_grpc_status_runtime",
-        "disable_downstream_cluster_stats",
-        "filter_metadata",
-    }
-)
 WHAT_TO_DO = (
     "the embedded mesh ignores this patch (a real cluster applies it): test it with --mesh "
     "kind, or express the fault as an HTTPFault inserted before envoy.filters.http.router "

@@ -103,18 +103,59 @@ class Recorder:
         self.in_flight[request_id] = (intended, sent, login, user)
 
     def finish(self, request_id: str, response: Any, done: float) -> None:
-        intended, sent, login, user = self.in_flight.pop(request_id)
+        intended = self.in_flight[request_id][0]
         status = int(getattr(response, "status_code", 0) or 0)
-        error = getattr(response, "error", None)
-        body, status, error = self._body(response, status, error)
+        body, status, error = self._body(response, status, getattr(response, "error", None))
+        self._reply(request_id, response, status, body, error, latency_s=done - intended)
+
+    def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None:
+        """A user class's request, from Locust's ``events.request``: Locust's name, method,
+        response time and length, and its verdict (an exception marks a failure, as in
+        Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones)."""
+        if request_id not in self.in_flight:
+            return
+        intended, sent, _, _ = self.in_flight[request_id]
+        response = event.get("response")
+        exception = event.get("exception")
+        status = int(getattr(response, "status_code", 0) or 0)
+        body, status, _ = self._body(response, status, None)
+        response_time_s = float(event.get("response_time") or 0.0) / 1000.0
+        self._reply(
+            request_id,
+            response,
+            status,
+            body,
+            exception,
+            latency_s=(sent - intended) + response_time_s,
+            size=int(event.get("response_length") or len(body)),
+            name=str(event.get("name") or ""),
+            method=str(event.get("request_type") or ""),
+            marked_failure=exception is not None and status > 0,
+        )
+
+    def _reply(
+        self,
+        request_id: str,
+        response: Any,
+        status: int,
+        body: bytes,
+        error: Any,
+        *,
+        latency_s: float,
+        size: int | None = None,
+        **named: Any,
+    ) -> None:
+        """Record a request that got a reply (or a transport error): ``named`` holds a
+        user class's name, method and verdict."""
+        intended, sent, login, user = self.in_flight.pop(request_id)
         version, pod, upstream = self._reply_headers(response, status, body)
         self.add(
             RequestRecord(
                 intended=self.epoch(intended),
                 sent=self.epoch(sent),
-                latency_s=done - intended,
+                latency_s=latency_s,
                 status=status,
-                bytes=len(body),
+                bytes=len(body) if size is None else size,
                 error="" if error is None else f"{type(error).__name__}: {error}"[:200],
                 version=version,
                 markers=self._markers(body),
@@ -123,40 +164,7 @@ class Recorder:
                 login=login,
                 user=user,
                 pod=pod,
-            )
-        )
-
-    def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None:
-        """A user class's request, from Locust's ``events.request``: Locust's name, method,
-        response time and length, and its verdict (an exception marks a failure, as in
-        Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones)."""
-        if request_id not in self.in_flight:
-            return
-        intended, sent, login, user = self.in_flight.pop(request_id)
-        response = event.get("response")
-        exception = event.get("exception")
-        status = int(getattr(response, "status_code", 0) or 0)
-        body, status, _ = self._body(response, status, None)
-        version, pod, upstream = self._reply_headers(response, status, body)
-        response_time_s = float(event.get("response_time") or 0.0) / 1000.0
-        self.add(
-            RequestRecord(
-                intended=self.epoch(intended),
-                sent=self.epoch(sent),
-                latency_s=(sent - intended) + response_time_s,
-                status=status,
-                bytes=int(event.get("response_length") or len(body)),
-                error="" if exception is None else f"{type(exception).__name__}: {exception}"[:200],
-                version=version,
-                markers=self._markers(body),
-                request_id=request_id,
-                upstream_ms=upstream,
-                login=login,
-                user=user,
-                pod=pod,
-                name=str(event.get("name") or ""),
-                method=str(event.get("request_type") or ""),
-                marked_failure=exception is not None and status > 0,
+                **named,
             )
         )
 

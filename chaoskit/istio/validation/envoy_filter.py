@@ -73,15 +73,10 @@ _HTTP_FILTER_FIELDS = {
     "isOptional": "is_optional",
     "disabled": "disabled",
 }
-_FAULT_FIELDS = frozenset(
+# HTTPFault fields that change nothing in a sidecar: runtime keys (no runtime overrides, so
+# the configured values hold), stats and metadata. The fault compiler ignores them too.
+INERT_FAULT_FIELDS = frozenset(
     {
-        "delay",
-        "abort",
-        "upstream_cluster",
-        "headers",
-        "downstream_nodes",
-        "max_active_faults",
-        "response_rate_limit",
         "delay_percent_runtime",
         "abort_percent_runtime",
         "delay_duration_runtime",
@@ -93,6 +88,15 @@ _FAULT_FIELDS = frozenset(
         "filter_metadata",
     }
 )
+_FAULT_FIELDS = INERT_FAULT_FIELDS | {
+    "delay",
+    "abort",
+    "upstream_cluster",
+    "headers",
+    "downstream_nodes",
+    "max_active_faults",
+    "response_rate_limit",
+}
 _DELAY_FIELDS = frozenset({"fixed_delay", "header_delay", "percentage"})
 _ABORT_FIELDS = frozenset({"http_status", "grpc_status", "header_abort", "percentage"})
 _FIX_VALUE = "write the value as Envoy's proto JSON (see the Envoy API reference for the type)"
