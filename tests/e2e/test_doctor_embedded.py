@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from chaoskit.cluster.doctor import FAIL, OK, Doctor
 from chaoskit.cluster.doctor_embedded import embedded_target
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.controlplane.server import CONTEXT_NAME
+from chaoskit.experiment.session import derive_spec
 from chaoskit.kube.client import KubeClient
 
 DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "chaoskit" / "topology" / "default-mesh.yaml"
@@ -209,3 +211,43 @@ def test_a_stats_matcher_without_the_families_fails_the_stats_row(native_bookinf
         )
         client.call("POST", restart)
         client.close()
+
+
+BOOKINFO_DEPLOYMENTS = (
+    "productpage-v1",
+    "details-v1",
+    "ratings-v1",
+    "reviews-v1",
+    "reviews-v2",
+    "reviews-v3",
+)
+
+
+@pytest.fixture(scope="module")
+def uninjected_bookinfo(embedded_mesh: object, tmp_path_factory: pytest.TempPathFactory) -> Mesh:
+    """Bookinfo's namespaces enrolled in ambient mode without a waypoint: no injection label,
+    and pods without istio-proxy, as after `kubectl label namespace bookinfo
+    istio-injection-` on a sidecar game day."""
+    spec = derive_spec({}, tmp_path_factory.mktemp("ambient"), "ambient-l4")
+    mesh: Mesh = embedded_mesh(Mesh, spec=spec, seed=3)  # type: ignore[operator]
+    return mesh
+
+
+def test_pods_without_a_sidecar_and_their_namespace_are_named(uninjected_bookinfo: Mesh) -> None:
+    """The sidecar game day cannot run on pods that have no istio-proxy: the injection row
+    and the sidecars row fail, naming the namespace label and every bare pod. (The embedded
+    target checks the namespaces labelled for injection; a game day names Bookinfo's, as
+    here.)"""
+    target = replace(
+        embedded_target(Path(uninjected_bookinfo.info.state_dir)),
+        workloads={"bookinfo": BOOKINFO_DEPLOYMENTS},
+    )
+    found = {r.check: r for r in Doctor(target).run()}
+    injection = found["injection bookinfo"]
+    assert injection.result == FAIL, injection
+    assert "kubectl label namespace bookinfo istio-injection=enabled" in injection.fix
+    sidecars = found["sidecars bookinfo"]
+    assert sidecars.result == FAIL, sidecars
+    assert sidecars.found.startswith("no istio-proxy in ")
+    bare = sidecars.found.removeprefix("no istio-proxy in ").split(", ")
+    assert {name.rsplit("-", 1)[0] for name in bare} == set(BOOKINFO_DEPLOYMENTS)
