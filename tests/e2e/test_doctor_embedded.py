@@ -148,9 +148,8 @@ def test_access_logs_switched_to_text_fail_the_row(native_bookinfo: Mesh) -> Non
 
 def test_a_sidecar_that_is_down_is_named(native_bookinfo: Mesh) -> None:
     """A pod whose sidecar stopped (killed, not restarted): the sidecars row names it as
-    not ready, with the command that shows why. (A pod without any sidecar in an injected
-    namespace is the contract fake's case, tests/contract/test_doctor.py: the embedded mesh
-    runs a proxy in every pod except the gateway's.)"""
+    not ready, with the command that shows why. (Pods without any sidecar: the last test
+    here, and the contract fake's cases in tests/contract/test_doctor.py.)"""
     client = KubeClient.from_kubeconfig(
         native_bookinfo.info.kubeconfig, CONTEXT_NAME, embedded=True
     )
