@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from chaoskit.controlplane.compiler import Compiler
-from chaoskit.samples import SAMPLES_DIR
 from chaoskit.mesh.delta import ConfigState, delta_message, meta_text, resource_texts, upsert_body
+from chaoskit.samples import SAMPLES_DIR
 from tests.unit.controlplane.test_compiler import PODS, _state
 
 RESOURCES = SAMPLES_DIR
