@@ -286,8 +286,8 @@ class LatencyMetric:
     min_n: int = DEFAULT_MIN_N
     subject: str | None = None
 
-    def _judge(self, check: Any, limit: float | str, predicted: Any) -> Judgement:
-        j = check(
+    def _decide(self, check: Any, limit: float | str) -> Judgement:
+        return check(  # type: ignore[no-any-return]
             self.values,
             self.q,
             seconds(limit),
@@ -295,7 +295,9 @@ class LatencyMetric:
             subject=self.subject,
             min_n=self.min_n,
         )
-        return settle(j, self.sink, self.window, predicted)
+
+    def _judge(self, check: Any, limit: float | str, predicted: Any) -> Judgement:
+        return settle(self._decide(check, limit), self.sink, self.window, predicted)
 
     def at_most(self, limit: float | str, *, predicted: Any = None) -> Judgement:
         return self._judge(quantile_at_most, limit, predicted)
@@ -305,15 +307,7 @@ class LatencyMetric:
 
     def precondition_at_least(self, limit: float | str, why: str) -> Judgement:
         """What the checks presume (``why``), not a check: see :func:`precondition`."""
-        j = quantile_at_least(
-            self.values,
-            self.q,
-            seconds(limit),
-            self.confidence,
-            subject=self.subject,
-            min_n=self.min_n,
-        )
-        return precondition(j, self.sink, self.window, why)
+        return precondition(self._decide(quantile_at_least, limit), self.sink, self.window, why)
 
     def between(
         self, low: float | str, high: float | str, *, predicted: Any = None
