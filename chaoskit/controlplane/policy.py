@@ -1,9 +1,10 @@
 """DestinationRule traffic policy → Envoy cluster settings, with Istio's merge rules.
 
-Istio merges per block, not per field: a subset's (or a port's) ``loadBalancer``,
-``connectionPool``, ``outlierDetection`` or ``tls`` replaces the whole block above it
-(pilot/pkg/networking/core/cluster_traffic_policy.go). With no DestinationRule there is
-no outlier detection, no circuit-breaker limit and the load balancer is LEAST_REQUEST.
+Istio merges per block, not per field: a subset's ``loadBalancer``, ``connectionPool``,
+``outlierDetection`` or ``tls`` replaces the whole block above it, and a port's settings
+replace the whole policy above them (pilot/pkg/networking/util/util.go). With no
+DestinationRule there is no outlier detection, no circuit-breaker limit and the load
+balancer is LEAST_REQUEST.
 """
 
 from __future__ import annotations
@@ -46,27 +47,42 @@ def _port_level(policy: TrafficPolicy, port: int) -> PortTrafficPolicy | None:
     return None
 
 
-def _overlay(base: EffectivePolicy, policy: TrafficPolicy | PortTrafficPolicy) -> EffectivePolicy:
+def _blocks(policy: TrafficPolicy | PortTrafficPolicy) -> EffectivePolicy:
     return EffectivePolicy(
-        load_balancer=policy.load_balancer or base.load_balancer,
-        connection_pool=policy.connection_pool or base.connection_pool,
-        outlier_detection=policy.outlier_detection or base.outlier_detection,
+        load_balancer=policy.load_balancer,
+        connection_pool=policy.connection_pool,
+        outlier_detection=policy.outlier_detection,
     )
+
+
+def _for_port(policy: TrafficPolicy, port: int) -> tuple[EffectivePolicy, bool]:
+    # GetPortLevelTrafficPolicy (pilot/pkg/networking/util/util.go @ 1.30.3): a port's own
+    # settings replace the policy wholesale; a block they omit takes its default and is not
+    # inherited from the rule's top level.
+    port_settings = _port_level(policy, port)
+    if port_settings is not None:
+        return _blocks(port_settings), True
+    return _blocks(policy), False
 
 
 def effective_policy(
     top: TrafficPolicy | None, subset: TrafficPolicy | None, port: int
 ) -> EffectivePolicy:
-    """Top level, then its port-level settings, then the subset's, then its port level."""
-    result = EffectivePolicy()
-    for policy in (top, subset):
-        if policy is None:
-            continue
-        result = _overlay(result, policy)
-        port_settings = _port_level(policy, port)
-        if port_settings is not None:
-            result = _overlay(result, port_settings)
-    return result
+    """Istio's ``MergeSubsetTrafficPolicy`` (pilot/pkg/networking/util/util.go, 1.28.0 to
+    1.30.3): each level reduced to its port's settings first; then a subset's block replaces
+    the rule's where the subset sets it, and all of them when the subset has settings for the
+    port (``mergeTrafficPolicy``'s ``hasPortLevel``)."""
+    original = _for_port(top, port)[0] if top is not None else None
+    if subset is None:
+        return original or EffectivePolicy()
+    own, has_port_level = _for_port(subset, port)
+    if original is None or has_port_level:
+        return own
+    return EffectivePolicy(
+        load_balancer=own.load_balancer or original.load_balancer,
+        connection_pool=own.connection_pool or original.connection_pool,
+        outlier_detection=own.outlier_detection or original.outlier_detection,
+    )
 
 
 def _port_or_whole_budget(policy: TrafficPolicy, port: int) -> RetryBudget | None:

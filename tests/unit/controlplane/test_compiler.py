@@ -86,6 +86,11 @@ spec:
       connectionPool: {http: {http1MaxPendingRequests: 1}}
 """
 
+DR_WITHOUT_PORT_LEVEL = DR.replace(
+    "    portLevelSettings:\n    - port: {number: 9080}\n      loadBalancer: {simple: RANDOM}\n", ""
+)
+assert DR_WITHOUT_PORT_LEVEL != DR
+
 
 def test_no_destination_rule_means_least_request_no_limits_no_outlier_detection() -> None:
     """istio-semantics §2.1: no DR → LEAST_REQUEST, 2^32-1 limits, no outlier detection."""
@@ -103,11 +108,23 @@ def test_subset_clusters_select_endpoints_by_labels() -> None:
     assert v1.destination_rule == "reviews.bookinfo"
 
 
-def test_policy_merges_per_block_with_port_level_and_subset_overrides() -> None:
-    """istio-semantics §2.1: blocks replace blocks; port-level overrides the top level."""
+def test_port_level_settings_replace_the_whole_policy_for_their_port() -> None:
+    """Port-level settings do not inherit the top level's blocks: defaults apply (istio/istio
+    pilot/pkg/networking/util/util.go ``GetPortLevelTrafficPolicy`` @ 1.30.3; istio.io
+    DestinationRule reference, ``portLevelSettings``)."""
     compiler = Compiler(_state(DR))
     v1 = _cluster(compiler, f"outbound|9080|v1|{REVIEWS}")
-    assert v1.lb.kind == "RANDOM"  # port level beats top level
+    assert v1.lb.kind == "RANDOM"  # the port's own block
+    assert v1.thresholds.max_connections == UNLIMITED  # not the top level's 10
+    assert v1.outlier is None  # not the top level's consecutive5xxErrors: 2
+
+
+def test_a_subsets_blocks_replace_the_rules_blocks_of_the_same_name() -> None:
+    """istio-semantics §2.1: blocks replace blocks, unset blocks inherit (``mergeTrafficPolicy``
+    in pilot/pkg/networking/util/util.go @ 1.30.3)."""
+    compiler = Compiler(_state(DR_WITHOUT_PORT_LEVEL))
+    v1 = _cluster(compiler, f"outbound|9080|v1|{REVIEWS}")
+    assert v1.lb.kind == "ROUND_ROBIN"
     assert v1.thresholds.max_connections == 10
     assert v1.outlier is not None
     assert v1.outlier.consecutive_5xx == 2
@@ -115,11 +132,32 @@ def test_policy_merges_per_block_with_port_level_and_subset_overrides() -> None:
     # The subset's connectionPool replaces the whole block: maxConnections is unset again.
     assert v2.thresholds.max_pending_requests == 1
     assert v2.thresholds.max_connections == UNLIMITED
+    assert v2.outlier is not None  # outlierDetection is inherited
+    assert v2.lb.kind == "ROUND_ROBIN"
+
+
+def test_a_subsets_port_level_settings_replace_every_block() -> None:
+    """With port-level settings on the subset, ``hasPortLevel`` makes every block the subset's
+    port block, set or not (``mergeTrafficPolicy``, pilot/pkg/networking/util/util.go @ 1.30.3)."""
+    subset_port_level = DR.replace(
+        "      connectionPool: {http: {http1MaxPendingRequests: 1}}",
+        "      portLevelSettings:\n      - port: {number: 9080}\n"
+        "        connectionPool: {http: {http1MaxPendingRequests: 1}}",
+    )
+    compiler = Compiler(_state(subset_port_level))
+    v2 = _cluster(compiler, f"outbound|9080|v2|{REVIEWS}")
+    assert v2.thresholds.max_pending_requests == 1
+    assert v2.outlier is None
+    assert v2.lb.kind == "LEAST_REQUEST"  # unset: Istio's default, not the rule's RANDOM
 
 
 def test_outlier_defaults_follow_istio() -> None:
     compiler = Compiler(
-        _state(DR.replace("outlierDetection: {consecutive5xxErrors: 2}", "outlierDetection: {}"))
+        _state(
+            DR_WITHOUT_PORT_LEVEL.replace(
+                "outlierDetection: {consecutive5xxErrors: 2}", "outlierDetection: {}"
+            )
+        )
     )
     outlier = _cluster(compiler, f"outbound|9080||{REVIEWS}").outlier
     assert outlier is not None
