@@ -45,7 +45,7 @@ from chaoskit.controlplane.store import (
     selector_matches,
 )
 from chaoskit.errors import ChaoskitError
-from chaoskit.istio.resources import API_VERSIONS, GROUP
+from chaoskit.istio.resources import GROUP_VERSIONS
 from chaoskit.topology.podshape import PROXY_CONTAINER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,8 +91,10 @@ class KubeApi:
         r.add_get("/apis", self.api_groups)
         r.add_get("/apis/{group}", self.api_group)
         r.add_get("/apis/apps/v1", self.apps_resources)
-        r.add_get("/apis/" + GROUP + "/{version}", self.istio_resources)
-        base = "/apis/" + GROUP + "/{version}"
+        # Istio's group and Gateway API's (HTTPRoute), each with its own versions.
+        groups = "|".join(g.replace(".", r"\.") for g in GROUP_VERSIONS)
+        base = "/apis/{group:" + groups + "}/{version}"
+        r.add_get(base, self.istio_resources)
         r.add_get(base + "/{plural}", self.list_istio)
         r.add_route("*", base + "/namespaces/{namespace}/{plural}", self.istio_collection)
         r.add_route("*", base + "/namespaces/{namespace}/{plural}/{name}", self.istio_object)
@@ -180,8 +182,9 @@ class KubeApi:
 
     async def istio_resources(self, request: web.Request) -> web.Response:
         version = self._version(request)
+        group = request.match_info["group"]
         return web.json_response(
-            discovery.resource_list(f"{GROUP}/{version}", discovery.istio_resources(version))
+            discovery.resource_list(f"{group}/{version}", discovery.istio_resources(version, group))
         )
 
     # --- lists and tables -------------------------------------------------------------------
@@ -213,19 +216,23 @@ class KubeApi:
 
     @staticmethod
     def _version(request: web.Request) -> str:
-        version = request.match_info["version"]
-        if version not in API_VERSIONS:
-            raise NotFound(f"the server could not find the requested resource ({GROUP}/{version})")
+        version, group = request.match_info["version"], request.match_info["group"]
+        if version not in GROUP_VERSIONS[group]:
+            raise NotFound(f"the server could not find the requested resource ({group}/{version})")
         return version
 
     def _kind(self, request: web.Request) -> Kind:
         plural = request.match_info["plural"]
         kind = ISTIO_KINDS.get(plural)
-        version = request.match_info["version"]
-        if kind is None or version not in ISTIO_VERSIONS[plural]:
-            served = sorted(p for p, versions in ISTIO_VERSIONS.items() if version in versions)
+        version, group = request.match_info["version"], request.match_info["group"]
+        if kind is None or kind.group != group or version not in ISTIO_VERSIONS[plural]:
+            served = sorted(
+                p
+                for p, versions in ISTIO_VERSIONS.items()
+                if version in versions and ISTIO_KINDS[p].group == group
+            )
             raise NotFound(
-                f"the server could not find the requested resource ({plural}.{GROUP}/{version});"
+                f"the server could not find the requested resource ({plural}.{group}/{version});"
                 f" served at {version}: {', '.join(served)}"
             )
         return kind
@@ -233,7 +240,8 @@ class KubeApi:
     @staticmethod
     def _as_version(obj: JsonObject, version: str) -> JsonObject:
         # One schema for every served version, so conversion only rewrites apiVersion.
-        return {**obj, "apiVersion": f"{GROUP}/{version}"}
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        return {**obj, "apiVersion": f"{group}/{version}"}
 
     def _list(
         self, request: web.Request, kind: Kind, version: str, items: list[JsonObject]
@@ -242,7 +250,7 @@ class KubeApi:
             request,
             kind.plural,
             {
-                "apiVersion": f"{GROUP}/{version}",
+                "apiVersion": f"{kind.group}/{version}",
                 "kind": f"{kind.kind}List",
                 "metadata": {"resourceVersion": str(self.cp.store.revision)},
                 "items": [self._as_version(i, version) for i in items],
@@ -338,7 +346,7 @@ class KubeApi:
                     "status": "Success",
                     "details": {
                         "name": name,
-                        "group": GROUP,
+                        "group": kind.group,
                         "kind": kind.plural,
                         "uid": removed["metadata"]["uid"],
                     },

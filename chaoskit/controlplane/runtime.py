@@ -51,6 +51,7 @@ from chaoskit.istio.resources import (
     DestinationRule,
     EnvoyFilter,
     Gateway,
+    GatewayHTTPRoute,
     IstioResource,
     ServiceEntry,
     VirtualService,
@@ -72,7 +73,7 @@ from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
 # Kinds that change routes but no cluster (Envoy's RDS/LDS, not CDS/EDS)
-_ROUTING_ONLY = frozenset({"virtualservices", "gateways"})
+_ROUTING_ONLY = frozenset({"virtualservices", "gateways", "httproutes"})
 T = TypeVar("T", bound=IstioResource)
 GATEWAY_APP = "ingress-gateway"
 
@@ -914,6 +915,7 @@ class ControlPlane:
             gateways=self._ordered("gateways", Gateway),
             service_entries=entries,
             envoy_filters=self._ordered("envoyfilters", EnvoyFilter),
+            http_routes=self._ordered("httproutes", GatewayHTTPRoute),
             secrets=secrets,
             compat=self.compat,
             ambient={ns: waypoint_for(self.spec, ns) or "" for ns in self.ambient_namespaces},

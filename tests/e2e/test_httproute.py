@@ -1,0 +1,211 @@
+"""Gateway API HTTPRoutes in the embedded mesh, through real sockets.
+
+An HTTPRoute attached to a Service (GAMMA) is turned into the VirtualService istiod derives
+from it, and applied by the callers' sidecars, or, in ambient mode, by the service's waypoint.
+Line numbers are of istio/istio ``pilot/pkg/config/kube/gateway/conversion.go`` at tag 1.30.3
+(``convertHTTPRoute``), unless a test names another file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chaoskit.istio.http_route import GATEWAY_GROUP
+from tests.e2e.conftest import MeshHandle
+from tests.e2e.test_ambient import (
+    WAYPOINT_8000,
+    AmbientHandle,
+    ambient as ambient,
+)
+
+CLUSTER = "cluster.outbound|8000||httpbin.default.svc.cluster.local."
+BACKEND_CLUSTER = "cluster.outbound|9080||backend.default.svc.cluster.local."
+
+
+def _route(rule: str, name: str = "httpbin", namespace: str = "default") -> str:
+    return f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  parentRefs: [{{group: "", kind: Service, name: httpbin, port: 8000}}]
+  rules:
+  - backendRefs: [{{name: httpbin, port: 8000}}]
+{rule}
+"""
+
+
+def _delete_routes(mesh: MeshHandle) -> None:
+    for item in mesh.client.list_resources("httproutes", None):
+        meta = item["metadata"]
+        mesh.client.call(
+            "DELETE",
+            f"/apis/{GATEWAY_GROUP}/v1/namespaces/{meta['namespace']}/httproutes/{meta['name']}",
+        )
+
+
+@pytest.fixture
+def routes(mesh: MeshHandle) -> Iterator[MeshHandle]:
+    yield mesh
+    _delete_routes(mesh)
+    mesh.client.wait_synced(int(mesh.client.proxy_status()["pushedVersion"]))
+
+
+def test_request_timeout_is_the_route_timeout(routes: MeshHandle) -> None:
+    """``timeouts.request`` becomes the route timeout (lines 211-216): a 2 s upstream is cut
+    at 200 ms with Envoy's 504 ``upstream request timeout`` and flag UT, and not retried."""
+    routes.apply(_route("    timeouts: {request: 200ms}"))
+    fortio = routes.pod("app=fortio")
+    response = routes.fetch("httpbin:8000/delay/2")
+    assert (response.status_code, response.text) == (504, "upstream request timeout")
+    assert routes.last_outbound(fortio)["response_flags"] == "UT"
+    stats = routes.stats(fortio)
+    assert stats[CLUSTER + "upstream_rq_timeout"] == 1
+    assert stats.get(CLUSTER + "upstream_rq_retry", 0) == 0
+
+
+def test_retry_without_attempts_retries_twice_on_listed_codes(routes: MeshHandle) -> None:
+    """A ``retry`` with ``codes: [503]`` and no ``attempts``: Istio's default of 2 (line 197),
+    with the codes appended to the connection-error conditions (lines 189-192): three tries
+    upstream, then the 503 with URX."""
+    routes.apply(_route("    retry: {codes: [503]}"))
+    fortio = routes.pod("app=fortio")
+    assert routes.fetch("httpbin:8000/status/503").status_code == 503
+    stats = routes.stats(fortio)
+    assert stats[CLUSTER + "upstream_rq_total"] == 3
+    assert stats[CLUSTER + "upstream_rq_retry"] == 2
+    assert routes.last_outbound(fortio)["response_flags"] == "URX"
+
+
+def test_retry_without_codes_does_not_retry_a_503(routes: MeshHandle) -> None:
+    """Without ``codes`` the retry conditions are connection errors only (line 189): a 503
+    answer is final after one try, although ``attempts: 3`` is set."""
+    routes.apply(_route("    retry: {attempts: 3}"))
+    fortio = routes.pod("app=fortio")
+    assert routes.fetch("httpbin:8000/status/503").status_code == 503
+    stats = routes.stats(fortio)
+    assert stats[CLUSTER + "upstream_rq_total"] == 1
+    assert stats.get(CLUSTER + "upstream_rq_retry", 0) == 0
+
+
+def test_backend_request_is_the_per_try_timeout_when_the_rule_retries(
+    routes: MeshHandle,
+) -> None:
+    """With a ``retry`` stanza, ``timeouts.backendRequest`` is the per-try timeout (lines
+    218-224). A timed-out try counts as a reset, which the HTTPRoute's conditions (connection
+    errors and codes, no ``5xx``/``reset``) do not retry (envoy ``source/common/router/
+    retry_state_impl.cc`` ``wouldRetryFromReset``): one try, cut at 200 ms, 504 UT."""
+    routes.apply(
+        _route("    timeouts: {request: 5s, backendRequest: 200ms}\n    retry: {codes: [503]}")
+    )
+    fortio = routes.pod("app=fortio")
+    response = routes.fetch("httpbin:8000/delay/2")
+    assert response.status_code == 504
+    stats = routes.stats(fortio)
+    assert stats[CLUSTER + "upstream_rq_per_try_timeout"] == 1
+    assert stats[CLUSTER + "upstream_rq_total"] == 1
+    assert routes.last_outbound(fortio)["response_flags"] == "UT"
+
+
+def test_backend_request_without_retry_is_the_route_timeout(routes: MeshHandle) -> None:
+    """No ``retry`` stanza: ``backendRequest`` replaces the route timeout (line 225), so it is
+    a route timeout (no per-try timeout counted)."""
+    routes.apply(_route("    timeouts: {backendRequest: 200ms}"))
+    fortio = routes.pod("app=fortio")
+    assert routes.fetch("httpbin:8000/delay/2").status_code == 504
+    stats = routes.stats(fortio)
+    assert stats[CLUSTER + "upstream_rq_timeout"] == 1
+    assert stats.get(CLUSTER + "upstream_rq_per_try_timeout", 0) == 0
+
+
+def test_backend_weights_split_the_traffic(routes: MeshHandle) -> None:
+    """backendRefs weights 80/20 (buildHTTPDestination, lines 938-950) over 200 requests: the
+    count reaching httpbin is Binomial(200, 0.8), sd 5.7, so 160 ± 34 is 6 sd."""
+    routes.apply(
+        """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: httpbin, namespace: default}
+spec:
+  parentRefs: [{group: "", kind: Service, name: httpbin, port: 8000}]
+  rules:
+  - backendRefs:
+    - {name: httpbin, port: 8000, weight: 80}
+    - {name: backend, port: 9080, weight: 20}
+"""
+    )
+    fortio = routes.pod("app=fortio")
+    result = routes.load("http://httpbin:8000/get", requests=200, connections=4)
+    assert result["codes"] == {"200": 200}
+    stats = routes.stats(fortio)
+    to_httpbin = stats.get(CLUSTER + "upstream_rq_total", 0)
+    to_backend = stats.get(BACKEND_CLUSTER + "upstream_rq_total", 0)
+    assert to_httpbin + to_backend == 200
+    assert 160 - 34 <= to_httpbin <= 160 + 34
+
+
+def test_an_httproute_in_the_callers_namespace_wins_over_an_older_virtual_service(
+    routes: MeshHandle,
+) -> None:
+    """For one host, a proxy selects Gateway API routes of its own namespace before any
+    VirtualService (pilot/pkg/model/virtualservice.go ``SelectVirtualServices``, the
+    "consumer override"), and the first one for a domain wins (httproute.go dedupeDomains):
+    an older VirtualService aborting every request has no effect."""
+    routes.apply(
+        """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin, namespace: default}
+spec:
+  hosts: [httpbin]
+  http:
+  - fault: {abort: {httpStatus: 500, percentage: {value: 100}}}
+    route: [{destination: {host: httpbin}}]
+"""
+    )
+    assert routes.fetch("httpbin:8000/get").status_code == 500
+    routes.apply(_route(""))
+    assert routes.fetch("httpbin:8000/get").status_code == 200
+
+
+def test_a_path_prefix_matches_whole_segments(routes: MeshHandle) -> None:
+    """A PathPrefix ``/status`` matches ``/status/418`` but not ``/statusx``: routes with
+    Gateway semantics get Envoy's path_separated_prefix (route/route.go, translateRouteMatch);
+    the unmatched request gets Envoy's 404 (no route)."""
+    routes.apply(
+        """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: httpbin, namespace: default}
+spec:
+  parentRefs: [{group: "", kind: Service, name: httpbin, port: 8000}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /status}}]
+    backendRefs: [{name: httpbin, port: 8000}]
+"""
+    )
+    assert routes.fetch("httpbin:8000/status/418").status_code == 418
+    assert routes.fetch("httpbin:8000/statusx").status_code == 404
+
+
+@pytest.fixture
+def ambient_routes(ambient: AmbientHandle) -> Iterator[AmbientHandle]:
+    yield ambient
+    _delete_routes(ambient)
+    ambient.client.wait_synced(int(ambient.client.proxy_status()["pushedVersion"]))
+
+
+def test_in_ambient_the_waypoint_applies_the_httproute_timeout(
+    ambient_routes: AmbientHandle,
+) -> None:
+    """In ambient mode the HTTPRoute attached to the Service binds to the service's waypoint
+    (listener_waypoint.go getVirtualServiceForWaypoint reads the mesh routes for the host):
+    the waypoint answers the 504 after ``timeouts.request``."""
+    ambient_routes.apply(_route("    timeouts: {request: 200ms}", namespace="mesh"), "mesh")
+    response = ambient_routes.fetch("httpbin:8000/delay/2")
+    assert (response.status_code, response.text) == (504, "upstream request timeout")
+    records = ambient_routes.admin(ambient_routes.waypoint(), "/chaoskit/access_log").json()
+    assert records["records"][-1]["response_flags"] == "UT"
+    assert ambient_routes.stats(ambient_routes.waypoint())[WAYPOINT_8000 + "downstream_rq_5xx"] == 1
