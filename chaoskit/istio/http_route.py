@@ -25,10 +25,10 @@ GATEWAY_GROUP = "gateway.networking.k8s.io"
 _GATEWAY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
 
 NO_FAULT_INJECTION = (
-    "Gateway API has no fault injection: an HTTPRoute cannot delay or abort requests. "
-    "Inject the fault with a VirtualService for the same host (chaos.delay / chaos.abort, or "
-    "a VirtualService with http[].fault); in ambient mode a VirtualService for the service's "
-    "host is applied by its waypoint"
+    "Gateway API has no fault injection: an HTTPRoute cannot delay or abort requests; "
+    "inject the fault with a VirtualService for the same host (chaos.delay or chaos.abort, "
+    "or http[].fault in a VirtualService), which the callers' sidecars apply, or in ambient "
+    "mode the service's waypoint"
 )
 
 
