@@ -392,7 +392,7 @@ class KubeApi:
                 "metadata": {
                     "name": s.name,
                     "namespace": s.namespace,
-                    "labels": {"app": s.name},
+                    "labels": s.labels if s.labels is not None else {"app": s.name},
                     "creationTimestamp": _iso(self.started_at),
                 },
                 "spec": {

@@ -361,14 +361,12 @@ class Compiler:
         return listeners
 
     def waypoints_of(self, service: ServiceView) -> list[PodView]:
-        name = self.state.ambient.get(service.namespace)
+        """The replicas of the waypoint serving traffic addressed to ``service``, if any."""
+        ref = self.state.service_waypoints.get(service.fqdn)
         return [
             pod
             for pod in self.state.pods
-            if name
-            and pod.kind == "waypoint"
-            and pod.namespace == service.namespace
-            and pod.workload == name
+            if ref is not None and pod.kind == "waypoint" and (pod.namespace, pod.workload) == ref
         ]
 
     def ztunnel_clusters(self) -> list[Cluster]:
@@ -442,8 +440,7 @@ class Compiler:
             s
             for s in self.state.services
             if s.selector is not None
-            and self.state.ambient.get(s.namespace) == proxy.workload
-            and s.namespace == proxy.namespace
+            and self.state.service_waypoints.get(s.fqdn) == (proxy.namespace, proxy.workload)
         ]
         by_port: dict[int, list[VirtualHost]] = {}
         for service in served:

@@ -102,3 +102,6 @@ class MeshState:
     compat: Compat = field(default_factory=Compat)
     # Ambient namespaces → the waypoint each uses ("" for none: ztunnel only, L4).
     ambient: dict[str, str] = field(default_factory=dict)
+    # Service FQDN → (namespace, name) of the waypoint serving traffic addressed to it: the
+    # Service's own istio.io/use-waypoint, else its namespace's (topology/ambient.py).
+    service_waypoints: dict[str, tuple[str, str]] = field(default_factory=dict)

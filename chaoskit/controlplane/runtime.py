@@ -67,6 +67,7 @@ from chaoskit.topology.ambient import (
     ZTUNNEL_OUTBOUND_PORT,
     all_workloads,
     ambient_namespaces,
+    service_waypoints,
     waypoint_for,
 )
 from chaoskit.topology.spec import MeshSpec
@@ -148,6 +149,7 @@ class ControlPlane:
         # The spec's workloads plus what ambient adds (ztunnel, waypoints), ztunnel first.
         self.workloads = all_workloads(spec)
         self.ambient_namespaces = ambient_namespaces(spec)
+        self._service_waypoints = service_waypoints(spec)
         self.token = token_source.token_urlsafe(24)
         self.compat = compat_for(spec.spec.istio_version)
         self.mesh_config = MeshConfigHistory()
@@ -919,6 +921,9 @@ class ControlPlane:
             secrets=secrets,
             compat=self.compat,
             ambient={ns: waypoint_for(self.spec, ns) or "" for ns in self.ambient_namespaces},
+            service_waypoints={
+                fqdn: (ref.namespace, ref.name) for fqdn, ref in self._service_waypoints.items()
+            },
         )
 
     def compiler(self) -> Compiler:
