@@ -29,6 +29,7 @@ from chaoskit.controlplane.pod_patch import (
     unsupported_pod_patch,
 )
 from chaoskit.controlplane.pods import PodProcess
+from chaoskit.controlplane.route_status import http_route_status
 from chaoskit.controlplane.runtime import (
     APP_SETTINGS_ANNOTATION,
     ControlPlane,
@@ -237,11 +238,21 @@ class KubeApi:
             )
         return kind
 
-    @staticmethod
-    def _as_version(obj: JsonObject, version: str) -> JsonObject:
+    def _as_version(self, obj: JsonObject, version: str) -> JsonObject:
         # One schema for every served version, so conversion only rewrites apiVersion.
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-        return {**obj, "apiVersion": f"{group}/{version}"}
+        out = {**obj, "apiVersion": f"{group}/{version}"}
+        if obj.get("kind") == "HTTPRoute":
+            out["status"] = self._http_route_status(obj)
+        return out
+
+    def _http_route_status(self, obj: JsonObject) -> JsonObject:
+        """What istiod would have written on the route (route_status.py)."""
+        hosts = {s.fqdn for s in self.cp.spec.spec.services}
+        for entry in self.cp.store.all(ISTIO_KINDS["serviceentries"]):
+            hosts.update((entry.get("spec") or {}).get("hosts") or ())
+        created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+        return http_route_status(obj, hosts, bool(self.cp.ambient_namespaces), created)
 
     def _list(
         self, request: web.Request, kind: Kind, version: str, items: list[JsonObject]

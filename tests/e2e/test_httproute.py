@@ -209,3 +209,35 @@ def test_in_ambient_the_waypoint_applies_the_httproute_timeout(
     records = ambient_routes.admin(ambient_routes.waypoint(), "/chaoskit/access_log").json()
     assert records["records"][-1]["response_flags"] == "UT"
     assert ambient_routes.stats(ambient_routes.waypoint())[WAYPOINT_8000 + "downstream_rq_5xx"] == 1
+
+
+def test_status_reports_a_missing_backend_and_an_unbound_gateway_parent(routes: MeshHandle) -> None:
+    """istiod's route status (conditions.go createRouteStatus): each parent is Accepted with
+    ResolvedRefs False ``BackendNotFound`` for a Service that does not exist (the route is
+    kept); a Gateway parent, which the embedded mesh does not run, is not Accepted."""
+    routes.apply(
+        """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: httpbin, namespace: default}
+spec:
+  parentRefs: [{group: "", kind: Service, name: httpbin, port: 8000}, {name: edge}]
+  rules:
+  - backendRefs: [{name: httpbin, port: 8000}, {name: nowhere, port: 8000}]
+"""
+    )
+    body = routes.client.call(
+        "GET", f"/apis/{GATEWAY_GROUP}/v1/namespaces/default/httproutes/httpbin"
+    )
+    service, gateway = body["status"]["parents"]
+    conditions = {c["type"]: c for c in service["conditions"]}
+    assert (conditions["Accepted"]["status"], conditions["ResolvedRefs"]["reason"]) == (
+        "True",
+        "BackendNotFound",
+    )
+    assert conditions["ResolvedRefs"]["message"] == (
+        "backend(nowhere.default.svc.cluster.local) not found"
+    )
+    accepted = next(c for c in gateway["conditions"] if c["type"] == "Accepted")
+    assert (accepted["status"], accepted["reason"]) == ("False", "NoMatchingParent")
+    assert service["controllerName"] == "istio.io/gateway-controller"
