@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chaoskit.controlplane.compiler import Compiler
 from chaoskit.controlplane.gateway_api import route_problems, virtual_services
-from chaoskit.controlplane.model import Ordered
+from chaoskit.controlplane.model import MeshState, Ordered, PodView, PortView, ServiceView
 from chaoskit.istio.loading import load_text
 from chaoskit.istio.resources import GatewayHTTPRoute
 
@@ -174,3 +175,66 @@ def test_a_gateway_parent_binds_nothing_in_the_embedded_mesh() -> None:
     assert virtual_services(Ordered(route, "bookinfo", 1)) == []
     ((problem),) = route_problems(route)
     assert (problem.condition, problem.reason) == ("Accepted", "NoMatchingParent")
+
+
+# --- which proxies take the derived routes (pilot/pkg/model/virtualservice.go,
+# SelectVirtualServices; pilot/pkg/networking/core/route/route.go, tag 1.30.3) ---------------
+
+_SERVICES = [
+    ServiceView("reviews", "bookinfo", (PortView(9080, 9080),), (("app", "reviews"),)),
+]
+_PRODUCTPAGE = PodView(
+    "productpage-a", "bookinfo", "productpage", (("app", "productpage"),), "127.9.0.3"
+)
+_SLEEP = PodView("sleep-a", "default", "sleep", (("app", "sleep"),), "127.9.0.4")
+_VS = """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-vs, namespace: bookinfo}
+spec:
+  hosts: [reviews.bookinfo.svc.cluster.local]
+  http: [{route: [{destination: {host: reviews.bookinfo.svc.cluster.local}}]}]
+"""
+
+
+def _owner(state: MeshState, proxy: PodView) -> str:
+    listener = next(x for x in Compiler(state).sidecar_listeners(proxy) if x.port == 9080)
+    vhost = next(
+        v for v in listener.route_config.virtual_hosts if v.name.startswith("reviews.bookinfo")
+    )
+    return vhost.routes[0].virtual_service
+
+
+def _state(route_namespace: str) -> MeshState:
+    vs = load_text(_VS).resources[0].resource
+    route = _route(
+        "  - backendRefs: [{name: reviews, namespace: bookinfo, port: 9080}]",
+        parents='[{group: "", kind: Service, name: reviews, namespace: bookinfo}]',
+    )
+    route = route.model_copy(
+        update={"metadata": route.metadata.model_copy(update={"namespace": route_namespace})}
+    )
+    return MeshState(
+        services=list(_SERVICES),
+        pods=[_PRODUCTPAGE, _SLEEP],
+        virtual_services=[Ordered(vs, "bookinfo", 1)],  # older than the route
+        http_routes=[Ordered(route, route_namespace, 2)],
+    )
+
+
+def test_the_callers_own_namespace_route_wins_over_an_older_virtual_service() -> None:
+    """A producer route (in the service's namespace): bookinfo's proxies select it before the
+    older VirtualService; a proxy in default orders both by age, so the VirtualService wins."""
+    state = _state("bookinfo")
+    assert _owner(state, _PRODUCTPAGE) == "reviews~0.bookinfo"
+    assert _owner(state, _SLEEP) == "reviews-vs.bookinfo"
+
+
+def test_a_consumer_route_binds_only_its_own_namespaces_callers() -> None:
+    """An HTTPRoute in default for reviews.bookinfo: default's proxies take it, bookinfo's
+    do not (a Gateway-semantics route binds the service's namespace or the proxy's)."""
+    state = _state("default")
+    assert _owner(state, _SLEEP) == "reviews~0.default"
+    assert _owner(state, _PRODUCTPAGE) == "reviews-vs.bookinfo"
+    state.virtual_services.clear()
+    assert _owner(state, _PRODUCTPAGE) == ""  # the default route: no route binds it
