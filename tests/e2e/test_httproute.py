@@ -19,6 +19,7 @@ from tests.e2e.test_ambient import (
     AmbientHandle,
     ambient as ambient,
 )
+from tests.e2e.test_get import get
 
 CLUSTER = "cluster.outbound|8000||httpbin.default.svc.cluster.local."
 BACKEND_CLUSTER = "cluster.outbound|9080||backend.default.svc.cluster.local."
@@ -241,3 +242,11 @@ spec:
     accepted = next(c for c in gateway["conditions"] if c["type"] == "Accepted")
     assert (accepted["status"], accepted["reason"]) == ("False", "NoMatchingParent")
     assert service["controllerName"] == "istio.io/gateway-controller"
+
+
+def test_chaoskit_get_lists_httproutes_with_their_hostnames(routes: MeshHandle) -> None:
+    """``chaoskit get httproute`` prints the CRD's printer columns (Hostnames, Age)."""
+    routes.apply(_route("").replace("spec:\n", "spec:\n  hostnames: [httpbin.example]\n", 1))
+    header, *rows = get(routes, "httproute")
+    assert header == ["NAME", "HOSTNAMES", "AGE"]
+    assert [row[:2] for row in rows] == [["httpbin", '["httpbin.example"]']]
