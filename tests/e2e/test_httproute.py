@@ -250,3 +250,28 @@ def test_chaoskit_get_lists_httproutes_with_their_hostnames(routes: MeshHandle) 
     header, *rows = get(routes, "httproute")
     assert header == ["NAME", "HOSTNAMES", "AGE"]
     assert [row[:2] for row in rows] == [["httpbin", '["httpbin.example"]']]
+
+
+def test_at_the_waypoint_the_httproutes_rules_come_before_a_virtual_services(
+    ambient_routes: AmbientHandle,
+) -> None:
+    """A waypoint merges every route for the host, those selected first first: the
+    HTTPRoute of its own namespace before an older VirtualService (listener_waypoint.go
+    buildWaypointInboundHTTPRouteConfig over SelectVirtualServices' order), so the
+    HTTPRoute's catch-all rule answers and the VirtualService's abort is never reached."""
+    ambient_routes.apply(
+        """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin, namespace: mesh}
+spec:
+  hosts: [httpbin]
+  http:
+  - fault: {abort: {httpStatus: 500, percentage: {value: 100}}}
+    route: [{destination: {host: httpbin}}]
+""",
+        "mesh",
+    )
+    assert ambient_routes.fetch("httpbin:8000/get").status_code == 500
+    ambient_routes.apply(_route("", namespace="mesh"), "mesh")
+    assert ambient_routes.fetch("httpbin:8000/get").status_code == 200
