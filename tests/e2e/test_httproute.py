@@ -12,6 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from chaoskit.errors import ConfigError
+from chaoskit.experiment.backend import LocalBackend
+from chaoskit.experiment.chaos import Chaos
+from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.istio.http_route import GATEWAY_GROUP
 from tests.e2e.conftest import MeshHandle
 from tests.e2e.test_ambient import (
@@ -275,3 +279,27 @@ spec:
     assert ambient_routes.fetch("httpbin:8000/get").status_code == 500
     ambient_routes.apply(_route("", namespace="mesh"), "mesh")
     assert ambient_routes.fetch("httpbin:8000/get").status_code == 200
+
+
+def test_a_fault_on_a_service_an_httproute_routes_is_refused_with_the_way_out(
+    routes: MeshHandle,
+) -> None:
+    """The local backend lists HTTPRoutes with the Istio objects, and chaos.delay on the
+    service one routes is a ConfigError before anything is applied: Gateway API has no fault
+    injection, and a VirtualService fault would lose to the HTTPRoute for callers in its
+    namespace (SelectVirtualServices), so it says to route with a VirtualService instead."""
+    routes.apply(_route(""))
+    backend = LocalBackend(routes.info.kubeconfig, routes.info)
+    try:
+        assert [
+            o["metadata"]["name"] for o in backend.list_objects() if o["kind"] == "HTTPRoute"
+        ] == ["httpbin"]
+        chaos = Chaos(backend, "run", ExperimentRecord("t", "t", "t.py", ""))
+        with pytest.raises(ConfigError) as caught:
+            chaos.delay("httpbin", "1s", namespace="default")
+        assert "routed by HTTPRoute default/httpbin" in str(caught.value)
+        assert "Gateway API has no fault injection" in str(caught.value)
+        assert "Route the service with a VirtualService" in str(caught.value)
+        assert not [o for o in backend.list_objects() if o["kind"] == "VirtualService"]
+    finally:
+        backend.close()
