@@ -17,7 +17,7 @@ from __future__ import annotations
 from chaoskit.analysis.context import Context
 from chaoskit.analysis.registry import host_matches, to_fqdn
 from chaoskit.istio.resources import DestinationRule, VirtualService
-from chaoskit.topology.ambient import ambient_namespaces, waypoint_for
+from chaoskit.topology.ambient import ambient_namespaces, service_waypoint
 from chaoskit.topology.spec import MeshSpec
 
 
@@ -33,7 +33,7 @@ def _ambient_services(mesh: MeshSpec, host: str, namespace: str) -> list[tuple[s
     ambient = ambient_namespaces(mesh)
     fqdn = to_fqdn(host, namespace)
     return [
-        (service.namespace, waypoint_for(mesh, service.namespace))
+        (service.namespace, ref.name if (ref := service_waypoint(mesh, service)) else None)
         for service in mesh.spec.services
         if service.namespace in ambient and host_matches(fqdn, service.fqdn)
     ]

@@ -135,6 +135,7 @@ _ALIASES = {
     "po": "pods",
     "service": "services",
     "svc": "services",
+    "httproute": "httproutes",
 }
 
 
@@ -165,6 +166,7 @@ def run_get(args: argparse.Namespace) -> int:
         "serviceentries",
         "pods",
         "services",
+        "httproutes",
     }
     if plural not in known:
         raise ConfigError(
@@ -226,6 +228,8 @@ def _table(
             row += [json.dumps(spec.get("gateways") or []), json.dumps(spec.get("hosts") or [])]
         elif plural == "destinationrules":
             row += [str(spec.get("host", ""))]
+        elif plural == "httproutes":
+            row += [json.dumps(spec.get("hostnames") or [])]
         elif plural == "pods":
             status = item.get("status") or {}
             assert isinstance(status, dict)
@@ -250,6 +254,7 @@ def _table(
         + {
             "virtualservices": ["GATEWAYS", "HOSTS"],
             "destinationrules": ["HOST"],
+            "httproutes": ["HOSTNAMES"],
             "pods": ["READY", "STATUS", "RESTARTS", "IP"]
             + (["NODE", "NOMINATED NODE", "READINESS GATES"] if wide else []),
             "services": ["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"]

@@ -29,6 +29,7 @@ from chaoskit.controlplane.pod_patch import (
     unsupported_pod_patch,
 )
 from chaoskit.controlplane.pods import PodProcess
+from chaoskit.controlplane.route_status import http_route_status
 from chaoskit.controlplane.runtime import (
     APP_SETTINGS_ANNOTATION,
     ControlPlane,
@@ -45,7 +46,7 @@ from chaoskit.controlplane.store import (
     selector_matches,
 )
 from chaoskit.errors import ChaoskitError
-from chaoskit.istio.resources import API_VERSIONS, GROUP
+from chaoskit.istio.resources import GROUP_VERSIONS
 from chaoskit.topology.podshape import PROXY_CONTAINER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,8 +92,10 @@ class KubeApi:
         r.add_get("/apis", self.api_groups)
         r.add_get("/apis/{group}", self.api_group)
         r.add_get("/apis/apps/v1", self.apps_resources)
-        r.add_get("/apis/" + GROUP + "/{version}", self.istio_resources)
-        base = "/apis/" + GROUP + "/{version}"
+        # Istio's group and Gateway API's (HTTPRoute), each with its own versions.
+        groups = "|".join(g.replace(".", r"\.") for g in GROUP_VERSIONS)
+        base = "/apis/{group:" + groups + "}/{version}"
+        r.add_get(base, self.istio_resources)
         r.add_get(base + "/{plural}", self.list_istio)
         r.add_route("*", base + "/namespaces/{namespace}/{plural}", self.istio_collection)
         r.add_route("*", base + "/namespaces/{namespace}/{plural}/{name}", self.istio_object)
@@ -180,8 +183,9 @@ class KubeApi:
 
     async def istio_resources(self, request: web.Request) -> web.Response:
         version = self._version(request)
+        group = request.match_info["group"]
         return web.json_response(
-            discovery.resource_list(f"{GROUP}/{version}", discovery.istio_resources(version))
+            discovery.resource_list(f"{group}/{version}", discovery.istio_resources(version, group))
         )
 
     # --- lists and tables -------------------------------------------------------------------
@@ -213,27 +217,42 @@ class KubeApi:
 
     @staticmethod
     def _version(request: web.Request) -> str:
-        version = request.match_info["version"]
-        if version not in API_VERSIONS:
-            raise NotFound(f"the server could not find the requested resource ({GROUP}/{version})")
+        version, group = request.match_info["version"], request.match_info["group"]
+        if version not in GROUP_VERSIONS[group]:
+            raise NotFound(f"the server could not find the requested resource ({group}/{version})")
         return version
 
     def _kind(self, request: web.Request) -> Kind:
         plural = request.match_info["plural"]
         kind = ISTIO_KINDS.get(plural)
-        version = request.match_info["version"]
-        if kind is None or version not in ISTIO_VERSIONS[plural]:
-            served = sorted(p for p, versions in ISTIO_VERSIONS.items() if version in versions)
+        version, group = request.match_info["version"], request.match_info["group"]
+        if kind is None or kind.group != group or version not in ISTIO_VERSIONS[plural]:
+            served = sorted(
+                p
+                for p, versions in ISTIO_VERSIONS.items()
+                if version in versions and ISTIO_KINDS[p].group == group
+            )
             raise NotFound(
-                f"the server could not find the requested resource ({plural}.{GROUP}/{version});"
+                f"the server could not find the requested resource ({plural}.{group}/{version});"
                 f" served at {version}: {', '.join(served)}"
             )
         return kind
 
-    @staticmethod
-    def _as_version(obj: JsonObject, version: str) -> JsonObject:
+    def _as_version(self, obj: JsonObject, version: str) -> JsonObject:
         # One schema for every served version, so conversion only rewrites apiVersion.
-        return {**obj, "apiVersion": f"{GROUP}/{version}"}
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        out = {**obj, "apiVersion": f"{group}/{version}"}
+        if obj.get("kind") == "HTTPRoute":
+            out["status"] = self._http_route_status(obj)
+        return out
+
+    def _http_route_status(self, obj: JsonObject) -> JsonObject:
+        """What istiod would have written on the route (route_status.py)."""
+        hosts = {s.fqdn for s in self.cp.spec.spec.services}
+        for entry in self.cp.store.all(ISTIO_KINDS["serviceentries"]):
+            hosts.update((entry.get("spec") or {}).get("hosts") or ())
+        created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+        return http_route_status(obj, hosts, bool(self.cp.ambient_namespaces), created)
 
     def _list(
         self, request: web.Request, kind: Kind, version: str, items: list[JsonObject]
@@ -242,7 +261,7 @@ class KubeApi:
             request,
             kind.plural,
             {
-                "apiVersion": f"{GROUP}/{version}",
+                "apiVersion": f"{kind.group}/{version}",
                 "kind": f"{kind.kind}List",
                 "metadata": {"resourceVersion": str(self.cp.store.revision)},
                 "items": [self._as_version(i, version) for i in items],
@@ -338,7 +357,7 @@ class KubeApi:
                     "status": "Success",
                     "details": {
                         "name": name,
-                        "group": GROUP,
+                        "group": kind.group,
                         "kind": kind.plural,
                         "uid": removed["metadata"]["uid"],
                     },
@@ -384,7 +403,7 @@ class KubeApi:
                 "metadata": {
                     "name": s.name,
                     "namespace": s.namespace,
-                    "labels": {"app": s.name},
+                    "labels": s.labels if s.labels is not None else {"app": s.name},
                     "creationTimestamp": _iso(self.started_at),
                 },
                 "spec": {

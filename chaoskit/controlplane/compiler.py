@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from chaoskit.analysis.registry import host_matches, to_fqdn
+from chaoskit.controlplane.gateway_api import virtual_services as gateway_api_virtual_services
 from chaoskit.controlplane.model import MeshState, Ordered, PodView, ServiceView
 from chaoskit.controlplane.policy import (
     effective_policy,
@@ -64,6 +65,10 @@ class Compiler:
     ) -> None:
         self.state = state
         self._by_fqdn = {s.fqdn: s for s in state.services}
+        # HTTPRoutes as istiod sees them: derived VirtualServices, routed like any other.
+        self._derived = [
+            vs for route in state.http_routes for vs in gateway_api_virtual_services(route)
+        ]
         # Clusters depend on the proxy only through its namespace (DestinationRule lookup),
         # so proxies of one namespace share one tuple (and its JSON, see runtime._push_loop).
         # ``clusters``: a previous compiler's, when nothing clusters depend on (services,
@@ -222,14 +227,20 @@ class Compiler:
 
     # --- sidecar routes ---------------------------------------------------------------------
 
-    def _mesh_virtual_services(self) -> list[Ordered[VirtualService]]:
+    def _mesh_virtual_services(self, config_namespace: str = "") -> list[Ordered[VirtualService]]:
+        """Mesh VirtualServices in the order a proxy of ``config_namespace`` selects them:
+        those derived from Gateway API routes in its own namespace first (the "consumer
+        override"), then every other by creation time (istio/istio 1.30.3
+        pilot/pkg/model/virtualservice.go SelectVirtualServices, PILOT_UNIFIED_SIDECAR_SCOPE
+        on by default; push_context.go sorts by creation time)."""
+        mesh = [
+            vs
+            for vs in (*self.state.virtual_services, *self._derived)
+            if "mesh" in bound_gateways(vs.resource.spec.gateways, vs.namespace)
+        ]
         return sorted(
-            (
-                vs
-                for vs in self.state.virtual_services
-                if "mesh" in bound_gateways(vs.resource.spec.gateways, vs.namespace)
-            ),
-            key=lambda vs: vs.order,
+            mesh,
+            key=lambda vs: (not (vs.gateway_api and vs.namespace == config_namespace), vs.order),
         )
 
     def _context(
@@ -244,6 +255,7 @@ class Compiler:
         compat = self.state.compat
         return RouteContext(
             waypoint=waypoint,
+            gateway_semantics=vs.gateway_api,
             vs_name=vs.resource.name,
             vs_namespace=vs.namespace,
             listener_port=port,
@@ -289,7 +301,7 @@ class Compiler:
 
     def sidecar_listeners(self, proxy: PodView) -> list[Listener]:
         ports = sorted({p.number for s in self.state.services for p in s.ports})
-        mesh_vs = self._mesh_virtual_services()
+        mesh_vs = self._mesh_virtual_services(proxy.namespace)
         compat = self.state.compat
         listeners: list[Listener] = []
         for port in ports:
@@ -297,12 +309,14 @@ class Compiler:
             for service in self.state.services:
                 if service.port(port) is None:
                     continue
-                # The oldest VS naming the host wins; more than one is IST0109 (undefined).
+                # The first VS naming the host wins (a later one's domains are duplicates,
+                # httproute.go dedupeDomains); more than one user VS is IST0109.
                 owner = next(
                     (
                         vs
                         for vs in mesh_vs
-                        if any(
+                        if _applies_to(vs, service, proxy.namespace)
+                        and any(
                             host_matches(to_fqdn(h, vs.namespace), service.fqdn)
                             for h in vs.resource.spec.hosts
                         )
@@ -347,14 +361,12 @@ class Compiler:
         return listeners
 
     def waypoints_of(self, service: ServiceView) -> list[PodView]:
-        name = self.state.ambient.get(service.namespace)
+        """The replicas of the waypoint serving traffic addressed to ``service``, if any."""
+        ref = self.state.service_waypoints.get(service.fqdn)
         return [
             pod
             for pod in self.state.pods
-            if name
-            and pod.kind == "waypoint"
-            and pod.namespace == service.namespace
-            and pod.workload == name
+            if ref is not None and pod.kind == "waypoint" and (pod.namespace, pod.workload) == ref
         ]
 
     def ztunnel_clusters(self) -> list[Cluster]:
@@ -408,7 +420,7 @@ class Compiler:
         in order (listener_waypoint.go, getVirtualServiceForWaypoint, tag 1.30.3)."""
         return [
             vs
-            for vs in self._mesh_virtual_services()
+            for vs in self._mesh_virtual_services(waypoint.namespace)
             if vs.namespace in (service.namespace, waypoint.namespace)
             and any(
                 host_matches(to_fqdn(h, vs.namespace), service.fqdn) for h in vs.resource.spec.hosts
@@ -428,8 +440,7 @@ class Compiler:
             s
             for s in self.state.services
             if s.selector is not None
-            and self.state.ambient.get(s.namespace) == proxy.workload
-            and s.namespace == proxy.namespace
+            and self.state.service_waypoints.get(s.fqdn) == (proxy.namespace, proxy.workload)
         ]
         by_port: dict[int, list[VirtualHost]] = {}
         for service in served:
@@ -624,6 +635,15 @@ class Compiler:
             compat=self.state.compat,
             inbound_filters=self.inbound_filters(proxy),
         )
+
+
+def _applies_to(vs: Ordered[VirtualService], service: ServiceView, proxy_namespace: str) -> bool:
+    """A route with Gateway API semantics binds only proxies of its own namespace or the
+    service's (producer and consumer routes; route.go buildSidecarVirtualHostsForVirtualService,
+    tag 1.30.3)."""
+    if not vs.gateway_api:
+        return True
+    return vs.namespace in (service.namespace, proxy_namespace)
 
 
 def compile_all(

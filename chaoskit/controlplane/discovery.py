@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chaoskit.controlplane.kinds import ISTIO_KINDS, ISTIO_VERSIONS
 from chaoskit.controlplane.store import JsonObject
-from chaoskit.istio.resources import API_VERSIONS, GROUP
+from chaoskit.istio.resources import GROUP_VERSIONS
 
 APPS = "apps"
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update")
@@ -67,12 +67,13 @@ ISTIO_SHORT_NAMES = {
 }
 
 
-def istio_resources(version: str) -> tuple[Served, ...]:
-    """The Istio kinds served at ``version`` (EnvoyFilter only at v1alpha3)."""
+def istio_resources(version: str, group: str) -> tuple[Served, ...]:
+    """The kinds of ``group`` served at ``version`` (EnvoyFilter only at v1alpha3; HTTPRoute
+    in gateway.networking.k8s.io at v1 and v1beta1)."""
     return tuple(
         Served(k.plural, k.kind, (*ALL_VERBS, "watch"), ISTIO_SHORT_NAMES.get(k.plural, ()))
         for k in ISTIO_KINDS.values()
-        if version in ISTIO_VERSIONS[k.plural]
+        if k.group == group and version in ISTIO_VERSIONS[k.plural]
     )
 
 
@@ -94,12 +95,15 @@ def group_list() -> JsonObject:
     return {
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [_group(APPS, ("v1",)), _group(GROUP, API_VERSIONS)],
+        "groups": [
+            _group(APPS, ("v1",)),
+            *(_group(name, versions) for name, versions in GROUP_VERSIONS.items()),
+        ],
     }
 
 
 def group(name: str) -> JsonObject | None:
-    versions = {APPS: ("v1",), GROUP: API_VERSIONS}.get(name)
+    versions = {APPS: ("v1",), **GROUP_VERSIONS}.get(name)
     if versions is None:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}

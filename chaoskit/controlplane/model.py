@@ -9,6 +9,7 @@ from chaoskit.istio.resources import (
     DestinationRule,
     EnvoyFilter,
     Gateway,
+    GatewayHTTPRoute,
     ServiceEntry,
     VirtualService,
 )
@@ -77,6 +78,8 @@ class Ordered(Generic[T]):
     resource: T
     namespace: str
     order: int
+    # Derived by istiod from a Gateway API route (route-semantics: gateway), not user-written.
+    gateway_api: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,11 @@ class MeshState:
     gateways: list[Ordered[Gateway]] = field(default_factory=list)
     service_entries: list[Ordered[ServiceEntry]] = field(default_factory=list)
     envoy_filters: list[Ordered[EnvoyFilter]] = field(default_factory=list)
+    http_routes: list[Ordered[GatewayHTTPRoute]] = field(default_factory=list)
     secrets: dict[tuple[str, str], TlsSecret] = field(default_factory=dict)
     compat: Compat = field(default_factory=Compat)
     # Ambient namespaces → the waypoint each uses ("" for none: ztunnel only, L4).
     ambient: dict[str, str] = field(default_factory=dict)
+    # Service FQDN → (namespace, name) of the waypoint serving traffic addressed to it: the
+    # Service's own istio.io/use-waypoint, else its namespace's (topology/ambient.py).
+    service_waypoints: dict[str, tuple[str, str]] = field(default_factory=dict)

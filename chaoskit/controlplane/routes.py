@@ -8,6 +8,7 @@ match are not runtime conditions: they decide which proxies and listeners get th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -67,6 +68,9 @@ class RouteContext:
     # Compiling for a waypoint: it serves every caller, so a match on the caller's labels
     # cannot hold and is dropped (listener_waypoint.go, waypointInboundRoute, tag 1.30.3).
     waypoint: bool = False
+    # A VirtualService istiod derived from a Gateway API route: a PathPrefix matches whole
+    # path segments (route.go translateRouteMatch: UseGatewaySemantics → PathSeparatedPrefix).
+    gateway_semantics: bool = False
 
 
 def string_matcher(match: StringMatch, *, ignore_case: bool = False) -> StringMatcher:
@@ -82,7 +86,18 @@ def string_matcher(match: StringMatch, *, ignore_case: bool = False) -> StringMa
     return StringMatcher("present")
 
 
-def _route_match(match: HTTPMatchRequest | None) -> RouteMatch:
+def _path_matcher(match: HTTPMatchRequest, gateway_semantics: bool) -> StringMatcher:
+    if match.uri is None:
+        return StringMatcher("prefix", "/")
+    prefix = match.uri.prefix
+    if gateway_semantics and prefix is not None and prefix != "/":
+        # Envoy's path_separated_prefix: the prefix itself or the prefix then "/": "/api"
+        # matches /api and /api/v1, not /apiary.
+        return StringMatcher("regex", re.escape(prefix.removesuffix("/")) + "(/.*)?")
+    return string_matcher(match.uri, ignore_case=bool(match.ignore_uri_case))
+
+
+def _route_match(match: HTTPMatchRequest | None, gateway_semantics: bool = False) -> RouteMatch:
     if match is None:
         return RouteMatch(path=StringMatcher("prefix", "/"))
     headers = tuple(
@@ -94,11 +109,7 @@ def _route_match(match: HTTPMatchRequest | None) -> RouteMatch:
         for name, m in (match.without_headers or {}).items()
     )
     return RouteMatch(
-        path=(
-            string_matcher(match.uri, ignore_case=bool(match.ignore_uri_case))
-            if match.uri is not None
-            else StringMatcher("prefix", "/")
-        ),
+        path=_path_matcher(match, gateway_semantics),
         method=string_matcher(match.method) if match.method else None,
         scheme=string_matcher(match.scheme) if match.scheme else None,
         authority=string_matcher(match.authority) if match.authority else None,
@@ -338,7 +349,7 @@ def translate_http_routes(routes: list[HTTPRoute], ctx: RouteContext) -> Iterato
             continue
         action = _action(route, ctx)
         for match in applicable:
-            compiled = _route_match(match)
+            compiled = _route_match(match, ctx.gateway_semantics)
             name = route.name or ""
             if name and compiled.name:
                 name = f"{name}.{compiled.name}"

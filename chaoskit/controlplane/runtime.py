@@ -51,6 +51,7 @@ from chaoskit.istio.resources import (
     DestinationRule,
     EnvoyFilter,
     Gateway,
+    GatewayHTTPRoute,
     IstioResource,
     ServiceEntry,
     VirtualService,
@@ -66,13 +67,14 @@ from chaoskit.topology.ambient import (
     ZTUNNEL_OUTBOUND_PORT,
     all_workloads,
     ambient_namespaces,
+    service_waypoints,
     waypoint_for,
 )
 from chaoskit.topology.spec import MeshSpec
 
 APP_SETTINGS_ANNOTATION = "chaoskit.dev/app-settings"
 # Kinds that change routes but no cluster (Envoy's RDS/LDS, not CDS/EDS)
-_ROUTING_ONLY = frozenset({"virtualservices", "gateways"})
+_ROUTING_ONLY = frozenset({"virtualservices", "gateways", "httproutes"})
 T = TypeVar("T", bound=IstioResource)
 GATEWAY_APP = "ingress-gateway"
 
@@ -147,6 +149,7 @@ class ControlPlane:
         # The spec's workloads plus what ambient adds (ztunnel, waypoints), ztunnel first.
         self.workloads = all_workloads(spec)
         self.ambient_namespaces = ambient_namespaces(spec)
+        self._service_waypoints = service_waypoints(spec)
         self.token = token_source.token_urlsafe(24)
         self.compat = compat_for(spec.spec.istio_version)
         self.mesh_config = MeshConfigHistory()
@@ -914,9 +917,13 @@ class ControlPlane:
             gateways=self._ordered("gateways", Gateway),
             service_entries=entries,
             envoy_filters=self._ordered("envoyfilters", EnvoyFilter),
+            http_routes=self._ordered("httproutes", GatewayHTTPRoute),
             secrets=secrets,
             compat=self.compat,
             ambient={ns: waypoint_for(self.spec, ns) or "" for ns in self.ambient_namespaces},
+            service_waypoints={
+                fqdn: (ref.namespace, ref.name) for fqdn, ref in self._service_waypoints.items()
+            },
         )
 
     def compiler(self) -> Compiler:

@@ -242,6 +242,8 @@ ISTIO_COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
     "destinationrules": (NAME, Column("Host", "string", _json_path("spec", "host")), AGE),
     "gateways": (NAME, AGE),
+    # gateway-api v1.5.1's HTTPRoute CRD: Hostnames, Age.
+    "httproutes": (NAME, Column("Hostnames", "string", _json_path("spec", "hostnames")), AGE),
     "envoyfilters": (NAME, AGE),  # Istio's CRD declares no printer columns
     "serviceentries": (
         NAME,

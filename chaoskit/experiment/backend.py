@@ -146,7 +146,11 @@ class LocalBackend:
         self.sync()
 
     def list_objects(self) -> list[dict[str, Any]]:
-        return list_istio_objects(self.client)
+        # The embedded mesh also serves Gateway API HTTPRoutes (a cluster may lack the CRDs).
+        routes = self.client.list_resources("httproutes", None)
+        for route in routes:
+            route.setdefault("kind", "HTTPRoute")
+        return [*list_istio_objects(self.client), *routes]
 
     def delete_object(self, kind: str, namespace: str, name: str) -> None:
         self.client.delete(kind, namespace, name)

@@ -29,6 +29,7 @@ from chaoskit.experiment.backend import MeshBackend, Pod
 from chaoskit.experiment.faults import (
     configured_percent,
     fault_spec,
+    http_routes_for,
     targets,
     with_fault,
     with_pool_limits,
@@ -257,6 +258,19 @@ class Chaos:
             )
         ns = namespace or self.namespace
         check_service(self.backend, service, ns, kind)  # before any load is sent
+        in_force = self.backend.list_objects()
+        http_routes = http_routes_for(in_force, service, ns)
+        if http_routes:
+            raise ConfigError(
+                f"{kind} on {service}: {service}.{ns} is routed by HTTPRoute "
+                f"{', '.join(http_routes)}, and Gateway API has no fault injection. A "
+                "VirtualService fault for the same host would not act: istiod puts the "
+                "HTTPRoute's routes first for callers in its namespace and in the waypoint "
+                "(pilot/pkg/model/virtualservice.go, SelectVirtualServices). Route the service "
+                "with a VirtualService for the experiment instead (delete the HTTPRoute and "
+                "chaos.apply a VirtualService with the same backends), then inject the fault; "
+                "in ambient mode the waypoint applies it"
+            )
         existing = self._objects_for(service, ns, "VirtualService")
         route_name = f"chaoskit-{kind}-{next(_route_numbers)}" if headers else None
         vs = with_fault(

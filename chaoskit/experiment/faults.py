@@ -49,6 +49,25 @@ def targets(obj: dict[str, Any], service: str, namespace: str) -> bool:
     return any(h in names for h in hosts)
 
 
+def http_routes_for(objects: list[dict[str, Any]], service: str, namespace: str) -> list[str]:
+    """The HTTPRoutes (``ns/name``) attached to ``service`` as their parent Service (GAMMA)."""
+    found = []
+    for obj in objects:
+        if obj.get("kind") != "HTTPRoute":
+            continue
+        route_ns = obj["metadata"].get("namespace", "default")
+        for parent in (obj.get("spec") or {}).get("parentRefs") or ():
+            if (
+                parent.get("group") == ""
+                and parent.get("kind") == "Service"
+                and parent.get("name") == service
+                and parent.get("namespace", route_ns) == namespace
+            ):
+                found.append(f"{route_ns}/{obj['metadata']['name']}")
+                break
+    return found
+
+
 def fault_spec(
     kind: str, percent: float, fixed_delay: str | None = None, http_status: int | None = None
 ) -> dict[str, Any]:

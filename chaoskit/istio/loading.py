@@ -22,7 +22,7 @@ import yaml
 
 from chaoskit.errors import Problem, ResourceLoadError, ResourceValidationError
 from chaoskit.istio._base import IstioModel
-from chaoskit.istio.resources import GROUP, LOADABLE_TYPES, IstioResource
+from chaoskit.istio.resources import LOADABLE_TYPES, IstioResource
 from chaoskit.istio.validation import validate_resource
 from chaoskit.istio.yaml_source import (
     LOAD_ERROR_CODE,
@@ -182,8 +182,9 @@ def load_document(
     resource_type = LOADABLE_TYPES.get(kind) if isinstance(kind, str) else None
     if resource_type is None:
         return _document_problem(document, "kind", _unknown_kind_message(kind))
-    if api_version not in {f"{GROUP}/{v}" for v in resource_type.api_versions}:
-        versions = ", ".join(f"{GROUP}/{v}" for v in resource_type.api_versions)
+    group = resource_type.group
+    if api_version not in {f"{group}/{v}" for v in resource_type.api_versions}:
+        versions = ", ".join(f"{group}/{v}" for v in resource_type.api_versions)
         return _document_problem(
             document,
             "apiVersion",

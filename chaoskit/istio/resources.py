@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaoskit.istio.destination_rule import DestinationRuleSpec
 from chaoskit.istio.envoy_filter import EnvoyFilterSpec
 from chaoskit.istio.gateway import GatewaySpec
+from chaoskit.istio.http_route import GATEWAY_GROUP, HTTPRouteSpec
 from chaoskit.istio.service_entry import ServiceEntrySpec
 from chaoskit.istio.virtual_service import VirtualServiceSpec
 
@@ -36,6 +37,7 @@ class IstioResource(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     kind_name: ClassVar[str] = ""
+    group: ClassVar[str] = GROUP
     plural: ClassVar[str] = ""
     short_names: ClassVar[tuple[str, ...]] = ()
     api_versions: ClassVar[tuple[str, ...]] = API_VERSIONS  # served versions, newest first
@@ -95,14 +97,42 @@ class EnvoyFilter(IstioResource):
     spec: EnvoyFilterSpec = Field(default_factory=EnvoyFilterSpec)
 
 
+class GatewayHTTPRoute(IstioResource):
+    """Gateway API's HTTPRoute (gateway.networking.k8s.io), served at v1 (stored) and v1beta1
+    as the CRD of gateway-api v1.5.1 declares them (no short name)."""
+
+    kind_name: ClassVar[str] = "HTTPRoute"
+    group: ClassVar[str] = GATEWAY_GROUP
+    plural: ClassVar[str] = "httproutes"
+    api_versions: ClassVar[tuple[str, ...]] = ("v1", "v1beta1")
+    spec: HTTPRouteSpec = Field(default_factory=HTTPRouteSpec)
+
+
 # The kinds experiments apply and the cluster backend manages (and sweeps) as Istio config.
 RESOURCE_TYPES: dict[str, type[IstioResource]] = {
     cls.kind_name: cls for cls in (VirtualService, DestinationRule, Gateway, ServiceEntry)
 }
 # Every kind chaoskit reads, validates and serves: EnvoyFilter is not an experiment's
 # resource (the cluster backend writes its own for replica faults), but the embedded API
-# server serves it and ``chaoskit analyze`` checks it.
-LOADABLE_TYPES: dict[str, type[IstioResource]] = {**RESOURCE_TYPES, "EnvoyFilter": EnvoyFilter}
+# server serves it and ``chaoskit analyze`` checks it. HTTPRoute is applied and served by the
+# embedded mesh only: a cluster may not have Gateway API's CRDs, so the cluster backend's
+# sweeps and listings keep to Istio's kinds.
+LOADABLE_TYPES: dict[str, type[IstioResource]] = {
+    **RESOURCE_TYPES,
+    "EnvoyFilter": EnvoyFilter,
+    "HTTPRoute": GatewayHTTPRoute,
+}
+# The API groups served, each with its versions, newest first.
+GROUP_VERSIONS: dict[str, tuple[str, ...]] = {
+    GROUP: API_VERSIONS,
+    GATEWAY_GROUP: GatewayHTTPRoute.api_versions,
+}
+
+
+def group_of(plural: str) -> str:
+    """The API group of a kind by its plural (Istio's for a name chaoskit does not know)."""
+    cls = next((c for c in LOADABLE_TYPES.values() if c.plural == plural), None)
+    return cls.group if cls is not None else GROUP
 
 
 def resource_type_for(name: str) -> type[IstioResource] | None:

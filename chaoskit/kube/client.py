@@ -27,7 +27,7 @@ from kubernetes import client as k8s, config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from chaoskit.errors import BackendError, ConfigError
-from chaoskit.istio.resources import GROUP, LOADABLE_TYPES, RESOURCE_TYPES, IstioResource
+from chaoskit.istio.resources import LOADABLE_TYPES, RESOURCE_TYPES, IstioResource, group_of
 from chaoskit.kube.undo import TargetIdentity
 
 PREFERRED_VERSION = "v1"
@@ -86,7 +86,7 @@ class Applied:
 
     def describe(self) -> str:
         plural = LOADABLE_TYPES[self.kind].plural if self.kind in LOADABLE_TYPES else self.kind
-        return f"{plural}.{GROUP}/{self.name} {self.action}"
+        return f"{plural}.{group_of(plural)}/{self.name} {self.action}"
 
 
 def _status_message(exc: ApiException) -> str:
@@ -343,7 +343,7 @@ class KubeClient:
             return self._custom_call(
                 f"get {plural}/{namespace}/{name}",
                 self.custom.get_namespaced_custom_object,
-                GROUP,
+                group_of(plural),
                 version,
                 namespace,
                 plural,
@@ -364,7 +364,7 @@ class KubeClient:
         return self._custom_call(
             f"create {plural}/{namespace}/{name}",
             self.custom.create_namespaced_custom_object,
-            GROUP,
+            group_of(plural),
             version,
             namespace,
             plural,
@@ -383,7 +383,7 @@ class KubeClient:
         return self._custom_call(
             f"replace {plural}/{namespace}/{name}",
             self.custom.replace_namespaced_custom_object,
-            GROUP,
+            group_of(plural),
             version,
             namespace,
             plural,
@@ -414,7 +414,7 @@ class KubeClient:
             self._custom_call(
                 f"delete {plural}/{namespace}/{name}",
                 self.custom.delete_namespaced_custom_object,
-                GROUP,
+                group_of(plural),
                 version,
                 namespace,
                 plural,
@@ -438,7 +438,7 @@ class KubeClient:
             result = self._custom_call(
                 f"list {plural}",
                 self.custom.list_cluster_custom_object,
-                GROUP,
+                group_of(plural),
                 version,
                 plural,
                 label_selector=label_selector,
@@ -447,7 +447,7 @@ class KubeClient:
             result = self._custom_call(
                 f"list {plural}",
                 self.custom.list_namespaced_custom_object,
-                GROUP,
+                group_of(plural),
                 version,
                 namespace,
                 plural,

@@ -14,11 +14,15 @@ deploys) and one ztunnel for the mesh's single node (a DaemonSet pod in ``istio-
 
 from __future__ import annotations
 
-from chaoskit.topology.spec import AppSpec, MeshSpec, Namespace, Workload
+from dataclasses import dataclass
+from typing import Literal
+
+from chaoskit.topology.spec import AppSpec, MeshSpec, Namespace, Service, Workload
 
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 AMBIENT = "ambient"
 USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
+USE_WAYPOINT_NAMESPACE_LABEL = "istio.io/use-waypoint-namespace"
 REDIRECTION_ANNOTATION = "ambient.istio.io/redirection"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 WAYPOINT_APP = "waypoint"
@@ -51,6 +55,63 @@ def waypoint_for(spec: MeshSpec, namespace: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class WaypointRef:
+    namespace: str
+    name: str
+
+
+def use_waypoint(
+    labels: dict[str, str], default_namespace: str
+) -> WaypointRef | Literal["none"] | None:
+    """An object's own ``istio.io/use-waypoint`` (istio/istio 1.30.3 pilot/pkg/serviceregistry/
+    ambient/waypoints.go ``getUseWaypoint``): "none" opts out, a name may be in another
+    namespace with ``istio.io/use-waypoint-namespace``; None when the label is absent."""
+    value = labels.get(USE_WAYPOINT_LABEL)
+    if value is None:
+        return None
+    if value == "none":
+        return "none"
+    return WaypointRef(labels.get(USE_WAYPOINT_NAMESPACE_LABEL, default_namespace), value)
+
+
+def service_waypoint(spec: MeshSpec, service: Service) -> WaypointRef | None:
+    """The waypoint that serves traffic addressed to ``service`` (``fetchWaypointForService`` →
+    ``fetchWaypointForTarget``, waypoints.go, tag 1.30.3): the Service's own label wins over
+    its namespace's, and "none" on the Service opts it out of the namespace's waypoint.
+
+    A waypoint named in another namespace is not used: the embedded waypoints are what
+    ``istioctl waypoint apply`` deploys, whose Gateway listener admits its own namespace only
+    (allowedRoutes' default, ``AllowsAttachmentFromNamespace``), so istiod reports the
+    attachment denied and the service has no waypoint.
+
+    Only service-addressed traffic follows this: ztunnel asks for the service's waypoint, and
+    a workload's own waypoint only when the traffic names no service (istio/ztunnel 1.30.3
+    src/proxy/outbound.rs, ``fetch_service_waypoint`` / ``fetch_workload_waypoint``). A pod's
+    label therefore never moves service traffic, and the embedded waypoints serve service
+    traffic only (istioctl's default ``--for service``), so it binds no workload traffic either.
+    """
+    if service.namespace not in ambient_namespaces(spec):
+        return None
+    own = use_waypoint(service.labels or {}, service.namespace)
+    if own == "none":
+        return None
+    if own is None:
+        name = waypoint_for(spec, service.namespace)
+        return WaypointRef(service.namespace, name) if name else None
+    return own if own.namespace == service.namespace else None
+
+
+def service_waypoints(spec: MeshSpec) -> dict[str, WaypointRef]:
+    """Each service's FQDN → the waypoint that serves it, for the services that have one."""
+    out: dict[str, WaypointRef] = {}
+    for service in spec.spec.services:
+        ref = service_waypoint(spec, service)
+        if ref is not None:
+            out[service.fqdn] = ref
+    return out
+
+
 def uses_ambient(spec: MeshSpec) -> bool:
     return bool(ambient_namespaces(spec))
 
@@ -69,9 +130,13 @@ def ambient_workloads(spec: MeshSpec) -> list[Workload]:
         )
     ]
     declared = {(w.namespace, w.name) for w in spec.spec.workloads}
-    for namespace in sorted(ambient_namespaces(spec)):
-        name = waypoint_for(spec, namespace)
-        if name is None or (namespace, name) in declared:
+    wanted = {
+        WaypointRef(namespace, name)
+        for namespace in ambient_namespaces(spec)
+        if (name := waypoint_for(spec, namespace)) is not None
+    } | set(service_waypoints(spec).values())
+    for namespace, name in ((ref.namespace, ref.name) for ref in sorted(wanted)):
+        if (namespace, name) in declared:
             continue
         out.append(
             Workload(

@@ -51,6 +51,8 @@ class Service(_SpecModel):
     namespace: str = "default"
     ports: list[ServicePort] = Field(min_length=1)
     selector: dict[str, str] | None = None  # default: {app: <name>}
+    # The Service's own labels (default {app: <name>}); Istio reads istio.io/use-waypoint here.
+    labels: dict[str, str] | None = None
     # Istio's networking.istio.io/exportTo annotation on a Service: the namespaces that see
     # it ("." its own, "*" all; empty: all). `chaoskit analyze` honours it; the embedded data
     # plane, which ignores exportTo on Istio resources too, does not restrict visibility.
