@@ -123,12 +123,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini("chaos_dataplane", "default for --chaos-dataplane", default="sidecar")
-    parser.addini("chaos_namespace", "namespace faults target by default", default="bookinfo")
+    parser.addini(
+        "chaos_namespace",
+        "namespace faults target by default (bookinfo; with a mesh spec, its first namespace)",
+        default="",
+    )
     parser.addini(
         "chaos_namespaces",
-        "the blast radius on a real cluster: the only namespaces experiments may change",
+        "the blast radius on a real cluster: the only namespaces experiments may change "
+        "(bookinfo and default; with a mesh spec, its namespaces)",
         type="linelist",
-        default=["bookinfo", "default"],
+        default=[],
     )
     parser.addini("chaos_ingress_http", "the gateway's http URL on a real cluster", default="")
     parser.addini("chaos_ingress_https", "the gateway's https URL on a real cluster", default="")
@@ -248,10 +253,6 @@ def _spec_namespaces(path: Path | None) -> list[str]:
     return [ns.name for ns in MeshSpec.load(path).spec.namespaces if ns.name != "istio-system"]
 
 
-def _ini_set(config: pytest.Config, name: str) -> bool:
-    return name in (config.inicfg or {})
-
-
 def _inside(config: pytest.Config, directory: str) -> bool:
     suite = (config.rootpath / directory).resolve()
     for arg in config.args:
@@ -286,12 +287,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # With a spec, the namespaces faults target and a cluster's blast radius default to the
     # spec's own (Bookinfo's otherwise); the ini keys still decide when they are set.
     spec_namespaces = _spec_namespaces(spec)
-    namespace = str(config.getini("chaos_namespace"))
-    if spec_namespaces and not _ini_set(config, "chaos_namespace"):
-        namespace = spec_namespaces[0]
-    namespaces = list(config.getini("chaos_namespaces"))
-    if spec_namespaces and not _ini_set(config, "chaos_namespaces"):
-        namespaces = spec_namespaces
+    namespace = str(config.getini("chaos_namespace")).strip() or (
+        spec_namespaces[0] if spec_namespaces else "bookinfo"
+    )
+    namespaces = (
+        list(config.getini("chaos_namespaces"))
+        or spec_namespaces
+        or [
+            "bookinfo",
+            "default",
+        ]
+    )
     scale = config.getoption("--chaos-duration-scale")
     settings = Settings(
         backend=config.getoption("--mesh") or str(config.getini("chaos_mesh")),

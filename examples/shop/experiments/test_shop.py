@@ -23,8 +23,9 @@ def test_a_slow_pricing_replica_is_retried_on_the_other(chaos, load):
 
 def test_a_failing_cart_replica_is_ejected(chaos, load):
     """One of cart's three replicas answers 503 to everything. frontend's sidecar ejects it
-    after its second consecutive 5xx, within 2 s of the start, so at least 97% of pages
-    still answer. Without outlier detection a third of the cart calls keep failing."""
+    after its second consecutive 5xx (within 3 s of the window's start, which includes the
+    load's own start-up), so at least 97% of pages still answer. Without outlier detection
+    a third of the cart calls keep failing."""
     chaos.replica_errors("cart", rate=1.0)
 
     window = load.run(
@@ -35,4 +36,4 @@ def test_a_failing_cart_replica_is_ejected(chaos, load):
         label="one cart replica failing",
     )
     window.success_rate().at_least(0.97)
-    window.ejections.assert_ejected_within(window.start, seconds=2.0)
+    window.ejections.assert_ejected_within(window.start, seconds=3.0)
