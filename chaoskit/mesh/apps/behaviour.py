@@ -207,8 +207,8 @@ class Behaviour:
             both = sorted({"errorRate", "errorStatus"} & set(settings))
             if both:
                 raise AppSettingsError(
-                    f"errorCodes and {' and '.join(both)} are both set; give the errors one "
-                    'way: errorCodes: {"503": 0.01} alone, or errorRate with errorStatus'
+                    f"errorCodes is set together with {' and '.join(both)}; give the errors "
+                    'one way: errorCodes: {"503": 0.01} alone, or errorRate with errorStatus'
                 )
             codes = _error_codes(settings["errorCodes"])
         else:

@@ -26,10 +26,11 @@ def test_a_slow_pricing_replica_is_retried_on_the_other(chaos, load):
 
 
 def test_a_failing_cart_replica_is_ejected(chaos, load):
-    """One of cart's three replicas answers 503 to everything. frontend's sidecar ejects it
-    after its second consecutive 5xx (within 3 s of the window's start, which includes the
-    load's own start-up), so at least 90% of pages still answer (about 99% do). Without
-    outlier detection a third of the cart calls keep failing."""
+    """One of cart's three replicas answers 503 to everything (the fault replaces its own
+    0.1% of errors). frontend's sidecar ejects it after its second consecutive 5xx (within
+    3 s of the window's start, which includes the load's own start-up), so at least 90% of
+    pages still answer (about 99% do). Without outlier detection a third of the cart calls
+    keep failing."""
     chaos.replica_errors("cart", rate=1.0)
 
     window = load.run(

@@ -89,7 +89,10 @@ def test_error_rate_and_status_draw_as_before() -> None:
         ({"errorCodes": {"503": 0.7, "500": 0.4}}, "add up to 1.1"),
         ({"errorCodes": {"503": 1.5}}, "errorCodes.503: expected a share from 0 to 1"),
         ({"errorCodes": {"200": 0.1}}, "'200' is not an error status"),
-        ({"errorCodes": {"503": 0.1}, "errorRate": 0.1}, "errorCodes and errorRate are both"),
+        (
+            {"errorCodes": {"503": 0.1}, "errorRate": 0.1},
+            "errorCodes is set together with errorRate;",
+        ),
         ({"calls": [{"host": "Pay_ments", "port": 80}]}, "calls[0].host"),
         ({"calls": [{"host": "payments", "port": "80"}]}, "calls[0].port"),
         ({"calls": [{"host": "payments", "port": 80, "timeout": "1"}]}, "calls[0].timeout"),
