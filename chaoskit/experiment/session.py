@@ -313,7 +313,11 @@ class ChaosSession:
             ),
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
-            **({"spec": str(self.settings.spec)} if self.settings.spec else {}),
+            **(
+                {"spec": str(self.settings.spec)}
+                if self.settings.spec and self.settings.backend == "local"
+                else {}
+            ),
             **({"guard": self.guard} if self.guard else {}),
             **({"notices": list(self.notices)} if self.notices else {}),
         }
