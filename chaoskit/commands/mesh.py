@@ -65,7 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_snapshot_parser(actions)
 
 
-def _print_info(info: object) -> None:
+def _print_info(info: object, spec: Path | None = None) -> None:
     from chaoskit.controlplane.server import MeshInfo
 
     assert isinstance(info, MeshInfo)
@@ -75,7 +75,12 @@ def _print_info(info: object) -> None:
     print(f"  kubeconfig: {info.kubeconfig}")
     # The built-in spec starts with Bookinfo's gateway and subsets in force (spec.resources);
     # a custom spec without a Gateway serves nothing on the ingress, as in Istio.
-    print(f"  try:        curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'")
+    if spec is None:
+        print(
+            f"  try:        curl -s {info.ingress_http}/productpage | grep -o '<title>.*</title>'"
+        )
+    else:
+        print(f"  spec:       {spec}")
     # Python block-buffers stdout on a pipe: `chaoskit mesh up | tee log` must see the block
     # when the mesh is ready, not when the command exits.
     sys.stdout.flush()
@@ -105,7 +110,7 @@ def run_up(args: argparse.Namespace) -> int:
         detach=True,
         istio_version=args.istio_version,
     )
-    _print_info(mesh.info)
+    _print_info(mesh.info, args.spec)
     return 0
 
 
@@ -126,7 +131,7 @@ def _run_foreground(args: argparse.Namespace, state_dir: Path) -> int:
             seed=args.seed,
             ready_timeout_s=args.timeout,
         )
-        _print_info(mesh.info)
+        _print_info(mesh.info, args.spec)
         print("press Ctrl-C to stop", flush=True)
         await serve_forever(mesh)
 
@@ -183,7 +188,9 @@ def run_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps({"mesh": info.to_json(), **status}, indent=2))
         return 0
-    _print_info(info)
+    from chaoskit.controlplane.launcher import recorded_spec
+
+    _print_info(info, recorded_spec(state_dir))
     for row in status["proxies"]:
         print(f"  {row['proxy']:<45} {row['ip']:<16} {row['state']}")
     return 0

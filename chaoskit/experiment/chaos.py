@@ -435,8 +435,13 @@ class Chaos:
         for pod in pods:
             before = self.backend.app_settings(pod)
             fault.undo.append(functools.partial(self.backend.set_app_settings, pod, before))
+            merged = {**before, **settings}
+            if "errorRate" in settings:
+                # The fault's errors replace the app's own (a twin's errorCodes), which
+                # may not stand next to errorRate.
+                merged.pop("errorCodes", None)
             with self._planning():
-                self.backend.set_app_settings(pod, {**before, **settings})
+                self.backend.set_app_settings(pod, merged)
         return self._track(fault)
 
     def kill(

@@ -52,7 +52,11 @@ class LoadDriver:
         seed: int = 0,
         workdir: Path | None = None,
         abort_below: float | None = None,
+        bookinfo: bool = True,
     ) -> None:
+        # On the built-in mesh a load goes to Bookinfo's /productpage and looks for its
+        # error texts; on a mesh from the user's own spec, to / with only the texts asked.
+        self.bookinfo = bookinfo
         self.backend = backend
         self.abort_below = abort_below
         self.record = record
@@ -83,7 +87,7 @@ class LoadDriver:
 
     def run(
         self,
-        path: str = "/productpage",
+        path: str | None = None,
         *,
         duration: float | str = "10s",
         users: int = 4,
@@ -109,9 +113,11 @@ class LoadDriver:
     ) -> Window:
         """Send load and return its window.
 
-        ``rate`` switches to the open model (requests per second on a fixed schedule);
-        otherwise ``users`` closed-loop users. ``service="my-service:80"`` sends from the
-        in-mesh client pod (fortio) through its sidecar instead of through the gateway.
+        ``path`` defaults to ``/productpage`` on the built-in Bookinfo mesh and to ``/`` on a
+        mesh from ``--chaos-spec``. ``rate`` switches to the open model (requests per second
+        on a fixed schedule); otherwise ``users`` closed-loop users.
+        ``service="my-service:80"`` sends from the in-mesh client pod (fortio) through its
+        sidecar instead of through the gateway.
         ``watch_ejections="ratings"`` samples outlier ejections of that service as seen
         by the pods ``seen_from`` selects (a label selector). ``processes=N`` sends from N
         worker processes, ``distributed=True`` with a Locust master dealing them the users.
@@ -127,7 +133,7 @@ class LoadDriver:
             raise ConfigError(_NO_SPAWN_RATE.format(spawn_rate=spawn_rate, users=users))
         own = resolve_user_class(user, locustfile)
         if own is not None:
-            if path != "/productpage":
+            if path is not None:
                 raise ConfigError(
                     f"load.run(path={path!r}) with a user class: its tasks choose the paths; "
                     "drop the path"
@@ -137,6 +143,8 @@ class LoadDriver:
                     "load.run(service=...) with a user class is not supported: a user class "
                     "sends through the ingress gateway (its host)"
                 )
+        if path is None:
+            path = "/productpage" if self.bookinfo else "/"
         all_headers = dict(headers or {})
         if host is not None:
             all_headers["host"] = host
@@ -155,7 +163,8 @@ class LoadDriver:
             address = urlsplit(target)
             resolve = ((host, address.hostname or "127.0.0.1"),)
             target = f"https://{host}:{address.port or 443}"
-        markers = tuple(dict.fromkeys((*BOOKINFO_TEXTS, *look_for)))
+        always = BOOKINFO_TEXTS if self.bookinfo else ()
+        markers = tuple(dict.fromkeys((*always, *look_for)))
         profile = LoadProfile.build(
             target,
             path=path,
@@ -244,7 +253,7 @@ class LoadDriver:
     ) -> Callable[[str], Prediction | None] | None:
         """For Bookinfo pages through the gateway: the share of pages with a given error
         text that the routing in force predicts (read before the load, as it ran)."""
-        if service is not None or not path.startswith("/productpage"):
+        if not self.bookinfo or service is not None or not path.startswith("/productpage"):
             return None
         predictor = self.chaos.predict()
 

@@ -83,6 +83,9 @@ class Settings:
     istio_version: str | None = None
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
+    # The embedded mesh's spec (--chaos-spec / ini chaos_spec): a twin of the user's own
+    # mesh; None runs the built-in Bookinfo mesh.
+    spec: Path | None = None
 
 
 DATAPLANES = ("sidecar", "ambient", "ambient-l4")
@@ -104,18 +107,20 @@ def version_mismatch(wanted: str | None, running: str) -> str | None:
 
 
 def derive_spec(
-    replicas: dict[str, int], directory: Path, dataplane: str = "sidecar"
+    replicas: dict[str, int], directory: Path, dataplane: str = "sidecar", base: Path | None = None
 ) -> Path | None:
-    """The built-in mesh spec with some workloads' replica counts changed, and its app
-    namespaces in the given data-plane mode (``sidecar``, ``ambient`` with a waypoint per
-    namespace, or ``ambient-l4``: enrolled without a waypoint, ztunnel only)."""
+    """The mesh spec ``base`` (None: the built-in one) with some workloads' replica counts
+    changed, and its app namespaces in the given data-plane mode (``sidecar``, ``ambient``
+    with a waypoint per namespace, or ``ambient-l4``: enrolled without a waypoint, ztunnel
+    only). Unchanged, it is ``base`` itself."""
     if not replicas and dataplane == "sidecar":
-        return None
+        return base
     from chaoskit.topology.spec import DEFAULT_SPEC_PATH
 
-    spec = yaml.safe_load(Path(DEFAULT_SPEC_PATH).read_text())
+    source = Path(base or DEFAULT_SPEC_PATH)
+    spec = yaml.safe_load(source.read_text())
     # The copy lives elsewhere: make its resource files absolute.
-    home = Path(DEFAULT_SPEC_PATH).resolve().parent
+    home = source.resolve().parent
     spec["spec"]["resources"] = [str(home / r) for r in spec["spec"].get("resources", [])]
     wanted = dict(replicas)
     for workload in spec["spec"]["workloads"]:
@@ -147,6 +152,11 @@ def derive_spec(
     return path
 
 
+def _workload_key(pod: Pod) -> tuple[str, str, str]:
+    """Which workload a pod belongs to, by the labels its template gives every replica."""
+    return (pod.namespace, pod.labels.get("app", ""), pod.labels.get("version", ""))
+
+
 class ChaosSession:
     def __init__(self, settings: Settings, workdir: Path) -> None:
         self.settings = settings
@@ -165,6 +175,9 @@ class ChaosSession:
         self.context: str | None = settings.kube_context
         self.notices: list[str] = []  # one line each, for the terminal summary and results
         self._identity: TargetIdentity | None = None
+        # Base app settings by workload (namespace, app, version): non-empty on a mesh from
+        # a spec that gives its apps settings.
+        self._base_settings: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     # --- the mesh ---------------------------------------------------------------------
 
@@ -183,6 +196,14 @@ class ChaosSession:
                     obj.setdefault("metadata", {}).setdefault("namespace", "default")
                 backend.apply_objects(objects, run_id="")
             self._base = [clean(o) for o in backend.list_objects()]
+            if self.settings.backend == "local":
+                # The embedded mesh's apps start with their mesh-spec settings (a twin's
+                # latency, errors and calls): the state every experiment starts from.
+                self._base_settings = {
+                    _workload_key(pod): settings
+                    for pod in backend.pods()
+                    if (settings := backend.app_settings(pod))
+                }
         except BaseException:
             backend.close()
             raise
@@ -191,7 +212,9 @@ class ChaosSession:
     def _start_local(self) -> MeshBackend:
         from chaoskit.controlplane.launcher import MeshProcess
 
-        spec = derive_spec(self.settings.replicas, self.workdir, self.settings.dataplane)
+        spec = derive_spec(
+            self.settings.replicas, self.workdir, self.settings.dataplane, self.settings.spec
+        )
         self._process = MeshProcess.start(
             self.workdir / "mesh",
             spec=spec,
@@ -290,6 +313,11 @@ class ChaosSession:
             ),
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
+            **(
+                {"spec": str(self.settings.spec)}
+                if self.settings.spec and self.settings.backend == "local"
+                else {}
+            ),
             **({"guard": self.guard} if self.guard else {}),
             **({"notices": list(self.notices)} if self.notices else {}),
         }
@@ -392,8 +420,10 @@ class ChaosSession:
         for pod in backend.pods():
             if not pod.running:
                 backend.restart_pod(pod)
-            elif backend.app_settings(pod):
-                backend.set_app_settings(pod, {})
+            elif backend.app_settings(pod) != (
+                wanted := self._base_settings.get(_workload_key(pod), {})
+            ):
+                backend.set_app_settings(pod, wanted)
         backend.sync()
 
     # --- the end ---------------------------------------------------------------------------

@@ -122,7 +122,13 @@ def chaos(
                 "chaos(embedded_only=REASON) if only the embedded mesh can judge it",
                 pytrace=False,
             )
-        pytest.skip(f"{lacking} (the embedded mesh runs every workload of the seed templates)")
+        spec = chaos_mesh.settings.spec
+        runs = (
+            f"the mesh spec {spec} does not declare it"
+            if spec is not None
+            else "the embedded mesh runs every workload of the seed templates"
+        )
+        pytest.skip(f"{lacking} ({runs})")
     chaos_mesh.check_between_experiments(experiment.name)
     injector = chaos_mesh.chaos(experiment)
     if marker is not None and marker.kwargs.get("namespace"):
@@ -174,6 +180,7 @@ def load(chaos_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Chaos) -
         seed=settings.seed,
         workdir=chaos_mesh.workdir / "load",
         abort_below=settings.abort_below,
+        bookinfo=settings.spec is None,
     )
 
 

@@ -99,7 +99,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="exit non-zero (11) when an experiment is INCONCLUSIVE; without it, such a run "
         "exits 0 and JUnit XML shows the experiment as skipped with what would decide it",
     )
+    group.addoption(
+        "--chaos-spec",
+        default=None,
+        metavar="PATH",
+        help="run the embedded mesh from this mesh spec (e.g. a `chaoskit mesh snapshot` "
+        "twin's mesh.yaml) instead of the built-in Bookinfo mesh",
+    )
     parser.addini("chaos_mesh", "default for --mesh", default="local")
+    parser.addini("chaos_spec", "default for --chaos-spec (relative to the rootdir)", default="")
     parser.addini("chaos_istio_version", "default for --istio-version", default="")
     parser.addini("chaos_strict", "default for --chaos-strict", type="bool", default=False)
     parser.addini("chaos_seed", "default for --chaos-seed", default="0")
@@ -115,12 +123,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini("chaos_dataplane", "default for --chaos-dataplane", default="sidecar")
-    parser.addini("chaos_namespace", "namespace faults target by default", default="bookinfo")
+    parser.addini(
+        "chaos_namespace",
+        "namespace faults target by default (bookinfo; with a mesh spec, its first namespace)",
+        default="",
+    )
     parser.addini(
         "chaos_namespaces",
-        "the blast radius on a real cluster: the only namespaces experiments may change",
+        "the blast radius on a real cluster: the only namespaces experiments may change "
+        "(bookinfo and default; with a mesh spec, its namespaces)",
         type="linelist",
-        default=["bookinfo", "default"],
+        default=[],
     )
     parser.addini("chaos_ingress_http", "the gateway's http URL on a real cluster", default="")
     parser.addini("chaos_ingress_https", "the gateway's https URL on a real cluster", default="")
@@ -210,6 +223,36 @@ def resources_dir(config: pytest.Config) -> Path:
     return path
 
 
+def mesh_spec_path(config: pytest.Config) -> Path | None:
+    """``--chaos-spec`` (relative to where pytest runs) or ini ``chaos_spec`` (relative to
+    the rootdir), checked now so a bad spec stops the run in one message."""
+    option = config.getoption("--chaos-spec")
+    configured = str(config.getini("chaos_spec")).strip()
+    if option:
+        path, source = config.invocation_params.dir / str(option), "--chaos-spec"
+    elif configured:
+        path, source = config.rootpath / configured, "ini chaos_spec"
+    else:
+        return None
+    from chaoskit.errors import ConfigError
+    from chaoskit.topology.spec import MeshSpec
+
+    try:
+        MeshSpec.load(path)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"{source}: {exc}") from None
+    return path.resolve()
+
+
+def _spec_namespaces(path: Path | None) -> list[str]:
+    """The application namespaces a spec declares (not istio-system), in its order."""
+    if path is None:
+        return []
+    from chaoskit.topology.spec import MeshSpec
+
+    return [ns.name for ns in MeshSpec.load(path).spec.namespaces if ns.name != "istio-system"]
+
+
 def _inside(config: pytest.Config, directory: str) -> bool:
     suite = (config.rootpath / directory).resolve()
     for arg in config.args:
@@ -240,6 +283,21 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     report = config.getoption("--chaos-report")
     seed = config.getoption("--chaos-seed")
+    spec = mesh_spec_path(config)
+    # With a spec, the namespaces faults target and a cluster's blast radius default to the
+    # spec's own (Bookinfo's otherwise); the ini keys still decide when they are set.
+    spec_namespaces = _spec_namespaces(spec)
+    namespace = str(config.getini("chaos_namespace")).strip() or (
+        spec_namespaces[0] if spec_namespaces else "bookinfo"
+    )
+    namespaces = (
+        list(config.getini("chaos_namespaces"))
+        or spec_namespaces
+        or [
+            "bookinfo",
+            "default",
+        ]
+    )
     scale = config.getoption("--chaos-duration-scale")
     settings = Settings(
         backend=config.getoption("--mesh") or str(config.getini("chaos_mesh")),
@@ -250,8 +308,8 @@ def pytest_configure(config: pytest.Config) -> None:
         mutation=mutation,
         replicas=_replicas(list(config.getini("chaos_replicas"))),
         base=_base_files(config),
-        namespace=str(config.getini("chaos_namespace")),
-        namespaces=list(config.getini("chaos_namespaces")),
+        namespace=namespace,
+        namespaces=namespaces,
         allow_non_kind=bool(config.getoption("chaos_allow_non_kind")),
         ingress_http=str(config.getini("chaos_ingress_http")),
         ingress_https=str(config.getini("chaos_ingress_https")),
@@ -261,6 +319,7 @@ def pytest_configure(config: pytest.Config) -> None:
         istio_version=_istio_version(config),
         root=config.rootpath,
         argv=list(config.invocation_params.args),
+        spec=spec,
     )
     if settings.duration_scale <= 0:
         raise pytest.UsageError("--chaos-duration-scale must be > 0")

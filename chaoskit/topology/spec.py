@@ -204,6 +204,11 @@ class MeshSpec(_SpecModel):
         missing = [str(f) for f in spec.resource_files() if not f.is_file()]
         if missing:
             raise ConfigError(f"mesh spec {path}: spec.resources names missing files: {missing}")
+        from chaoskit.topology.app_check import app_problems
+
+        problems = list(app_problems(spec))
+        if problems:
+            raise ConfigError(f"mesh spec {path} is invalid:\n  " + "\n  ".join(problems))
         return spec
 
     @classmethod

@@ -12,6 +12,8 @@ _MAX_DELAY_S = 10.0  # httpbin caps /delay at 10 s
 
 
 class HttpbinApp(EchoApp):
+    takes_calls = False
+
     async def handle(self, request: Request) -> Response:
         failed = await self.apply_behaviour()
         if failed is not None:

@@ -49,7 +49,9 @@ def test_unknown_and_bad_settings_are_refused_and_change_nothing(service: str) -
 
 def test_ratings_lists_its_own_settings_among_the_known_ones() -> None:
     """ratings adds mode and flipEvery to behaviour.py's keys."""
-    with pytest.raises(AppSettingsError, match=r"known: errorRate, errorStatus, flipEvery"):
+    with pytest.raises(
+        AppSettingsError, match=r"known: errorCodes, errorRate, errorStatus, flipEvery"
+    ):
         World().ratings.configure({"nonsense": 1})
     with pytest.raises(AppSettingsError, match="unknown setting"):
         World().reviews.configure({"mode": "faulty"})  # only ratings has modes

@@ -66,8 +66,9 @@ class BookinfoService:
         delay = behaviour.latency.draw(self.rng)
         if delay > 0:
             await self.sleep(delay)
-        if behaviour.error_rate and self.rng.random() < behaviour.error_rate:
-            response = json_response(behaviour.error_status, {"error": "injected by app settings"})
+        status = behaviour.draw_error(self.rng)
+        if status is not None:
+            response = json_response(status, {"error": "injected by app settings"})
             response.headers.add("x-chaoskit-pod", self.context.pod)
             response.headers.add("x-chaoskit-version", self.context.version)
             return response
