@@ -22,9 +22,11 @@ class RecordingReader:
     def __init__(self, mesh: MeshHandle) -> None:
         self.client = mesh.client
         self.requests: list[tuple[str, str]] = []
+        self.accepts: dict[str, str] = {}
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         self.requests.append((method, path))
+        self.accepts[path] = kwargs.get("accept", "application/json")
         return self.client.call(method, path, **kwargs)
 
 
@@ -75,7 +77,10 @@ def test_the_twin_has_the_same_services_workloads_and_istio_config(
     original = MeshSpec.load(SPEC)  # the spec the e2e mesh runs
 
     assert {m for m, _ in reader.requests} == {"GET"}
-    assert not [p for _, p in reader.requests if "/secrets" in p]
+    # Secrets: only istio-system's names (metadata only), to check the credentialNames.
+    secrets = [p for _, p in reader.requests if "/secrets" in p]
+    assert secrets == ["/api/v1/namespaces/istio-system/secrets"]
+    assert "as=PartialObjectMetadataList" in reader.accepts[secrets[0]]
 
     def service_key(s: Any) -> tuple[str, str]:
         return (s.namespace, s.name)
