@@ -473,3 +473,42 @@ def test_a_bad_window_is_refused_before_reading_the_cluster(
     assert "--prometheus-window '1 hour' is not a Prometheus duration; write e.g. 1h" in stderr
     assert not shop.log
     assert not out.exists()
+
+
+def test_quantiles_without_samples_or_above_the_top_bucket_keep_the_default(
+    shop: FakeApiServer,
+    prometheus: FakePrometheus,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """histogram_quantile answers NaN without samples and +Inf above the top bucket: those
+    quantiles are left out and named; a callee slower than its caller leaves the caller a
+    tenth of its measured time, not a negative one."""
+    nan, inf = float("nan"), float("inf")
+    prometheus.latency = {
+        (SHOP, "checkout"): {0.5: 20.0, 0.9: 45.0, 0.99: 120.0},
+        (SHOP, "payments"): {0.5: 30.0, 0.9: 60.0, 0.99: inf},
+        (SHOP, "inventory"): {0.5: 5.0, 0.9: nan},
+    }
+    out = tmp_path / "twin"
+    code, _, stderr = snapshot(shop, out, capsys, "--prometheus", prometheus.url)
+    assert code == 0, stderr
+    twin = MeshSpec.load(out / "mesh.yaml")
+    settings = {w.name: dict(w.app.settings) for w in twin.spec.workloads}
+    for value in settings.values():
+        check_twin_keys(value)
+    assert settings["payments"]["latency"] == {
+        "distribution": "quantiles",
+        "p50": "30ms",
+        "p90": "60ms",
+    }
+    assert settings["inventory"]["latency"] == {"distribution": "quantiles", "p50": "5ms"}
+    assert settings["checkout"]["latency"] == {
+        "distribution": "quantiles",
+        "p50": ms(20.0 * 0.1),  # payments (30 ms) is slower than checkout: a tenth is left
+        "p90": ms(45.0 * 0.1),
+        "p99": ms(120.0),  # no callee has a finite p99 to take off
+    }
+    readme = (out / "README.md").read_text()
+    assert "shop/inventory: p90 is nan (no samples, or above the top bucket)" in readme
+    assert "shop/payments: p99 is inf (no samples, or above the top bucket)" in readme
