@@ -190,7 +190,14 @@ def main() -> int:
             "reference",
         ),
     ]
-    met = max(took) <= SNAPSHOT_BUDGET_S and max(twin) <= TWIN_BUDGET_S
+    verdicts = "; ".join(
+        f"{what}: budget {'met' if max(values) <= budget else 'NOT met'} by the slowest run"
+        for what, values, budget in (
+            ("snapshot", took, SNAPSHOT_BUDGET_S),
+            ("twin up", twin, TWIN_BUDGET_S),
+        )
+    )
+    ratio = statistics.median(twin) / statistics.median(builtin)
     lines = [
         START,
         "## Snapshot and twin",
@@ -204,7 +211,8 @@ def main() -> int:
         "|---|---|---|",
         *(f"| {what} | {measured} | {budget} |" for what, measured, budget in rows),
         "",
-        f"Budgets {'met' if met else 'NOT met'} (by the slowest run).",
+        f"{verdicts}. The twin's start-up is {ratio:.2f} × the built-in mesh's in the same "
+        "run (31 pods against 17).",
         END,
     ]
     text = "\n".join(lines)

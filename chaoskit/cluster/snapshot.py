@@ -22,7 +22,14 @@ from chaoskit.cluster.calibrate import Calibration
 from chaoskit.errors import BackendError
 from chaoskit.kube.objects import clean
 
-__all__ = ["EMULATED_KINDS", "Snapshot", "app_workloads", "read_snapshot", "write_snapshot"]
+__all__ = [
+    "EMULATED_KINDS",
+    "METADATA_ONLY",
+    "Snapshot",
+    "app_workloads",
+    "read_snapshot",
+    "write_snapshot",
+]
 
 JsonObject = dict[str, Any]
 # Namespaces the control plane and Kubernetes own: not part of a user's mesh.

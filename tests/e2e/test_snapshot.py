@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from chaoskit.cluster.snapshot import read_snapshot, write_snapshot
+from chaoskit.cluster.snapshot import METADATA_ONLY, read_snapshot, write_snapshot
 from chaoskit.topology.spec import MeshSpec
 from tests.e2e.conftest import SPEC, MeshHandle
 
@@ -81,6 +81,12 @@ def test_the_twin_has_the_same_services_workloads_and_istio_config(
     secrets = [p for _, p in reader.requests if "/secrets" in p]
     assert secrets == ["/api/v1/namespaces/istio-system/secrets"]
     assert "as=PartialObjectMetadataList" in reader.accepts[secrets[0]]
+    # The mesh holds demo-tls (tests/data/mesh/small-mesh.yaml): the name was found.
+    assert not [w for w in snap.warnings if "credentialName" in w], snap.warnings
+    listed = mesh.client.call("GET", secrets[0], accept=METADATA_ONLY)
+    assert listed["kind"] == "PartialObjectMetadataList"
+    assert "demo-tls" in {i["metadata"]["name"] for i in listed["items"]}
+    assert all(set(i) == {"kind", "apiVersion", "metadata"} for i in listed["items"])
 
     def service_key(s: Any) -> tuple[str, str]:
         return (s.namespace, s.name)
