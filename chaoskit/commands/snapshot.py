@@ -15,7 +15,7 @@ def add_snapshot_parser(actions: argparse._SubParsersAction[argparse.ArgumentPar
     parser = actions.add_parser(
         "snapshot",
         help="write a twin of a live cluster's services, workloads and Istio config",
-        description="Read a live cluster (it never writes, and never reads a Secret) and "
+        description="Read a live cluster (it never writes; of Secrets it reads names only) and "
         "write DIR/mesh.yaml, DIR/resources/ and DIR/README.md: a mesh spec the embedded "
         "mesh runs with `chaoskit mesh up --spec DIR/mesh.yaml`.",
     )
