@@ -99,6 +99,8 @@ class Snapshot:
     # What --prometheus gave: the apps' behaviour, or why the twin keeps the defaults.
     calibration: Calibration | None = None
     calibration_problem: str = ""
+    # istio-system's kubernetes.io/tls Secrets, by name: a Gateway applied later may use them.
+    tls_secrets: list[str] = field(default_factory=list)
 
 
 def _items(reader: Reader, path: str) -> list[JsonObject]:
@@ -133,6 +135,8 @@ def read_snapshot(
             snap.warnings.append(f"namespace {name} has no Services: nothing in it to call")
     _read_gateway(reader, snap, every)
     _check_credentials(reader, snap)
+    if GATEWAY_NAMESPACE in every:
+        _read_tls_secret_names(reader, snap)
     return snap
 
 
@@ -196,6 +200,33 @@ def _try_items(reader: Reader, path: str, snap: Snapshot | None = None) -> list[
 # when asked for PartialObjectMetadataList (kubernetes.io, "API concepts", "Receiving
 # resources as metadata only"), so no key material crosses the wire.
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+TLS_STAND_IN_HOSTS = ["*.example.com"]  # hosts of a stand-in no Gateway names hosts for
+
+
+def _read_tls_secret_names(reader: Reader, snap: Snapshot) -> None:
+    """istio-system's TLS Secrets, names only (a Secret's ``type`` is a field selector the
+    API server supports), so that a Gateway applied to the twin later finds its stand-in."""
+    path = f"/api/v1/namespaces/{GATEWAY_NAMESPACE}/secrets"
+    query = {"fieldSelector": "type=kubernetes.io/tls"}
+    try:
+        listed = reader.call("GET", path, query=query, accept=METADATA_ONLY) or {}
+    except BackendError as exc:
+        snap.warnings.append(
+            f"could not list the names of TLS Secrets in {GATEWAY_NAMESPACE} "
+            f"({_status(exc) or exc}): only the Gateways' credentialNames get stand-ins"
+        )
+        return
+    snap.tls_secrets = sorted(i["metadata"]["name"] for i in listed.get("items", []))
+    named = {name for name, _ in _credential_names(snap)}
+    for name in snap.tls_secrets:
+        if name not in named:
+            snap.warnings.append(
+                f"TLS Secret {GATEWAY_NAMESPACE}/{name} is named by no Gateway: its stand-in "
+                f"is for {', '.join(TLS_STAND_IN_HOSTS)} (its real hosts are in its "
+                "certificate, which was not read)"
+            )
 
 
 def _check_credentials(reader: Reader, snap: Snapshot) -> None:
@@ -418,6 +449,8 @@ def _secrets(snap: Snapshot) -> list[JsonObject]:
     found: dict[tuple[str, str], list[str]] = {}
     for name, hosts in _credential_names(snap):
         found.setdefault((GATEWAY_NAMESPACE, name), []).extend(hosts)
+    for name in snap.tls_secrets:
+        found.setdefault((GATEWAY_NAMESPACE, name), list(TLS_STAND_IN_HOSTS))
     return [
         {"name": name, "namespace": ns, "selfSigned": {"hosts": sorted(set(hosts))}}
         for (ns, name), hosts in sorted(found.items())

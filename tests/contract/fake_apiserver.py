@@ -326,11 +326,17 @@ class FakeApiServer:
             self.services[(namespace, name)] = service
         return service
 
-    def add_secret(self, namespace: str, name: str, data: dict[str, str]) -> JsonObject:
+    def add_secret(
+        self,
+        namespace: str,
+        name: str,
+        data: dict[str, str],
+        secret_type: str = "kubernetes.io/tls",
+    ) -> JsonObject:
         secret = {
             "apiVersion": "v1",
             "kind": "Secret",
-            "type": "kubernetes.io/tls",
+            "type": secret_type,
             "metadata": {"name": name, "namespace": namespace, "uid": f"uid-secret-{name}"},
             "data": dict(data),
         }
@@ -444,8 +450,17 @@ class FakeApiServer:
         """Full Secrets, or their metadata only when the client asks for a
         PartialObjectMetadataList in Accept, as the real API server negotiates it."""
         ns = request.match_info["ns"]
+        selector = request.query.get("fieldSelector", "")
+        # A Secret's type is one of its field labels (kubernetes pkg/registry/core/secret).
+        wanted = selector.removeprefix("type=") if selector.startswith("type=") else None
+        if selector and wanted is None:
+            return status(400, "BadRequest", f'field label not supported: "{selector}"')
         with self._lock:
-            items = [copy.deepcopy(v) for (sns, _), v in sorted(self.secrets.items()) if sns == ns]
+            items = [
+                copy.deepcopy(v)
+                for (sns, _), v in sorted(self.secrets.items())
+                if sns == ns and wanted in (None, v.get("type"))
+            ]
         if "as=PartialObjectMetadataList" in request.headers.get("Accept", ""):
             partial = [
                 {

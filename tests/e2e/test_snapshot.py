@@ -78,7 +78,7 @@ def test_the_twin_has_the_same_services_workloads_and_istio_config(
 
     assert {m for m, _ in reader.requests} == {"GET"}
     # Secrets: only istio-system's names (metadata only), to check the credentialNames.
-    secrets = [p for _, p in reader.requests if "/secrets" in p]
+    secrets = sorted({p for _, p in reader.requests if "/secrets" in p})
     assert secrets == ["/api/v1/namespaces/istio-system/secrets"]
     assert "as=PartialObjectMetadataList" in reader.accepts[secrets[0]]
     # The mesh holds demo-tls (tests/data/mesh/small-mesh.yaml): the name was found.
@@ -87,6 +87,11 @@ def test_the_twin_has_the_same_services_workloads_and_istio_config(
     assert listed["kind"] == "PartialObjectMetadataList"
     assert "demo-tls" in {i["metadata"]["name"] for i in listed["items"]}
     assert all(set(i) == {"kind", "apiVersion", "metadata"} for i in listed["items"])
+    # A Secret's type is a field label, as on a real API server.
+    for secret_type, found in (("kubernetes.io/tls", True), ("Opaque", False)):
+        query = {"fieldSelector": f"type={secret_type}"}
+        typed = mesh.client.call("GET", secrets[0], query=query, accept=METADATA_ONLY)
+        assert ("demo-tls" in {i["metadata"]["name"] for i in typed["items"]}) is found
 
     def service_key(s: Any) -> tuple[str, str]:
         return (s.namespace, s.name)
