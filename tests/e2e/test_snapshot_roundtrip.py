@@ -11,7 +11,11 @@ on purpose (every twin workload runs the generic echo app), and an app is not pr
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +27,10 @@ import requests
 from chaoskit.cluster.snapshot import read_snapshot, write_snapshot
 from chaoskit.commands.envoy_routes import route_configurations
 from chaoskit.controlplane.launcher import MeshProcess
+from chaoskit.controlplane.server import CONTEXT_NAME
 from chaoskit.kube.client import KubeClient
 
+REPO = Path(__file__).resolve().parents[2]
 ADDRESS = re.compile(r"\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 POD_SUFFIX = re.compile(r"-[0-9a-f]{5}$")
 # Traffic, not config: what a proxy counted since it started.
@@ -142,3 +148,42 @@ def test_the_twins_proxies_hold_the_originals_routes_clusters_and_endpoints(
     reviews = before["bookinfo/productpage-v1"]
     assert any("reviews.bookinfo.svc.cluster.local" in str(r) for r in reviews["routes"])
     assert "<unknown address>" not in repr(before)
+
+
+def test_the_bookinfo_experiments_on_the_twin_hold_or_say_what_they_need(
+    meshes: tuple[Mesh, Mesh, Path], tmp_path: Path
+) -> None:
+    """The experiment suite through the cluster backend against the twin, as against a
+    remote cluster: each experiment holds, or is skipped because it needs an app's own
+    behaviour (chaos(needs_app=...)) or the embedded mesh (chaos(embedded_only=...))."""
+    _, twin, _ = meshes
+    info = twin.process.info
+    fortio = twin.client.pods("default", "app=fortio")[0]["status"]["podIP"]
+    report = tmp_path / "report"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "experiments/", f"--chaos-report={report}"),
+            *("--mesh", "kube", "--kube-context", CONTEXT_NAME, "-p", "no:randomly", "-q"),
+            *("-o", f"chaos_ingress_http={info.ingress_http}"),
+            *("-o", f"chaos_ingress_https={info.ingress_https}"),
+            *("-o", f"chaos_client_url=http://{fortio}:8080"),
+        ],
+        cwd=REPO,
+        env={**os.environ, "KUBECONFIG": info.kubeconfig},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    results = json.loads((report / "results.json").read_text())["experiments"]
+    assert len(results) >= 13, done.stdout[-3000:]
+    reasons = ("whose pods run the generic echo app", "runs on the embedded mesh only")
+    for experiment in results:
+        where = (experiment["name"], experiment["outcome"], experiment.get("message"))
+        if experiment["outcome"] == "skipped":
+            assert any(r in experiment["message"] for r in reasons), where
+        else:
+            assert experiment["outcome"] == "held", where
+    held = {e["name"] for e in results if e["outcome"] == "held"}
+    # The one that needs no app's own behaviour, only the Gateway and its TLS Secret.
+    assert held == {"test_https_clients_reach_api_service_through_the_gateway"}
