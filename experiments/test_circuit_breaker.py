@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 # Workloads of the seed topology: my-service and an in-mesh client.
-pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"], needs_app=["fortio"])
 
 # Failing pods of five: one more than maxEjectionPercent 50 lets Envoy eject.
 FAILING = 3

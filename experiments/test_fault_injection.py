@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 # The in-mesh client that calls services from inside the mesh.
-pytestmark = pytest.mark.chaos(needs=["fortio"])
+pytestmark = pytest.mark.chaos(needs=["fortio"], needs_app=["fortio"])
 
 # The equivalence bands (absolute points) the observed shares must lie within.
 DELAY_BAND = 0.025

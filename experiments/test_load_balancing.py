@@ -10,7 +10,7 @@ import pytest
 
 # The seed topology's my-service and an in-mesh client: the embedded mesh and `chaoskit
 # cluster up` run both.
-pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"], needs_app=["fortio"])
 
 
 def test_round_robin_spreads_calls_evenly(chaos, load, resources):

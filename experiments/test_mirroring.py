@@ -9,7 +9,7 @@ import pytest
 
 # The seed topology's my-service and an in-mesh client: the embedded mesh and `chaoskit
 # cluster up` run both.
-pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"])
+pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"], needs_app=["fortio"])
 
 
 def test_v2_receives_a_copy_of_every_request_and_clients_see_only_v1(chaos, load, resources):

@@ -5,6 +5,11 @@ Source: https://istio.io/latest/docs/tasks/traffic-management/request-routing/
 
 from __future__ import annotations
 
+import pytest
+
+# Which reviews version answered shows in productpage's page (its stars): Bookinfo's apps.
+pytestmark = pytest.mark.chaos(needs_app=["bookinfo/productpage", "bookinfo/reviews"])
+
 
 def test_jason_is_routed_to_v2_and_everyone_else_to_v1(chaos, load, resources):
     """With the seed's routing rule, pages for jason come from reviews v2 (black stars) and

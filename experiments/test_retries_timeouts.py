@@ -12,7 +12,7 @@ import yaml
 from chaoskit.durations import parse_seconds
 
 # The in-mesh client that calls services from inside the mesh.
-pytestmark = pytest.mark.chaos(needs=["fortio"])
+pytestmark = pytest.mark.chaos(needs=["fortio"], needs_app=["fortio"])
 
 
 def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(

@@ -1,7 +1,8 @@
 """``chaoskit mesh snapshot``: a twin of a live cluster's services, workloads and Istio
 config, as a mesh spec the embedded mesh runs.
 
-It only reads (GET requests), and never reads a Secret: a Gateway's ``credentialName``
+It only reads (GET requests), and never reads a Secret's data: it lists istio-system's
+Secret names (metadata only) to say which Gateway ``credentialName`` has none, and each
 becomes a self-signed stand-in for the Gateway's hosts, so key material never leaves the
 cluster. Every workload runs the generic ``echo`` app; what the snapshot cannot carry over
 (Istio kinds the embedded mesh does not emulate, headless Services, workload kinds other
@@ -17,10 +18,18 @@ from typing import Any, Protocol
 
 import yaml
 
+from chaoskit.cluster.calibrate import Calibration
 from chaoskit.errors import BackendError
 from chaoskit.kube.objects import clean
 
-__all__ = ["EMULATED_KINDS", "Snapshot", "read_snapshot", "write_snapshot"]
+__all__ = [
+    "EMULATED_KINDS",
+    "METADATA_ONLY",
+    "Snapshot",
+    "app_workloads",
+    "read_snapshot",
+    "write_snapshot",
+]
 
 JsonObject = dict[str, Any]
 # Namespaces the control plane and Kubernetes own: not part of a user's mesh.
@@ -48,6 +57,16 @@ NOT_EMULATED = (
     ("telemetry.istio.io/v1", "telemetries", "Telemetry"),
 )
 MAX_REPLICAS = 64  # the mesh spec's bound per workload
+try:  # libyaml writes a 200-object snapshot about five times faster when present
+    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment,misc,unused-ignore]
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Dumper = yaml.SafeDumper
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False)
+
+
 # Istio's protocol selection by port name prefix or appProtocol (istio.io, "Protocol
 # Selection"); the mesh spec knows these.
 PROTOCOLS = {"http": "HTTP", "http2": "HTTP2", "https": "HTTPS", "grpc": "GRPC", "tcp": "TCP"}
@@ -64,6 +83,7 @@ class Reader(Protocol):
         query: dict[str, str] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> Any: ...
 
 
@@ -76,6 +96,11 @@ class Snapshot:
     workloads: list[JsonObject] = field(default_factory=list)  # Deployments, StatefulSets
     istio: list[JsonObject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What --prometheus gave: the apps' behaviour, or why the twin keeps the defaults.
+    calibration: Calibration | None = None
+    calibration_problem: str = ""
+    # istio-system's kubernetes.io/tls Secrets, by name: a Gateway applied later may use them.
+    tls_secrets: list[str] = field(default_factory=list)
 
 
 def _items(reader: Reader, path: str) -> list[JsonObject]:
@@ -109,6 +134,9 @@ def read_snapshot(
         if not any(s["metadata"]["namespace"] == name for s in snap.services):
             snap.warnings.append(f"namespace {name} has no Services: nothing in it to call")
     _read_gateway(reader, snap, every)
+    _check_credentials(reader, snap)
+    if GATEWAY_NAMESPACE in every:
+        _read_tls_secret_names(reader, snap)
     return snap
 
 
@@ -126,10 +154,11 @@ def _read_namespace(reader: Reader, snap: Snapshot, namespace: str) -> None:
             snap.services.append(service)
     snap.workloads.extend(_items(reader, f"/apis/apps/v1/namespaces/{namespace}/deployments"))
     # A server without StatefulSets (the embedded mesh's API) has none to copy.
-    for item in _try_items(reader, f"/apis/apps/v1/namespaces/{namespace}/statefulsets"):
+    statefulsets = f"/apis/apps/v1/namespaces/{namespace}/statefulsets"
+    for item in _try_items(reader, statefulsets, snap):
         snap.workloads.append({**item, "kind": "StatefulSet"})
     for plural in ("daemonsets",):
-        for item in _try_items(reader, f"/apis/apps/v1/namespaces/{namespace}/{plural}"):
+        for item in _try_items(reader, f"/apis/apps/v1/namespaces/{namespace}/{plural}", snap):
             snap.warnings.append(
                 f"DaemonSet {namespace}/{item['metadata']['name']}: one pod per node is not "
                 "modelled; left out"
@@ -139,26 +168,90 @@ def _read_namespace(reader: Reader, snap: Snapshot, namespace: str) -> None:
 
 def _read_istio(reader: Reader, snap: Snapshot, namespace: str) -> None:
     for group_version, plural, kind in EMULATED_KINDS:
-        for item in _try_items(reader, f"/apis/{group_version}/namespaces/{namespace}/{plural}"):
+        path = f"/apis/{group_version}/namespaces/{namespace}/{plural}"
+        for item in _try_items(reader, path, snap):
             item.setdefault("kind", kind)
             item.setdefault("apiVersion", group_version)
             snap.istio.append(item)
     for group_version, plural, kind in NOT_EMULATED:
-        for item in _try_items(reader, f"/apis/{group_version}/namespaces/{namespace}/{plural}"):
+        path = f"/apis/{group_version}/namespaces/{namespace}/{plural}"
+        for item in _try_items(reader, path, snap):
             snap.warnings.append(
                 f"{kind} {namespace}/{item['metadata']['name']}: the embedded mesh does not "
                 "emulate this kind; left out"
             )
 
 
-def _try_items(reader: Reader, path: str) -> list[JsonObject]:
-    """A list the cluster may not serve (a CRD not installed): none."""
+def _try_items(reader: Reader, path: str, snap: Snapshot | None = None) -> list[JsonObject]:
+    """A list the cluster may not serve (a CRD not installed: none) or may not let this
+    user read (RBAC: none, and the snapshot says what it could not read)."""
     try:
         return _items(reader, path)
     except BackendError as exc:
+        if _status(exc) == 403 and snap is not None:
+            snap.warnings.append(f"could not read {path}: forbidden (403) for this user")
+            return []
         if _status(exc) in (404, 403):
             return []
         raise
+
+
+# Names only: the API server answers a list with each object's metadata and nothing else
+# when asked for PartialObjectMetadataList (kubernetes.io, "API concepts", "Receiving
+# resources as metadata only"), so no key material crosses the wire.
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+TLS_STAND_IN_HOSTS = ["*.example.com"]  # hosts of a stand-in no Gateway names hosts for
+
+
+def _read_tls_secret_names(reader: Reader, snap: Snapshot) -> None:
+    """istio-system's TLS Secrets, names only (a Secret's ``type`` is a field selector the
+    API server supports), so that a Gateway applied to the twin later finds its stand-in."""
+    path = f"/api/v1/namespaces/{GATEWAY_NAMESPACE}/secrets"
+    query = {"fieldSelector": "type=kubernetes.io/tls"}
+    try:
+        listed = reader.call("GET", path, query=query, accept=METADATA_ONLY) or {}
+    except BackendError as exc:
+        snap.warnings.append(
+            f"could not list the names of TLS Secrets in {GATEWAY_NAMESPACE} "
+            f"({_status(exc) or exc}): only the Gateways' credentialNames get stand-ins"
+        )
+        return
+    snap.tls_secrets = sorted(i["metadata"]["name"] for i in listed.get("items", []))
+    named = {name for name, _ in _credential_names(snap)}
+    for name in snap.tls_secrets:
+        if name not in named:
+            snap.warnings.append(
+                f"TLS Secret {GATEWAY_NAMESPACE}/{name} is named by no Gateway: its stand-in "
+                f"is for {', '.join(TLS_STAND_IN_HOSTS)} (its real hosts are in its "
+                "certificate, which was not read)"
+            )
+
+
+def _check_credentials(reader: Reader, snap: Snapshot) -> None:
+    """Say which Gateway credentialNames have no Secret in istio-system (names only)."""
+    wanted = sorted({name for name, _ in _credential_names(snap)})
+    if not wanted:
+        return
+    path = f"/api/v1/namespaces/{GATEWAY_NAMESPACE}/secrets"
+    try:
+        listed = reader.call("GET", path, accept=METADATA_ONLY) or {}
+    except BackendError as exc:
+        snap.warnings.append(
+            f"could not list Secret names in {GATEWAY_NAMESPACE} ({_status(exc) or exc}): "
+            f"whether the Gateways' credentialNames ({', '.join(wanted)}) exist was not "
+            "checked; the twin has a self-signed stand-in for each"
+        )
+        return
+    present = {i["metadata"]["name"] for i in listed.get("items", [])}
+    for name in wanted:
+        if name not in present:
+            snap.warnings.append(
+                f"Gateway credentialName {name}: no Secret of that name in "
+                f"{GATEWAY_NAMESPACE}, so on the cluster its servers cannot serve TLS; "
+                "the twin has a self-signed stand-in anyway"
+            )
 
 
 def _read_gateway(reader: Reader, snap: Snapshot, every: dict[str, JsonObject]) -> None:
@@ -191,6 +284,18 @@ def _read_gateway(reader: Reader, snap: Snapshot, every: dict[str, JsonObject]) 
     _read_istio(reader, snap, GATEWAY_NAMESPACE)
 
 
+def app_workloads(snap: Snapshot) -> list[JsonObject]:
+    """The workloads that run the generic app: all but the ingress gateway."""
+    return [w for w in snap.workloads if not _is_gateway(w)]
+
+
+def _is_gateway(workload: JsonObject) -> bool:
+    return (
+        workload["metadata"]["namespace"] == GATEWAY_NAMESPACE
+        and _template_labels(workload).items() >= GATEWAY_SELECTOR.items()
+    )
+
+
 def _template_labels(workload: JsonObject) -> dict[str, str]:
     return dict(
         workload.get("spec", {}).get("template", {}).get("metadata", {}).get("labels") or {}
@@ -208,7 +313,7 @@ def write_snapshot(snap: Snapshot, out: Path) -> Path:
     for item in snap.istio:
         meta = item["metadata"]
         name = f"{item['kind'].lower()}-{meta['namespace']}-{meta['name']}.yaml"
-        (resources / name).write_text(yaml.safe_dump(clean(item), sort_keys=False))
+        (resources / name).write_text(_dump(clean(item)))
         files.append(f"resources/{name}")
     body: JsonObject = {
         "namespaces": [_namespace(n) for n in snap.namespaces],
@@ -231,7 +336,7 @@ def write_snapshot(snap: Snapshot, out: Path) -> Path:
         "`chaoskit mesh snapshot`.\n# Every workload runs the generic echo app; see README.md "
         "for what was read and what was left out.\n"
     )
-    path.write_text(header + yaml.safe_dump(spec, sort_keys=False))
+    path.write_text(header + _dump(spec))
     (out / "README.md").write_text(_readme(snap, files))
     return path
 
@@ -317,11 +422,18 @@ def _workload(workload: JsonObject, snap: Snapshot) -> JsonObject | None:
         "labels": labels,
         "replicas": replicas,
     }
-    if meta["namespace"] == GATEWAY_NAMESPACE and labels.items() >= GATEWAY_SELECTOR.items():
+    if _is_gateway(workload):
         entry["app"] = {"name": "ingress-gateway"}
         entry["sidecar"] = False
         return entry
     entry["app"] = {"name": "echo"}
+    settings = (
+        snap.calibration.settings.get((meta["namespace"], meta["name"]))
+        if (snap.calibration)
+        else None
+    )
+    if settings:
+        entry["app"]["settings"] = settings
     template = workload["spec"]["template"]
     inject = {
         **(template.get("metadata", {}).get("annotations") or {}),
@@ -335,6 +447,19 @@ def _workload(workload: JsonObject, snap: Snapshot) -> JsonObject | None:
 def _secrets(snap: Snapshot) -> list[JsonObject]:
     """Self-signed stand-ins for every Gateway credentialName (the Secret is never read)."""
     found: dict[tuple[str, str], list[str]] = {}
+    for name, hosts in _credential_names(snap):
+        found.setdefault((GATEWAY_NAMESPACE, name), []).extend(hosts)
+    for name in snap.tls_secrets:
+        found.setdefault((GATEWAY_NAMESPACE, name), list(TLS_STAND_IN_HOSTS))
+    return [
+        {"name": name, "namespace": ns, "selfSigned": {"hosts": sorted(set(hosts))}}
+        for (ns, name), hosts in sorted(found.items())
+    ]
+
+
+def _credential_names(snap: Snapshot) -> list[tuple[str, list[str]]]:
+    """(credentialName, the server's hosts) of every Gateway server with TLS."""
+    found = []
     for item in snap.istio:
         if item["kind"] != "Gateway":
             continue
@@ -343,12 +468,8 @@ def _secrets(snap: Snapshot) -> list[JsonObject]:
             if not name:
                 continue
             hosts = [h.split("/", 1)[-1] for h in server.get("hosts", [])]
-            hosts = [h for h in hosts if h != "*"] or ["*.example.com"]
-            found.setdefault((GATEWAY_NAMESPACE, name), []).extend(hosts)
-    return [
-        {"name": name, "namespace": ns, "selfSigned": {"hosts": sorted(set(hosts))}}
-        for (ns, name), hosts in sorted(found.items())
-    ]
+            found.append((name, [h for h in hosts if h != "*"] or ["*.example.com"]))
+    return found
 
 
 def _add_default_gateway(spec: JsonObject) -> None:
@@ -381,12 +502,12 @@ def _readme(snap: Snapshot, files: list[str]) -> str:
         "# A twin of a live mesh",
         "",
         f"Written by `chaoskit mesh snapshot` from context `{snap.context}` ({snap.server}).",
-        "It only read the cluster (GET requests); it never read a Secret.",
+        "It only read the cluster (GET requests); of Secrets it read names only.",
         "",
         f"- Namespaces: {names}",
         f"- Services: {len(snap.services)}",
         f"- Workloads (Deployments and StatefulSets): {len(snap.workloads)}, each running the "
-        "generic echo app (a few ms, no errors, no calls)",
+        f"generic echo app ({_behaviour(snap)})",
         f"- Istio objects: {len(files)} in `resources/`, in force when the twin starts",
         "- Gateway TLS: a self-signed stand-in for each `credentialName`, for the Gateway's "
         "hosts; no key material was copied",
@@ -394,8 +515,54 @@ def _readme(snap: Snapshot, files: list[str]) -> str:
         "Run it with `chaoskit mesh up --spec mesh.yaml`, check its config with "
         "`chaoskit analyze --mesh-spec mesh.yaml resources/`.",
         "",
-        "## Left out",
-        "",
     ]
+    lines += _calibration_section(snap)
+    lines += ["## Left out", ""]
     lines += [f"- {w}" for w in snap.warnings] or ["- nothing"]
     return "\n".join(lines) + "\n"
+
+
+DEFAULT_BEHAVIOUR = "a few ms, no errors, no calls"
+
+
+def _behaviour(snap: Snapshot) -> str:
+    if snap.calibration is None:
+        return DEFAULT_BEHAVIOUR
+    return (
+        f"calibrated from Prometheus for {len(snap.calibration.settings)} of them, the "
+        f"rest {DEFAULT_BEHAVIOUR}"
+    )
+
+
+def _calibration_section(snap: Snapshot) -> list[str]:
+    if snap.calibration_problem:
+        return [
+            "## Behaviour",
+            "",
+            f"Not calibrated: {snap.calibration_problem}",
+            "",
+            f"Every workload keeps the default behaviour ({DEFAULT_BEHAVIOUR}).",
+            "",
+        ]
+    calibration = snap.calibration
+    if calibration is None:
+        return []
+    lines = [
+        "## Behaviour, calibrated from Prometheus",
+        "",
+        f"From Istio's standard metrics over the last {calibration.window} "
+        "(`app.settings` in mesh.yaml):",
+        "",
+    ]
+    lines += [f"- {source}" for source in calibration.sources]
+    lines += [
+        "",
+        "Approximations: a workload's measured latency includes its callees'; each quantile "
+        "is reduced by its slowest callee's (never below a tenth of the measured value), "
+        "since the twin's app adds its calls' time to its own. Quantiles do not subtract "
+        "exactly. The metrics do not say in which order a workload calls: the twin calls in "
+        "parallel. A call is kept when it is made on at least half of the caller's requests.",
+        "",
+    ]
+    lines += [f"- {note}" for note in calibration.notes]
+    return lines + ([""] if calibration.notes else [])

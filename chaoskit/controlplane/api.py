@@ -35,7 +35,7 @@ from chaoskit.controlplane.runtime import (
     ControlPlane,
     settings_from_annotation,
 )
-from chaoskit.controlplane.selectors import field_selector_matches
+from chaoskit.controlplane.selectors import SELECTABLE, field_selector_matches
 from chaoskit.controlplane.store import (
     BadRequest,
     JsonObject,
@@ -193,7 +193,27 @@ class KubeApi:
     def answer_list(self, request: web.Request, plural: str, body: JsonObject) -> web.Response:
         """A list as asked: filtered by ``fieldSelector`` (``metadata.name``/``namespace``,
         what ``kubectl delete`` and ``kubectl wait`` send), and as a Table for kubectl get."""
-        items = [i for i in body["items"] if field_selector_matches(request, i)]
+        extra = SELECTABLE.get(plural, ())
+        items = [i for i in body["items"] if field_selector_matches(request, i, extra)]
+        if "as=PartialObjectMetadataList" in request.headers.get("Accept", ""):
+            # Metadata only, as the real API server negotiates it (kubernetes
+            # staging/src/k8s.io/apiserver/pkg/endpoints/handlers/response.go,
+            # asPartialObjectMetadataList): what `chaoskit mesh snapshot` lists Secrets with.
+            return web.json_response(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": body.get("metadata") or {},
+                    "items": [
+                        {
+                            "kind": "PartialObjectMetadata",
+                            "apiVersion": "meta.k8s.io/v1",
+                            "metadata": i["metadata"],
+                        }
+                        for i in items
+                    ],
+                }
+            )
         if tables.wants_table(request.headers.get("Accept", "")):
             version = str((body.get("metadata") or {}).get("resourceVersion") or "")
             return web.json_response(

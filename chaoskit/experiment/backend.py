@@ -39,6 +39,8 @@ class Pod:
     running: bool
     # Ambient mode: no sidecar, the node's ztunnel carries the pod's traffic.
     ambient: bool = False
+    # The app containers (spec.containers): a twin's pods run the generic app "echo".
+    containers: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Pod:
@@ -51,6 +53,11 @@ class Pod:
             dict(meta.get("labels") or {}),
             status.get("phase") == "Running",
             annotations.get(AMBIENT_REDIRECTION) == "enabled",
+            tuple(
+                str(c.get("name", ""))
+                for c in (obj.get("spec") or {}).get("containers") or []
+                if c.get("name") != "istio-proxy"
+            ),
         )
 
 

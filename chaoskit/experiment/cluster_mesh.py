@@ -413,7 +413,16 @@ class ClusterBackend:
             if not has_sidecar(obj):
                 continue
             pod = Pod.from_json(obj)
-            found.append(Pod(pod.name, pod.namespace, pod.ip, pod.labels, _running(obj)))
+            found.append(
+                Pod(
+                    pod.name,
+                    pod.namespace,
+                    pod.ip,
+                    pod.labels,
+                    _running(obj),
+                    containers=pod.containers,
+                )
+            )
         return sorted(found, key=lambda p: (p.namespace, p.name))
 
     def app_settings(self, pod: Pod) -> dict[str, Any]:

@@ -219,9 +219,10 @@ class KubeClient:
         query: dict[str, str] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> Any:
         """A JSON request on any path, authenticated as the kubeconfig says."""
-        data = self._request(method, path, query, body, content_type, "application/json")
+        data = self._request(method, path, query, body, content_type, accept)
         return json.loads(data) if data else None
 
     def _request(

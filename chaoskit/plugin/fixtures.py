@@ -129,6 +129,12 @@ def chaos(
             else "the embedded mesh runs every workload of the seed templates"
         )
         pytest.skip(f"{lacking} ({runs})")
+    generic = _generic_apps(chaos_mesh, _needed_apps(request))
+    if generic:
+        pytest.skip(
+            f"needs the own behaviour of {', '.join(generic)}, whose pods run the generic "
+            f"{GENERIC_APP} app here (a twin from `chaoskit mesh snapshot`)"
+        )
     chaos_mesh.check_between_experiments(experiment.name)
     injector = chaos_mesh.chaos(experiment)
     if marker is not None and marker.kwargs.get("namespace"):
@@ -153,6 +159,27 @@ def chaos(
             f"them: {', '.join(lost)}; they were restarted for the next experiment",
             pytrace=False,
         )
+
+
+# The twin's app (chaoskit mesh snapshot): it answers, with a settable latency and error
+# rate, but has none of a real app's own behaviour (Bookinfo's calls, fortio's load API).
+GENERIC_APP = "echo"
+
+
+def _needed_apps(request: pytest.FixtureRequest) -> list[str]:
+    return [n for m in request.node.iter_markers("chaos") for n in m.kwargs.get("needs_app", ())]
+
+
+def _generic_apps(session: ChaosSession, needs: Iterable[str]) -> list[str]:
+    """The workloads (``namespace/app`` or ``app``) whose running pods all run the generic
+    app: an experiment that needs their own behaviour cannot be judged on them."""
+    generic = []
+    for need in needs:
+        namespace, _, app = need.rpartition("/")
+        pods = [p for p in session.backend.pods(namespace or None, f"app={app}") if p.running]
+        if pods and all(p.containers == (GENERIC_APP,) for p in pods):
+            generic.append(need)
+    return generic
 
 
 def _missing_workloads(session: ChaosSession, needs: Iterable[str]) -> list[str]:

@@ -116,6 +116,11 @@ class FakeApiServer:
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     # (namespace, name) -> the ConfigMap (istio-system/istio holds the mesh config)
     configmaps: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
+    # (namespace, name) -> a Service / a Secret (what `chaoskit mesh snapshot` reads)
+    services: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
+    secrets: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
+    # (method, path, Accept) of every request: what a test checks content negotiation with
+    accepts: list[tuple[str, str, str]] = field(default_factory=list)
     url: str = ""
     kubeconfig: Path = Path()
 
@@ -229,7 +234,12 @@ class FakeApiServer:
         return obj
 
     def add_deployment(
-        self, namespace: str, name: str, labels: dict[str, str], replicas: int = 1
+        self,
+        namespace: str,
+        name: str,
+        labels: dict[str, str],
+        replicas: int = 1,
+        container_ports: list[JsonObject] | None = None,
     ) -> JsonObject:
         deployment = {
             "apiVersion": "apps/v1",
@@ -244,7 +254,10 @@ class FakeApiServer:
             "spec": {
                 "replicas": replicas,
                 "selector": {"matchLabels": dict(labels)},
-                "template": {"metadata": {"labels": dict(labels)}},
+                "template": {
+                    "metadata": {"labels": dict(labels)},
+                    "spec": {"containers": [{"name": name, "ports": container_ports or []}]},
+                },
             },
             "status": {},
         }
@@ -283,6 +296,63 @@ class FakeApiServer:
             self.pods[(namespace, name)] = pod
         return pod
 
+    def add_service(
+        self,
+        namespace: str,
+        name: str,
+        selector: dict[str, str],
+        ports: list[JsonObject],
+        **spec: Any,
+    ) -> JsonObject:
+        """A Service as the API server returns it (a ClusterIP assigned unless given)."""
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": f"uid-svc-{name}",
+                "resourceVersion": self.next_version(),
+            },
+            "spec": {
+                "clusterIP": f"10.96.0.{len(self.services) + 10}",
+                "type": "ClusterIP",
+                "selector": dict(selector),
+                "ports": [{"protocol": "TCP", **p} for p in ports],
+                **spec,
+            },
+        }
+        with self._lock:
+            self.services[(namespace, name)] = service
+        return service
+
+    def add_secret(
+        self,
+        namespace: str,
+        name: str,
+        data: dict[str, str],
+        secret_type: str = "kubernetes.io/tls",
+    ) -> JsonObject:
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": secret_type,
+            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-secret-{name}"},
+            "data": dict(data),
+        }
+        with self._lock:
+            self.secrets[(namespace, name)] = secret
+        return secret
+
+    def namespace_names(self) -> list[str]:
+        """Every namespace something lives in, and those given a uid or labels."""
+        with self._lock:
+            names = set(self.namespace_uids) | set(self.namespace_labels)
+            for keys in (self.deployments, self.pods, self.services, self.secrets):
+                names |= {ns for ns, _ in keys}
+            names |= {ns for _, ns, _ in self.objects}
+        return sorted(names)
+
     def set_nodes(self, provider: str) -> None:
         self.provider = provider
 
@@ -298,6 +368,7 @@ class FakeApiServer:
     async def _inject(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         with self._lock:
             self.log.append((request.method, request.path))
+            self.accepts.append((request.method, request.path, request.headers.get("Accept", "")))
             rule = next(
                 (
                     r
@@ -322,7 +393,10 @@ class FakeApiServer:
     def _routes(self, r: web.UrlDispatcher) -> None:
         r.add_get("/version", self._version)
         r.add_get("/api/v1/nodes", self._nodes)
+        r.add_get("/api/v1/namespaces", self._list_namespaces)
         r.add_get("/api/v1/namespaces/{name}", self._namespace)
+        r.add_get("/api/v1/namespaces/{ns}/services", self._list_services)
+        r.add_get("/api/v1/namespaces/{ns}/secrets", self._list_secrets)
         r.add_get("/api/v1/namespaces/{ns}/configmaps/{name}", self._configmap)
         r.add_get("/api/v1/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._list_pods)
@@ -355,6 +429,56 @@ class FakeApiServer:
         if name in self.namespace_uids:
             metadata["uid"] = self.namespace_uids[name]
         return web.json_response({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
+
+    def _namespace_object(self, name: str) -> JsonObject:
+        metadata: JsonObject = {"name": name, "labels": dict(self.namespace_labels.get(name, {}))}
+        if name in self.namespace_uids:
+            metadata["uid"] = self.namespace_uids[name]
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+    async def _list_namespaces(self, request: web.Request) -> web.Response:
+        items = [self._namespace_object(n) for n in self.namespace_names()]
+        return web.json_response({"kind": "NamespaceList", "apiVersion": "v1", "items": items})
+
+    async def _list_services(self, request: web.Request) -> web.Response:
+        ns = request.match_info["ns"]
+        with self._lock:
+            items = [copy.deepcopy(v) for (sns, _), v in sorted(self.services.items()) if sns == ns]
+        return web.json_response({"kind": "ServiceList", "apiVersion": "v1", "items": items})
+
+    async def _list_secrets(self, request: web.Request) -> web.Response:
+        """Full Secrets, or their metadata only when the client asks for a
+        PartialObjectMetadataList in Accept, as the real API server negotiates it."""
+        ns = request.match_info["ns"]
+        selector = request.query.get("fieldSelector", "")
+        # A Secret's type is one of its field labels (kubernetes pkg/registry/core/secret).
+        wanted = selector.removeprefix("type=") if selector.startswith("type=") else None
+        if selector and wanted is None:
+            return status(400, "BadRequest", f'field label not supported: "{selector}"')
+        with self._lock:
+            items = [
+                copy.deepcopy(v)
+                for (sns, _), v in sorted(self.secrets.items())
+                if sns == ns and wanted in (None, v.get("type"))
+            ]
+        if "as=PartialObjectMetadataList" in request.headers.get("Accept", ""):
+            partial = [
+                {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": i["metadata"],
+                }
+                for i in items
+            ]
+            return web.json_response(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": {},
+                    "items": partial,
+                }
+            )
+        return web.json_response({"kind": "SecretList", "apiVersion": "v1", "items": items})
 
     async def _configmap(self, request: web.Request) -> web.Response:
         key = (request.match_info["ns"], request.match_info["name"])

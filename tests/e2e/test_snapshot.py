@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from chaoskit.cluster.snapshot import read_snapshot, write_snapshot
+from chaoskit.cluster.snapshot import METADATA_ONLY, read_snapshot, write_snapshot
 from chaoskit.topology.spec import MeshSpec
 from tests.e2e.conftest import SPEC, MeshHandle
 
@@ -22,9 +22,11 @@ class RecordingReader:
     def __init__(self, mesh: MeshHandle) -> None:
         self.client = mesh.client
         self.requests: list[tuple[str, str]] = []
+        self.accepts: dict[str, str] = {}
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         self.requests.append((method, path))
+        self.accepts[path] = kwargs.get("accept", "application/json")
         return self.client.call(method, path, **kwargs)
 
 
@@ -75,7 +77,21 @@ def test_the_twin_has_the_same_services_workloads_and_istio_config(
     original = MeshSpec.load(SPEC)  # the spec the e2e mesh runs
 
     assert {m for m, _ in reader.requests} == {"GET"}
-    assert not [p for _, p in reader.requests if "/secrets" in p]
+    # Secrets: only istio-system's names (metadata only), to check the credentialNames.
+    secrets = sorted({p for _, p in reader.requests if "/secrets" in p})
+    assert secrets == ["/api/v1/namespaces/istio-system/secrets"]
+    assert "as=PartialObjectMetadataList" in reader.accepts[secrets[0]]
+    # The mesh holds demo-tls (tests/data/mesh/small-mesh.yaml): the name was found.
+    assert not [w for w in snap.warnings if "credentialName" in w], snap.warnings
+    listed = mesh.client.call("GET", secrets[0], accept=METADATA_ONLY)
+    assert listed["kind"] == "PartialObjectMetadataList"
+    assert "demo-tls" in {i["metadata"]["name"] for i in listed["items"]}
+    assert all(set(i) == {"kind", "apiVersion", "metadata"} for i in listed["items"])
+    # A Secret's type is a field label, as on a real API server.
+    for secret_type, found in (("kubernetes.io/tls", True), ("Opaque", False)):
+        query = {"fieldSelector": f"type={secret_type}"}
+        typed = mesh.client.call("GET", secrets[0], query=query, accept=METADATA_ONLY)
+        assert ("demo-tls" in {i["metadata"]["name"] for i in typed["items"]}) is found
 
     def service_key(s: Any) -> tuple[str, str]:
         return (s.namespace, s.name)
