@@ -30,7 +30,9 @@ from chaoskit.mesh.routing import pick_weighted
 from chaoskit.mesh.stats import StatsStore
 from chaoskit.regex import compile_re2
 
-_HOP_BY_HOP = ("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection")
+_HOP_BY_HOP = frozenset(
+    ("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection")
+)
 
 
 @dataclass(slots=True)
@@ -169,8 +171,7 @@ class Router:
         self, route: Route, request: Request, destination_headers: HeaderMutation | None
     ) -> Request:
         headers = request.headers.copy()
-        for name in _HOP_BY_HOP:
-            headers.remove(name)
+        headers.remove_all(_HOP_BY_HOP)
         if "x-request-id" not in headers:
             headers.set("x-request-id", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
         headers.setdefault("x-forwarded-proto", "http")
@@ -301,8 +302,7 @@ class Router:
     ) -> Response:
         if result.response is not None:
             response = result.response
-            for name in _HOP_BY_HOP:
-                response.headers.remove(name)
+            response.headers.remove_all(_HOP_BY_HOP)
             service_ms = int(result.service_time_s * 1000)
             info.service_time_ms = service_ms
             response.headers.set("x-envoy-upstream-service-time", str(service_ms))
