@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -76,6 +75,16 @@ def rewrite_target(route: Route, request: Request) -> str:
         else:
             path = rewrite.prefix
     return path + (f"?{query}" if query else "")
+
+
+def request_id(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` (Envoy's x-request-id is a random UUID v4),
+    without building the UUID object: set the variant (RFC 4122) and version bits, then
+    print the hex in its 8-4-4-4-12 groups."""
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def shadow_authority(authority: str) -> str:
@@ -173,7 +182,7 @@ class Router:
         headers = request.headers.copy()
         headers.remove_all(_HOP_BY_HOP)
         if "x-request-id" not in headers:
-            headers.set("x-request-id", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+            headers.set("x-request-id", request_id(self.rng.getrandbits(128)))
         headers.setdefault("x-forwarded-proto", "http")
         target = rewrite_target(route, request)
         if route.rewrite is not None and route.rewrite.authority:
