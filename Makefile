@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.loadgen_locust
 	$(PY) -m benchmarks.scale  # 25..200 pods and a 10-minute soak; --soak-seconds to shorten
 	$(PY) -m benchmarks.api_tls
+	$(PY) -m pytest benchmarks/test_regression.py  # CPU ratios against benchmarks/reference_ratios.json
 
 clean:
 	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache
