@@ -90,6 +90,8 @@ def reference_server() -> Iterator[tuple[int, tuple[str, int]]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def measure() -> dict[str, float]:

@@ -9,6 +9,7 @@ that is meant to cost more, store new references with ``python -m benchmarks.rat
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -21,6 +22,14 @@ TOLERANCE = 1.20  # a later change may lose up to 20% against the reference rati
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/stat")
 def test_the_data_plane_costs_no_more_than_its_reference_ratios() -> None:
     stored: dict[str, float] = json.loads(REFERENCE.read_text())
+    # The ratios hold across machines, not across contention: with more runnable processes
+    # than cores, a request crossing ten processes is preempted more often than the
+    # reference's single hop, and its ratio rises by as much as the tolerance (measured:
+    # /productpage 29 on a machine at load 7 to 10, 34 to 37 at load 15).
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    if load > cores:
+        pytest.skip(f"1-minute load average {load:.1f} on {cores} cores: too busy to compare")
     measured = measure()
     lost = {
         name: f"{measured[name]:.2f} against {reference:.2f}"
