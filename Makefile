@@ -39,6 +39,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get install -y -q nginx-light >/dev/null 2>&1 || echo "nginx not installed: the nginx reference column will be empty")
+	$(PY) -m pytest benchmarks/test_regression.py  # first, on a machine not yet loaded by the others
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.loadgen_locust
 	$(PY) -m benchmarks.scale  # 25..200 pods and a 10-minute soak; --soak-seconds to shorten

@@ -7,9 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from chaoskit.controlplane.server import RunningMesh, serve_forever
+from chaoskit.controlplane.pods import close_early, launch_early
 from chaoskit.errors import ChaoskitError
-from chaoskit.topology.spec import MeshSpec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,15 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     async def run() -> None:
-        mesh = await RunningMesh.start(
-            MeshSpec.load(args.spec).with_istio_version(args.istio_version),
-            args.state_dir,
-            api_port=args.api_port,
-            ingress_http_port=args.ingress_port,
-            ingress_https_port=args.ingress_https_port,
-            seed=args.seed,
-            ready_timeout_s=args.ready_timeout,
-        )
+        # The pod fork server first: its imports then run on the other core while this
+        # process imports the control plane (the two were a third of `mesh up`, in turn).
+        await launch_early(args.state_dir)
+        try:
+            from chaoskit.controlplane.server import RunningMesh, serve_forever
+            from chaoskit.topology.spec import MeshSpec
+
+            mesh = await RunningMesh.start(
+                MeshSpec.load(args.spec).with_istio_version(args.istio_version),
+                args.state_dir,
+                api_port=args.api_port,
+                ingress_http_port=args.ingress_port,
+                ingress_https_port=args.ingress_https_port,
+                seed=args.seed,
+                ready_timeout_s=args.ready_timeout,
+            )
+        finally:
+            await close_early(args.state_dir)  # only if no mesh took it over
         await serve_forever(mesh, parent_pid=args.parent_pid)
 
     try:

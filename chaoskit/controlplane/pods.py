@@ -75,8 +75,15 @@ class ForkServerClient:
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self.on_lost: Callable[[str], None] | None = None
+        self.apps: frozenset[str] = frozenset()  # what the launched server preloads
 
-    async def start(self, apps: list[str]) -> None:
+    @property
+    def launched(self) -> bool:
+        return self._process is not None
+
+    async def launch(self, apps: list[str]) -> None:
+        """Start the server process; its imports run while the caller goes on."""
+        self.apps = frozenset(apps)
         lifeline_read, self._lifeline = os.pipe()
         log = (self.state_dir / "logs" / "forkserver.log").open("ab")
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -98,6 +105,12 @@ class ForkServerClient:
         finally:
             log.close()
             os.close(lifeline_read)
+
+    async def start(self, apps: list[str]) -> None:
+        """Launch the server (unless launched already) and wait until it has imported."""
+        if self._process is None:
+            await self.launch(apps)
+        assert self._process is not None
         assert self._process.stdout is not None
         ready = await self._process.stdout.readline()
         if not ready:
@@ -246,6 +259,29 @@ def pod_name(workload: str) -> str:
     return f"{workload}-{secrets.token_hex(3)[:5]}"
 
 
+# Fork servers launched before the control plane's own imports, by state directory.
+_EARLY: dict[Path, ForkServerClient] = {}
+
+
+async def launch_early(state_dir: Path, python: str = sys.executable) -> None:
+    """Launch the mesh's fork server now, preloading every registered app, so that its
+    imports (a few tenths of a second) overlap with the control plane's instead of
+    following them. The mesh's PodRunner for ``state_dir`` then takes it over."""
+    from chaoskit.mesh.apps.base import available_apps
+
+    (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    client = ForkServerClient(state_dir, python)
+    await client.launch(available_apps())
+    _EARLY[state_dir] = client
+
+
+async def close_early(state_dir: Path) -> None:
+    """Stop an early fork server that no mesh took over (its start failed first)."""
+    client = _EARLY.pop(state_dir, None)
+    if client is not None:
+        await client.close()
+
+
 class PodRunner:
     """Starts and stops pod processes; knows nothing about Kubernetes objects."""
 
@@ -255,11 +291,22 @@ class PodRunner:
         (state_dir / "logs").mkdir(parents=True, exist_ok=True)
         for stale in (state_dir / "pods").glob("*.pid"):  # a previous mesh's pods
             stale.unlink(missing_ok=True)
-        self.forks = ForkServerClient(state_dir, python)
+        early = _EARLY.pop(state_dir, None)
+        self.forks = early if early is not None else ForkServerClient(state_dir, python)
 
     async def open(self, apps: list[str]) -> None:
         """Start the fork server with ``apps`` (the mesh's app names) imported."""
-        await self.forks.start(sorted(set(apps)))
+        from chaoskit.mesh.apps.base import app_module
+
+        wanted = sorted(set(apps))
+        preloaded = {app for app in wanted if app_module(app) is not None} <= self.forks.apps
+        if self.forks.launched and not preloaded:
+            # Launched early without one of this mesh's apps (one registered since):
+            # a pod must not pay for that import, so start a server that has it.
+            python = self.forks.python
+            await self.forks.close()
+            self.forks = ForkServerClient(self.state_dir, python)
+        await self.forks.start(wanted)
 
     async def close(self) -> None:
         await self.forks.close()

@@ -321,6 +321,7 @@ class Pod:
             self.ambient.close()
         for server in self._servers.values():
             await close_server(server)
+        self.proxy.access_log.flush()
         self._log_file.close()
 
 

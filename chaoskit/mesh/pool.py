@@ -44,6 +44,7 @@ class Budget:
     # HTTP/2: requests past the max_requests check but still awaiting their transport;
     # counted against the limit so a burst cannot slip past it while connections open.
     reserved: int = 0
+    gauges_set: bool = False  # whether the first change has created every gauge
 
     def _gauges(self) -> None:
         t, s = self.thresholds, self.stats
@@ -77,7 +78,46 @@ class Budget:
         self.pending += pending
         self.requests += requests
         self.retries += retries
-        self._gauges()
+        if not self.gauges_set:
+            self._gauges()  # the first change creates them all
+            self.gauges_set = True
+            return
+        # Afterwards only the gauges of the counts that moved (each request moves
+        # ``requests`` twice, and rewriting all eleven gauges each time was measurable).
+        t, s = self.thresholds, self.stats
+        if requests:
+            s.gauge("circuit_breakers.default.rq_open", int(self.requests >= t.max_requests))
+            if t.track_remaining:
+                s.gauge(
+                    "circuit_breakers.default.remaining_rq", max(0, t.max_requests - self.requests)
+                )
+            s.gauge("upstream_rq_active", self.requests)
+        if pending:
+            s.gauge(
+                "circuit_breakers.default.rq_pending_open",
+                int(self.pending >= t.max_pending_requests),
+            )
+            if t.track_remaining:
+                s.gauge(
+                    "circuit_breakers.default.remaining_pending",
+                    max(0, t.max_pending_requests - self.pending),
+                )
+            s.gauge("upstream_rq_pending_active", self.pending)
+        if connections:
+            s.gauge("circuit_breakers.default.cx_open", int(self.connections >= t.max_connections))
+            if t.track_remaining:
+                s.gauge(
+                    "circuit_breakers.default.remaining_cx",
+                    max(0, t.max_connections - self.connections),
+                )
+            s.gauge("upstream_cx_active", self.connections)
+        if retries:
+            s.gauge("circuit_breakers.default.rq_retry_open", int(self.retries >= t.max_retries))
+            if t.track_remaining:
+                s.gauge(
+                    "circuit_breakers.default.remaining_retries",
+                    max(0, t.max_retries - self.retries),
+                )
 
 
 @dataclass(slots=True)

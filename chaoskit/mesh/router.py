@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -30,7 +29,9 @@ from chaoskit.mesh.routing import pick_weighted
 from chaoskit.mesh.stats import StatsStore
 from chaoskit.regex import compile_re2
 
-_HOP_BY_HOP = ("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection")
+_HOP_BY_HOP = frozenset(
+    ("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection")
+)
 
 
 @dataclass(slots=True)
@@ -74,6 +75,16 @@ def rewrite_target(route: Route, request: Request) -> str:
         else:
             path = rewrite.prefix
     return path + (f"?{query}" if query else "")
+
+
+def request_id(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` (Envoy's x-request-id is a random UUID v4),
+    without building the UUID object: set the variant (RFC 4122) and version bits, then
+    print the hex in its 8-4-4-4-12 groups."""
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def shadow_authority(authority: str) -> str:
@@ -169,10 +180,9 @@ class Router:
         self, route: Route, request: Request, destination_headers: HeaderMutation | None
     ) -> Request:
         headers = request.headers.copy()
-        for name in _HOP_BY_HOP:
-            headers.remove(name)
+        headers.remove_all(_HOP_BY_HOP)
         if "x-request-id" not in headers:
-            headers.set("x-request-id", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+            headers.set("x-request-id", request_id(self.rng.getrandbits(128)))
         headers.setdefault("x-forwarded-proto", "http")
         target = rewrite_target(route, request)
         if route.rewrite is not None and route.rewrite.authority:
@@ -301,8 +311,7 @@ class Router:
     ) -> Response:
         if result.response is not None:
             response = result.response
-            for name in _HOP_BY_HOP:
-                response.headers.remove(name)
+            response.headers.remove_all(_HOP_BY_HOP)
             service_ms = int(result.service_time_s * 1000)
             info.service_time_ms = service_ms
             response.headers.set("x-envoy-upstream-service-time", str(service_ms))

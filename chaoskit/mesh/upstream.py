@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chaoskit.mesh.attempt import AttemptResult, HashContext
@@ -61,10 +61,12 @@ class HostState:
     rq_total: int = 0
     rq_error: int = 0
     rq_success: int = 0
+    # "ip:port", read several times per request; an endpoint update keeps it (the hosts
+    # are keyed by it, so a host whose address changes is another host).
+    address: str = field(init=False)
 
-    @property
-    def address(self) -> str:
-        return f"{self.endpoint.address}:{self.endpoint.port}"
+    def __post_init__(self) -> None:
+        self.address = f"{self.endpoint.address}:{self.endpoint.port}"
 
 
 class ClusterRuntime:

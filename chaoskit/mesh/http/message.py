@@ -36,7 +36,7 @@ class Headers:
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` (Envoy's ``set``/overwrite semantics)."""
         name = name.lower()
-        self._items = [(k, v) for k, v in self._items if k != name]
+        self.remove(name)
         self._items.append((name, value))
 
     def add(self, name: str, value: str) -> None:
@@ -52,7 +52,18 @@ class Headers:
 
     def remove(self, name: str) -> None:
         name = name.lower()
-        self._items = [(k, v) for k, v in self._items if k != name]
+        # Most removals on the request path find nothing: scan before copying the list.
+        for key, _ in self._items:
+            if key == name:
+                self._items = [(k, v) for k, v in self._items if k != name]
+                return
+
+    def remove_all(self, names: frozenset[str]) -> None:
+        """Remove every header whose (lower-case) name is in ``names``, in one pass."""
+        for key, _ in self._items:
+            if key in names:
+                self._items = [(k, v) for k, v in self._items if k not in names]
+                return
 
     def copy(self) -> Headers:
         clone = Headers()

@@ -214,3 +214,26 @@ def test_a_200_without_json_is_a_server_error() -> None:
     world = World()
     world.answer("details", 200, body=b"not json")
     assert world.get("/productpage").status == 500
+
+
+def test_a_page_from_the_render_cache_is_the_page_a_fresh_app_renders() -> None:
+    """The page is rendered once per (user, details answer, reviews answer): switching
+    reviews versions, users and failures back and forth must give what an app that never
+    saw an earlier request renders."""
+    from tests.unit.apps.bookinfo_world import V1, V2, V3
+
+    cached = World()
+    cookie = cached.login("jason")
+    situations = [
+        ("", V2, False), (cookie, V2, False), ("", V1, False), (cookie, V3, False),
+        ("", V2, True), (cookie, V3, False), ("", V2, False), ("", V2, True), (cookie, V1, False),
+    ]  # fmt: skip
+    for session, env, reviews_down in situations:
+        fresh = World(reviews_env=dict(env))
+        cached.reviews = fresh.reviews
+        cached.stand_ins.clear()
+        if reviews_down:
+            cached.down("reviews")
+            fresh.down("reviews")
+        assert cached.page(session) == fresh.page(session), (session, env, reviews_down)
+    assert len(cached.productpage._pages) == 6  # nine pages, six distinct situations

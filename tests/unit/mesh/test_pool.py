@@ -122,3 +122,32 @@ def test_http1_checks_max_requests_when_the_request_attaches() -> None:
         return store.get("cluster.c.upstream_rq_pending_overflow") == 0
 
     assert asyncio.run(run())
+
+
+@pytest.mark.parametrize("track_remaining", [False, True])
+def test_after_any_sequence_of_changes_the_gauges_are_what_a_full_rewrite_gives(
+    track_remaining: bool,
+) -> None:
+    """``change`` rewrites only the gauges of the counts that moved; the store must hold
+    what rewriting all of them would (Envoy's breaker gauges and the active counts)."""
+    limits = Thresholds(
+        max_connections=2,
+        max_pending_requests=1,
+        max_requests=3,
+        max_retries=1,
+        track_remaining=track_remaining,
+    )
+    store, reference = StatsStore(), StatsStore()
+    budget = Budget(limits, ClusterStats(store, "c"))
+    steps = [
+        {"pending": 1}, {"connections": 1}, {"pending": -1}, {"requests": 1}, {"requests": 1},
+        {"retries": 1}, {"connections": 1, "requests": 1}, {"requests": -2}, {"retries": -1},
+        {"connections": -2, "pending": 1, "requests": -1, "retries": 1}, {},
+    ]  # fmt: skip
+    for step in steps:
+        budget.change(**step)
+        full = Budget(limits, ClusterStats(reference, "c"))
+        full.connections, full.pending = budget.connections, budget.pending
+        full.requests, full.retries = budget.requests, budget.retries
+        full._gauges()
+        assert dict(store.items("Gauges")) == dict(reference.items("Gauges")), step

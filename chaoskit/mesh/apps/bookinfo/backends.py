@@ -24,10 +24,14 @@ class BadUpstreamBody(Exception):
     """A 200 whose body is not JSON: ``res.json()`` raises and Flask answers 500."""
 
 
+PARSED_CACHE_SIZE = 64  # distinct upstream bodies kept parsed (Bookinfo has a handful)
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     status: int
-    payload: Any  # the upstream JSON on 200, else {"error": <text>}
+    payload: Any  # the upstream JSON on 200, else {"error": <text>}; never modified
+    body: bytes = b""  # the upstream body on 200 (the payload is a function of it)
 
 
 class Backends:
@@ -37,6 +41,9 @@ class Backends:
         self.details_at = upstream.Target.from_env(context, "details")
         self.reviews_at = upstream.Target.from_env(context, "reviews")
         self.ratings_at = upstream.Target.from_env(context, "ratings")
+        # The same few bodies come back on every call: parse each once. Payloads are shared
+        # between results, so nothing may modify one.
+        self._parsed: dict[bytes, Any] = {}
 
     async def get_details(self, product: str, headers: list[tuple[str, str]]) -> Result:
         reply = await upstream.get(
@@ -63,10 +70,16 @@ class Backends:
     def _result(self, app: str, reply: upstream.Reply, error: str) -> Result:
         if reply.status == 200:
             self.counter.add(app, 200)
-            try:
-                return Result(200, json.loads(reply.body))
-            except ValueError:
-                raise BadUpstreamBody(f"{app} answered 200 without JSON") from None
+            payload = self._parsed.get(reply.body)
+            if payload is None:
+                try:
+                    payload = json.loads(reply.body)
+                except ValueError:
+                    raise BadUpstreamBody(f"{app} answered 200 without JSON") from None
+                if len(self._parsed) >= PARSED_CACHE_SIZE:
+                    self._parsed.clear()
+                self._parsed[reply.body] = payload
+            return Result(200, payload, reply.body)
         status = reply.status or 500  # no response (or status 0) → 500
         self.counter.add(app, status)
         return Result(status, {"error": error})

@@ -28,6 +28,7 @@ _POST = frozenset({"POST", "OPTIONS"})
 _HTML = "text/html; charset=utf-8"
 _API = "/api/v1/products"
 _NOT_FOUND = "<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"
+PAGE_CACHE_SIZE = 64  # rendered pages kept (users × the reviews versions' answers)
 
 
 def _html(status: int, body: str) -> Response:
@@ -47,6 +48,9 @@ class ProductPageApp(BookinfoService):
         raw_flood = context.env.get("FLOOD_FACTOR", "0")
         # FLOOD_FACTOR (the productpage-v-flooding image): extra reviews calls per page.
         self.flood_factor = int(raw_flood) if raw_flood.isdigit() else 0
+        # The page is a pure function of the user and the two upstream answers, and under
+        # load the same few combinations repeat: render each once.
+        self._pages: dict[tuple[str | None, int, bytes, int, bytes], str] = {}
 
     async def route(self, request: Request) -> Response:
         path = request.path
@@ -112,14 +116,21 @@ class ProductPageApp(BookinfoService):
         for _ in range(self.flood_factor):  # sequential: the real flood awaits blocking calls
             await self.backends.get_reviews("0", headers)
         reviews = await self.backends.get_reviews("0", headers)
-        page = render_product_page(
-            user,
-            catalog.products()[0],
-            details.status,
-            details.payload,
-            reviews.status,
-            reviews.payload,
-        )
+        # An error's payload is fixed by the call and its status, a 200's by its body.
+        key = (user, details.status, details.body, reviews.status, reviews.body)
+        page = self._pages.get(key)
+        if page is None:
+            page = render_product_page(
+                user,
+                catalog.products()[0],
+                details.status,
+                details.payload,
+                reviews.status,
+                reviews.payload,
+            )
+            if len(self._pages) >= PAGE_CACHE_SIZE:
+                self._pages.clear()
+            self._pages[key] = page
         response = _html(200, page)
         response.headers.add("vary", "Cookie")
         return response

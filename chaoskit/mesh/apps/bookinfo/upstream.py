@@ -52,8 +52,13 @@ async def get(
 ) -> Reply:
     """GET ``http://host:port/path``; the app's own timeout cancels the call."""
     request = Request("GET", path, Headers([("host", f"{target.host}:{target.port}"), *headers]))
+    if deadline_s <= 0:  # as wait_for with no time left: the call is never started
+        return Reply(None, error=f"timed out after {deadline_s:g}s")
     try:
-        response = await asyncio.wait_for(context.outbound(request, target.port), deadline_s)
+        # asyncio.timeout cancels this task at the deadline, as wait_for cancels the call's
+        # own task, without creating that task per call.
+        async with asyncio.timeout(deadline_s):
+            response = await context.outbound(request, target.port)
     except TimeoutError:
         return Reply(None, error=f"timed out after {deadline_s:g}s")
     except (UpstreamError, OSError) as exc:
