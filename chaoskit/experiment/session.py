@@ -165,6 +165,7 @@ class ChaosSession:
         self.context: str | None = settings.kube_context
         self.notices: list[str] = []  # one line each, for the terminal summary and results
         self._identity: TargetIdentity | None = None
+        self._closed = False
 
     # --- the mesh ---------------------------------------------------------------------
 
@@ -399,7 +400,11 @@ class ChaosSession:
     # --- the end ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Roll back whatever is still active (an interrupted test), then stop the mesh."""
+        """Roll back whatever is still active (an interrupted test), then stop the mesh.
+        Once: a closed session keeps its description for the results."""
+        if self._closed:
+            return
+        self._closed = True
         for chaos in list(self.active):
             with contextlib.suppress(Exception):
                 self.finish(chaos)
