@@ -116,6 +116,8 @@ class FakeApiServer:
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     # (namespace, name) -> the ConfigMap (istio-system/istio holds the mesh config)
     configmaps: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
+    # (namespace, name) -> the DaemonSet (ambient: istio-system/ztunnel)
+    daemonsets: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     url: str = ""
     kubeconfig: Path = Path()
 
@@ -263,12 +265,15 @@ class FakeApiServer:
         containers: tuple[str, ...] | None = None,
         *,
         shape: str | None = None,
+        pod: JsonObject | None = None,
     ) -> JsonObject:
         """A started pod. Without ``containers`` it is the sidecar injector's own pod in
         ``shape`` (default :attr:`sidecar_shape`), as Istio 1.28 writes it; with them, a
         pod outside the mesh with just those containers."""
         name = f"{owner}-{next(self._pod_ids):05d}"
-        if containers is None:
+        if pod is not None:  # given whole (e.g. a waypoint's, from Istio's golden file)
+            pod["metadata"].update(name=name, namespace=namespace)
+        elif containers is None:
             pod = injected_pod(shape or self.sidecar_shape, namespace, name, labels)
         else:
             pod = {
@@ -324,6 +329,7 @@ class FakeApiServer:
         r.add_get("/api/v1/nodes", self._nodes)
         r.add_get("/api/v1/namespaces/{name}", self._namespace)
         r.add_get("/api/v1/namespaces/{ns}/configmaps/{name}", self._configmap)
+        r.add_get("/apis/apps/v1/namespaces/{ns}/daemonsets/{name}", self._daemonset)
         r.add_get("/api/v1/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", self._pod_log)
@@ -355,6 +361,14 @@ class FakeApiServer:
         if name in self.namespace_uids:
             metadata["uid"] = self.namespace_uids[name]
         return web.json_response({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
+
+    async def _daemonset(self, request: web.Request) -> web.Response:
+        key = (request.match_info["ns"], request.match_info["name"])
+        with self._lock:
+            found = copy.deepcopy(self.daemonsets.get(key))
+        if found is None:
+            return status(404, "NotFound", f'daemonsets.apps "{key[1]}" not found')
+        return web.json_response(found)
 
     async def _configmap(self, request: web.Request) -> web.Response:
         key = (request.match_info["ns"], request.match_info["name"])
