@@ -15,17 +15,13 @@ from chaoskit.durations import parse_seconds
 pytestmark = pytest.mark.chaos(needs=["fortio"])
 
 
-@pytest.mark.dataplanes("sidecar", "ambient")
 def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
     chaos, load, resources
 ):
     """Calls to ratings from inside the mesh succeed when one of three replicas answers 503
     (503 is in retryOn, so Envoy retries elsewhere), and end within about 3 s when one
     replica hangs: perTryTimeout cuts the wait. (They end as 504s: the template's retryOn
-    lacks ``5xx``/``gateway-error``, which Envoy needs to retry a per-try timeout.) In
-    ambient mode the retries and the per-try timeout are the ratings waypoint's, applied once
-    whoever calls (pilot/pkg/networking/core/listener_waypoint.go, tag 1.30.3), and the calls
-    are read from its access log."""
+    lacks ``5xx``/``gateway-error``, which Envoy needs to retry a per-try timeout.)"""
     template = resources / "seed" / "04-retries-timeouts.yaml"
     policy = yaml.safe_load(template.read_text())["spec"]["http"][0]["retries"]
     chaos.apply(template)
