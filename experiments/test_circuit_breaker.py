@@ -15,6 +15,7 @@ pytestmark = pytest.mark.chaos(needs=["default/my-service", "fortio"], needs_app
 FAILING = 3
 
 
+@pytest.mark.dataplanes("sidecar", "ambient")
 @pytest.mark.chaos(
     uncatchable={
         "halve-base-ejection-time": "no ejection ends within the 5 s window, so 15 s and "
@@ -35,6 +36,11 @@ def test_failing_replicas_are_ejected_up_to_the_cap_and_the_pool_sheds_overload(
     threshold it lets fifty and FAILs. Then, with every pod slow, callers beyond the
     pool's 100 connections + 100 pending requests get 503s (the breaker trips) instead of
     piling onto the pods.
+
+    In ambient mode (``chaos_dataplane``) the pool and the detector are the default
+    namespace's waypoint's, one per waypoint replica for every caller (istio/istio
+    pilot/pkg/networking/core/cluster_waypoint.go, tag 1.30.3): the ejections, the errors
+    let through and the shed calls are read there, and the same bounds hold.
 
     One looser setting it cannot see (declared above for ``chaoskit mutate``): a
     baseEjectionTime of 15 s instead of 30 s, since no ejection ends within the 5 s

@@ -24,6 +24,7 @@ import yaml
 from chaoskit.cluster import pins
 from chaoskit.cluster.accesslog import ACCESS_LOG_FORMAT, access_entry
 from chaoskit.cluster.backend import parse_stats
+from chaoskit.cluster.doctor_ambient import AmbientChecks, mode_mismatch
 from chaoskit.cluster.guard import OVERRIDE_FLAG, UnsafeTarget, verify
 from chaoskit.cluster.stats_matcher import bootstrap_stats_matcher, keeps
 from chaoskit.errors import BackendError
@@ -78,6 +79,8 @@ class DoctorTarget:
     context: str | None = None
     allow_non_kind: bool = False
     embedded: bool = False  # the embedded mesh (chaoskit/cluster/doctor_embedded.py)
+    # The data plane the experiments expect: sidecar, or ambient (``doctor_ambient.py``)
+    dataplane: str = "sidecar"
     # namespace -> the Deployments the suite needs there
     workloads: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {
@@ -128,9 +131,16 @@ class Doctor:
         client = self._connect(self.target)
         try:
             self._istio_version(client)
-            for namespace, deployments in self.target.workloads.items():
-                self._injection(client, namespace)
-                self._sidecars(client, namespace, deployments)
+            if self.target.dataplane == "sidecar":
+                for namespace, deployments in self.target.workloads.items():
+                    self._injection(client, namespace)
+                    self._sidecars(client, namespace, deployments)
+            else:
+                ambient = AmbientChecks(client, self._add, self.target.dataplane)
+                ambient.ztunnel()
+                for namespace, deployments in self.target.workloads.items():
+                    ambient.namespace(namespace, deployments)
+                self._probe_pod = ambient.probe  # the waypoint's Envoy has the L7 stats
             self._stats(client)
             self._ingress()
             self._access_log(client)
@@ -223,6 +233,10 @@ class Doctor:
         labels = (found.get("metadata") or {}).get("labels") or {}
         revision = labels.get("istio.io/rev")
         enabled = labels.get("istio-injection") == "enabled" or bool(revision)
+        ambient = mode_mismatch(namespace, {str(k): str(v) for k, v in labels.items()}, "sidecar")
+        if ambient is not None:  # an ambient namespace: say so, not just "not injected"
+            self._add(check, False, ambient, "")
+            return
         self._add(
             check,
             enabled,

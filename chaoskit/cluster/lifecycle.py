@@ -227,9 +227,10 @@ class Cluster:
         dry_run: bool = False,
         use_existing: bool = False,
         resources_dir: Path | None = None,
+        ambient: bool = False,
     ) -> int:
         resources = resources_dir or default_resources_dir()
-        steps = up_plan(resources_dir=resources, create=not use_existing)
+        steps = up_plan(resources_dir=resources, create=not use_existing, ambient=ambient)
         if dry_run:
             self.out.write(render(steps))
             return 0

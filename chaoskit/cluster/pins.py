@@ -26,6 +26,37 @@ def istio_version() -> str:
     return install_tag(os.environ.get(ISTIO_VERSION_ENV) or DEFAULT_ISTIO_VERSION)
 
 
+# Ambient mode (`cluster up --ambient`): waypoints are Gateway API Gateways, so the Gateway
+# API CRDs go in first, at the version each Istio release builds against
+# (sigs.k8s.io/gateway-api in go.mod @ 1.28.10 and 1.29.6: v1.4.1; @ 1.30.3: v1.5.1).
+GATEWAY_API_VERSIONS = {"1.28": "v1.4.1", "1.29": "v1.4.1", "1.30": "v1.5.1"}
+# What `istioctl waypoint apply` names a namespace's waypoint (DefaultNamespaceWaypoint,
+# pkg/config/constants/constants.go @ 1.30.3).
+WAYPOINT_NAME = "waypoint"
+ZTUNNEL_DAEMONSET = "ztunnel"
+
+
+def gateway_api_version() -> str:
+    from chaoskit.errors import ConfigError
+
+    minor = ".".join(istio_version().split(".")[:2])
+    if minor not in GATEWAY_API_VERSIONS:
+        raise ConfigError(
+            f"cluster up --ambient: the Gateway API release Istio {minor} builds against is not "
+            f"recorded (known: Istio {', '.join(GATEWAY_API_VERSIONS)}); add it to "
+            "GATEWAY_API_VERSIONS in chaoskit/cluster/pins.py from that tag's go.mod"
+        )
+    return GATEWAY_API_VERSIONS[minor]
+
+
+def gateway_api_crds() -> str:
+    """The standard-channel CRDs of that release, as Istio's ambient guide installs them."""
+    return (
+        "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+        f"{gateway_api_version()}/standard-install.yaml"
+    )
+
+
 KIND_VERSION = "v0.31.0"
 KIND_NODE_IMAGE = (
     "kindest/node:v1.34.3@sha256:08497ee19eace7b4b5348db5c6a1591d7752b164530a36f855cb0f2bdcbadd48"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from chaoskit.cluster import pins, tools
+from chaoskit.cluster import ambient_plan, pins, tools
 from chaoskit.samples import SAMPLES_DIR
 
 ROLLOUT_TIMEOUT = "300s"
@@ -115,9 +115,11 @@ def default_resources_dir() -> Path:
     return SAMPLES_DIR
 
 
-def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
+def up_plan(*, resources_dir: Path, create: bool = True, ambient: bool = False) -> list[Step]:
     """The steps of ``cluster up``; ``create=False`` skips creating the cluster (it exists,
-    e.g. made by helm/kind-action in CI) and therefore does not claim ownership of it."""
+    e.g. made by helm/kind-action in CI) and therefore does not claim ownership of it;
+    ``ambient`` installs Istio's ambient profile and enrolls the app namespaces in ambient,
+    each with a waypoint, instead of injecting sidecars (``chaoskit/cluster/ambient_plan.py``)."""
     # istioctl installs its own Istio version, whatever the operator file says: a stale one
     # on PATH would install another Istio than the one pinned. Checked before anything runs.
     steps: list[Step] = [
@@ -176,8 +178,10 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
                 "`kind export kubeconfig --name chaoskit` rewrites it"
             ),
         ),
+        *(ambient_plan.gateway_api_steps() if ambient else ()),
         Step(
-            f"install Istio {pins.istio_version()} (demo profile, NodePort ingress)",
+            f"install Istio {pins.istio_version()} "
+            + (ambient_plan.PROFILE_NOTE if ambient else "(demo profile, NodePort ingress)"),
             (
                 "istioctl",
                 "install",
@@ -185,6 +189,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
                 pins.CONTEXT,
                 "-f",
                 str(pins.asset("istio-operator.yaml")),
+                *(ambient_plan.PROFILE_FLAGS if ambient else ()),
                 "-y",
             ),
             timeout_s=900,
@@ -208,6 +213,7 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             timeout_s=330,
             hint="`kubectl --context kind-chaoskit -n istio-system describe deployment istiod`",
         ),
+        *(ambient_plan.ztunnel_steps() if ambient else ()),
         Step(
             "wait for the ingress gateway",
             _kubectl(
@@ -229,28 +235,36 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             _kubectl("apply", "-f", str(pins.asset("namespace.yaml"))),
             timeout_s=60,
         ),
-        Step(
-            "enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
-            _kubectl(
-                "label",
-                "namespace",
-                pins.BOOKINFO_NAMESPACE,
-                "istio-injection=enabled",
-                "--overwrite",
+    ]
+    app_namespaces = (pins.BOOKINFO_NAMESPACE, pins.DEMO_NAMESPACE)
+    if ambient:
+        steps += ambient_plan.enroll_steps(app_namespaces)
+    else:
+        steps += [
+            Step(
+                "enable sidecar injection in bookinfo (before any Bookinfo pod exists)",
+                _kubectl(
+                    "label",
+                    "namespace",
+                    pins.BOOKINFO_NAMESPACE,
+                    "istio-injection=enabled",
+                    "--overwrite",
+                ),
+                timeout_s=60,
             ),
-            timeout_s=60,
-        ),
-        Step(
-            f"enable sidecar injection in {pins.DEMO_NAMESPACE} (before any demo pod exists)",
-            _kubectl(
-                "label",
-                "namespace",
-                pins.DEMO_NAMESPACE,
-                "istio-injection=enabled",
-                "--overwrite",
+            Step(
+                f"enable sidecar injection in {pins.DEMO_NAMESPACE} (before any demo pod exists)",
+                _kubectl(
+                    "label",
+                    "namespace",
+                    pins.DEMO_NAMESPACE,
+                    "istio-injection=enabled",
+                    "--overwrite",
+                ),
+                timeout_s=60,
             ),
-            timeout_s=60,
-        ),
+        ]
+    steps += [
         Step(
             f"deploy Bookinfo (images {pins.BOOKINFO_IMAGE_TAG}, with ratings-faulty at 0)",
             _kubectl("apply", "-f", str(pins.asset("bookinfo.yaml"))),
@@ -297,6 +311,8 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
             ),
         ),
     ]
+    if ambient:
+        steps += ambient_plan.waypoint_steps(app_namespaces)
     waits = [
         *(
             (pins.BOOKINFO_NAMESPACE, d)
@@ -352,13 +368,15 @@ def up_plan(*, resources_dir: Path, create: bool = True) -> list[Step]:
     return steps
 
 
-def cluster_images() -> list[str]:
+def cluster_images(*, ambient: bool = False) -> list[str]:
     """Every image ``cluster up`` runs: Istio's (from the operator file's hub, at the pinned
-    version) and each container image in the shipped manifests. The game-day workflow
-    caches these and loads them into kind, so a run does not depend on registry limits."""
+    version; ambient adds ztunnel and the CNI node agent) and each container image in the
+    shipped manifests. The game-day workflow caches these and loads them into kind, so a
+    run does not depend on registry limits."""
     operator = yaml.safe_load(pins.asset("istio-operator.yaml").read_text())
     hub = operator["spec"]["hub"]
-    images = [f"{hub}/{name}:{pins.istio_version()}" for name in ("pilot", "proxyv2")]
+    names = ("pilot", "proxyv2", *(ambient_plan.IMAGES if ambient else ()))
+    images = [f"{hub}/{name}:{pins.istio_version()}" for name in names]
     for asset in ("bookinfo.yaml", "fortio.yaml", "demo.yaml"):
         for doc in yaml.safe_load_all(pins.asset(asset).read_text()):
             if doc and doc.get("kind") == "Deployment":

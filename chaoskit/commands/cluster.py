@@ -41,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the folder with destination-rule-all.yaml, bookinfo-gateway.yaml and "
         "demo-destination-rules.yaml (default: the samples shipped with chaoskit)",
     )
+    up.add_argument(
+        "--ambient",
+        action="store_true",
+        help="Istio's ambient profile: bookinfo and default enrolled in ambient (no sidecars), "
+        "each with a waypoint; check it with `cluster doctor --ambient`",
+    )
     _version_option(up)
     up.set_defaults(handler=run_up)
     down = actions.add_parser("down", help="delete the cluster, if chaoskit created it")
@@ -48,6 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     status = actions.add_parser("status", help="what is running; exit 0 when everything is ready")
     status.set_defaults(handler=run_status)
     images = actions.add_parser("images", help="list every container image the cluster runs")
+    images.add_argument("--ambient", action="store_true", help="the images of `up --ambient`")
     _version_option(images)
     images.set_defaults(handler=run_images)
     pinned = actions.add_parser(
@@ -84,6 +91,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="URL",
         help="the in-mesh fortio client's published address (default http://127.0.0.1:8088)",
     )
+    doctor.add_argument(
+        "--ambient",
+        action="store_true",
+        help="the experiments expect ambient mode (`cluster up --ambient`): ztunnel, namespaces "
+        "enrolled in ambient, a ready waypoint in each, no sidecars",
+    )
     _version_option(doctor)
     doctor.set_defaults(handler=run_doctor)
 
@@ -116,7 +129,10 @@ def run_up(args: argparse.Namespace) -> int:
     _select_version(args)
     cluster = Cluster(state_dir=chaoskit_home() / "cluster")
     return cluster.up(
-        dry_run=args.dry_run, use_existing=args.use_existing, resources_dir=args.resources
+        dry_run=args.dry_run,
+        use_existing=args.use_existing,
+        resources_dir=args.resources,
+        ambient=args.ambient,
     )
 
 
@@ -154,6 +170,7 @@ def run_doctor(args: argparse.Namespace) -> int:
             allow_non_kind=args.allow_non_kind,
             ingress_url=f"{args.ingress_http or pins.INGRESS_HTTP}/productpage",
             client_url=args.client_url or pins.FORTIO_URL,
+            dataplane="ambient" if args.ambient else "sidecar",
         )
     rows = Doctor(target).run()
     print(render(rows), end="")
@@ -164,7 +181,7 @@ def run_images(args: argparse.Namespace) -> int:
     from chaoskit.cluster.plan import cluster_images
 
     _select_version(args)
-    print("\n".join(cluster_images()))
+    print("\n".join(cluster_images(ambient=args.ambient)))
     return 0
 
 

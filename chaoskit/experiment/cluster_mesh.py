@@ -205,8 +205,23 @@ class ClusterBackend:
         self._plan_log: list[str] = []  # every pre-flight since take_planned()
         self._flushed_at: float | None = None  # when the last wait for a log flush ended
         self.istio_version = self._istio_version()
+        self.dataplane_mode = self._dataplane_mode()
 
     # --- facts --------------------------------------------------------------------------
+
+    def _dataplane_mode(self) -> str:
+        """The data plane of the first namespace of the blast radius (the experiments'),
+        read from its labels as Istio reads them (``chaoskit.topology.ambient``)."""
+        from chaoskit.topology.ambient import dataplane_of
+
+        if not self.target.namespaces:
+            return "sidecar"
+        try:
+            namespace = self.client.namespace(self.target.namespaces[0]) or {}
+        except BackendError:
+            return "sidecar"
+        labels = (namespace.get("metadata") or {}).get("labels") or {}
+        return dataplane_of({str(k): str(v) for k, v in labels.items()})
 
     def _istio_version(self) -> str:
         """The tag of istiod's image: what actually runs, not what was asked for."""

@@ -275,16 +275,16 @@ class LoadDriver:
                 counts[flag] = counts.get(flag, 0) + 1
         return dict(sorted(counts.items()))
 
-    def _logged(self, window: Window, pods: list[Pod], direction: str) -> list[dict[str, Any]]:
-        """The access-log entries of ``pods`` in one direction that started while ``window``
-        ran (or within its request timeout after)."""
+    def _logged(self, window: Window, pods: list[Pod], *directions: str) -> list[dict[str, Any]]:
+        """The access-log entries of ``pods`` in the given directions that started while
+        ``window`` ran (or within its request timeout after)."""
         latest = window.end + window.profile.timeout_s
         return [
             entry
             for pod in pods
             if pod.running
             for entry in self.backend.access_log(pod, 0)[1]
-            if entry.get("direction") == direction
+            if entry.get("direction") in directions
             and window.start <= float(entry.get("start_ts", 0)) <= latest
         ]
 
@@ -295,12 +295,15 @@ class LoadDriver:
         return len(self._logged(window, pods, "inbound"))
 
     def calls_to(self, window: Window, service: str, namespace: str | None = None) -> RequestLog:
-        """What the callers' sidecars logged for calls to ``service`` during ``window``."""
+        """What the callers' sidecars logged for calls to ``service`` during ``window``; in
+        ambient mode, what the service's waypoint logged: it routes, retries and times out
+        every caller's call, once (``listener_waypoint.go``, tag 1.30.3), and ambient callers
+        have no proxy of their own."""
         ns = namespace or self.chaos.namespace
         names = host_names(service, ns)
         records = [
             entry
-            for entry in self._logged(window, self.backend.pods(), "outbound")
+            for entry in self._logged(window, self.backend.pods(), "outbound", "waypoint")
             if str(entry.get("authority", "")).rsplit(":", 1)[0] in names
         ]
         return RequestLog(f"{service}.{ns}", records, window.label, self.record)

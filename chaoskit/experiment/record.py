@@ -14,6 +14,7 @@ from typing import Any
 from chaoskit import __version__
 from chaoskit.experiment.check_sites import calling_site
 from chaoskit.experiment.mutations import applicable
+from chaoskit.experiment.waypoint_view import as_a_waypoint_runs
 from chaoskit.stats import Judgement, Verdict
 
 SCHEMA = "chaoskit.results/1"
@@ -111,6 +112,13 @@ class ExperimentRecord:
             "check returned, e.g. experiment.headline(window.p(0.99).at_most('1s'))"
         )
 
+    def _as_run(self) -> list[dict[str, Any]]:
+        """What the mesh ran of the objects applied: in ambient mode (with waypoints),
+        without the rules a waypoint skips, so a weakening of those is no mutant here."""
+        if (self.mesh or {}).get("dataplane") == "ambient":
+            return as_a_waypoint_runs(self.applied_objects)
+        return self.applied_objects
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -129,7 +137,7 @@ class ExperimentRecord:
             "planned_changes": self.planned_changes,
             "warnings": self.warnings,
             "mutation": self.mutation,
-            "mutations": applicable(self.applied_objects),
+            "mutations": applicable(self._as_run()),
             "uncatchable": self.uncatchable,
             "mesh": self.mesh,
         }

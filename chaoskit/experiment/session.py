@@ -178,6 +178,7 @@ class ChaosSession:
         # Base app settings by workload (namespace, app, version): non-empty on a mesh from
         # a spec that gives its apps settings.
         self._base_settings: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._closed = False
 
     # --- the mesh ---------------------------------------------------------------------
 
@@ -429,7 +430,11 @@ class ChaosSession:
     # --- the end ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Roll back whatever is still active (an interrupted test), then stop the mesh."""
+        """Roll back whatever is still active (an interrupted test), then stop the mesh.
+        Once: a closed session keeps its description for the results."""
+        if self._closed:
+            return
+        self._closed = True
         for chaos in list(self.active):
             with contextlib.suppress(Exception):
                 self.finish(chaos)

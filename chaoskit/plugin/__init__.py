@@ -8,6 +8,12 @@ Options and ini keys are in :mod:`chaoskit.plugin.options`; fixtures in
 
 from __future__ import annotations
 
+from chaoskit.plugin.dataplanes import (
+    _chaos_other_planes,
+    chaos_dataplane,
+    chaos_plane_mesh,
+    pytest_generate_tests,
+)
 from chaoskit.plugin.fixtures import chaos, chaos_mesh, chaos_samples, experiment, load, resources
 from chaoskit.plugin.keep_going import pytest_runtest_call
 from chaoskit.plugin.options import pytest_addoption, pytest_configure, pytest_unconfigure
@@ -19,13 +25,17 @@ from chaoskit.plugin.results import (
 )
 
 __all__ = [
+    "_chaos_other_planes",
     "chaos",
+    "chaos_dataplane",
     "chaos_mesh",
+    "chaos_plane_mesh",
     "chaos_samples",
     "experiment",
     "load",
     "pytest_addoption",
     "pytest_configure",
+    "pytest_generate_tests",
     "pytest_report_teststatus",
     "pytest_runtest_call",
     "pytest_runtest_makereport",

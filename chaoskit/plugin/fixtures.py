@@ -93,13 +93,21 @@ def experiment(request: pytest.FixtureRequest) -> ExperimentRecord:
 
 @pytest.fixture
 def chaos(
-    chaos_mesh: ChaosSession, experiment: ExperimentRecord, request: pytest.FixtureRequest
+    chaos_plane_mesh: ChaosSession,
+    chaos_dataplane: str,
+    experiment: ExperimentRecord,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Chaos]:
     """Inject faults; everything is rolled back when the test ends, however it ends."""
+    chaos_mesh = chaos_plane_mesh  # the mesh of this experiment's data plane
     marker = request.node.get_closest_marker("chaos")
     backend = chaos_mesh.settings.backend
     # Recorded before any skip: a dress rehearsal compares verdicts backend by backend.
-    experiment.mesh = {"backend": backend, "context": chaos_mesh.context}
+    experiment.mesh = {
+        "backend": backend,
+        "context": chaos_mesh.context,
+        "dataplane": chaos_dataplane,
+    }
     only = [
         m.kwargs["embedded_only"]
         for m in request.node.iter_markers("chaos")
@@ -194,9 +202,11 @@ def _missing_workloads(session: ChaosSession, needs: Iterable[str]) -> list[str]
 
 
 @pytest.fixture
-def load(chaos_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Chaos) -> LoadDriver:
+def load(chaos_plane_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Chaos) -> LoadDriver:
     """Send load (Locust in a child process) and get windows to judge."""
     from chaoskit.experiment.driver import LoadDriver
+
+    chaos_mesh = chaos_plane_mesh
 
     settings = chaos_mesh.settings
     return LoadDriver(

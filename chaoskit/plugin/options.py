@@ -276,6 +276,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "elsewhere; uncatchable "
         "maps partial weakenings the experiment cannot catch to why (chaoskit mutate)",
     )
+    config.addinivalue_line(
+        "markers",
+        "dataplanes(*planes): run the experiment once per data plane (sidecar, ambient, "
+        "ambient-l4), each on a mesh of that plane, as test ids [sidecar], [ambient]; the "
+        "chaos_dataplane fixture tells the experiment which",
+    )
     mutation = config.getoption("--chaos-mutation")
     if mutation is not None and mutation not in OPERATORS:
         raise pytest.UsageError(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from chaoskit.plugin.exitcodes import exit_status
-from chaoskit.plugin.state import RECORD, STATE
+from chaoskit.plugin.state import RECORD, STATE, PluginState
 
 PROPERTY = "chaoskit.experiment"
 MESH_PROPERTY = "chaoskit.mesh"
@@ -93,9 +93,27 @@ def pytest_runtest_makereport(
         item.config.stash[STATE].pending.pop(item.nodeid, None)
         report.user_properties.append((PROPERTY, json.dumps(record.to_json(), default=str)))
         state = item.config.stash[STATE]
-        mesh = state.session.mesh_description() if state.session else state.closed_mesh
+        mesh = run_mesh(state)
         if mesh is not None:
             report.user_properties.append((MESH_PROPERTY, json.dumps(mesh)))
+
+
+def run_mesh(state: PluginState) -> dict[str, Any] | None:
+    """The run's mesh for results.json: the session mesh (or the first other plane's, when
+    only marked experiments ran), with every data plane experiments ran in."""
+    others = {p: m for p, m in state.planes.items() if not isinstance(m, str)}
+    if state.session is not None:
+        mesh = state.session.mesh_description()
+    elif state.closed_mesh is not None:
+        mesh = dict(state.closed_mesh)
+    elif others:
+        mesh = next(iter(others.values())).mesh_description()
+    else:
+        return None
+    if others:
+        planes = [p for p in [mesh.get("dataplane"), *others] if p]
+        mesh["dataplanes"] = list(dict.fromkeys(planes))
+    return mesh
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -159,6 +177,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if state.session is not None:  # teardown did not run (interrupted): roll back now
         state.session.close()
+    for mesh in state.planes.values():  # the other data planes' meshes, likewise
+        if not isinstance(mesh, str):
+            mesh.close()
     for node_id, record in state.pending.items():  # never reached teardown: interrupted
         if record.outcome == "held":
             record.outcome, record.message = "error", "interrupted before the experiment ended"

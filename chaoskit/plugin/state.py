@@ -18,6 +18,9 @@ class PluginState:
     reporting: bool  # write results.json, JUnit XML and the report at the end
     strict: bool = False  # an INCONCLUSIVE experiment makes the run exit non-zero
     session: ChaosSession | None = None
+    # The meshes of data planes other than the run's (``dataplanes`` marker), by plane, or
+    # why one did not start.
+    planes: dict[str, ChaosSession | str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> experiment
     written: str | None = None
     mesh: dict[str, Any] = field(default_factory=dict)

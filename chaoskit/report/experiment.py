@@ -103,7 +103,8 @@ def _ran_on(experiment: Mapping[str, Any]) -> str:
     if not isinstance(mesh, Mapping) or not mesh.get("backend"):
         return ""
     context = f" (context <code>{esc(str(mesh['context']))}</code>)" if mesh.get("context") else ""
-    return f" · on the {esc(str(mesh['backend']))} mesh{context}"
+    plane = f", {esc(str(mesh['dataplane']))} data plane" if mesh.get("dataplane") else ""
+    return f" · on the {esc(str(mesh['backend']))} mesh{context}{plane}"
 
 
 def _warnings(experiment: Mapping[str, Any], level: int) -> str:

@@ -14,6 +14,7 @@ deploys) and one ztunnel for the mesh's single node (a DaemonSet pod in ``istio-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,17 @@ def namespace_is_ambient(namespace: Namespace) -> bool:
     if labels.get("istio-injection") == "enabled" or labels.get("istio.io/rev"):
         return False
     return labels.get(DATAPLANE_MODE_LABEL) == AMBIENT
+
+
+def dataplane_of(labels: Mapping[str, str]) -> str:
+    """A namespace's data plane from its labels, as chaoskit names them: ``sidecar``,
+    ``ambient`` (enrolled, with a waypoint) or ``ambient-l4`` (enrolled, ztunnel only)."""
+    if labels.get("istio-injection") == "enabled" or labels.get("istio.io/rev"):
+        return "sidecar"
+    if labels.get(DATAPLANE_MODE_LABEL) != AMBIENT:
+        return "sidecar"
+    waypoint = labels.get(USE_WAYPOINT_LABEL, "")
+    return "ambient" if waypoint and waypoint != "none" else "ambient-l4"
 
 
 def ambient_namespaces(spec: MeshSpec) -> set[str]:

@@ -121,6 +121,8 @@ class FakeApiServer:
     secrets: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     # (method, path, Accept) of every request: what a test checks content negotiation with
     accepts: list[tuple[str, str, str]] = field(default_factory=list)
+    # (namespace, name) -> the DaemonSet (ambient: istio-system/ztunnel)
+    daemonsets: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     url: str = ""
     kubeconfig: Path = Path()
 
@@ -276,12 +278,15 @@ class FakeApiServer:
         containers: tuple[str, ...] | None = None,
         *,
         shape: str | None = None,
+        pod: JsonObject | None = None,
     ) -> JsonObject:
         """A started pod. Without ``containers`` it is the sidecar injector's own pod in
         ``shape`` (default :attr:`sidecar_shape`), as Istio 1.28 writes it; with them, a
         pod outside the mesh with just those containers."""
         name = f"{owner}-{next(self._pod_ids):05d}"
-        if containers is None:
+        if pod is not None:  # given whole (e.g. a waypoint's, from Istio's golden file)
+            pod["metadata"].update(name=name, namespace=namespace)
+        elif containers is None:
             pod = injected_pod(shape or self.sidecar_shape, namespace, name, labels)
         else:
             pod = {
@@ -398,6 +403,7 @@ class FakeApiServer:
         r.add_get("/api/v1/namespaces/{ns}/services", self._list_services)
         r.add_get("/api/v1/namespaces/{ns}/secrets", self._list_secrets)
         r.add_get("/api/v1/namespaces/{ns}/configmaps/{name}", self._configmap)
+        r.add_get("/apis/apps/v1/namespaces/{ns}/daemonsets/{name}", self._daemonset)
         r.add_get("/api/v1/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods", self._list_pods)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", self._pod_log)
@@ -479,6 +485,14 @@ class FakeApiServer:
                 }
             )
         return web.json_response({"kind": "SecretList", "apiVersion": "v1", "items": items})
+
+    async def _daemonset(self, request: web.Request) -> web.Response:
+        key = (request.match_info["ns"], request.match_info["name"])
+        with self._lock:
+            found = copy.deepcopy(self.daemonsets.get(key))
+        if found is None:
+            return status(404, "NotFound", f'daemonsets.apps "{key[1]}" not found')
+        return web.json_response(found)
 
     async def _configmap(self, request: web.Request) -> web.Response:
         key = (request.match_info["ns"], request.match_info["name"])

@@ -488,7 +488,9 @@ def test_mesh_kind_runs_experiments_on_the_cluster_and_skips_what_it_lacks(
     assert run["mesh"]["istio_version"] == "1.28.10"
     # Each experiment says where it ran, the skipped ones too (the rehearsal compares them).
     assert {e["name"]: e["mesh"] for e in results["experiments"]} == {
-        name: {"backend": "kind", "context": cluster.context} for name in planned
+        # bookinfo carries no ambient label on this cluster: the sidecar data plane
+        name: {"backend": "kind", "context": cluster.context, "dataplane": "sidecar"}
+        for name in planned
     }
     assert "kind cluster verified" in run["mesh"]["guard"]
 
@@ -632,3 +634,47 @@ def test_rolling_back_gateway_bound_objects_waits_on_the_gateway_only(
     mesh.rollback(undos)
     assert ("virtualservices", NS, "shop") not in cluster.objects
     assert clock.now - applied < mesh.timeout_s
+
+
+PLANES_EXPERIMENT = """
+import pytest
+
+
+@pytest.mark.dataplanes("sidecar", "ambient")
+def test_in_both_planes(chaos, chaos_dataplane):
+    assert chaos_dataplane == "ambient"
+
+
+def test_unmarked(chaos, chaos_dataplane):
+    assert chaos_dataplane == "ambient"
+"""
+
+
+def test_a_cluster_runs_one_data_plane_and_skips_the_experiments_other_planes(
+    cluster: FakeApiServer, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `kubectl label ns bookinfo istio.io/dataplane-mode=ambient` and `istioctl waypoint
+    # apply -n bookinfo --enroll-namespace` leave on the namespace.
+    cluster.namespace_labels[NS] = {
+        "istio.io/dataplane-mode": "ambient",
+        "istio.io/use-waypoint": "waypoint",
+    }
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    pytester.makefile(".ini", pytest=PLUGIN_INI)
+    pytester.makepyfile(test_planes=PLANES_EXPERIMENT)
+    report = pytester.path / "report"
+    result = pytester.runpytest(
+        "--mesh", "kind", "--kube-context", cluster.context, f"--chaos-report={report}", "-rs"
+    )
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*the cluster runs the ambient data plane, not sidecar*`chaoskit cluster up`*"]
+    )
+    results = json.loads((report / "results.json").read_text())
+    assert results["run"]["mesh"]["dataplane"] == "ambient"
+    outcomes = {e["name"]: (e["outcome"], e["mesh"]["dataplane"]) for e in results["experiments"]}
+    assert outcomes == {
+        "test_in_both_planes[sidecar]": ("skipped", "sidecar"),
+        "test_in_both_planes[ambient]": ("held", "ambient"),
+        "test_unmarked": ("held", "ambient"),
+    }

@@ -21,7 +21,13 @@ from chaoskit.cluster import pins
 from chaoskit.cluster.doctor import FAIL, OK, REQUIRED_STATS, Doctor, DoctorTarget, Row, fetch
 from chaoskit.kube.client import CONNECT_ATTEMPTS, CONNECT_TIMEOUT_S, KubeClient
 from tests.contract.fake_apiserver import FakeApiServer
-from tests.contract.upstream import SHAPES, UPSTREAM
+from tests.contract.upstream import (
+    SHAPES,
+    UPSTREAM,
+    ambient_app_pod,
+    waypoint_pod,
+    ztunnel_daemonset,
+)
 
 ACCESS_LOG = UPSTREAM / "envoy" / "access-log"
 ACCESS_LINES = (ACCESS_LOG / "chaoskit-format.jsonl").read_text().splitlines()
@@ -282,3 +288,86 @@ def test_connecting_never_waits_longer_than_the_connect_deadline(fake_client: Ku
 def test_fetch_reports_a_refused_port_as_oserror() -> None:
     with pytest.raises(OSError, match=r"[Cc]onnection refused"):
         fetch("http://127.0.0.1:1/", 2.0)
+
+
+def build_ambient_game_day(fake: FakeApiServer) -> FakeApiServer:
+    """What `cluster up --ambient` leaves behind: ztunnel, the app namespaces enrolled in
+    ambient with a waypoint each, app pods without a sidecar (pods from Istio's own
+    rendered manifests: tests/data/upstream/istio-1.30.3/ambient)."""
+    build_game_day(fake, "native")
+    fake.pods.clear()
+    fake.daemonsets[("istio-system", "ztunnel")] = ztunnel_daemonset(desired=1, ready=1)
+    for namespace, names in DoctorTarget().workloads.items():
+        fake.namespace_labels[namespace] = {
+            "istio.io/dataplane-mode": "ambient",
+            "istio.io/use-waypoint": "waypoint",
+        }
+        for name in names:
+            deployment = fake.deployments[(namespace, name)]
+            labels = dict(deployment["spec"]["selector"]["matchLabels"])
+            for _ in range(int(deployment["spec"]["replicas"])):
+                fake.add_pod(namespace, name, labels, pod=ambient_app_pod(labels))
+        fake.add_pod(namespace, "waypoint", {}, pod=waypoint_pod("waypoint"))
+    return fake
+
+
+def test_ambient_everything_in_place_passes(fake: FakeApiServer) -> None:
+    rows = run(build_ambient_game_day(fake), dataplane="ambient")
+    assert [r for r in rows.values() if r.result != OK] == []
+    assert rows["ztunnel"].found == "DaemonSet istio-system/ztunnel: 1 of 1 node(s) ready"
+    assert rows["data plane bookinfo"].found == "ambient, as expected"
+    assert "waypoint bookinfo" in rows
+    assert "waypoint default" in rows
+    assert "no sidecar" in rows["ambient pods bookinfo"].found
+    # The stats and access log are read from a waypoint: it holds the L7 policy.
+    assert "/waypoint-" in rows["proxy stats"].found
+
+
+def test_ambient_expected_but_the_cluster_runs_sidecars_says_both_modes(
+    game_day: FakeApiServer,
+) -> None:
+    rows = run(game_day, dataplane="ambient")
+    row = rows["data plane bookinfo"]
+    assert row.result == FAIL
+    assert "runs the sidecar data plane" in row.found
+    assert "the experiments expect ambient" in row.found
+    assert "cluster up --ambient" in row.found
+    assert rows["ztunnel"].result == FAIL  # no ztunnel DaemonSet on a sidecar install
+    assert "cluster up --ambient" in rows["ztunnel"].fix
+
+
+def test_sidecars_expected_but_the_cluster_runs_ambient_says_both_modes(
+    fake: FakeApiServer,
+) -> None:
+    rows = run(build_ambient_game_day(fake))  # the default: the experiments expect sidecars
+    row = rows["injection bookinfo"]
+    assert row.result == FAIL
+    assert "runs the ambient data plane" in row.found
+    assert "the experiments expect sidecar" in row.found
+    assert "cluster doctor --ambient" in row.found
+
+
+def test_ambient_without_a_ready_waypoint_or_ztunnel_is_named(fake: FakeApiServer) -> None:
+    build_ambient_game_day(fake)
+    fake.daemonsets[("istio-system", "ztunnel")] = ztunnel_daemonset(desired=1, ready=0)
+    for key in [k for k, pod in fake.pods.items() if k[0] == "default" and "waypoint" in k[1]]:
+        del fake.pods[key]
+    fake.namespace_labels["bookinfo"].pop("istio.io/use-waypoint")
+    rows = run(fake, dataplane="ambient")
+    assert rows["ztunnel"].result == FAIL
+    assert "0 of 1" in rows["ztunnel"].found
+    assert rows["data plane bookinfo"].result == FAIL  # enrolled without a waypoint
+    assert "ambient-l4" in rows["data plane bookinfo"].found
+    assert "istioctl waypoint apply -n bookinfo" in rows["data plane bookinfo"].found
+    assert rows["waypoint default"].result == FAIL
+    assert "0 of 0 pod(s)" in rows["waypoint default"].found
+
+
+def test_an_injected_pod_in_an_ambient_namespace_is_named(fake: FakeApiServer) -> None:
+    build_ambient_game_day(fake)
+    fake.add_pod("bookinfo", "details-v1", {"app": "details"}, shape="native")
+    rows = run(fake, dataplane="ambient")
+    row = rows["ambient pods bookinfo"]
+    assert row.result == FAIL
+    assert "istio-proxy injected in details-v1-" in row.found
+    assert "remove istio-injection" in row.fix

@@ -87,3 +87,65 @@ def kubelet_status(pod: JsonObject, ip: str, *, sidecar_ready: bool = True) -> J
 def config_dump(name: str) -> JsonObject:
     """One of istioctl's ``config_dump`` testdata files (see the README)."""
     return dict(json.loads((ISTIO / "istioctl" / name).read_text()))
+
+
+ISTIO_AMBIENT = UPSTREAM / "istio-1.30.3" / "ambient"
+
+
+@functools.cache
+def _waypoint_deployment() -> JsonObject:
+    path = ISTIO_AMBIENT / "waypoint-deployment.yaml"
+    (deployment,) = [
+        d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "Deployment"
+    ]
+    return dict(deployment)
+
+
+def waypoint_pod(gateway: str) -> JsonObject:
+    """A pod of the Deployment Istio's gateway controller renders for a waypoint Gateway
+    (``gatewaycommon/testdata/waypoint.yaml``, whose Gateway is named ``namespace``), for a
+    Gateway named ``gateway``: the template's labels and its one container, istio-proxy."""
+    template = copy.deepcopy(_waypoint_deployment()["spec"]["template"])
+    labels = dict(template["metadata"]["labels"])
+    labels["gateway.networking.k8s.io/gateway-name"] = gateway
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "labels": labels,
+            "annotations": dict(template["metadata"].get("annotations") or {}),
+        },
+        "spec": template["spec"],
+    }
+
+
+def ambient_app_pod(labels: dict[str, str]) -> JsonObject:
+    """An app pod in an ambient namespace: the workload's own containers, no injection, and
+    the annotation Istio's CNI agent sets once it redirects the pod's traffic
+    (``ambient.istio.io/redirection: enabled``, cni/pkg/util/podutil.go @ 1.30.3)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "labels": dict(labels),
+            "annotations": {"ambient.istio.io/redirection": "enabled"},
+        },
+        "spec": {"containers": [{"name": labels.get("app", "app"), "image": "app"}]},
+    }
+
+
+def ztunnel_daemonset(*, desired: int = 1, ready: int = 1) -> JsonObject:
+    """istio-system/ztunnel as istioctl renders it (``manifest-generate/output/
+    ztunnel.golden.yaml``) with the status the DaemonSet controller reports."""
+    path = ISTIO_AMBIENT / "ztunnel.golden.yaml"
+    (daemonset,) = [
+        d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "DaemonSet"
+    ]
+    daemonset = copy.deepcopy(daemonset)
+    daemonset["status"] = {
+        "desiredNumberScheduled": desired,
+        "currentNumberScheduled": desired,
+        "numberReady": ready,
+        "numberAvailable": ready,
+    }
+    return dict(daemonset)

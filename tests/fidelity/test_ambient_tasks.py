@@ -77,3 +77,25 @@ spec:
     assert REVIEWS_UNAVAILABLE in page
     assert 1.0 <= seconds < 1.6
     assert _waypoint_stats(ambient_bookinfo)[TIMEOUTS] == 2
+
+
+def test_circuit_breaking_trips_in_the_waypoint(ambient_bookinfo: Bookinfo) -> None:
+    """The circuit-breaking task in ambient mode: Istio's waypoint guide lists circuit
+    breaking among the features a waypoint adds (istio.io/latest/docs/ambient/usage/
+    waypoint/), and the DestinationRule's pool is the waypoint's cluster's, one for every
+    caller (``cluster_waypoint.go``, tag 1.30.3). The documented shape holds: fortio -c 3
+    overflows more than -c 2, and the overflows are the waypoint's
+    ``upstream_rq_pending_overflow`` (the client, an ambient pod, has no proxy)."""
+    ambient_bookinfo.apply_file("istio-tasks/httpbin-circuit-breaker.yaml")
+    two = ambient_bookinfo.load("http://httpbin:8000/get", connections=2, requests=20)
+    three = ambient_bookinfo.load("http://httpbin:8000/get", connections=3, requests=30)
+    share2 = two["codes"].get("503", 0) / 20
+    share3 = three["codes"].get("503", 0) / 30
+    assert set(two["codes"]) <= {"200", "503"}
+    assert share3 > 0
+    assert share2 < share3
+    waypoint = ambient_bookinfo.pod("gateway.networking.k8s.io/gateway-name=waypoint", "default")
+    overflow = ambient_bookinfo.stats(waypoint)[
+        "cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_rq_pending_overflow"
+    ]
+    assert overflow == two["codes"].get("503", 0) + three["codes"].get("503", 0)

@@ -1,9 +1,10 @@
 """The dress rehearsal's verdict check: the cluster backend's run against the local one.
 
 Both runs are the same suite on the same mesh design, so every experiment must reach the
-same outcome on both; where they differ, one backend has a bug. The one allowed difference
-is an experiment marked ``chaos(embedded_only=...)``, which the cluster run skips with its
-reason.
+same outcome on both; where they differ, one backend has a bug. The allowed differences
+are an experiment marked ``chaos(embedded_only=...)``, which the cluster run skips with its
+reason, and an experiment's run in a data plane the cluster does not run (``dataplanes``
+marker: the local run starts a mesh per plane, the cluster runs one).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from chaoskit.report.load import load_results
 # The start of the skip message of an experiment marked embedded_only on a cluster backend
 # (chaoskit/plugin/fixtures.py).
 EMBEDDED_ONLY = "runs on the embedded mesh only"
+# ... and of an experiment's run in another data plane than the cluster's
+# (chaoskit/plugin/dataplanes.py, OTHER_PLANE).
+OTHER_PLANE = "the cluster runs the"
 
 
 @dataclass(frozen=True)
@@ -24,12 +28,12 @@ class Row:
     experiment: str
     local: str
     cluster: str
-    verdict: str  # same | embedded-only | DIFFERENT | MISSING
+    verdict: str  # same | embedded-only | other-dataplane | DIFFERENT | MISSING
     why: str = ""
 
     @property
     def agrees(self) -> bool:
-        return self.verdict in ("same", "embedded-only")
+        return self.verdict in ("same", "embedded-only", "other-dataplane")
 
 
 def compare(local: dict[str, Any], cluster: dict[str, Any]) -> list[Row]:
@@ -53,6 +57,8 @@ def compare(local: dict[str, Any], cluster: dict[str, Any]) -> list[Row]:
             )
         elif b["outcome"] == "skipped" and str(b["message"]).startswith(EMBEDDED_ONLY):
             rows.append(Row(name, a["outcome"], "skipped", "embedded-only", b["message"]))
+        elif b["outcome"] == "skipped" and str(b["message"]).startswith(OTHER_PLANE):
+            rows.append(Row(name, a["outcome"], "skipped", "other-dataplane", b["message"]))
         elif a["outcome"] == b["outcome"]:
             rows.append(Row(name, a["outcome"], b["outcome"], "same"))
         else:

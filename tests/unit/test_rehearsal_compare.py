@@ -53,3 +53,22 @@ def test_an_experiment_missing_from_either_run_disagrees() -> None:
         ("b", "MISSING", "not in the local run"),
     ]
     assert not any(r.agrees for r in rows)
+
+
+def test_a_run_in_a_data_plane_the_cluster_does_not_run_agrees() -> None:
+    local = _run(("a[sidecar]", "held", ""), ("a[ambient]", "held", ""))
+    cluster = _run(
+        ("a[sidecar]", "held", ""),
+        ("a[ambient]", "skipped", "the cluster runs the sidecar data plane, not ambient (…)"),
+    )
+    rows = compare(local, cluster)
+    assert [(r.experiment, r.verdict) for r in rows] == [
+        ("a[sidecar]", "same"),
+        ("a[ambient]", "other-dataplane"),
+    ]
+    assert all(r.agrees for r in rows)
+    # The skip message the rehearsal allows is the one the plugin writes.
+    from chaoskit.plugin.dataplanes import OTHER_PLANE
+    from tests.rehearsal.compare import OTHER_PLANE as ALLOWED
+
+    assert OTHER_PLANE == ALLOWED

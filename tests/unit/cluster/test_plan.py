@@ -279,3 +279,69 @@ def test_a_release_chaoskit_does_not_emulate_is_refused_by_name(
     assert "'1.31.0' is newer than the newest release chaoskit emulates" in (
         capsys.readouterr().err
     )
+
+
+def _lines(steps: list) -> list[str]:  # type: ignore[type-arg]
+    return [" ".join(s.argv) for s in steps]
+
+
+def test_ambient_installs_the_ambient_profile_after_the_gateway_api_crds() -> None:
+    lines = _lines(up_plan(resources_dir=RESOURCES, ambient=True))
+    (install,) = [i for i, line in enumerate(lines) if line.startswith("istioctl install")]
+    assert lines[install].endswith(f"-f {ASSETS}/istio-operator.yaml --set profile=ambient -y")
+    (crds,) = [i for i, line in enumerate(lines) if "gateway-api/releases/download" in line]
+    assert crds < install
+    # The Gateway API release the installed Istio builds against (the values: test below).
+    assert f"/{pins.gateway_api_version()}/standard-install.yaml" in lines[crds]
+    (ztunnel,) = [i for i, line in enumerate(lines) if "daemonset/ztunnel" in line]
+    assert install < ztunnel
+    # The sidecar plan has none of it.
+    sidecar = " ".join(_lines(up_plan(resources_dir=RESOURCES)))
+    assert "profile=ambient" not in sidecar
+    assert "ztunnel" not in sidecar
+    assert "waypoint" not in sidecar
+
+
+def test_ambient_enrolls_the_app_namespaces_before_their_pods_and_adds_a_waypoint_each() -> None:
+    lines = _lines(up_plan(resources_dir=RESOURCES, ambient=True))
+    assert not [line for line in lines if "istio-injection" in line]
+
+    def index(fragment: str) -> int:
+        (found,) = [i for i, line in enumerate(lines) if fragment in line]
+        return found
+
+    for namespace, asset in (
+        (pins.BOOKINFO_NAMESPACE, "bookinfo.yaml"),
+        (pins.DEMO_NAMESPACE, "demo.yaml"),
+    ):
+        label = index(f"label namespace {namespace} istio.io/dataplane-mode=ambient")
+        assert label < index(f"apply -f {pins.asset(asset)}"), asset
+        waypoint = index(f"waypoint apply --context kind-chaoskit -n {namespace} ")
+        assert lines[waypoint].endswith("--enroll-namespace --wait")
+        # before the rollouts are awaited, so the Bookinfo wait covers the waypoint too
+        assert waypoint < index(f"-n {pins.BOOKINFO_NAMESPACE} rollout status deployment/details")
+
+
+@pytest.mark.parametrize(
+    ("version", "gateway_api"), [("1.28", "v1.4.1"), ("1.29", "v1.4.1"), ("1.30", "v1.5.1")]
+)
+def test_ambient_images_and_gateway_api_follow_the_release(
+    monkeypatch: pytest.MonkeyPatch, version: str, gateway_api: str
+) -> None:
+    from chaoskit.cluster.plan import cluster_images
+
+    monkeypatch.setenv(pins.ISTIO_VERSION_ENV, install_tag(version))
+    assert pins.gateway_api_version() == gateway_api
+    tag = install_tag(version)
+    ambient = set(cluster_images(ambient=True)) - set(cluster_images())
+    assert ambient == {f"gcr.io/istio-release/{n}:{tag}" for n in ("ztunnel", "install-cni")}
+
+
+def test_ambient_on_a_release_without_a_recorded_gateway_api_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chaoskit.errors import ConfigError
+
+    monkeypatch.setenv(pins.ISTIO_VERSION_ENV, "1.27.0")  # an older patch, given by hand
+    with pytest.raises(ConfigError, match=r"GATEWAY_API_VERSIONS in chaoskit/cluster/pins\.py"):
+        up_plan(resources_dir=RESOURCES, ambient=True)

@@ -152,7 +152,8 @@ def test_the_doctor_runs_right_after_the_install_and_before_any_test() -> None:
     doctor = names.index("Cluster doctor")
     assert names[doctor - 1] == "Install Istio and Bookinfo"
     assert doctor < names.index("Check the cluster contract") < names.index("Run the experiments")
-    assert step("Cluster doctor")["run"] == "chaoskit cluster doctor --kube-context kind-chaoskit"
+    doctor_run = step("Cluster doctor")["run"]
+    assert "chaoskit cluster doctor --kube-context kind-chaoskit $AMBIENT_FLAG" in doctor_run
     assert "continue-on-error" not in step("Cluster doctor")
 
 
@@ -168,7 +169,10 @@ def test_the_cluster_is_set_up_by_chaoskit_and_the_experiments_run_on_kind() -> 
     up = names.index("Install Istio and Bookinfo")
     run = names.index("Run the experiments")
     assert names.index("Create the kind cluster") < up < run
-    assert step("Install Istio and Bookinfo")["run"] == "chaoskit cluster up --use-existing"
+    assert (
+        "chaoskit cluster up --use-existing $AMBIENT_FLAG"
+        in step("Install Istio and Bookinfo")["run"]
+    )
     script = step("Run the experiments")["run"]
     assert "pytest experiments/ --mesh kind --kube-context kind-chaoskit" in script
     assert '--junitxml="$REPORT_DIR/junit.xml"' in script
@@ -212,3 +216,29 @@ def test_every_image_is_cached_and_loaded_into_kind_before_the_install() -> None
     # the demo workloads' images (assets/demo.yaml), one entry each however many pods run them
     assert {pins.ECHO_IMAGE, pins.HTTPBIN_IMAGE} <= set(images)
     assert len(images) == len(set(images))
+
+
+def test_every_release_runs_in_both_data_planes_the_ambient_leg_checked_for_ambient() -> None:
+    """The ambient leg installs with `cluster up --ambient`, has the doctor check ambient,
+    caches its own images (ztunnel, CNI) and runs the experiments marked for both planes."""
+    job = load()["jobs"]["gameday"]
+    assert job["strategy"]["matrix"]["dataplane"] == ["sidecar", "ambient"]
+    env = job["env"]
+    assert env["AMBIENT_FLAG"] == "${{ matrix.dataplane == 'ambient' && '--ambient' || '' }}"
+    assert env["PLANE_ARGS"] == "${{ matrix.dataplane == 'ambient' && '-m dataplanes' || '' }}"
+    assert "${{ matrix.dataplane }}" in env["REPORT_DIR"]
+    assert "${{ matrix.dataplane }}" in step("Restore the container images")["with"]["key"]
+    assert "chaoskit cluster images $AMBIENT_FLAG" in step("Pull and save the images")["run"]
+    assert "$PLANE_ARGS" in step("Run the experiments")["run"]
+    assert step("Check the cluster contract")["if"] == "matrix.dataplane == 'sidecar'"
+    assert "${{ matrix.dataplane }}" in step("actions/upload-artifact@")["with"]["name"]
+    # The flags the workflow passes exist (argparse would refuse them at run time).
+    from chaoskit.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["cluster", "up", "--use-existing", "--ambient", "--dry-run"],
+        ["cluster", "doctor", "--ambient"],
+        ["cluster", "images", "--ambient"],
+    ):
+        assert parser.parse_args(argv).ambient is True

@@ -64,3 +64,23 @@ def test_ejections_are_seen_by_the_waypoint_when_the_callers_are_ambient() -> No
     assert ejection_observers([reviews], [reviews, waypoint], "bookinfo") == [waypoint]
     sidecar = _pod("reviews-v3-c", {"app": "reviews"}, ambient=False)
     assert ejection_observers([sidecar], [sidecar, waypoint], "bookinfo") == [sidecar]
+
+
+@pytest.mark.parametrize(
+    ("labels", "plane"),
+    [
+        ({}, "sidecar"),
+        ({"istio-injection": "enabled"}, "sidecar"),
+        ({"istio.io/dataplane-mode": "ambient"}, "ambient-l4"),
+        ({"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "none"}, "ambient-l4"),
+        ({"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"}, "ambient"),
+        # injection wins, as in Istio's NamespaceInAmbientMode
+        ({"istio.io/dataplane-mode": "ambient", "istio.io/rev": "1-30"}, "sidecar"),
+    ],
+)
+def test_a_namespaces_data_plane_is_read_from_its_labels(
+    labels: dict[str, str], plane: str
+) -> None:
+    from chaoskit.topology.ambient import dataplane_of
+
+    assert dataplane_of(labels) == plane

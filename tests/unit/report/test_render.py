@@ -71,6 +71,15 @@ def test_each_experiment_shows_the_mesh_it_ran_on(latest: dict[str, Any]) -> Non
     assert page.count(" mesh (context ") == 1  # files without the key show nothing
 
 
+def test_each_experiment_shows_the_data_plane_it_ran_in(latest: dict[str, Any]) -> None:
+    first, second = latest["experiments"][:2]
+    first["mesh"] = {"backend": "local", "context": None, "dataplane": "ambient"}
+    second["mesh"] = {"backend": "local", "context": None, "dataplane": "sidecar"}
+    page = render_report(latest)
+    assert " · on the local mesh, ambient data plane</p>" in page
+    assert " · on the local mesh, sidecar data plane</p>" in page
+
+
 def test_score_rules() -> None:
     c = counts([{"outcome": o} for o in ("held", "held", "failed", "error", "skipped")])
     assert Score(c).value == pytest.approx(2 / 3)
