@@ -83,6 +83,8 @@ class Settings:
     istio_version: str | None = None
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
+    # Locust's CSV statistics of every window, in locust/ beside results.json.
+    locust_csv: bool = False
 
 
 DATAPLANES = ("sidecar", "ambient", "ambient-l4")

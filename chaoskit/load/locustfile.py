@@ -16,7 +16,7 @@ import random
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,8 +31,10 @@ __all__ = [
     "Arrivals",
     "LocustfileError",
     "RequestSink",
-    "load_user_class",
+    "deal_arrivals",
+    "load_user_classes",
     "on_request",
+    "open_users",
     "recorded",
     "where_raised",
 ]
@@ -52,7 +54,13 @@ class RequestSink(Protocol):
     def next_id(self) -> str: ...
 
     def begin(
-        self, request_id: str, intended: float, sent: float, login: str | None, user: int
+        self,
+        request_id: str,
+        intended: float,
+        sent: float,
+        login: str | None,
+        user: int,
+        user_class: str = "",
     ) -> None: ...
 
     def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None: ...
@@ -73,12 +81,13 @@ class Schedule(Protocol):
 
 @dataclass
 class Arrivals:
-    """The open model for a user class: ``total`` arrivals at ``rate`` per second, each
-    running one task picked by the class's weights, dealt round-robin to the users (whose
-    sessions they use)."""
+    """The open model for one user class: its ``slots`` of the window's schedule (slot k is
+    due k / ``rate`` after the common start), each running one task picked by the class's
+    weights, dealt round-robin to the class's ``users`` (whose sessions they use)."""
 
     rate: float
-    total: int
+    slots: list[int]
+    users: int
     max_in_flight: int
     timeout_s: float
     connect_timeout_s: float
@@ -101,9 +110,9 @@ def where_raised(exc: BaseException, path: Path) -> str:
     return f"{frame.filename}:{frame.lineno}" if frame is not None else str(path)
 
 
-def load_user_class(locustfile: Path, name: str | None) -> type[User]:
-    """Import ``locustfile`` as its own module and return the user class ``name`` (or its
-    only concrete one)."""
+def load_user_classes(locustfile: Path, names: Sequence[str]) -> list[type[User]]:
+    """Import ``locustfile`` as its own module and return the user classes ``names`` (or, as
+    ``locust -f`` runs them, every concrete one it defines)."""
     module_name = f"chaoskit_locustfile_{locustfile.stem}"
     spec = importlib.util.spec_from_file_location(module_name, locustfile)
     if spec is None or spec.loader is None:
@@ -124,31 +133,77 @@ def load_user_class(locustfile: Path, name: str | None) -> type[User]:
         for key, value in vars(module).items()
         if inspect.isclass(value) and issubclass(value, User) and not value.abstract
     }
-    if name is not None:
-        found = getattr(module, name, None)
-        if found is None:
+    if not names:
+        if not candidates:
             raise LocustfileError(
-                f"locustfile {locustfile} has no {name!r}; its user classes: "
-                f"{', '.join(sorted(candidates)) or 'none'}"
-            )
-        if not (inspect.isclass(found) and issubclass(found, User)):
-            raise LocustfileError(
-                f"locustfile {locustfile}: {name!r} is not a Locust User class "
+                f"locustfile {locustfile} defines no concrete Locust User class "
                 "(subclass HttpUser or FastHttpUser)"
             )
-        if found.abstract:
-            raise LocustfileError(
-                f"locustfile {locustfile}: {name!r} is abstract (abstract = True); name a "
-                "concrete subclass"
-            )
-        return found
-    if len(candidates) != 1:
-        listed = ", ".join(sorted(candidates)) or "none"
+        return list(candidates.values())
+    return [_named_class(module, locustfile, name, candidates) for name in names]
+
+
+def _named_class(
+    module: Any, locustfile: Path, name: str, candidates: dict[str, type[User]]
+) -> type[User]:
+    found = getattr(module, name, None)
+    if found is None:
         raise LocustfileError(
-            f"locustfile {locustfile} defines {len(candidates)} user classes ({listed}); "
-            "name one: load.run(locustfile=..., user='Name')"
+            f"locustfile {locustfile} has no {name!r}; its user classes: "
+            f"{', '.join(sorted(candidates)) or 'none'}"
         )
-    return next(iter(candidates.values()))
+    if not (inspect.isclass(found) and issubclass(found, User)):
+        raise LocustfileError(
+            f"locustfile {locustfile}: {name!r} is not a Locust User class "
+            "(subclass HttpUser or FastHttpUser)"
+        )
+    if found.abstract:
+        raise LocustfileError(
+            f"locustfile {locustfile}: {name!r} is abstract (abstract = True); name a "
+            "concrete subclass"
+        )
+    return found
+
+
+def open_users(classes: Sequence[type[User]], users: int) -> list[int]:
+    """How many users (sessions) serve each class's arrivals in the open model.
+
+    A class's ``fixed_count`` is its count, as in Locust; the other classes share what is
+    left of ``users`` by ``weight``. Every class gets at least one, or its arrivals would
+    have no user to run them.
+    """
+    fixed = [max(0, int(getattr(c, "fixed_count", 0) or 0)) for c in classes]
+    left = max(0, users - sum(fixed))
+    weights = [
+        0 if f else max(0, int(getattr(c, "weight", 1) or 0))
+        for c, f in zip(classes, fixed, strict=True)
+    ]
+    total = sum(weights)
+    return [
+        f if f else max(1, round(left * w / total) if total else 1)
+        for f, w in zip(fixed, weights, strict=True)
+    ]
+
+
+def deal_arrivals(classes: Sequence[type[User]], total: int, seed: int) -> list[list[int]]:
+    """The slots of each class: every arrival picks its class by the classes' ``weight``
+    (Locust's weight between user classes), drawn from ``seed`` so a window is repeatable.
+    A class with ``weight = 0`` gets no arrivals."""
+    weights = [max(0, int(getattr(c, "weight", 1) or 0)) for c in classes]
+    if not any(weights):
+        names = ", ".join(c.__name__ for c in classes)
+        raise LocustfileError(
+            f"user classes {names} all have weight 0: the open model picks each arrival's "
+            "class by weight, so give one a positive weight"
+        )
+    slots: list[list[int]] = [[] for _ in classes]
+    if len(classes) == 1:
+        slots[0] = list(range(total))
+        return slots
+    draw = random.Random(seed)
+    for slot, index in enumerate(draw.choices(range(len(classes)), weights, k=total)):
+        slots[index].append(slot)
+    return slots
 
 
 def recorded(
@@ -180,7 +235,7 @@ def recorded(
             counter[0] += 1
             client = getattr(self, "client", None)
             if client is not None:
-                _wrap(client, sink, self.chaoskit_index, max_requests, environment)
+                _wrap(client, sink, self, max_requests, environment)
 
     if arrive is not None:
         # Set after the class exists: Locust's metaclass would add the base's tasks to any
@@ -191,8 +246,9 @@ def recorded(
     return Recorded
 
 
-def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int, environment: Any) -> None:
+def _wrap(client: Any, sink: RequestSink, user: Any, max_requests: int, environment: Any) -> None:
     send = client.request
+    index, class_name = user.chaoskit_index, type(user).__name__
 
     def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if sink.started >= max_requests:
@@ -209,7 +265,8 @@ def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int, environm
         # the same task from when they were sent.
         intended = getattr(_ARRIVAL, "intended", None)
         _ARRIVAL.intended = None
-        sink.begin(request_id, sent if intended is None else intended, sent, None, user)
+        due = sent if intended is None else intended
+        sink.begin(request_id, due, sent, None, index, class_name)
         return send(method, url, *args, headers=headers, context=context, **kwargs)
 
     client.request = request
@@ -255,8 +312,7 @@ def _arrival_task(base: type[User], sink: RequestSink, arrivals: Arrivals) -> Ca
         user.chaoskit_scheduled = True
         pool = gevent.pool.Pool(arrivals.max_in_flight)
         start = arrivals.schedule.ready(arrivals.connect_timeout_s)
-        users = arrivals.schedule.users
-        for slot in range(user.chaoskit_index % users, arrivals.total, users):
+        for slot in arrivals.slots[user.chaoskit_index % arrivals.users :: arrivals.users]:
             due = start + slot / arrivals.rate
             delay = due - time.perf_counter()
             if delay > 0:

@@ -42,6 +42,8 @@ class RequestRecord:
     name: str = ""
     method: str = ""
     marked_failure: bool = False
+    # The Locust user class that sent it (a locustfile load with several classes).
+    user_class: str = ""
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,7 @@ class RequestRecord:
             self.name,
             self.method,
             self.marked_failure,
+            self.user_class,
         ]
 
     @classmethod

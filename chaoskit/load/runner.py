@@ -41,6 +41,12 @@ class LoadResult:
     def cpu_s(self) -> float:
         return sum(float(s.get("cpu_s", 0.0)) for s in self.summaries)
 
+    @property
+    def csv_files(self) -> list[str]:
+        """Locust's CSV files the workers (or the distributed master) wrote."""
+        sources = [*self.summaries, *([self.master] if self.master else [])]
+        return [str(name) for s in sources for name in s.get("csv_files") or []]
+
 
 def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])

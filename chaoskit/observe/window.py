@@ -170,27 +170,45 @@ class Window:
         label: str | None = None,
         *,
         name: str | None = None,
+        user_class: str | None = None,
     ) -> Window:
         """The same window restricted to some requests: those ``where`` keeps (e.g. one
-        logged-in user), or a user class's requests of one Locust ``name``."""
-        if where is None and name is None:
-            raise ConfigError("window.only() needs where= (a predicate) or name= (a request name)")
+        logged-in user), a user class's requests of one Locust ``name``, or those one of
+        several ``user_class``es sent."""
+        if where is None and name is None and user_class is None:
+            raise ConfigError(
+                "window.only() needs where= (a predicate), name= (a request name) or "
+                "user_class= (a Locust user class)"
+            )
         if name is not None and name not in self.names():
             known = ", ".join(repr(n) for n in self.names()) or "none (not a user-class load)"
             raise ConfigError(
                 f"window {self.label!r} has no request named {name!r}; its names: {known}"
             )
+        if user_class is not None and user_class not in self.user_classes():
+            known = ", ".join(repr(n) for n in self.user_classes()) or "none"
+            raise ConfigError(
+                f"window {self.label!r} has no request from user class {user_class!r}; "
+                f"its user classes: {known}"
+            )
         kept = [
             r
             for r in self.records
-            if (where is None or where(r)) and (name is None or r.name == name)
+            if (where is None or where(r))
+            and (name is None or r.name == name)
+            and (user_class is None or r.user_class == user_class)
         ]
-        default = self.label if name is None else f"{self.label} [{name}]"
+        tags = [t for t in (user_class, name) if t is not None]
+        default = f"{self.label} [{' '.join(tags)}]" if tags else self.label
         return replace(self, records=kept, label=label or default)
 
     def names(self) -> list[str]:
         """The Locust request names in this window, in order of first use."""
         return list(dict.fromkeys(r.name for r in self.records if r.name))
+
+    def user_classes(self) -> list[str]:
+        """The Locust user classes that sent this window's requests, in order of first use."""
+        return list(dict.fromkeys(r.user_class for r in self.records if r.user_class))
 
     def by_name(self) -> dict[str, Window]:
         """One window per Locust request name (a user class's load), as Locust's own
@@ -252,7 +270,17 @@ class Window:
             "flags": self.response_flags() if self.flags else {},
             "versions": self.versions(),
             **({"by_name": self._by_name_table()} if self.names() else {}),
+            **({"by_class": self._by_class_table()} if len(self.user_classes()) > 1 else {}),
         }
+
+    def _by_class_table(self) -> dict[str, dict[str, int]]:
+        """Requests and failures per user class, when several shared the window."""
+        counts: dict[str, dict[str, int]] = {}
+        for record in self.records:
+            row = counts.setdefault(record.user_class or "", {"n": 0, "failures": 0})
+            row["n"] += 1
+            row["failures"] += not record.ok
+        return counts
 
     def _by_name_table(self) -> list[dict[str, Any]]:
         """Locust's statistics table per request name, with chaoskit's intervals left to the
