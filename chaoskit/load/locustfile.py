@@ -61,6 +61,8 @@ class RequestSink(Protocol):
         login: str | None,
         user: int,
         user_class: str = "",
+        name: str = "",
+        method: str = "",
     ) -> None: ...
 
     def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None: ...
@@ -266,7 +268,10 @@ def _wrap(client: Any, sink: RequestSink, user: Any, max_requests: int, environm
         intended = getattr(_ARRIVAL, "intended", None)
         _ARRIVAL.intended = None
         due = sent if intended is None else intended
-        sink.begin(request_id, due, sent, None, index, class_name)
+        # The name Locust will give it (name=, a rename_request group, else the URL as
+        # given): a request still in flight at the window's end keeps it.
+        name = kwargs.get("name") or getattr(client, "request_name", None) or url
+        sink.begin(request_id, due, sent, None, index, class_name, str(name), method.upper())
         return send(method, url, *args, headers=headers, context=context, **kwargs)
 
     client.request = request

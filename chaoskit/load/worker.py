@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gevent
 import gevent.event
@@ -76,6 +76,18 @@ class Link:
     workers: int
 
 
+class Pending(NamedTuple):
+    """A request sent and not yet answered."""
+
+    intended: float
+    sent: float
+    login: str | None
+    user: int
+    user_class: str
+    name: str  # the name its task gave it (a user class's request), "" for chaoskit's own
+    method: str
+
+
 class Recorder:
     """Collects records, tracks what is in flight, and writes batches to OUT."""
 
@@ -83,8 +95,7 @@ class Recorder:
         self.profile = profile
         self.out = out.open("a", encoding="utf-8")
         self.pending: list[RequestRecord] = []
-        # request id -> (intended, sent, login, user, user class)
-        self.in_flight: dict[str, tuple[float, float, str | None, int, str]] = {}
+        self.in_flight: dict[str, Pending] = {}
         self.started = 0
         self.dropped = 0
         self.counter = 0
@@ -108,12 +119,14 @@ class Recorder:
         login: str | None,
         user: int,
         user_class: str = "",
+        name: str = "",
+        method: str = "",
     ) -> None:
         self.started += 1
-        self.in_flight[request_id] = (intended, sent, login, user, user_class)
+        self.in_flight[request_id] = Pending(intended, sent, login, user, user_class, name, method)
 
     def finish(self, request_id: str, response: Any, done: float) -> None:
-        intended = self.in_flight[request_id][0]
+        intended = self.in_flight[request_id].intended
         status = int(getattr(response, "status_code", 0) or 0)
         body, status, error = self._body(response, status, getattr(response, "error", None))
         self._reply(request_id, response, status, body, error, latency_s=done - intended)
@@ -124,7 +137,7 @@ class Recorder:
         Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones)."""
         if request_id not in self.in_flight:
             return
-        intended, sent, *_ = self.in_flight[request_id]
+        intended, sent = self.in_flight[request_id][:2]
         response = event.get("response")
         exception = event.get("exception")
         status = int(getattr(response, "status_code", 0) or 0)
@@ -157,7 +170,7 @@ class Recorder:
     ) -> None:
         """Record a request that got a reply (or a transport error): ``named`` holds a
         user class's name, method and verdict."""
-        intended, sent, login, user, user_class = self.in_flight.pop(request_id)
+        intended, sent, login, user, user_class, _, _ = self.in_flight.pop(request_id)
         version, pod, upstream = self._reply_headers(response, status, body)
         self.add(
             RequestRecord(
@@ -248,7 +261,8 @@ class Recorder:
     def close(self, summary: dict[str, Any]) -> None:
         # Requests Locust killed at stop never fire an event (§1.2): count them as failures.
         now = time.perf_counter()
-        for request_id, (intended, sent, login, user, cls) in list(self.in_flight.items()):
+        for request_id, pending in list(self.in_flight.items()):
+            intended, sent, login, user, cls, name, method = pending
             self.add(
                 RequestRecord(
                     self.epoch(intended),
@@ -264,6 +278,9 @@ class Recorder:
                     login,
                     user,
                     user_class=cls,
+                    # Named as its task asked (Locust would have, had it finished).
+                    name=name,
+                    method=method,
                 )
             )
         self.in_flight.clear()

@@ -15,6 +15,9 @@ from chaoskit.observe.ejections import EjectionTimeline
 from chaoskit.stats import quantile
 
 MAX_SERIES_POINTS = 300
+# Per-name charts draw at most this many names (4 colours x 2 line styles), the rest merged.
+MAX_SERIES_NAMES = 8
+OTHER_NAMES = "(other names)"
 
 
 @dataclass
@@ -305,12 +308,31 @@ class Window:
 
     def series(self, max_points: int = MAX_SERIES_POINTS) -> list[dict[str, Any]]:
         """Per-second points (wider buckets for long windows) of count, errors, p50, p99."""
-        if not self.records:
+        return self._series(self.records, max_points)
+
+    def series_by_name(
+        self, max_names: int = MAX_SERIES_NAMES, max_points: int = MAX_SERIES_POINTS // 3
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The same points per Locust request name, for the report's per-name charts: the
+        ``max_names`` busiest names, the rest together as ``(other names)``."""
+        counts = Counter(r.name for r in self.records if r.name)
+        if not counts:
+            return {}
+        kept = [name for name, _ in counts.most_common(max_names)]
+        groups: dict[str, list[RequestRecord]] = {name: [] for name in kept}
+        for record in self.records:
+            if record.name:  # unnamed: dropped before it was sent (max_in_flight)
+                key = record.name if record.name in groups else OTHER_NAMES
+                groups.setdefault(key, []).append(record)
+        return {name: self._series(group, max_points) for name, group in groups.items()}
+
+    def _series(self, records: list[RequestRecord], max_points: int) -> list[dict[str, Any]]:
+        if not records:
             return []
         span = max(self.end - self.start, 1.0)
         step = max(1.0, math.ceil(span / max_points))
         buckets: dict[int, list[RequestRecord]] = {}
-        for record in self.records:
+        for record in records:
             buckets.setdefault(int((record.intended - self.start) // step), []).append(record)
         points = []
         for index in sorted(buckets):
@@ -335,6 +357,7 @@ class Window:
             "load": self.profile.describe(),
             "summary": self.summary(),
             "series": self.series(),
+            **({"series_by_name": self.series_by_name()} if self.names() else {}),
         }
 
     def __repr__(self) -> str:

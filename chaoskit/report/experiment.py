@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaoskit.report import fmt
+from chaoskit.report.by_name import by_name_charts
 from chaoskit.report.charts import DASHED, SOLID, ChartSet, band, line, r, stack_labels
 from chaoskit.report.markup import esc, table
 from chaoskit.report.series import Point, downsample, window_points
@@ -88,6 +89,8 @@ def experiment_section(
         parts.append(_windows_table(experiment, clock, sub))
         parts.append(_charts(experiment, clock, charts, sub, anchor))
         parts.append(_breakdowns(experiment, sub))
+        bands = _fault_bands(experiment, clock)
+        parts.append(by_name_charts(experiment, clock.rel, charts, bands, sub))
     if experiment["ejections"]:
         parts.append(_ejections(experiment, clock, charts, sub))
     if experiment["stat_deltas"]:

@@ -38,7 +38,7 @@ def test_api_failures_are_seen_per_name(chaos, load):
     assert set(window.user_classes()) == {{"ApiClient", "Reader"}}
     by_name = window.only(user_class="ApiClient").by_name()
     assert set(by_name) == {{"api: reviews", "api: ratings"}}
-    by_name["api: ratings"].success_rate().at_most(0.05)
+    by_name["api: ratings"].success_rate().at_most(0.1)
     by_name["api: reviews"].success_rate().at_least(0.9)
 
 
@@ -82,4 +82,6 @@ def test_a_user_class_drives_the_load_and_is_judged_per_name(
     text = (report / stats).read_text()
     assert text.startswith("Type,Name,Request Count,Failure Count")
     assert "api: ratings" in text
-    assert (report / "report.html").read_text().count("Requests by name") == 2
+    page = (report / "report.html").read_text()
+    assert page.count(">Requests by name<") == 2  # the per-name tables
+    assert page.count(">Requests by name over time<") == 2  # and the per-name charts

@@ -9,6 +9,7 @@ import pytest
 
 from chaoskit.errors import ConfigError
 from chaoskit.load import LoadError, LoadProfile, run_load
+from chaoskit.load.records import IN_FLIGHT_AT_STOP
 from tests.unit.load.conftest import Server
 
 SHOP = Path(__file__).resolve().parents[2] / "data" / "locustfiles" / "shop.py"
@@ -198,3 +199,15 @@ def test_open_model_with_a_class_of_weight_zero_only_is_an_error(
     )
     with pytest.raises(LoadError, match="all have weight 0"):
         run_load(_profile(server, idle, "Idle", model="open", rate=10.0, users=1))
+
+
+def test_a_request_in_flight_at_the_end_keeps_its_name_and_class(server: Server) -> None:
+    """The reply takes 3 s; the window is 1 s with 1 s of grace: Locust kills the request
+    and never reports it, and chaoskit records it as a failure under its task's name."""
+    server.delay_s = 3.0
+    result = run_load(
+        _profile(server, SINGLE, "Only", users=1, duration="1s", timeout="1s", max_requests=5)
+    )
+    [record] = result.records
+    assert record.error == IN_FLIGHT_AT_STOP
+    assert (record.name, record.method, record.user_class) == ("index", "GET", "Only")
