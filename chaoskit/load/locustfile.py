@@ -27,6 +27,8 @@ import gevent.pool
 from locust import User, constant, task
 from locust.exception import StopUser
 
+from chaoskit.load.records import USER_NEVER_STARTED
+
 __all__ = [
     "Arrivals",
     "LocustfileError",
@@ -239,6 +241,14 @@ def recorded(
             if client is not None:
                 _wrap(client, sink, self, max_requests, environment)
 
+        def on_start(self) -> None:
+            try:
+                super().on_start()
+            except Exception as exc:
+                if arrivals is not None:
+                    _give_up_slots(self, sink, arrivals, exc)
+                raise  # Locust logs it and the user stops, as under `locust`
+
     if arrive is not None:
         # Set after the class exists: Locust's metaclass would add the base's tasks to any
         # list given in the class body.
@@ -332,6 +342,22 @@ def _arrival_task(base: type[User], sink: RequestSink, arrivals: Arrivals) -> Ca
             gevent.spawn(user.environment.runner.quit)  # not from a user greenlet it kills
 
     return arrivals_of_this_user
+
+
+def _give_up_slots(user: Any, sink: RequestSink, arrivals: Arrivals, exc: Exception) -> None:
+    """An open-model user whose ``on_start`` raised (a refused login) runs none of its
+    slots: each is recorded as a failed request at its slot, so the window still holds
+    every arrival of the schedule, and the others do not wait for this user."""
+    start = arrivals.schedule.ready(arrivals.connect_timeout_s)
+    why = f"{USER_NEVER_STARTED}: {type(exc).__name__}: {exc}"[:200]
+    for slot in arrivals.slots[user.chaoskit_index % arrivals.users :: arrivals.users]:
+        due = start + slot / arrivals.rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)  # each at its slot, as a request not sent would be
+        sink.drop(due, None, why)
+    if arrivals.schedule.finished():
+        gevent.spawn(user.environment.runner.quit)
 
 
 def on_request(sink: RequestSink) -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from chaoskit.errors import ConfigError
 from chaoskit.load import LoadError, LoadProfile, run_load
-from chaoskit.load.records import IN_FLIGHT_AT_STOP
+from chaoskit.load.records import IN_FLIGHT_AT_STOP, USER_NEVER_STARTED
 from tests.unit.load.conftest import Server
 
 SHOP = Path(__file__).resolve().parents[2] / "data" / "locustfiles" / "shop.py"
@@ -219,3 +219,35 @@ def test_a_request_in_flight_at_the_end_keeps_its_name_and_class(server: Server)
     [record] = result.records
     assert record.error == IN_FLIGHT_AT_STOP
     assert (record.name, record.method, record.user_class) == ("index", "GET", "Only")
+
+
+def test_open_model_a_user_whose_on_start_raises_fails_its_slots(
+    server: Server, tmp_path: Path
+) -> None:
+    """The first of two users cannot log in: its half of the schedule is recorded as
+    failed at its slots (the window keeps every arrival), the other half is sent, and the
+    error is in the worker's summary."""
+    moody = tmp_path / "moody.py"
+    moody.write_text(
+        "from locust import FastHttpUser, task\n\n"
+        "class Moody(FastHttpUser):\n"
+        "    started = 0\n\n"
+        "    def on_start(self):\n"
+        "        Moody.started += 1\n"
+        "        if Moody.started == 1:\n"
+        "            raise RuntimeError('login refused')\n\n"
+        "    @task\n"
+        "    def home(self):\n"
+        "        self.client.get('/', name='home')\n"
+    )
+    result = run_load(
+        _profile(server, moody, "Moody", model="open", rate=20.0, users=2, duration="1s")
+    )
+    assert len(result.records) == 20
+    failed = [r for r in result.records if r.error.startswith(USER_NEVER_STARTED)]
+    assert len(failed) == 10
+    assert all("login refused" in r.error and not r.ok for r in failed)
+    assert all(0 <= r.latency_s < 0.5 for r in failed)
+    assert sum(r.name == "home" and r.ok for r in result.records) == 10
+    [errors] = [s["user_errors"] for s in result.summaries]
+    assert "login refused" in errors[0]
