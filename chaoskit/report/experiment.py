@@ -3,6 +3,7 @@ charts with their data tables, ejections, response flags, versions and stat delt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -559,8 +560,27 @@ def _by_name_tables(experiment: Mapping[str, Any]) -> str:
                 caption=f"Window {w['label']}: per request name, as Locust groups them",
                 numeric=[False, False, True, True, True, True, True, True, True],
             )
+            + _csv_links(w.get("locust_csv") or [])
         )
     return f'<div class="tables">{"".join(tables)}</div>' if tables else ""
+
+
+# A CSV path from results.json becomes a link only when it is plainly a relative file
+# name beside the report (results files are data: never a scheme, never outside).
+_SAFE_CSV = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*\.csv")
+
+
+def _csv_links(files: Sequence[Any]) -> str:
+    """Links to Locust's CSV files of a window (ini chaos_locust_csv)."""
+    if not files:
+        return ""
+    items = []
+    for name in files:
+        text = str(name)
+        label = esc(text.rsplit("/", 1)[-1])
+        safe = _SAFE_CSV.fullmatch(text) and ".." not in text.split("/")
+        items.append(f'<a href="{esc(text)}">{label}</a>' if safe else f"<code>{label}</code>")
+    return f'<p class="muted">Locust\'s own statistics: {" · ".join(items)}</p>'
 
 
 def _ejections(experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int) -> str:

@@ -79,3 +79,18 @@ def test_a_path_load_has_no_per_name_charts(latest: dict[str, Any]) -> None:
     window.records = [_record(r.intended, "", r.latency_s) for r in window.records]
     page = render_report(_run_with(latest, window))
     assert "Requests by name over time" not in page
+
+
+def test_locusts_csv_files_are_linked_beside_the_by_name_table(latest: dict[str, Any]) -> None:
+    run = _run_with(latest, _window(["browse"]))
+    run["experiments"][0]["windows"][0]["locust_csv"] = [
+        "locust/t-w1-mix_stats.csv",
+        "javascript:alert(1)//x.csv",
+        "../outside_stats.csv",
+    ]
+    page = render_report(run)
+    links = [a.get("href") for tag, a in parse(page).tags if tag == "a"]
+    assert "locust/t-w1-mix_stats.csv" in links
+    # Not a plain relative file name beside the report: shown, never linked.
+    assert not [h for h in links if h and ("javascript" in h or ".." in h)]
+    assert "<code>outside_stats.csv</code>" in page
