@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import random
+import signal
 import sys
 import time
 import traceback
@@ -114,9 +115,20 @@ def where_raised(exc: BaseException, path: Path) -> str:
     return f"{frame.filename}:{frame.lineno}" if frame is not None else str(path)
 
 
-def load_user_classes(locustfile: Path, names: Sequence[str]) -> list[type[User]]:
+class _ImportTooSlow(Exception):
+    pass
+
+
+def _too_slow(signum: int, frame: Any) -> None:
+    raise _ImportTooSlow()
+
+
+def load_user_classes(
+    locustfile: Path, names: Sequence[str], import_timeout_s: float = 30.0
+) -> list[type[User]]:
     """Import ``locustfile`` as its own module and return the user classes ``names`` (or, as
-    ``locust -f`` runs them, every concrete one it defines)."""
+    ``locust -f`` runs them, every concrete one it defines). An import still running after
+    ``import_timeout_s`` (a loop, a call that never answers) is an error naming its line."""
     module_name = f"chaoskit_locustfile_{locustfile.stem}"
     spec = importlib.util.spec_from_file_location(module_name, locustfile)
     if spec is None or spec.loader is None:
@@ -125,13 +137,24 @@ def load_user_classes(locustfile: Path, names: Sequence[str]) -> list[type[User]
     sys.modules[module_name] = module
     # A locustfile imports its helpers from beside it, as `locust -f` lets it.
     sys.path.insert(0, str(locustfile.parent))
+    # SIGALRM interrupts even a loop that never yields to gevent (this is the main thread).
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.setitimer(signal.ITIMER_REAL, import_timeout_s)
     try:
         spec.loader.exec_module(module)
+    except _ImportTooSlow as exc:
+        raise LocustfileError(
+            f"locustfile {locustfile} did not finish importing within {import_timeout_s:g}s "
+            f"(at {where_raised(exc, locustfile)} then)"
+        ) from exc
     except Exception as exc:
         raise LocustfileError(
             f"locustfile {locustfile} does not import: {type(exc).__name__}: {exc} "
             f"(at {where_raised(exc, locustfile)})"
         ) from exc
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     candidates = {
         key: value
         for key, value in vars(module).items()

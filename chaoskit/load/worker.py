@@ -418,7 +418,9 @@ def own_user_classes(
     exit BAD_LOCUSTFILE with the reason."""
     assert profile.locustfile is not None
     try:
-        bases = load_user_classes(Path(profile.locustfile), profile.user_classes)
+        bases = load_user_classes(
+            Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
+        )
         if profile.model == "closed":
             classes = [
                 recorded(base, profile.target, recorder, profile.max_requests) for base in bases

@@ -251,3 +251,14 @@ def test_open_model_a_user_whose_on_start_raises_fails_its_slots(
     assert sum(r.name == "home" and r.ok for r in result.records) == 10
     [errors] = [s["user_errors"] for s in result.summaries]
     assert "login refused" in errors[0]
+
+
+def test_a_locustfile_whose_import_never_ends_is_an_error_not_a_hang(
+    server: Server, tmp_path: Path
+) -> None:
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("import time\n\nwhile True:\n    time.sleep(0.01)\n")
+    with pytest.raises(
+        LoadError, match=rf"locustfile {stuck} did not finish importing within 1s \(at {stuck}:4"
+    ):
+        run_load(_profile(server, stuck, None, connect_timeout_s=1.0))
