@@ -108,3 +108,27 @@ def test_independent_processes_write_one_set_each(server: Server, tmp_path: Path
         for f in stats
     ]
     assert sum(counts) == sum(r.error != IN_FLIGHT_AT_STOP for r in result.records)
+
+
+def test_distributed_mode_writes_one_set_from_the_master(server: Server, tmp_path: Path) -> None:
+    prefix = tmp_path / "spread"
+    profile = LoadProfile.build(
+        server.url,
+        path="/items",
+        duration="1s",
+        users=2,
+        processes=2,
+        distributed=True,
+        max_requests=40,
+        csv_prefix=str(prefix),
+    )
+    result = run_load(profile)
+    assert sorted(result.csv_files) == sorted(
+        f"{prefix}{s}"
+        for s in ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
+    )
+    rows = {row["Name"]: row for row in _rows(Path(f"{prefix}_stats.csv"))}
+    # The master's statistics hold both workers' requests: they agree with the records.
+    answered = sum(r.error != IN_FLIGHT_AT_STOP for r in result.records)
+    assert int(rows["/items"]["Request Count"]) == answered
+    assert int(rows["Aggregated"]["Request Count"]) == answered
