@@ -4,6 +4,7 @@ get back a :class:`~chaoskit.observe.Window` to judge, with the fault proven in 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ class LoadDriver:
         workdir: Path | None = None,
         abort_below: float | None = None,
         bookinfo: bool = True,
+        csv_dir: Path | None = None,
     ) -> None:
         # On the built-in mesh a load goes to Bookinfo's /productpage and looks for its
         # error texts; on a mesh from the user's own spec, to / with only the texts asked.
@@ -64,6 +66,8 @@ class LoadDriver:
         self.scale = scale
         self.seed = seed
         self.workdir = workdir
+        # Locust's CSV statistics of every window go here (ini chaos_locust_csv).
+        self.csv_dir = csv_dir
         self.windows: list[Window] = []
 
     def _abort_watch(self, entry: Pod | None) -> AbortWatch | None:
@@ -108,7 +112,7 @@ class LoadDriver:
         seen_from: str = "",
         prove: bool = True,
         spawn_rate: float | None = None,
-        user: str | type | None = None,
+        user: str | type | list[str] | list[type] | None = None,
         locustfile: str | Path | None = None,
     ) -> Window:
         """Send load and return its window.
@@ -127,7 +131,9 @@ class LoadDriver:
         ``user="loadtests/locustfile.py:ShopUser"``, or the class itself) drives the load with
         a Locust user class instead of one path: its tasks, weights and ``wait_time`` run
         unchanged in the worker against the ingress, and every request is recorded with
-        Locust's name and method (``window.by_name()``).
+        Locust's name and method (``window.by_name()``). ``user=[Reader, Buyer]`` (or names)
+        runs several classes, shared by their ``weight``/``fixed_count`` as in Locust;
+        ``locustfile=`` alone runs every class the file defines, as ``locust -f`` does.
         """
         if spawn_rate is not None:
             raise ConfigError(_NO_SPAWN_RATE.format(spawn_rate=spawn_rate, users=users))
@@ -183,7 +189,8 @@ class LoadDriver:
             seed=self.seed,
             resolve=resolve,
             locustfile=None if own is None else own[0],
-            user_class=None if own is None else own[1],
+            user_classes=() if own is None else own[1],
+            csv_prefix=self._csv_prefix(label),
         ).scaled(self.scale)
         # Envoy's response flags per request: from the gateway's access log, or for a load
         # from inside the mesh from the client sidecar's outbound records (the embedded
@@ -237,6 +244,8 @@ class LoadDriver:
             )
             self.record.ejections.extend(window.ejections.to_json())
         entry = window.to_json()
+        if result.csv_files:
+            entry["locust_csv"] = self._csv_names(result.csv_files)
         if self.record.warnings:
             # Config that routes to nothing (a missing subset): show what the callers got.
             entry["summary"]["mesh_flags"] = self._mesh_flags(window)
@@ -247,6 +256,23 @@ class LoadDriver:
                 if fault.percent is not None:
                     self.chaos.prove(fault)
         return window
+
+    def _csv_prefix(self, label: str) -> str | None:
+        """``<csv_dir>/<experiment>-w<N>-<label>``: Locust's ``--csv`` prefix for the next
+        window, unique per experiment and window."""
+        if self.csv_dir is None:
+            return None
+        words = f"{self.record.name}-w{len(self.windows) + 1}-{label}"
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", words).strip("-")[:150]
+        return str(self.csv_dir / slug)
+
+    def _csv_names(self, files: list[str]) -> list[str]:
+        """The files relative to the report directory (``csv_dir``'s parent) when inside it."""
+        assert self.csv_dir is not None
+        base = self.csv_dir.parent
+        return [
+            str(Path(f).relative_to(base)) if Path(f).is_relative_to(base) else f for f in files
+        ]
 
     def _page_expectation(
         self, path: str, service: str | None, login: str | None
@@ -349,12 +375,25 @@ class LoadDriver:
 
 
 def resolve_user_class(
-    user: str | type | None, locustfile: str | Path | None
-) -> tuple[str, str | None] | None:
-    """``(absolute locustfile, class name or None)`` from ``load.run``'s ``user`` and
-    ``locustfile``, or None for chaoskit's own path load."""
+    user: str | type | list[str] | list[type] | None, locustfile: str | Path | None
+) -> tuple[str, tuple[str, ...]] | None:
+    """``(absolute locustfile, class names)`` from ``load.run``'s ``user`` and
+    ``locustfile`` (no names: every class the file defines), or None for chaoskit's own
+    path load."""
     if user is None and locustfile is None:
         return None
+    if isinstance(user, list | tuple):
+        if not user:
+            raise ConfigError("load.run(user=[]): name at least one user class, or drop user=")
+        found = [resolve_user_class(one, locustfile) for one in user]
+        files = {f for f, _ in (x for x in found if x is not None)}
+        if len(files) != 1:
+            raise ConfigError(
+                f"load.run(user=[...]): the classes come from {len(files)} files "
+                f"({', '.join(sorted(files))}); a window runs the classes of one locustfile"
+            )
+        names = tuple(n for x in found if x is not None for n in x[1])
+        return files.pop(), tuple(dict.fromkeys(names))
     name: str | None
     if isinstance(user, type):
         source = inspect.getsourcefile(user)
@@ -364,7 +403,7 @@ def resolve_user_class(
             raise ConfigError(
                 f"load.run(user={user.__name__}) is defined in {source}, not in {locustfile}"
             )
-        return str(Path(source).resolve()), user.__name__
+        return str(Path(source).resolve()), (user.__name__,)
     if isinstance(user, str) and locustfile is None:
         file, colon, name = user.rpartition(":")
         if not colon or not file.endswith(".py"):
@@ -384,4 +423,4 @@ def resolve_user_class(
             f"load.run(locustfile={str(locustfile)!r}): {path} does not exist (relative paths "
             "start at the directory pytest runs in)"
         )
-    return str(path.resolve()), name
+    return str(path.resolve()), (() if name is None else (name,))

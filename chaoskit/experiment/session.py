@@ -86,6 +86,8 @@ class Settings:
     # The embedded mesh's spec (--chaos-spec / ini chaos_spec): a twin of the user's own
     # mesh; None runs the built-in Bookinfo mesh.
     spec: Path | None = None
+    # Locust's CSV statistics of every window, in locust/ beside results.json.
+    locust_csv: bool = False
 
 
 DATAPLANES = ("sidecar", "ambient", "ambient-l4")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import random
+import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,12 +28,16 @@ import gevent.pool
 from locust import User, constant, task
 from locust.exception import StopUser
 
+from chaoskit.load.records import USER_NEVER_STARTED
+
 __all__ = [
     "Arrivals",
     "LocustfileError",
     "RequestSink",
-    "load_user_class",
+    "deal_arrivals",
+    "load_user_classes",
     "on_request",
+    "open_users",
     "recorded",
     "where_raised",
 ]
@@ -52,7 +57,15 @@ class RequestSink(Protocol):
     def next_id(self) -> str: ...
 
     def begin(
-        self, request_id: str, intended: float, sent: float, login: str | None, user: int
+        self,
+        request_id: str,
+        intended: float,
+        sent: float,
+        login: str | None,
+        user: int,
+        user_class: str = "",
+        name: str = "",
+        method: str = "",
     ) -> None: ...
 
     def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None: ...
@@ -73,12 +86,13 @@ class Schedule(Protocol):
 
 @dataclass
 class Arrivals:
-    """The open model for a user class: ``total`` arrivals at ``rate`` per second, each
-    running one task picked by the class's weights, dealt round-robin to the users (whose
-    sessions they use)."""
+    """The open model for one user class: its ``slots`` of the window's schedule (slot k is
+    due k / ``rate`` after the common start), each running one task picked by the class's
+    weights, dealt round-robin to the class's ``users`` (whose sessions they use)."""
 
     rate: float
-    total: int
+    slots: list[int]
+    users: int
     max_in_flight: int
     timeout_s: float
     connect_timeout_s: float
@@ -101,9 +115,20 @@ def where_raised(exc: BaseException, path: Path) -> str:
     return f"{frame.filename}:{frame.lineno}" if frame is not None else str(path)
 
 
-def load_user_class(locustfile: Path, name: str | None) -> type[User]:
-    """Import ``locustfile`` as its own module and return the user class ``name`` (or its
-    only concrete one)."""
+class _ImportTooSlow(Exception):
+    pass
+
+
+def _too_slow(signum: int, frame: Any) -> None:
+    raise _ImportTooSlow()
+
+
+def load_user_classes(
+    locustfile: Path, names: Sequence[str], import_timeout_s: float = 30.0
+) -> list[type[User]]:
+    """Import ``locustfile`` as its own module and return the user classes ``names`` (or, as
+    ``locust -f`` runs them, every concrete one it defines). An import still running after
+    ``import_timeout_s`` (a loop, a call that never answers) is an error naming its line."""
     module_name = f"chaoskit_locustfile_{locustfile.stem}"
     spec = importlib.util.spec_from_file_location(module_name, locustfile)
     if spec is None or spec.loader is None:
@@ -112,43 +137,100 @@ def load_user_class(locustfile: Path, name: str | None) -> type[User]:
     sys.modules[module_name] = module
     # A locustfile imports its helpers from beside it, as `locust -f` lets it.
     sys.path.insert(0, str(locustfile.parent))
+    # SIGALRM interrupts even a loop that never yields to gevent (this is the main thread).
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.setitimer(signal.ITIMER_REAL, import_timeout_s)
     try:
         spec.loader.exec_module(module)
+    except _ImportTooSlow as exc:
+        raise LocustfileError(
+            f"locustfile {locustfile} did not finish importing within {import_timeout_s:g}s "
+            f"(at {where_raised(exc, locustfile)} then)"
+        ) from exc
     except Exception as exc:
         raise LocustfileError(
             f"locustfile {locustfile} does not import: {type(exc).__name__}: {exc} "
             f"(at {where_raised(exc, locustfile)})"
         ) from exc
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     candidates = {
         key: value
         for key, value in vars(module).items()
         if inspect.isclass(value) and issubclass(value, User) and not value.abstract
     }
-    if name is not None:
-        found = getattr(module, name, None)
-        if found is None:
+    if not names:
+        if not candidates:
             raise LocustfileError(
-                f"locustfile {locustfile} has no {name!r}; its user classes: "
-                f"{', '.join(sorted(candidates)) or 'none'}"
-            )
-        if not (inspect.isclass(found) and issubclass(found, User)):
-            raise LocustfileError(
-                f"locustfile {locustfile}: {name!r} is not a Locust User class "
+                f"locustfile {locustfile} defines no concrete Locust User class "
                 "(subclass HttpUser or FastHttpUser)"
             )
-        if found.abstract:
-            raise LocustfileError(
-                f"locustfile {locustfile}: {name!r} is abstract (abstract = True); name a "
-                "concrete subclass"
-            )
-        return found
-    if len(candidates) != 1:
-        listed = ", ".join(sorted(candidates)) or "none"
+        return list(candidates.values())
+    return [_named_class(module, locustfile, name, candidates) for name in names]
+
+
+def _named_class(
+    module: Any, locustfile: Path, name: str, candidates: dict[str, type[User]]
+) -> type[User]:
+    found = getattr(module, name, None)
+    if found is None:
         raise LocustfileError(
-            f"locustfile {locustfile} defines {len(candidates)} user classes ({listed}); "
-            "name one: load.run(locustfile=..., user='Name')"
+            f"locustfile {locustfile} has no {name!r}; its user classes: "
+            f"{', '.join(sorted(candidates)) or 'none'}"
         )
-    return next(iter(candidates.values()))
+    if not (inspect.isclass(found) and issubclass(found, User)):
+        raise LocustfileError(
+            f"locustfile {locustfile}: {name!r} is not a Locust User class "
+            "(subclass HttpUser or FastHttpUser)"
+        )
+    if found.abstract:
+        raise LocustfileError(
+            f"locustfile {locustfile}: {name!r} is abstract (abstract = True); name a "
+            "concrete subclass"
+        )
+    return found
+
+
+def open_users(classes: Sequence[type[User]], users: int) -> list[int]:
+    """How many users (sessions) serve each class's arrivals in the open model.
+
+    A class's ``fixed_count`` is its count, as in Locust; the other classes share what is
+    left of ``users`` by ``weight``. Every class gets at least one, or its arrivals would
+    have no user to run them.
+    """
+    fixed = [max(0, int(getattr(c, "fixed_count", 0) or 0)) for c in classes]
+    left = max(0, users - sum(fixed))
+    weights = [
+        0 if f else max(0, int(getattr(c, "weight", 1) or 0))
+        for c, f in zip(classes, fixed, strict=True)
+    ]
+    total = sum(weights)
+    return [
+        f if f else max(1, round(left * w / total) if total else 1)
+        for f, w in zip(fixed, weights, strict=True)
+    ]
+
+
+def deal_arrivals(classes: Sequence[type[User]], total: int, seed: int) -> list[list[int]]:
+    """The slots of each class: every arrival picks its class by the classes' ``weight``
+    (Locust's weight between user classes), drawn from ``seed`` so a window is repeatable.
+    A class with ``weight = 0`` gets no arrivals."""
+    weights = [max(0, int(getattr(c, "weight", 1) or 0)) for c in classes]
+    if not any(weights):
+        names = ", ".join(c.__name__ for c in classes)
+        raise LocustfileError(
+            f"user classes {names} all have weight 0: the open model picks each arrival's "
+            "class by weight, so give one a positive weight"
+        )
+    slots: list[list[int]] = [[] for _ in classes]
+    if len(classes) == 1:
+        slots[0] = list(range(total))
+        return slots
+    draw = random.Random(seed)
+    for slot, index in enumerate(draw.choices(range(len(classes)), weights, k=total)):
+        slots[index].append(slot)
+    return slots
 
 
 def recorded(
@@ -180,7 +262,15 @@ def recorded(
             counter[0] += 1
             client = getattr(self, "client", None)
             if client is not None:
-                _wrap(client, sink, self.chaoskit_index, max_requests, environment)
+                _wrap(client, sink, self, max_requests, environment)
+
+        def on_start(self) -> None:
+            try:
+                super().on_start()
+            except Exception as exc:
+                if arrivals is not None:
+                    _give_up_slots(self, sink, arrivals, exc)
+                raise  # Locust logs it and the user stops, as under `locust`
 
     if arrive is not None:
         # Set after the class exists: Locust's metaclass would add the base's tasks to any
@@ -191,8 +281,9 @@ def recorded(
     return Recorded
 
 
-def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int, environment: Any) -> None:
+def _wrap(client: Any, sink: RequestSink, user: Any, max_requests: int, environment: Any) -> None:
     send = client.request
+    index, class_name = user.chaoskit_index, type(user).__name__
 
     def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if sink.started >= max_requests:
@@ -209,7 +300,11 @@ def _wrap(client: Any, sink: RequestSink, user: int, max_requests: int, environm
         # the same task from when they were sent.
         intended = getattr(_ARRIVAL, "intended", None)
         _ARRIVAL.intended = None
-        sink.begin(request_id, sent if intended is None else intended, sent, None, user)
+        due = sent if intended is None else intended
+        # The name Locust will give it (name=, a rename_request group, else the URL as
+        # given): a request still in flight at the window's end keeps it.
+        name = kwargs.get("name") or getattr(client, "request_name", None) or url
+        sink.begin(request_id, due, sent, None, index, class_name, str(name), method.upper())
         return send(method, url, *args, headers=headers, context=context, **kwargs)
 
     client.request = request
@@ -255,8 +350,7 @@ def _arrival_task(base: type[User], sink: RequestSink, arrivals: Arrivals) -> Ca
         user.chaoskit_scheduled = True
         pool = gevent.pool.Pool(arrivals.max_in_flight)
         start = arrivals.schedule.ready(arrivals.connect_timeout_s)
-        users = arrivals.schedule.users
-        for slot in range(user.chaoskit_index % users, arrivals.total, users):
+        for slot in arrivals.slots[user.chaoskit_index % arrivals.users :: arrivals.users]:
             due = start + slot / arrivals.rate
             delay = due - time.perf_counter()
             if delay > 0:
@@ -271,6 +365,22 @@ def _arrival_task(base: type[User], sink: RequestSink, arrivals: Arrivals) -> Ca
             gevent.spawn(user.environment.runner.quit)  # not from a user greenlet it kills
 
     return arrivals_of_this_user
+
+
+def _give_up_slots(user: Any, sink: RequestSink, arrivals: Arrivals, exc: Exception) -> None:
+    """An open-model user whose ``on_start`` raised (a refused login) runs none of its
+    slots: each is recorded as a failed request at its slot, so the window still holds
+    every arrival of the schedule, and the others do not wait for this user."""
+    start = arrivals.schedule.ready(arrivals.connect_timeout_s)
+    why = f"{USER_NEVER_STARTED}: {type(exc).__name__}: {exc}"[:200]
+    for slot in arrivals.slots[user.chaoskit_index % arrivals.users :: arrivals.users]:
+        due = start + slot / arrivals.rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)  # each at its slot, as a request not sent would be
+        sink.drop(due, None, why)
+    if arrivals.schedule.finished():
+        gevent.spawn(user.environment.runner.quit)
 
 
 def on_request(sink: RequestSink) -> Any:

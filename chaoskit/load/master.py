@@ -27,6 +27,7 @@ from locust import User, constant
 from locust.env import Environment
 from locust.event import Events
 
+from chaoskit.load.locust_csv import CsvExport
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.worker import (
     DONE_MESSAGE,
@@ -102,6 +103,11 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
     users = profile.users if profile.model == "closed" else workers * len(profile.logins)
     started = time.monotonic()
     runner.start(users, spawn_rate=users)
+    # The master holds every worker's statistics, so it writes Locust's CSV, as `locust
+    # --master --csv` does.
+    export = None if profile.csv_prefix is None else CsvExport(env, profile.csv_prefix)
+    if export is not None:
+        export.start()
     # Closed: the window ends here. Open: each worker quits when its schedule is done.
     window = profile.duration_s
     if profile.model == "open":
@@ -113,6 +119,7 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
         runner.send_message("quit")
         all_done.wait(timeout=stop_grace(profile) + 10)
     entry = env.stats.get(profile.path, profile.method)
+    csv_files = [] if export is None else export.finish()
     summary = {
         "done": True,
         "workers": workers,
@@ -122,6 +129,7 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
         "all_requests": env.stats.total.num_requests,
         "errors": [f"{e.error} ({e.occurrences}x)" for e in env.stats.errors.values()][:5],
         "user_errors": [str(row["msg"]) for row in runner.exceptions.values()][:5],
+        "csv_files": csv_files,
     }
     out.write_text(json.dumps(summary))
     runner.greenlet.kill(block=True)

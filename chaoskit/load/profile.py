@@ -69,10 +69,13 @@ class LoadProfile:
     # Host names the worker resolves to fixed addresses (curl's --resolve): an https target
     # named by its virtual host then carries that name as TLS SNI, as a gateway needs.
     resolve: tuple[tuple[str, str], ...] = ()
-    # A Locust user class drives the load instead of one path: the file it is defined in
-    # (absolute) and its name (None: the file's only concrete User class).
+    # Locust user classes drive the load instead of one path: the file they are defined in
+    # (absolute) and their names (empty: every concrete User class in it, as `locust -f`).
     locustfile: str | None = None
-    user_class: str | None = None
+    user_classes: tuple[str, ...] = ()
+    # Locust's own CSV statistics (`locust --csv PREFIX --csv-full-history`): written to
+    # PREFIX_stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv.
+    csv_prefix: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -99,8 +102,9 @@ class LoadProfile:
             )
         if not self.logins:
             raise ConfigError("load: logins must name at least one user (None = anonymous)")
-        if self.user_class is not None and self.locustfile is None:
-            raise ConfigError(f"load: user class {self.user_class!r} needs its locustfile")
+        if self.user_classes and self.locustfile is None:
+            names = ", ".join(self.user_classes)
+            raise ConfigError(f"load: user class {names} needs its locustfile")
         if self.locustfile is not None:
             self._check_user_class()
 
@@ -118,6 +122,13 @@ class LoadProfile:
             raise ConfigError(
                 f"{what}: users={self.users}: the open model deals its arrivals to users "
                 "(each with its own session); give at least 1"
+            )
+        if self.distributed:
+            # Locust's master dispatches users by class name, and chaoskit's master only
+            # declares its own class: a user's classes would never reach the workers.
+            raise ConfigError(
+                f"{what}: distributed=True runs chaoskit's own user only; for more load from "
+                "a locustfile use processes=N without distributed (independent workers)"
             )
 
     @classmethod
@@ -167,9 +178,23 @@ class LoadProfile:
             if self.model == "closed" and users == 0 and not self.distributed:
                 continue
             parts.append(
-                replace(self, users=max(users, 1), rate=rate, processes=1, seed=self.seed + index)
+                replace(
+                    self,
+                    users=max(users, 1),
+                    rate=rate,
+                    processes=1,
+                    seed=self.seed + index,
+                    csv_prefix=self._csv_part(index),
+                )
             )
         return parts
+
+    def _csv_part(self, index: int) -> str | None:
+        """Each independent worker has its own Locust statistics, so its own CSV files;
+        in distributed mode the master writes them from every worker's reports."""
+        if self.csv_prefix is None or self.distributed:
+            return None
+        return f"{self.csv_prefix}-p{index}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -177,6 +202,7 @@ class LoadProfile:
         data["headers"] = dict(self.headers)
         data["markers"] = list(self.markers)
         data["resolve"] = dict(self.resolve)
+        data["user_classes"] = list(self.user_classes)
         return data
 
     @classmethod
@@ -186,6 +212,7 @@ class LoadProfile:
         values["headers"] = tuple(sorted(dict(values.get("headers", {})).items()))
         values["markers"] = tuple(values.get("markers", ()))
         values["resolve"] = tuple(sorted(dict(values.get("resolve", {})).items()))
+        values["user_classes"] = tuple(values.get("user_classes", ()))
         return cls(**values)
 
     def describe(self) -> dict[str, Any]:
@@ -206,4 +233,4 @@ class LoadProfile:
         """``locustfile.py:ShopUser`` as the report shows it (None for a path load)."""
         if self.locustfile is None:
             return None
-        return f"{Path(self.locustfile).name}:{self.user_class or '(its only user class)'}"
+        return f"{Path(self.locustfile).name}:{','.join(self.user_classes) or '(every class)'}"

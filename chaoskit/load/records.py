@@ -12,6 +12,8 @@ from chaoskit.errors import BackendError
 
 # Status 0 means no HTTP reply: a transport error, or still in flight when the load stopped.
 IN_FLIGHT_AT_STOP = "in flight when the load stopped"
+# Open model: a slot of a user whose on_start raised (the error follows this prefix).
+USER_NEVER_STARTED = "not sent: its user's on_start raised"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class RequestRecord:
     name: str = ""
     method: str = ""
     marked_failure: bool = False
+    # The Locust user class that sent it (a locustfile load with several classes).
+    user_class: str = ""
 
     @property
     def ok(self) -> bool:
@@ -74,6 +78,7 @@ class RequestRecord:
             self.name,
             self.method,
             self.marked_failure,
+            self.user_class,
         ]
 
     @classmethod

@@ -19,7 +19,7 @@ from typing import Any
 
 from chaoskit.errors import BackendError
 from chaoskit.load.profile import LoadProfile
-from chaoskit.load.records import RequestRecord, read_output
+from chaoskit.load.records import USER_NEVER_STARTED, RequestRecord, read_output
 
 
 class LoadError(BackendError):
@@ -40,6 +40,12 @@ class LoadResult:
     @property
     def cpu_s(self) -> float:
         return sum(float(s.get("cpu_s", 0.0)) for s in self.summaries)
+
+    @property
+    def csv_files(self) -> list[str]:
+        """Locust's CSV files the workers (or the distributed master) wrote."""
+        sources = [*self.summaries, *([self.master] if self.master else [])]
+        return [str(name) for s in sources for name in s.get("csv_files") or []]
 
 
 def _tail(text: str, lines: int = 20) -> str:
@@ -193,7 +199,8 @@ def _collect(
 
 
 def _users_failed(failures: list[str], records: list[RequestRecord]) -> None:
-    if failures and not records:
+    # Open model: a user that never started leaves its slots as records of that.
+    if failures and all(r.error.startswith(USER_NEVER_STARTED) for r in records):
         raise LoadError(f"the load worker's users failed: {'; '.join(failures)}")
 
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gevent
 import gevent.event
@@ -38,11 +38,14 @@ from locust.env import Environment
 from locust.event import Events
 
 from chaoskit.load.limits import TooFewOpenFiles, ensure_open_files, open_files_needed
+from chaoskit.load.locust_csv import CsvExport
 from chaoskit.load.locustfile import (
     Arrivals,
     LocustfileError,
-    load_user_class,
+    deal_arrivals,
+    load_user_classes,
     on_request,
+    open_users,
     recorded,
 )
 from chaoskit.load.profile import LoadProfile
@@ -73,6 +76,18 @@ class Link:
     workers: int
 
 
+class Pending(NamedTuple):
+    """A request sent and not yet answered."""
+
+    intended: float
+    sent: float
+    login: str | None
+    user: int
+    user_class: str
+    name: str  # the name its task gave it (a user class's request), "" for chaoskit's own
+    method: str
+
+
 class Recorder:
     """Collects records, tracks what is in flight, and writes batches to OUT."""
 
@@ -80,7 +95,7 @@ class Recorder:
         self.profile = profile
         self.out = out.open("a", encoding="utf-8")
         self.pending: list[RequestRecord] = []
-        self.in_flight: dict[str, tuple[float, float, str | None, int]] = {}
+        self.in_flight: dict[str, Pending] = {}
         self.started = 0
         self.dropped = 0
         self.counter = 0
@@ -97,13 +112,21 @@ class Recorder:
         return f"ck-{os.getpid()}-{self.counter}"
 
     def begin(
-        self, request_id: str, intended: float, sent: float, login: str | None, user: int
+        self,
+        request_id: str,
+        intended: float,
+        sent: float,
+        login: str | None,
+        user: int,
+        user_class: str = "",
+        name: str = "",
+        method: str = "",
     ) -> None:
         self.started += 1
-        self.in_flight[request_id] = (intended, sent, login, user)
+        self.in_flight[request_id] = Pending(intended, sent, login, user, user_class, name, method)
 
     def finish(self, request_id: str, response: Any, done: float) -> None:
-        intended = self.in_flight[request_id][0]
+        intended = self.in_flight[request_id].intended
         status = int(getattr(response, "status_code", 0) or 0)
         body, status, error = self._body(response, status, getattr(response, "error", None))
         self._reply(request_id, response, status, body, error, latency_s=done - intended)
@@ -114,7 +137,7 @@ class Recorder:
         Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones)."""
         if request_id not in self.in_flight:
             return
-        intended, sent, _, _ = self.in_flight[request_id]
+        intended, sent = self.in_flight[request_id][:2]
         response = event.get("response")
         exception = event.get("exception")
         status = int(getattr(response, "status_code", 0) or 0)
@@ -147,7 +170,7 @@ class Recorder:
     ) -> None:
         """Record a request that got a reply (or a transport error): ``named`` holds a
         user class's name, method and verdict."""
-        intended, sent, login, user = self.in_flight.pop(request_id)
+        intended, sent, login, user, user_class, _, _ = self.in_flight.pop(request_id)
         version, pod, upstream = self._reply_headers(response, status, body)
         self.add(
             RequestRecord(
@@ -164,6 +187,7 @@ class Recorder:
                 login=login,
                 user=user,
                 pod=pod,
+                user_class=user_class,
                 **named,
             )
         )
@@ -237,7 +261,8 @@ class Recorder:
     def close(self, summary: dict[str, Any]) -> None:
         # Requests Locust killed at stop never fire an event (§1.2): count them as failures.
         now = time.perf_counter()
-        for request_id, (intended, sent, login, user) in list(self.in_flight.items()):
+        for request_id, pending in list(self.in_flight.items()):
+            intended, sent, login, user, cls, name, method = pending
             self.add(
                 RequestRecord(
                     self.epoch(intended),
@@ -252,6 +277,10 @@ class Recorder:
                     None,
                     login,
                     user,
+                    user_class=cls,
+                    # Named as its task asked (Locust would have, had it finished).
+                    name=name,
+                    method=method,
                 )
             )
         self.in_flight.clear()
@@ -382,33 +411,54 @@ def make_user_class(
     return ChaosUser
 
 
-def own_user_class(profile: LoadProfile, recorder: Recorder, errors: list[str]) -> type[Any]:
-    """The user's class from their locustfile, recorded; exit BAD_LOCUSTFILE with the reason."""
+def own_user_classes(
+    profile: LoadProfile, recorder: Recorder, errors: list[str]
+) -> tuple[list[type[Any]], int]:
+    """The user's classes from their locustfile, recorded, and how many users to start;
+    exit BAD_LOCUSTFILE with the reason."""
     assert profile.locustfile is not None
     try:
-        base = load_user_class(Path(profile.locustfile), profile.user_class)
+        bases = load_user_classes(
+            Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
+        )
+        if profile.model == "closed":
+            classes = [
+                recorded(base, profile.target, recorder, profile.max_requests) for base in bases
+            ]
+            return classes, profile.users
+        return _open_classes(profile, recorder, errors, bases)
     except LocustfileError as exc:
         sys.stderr.write(f"load worker: {exc}\n")
         sys.stderr.flush()
         os._exit(BAD_LOCUSTFILE)
-    arrivals = None
-    if profile.model == "open":
-        assert profile.rate is not None
+
+
+def _open_classes(
+    profile: LoadProfile, recorder: Recorder, errors: list[str], bases: list[type[Any]]
+) -> tuple[list[type[Any]], int]:
+    """The open model: each arrival picks a class by weight, then one of its tasks by
+    weight; each class gets a fixed count of users (Locust's ``fixed_count``) to run them."""
+    assert profile.rate is not None
+    counts = open_users(bases, profile.users)
+    total = min(profile.max_requests, int(profile.rate * profile.duration_s))
+    dealt = deal_arrivals(bases, total, profile.seed)
+    schedule = OpenSchedule(sum(counts))
+    classes = []
+    for base, users, slots in zip(bases, counts, dealt, strict=True):
         arrivals = Arrivals(
             rate=profile.rate,
-            total=min(profile.max_requests, int(profile.rate * profile.duration_s)),
+            slots=slots,
+            users=users,
             max_in_flight=profile.max_in_flight,
             timeout_s=profile.timeout_s,
             connect_timeout_s=profile.connect_timeout_s,
-            schedule=OpenSchedule(profile.users),
+            schedule=schedule,
             errors=errors,
         )
-    try:
-        return recorded(base, profile.target, recorder, profile.max_requests, arrivals)
-    except LocustfileError as exc:
-        sys.stderr.write(f"load worker: {exc}\n")
-        sys.stderr.flush()
-        os._exit(BAD_LOCUSTFILE)
+        cls = recorded(base, profile.target, recorder, profile.max_requests, arrivals)
+        cls.fixed_count = users  # exactly this many sessions serve the class's arrivals
+        classes.append(cls)
+    return classes, sum(counts)
 
 
 def user_errors(runner: Any) -> list[str]:
@@ -494,12 +544,15 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
     events = Events()  # type: ignore[no-untyped-call]
     arrival_errors: list[str] = []  # what a user class's tasks raised in the open model
     if profile.locustfile is None:
-        user_class: type[Any] = make_user_class(profile, recorder, stride, lambda: slot[0])
+        user_classes: list[type[Any]] = [
+            make_user_class(profile, recorder, stride, lambda: slot[0])
+        ]
+        users = profile.users if profile.model == "closed" else len(profile.logins)
     else:
-        user_class = own_user_class(profile, recorder, arrival_errors)
+        user_classes, users = own_user_classes(profile, recorder, arrival_errors)
         events.request.add_listener(on_request(recorder))  # type: ignore[no-untyped-call]
     env = Environment(
-        user_classes=[user_class],
+        user_classes=user_classes,
         events=events,
         # A user's own class runs as under `locust`: a task that raises is logged and the
         # user goes on; chaoskit's own class lets an error stop the window.
@@ -520,21 +573,22 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         runner = connect(env, link, profile.connect_timeout_s, slot)
         # The master starts and ends the window; this only bounds a master that went away.
         window += profile.connect_timeout_s + stop_grace(profile) + 10
-    users = (
-        profile.users
-        if profile.model == "closed" or profile.locustfile is not None
-        else len(profile.logins)
-    )
     # A collection pause stalls every greenlet at once; the run is short and bounded.
     gc.disable()
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
+    export = None
     if link is None:
         runner.start(users, spawn_rate=max(users, 1))
+        # Locust's own CSV statistics; a distributed worker's are written by its master.
+        if profile.csv_prefix is not None:
+            export = CsvExport(env, profile.csv_prefix)
+            export.start()
     stopper = gevent.spawn_later(window, runner.quit)
     runner.greenlet.join()
     stopper.kill()
     gc.enable()
+    csv_files = [] if export is None else export.finish()
     errors = [f"{e.error} ({e.occurrences}x)" for e in env.stats.errors.values()]
     summary = {
         "done": True,
@@ -547,6 +601,7 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         "locust_requests": env.stats.total.num_requests if link is None else None,
         "locust_errors": errors[:5],
         "user_errors": (user_errors(runner) + arrival_errors)[:5],
+        "csv_files": csv_files,
     }
     if link is not None:
         summary["index"] = link.index

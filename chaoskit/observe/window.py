@@ -15,6 +15,9 @@ from chaoskit.observe.ejections import EjectionTimeline
 from chaoskit.stats import quantile
 
 MAX_SERIES_POINTS = 300
+# Per-name charts draw at most this many names (4 colours x 2 line styles), the rest merged.
+MAX_SERIES_NAMES = 8
+OTHER_NAMES = "(other names)"
 
 
 @dataclass
@@ -170,27 +173,45 @@ class Window:
         label: str | None = None,
         *,
         name: str | None = None,
+        user_class: str | None = None,
     ) -> Window:
         """The same window restricted to some requests: those ``where`` keeps (e.g. one
-        logged-in user), or a user class's requests of one Locust ``name``."""
-        if where is None and name is None:
-            raise ConfigError("window.only() needs where= (a predicate) or name= (a request name)")
+        logged-in user), a user class's requests of one Locust ``name``, or those one of
+        several ``user_class``es sent."""
+        if where is None and name is None and user_class is None:
+            raise ConfigError(
+                "window.only() needs where= (a predicate), name= (a request name) or "
+                "user_class= (a Locust user class)"
+            )
         if name is not None and name not in self.names():
             known = ", ".join(repr(n) for n in self.names()) or "none (not a user-class load)"
             raise ConfigError(
                 f"window {self.label!r} has no request named {name!r}; its names: {known}"
             )
+        if user_class is not None and user_class not in self.user_classes():
+            known = ", ".join(repr(n) for n in self.user_classes()) or "none"
+            raise ConfigError(
+                f"window {self.label!r} has no request from user class {user_class!r}; "
+                f"its user classes: {known}"
+            )
         kept = [
             r
             for r in self.records
-            if (where is None or where(r)) and (name is None or r.name == name)
+            if (where is None or where(r))
+            and (name is None or r.name == name)
+            and (user_class is None or r.user_class == user_class)
         ]
-        default = self.label if name is None else f"{self.label} [{name}]"
+        tags = [t for t in (user_class, name) if t is not None]
+        default = f"{self.label} [{' '.join(tags)}]" if tags else self.label
         return replace(self, records=kept, label=label or default)
 
     def names(self) -> list[str]:
         """The Locust request names in this window, in order of first use."""
         return list(dict.fromkeys(r.name for r in self.records if r.name))
+
+    def user_classes(self) -> list[str]:
+        """The Locust user classes that sent this window's requests, in order of first use."""
+        return list(dict.fromkeys(r.user_class for r in self.records if r.user_class))
 
     def by_name(self) -> dict[str, Window]:
         """One window per Locust request name (a user class's load), as Locust's own
@@ -252,7 +273,17 @@ class Window:
             "flags": self.response_flags() if self.flags else {},
             "versions": self.versions(),
             **({"by_name": self._by_name_table()} if self.names() else {}),
+            **({"by_class": self._by_class_table()} if len(self.user_classes()) > 1 else {}),
         }
+
+    def _by_class_table(self) -> dict[str, dict[str, int]]:
+        """Requests and failures per user class, when several shared the window."""
+        counts: dict[str, dict[str, int]] = {}
+        for record in self.records:
+            row = counts.setdefault(record.user_class or "", {"n": 0, "failures": 0})
+            row["n"] += 1
+            row["failures"] += not record.ok
+        return counts
 
     def _by_name_table(self) -> list[dict[str, Any]]:
         """Locust's statistics table per request name, with chaoskit's intervals left to the
@@ -277,12 +308,31 @@ class Window:
 
     def series(self, max_points: int = MAX_SERIES_POINTS) -> list[dict[str, Any]]:
         """Per-second points (wider buckets for long windows) of count, errors, p50, p99."""
-        if not self.records:
+        return self._series(self.records, max_points)
+
+    def series_by_name(
+        self, max_names: int = MAX_SERIES_NAMES, max_points: int = MAX_SERIES_POINTS // 3
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The same points per Locust request name, for the report's per-name charts: the
+        ``max_names`` busiest names, the rest together as ``(other names)``."""
+        counts = Counter(r.name for r in self.records if r.name)
+        if not counts:
+            return {}
+        kept = [name for name, _ in counts.most_common(max_names)]
+        groups: dict[str, list[RequestRecord]] = {name: [] for name in kept}
+        for record in self.records:
+            if record.name:  # unnamed: dropped before it was sent (max_in_flight)
+                key = record.name if record.name in groups else OTHER_NAMES
+                groups.setdefault(key, []).append(record)
+        return {name: self._series(group, max_points) for name, group in groups.items()}
+
+    def _series(self, records: list[RequestRecord], max_points: int) -> list[dict[str, Any]]:
+        if not records:
             return []
         span = max(self.end - self.start, 1.0)
         step = max(1.0, math.ceil(span / max_points))
         buckets: dict[int, list[RequestRecord]] = {}
-        for record in self.records:
+        for record in records:
             buckets.setdefault(int((record.intended - self.start) // step), []).append(record)
         points = []
         for index in sorted(buckets):
@@ -307,6 +357,7 @@ class Window:
             "load": self.profile.describe(),
             "summary": self.summary(),
             "series": self.series(),
+            **({"series_by_name": self.series_by_name()} if self.names() else {}),
         }
 
     def __repr__(self) -> str:

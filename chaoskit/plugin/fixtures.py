@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from chaoskit.experiment.chaos import Chaos
     from chaoskit.experiment.driver import LoadDriver
     from chaoskit.experiment.record import ExperimentRecord
-    from chaoskit.experiment.session import ChaosSession
+    from chaoskit.experiment.session import ChaosSession, Settings
 
 
 @pytest.fixture(scope="session")
@@ -218,7 +218,16 @@ def load(chaos_plane_mesh: ChaosSession, experiment: ExperimentRecord, chaos: Ch
         workdir=chaos_mesh.workdir / "load",
         abort_below=settings.abort_below,
         bookinfo=settings.spec is None,
+        csv_dir=_locust_csv_dir(settings),
     )
+
+
+def _locust_csv_dir(settings: Settings) -> Path | None:
+    """Where Locust's CSV files go (ini chaos_locust_csv): locust/ beside results.json; a
+    run that writes no report puts them in reports/locust/ under the rootdir."""
+    if not settings.locust_csv:
+        return None
+    return (settings.report_dir or settings.root / "reports") / "locust"
 
 
 @pytest.fixture(scope="session")

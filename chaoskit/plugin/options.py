@@ -107,7 +107,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "twin's mesh.yaml) instead of the built-in Bookinfo mesh",
     )
     parser.addini("chaos_mesh", "default for --mesh", default="local")
+    group.addoption(
+        "--chaos-locust-csv",
+        action="store_true",
+        default=None,
+        help="write Locust's own CSV statistics of every load window (its --csv files) to "
+        "locust/ next to results.json",
+    )
     parser.addini("chaos_spec", "default for --chaos-spec (relative to the rootdir)", default="")
+    parser.addini("chaos_locust_csv", "default for --chaos-locust-csv", type="bool", default=False)
     parser.addini("chaos_istio_version", "default for --istio-version", default="")
     parser.addini("chaos_strict", "default for --chaos-strict", type="bool", default=False)
     parser.addini("chaos_seed", "default for --chaos-seed", default="0")
@@ -326,6 +334,11 @@ def pytest_configure(config: pytest.Config) -> None:
         root=config.rootpath,
         argv=list(config.invocation_params.args),
         spec=spec,
+        locust_csv=bool(
+            config.getini("chaos_locust_csv")
+            if config.getoption("--chaos-locust-csv") is None
+            else True
+        ),
     )
     if settings.duration_scale <= 0:
         raise pytest.UsageError("--chaos-duration-scale must be > 0")

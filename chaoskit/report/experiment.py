@@ -3,10 +3,12 @@ charts with their data tables, ejections, response flags, versions and stat delt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaoskit.report import fmt
+from chaoskit.report.by_name import by_name_charts
 from chaoskit.report.charts import DASHED, SOLID, ChartSet, band, line, r, stack_labels
 from chaoskit.report.markup import esc, table
 from chaoskit.report.series import Point, downsample, window_points
@@ -88,6 +90,8 @@ def experiment_section(
         parts.append(_windows_table(experiment, clock, sub))
         parts.append(_charts(experiment, clock, charts, sub, anchor))
         parts.append(_breakdowns(experiment, sub))
+        bands = _fault_bands(experiment, clock)
+        parts.append(by_name_charts(experiment, clock.rel, charts, bands, sub))
     if experiment["ejections"]:
         parts.append(_ejections(experiment, clock, charts, sub))
     if experiment["stat_deltas"]:
@@ -557,8 +561,27 @@ def _by_name_tables(experiment: Mapping[str, Any]) -> str:
                 caption=f"Window {w['label']}: per request name, as Locust groups them",
                 numeric=[False, False, True, True, True, True, True, True, True],
             )
+            + _csv_links(w.get("locust_csv") or [])
         )
     return f'<div class="tables">{"".join(tables)}</div>' if tables else ""
+
+
+# A CSV path from results.json becomes a link only when it is plainly a relative file
+# name beside the report (results files are data: never a scheme, never outside).
+_SAFE_CSV = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*\.csv")
+
+
+def _csv_links(files: Sequence[Any]) -> str:
+    """Links to Locust's CSV files of a window (ini chaos_locust_csv)."""
+    if not files:
+        return ""
+    items = []
+    for name in files:
+        text = str(name)
+        label = esc(text.rsplit("/", 1)[-1])
+        safe = _SAFE_CSV.fullmatch(text) and ".." not in text.split("/")
+        items.append(f'<a href="{esc(text)}">{label}</a>' if safe else f"<code>{label}</code>")
+    return f'<p class="muted">Locust\'s own statistics: {" · ".join(items)}</p>'
 
 
 def _ejections(experiment: Mapping[str, Any], clock: Clock, charts: ChartSet, level: int) -> str:

@@ -157,9 +157,13 @@
         pointStyleWidth: 34,
         generateLabels: function (chart) {
           var items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+          // Only where lines differ in style: four names all solid need no "(solid)".
+          var distinct = styles.filter(function (s, i) {
+            return styles.indexOf(s) === i;
+          }).length;
           items.forEach(function (item) {
             var style = styles[item.datasetIndex];
-            if (styles.length > 1 && style !== undefined) {
+            if (distinct > 1 && style !== undefined) {
               item.text += " (" + STYLE_WORDS[style % STYLE_WORDS.length] + ")";
             }
           });
