@@ -334,6 +334,8 @@ def _action(route: HTTPRoute, ctx: RouteContext) -> dict[str, object]:
         ),
         "fault": _fault(route),
         "mirrors": _mirrors(route, ctx),
+        # Gateway API: an invalid backend answers 500 (route.go, UseGatewaySemantics).
+        "cluster_not_found_status": 500 if ctx.gateway_semantics else 503,
     }
 
 

@@ -157,6 +157,9 @@ class Route:
     request_headers: HeaderMutation | None = None
     response_headers: HeaderMutation | None = None
     virtual_service: str = ""  # "name.namespace", empty for the default route
+    # Envoy's cluster_not_found_response_code: 503 unless Istio sets 500, which it does on
+    # routes derived from Gateway API (route.go applyHTTPRouteDestination, tag 1.30.3).
+    cluster_not_found_status: int = 503
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chaoskit.mesh import fault, local_reply
 from chaoskit.mesh.attempt import AttemptResult, HashContext, UpstreamCluster
@@ -152,7 +152,10 @@ class Router:
         cluster = self.clusters.get(weighted.cluster)
         if cluster is None:
             self.stats.inc(f"http.{self.stat_prefix}.no_cluster")
-            return self._local(local_reply.NO_CLUSTER, info)
+            reply = local_reply.NO_CLUSTER
+            if route.cluster_not_found_status != reply.status:
+                reply = replace(reply, status=route.cluster_not_found_status)
+            return self._local(reply, info)
 
         upstream = self._upstream_request(route, request, weighted.request_headers)
         for mirror in route.mirrors:

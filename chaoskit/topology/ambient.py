@@ -58,12 +58,14 @@ def ambient_namespaces(spec: MeshSpec) -> set[str]:
 
 
 def waypoint_for(spec: MeshSpec, namespace: str) -> str | None:
-    """The waypoint an ambient namespace uses, or None (L4 only: ztunnel)."""
+    """The waypoint an ambient namespace uses, or None (L4 only: ztunnel). A waypoint named
+    in another namespace (``istio.io/use-waypoint-namespace``) is not attached: see
+    :func:`service_waypoint`."""
     for ns in spec.spec.namespaces:
         if ns.name == namespace and namespace_is_ambient(ns):
-            name = ns.labels.get(USE_WAYPOINT_LABEL, "")
             # "none" opts out of a waypoint (istio/istio pkg/config/constants, "none").
-            return name if name and name != "none" else None
+            ref = use_waypoint(ns.labels, namespace)
+            return ref.name if isinstance(ref, WaypointRef) and ref.namespace == namespace else None
     return None
 
 

@@ -303,3 +303,14 @@ def test_a_fault_on_a_service_an_httproute_routes_is_refused_with_the_way_out(
         assert not [o for o in backend.list_objects() if o["kind"] == "VirtualService"]
     finally:
         backend.close()
+
+
+def test_a_backend_that_does_not_exist_answers_500(routes: MeshHandle) -> None:
+    """Istio keeps the route to a missing backend and sets Envoy's
+    cluster_not_found_response_code to 500 on routes from Gateway API (route/route.go
+    applyHTTPRouteDestination, UseGatewaySemantics; a VirtualService's answer stays 503 NC)."""
+    routes.apply(_route("").replace("backendRefs: [{name: httpbin", "backendRefs: [{name: nowhere"))
+    fortio = routes.pod("app=fortio")
+    response = routes.fetch("httpbin:8000/get")
+    assert response.status_code == 500
+    assert routes.last_outbound(fortio)["response_flags"] == "NC"
