@@ -21,6 +21,8 @@ Approximations, said in the twin's README too:
   near the measured ones instead of counting the callees twice.
 - The order of calls is not in the metrics: calls are made in parallel (``callMode``).
 - Response code 0 (the client went away before an answer, Envoy's ``-`` code) is left out.
+- Every series is the destination sidecar's, so a workload without a sidecar is neither
+  calibrated nor seen as a callee.
 """
 
 from __future__ import annotations

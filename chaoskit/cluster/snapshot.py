@@ -561,7 +561,9 @@ def _calibration_section(snap: Snapshot) -> list[str]:
         "is reduced by its slowest callee's (never below a tenth of the measured value), "
         "since the twin's app adds its calls' time to its own. Quantiles do not subtract "
         "exactly. The metrics do not say in which order a workload calls: the twin calls in "
-        "parallel. A call is kept when it is made on at least half of the caller's requests.",
+        "parallel. A call is kept when it is made on at least half of the caller's requests. "
+        'Every series is the destination sidecar\'s (`reporter="destination"`): a workload '
+        "without a sidecar is neither calibrated nor seen as a callee.",
         "",
     ]
     lines += [f"- {note}" for note in calibration.notes]
