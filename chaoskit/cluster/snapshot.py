@@ -182,16 +182,16 @@ def _read_istio(reader: Reader, snap: Snapshot, namespace: str) -> None:
             )
 
 
-def _try_items(reader: Reader, path: str, snap: Snapshot | None = None) -> list[JsonObject]:
+def _try_items(reader: Reader, path: str, snap: Snapshot) -> list[JsonObject]:
     """A list the cluster may not serve (a CRD not installed: none) or may not let this
     user read (RBAC: none, and the snapshot says what it could not read)."""
     try:
         return _items(reader, path)
     except BackendError as exc:
-        if _status(exc) == 403 and snap is not None:
+        if _status(exc) == 403:
             snap.warnings.append(f"could not read {path}: forbidden (403) for this user")
             return []
-        if _status(exc) in (404, 403):
+        if _status(exc) == 404:
             return []
         raise
 
