@@ -21,6 +21,8 @@ Approximations, said in the twin's README too:
   near the measured ones instead of counting the callees twice.
 - The order of calls is not in the metrics: calls are made in parallel (``callMode``).
 - Response code 0 (the client went away before an answer, Envoy's ``-`` code) is left out.
+- Every series is the destination sidecar's, so a workload without a sidecar is neither
+  calibrated nor seen as a callee.
 """
 
 from __future__ import annotations
@@ -188,8 +190,14 @@ def _calls(
         target = _destination(sample)
         if source not in known or target not in known or not finite(sample.value):
             continue  # from outside the mesh, the ingress gateway, or a workload not read
-        share = sample.value / served[source] if served.get(source) else 0.0
         where = f"{source[0]}/{source[1]} -> {target[0]}/{target[1]}"
+        if not served.get(source):
+            result.notes.append(
+                f"{where}: the caller answered no requests in the window (a client or a job), "
+                "so its calls are not made per request; left out"
+            )
+            continue
+        share = sample.value / served[source]
         if share < MIN_CALL_SHARE:
             result.notes.append(
                 f"{where}: called on {share:.0%} of its requests, under "

@@ -182,16 +182,16 @@ def _read_istio(reader: Reader, snap: Snapshot, namespace: str) -> None:
             )
 
 
-def _try_items(reader: Reader, path: str, snap: Snapshot | None = None) -> list[JsonObject]:
+def _try_items(reader: Reader, path: str, snap: Snapshot) -> list[JsonObject]:
     """A list the cluster may not serve (a CRD not installed: none) or may not let this
     user read (RBAC: none, and the snapshot says what it could not read)."""
     try:
         return _items(reader, path)
     except BackendError as exc:
-        if _status(exc) == 403 and snap is not None:
+        if _status(exc) == 403:
             snap.warnings.append(f"could not read {path}: forbidden (403) for this user")
             return []
-        if _status(exc) in (404, 403):
+        if _status(exc) == 404:
             return []
         raise
 
@@ -561,7 +561,9 @@ def _calibration_section(snap: Snapshot) -> list[str]:
         "is reduced by its slowest callee's (never below a tenth of the measured value), "
         "since the twin's app adds its calls' time to its own. Quantiles do not subtract "
         "exactly. The metrics do not say in which order a workload calls: the twin calls in "
-        "parallel. A call is kept when it is made on at least half of the caller's requests.",
+        "parallel. A call is kept when it is made on at least half of the caller's requests. "
+        'Every series is the destination sidecar\'s (`reporter="destination"`): a workload '
+        "without a sidecar is neither calibrated nor seen as a callee.",
         "",
     ]
     lines += [f"- {note}" for note in calibration.notes]

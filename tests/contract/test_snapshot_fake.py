@@ -46,6 +46,7 @@ def shop_traffic() -> list[Requests]:
         edge("checkout", "inventory", "200", 10.0),
         edge("checkout", "inventory", "0", 0.05),  # the caller went away: not an error code
         edge("frontend", "inventory", "200", 1.0),  # on 10% of frontend's requests
+        edge(("batch", "nightly-report"), "checkout", "200", 0.01),  # a job: not called
     ]
 
 
@@ -362,7 +363,7 @@ def test_prometheus_calibrates_latency_errors_and_the_call_graph(
         "distribution": "quantiles",
         **self_time("checkout", ["payments", "inventory"]),
     }
-    assert checkout["errorCodes"] == {"503": round(0.1 / 10.0, 4)}
+    assert checkout["errorCodes"] == {"503": round(0.1 / (10.0 + 0.01), 4)}  # the job too
     assert settings["payments"]["errorCodes"] == {"500": round(0.2 / 10.0, 4)}
     assert "calls" not in settings["payments"]
     assert settings["inventory"]["latency"] == {
@@ -385,6 +386,7 @@ def test_prometheus_calibrates_latency_errors_and_the_call_graph(
     assert "shop/frontend -> shop/inventory: called on 10% of its requests" in readme
     assert "includes its callees'" in readme
     assert "istio-ingressgateway ->" not in readme  # the gateway runs no app: no calls
+    assert "batch/nightly-report -> shop/checkout: the caller answered no requests" in readme
     assert f"calibrating from Prometheus at {prometheus.url} (last 30m)" in stdout
     assert "calibrated 4 workload(s)" in stdout
 
