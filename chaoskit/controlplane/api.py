@@ -46,6 +46,7 @@ from chaoskit.controlplane.store import (
 )
 from chaoskit.errors import ChaoskitError
 from chaoskit.istio.resources import API_VERSIONS, GROUP
+from chaoskit.topology.host_ports import HOST_PORTS_ANNOTATION
 from chaoskit.topology.podshape import PROXY_CONTAINER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -437,8 +438,12 @@ class KubeApi:
                     "finishedAt": started,
                 }
             }
+        # Port mode: the app listens on its mapped ports (as a hostNetwork pod would).
         containers = [
-            {"name": pod.app, "ports": [{"containerPort": p} for p in pod.container_ports]}
+            {
+                "name": pod.app,
+                "ports": [{"containerPort": pod.host_port(p)} for p in pod.container_ports],
+            }
         ]
         app_state = state
         if pod.app_down:  # SIGKILLed app container, waiting for kubelet's restart
@@ -517,6 +522,15 @@ class KubeApi:
                     APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings),
                     # What Istio's injector sets, so `kubectl logs POD` picks the app.
                     "kubectl.kubernetes.io/default-container": pod.app,
+                    **(
+                        {
+                            HOST_PORTS_ANNOTATION: json.dumps(
+                                {str(k): v for k, v in pod.ports.items()}
+                            )
+                        }
+                        if pod.ports
+                        else {}
+                    ),
                 },
                 "ownerReferences": [
                     {
@@ -666,6 +680,7 @@ class KubeApi:
                     "version": conn.synced_version if conn else None,
                     "acked": conn.acked_version if conn else None,
                     "ip": pod.ip,
+                    **({"ports": {str(k): v for k, v in pod.ports.items()}} if pod.ports else {}),
                     "running": pod.running,
                     "lost": not pod.running
                     and not pod.killed_by_chaos

@@ -81,6 +81,7 @@ class Settings:
     # The Istio release the embedded mesh emulates (None: its default); on a real cluster,
     # the release its istiod must run (a mismatch is a notice in the results).
     istio_version: str | None = None
+    address_mode: str | None = None  # the embedded mesh's: ip | port | auto (None: auto)
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
 
@@ -197,6 +198,7 @@ class ChaosSession:
             spec=spec,
             seed=self.settings.seed,
             istio_version=self.settings.istio_version,
+            address_mode=self.settings.address_mode,
         )
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
@@ -290,6 +292,8 @@ class ChaosSession:
             ),
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
+            # The embedded mesh's: "ip" (a 127.x address per pod) or "port" (127.0.0.1).
+            **({"address_mode": self._process.info.address_mode} if self._process else {}),
             **({"guard": self.guard} if self.guard else {}),
             **({"notices": list(self.notices)} if self.notices else {}),
         }
