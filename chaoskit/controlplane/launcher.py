@@ -20,6 +20,7 @@ from chaoskit.controlplane.address_mode import check_mode
 from chaoskit.controlplane.server import MeshInfo
 from chaoskit.errors import BackendError, ReadinessTimeout
 from chaoskit.mesh.releases import parse_release
+from chaoskit.platform_check import check_posix
 
 
 @dataclass
@@ -43,6 +44,7 @@ class MeshProcess:
         istio_version: str | None = None,
         address_mode: str | None = None,
     ) -> MeshProcess:
+        check_posix("the embedded mesh")
         if istio_version is not None:
             parse_release(istio_version)  # a bad value fails here, not in the child's log
         if address_mode is not None:

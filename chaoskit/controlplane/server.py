@@ -26,6 +26,7 @@ from chaoskit.controlplane.api import KubeApi
 from chaoskit.controlplane.api_tls import ApiServerTls
 from chaoskit.controlplane.logcap import cap_forever
 from chaoskit.controlplane.runtime import ControlPlane, MeshOptions
+from chaoskit.platform_check import check_posix
 from chaoskit.topology.spec import MeshSpec
 
 STATE_FILE = "mesh.json"
@@ -135,6 +136,7 @@ class RunningMesh:
         ready_timeout_s: float = 30.0,
         address_mode: str | None = None,
     ) -> RunningMesh:
+        check_posix("the embedded mesh")
         state_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
         options = MeshOptions(
             state_dir=state_dir,

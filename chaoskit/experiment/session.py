@@ -160,6 +160,7 @@ class ChaosSession:
         self.interrupted = False
         self._backend: MeshBackend | None = None
         self._process: Any = None
+        self.address_mode: str | None = None  # the embedded mesh's, once it runs
         self._base: list[dict[str, Any]] = []
         self.journal_dir = workdir / "journal"
         self.guard: str | None = None  # what the context guard verified (real clusters)
@@ -200,6 +201,7 @@ class ChaosSession:
             istio_version=self.settings.istio_version,
             address_mode=self.settings.address_mode,
         )
+        self.address_mode = self._process.info.address_mode
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
         return backend
@@ -293,7 +295,7 @@ class ChaosSession:
             "context": self.context,
             "ingress": backend.ingress_http if backend else None,
             # The embedded mesh's: "ip" (a 127.x address per pod) or "port" (127.0.0.1).
-            **({"address_mode": self._process.info.address_mode} if self._process else {}),
+            **({"address_mode": self.address_mode} if self.address_mode else {}),
             **({"guard": self.guard} if self.guard else {}),
             **({"notices": list(self.notices)} if self.notices else {}),
         }
