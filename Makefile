@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.loadgen_locust
 	$(PY) -m benchmarks.scale  # 25..200 pods and a 10-minute soak; --soak-seconds to shorten
 	$(PY) -m benchmarks.api_tls
+	$(PY) -m benchmarks.address_modes  # ip and port mode in the same run
 
 clean:
 	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache
