@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from chaoskit.controlplane import discovery, tables, watch
+from chaoskit.controlplane.api_endpoints import EndpointRoutes
 from chaoskit.controlplane.api_exec import ExecRoutes
 from chaoskit.controlplane.api_meshconfig import MeshConfigRoutes
 from chaoskit.controlplane.api_workloads import WorkloadRoutes
@@ -113,6 +114,7 @@ class KubeApi:
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/restart", self.restart)
         r.add_get("/chaoskit/v1/mesh", self.mesh_info)
         WorkloadRoutes(self)
+        EndpointRoutes(self)
         MeshConfigRoutes(self)
         ExecRoutes(self)
 
@@ -438,12 +440,10 @@ class KubeApi:
                     "finishedAt": started,
                 }
             }
-        # Port mode: the app listens on its mapped ports (as a hostNetwork pod would).
+        # Port mode keeps the app's own ports here (the inbound listener and cluster are
+        # named by them: inbound|9080||); chaoskit.dev/ports says where each is reached.
         containers = [
-            {
-                "name": pod.app,
-                "ports": [{"containerPort": pod.host_port(p)} for p in pod.container_ports],
-            }
+            {"name": pod.app, "ports": [{"containerPort": p} for p in pod.container_ports]}
         ]
         app_state = state
         if pod.app_down:  # SIGKILLed app container, waiting for kubelet's restart

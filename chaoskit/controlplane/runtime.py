@@ -511,6 +511,10 @@ class ControlPlane:
         for pod in wanted:
             pod.ready = True
 
+    def pods_and_leaving(self) -> list[PodProcess]:
+        """Every pod, and the deleted ones whose endpoints callers still have."""
+        return [*self.pods.values(), *self._leaving]
+
     def is_ready(self, pod: PodProcess) -> bool:
         """Running and serving: connected to the push channel with a config acknowledged."""
         conn = self.xds.connections.get(pod.proxy_id)

@@ -30,6 +30,9 @@ E2E_CORE = [
     "tests/e2e/test_timeouts_retries.py",
     "tests/e2e/test_resilience.py",
     "tests/e2e/test_kill_modes.py",
+    # pod objects, Endpoints and EndpointSlices agree with EDS
+    "tests/e2e/test_kube_api.py::test_endpoints_and_slices_list_what_eds_carries",
+    "tests/e2e/test_kube_api.py::test_pods_and_services_read_through_core_v1",
 ]
 # Bookinfo's experiments, and load balancing (hosts told apart by port, consistent hashing).
 EXPERIMENTS = ["experiments/test_bookinfo_findings.py", "experiments/test_load_balancing.py"]
