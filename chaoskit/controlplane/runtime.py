@@ -226,8 +226,8 @@ class ControlPlane:
 
     def _check_port_mode(self) -> None:
         """Ambient needs distinct pod addresses: ztunnel knows a connection's source
-        workload only by its IP (istio/ztunnel ``src/proxy/outbound.rs`` looks the source
-        up by address), and in port mode every pod's is 127.0.0.1."""
+        workload by its IP (its Workload resources are keyed by address; so does
+        chaoskit.mesh.ztunnel with the peer's IP), and in port mode every pod's is 127.0.0.1."""
         if self.ambient_namespaces:
             raise ConfigError(
                 "mesh spec: ambient namespaces ("
