@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def test_the_environment_sets_the_mode_and_a_bad_value_names_its_source(
     assert check_mode(" Port ", "x") == "port"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux routes 127.0.0.0/8 to lo; macOS not")
 def test_this_host_binds_127_0_0_2_as_linux_does() -> None:
     """The probe itself, on the machine the tests run on (Linux routes 127/8 to lo)."""
     assert address_mode.loopback_aliases_work()
