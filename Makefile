@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: experiments mutate test lint bench clean format rehearse
+.PHONY: experiments mutate test lint bench clean format rehearse portmode
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ experiments: $(STAMP)
 # local suite's (LOCAL_RESULTS=path/results.json reuses a local run instead of making one).
 rehearse: $(STAMP)
 	$(PY) -m tests.rehearsal $(if $(LOCAL_RESULTS),--local-results $(LOCAL_RESULTS))
+
+# The embedded mesh where only 127.0.0.1 binds (a Mac's loopback, in a network namespace):
+# the e2e core, and the Bookinfo experiments' verdicts against ip mode. Needs root; skips
+# with the reason elsewhere.
+portmode: $(STAMP)
+	$(PY) -m pytest tests/portmode/netns_suite.py
 
 mutate: $(STAMP)
 	$(VENV)/bin/chaoskit mutate experiments/
@@ -44,6 +50,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.loadgen_locust
 	$(PY) -m benchmarks.scale  # 25..200 pods and a 10-minute soak; --soak-seconds to shorten
 	$(PY) -m benchmarks.api_tls
+	$(PY) -m benchmarks.address_modes  # ip and port mode in the same run
 
 clean:
 	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache

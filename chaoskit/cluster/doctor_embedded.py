@@ -16,6 +16,7 @@ from chaoskit.cluster.doctor import DoctorTarget
 from chaoskit.controlplane.server import CONTEXT_NAME, MeshInfo
 from chaoskit.errors import BackendError
 from chaoskit.kube.client import KubeClient
+from chaoskit.topology.host_ports import pod_address
 
 FORTIO_PORT = 8080  # the fortio app's port in the embedded topology
 
@@ -43,7 +44,8 @@ def embedded_target(state_dir: Path, request_timeout_s: float = 5.0) -> DoctorTa
         clients = client.pods(None, "app=fortio")
     finally:
         client.close()
-    ip = (clients[0].get("status") or {}).get("podIP") if clients else None
+    # podIP:8080, or in port mode fortio's own port on 127.0.0.1
+    address = pod_address(clients[0], FORTIO_PORT) if clients else None
     return DoctorTarget(
         info.kubeconfig,
         CONTEXT_NAME,
@@ -53,6 +55,6 @@ def embedded_target(state_dir: Path, request_timeout_s: float = 5.0) -> DoctorTa
         ingress_url=f"{info.ingress_http}/productpage",
         ingress_expect=pins.PRODUCTPAGE_TITLE,
         # no fortio pod: nothing listens on port 1, and the row says so
-        client_url=f"http://{ip}:{FORTIO_PORT}" if ip else "http://127.0.0.1:1",
+        client_url=f"http://{address}" if address else "http://127.0.0.1:1",
         request_timeout_s=request_timeout_s,
     )

@@ -47,6 +47,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="run in the background; stop with `chaoskit mesh down`",
     )
+    up.add_argument(
+        "--address-mode",
+        choices=("auto", "ip", "port"),
+        default=None,
+        help="ip: a loopback address per pod (Linux); port: ports of its own per pod on "
+        "127.0.0.1 (macOS without aliases); default auto: ip where 127.0.0.2 can be bound",
+    )
     up.add_argument("--state-dir", type=Path, default=None)
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
     up.set_defaults(handler=run_up)
@@ -65,11 +72,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_snapshot_parser(actions)
 
 
+_MODE_TEXT = {
+    "ip": "ip mode (a 127.x address per pod)",
+    "port": "port mode (every pod on 127.0.0.1 with ports of its own; see `mesh status`)",
+}
+
+
 def _print_info(info: object, spec: Path | None = None) -> None:
     from chaoskit.controlplane.server import MeshInfo
 
     assert isinstance(info, MeshInfo)
     print(f"embedded mesh ready, emulating Istio {info.istio_version} (sidecar data plane)")
+    print(f"  addresses:  {_MODE_TEXT.get(info.address_mode, info.address_mode)}")
     print(f"  ingress:    {info.ingress_http}  {info.ingress_https}")
     print(f"  API server: {info.api_server}")
     print(f"  kubeconfig: {info.kubeconfig}")
@@ -109,6 +123,7 @@ def run_up(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         detach=True,
         istio_version=args.istio_version,
+        address_mode=args.address_mode,
     )
     _print_info(mesh.info, args.spec)
     return 0
@@ -130,6 +145,7 @@ def _run_foreground(args: argparse.Namespace, state_dir: Path) -> int:
             ingress_https_port=args.ingress_https_port,
             seed=args.seed,
             ready_timeout_s=args.timeout,
+            address_mode=args.address_mode,
         )
         _print_info(mesh.info, args.spec)
         print("press Ctrl-C to stop", flush=True)
@@ -192,5 +208,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     _print_info(info, recorded_spec(state_dir))
     for row in status["proxies"]:
-        print(f"  {row['proxy']:<45} {row['ip']:<16} {row['state']}")
+        # Port mode: every pod is 127.0.0.1; its ports tell it apart (pod port → host port).
+        ports = " ".join(f"{k}→{v}" for k, v in (row.get("ports") or {}).items())
+        print(f"  {row['proxy']:<45} {row['ip']:<16} {row['state']}  {ports}".rstrip())
     return 0

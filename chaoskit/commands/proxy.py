@@ -16,8 +16,8 @@ import requests
 from chaoskit.commands._target import add_target_arguments, connect
 from chaoskit.commands.envoy_routes import route_configurations
 from chaoskit.errors import BackendError, ConfigError
+from chaoskit.topology.host_ports import admin_address
 
-ADMIN_PORT = 15000
 LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
 
 
@@ -113,13 +113,12 @@ def _find_pod(client: Any, target: str, namespace: str) -> dict[str, Any]:
 
 
 def _admin(pod: dict[str, Any], path: str, method: str = "GET") -> requests.Response:
-    ip = pod["status"].get("podIP")
+    address = admin_address(pod)  # podIP:15000, or the pod's own port in port mode
     try:
-        response = requests.request(method, f"http://{ip}:{ADMIN_PORT}{path}", timeout=5)
+        response = requests.request(method, f"http://{address}{path}", timeout=5)
     except requests.RequestException as exc:
         raise BackendError(
-            f"cannot reach the admin endpoint of {pod['metadata']['name']} "
-            f"({ip}:{ADMIN_PORT}): {exc}"
+            f"cannot reach the admin endpoint of {pod['metadata']['name']} ({address}): {exc}"
         ) from None
     if response.status_code >= 400:
         raise BackendError(f"admin {path}: {response.status_code} {response.text.strip()}")

@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--istio-version", default=None, help="the Istio release to emulate (overrides the spec)"
     )
+    parser.add_argument("--address-mode", default=None, help="ip, port or auto (default)")
     parser.add_argument(
         "--ready-timeout", type=float, default=30.0, help="seconds for every pod to be ready"
     )
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                 ingress_http_port=args.ingress_port,
                 ingress_https_port=args.ingress_https_port,
                 seed=args.seed,
+                address_mode=args.address_mode,
                 ready_timeout_s=args.ready_timeout,
             )
         finally:

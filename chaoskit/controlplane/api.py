@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from chaoskit.controlplane import discovery, tables, watch
+from chaoskit.controlplane.api_endpoints import EndpointRoutes
 from chaoskit.controlplane.api_exec import ExecRoutes
 from chaoskit.controlplane.api_meshconfig import MeshConfigRoutes
 from chaoskit.controlplane.api_workloads import WorkloadRoutes
@@ -47,6 +48,7 @@ from chaoskit.controlplane.store import (
 )
 from chaoskit.errors import ChaoskitError
 from chaoskit.istio.resources import GROUP_VERSIONS
+from chaoskit.topology.host_ports import HOST_PORTS_ANNOTATION
 from chaoskit.topology.podshape import PROXY_CONTAINER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -115,6 +117,7 @@ class KubeApi:
         r.add_post("/chaoskit/v1/namespaces/{namespace}/pods/{name}/restart", self.restart)
         r.add_get("/chaoskit/v1/mesh", self.mesh_info)
         WorkloadRoutes(self)
+        EndpointRoutes(self)
         MeshConfigRoutes(self)
         ExecRoutes(self)
 
@@ -476,6 +479,8 @@ class KubeApi:
                     "finishedAt": started,
                 }
             }
+        # Port mode keeps the app's own ports here (the inbound listener and cluster are
+        # named by them: inbound|9080||); chaoskit.dev/ports says where each is reached.
         containers = [
             {"name": pod.app, "ports": [{"containerPort": p} for p in pod.container_ports]}
         ]
@@ -556,6 +561,15 @@ class KubeApi:
                     APP_SETTINGS_ANNOTATION: json.dumps(pod.app_settings),
                     # What Istio's injector sets, so `kubectl logs POD` picks the app.
                     "kubectl.kubernetes.io/default-container": pod.app,
+                    **(
+                        {
+                            HOST_PORTS_ANNOTATION: json.dumps(
+                                {str(k): v for k, v in pod.ports.items()}
+                            )
+                        }
+                        if pod.ports
+                        else {}
+                    ),
                 },
                 "ownerReferences": [
                     {
@@ -705,6 +719,7 @@ class KubeApi:
                     "version": conn.synced_version if conn else None,
                     "acked": conn.acked_version if conn else None,
                     "ip": pod.ip,
+                    **({"ports": {str(k): v for k, v in pod.ports.items()}} if pod.ports else {}),
                     "running": pod.running,
                     "lost": not pod.running
                     and not pod.killed_by_chaos

@@ -73,7 +73,9 @@ class ExecRoutes:
                 "(the embedded API server does not speak SPDY)"
             )
         await socket.prepare(request)
-        code, stdout, stderr = await self._run(pod.ip, container == PROXY_CONTAINER, command)
+        code, stdout, stderr = await self._run(
+            f"{pod.ip}:{pod.host_port(ADMIN_PORT)}", container == PROXY_CONTAINER, command
+        )
         if stdout:
             await socket.send_bytes(bytes([STDOUT]) + stdout)
         if stderr:
@@ -87,7 +89,9 @@ class ExecRoutes:
         await socket.close()
         return socket
 
-    async def _run(self, ip: str, in_proxy: bool, command: list[str]) -> tuple[int, bytes, bytes]:
+    async def _run(
+        self, admin: str, in_proxy: bool, command: list[str]
+    ) -> tuple[int, bytes, bytes]:
         """Exit code, stdout and stderr of ``command``."""
         if (
             in_proxy
@@ -95,7 +99,7 @@ class ExecRoutes:
             and command[:2] == ["pilot-agent", "request"]
             and command[2].upper() in ADMIN_METHODS
         ):
-            return await self._admin(ip, command[2].upper(), command[3])
+            return await self._admin(admin, command[2].upper(), command[3])
         what = " ".join(command)
         return (
             NOT_FOUND,
@@ -107,8 +111,8 @@ class ExecRoutes:
         )
 
     @staticmethod
-    async def _admin(ip: str, method: str, path: str) -> tuple[int, bytes, bytes]:
-        url = f"http://{ip}:{ADMIN_PORT}/{path.lstrip('/')}"
+    async def _admin(admin: str, method: str, path: str) -> tuple[int, bytes, bytes]:
+        url = f"http://{admin}/{path.lstrip('/')}"  # admin: the pod's address:admin port
         timeout = aiohttp.ClientTimeout(total=30)
         try:
             async with (

@@ -343,7 +343,7 @@ class WorkloadRoutes:
         """The sidecar's records from its admin endpoint (fresher than its buffered file)."""
         if not pod.running:
             return self._access_file(pod)
-        base = f"http://{pod.ip}:{ADMIN_PORT}/chaoskit/access_log?since="
+        base = f"http://{pod.ip}:{pod.host_port(ADMIN_PORT)}/chaoskit/access_log?since="
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
 

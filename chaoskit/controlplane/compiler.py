@@ -131,7 +131,11 @@ class Compiler:
                 if not pod.selected_by(selector):
                     continue
                 if pod.selected_by(subset_labels):
-                    out.append(Endpoint(pod.ip, port_view.target_port, pod.proxy_id, pod.labels))
+                    out.append(
+                        Endpoint(
+                            pod.ip, pod.host_port(port_view.target_port), pod.proxy_id, pod.labels
+                        )
+                    )
         else:
             for address, labels in service.static_endpoints:
                 if all(dict(labels).get(k) == v for k, v in subset_labels.items()):
@@ -379,7 +383,8 @@ class Compiler:
             for port in service.ports:
                 if waypoints:
                     endpoints = tuple(
-                        Endpoint(pod.ip, port.number, pod.proxy_id, pod.labels) for pod in waypoints
+                        Endpoint(pod.ip, pod.host_port(port.number), pod.proxy_id, pod.labels)
+                        for pod in waypoints
                     )
                 else:
                     endpoints = tuple(self.endpoints(service, port.number, {}))

@@ -17,6 +17,7 @@ from chaoskit.controlplane.store import JsonObject
 from chaoskit.istio.resources import GROUP_VERSIONS
 
 APPS = "apps"
+DISCOVERY = "discovery.k8s.io"
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update")
 READ_VERBS = ("get", "list")
 OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
@@ -53,12 +54,14 @@ CORE_V1 = (
     Served("pods/log", "Pod", ("get",)),
     Served("pods/exec", "PodExecOptions", ("create", "get")),
     Served("services", "Service", READ_VERBS, ("svc",)),
+    Served("endpoints", "Endpoints", READ_VERBS, ("ep",)),
     Served("secrets", "Secret", ("create", "delete", "get", "list", "update")),
 )
 APPS_V1 = (
     Served("deployments", "Deployment", ("get", "list", "patch"), ("deploy",)),
     Served("deployments/scale", "Scale", ("get", "patch", "update")),
 )
+DISCOVERY_V1 = (Served("endpointslices", "EndpointSlice", READ_VERBS),)
 ISTIO_SHORT_NAMES = {
     "virtualservices": ("vs",),
     "destinationrules": ("dr",),
@@ -97,13 +100,14 @@ def group_list() -> JsonObject:
         "apiVersion": "v1",
         "groups": [
             _group(APPS, ("v1",)),
+            _group(DISCOVERY, ("v1",)),
             *(_group(name, versions) for name, versions in GROUP_VERSIONS.items()),
         ],
     }
 
 
 def group(name: str) -> JsonObject | None:
-    versions = {APPS: ("v1",), **GROUP_VERSIONS}.get(name)
+    versions = {APPS: ("v1",), DISCOVERY: ("v1",), **GROUP_VERSIONS}.get(name)
     if versions is None:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}

@@ -16,9 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaoskit.controlplane.address_mode import check_mode
 from chaoskit.controlplane.server import MeshInfo
 from chaoskit.errors import BackendError, ReadinessTimeout
 from chaoskit.mesh.releases import parse_release
+from chaoskit.platform_check import check_posix
 
 
 @dataclass
@@ -40,9 +42,13 @@ class MeshProcess:
         timeout_s: float = 60.0,
         detach: bool = False,
         istio_version: str | None = None,
+        address_mode: str | None = None,
     ) -> MeshProcess:
+        check_posix("the embedded mesh")
         if istio_version is not None:
             parse_release(istio_version)  # a bad value fails here, not in the child's log
+        if address_mode is not None:
+            check_mode(address_mode, "--address-mode")
         state_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             (state_dir / "mesh.json").unlink()
@@ -70,6 +76,8 @@ class MeshProcess:
             command += ["--spec", str(spec)]
         if istio_version is not None:
             command += ["--istio-version", istio_version]
+        if address_mode is not None:
+            command += ["--address-mode", address_mode]
         if not detach:
             command += ["--parent-pid", str(os.getpid())]
         log_path = state_dir / "controlplane.log"

@@ -30,6 +30,11 @@ class PodView:
     ip: str
     kind: str = "sidecar"  # or "gateway"
     running: bool = True
+    # Port mode: pod port → its port on 127.0.0.1 (an Envoy endpoint is address:port).
+    ports: tuple[tuple[int, int], ...] = ()
+
+    def host_port(self, port: int) -> int:
+        return dict(self.ports).get(port, port) if self.ports else port
 
     @property
     def proxy_id(self) -> str:

@@ -223,10 +223,24 @@ class PodProcess:
     deleted: bool = False  # deleted; gone from the pod list once its endpoint leaves EDS
     endpoint_timer: asyncio.TimerHandle | None = None  # when it leaves EDS
     log_path: Path | None = None
+    # Port mode: the pod's ports (admin, app, listeners) → its ports on 127.0.0.1.
+    ports: dict[int, int] = field(default_factory=dict)
+    source_key: str = ""  # port mode: what a source-IP hash policy sees for its calls
 
     @property
     def proxy_id(self) -> str:
         return f"{self.name}.{self.namespace}"
+
+    def host_port(self, port: int) -> int:
+        """Where the pod's ``port`` is reached: the port itself, or its mapped port."""
+        return self.ports.get(port, port)
+
+    @property
+    def addresses(self) -> list[str]:
+        """What callers connect to: its IP, or in port mode each ``127.0.0.1:port``."""
+        if not self.ports:
+            return [self.ip]
+        return [f"{self.ip}:{p}" for p in sorted(self.ports.values())]
 
     @property
     def running(self) -> bool:

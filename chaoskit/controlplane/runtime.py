@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
+from chaoskit.controlplane.address_mode import PORT_MODE, resolve_address_mode
 from chaoskit.controlplane.addresses import AddressBlock
 from chaoskit.controlplane.certificates import tls_secret
 from chaoskit.controlplane.compat import compat_for
@@ -35,6 +36,7 @@ from chaoskit.controlplane.model import (
     TlsSecret,
 )
 from chaoskit.controlplane.pods import PodProcess, PodRunner, pod_name
+from chaoskit.controlplane.port_block import PortBlock
 from chaoskit.controlplane.store import (
     AdmissionDenied,
     Invalid,
@@ -58,7 +60,7 @@ from chaoskit.istio.resources import (
 )
 from chaoskit.istio.yaml_source import YamlDocument
 from chaoskit.mesh.apps.base import AppContext, AppSettingsError, create_app
-from chaoskit.mesh.bootstrap import Bootstrap, HostPort
+from chaoskit.mesh.bootstrap import ADMIN_PORT, Bootstrap, HostPort
 from chaoskit.mesh.delta import meta_text, resource_texts
 from chaoskit.topology.ambient import (
     REDIRECTION_ANNOTATION,
@@ -86,6 +88,7 @@ class MeshOptions:
     ingress_https_port: int = 0
     seed: int = 0
     address_block: int | None = None
+    address_mode: str | None = None  # ip | port | auto; None: the environment's, else auto
 
 
 def validate_istio(kind: Kind, body: JsonObject) -> None:
@@ -163,6 +166,9 @@ class ControlPlane:
         # Deleted pods whose endpoints callers still have (the endpoint controller lags).
         self._leaving: list[PodProcess] = []
         self.addresses: AddressBlock | None = None
+        self.port_block: PortBlock | None = None
+        self.address_mode = ""  # decided at start
+        self._source_keys = 0
         self._order: dict[tuple[str, str, str], int] = {}
         self._order_seq = 0
         self._models: dict[tuple[str, str, str, str], IstioResource] = {}
@@ -193,7 +199,12 @@ class ControlPlane:
 
     async def start(self, ready_timeout_s: float = 30.0) -> None:
         self._check_app_settings()
-        self.addresses = AddressBlock.claim(self.options.address_block)
+        self.address_mode = resolve_address_mode(self.options.address_mode)
+        if self.address_mode == PORT_MODE:
+            self._check_port_mode()
+            self.port_block = PortBlock.claim()
+        else:
+            self.addresses = AddressBlock.claim(self.options.address_block)
         self._seed_secrets()
         self._seed_resources()
         await self.xds.start()
@@ -215,6 +226,32 @@ class ControlPlane:
             self._holding_pushes = False
         self.schedule_push()
         await self.wait_ready(ready_timeout_s)
+
+    def _check_port_mode(self) -> None:
+        """Ambient needs distinct pod addresses: ztunnel knows a connection's source
+        workload by its IP (its Workload resources are keyed by address; so does
+        chaoskit.mesh.ztunnel with the peer's IP), and in port mode every pod's is 127.0.0.1."""
+        if self.ambient_namespaces:
+            raise ConfigError(
+                "mesh spec: ambient namespaces ("
+                + ", ".join(sorted(self.ambient_namespaces))
+                + ") need a loopback address per pod (ztunnel tells workloads apart by "
+                "source IP), which port mode cannot give; run in ip mode (Linux, or macOS "
+                "with `sudo ifconfig lo0 alias 127.N.0.M` per pod), or use sidecars"
+            )
+
+    def _allocate(self, pod: PodProcess) -> None:
+        """The pod's address (ip mode) or its ports on 127.0.0.1 (port mode)."""
+        if self.port_block is None:
+            assert self.addresses is not None
+            pod.ip = pod.ip or self.addresses.allocate()
+            return
+        pod.ip = "127.0.0.1"
+        wanted = (ADMIN_PORT, *pod.container_ports)  # no ztunnel: _check_port_mode
+        pod.ports = self.port_block.allocate(tuple(dict.fromkeys(wanted)))
+        # A stand-in source address for hash policies: distinct per pod, never bound.
+        self._source_keys += 1
+        pod.source_key = f"127.255.{self._source_keys // 250}.{self._source_keys % 250 + 1}"
 
     def _check_app_settings(self) -> None:
         """Refuse a spec whose app settings an app would reject, before starting anything."""
@@ -271,6 +308,8 @@ class ControlPlane:
             task.cancel()
         if self.addresses is not None:
             self.addresses.release()
+        if self.port_block is not None:
+            self.port_block.release()
 
     def _fork_server_lost(self, why: str) -> None:
         """The pods' parent died: none of them can be watched, so the mesh stops, loudly."""
@@ -305,14 +344,13 @@ class ControlPlane:
         in_eds: bool = True,
     ) -> PodProcess:
         workload = self._workload(workload_name, namespace)
-        assert self.addresses is not None
         kind = self._pod_kind(workload.app.name, namespace)
         pod = PodProcess(
             name=pod_name(workload.name),
             namespace=namespace,
             workload=workload.name,
             replica=replica,
-            ip=ip or self.addresses.allocate(),
+            ip=ip or "",
             labels=dict(workload.labels),
             kind=kind,
             app=workload.app.name,
@@ -324,6 +362,7 @@ class ControlPlane:
             env=dict(workload.env),
             in_eds=in_eds,
         )
+        self._allocate(pod)
         self.pods[pod.proxy_id] = pod
         self._pods_generation += 1
         await self._start_process(pod)
@@ -340,7 +379,7 @@ class ControlPlane:
     def ztunnel_address(self) -> tuple[str, int] | None:
         """Where ambient pods' outbound connections are redirected (the node's ztunnel)."""
         pod = next((p for p in self.pods.values() if p.kind == ZTUNNEL_APP), None)
-        return (pod.ip, ZTUNNEL_OUTBOUND_PORT) if pod is not None else None
+        return (pod.ip, pod.host_port(ZTUNNEL_OUTBOUND_PORT)) if pod is not None else None
 
     def relabel_pod(self, pod: PodProcess, labels: dict[str, str]) -> int:
         """Change a running pod's labels, as ``kubectl label pod`` does; returns the config
@@ -397,6 +436,9 @@ class ControlPlane:
             seed=self.options.seed,
             ztunnel=self.ztunnel_address() if pod.kind == "ambient" else None,
             stats_matcher=bootstrap_stats_matcher(self.mesh_config.current),
+            admin_port=pod.host_port(ADMIN_PORT),
+            port_map=tuple(sorted(pod.ports.items())),
+            source_key=pod.source_key,
         )
 
     async def _start_process(self, pod: PodProcess) -> None:
@@ -472,6 +514,10 @@ class ControlPlane:
         for pod in wanted:
             pod.ready = True
 
+    def pods_and_leaving(self) -> list[PodProcess]:
+        """Every pod, and the deleted ones whose endpoints callers still have."""
+        return [*self.pods.values(), *self._leaving]
+
     def is_ready(self, pod: PodProcess) -> bool:
         """Running and serving: connected to the push channel with a config acknowledged."""
         conn = self.xds.connections.get(pod.proxy_id)
@@ -528,7 +574,7 @@ class ControlPlane:
         self._pods_generation += 1
 
     async def _send_network(self) -> None:
-        unreachable = sorted(p.ip for p in self.pods.values() if p.node_lost)
+        unreachable = sorted(a for p in self.pods.values() if p.node_lost for a in p.addresses)
         waiting = []
         for proxy, pod in self.pods.items():
             if pod.node_lost or not pod.running:
@@ -688,7 +734,7 @@ class ControlPlane:
     def _on_connect(self, proxy: str) -> None:
         """A (re)connected pod gets config, and the node network if a node is lost."""
         self.schedule_push()
-        unreachable = sorted(p.ip for p in self.pods.values() if p.node_lost)
+        unreachable = sorted(a for p in self.pods.values() if p.node_lost for a in p.addresses)
         if unreachable:
             self.xds.send_control(proxy, "network", {"unreachable": unreachable})
 
@@ -843,6 +889,7 @@ class ControlPlane:
             ip=pod.ip,
             kind=pod.kind,
             running=pod.running,
+            ports=tuple(sorted(pod.ports.items())),
         )
 
     def _model(self, kind: Kind, body: JsonObject) -> IstioResource:
@@ -932,9 +979,16 @@ class ControlPlane:
     def describe(self) -> dict[str, Any]:
         return {
             "pods": [
-                {"name": p.name, "namespace": p.namespace, "ip": p.ip, "running": p.running}
+                {
+                    "name": p.name,
+                    "namespace": p.namespace,
+                    "ip": p.ip,
+                    "running": p.running,
+                    **({"ports": {str(k): v for k, v in p.ports.items()}} if p.ports else {}),
+                }
                 for p in self.pods.values()
-            ]
+            ],
+            "addressMode": self.address_mode,
         }
 
 

@@ -26,6 +26,7 @@ from chaoskit.controlplane.api import KubeApi
 from chaoskit.controlplane.api_tls import ApiServerTls
 from chaoskit.controlplane.logcap import cap_forever
 from chaoskit.controlplane.runtime import ControlPlane, MeshOptions
+from chaoskit.platform_check import check_posix
 from chaoskit.topology.spec import MeshSpec
 
 STATE_FILE = "mesh.json"
@@ -75,6 +76,7 @@ class MeshInfo:
     state_dir: str
     istio_version: str
     started_at: float
+    address_mode: str = "ip"  # ip: a 127.x address per pod; port: ports on 127.0.0.1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class MeshInfo:
             "stateDir": self.state_dir,
             "istioVersion": self.istio_version,
             "startedAt": self.started_at,
+            "addressMode": self.address_mode,
         }
 
     @classmethod
@@ -100,6 +103,7 @@ class MeshInfo:
             state_dir=data["stateDir"],
             istio_version=data["istioVersion"],
             started_at=data["startedAt"],
+            address_mode=data.get("addressMode", "ip"),
         )
 
     @classmethod
@@ -130,13 +134,16 @@ class RunningMesh:
         ingress_https_port: int = 0,
         seed: int = 0,
         ready_timeout_s: float = 30.0,
+        address_mode: str | None = None,
     ) -> RunningMesh:
+        check_posix("the embedded mesh")
         state_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before serving
         options = MeshOptions(
             state_dir=state_dir,
             ingress_http_port=ingress_http_port or free_port(),
             ingress_https_port=ingress_https_port or free_port(),
             seed=seed,
+            address_mode=address_mode,
         )
         cp = ControlPlane(spec, options)
         api = KubeApi(cp)
@@ -170,6 +177,7 @@ class RunningMesh:
             state_dir=str(state_dir),
             istio_version=cp.compat.istio_version,
             started_at=time.time(),
+            address_mode=cp.address_mode,
         )
         state_path = state_dir / STATE_FILE
         state_path.write_text(json.dumps(info.to_json(), indent=1))

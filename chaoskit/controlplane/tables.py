@@ -254,7 +254,35 @@ ISTIO_COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+
+def _endpoint_addresses(obj: JsonObject, now: float) -> str:
+    # kubectl's ENDPOINTS column: ip:port of every ready address (printers.go formatEndpoints)
+    found = [
+        f"{a['ip']}:{p['port']}"
+        for s in obj.get("subsets") or []
+        for a in s.get("addresses") or []
+        for p in s.get("ports") or []
+    ]
+    return ",".join(found) or "<none>"
+
+
+def _slice_ports(obj: JsonObject, now: float) -> str:
+    return ",".join(str(p["port"]) for p in obj.get("ports") or []) or "<unset>"
+
+
+def _slice_endpoints(obj: JsonObject, now: float) -> str:
+    return ",".join(a for e in obj.get("endpoints") or [] for a in e["addresses"]) or "<unset>"
+
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
+    "endpoints": (NAME, Column("Endpoints", "string", _endpoint_addresses), AGE),
+    "endpointslices": (
+        NAME,
+        Column("AddressType", "string", _json_path("addressType")),
+        Column("Ports", "string", _slice_ports),
+        Column("Endpoints", "string", _slice_endpoints),
+        AGE,
+    ),
     "pods": POD_COLUMNS,
     "services": SERVICE_COLUMNS,
     "deployments": DEPLOYMENT_COLUMNS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
@@ -23,6 +23,7 @@ from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
 from chaoskit.kube.objects import RUN_LABEL, clean
 from chaoskit.kube.undo import ObjectRef, ObjectUndo
+from chaoskit.topology.host_ports import ADMIN_PORT, host_ports
 from chaoskit.topology.podshape import all_ready
 
 ISTIO_KINDS = ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry")
@@ -41,6 +42,12 @@ class Pod:
     ambient: bool = False
     # The app containers (spec.containers): a twin's pods run the generic app "echo".
     containers: tuple[str, ...] = ()
+    # Port mode (embedded mesh on 127.0.0.1 only): the pod's ports → its ports on podIP.
+    ports: dict[int, int] = field(default_factory=dict)
+
+    def address(self, port: int) -> str:
+        """``podIP:port`` where the pod's ``port`` is reached."""
+        return f"{self.ip}:{self.ports.get(port, port)}"
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Pod:
@@ -58,6 +65,7 @@ class Pod:
                 for c in (obj.get("spec") or {}).get("containers") or []
                 if c.get("name") != "istio-proxy"
             ),
+            host_ports(obj),
         )
 
 
@@ -187,7 +195,7 @@ class LocalBackend:
         client = self.pods(None, "app=fortio")
         if not client:
             raise ConfigError("in-mesh load (service=...) needs the fortio pod (app=fortio)")
-        return f"http://{client[0].ip}:8080"
+        return f"http://{client[0].address(8080)}"
 
     # --- pods ----------------------------------------------------------------------------
 
@@ -257,7 +265,7 @@ class LocalBackend:
     # --- sidecars -------------------------------------------------------------------------
 
     def admin(self, pod: Pod, path: str) -> str:
-        response = self.http.get(f"http://{pod.ip}:15000{path}", timeout=10)
+        response = self.http.get(f"http://{pod.address(ADMIN_PORT)}{path}", timeout=10)
         response.raise_for_status()
         return response.text
 

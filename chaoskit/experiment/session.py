@@ -81,6 +81,7 @@ class Settings:
     # The Istio release the embedded mesh emulates (None: its default); on a real cluster,
     # the release its istiod must run (a mismatch is a notice in the results).
     istio_version: str | None = None
+    address_mode: str | None = None  # the embedded mesh's: ip | port | auto (None: auto)
     root: Path = Path(".")
     argv: list[str] = field(default_factory=list)
     # The embedded mesh's spec (--chaos-spec / ini chaos_spec): a twin of the user's own
@@ -171,6 +172,7 @@ class ChaosSession:
         self.interrupted = False
         self._backend: MeshBackend | None = None
         self._process: Any = None
+        self.address_mode: str | None = None  # the embedded mesh's, once it runs
         self._base: list[dict[str, Any]] = []
         self.journal_dir = workdir / "journal"
         self.guard: str | None = None  # what the context guard verified (real clusters)
@@ -223,7 +225,9 @@ class ChaosSession:
             spec=spec,
             seed=self.settings.seed,
             istio_version=self.settings.istio_version,
+            address_mode=self.settings.address_mode,
         )
+        self.address_mode = self._process.info.address_mode
         backend = LocalBackend(self._process.info.kubeconfig, self._process.info)
         self._sweep(backend)
         return backend
@@ -321,6 +325,8 @@ class ChaosSession:
                 if self.settings.spec and self.settings.backend == "local"
                 else {}
             ),
+            # The embedded mesh's: "ip" (a 127.x address per pod) or "port" (127.0.0.1).
+            **({"address_mode": self.address_mode} if self.address_mode else {}),
             **({"guard": self.guard} if self.guard else {}),
             **({"notices": list(self.notices)} if self.notices else {}),
         }

@@ -20,6 +20,7 @@ from typing import Any
 from chaoskit.errors import BackendError
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.records import USER_NEVER_STARTED, RequestRecord, read_output
+from chaoskit.platform_check import check_posix
 
 
 class LoadError(BackendError):
@@ -143,6 +144,7 @@ class _Child:
 
 
 def _spawn(name: str, args: list[str], log: Path) -> _Child:
+    check_posix("the load worker")
     env = _worker_env()
     with log.open("wb") as stream:
         process = subprocess.Popen(

@@ -47,6 +47,18 @@ class Bootstrap:
     # Envoy's bootstrap stats_config.stats_matcher, as pilot-agent writes it from the mesh
     # config: /stats leaves out what it rejects; the admin config_dump serves it.
     stats_matcher: dict[str, Any] = field(default_factory=dict)
+    # Port mode (every pod on 127.0.0.1): the pod's ports → the ports it binds instead.
+    port_map: tuple[tuple[int, int], ...] = ()
+    # The address consistent hashing on the source IP hashes for this pod's own calls: its
+    # IP, or in port mode (every pod 127.0.0.1) a per-pod stand-in (docs/decisions.md).
+    source_key: str = ""
+
+    def listen_port(self, port: int) -> int:
+        """Where the pod binds its ``port``: the port itself, or in port mode its mapped
+        port (0, any free one, for a port no Service targets: nothing routes to it)."""
+        if not self.port_map:
+            return port
+        return dict(self.port_map).get(port, 0)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(to_jsonable(self), indent=1), encoding="utf-8")

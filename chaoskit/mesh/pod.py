@@ -2,7 +2,8 @@
 
 Forked by the mesh's fork server (forkserver.py), which calls :func:`main`; by hand it runs
 as ``python -m chaoskit.mesh.pod BOOTSTRAP.json``. It connects to the control plane's push
-channel, applies the first configuration, binds its listeners on its own loopback IP,
+channel, applies the first configuration, binds its listeners on its own loopback IP (or,
+in port mode, its own ports on 127.0.0.1),
 acknowledges, and from then on follows pushes. A dropped channel is
 re-established with back-off, as Envoy reconnects to istiod; the pod exits only on a
 ``shutdown`` message, a signal, or when its stdin pipe (held by the control plane) reaches
@@ -61,7 +62,7 @@ class Pod:
         self._log_file = log_path.open("a", encoding="utf-8", buffering=1 << 16)
         self.rng = random.Random(f"{boot.seed}:{boot.namespace}/{boot.pod}")
         self.proxy = Proxy(
-            ProxyIdentity(boot.pod, boot.namespace, boot.ip, boot.kind),
+            ProxyIdentity(boot.pod, boot.namespace, boot.ip, boot.kind, boot.port_map),
             rng=self.rng,
             access_log=AccessLog(self._log_file),
         )
@@ -96,7 +97,10 @@ class Pod:
         if self.ambient is not None:
             # No sidecar: the connection goes to the service, and ztunnel takes it from there.
             return await self.ambient.send(request, self.proxy.service_of(host, port), port)
-        return await self.proxy.route(request, port, self.boot.ip, "outbound", self.boot.ip)
+        # The source IP a hash policy sees is the pod's; port mode hashes a per-pod
+        # stand-in, since every pod's calls come from 127.0.0.1 (docs/decisions.md).
+        source = self.boot.source_key or self.boot.ip
+        return await self.proxy.route(request, port, source, "outbound", self.boot.ip)
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -115,10 +119,12 @@ class Pod:
                 return await app.handle(request)  # ambient: no inbound proxy in the pod
 
             if self.boot.kind == "ambient":
-                self._servers[f"inbound:{port}"] = await start_server(direct, self.boot.ip, port)
+                self._servers[f"inbound:{port}"] = await start_server(
+                    direct, self.boot.ip, self.boot.listen_port(port)
+                )
                 continue
             self._servers[f"inbound:{port}"] = await start_server(
-                handler, self.boot.ip, port, server_header="istio-envoy"
+                handler, self.boot.ip, self.boot.listen_port(port), server_header="istio-envoy"
             )
 
     async def _sync_gateway_listeners(self, snapshot: ProxySnapshot) -> None:
@@ -135,7 +141,11 @@ class Pod:
             context = self._tls_context(listener) if listener.tls else None
             handler = self._gateway_handler(port)
             self._servers[f"gw:{port}"] = await start_server(
-                handler, self.boot.ip, port, ssl_context=context, server_header="istio-envoy"
+                handler,
+                self.boot.ip,
+                self.boot.listen_port(port),
+                ssl_context=context,
+                server_header="istio-envoy",
             )
             for mapping in self.boot.host_ports:
                 if mapping.listener_port == port:
@@ -182,7 +192,9 @@ class Pod:
 
     async def _start_ztunnel(self, ztunnel: Ztunnel) -> None:
         assert self.boot.ztunnel is None
-        server = await asyncio.start_server(ztunnel.serve, self.boot.ip, ZTUNNEL_OUTBOUND_PORT)
+        server = await asyncio.start_server(
+            ztunnel.serve, self.boot.ip, self.boot.listen_port(ZTUNNEL_OUTBOUND_PORT)
+        )
         self._servers["ztunnel:outbound"] = server
 
         async def metrics(request: Request, _info: ConnectionInfo) -> Response:
@@ -192,7 +204,7 @@ class Pod:
             return Response(200, Headers([("content-type", "text/plain; version=0.0.4")]), body)
 
         self._servers["ztunnel:metrics"] = await start_server(
-            metrics, self.boot.ip, ZTUNNEL_METRICS_PORT
+            metrics, self.boot.ip, self.boot.listen_port(ZTUNNEL_METRICS_PORT)
         )
 
     # --- the push channel -----------------------------------------------------------------------

@@ -39,6 +39,12 @@ class ProxyIdentity:
     namespace: str
     ip: str
     kind: str  # sidecar | gateway
+    port_map: tuple[tuple[int, int], ...] = ()  # port mode: pod port → port on 127.0.0.1
+
+    def app_address(self, port: int) -> str:
+        """Where the inbound cluster reaches the app's ``port`` (Envoy's upstream host)."""
+        mapped = dict(self.port_map).get(port, port) if self.port_map else port
+        return f"{self.ip}:{mapped}"
 
     @property
     def proxy_id(self) -> str:
@@ -221,7 +227,7 @@ class Proxy:
             self.stats.inc(prefix + f"upstream_rq_{status // 100}xx")
             elapsed_ms = int((time.time() - start) * 1000)
             info.service_time_ms = elapsed_ms
-            info.upstream_host = f"{self.identity.ip}:{port}"
+            info.upstream_host = self.identity.app_address(port)
             response.headers.set("x-envoy-upstream-service-time", str(elapsed_ms))
             response.headers.set("server", "istio-envoy")
             return response
@@ -252,7 +258,7 @@ class Proxy:
         )
         info.flags.add(reply.flag)
         info.details = reply.details
-        info.upstream_host = f"{self.identity.ip}:{port}"
+        info.upstream_host = self.identity.app_address(port)
         response = reply.response()
         response.headers.set("server", "istio-envoy")
         return response  # the caller's access-log entry records it

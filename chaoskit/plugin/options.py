@@ -93,6 +93,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "with --mesh kind/kube, the release the cluster is expected to run",
     )
     group.addoption(
+        "--address-mode",
+        default=None,
+        choices=("auto", "ip", "port"),
+        help="the embedded mesh's pods: ip (a loopback address each, Linux) or port (ports "
+        "of their own on 127.0.0.1, macOS without aliases); default auto-detects",
+    )
+    group.addoption(
         "--chaos-strict",
         action="store_true",
         default=None,
@@ -117,6 +124,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("chaos_spec", "default for --chaos-spec (relative to the rootdir)", default="")
     parser.addini("chaos_locust_csv", "default for --chaos-locust-csv", type="bool", default=False)
     parser.addini("chaos_istio_version", "default for --istio-version", default="")
+    parser.addini("chaos_address_mode", "default for --address-mode", default="")
     parser.addini("chaos_strict", "default for --chaos-strict", type="bool", default=False)
     parser.addini("chaos_seed", "default for --chaos-seed", default="0")
     parser.addini("chaos_abort_below", "default for --chaos-abort-below", default="")
@@ -195,6 +203,19 @@ def _istio_version(config: pytest.Config) -> str | None:
     except ConfigError as exc:
         raise pytest.UsageError(f"--istio-version / chaos_istio_version: {exc}") from None
     return value.strip()
+
+
+def _address_mode(config: pytest.Config) -> str | None:
+    from chaoskit.controlplane.address_mode import check_mode
+    from chaoskit.errors import ConfigError
+
+    value = config.getoption("--address-mode") or str(config.getini("chaos_address_mode"))
+    if not value.strip():
+        return None
+    try:
+        return check_mode(value, "chaos_address_mode")
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _base_files(config: pytest.Config) -> list[Path]:
@@ -331,6 +352,7 @@ def pytest_configure(config: pytest.Config) -> None:
         abort_below=_abort_floor(config),
         dataplane=config.getoption("--chaos-dataplane") or str(config.getini("chaos_dataplane")),
         istio_version=_istio_version(config),
+        address_mode=_address_mode(config),
         root=config.rootpath,
         argv=list(config.invocation_params.args),
         spec=spec,

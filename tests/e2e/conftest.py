@@ -19,6 +19,7 @@ import yaml
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.istio.loading import load_text
 from chaoskit.kube.client import KubeClient
+from chaoskit.topology.host_ports import pod_address
 from chaoskit.topology.podshape import all_ready
 
 SPEC = Path(__file__).resolve().parent.parent / "data" / "mesh" / "small-mesh.yaml"
@@ -85,7 +86,7 @@ class MeshHandle:
                 self.set_settings(meta["name"], {}, meta["namespace"])
         self.client.wait_synced(int(self.client.proxy_status()["pushedVersion"]))
         for pod in self.pods():
-            self.http.post(f"http://{pod['status']['podIP']}:15000/reset_counters", timeout=10)
+            self.http.post(f"http://{pod_address(pod, 15000)}/reset_counters", timeout=10)
 
     def set_settings(self, pod: str, settings: dict[str, Any], namespace: str = "default") -> None:
         self.client.patch_pod(
@@ -105,7 +106,7 @@ class MeshHandle:
         return pods[0]
 
     def admin(self, pod: dict[str, Any], path: str) -> requests.Response:
-        return self.http.get(f"http://{pod['status']['podIP']}:15000{path}", timeout=10)
+        return self.http.get(f"http://{pod_address(pod, 15000)}{path}", timeout=10)
 
     def last_outbound(self, pod: dict[str, Any]) -> dict[str, Any]:
         """The newest access-log record of ``pod``'s client side (its app's own calls)."""
@@ -122,13 +123,13 @@ class MeshHandle:
         self, authority_and_path: str, headers: dict[str, str] | None = None
     ) -> requests.Response:
         fortio = self.pod("app=fortio")
-        url = f"http://{fortio['status']['podIP']}:8080/fetch/{authority_and_path}"
+        url = f"http://{pod_address(fortio, 8080)}/fetch/{authority_and_path}"
         return self.http.get(url, headers=headers or {}, timeout=60)
 
     def load(self, url: str, **spec: Any) -> dict[str, Any]:
         fortio = self.pod("app=fortio")
         response = self.http.post(
-            f"http://{fortio['status']['podIP']}:8080/load", json={"url": url, **spec}, timeout=300
+            f"http://{pod_address(fortio, 8080)}/load", json={"url": url, **spec}, timeout=300
         )
         assert response.status_code == 200, response.text
         return dict(response.json())

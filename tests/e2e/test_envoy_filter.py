@@ -14,6 +14,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from chaoskit.experiment.cluster_mesh import config_fingerprint, replica_fault_filter
+from chaoskit.topology.host_ports import pod_address
 from tests.e2e.conftest import MeshHandle
 
 GROUP = "networking.istio.io"
@@ -95,7 +96,7 @@ def _fingerprint(mesh: MeshHandle, pod: dict[str, Any]) -> str:
 
 def _inbound(mesh: MeshHandle, pod: dict[str, Any]) -> Any:
     """A request straight to the pod's inbound listener (its sidecar's side), over a socket."""
-    return mesh.http.get(f"http://{pod['status']['podIP']}:9080/", timeout=10)
+    return mesh.http.get(f"http://{pod_address(pod, 9080)}/", timeout=10)
 
 
 def test_the_backends_replica_fault_acts_in_the_selected_replica_only(mesh: MeshHandle) -> None:

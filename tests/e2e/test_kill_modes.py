@@ -17,6 +17,7 @@ from chaoskit.experiment.backend import LocalBackend
 from chaoskit.experiment.chaos import Chaos
 from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.kube.client import ApiStatusError
+from chaoskit.topology.host_ports import pod_address
 from tests.e2e.conftest import MeshHandle
 
 BACKEND = "cluster.outbound|9080||backend.default.svc.cluster.local."
@@ -45,10 +46,15 @@ def _endpoints(mesh: MeshHandle) -> str:
     return mesh.admin(mesh.pod("app=fortio"), "/clusters").text
 
 
-def _wait_endpoint_gone(mesh: MeshHandle, ip: str, timeout_s: float = 10.0) -> float:
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
+
+
+def _wait_endpoint_gone(mesh: MeshHandle, address: str, timeout_s: float = 10.0) -> float:
     start = time.monotonic()
-    while f"backend.default.svc.cluster.local::{ip}:9080::" in _endpoints(mesh):
-        assert time.monotonic() - start < timeout_s, f"{ip} still in EDS after {timeout_s}s"
+    while f"backend.default.svc.cluster.local::{address}::" in _endpoints(mesh):
+        assert time.monotonic() - start < timeout_s, f"{address} still in EDS after {timeout_s}s"
         time.sleep(0.05)
     return time.monotonic() - start
 
@@ -88,15 +94,15 @@ def test_app_crash_body_and_restart(mesh: MeshHandle, victim: dict[str, Any]) ->
     """The caller gets Envoy's local reply; after the kubelet notices (PLEG relist, 1 s:
     kubernetes pkg/kubelet/kubelet.go genericPlegRelistPeriod) the NotReady pod leaves
     EDS; each restart of the container adds one to its restartCount."""
-    meta, ip = victim["metadata"], victim["status"]["podIP"]
+    meta, address = victim["metadata"], pod_address(victim, 9080)
     restarts = victim["status"]["containerStatuses"][0]["restartCount"]
     mesh.client.kill_pod(meta["namespace"], meta["name"], "app-crash", endpoint_delay_s=60)
-    direct = mesh.http.get(f"http://{ip}:9080/", timeout=10)
+    direct = mesh.http.get(f"http://{address}/", timeout=10)
     assert (direct.status_code, direct.text) == (503, REFUSED_BODY)
     mesh.client.restart_pod(meta["namespace"], meta["name"])
-    assert mesh.http.get(f"http://{ip}:9080/", timeout=10).status_code == 200
+    assert mesh.http.get(f"http://{address}/", timeout=10).status_code == 200
     mesh.client.kill_pod(meta["namespace"], meta["name"], "app-crash")  # default delay
-    assert _wait_endpoint_gone(mesh, ip) >= 0.5
+    assert _wait_endpoint_gone(mesh, address) >= 0.5
     result = mesh.load("http://backend:9080/", requests=20, connections=1)
     assert result["codes"] == {"200": 20}
     restarted = mesh.client.restart_pod(meta["namespace"], meta["name"])
@@ -109,15 +115,15 @@ def test_pod_deleted_refuses_until_its_endpoint_leaves_eds(
     """Both containers gone: connects to the old address are refused, which the default
     ``connect-failure`` retry sends to another replica (retry.go at 1.28.9, as above), until
     the endpoint leaves EDS; the ReplicaSet's replacement has a new name and address."""
-    meta, ip = victim["metadata"], victim["status"]["podIP"]
+    meta, address = victim["metadata"], pod_address(victim, 9080)
     mesh.client.kill_pod(meta["namespace"], meta["name"], "pod-deleted", endpoint_delay_s=3)
-    assert f"::{ip}:9080::" in _endpoints(mesh)
+    assert f"::{address}::" in _endpoints(mesh)
     result = mesh.load("http://backend:9080/", requests=30, connections=2)
     assert result["codes"] == {"200": 30}
     stats = mesh.stats(mesh.pod("app=fortio"))
     assert stats[BACKEND + "upstream_cx_connect_fail"] >= 1
     assert stats[BACKEND + "upstream_rq_retry"] == stats[BACKEND + "upstream_cx_connect_fail"]
-    _wait_endpoint_gone(mesh, ip)
+    _wait_endpoint_gone(mesh, address)
     names = {p["metadata"]["name"] for p in mesh.pods("default", "app=backend")}
     assert meta["name"] not in names
     assert len(names) == 3
@@ -143,8 +149,8 @@ spec:
       tcp: {connectTimeout: 0.3s}
       http: {maxRequestsPerConnection: 1}
 """)
-    meta, ip = victim["metadata"], victim["status"]["podIP"]
-    established = socket.create_connection((ip, 9080), timeout=5)
+    meta, address = victim["metadata"], pod_address(victim, 9080)
+    established = socket.create_connection(_host_port(address), timeout=5)
     try:
         mesh.client.kill_pod(meta["namespace"], meta["name"], "node-lost")
         status = mesh.client.call("GET", f"/api/v1/namespaces/default/pods/{meta['name']}")

@@ -150,6 +150,37 @@ def test_pods_and_services_read_through_core_v1(mesh: MeshHandle) -> None:
     assert {s.metadata.name for s in services.items} >= {"httpbin", "backend", "fortio"}
 
 
+def test_endpoints_and_slices_list_what_eds_carries(mesh: MeshHandle) -> None:
+    """Endpoints and EndpointSlices of a Service name the ip:port pairs the caller's Envoy
+    has as the cluster's hosts: the targetPort on each pod's IP, or in port mode each pod's
+    own port on 127.0.0.1 (one subset and one slice per port set, as the controllers group)."""
+    cluster = "outbound|9080||backend.default.svc.cluster.local"
+    eds = {
+        line.split("::")[1]
+        for line in mesh.admin(mesh.pod("app=fortio"), "/clusters").text.splitlines()
+        if line.startswith(cluster + "::") and line.split("::")[2] == "health_flags"
+    }
+    core = k8s.CoreV1Api(mesh.client.api_client)
+    endpoints = core.read_namespaced_endpoints("backend", "default")
+    listed = {
+        f"{a.ip}:{p.port}" for s in endpoints.subsets for a in s.addresses or [] for p in s.ports
+    }
+    slices = k8s.DiscoveryV1Api(mesh.client.api_client).list_namespaced_endpoint_slice(
+        "default", label_selector="kubernetes.io/service-name=backend"
+    )
+    sliced = {
+        f"{address}:{p.port}"
+        for s in slices.items
+        for e in s.endpoints
+        if e.conditions.ready
+        for address in e.addresses
+        for p in s.ports
+    }
+    assert len(eds) == 3
+    assert listed == eds
+    assert sliced == eds
+
+
 def test_deleting_a_pod_makes_the_deployment_replace_it(mesh: MeshHandle) -> None:
     core = k8s.CoreV1Api(mesh.client.api_client)
     before = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from chaoskit.topology.host_ports import pod_address
 from tests.e2e.conftest import HTTPBIN_MIRROR, MeshHandle
 
 BACKEND = "cluster.outbound|9080||backend.default.svc.cluster.local."
@@ -59,14 +60,14 @@ def test_a_failing_host_is_ejected_and_gets_no_more_traffic(mesh: MeshHandle) ->
     """consecutive5xxErrors: 3 ejects the failing replica at its 3rd consecutive 5xx."""
     mesh.apply(_outlier_dr(100))
     bad = _failing_backend(mesh)
-    bad_ip = bad["status"]["podIP"]  # type: ignore[index]
+    bad_address = pod_address(bad, 9080)  # type: ignore[arg-type]
     result = mesh.load("http://backend:9080/", requests=90, connections=1)
     assert result["codes"].get("500", 0) == 3
     fortio = mesh.pod("app=fortio")
     assert mesh.stats(fortio)[BACKEND + "outlier_detection.ejections_enforced_consecutive_5xx"] == 1
     endpoints = mesh.admin(fortio, "/clusters").text
     assert (
-        f"backend.default.svc.cluster.local::{bad_ip}:9080::health_flags::/failed_outlier_check"
+        f"backend.default.svc.cluster.local::{bad_address}::health_flags::/failed_outlier_check"
         in endpoints
     )
 

@@ -104,7 +104,7 @@ class HttpConnection:
     ) -> HttpConnection:
         loop = asyncio.get_running_loop()
         host, port = address
-        if network.is_unreachable(host):
+        if network.is_unreachable(host, port):
             await network.vanish(connect_timeout_s)
             raise ConnectFailure(f"connect to {host}:{port} timed out")
         try:

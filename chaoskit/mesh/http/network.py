@@ -25,8 +25,10 @@ def set_unreachable(addresses: frozenset[str]) -> None:
     _unreachable = addresses
 
 
-def is_unreachable(host: str) -> bool:
-    return host in _unreachable
+def is_unreachable(host: str, port: int) -> bool:
+    """Whether a connect to ``host:port`` goes to a lost node: its address is listed, or in
+    port mode (every pod on 127.0.0.1) the ``address:port`` itself."""
+    return bool(_unreachable) and (host in _unreachable or f"{host}:{port}" in _unreachable)
 
 
 async def vanish(connect_timeout_s: float) -> None:
