@@ -22,13 +22,14 @@ TOLERANCE = 1.20  # a later change may lose up to 20% against the reference rati
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/stat")
 def test_the_data_plane_costs_no_more_than_its_reference_ratios() -> None:
     stored: dict[str, float] = json.loads(REFERENCE.read_text())
-    # The ratios hold across machines, not across contention: with more runnable processes
-    # than cores, a request crossing ten processes is preempted more often than the
-    # reference's single hop, and its ratio rises by as much as the tolerance (measured:
-    # /productpage 29 on a machine at load 7 to 10, 34 to 37 at load 15).
+    # The ratios hold across machines, not across heavy contention: with many more runnable
+    # processes than cores, a request crossing ten processes is preempted more often than
+    # the reference's single hop. Measured on 2 cores (proxy, /productpage): 2.75 to 2.91 and
+    # 25.4 to 26.2 at load average 2 to 4; 3.29 to 3.59 and 31.6 to 34.7 at 4 to 7; 3.35 and
+    # 29.1 at 7 to 10 (the stored reference); 34 to 37 for /productpage at 15.
     cores = os.cpu_count() or 1
     load = os.getloadavg()[0]
-    if load > cores:
+    if load > 4 * cores:
         pytest.skip(f"1-minute load average {load:.1f} on {cores} cores: too busy to compare")
     measured = measure()
     lost = {

@@ -90,7 +90,9 @@ class MeshBackend(Protocol):
     def restart_pod(self, pod: Pod) -> None: ...
     def admin(self, pod: Pod, path: str) -> str: ...
     def log_mark(self, pod: Pod) -> int: ...
-    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]: ...
+    def access_log(
+        self, pod: Pod, since: int, from_ts: float | None = None
+    ) -> tuple[int, list[dict[str, Any]]]: ...
     def close(self) -> None: ...
 
 
@@ -273,12 +275,16 @@ class LocalBackend:
         """The sidecar's newest access-log sequence number."""
         return int(json.loads(self.admin(pod, "/chaoskit/access_log?since=1000000000000"))["last"])
 
-    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
-        """Records after sequence number ``since``, and the newest sequence number."""
+    def access_log(
+        self, pod: Pod, since: int, from_ts: float | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Records after sequence number ``since``, and the newest sequence number; with
+        ``from_ts``, the sidecar leaves out records of requests that started earlier."""
         records: list[dict[str, Any]] = []
         last = since
+        floor = f"&fromTs={from_ts!r}" if from_ts is not None else ""
         while True:
-            data = json.loads(self.admin(pod, f"/chaoskit/access_log?since={last}"))
+            data = json.loads(self.admin(pod, f"/chaoskit/access_log?since={last}{floor}"))
             batch = data.get("records", [])
             records.extend(batch)
             if not batch:

@@ -588,7 +588,10 @@ class ClusterBackend:
         self._sleep(LOG_FLUSH_S + LOG_FLUSH_SLACK_S)
         self._flushed_at = self._clock()
 
-    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+    def access_log(
+        self, pod: Pod, since: int, from_ts: float | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        # from_ts is a floor the caller filters on too; the container log is read whole.
         self._await_log_flush()
         after = since / 1_000_000
         text = self.client.pod_log(

@@ -309,7 +309,7 @@ class LoadDriver:
             entry
             for pod in pods
             if pod.running
-            for entry in self.backend.access_log(pod, 0)[1]
+            for entry in self.backend.access_log(pod, 0, from_ts=window.start)[1]
             if entry.get("direction") in directions
             and window.start <= float(entry.get("start_ts", 0)) <= latest
         ]

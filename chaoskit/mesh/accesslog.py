@@ -148,8 +148,15 @@ class AccessLog:
             self._pending.clear()
         self._stream.flush()
 
-    def since(self, seq: int, limit: int = 5000) -> list[dict[str, Any]]:
-        return [as_dict(r) for r in self._ring if r.seq > seq][:limit]
+    def since(
+        self, seq: int, limit: int = 5000, from_ts: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Records after sequence number ``seq``, oldest first; with ``from_ts`` only those
+        of requests that started then or later (a window's reader needs no earlier ones,
+        and encoding a full ring for each read was most of its cost)."""
+        if from_ts is None:
+            return [as_dict(r) for r in self._ring if r.seq > seq][:limit]
+        return [as_dict(r) for r in self._ring if r.seq > seq and r.start_ts >= from_ts][:limit]
 
     @property
     def last_seq(self) -> int:

@@ -182,9 +182,13 @@ class Admin:
 
     def access_log(self, query: dict[str, str], request: Request) -> Response:
         since = int(query.get("since", "0") or 0)
-        return _json(
-            {"last": self.proxy.access_log.last_seq, "records": self.proxy.access_log.since(since)}
-        )
+        raw_from = query.get("fromTs")
+        try:
+            from_ts = float(raw_from) if raw_from else None
+        except ValueError:
+            return _json({"error": f"fromTs must be a number of seconds, got {raw_from!r}"}, 400)
+        log = self.proxy.access_log
+        return _json({"last": log.last_seq, "records": log.since(since, from_ts=from_ts)})
 
     def outlier_events(self, query: dict[str, str], request: Request) -> Response:
         events = [

@@ -36,7 +36,9 @@ class Scripted:
         self.dumps += 1
         return json.dumps(self.config)
 
-    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+    def access_log(
+        self, pod: Pod, since: int, from_ts: float | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
         record = {"direction": "outbound", "authority": "ratings:9080", "response_flags": "FI"}
         return 10, [record] * 10
 
@@ -97,7 +99,9 @@ def test_applied_yaml_keeps_the_proof_of_each_fault_written_in_it() -> None:
 class Unlucky(Scripted):
     """The callers carry the fault, but none of the ten logged calls was aborted."""
 
-    def access_log(self, pod: Pod, since: int) -> tuple[int, list[dict[str, Any]]]:
+    def access_log(
+        self, pod: Pod, since: int, from_ts: float | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
         record = {"direction": "outbound", "authority": "ratings:9080", "response_flags": "-"}
         return 10, [record] * 5
 

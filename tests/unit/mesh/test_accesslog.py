@@ -120,3 +120,21 @@ def test_flush_writes_what_is_pending_and_cancels_the_timer() -> None:
     flushed, later = asyncio.run(run())
     assert flushed == standard(replace(RECORD, seq=1))
     assert later == flushed  # the second record waits for its own timer
+
+
+def test_a_start_time_floor_leaves_out_only_earlier_requests_page_by_page() -> None:
+    """What a window's reader gets with ``from_ts``: every record whose request started at
+    or after it, in order, however the pages fall (records are appended as requests end,
+    so start times are not in sequence order)."""
+    log = AccessLog()
+    starts = [5.0, 1.0, 7.0, 3.0, 7.0, 2.0, 9.0, 4.0, 6.0, 8.0]
+    for ts in starts:
+        log.write(replace(RECORD, start_ts=ts))
+    for floor in (0.0, 3.0, 7.0, 9.5):
+        expected = [r for r in log.since(0) if r["start_ts"] >= floor]
+        got: list[dict[str, object]] = []
+        last = 0
+        while batch := log.since(last, limit=2, from_ts=floor):
+            got += batch
+            last = int(batch[-1]["seq"])
+        assert got == expected, floor
