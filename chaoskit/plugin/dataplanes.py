@@ -82,10 +82,9 @@ def chaos_dataplane(request: pytest.FixtureRequest) -> str:
             record.mesh = {"backend": settings.backend, "context": session.context}
             record.mesh["dataplane"] = plane
             pytest.skip(
-                f"{OTHER_PLANE} {running} data plane, not {plane} (a cluster runs one: "
+                f"{OTHER_PLANE} {running} data plane, not {plane} (a cluster runs one; "
                 f"`chaoskit cluster up{' --ambient' if plane == 'ambient' else ''}` makes "
-                f"the {plane} one; select this leg's experiments with "
-                f"`-k {plane}`)"
+                f"a {plane} one)"
             )
     return plane
 
