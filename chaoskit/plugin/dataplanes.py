@@ -42,7 +42,8 @@ def planes_of(args: tuple[object, ...], where: str) -> list[str]:
     if not planes or wrong:
         pytest.fail(
             f"{where}: @pytest.mark.dataplanes{tuple(args)!r} must list one or more of "
-            f"{', '.join(DATAPLANES)}" + (f" (not {', '.join(map(repr, wrong))})" if wrong else "")
+            f"{', '.join(DATAPLANES)}" + (f" (not {', '.join(map(repr, wrong))})" if wrong else ""),
+            pytrace=False,
         )
     if len(set(planes)) != len(planes):
         pytest.fail(
