@@ -105,7 +105,9 @@ def test_outcomes_rollback_results_and_junit(chaos_dir: pytest.Pytester, tmp_pat
     assert data["run"]["mesh"]["dataplane"] == "sidecar"
     assert data["run"]["interrupted"] is False
     by_name = {e["name"]: e for e in data["experiments"]}
-    assert {str(e["mesh"]) for e in by_name.values()} == {"{'backend': 'local', 'context': None}"}
+    assert {str(e["mesh"]) for e in by_name.values()} == {
+        "{'backend': 'local', 'context': None, 'dataplane': 'sidecar'}"
+    }
     assert {n: e["outcome"] for n, e in by_name.items()} == {
         "test_holds": "held",
         "test_fails": "failed",
