@@ -235,7 +235,14 @@ class Doctor:
         enabled = labels.get("istio-injection") == "enabled" or bool(revision)
         ambient = mode_mismatch(namespace, {str(k): str(v) for k, v in labels.items()}, "sidecar")
         if ambient is not None:  # an ambient namespace: say so, not just "not injected"
-            self._add(check, False, ambient, "")
+            self._add(
+                check,
+                False,
+                ambient,
+                f"kubectl label namespace {namespace} istio-injection=enabled "
+                f"istio.io/dataplane-mode-, then kubectl rollout restart deployment -n "
+                f"{namespace}",
+            )
             return
         self._add(
             check,

@@ -155,6 +155,16 @@ def run_doctor(args: argparse.Namespace) -> int:
 
     _select_version(args)
     context = args.kube_context or (None if args.allow_non_kind else pins.CONTEXT)
+    if context == CONTEXT_NAME and args.ambient:
+        from chaoskit.errors import ConfigError
+
+        # The embedded mesh emulates ztunnel and waypoints as its own processes, not as the
+        # DaemonSet and Gateway pods the ambient rows read; its tests check it instead.
+        raise ConfigError(
+            "cluster doctor --ambient checks a cluster installed with `cluster up --ambient`; "
+            "the embedded mesh's ambient mode is not checked by the doctor (run it without "
+            "--ambient for the sidecar checks)"
+        )
     if context == CONTEXT_NAME:
         # The embedded mesh: its own workloads, ingress and fortio pod (its mesh.json is
         # next to its kubeconfig).

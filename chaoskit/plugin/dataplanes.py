@@ -42,7 +42,8 @@ def planes_of(args: tuple[object, ...], where: str) -> list[str]:
     if not planes or wrong:
         pytest.fail(
             f"{where}: @pytest.mark.dataplanes{tuple(args)!r} must list one or more of "
-            f"{', '.join(DATAPLANES)}" + (f" (not {', '.join(map(repr, wrong))})" if wrong else "")
+            f"{', '.join(DATAPLANES)}" + (f" (not {', '.join(map(repr, wrong))})" if wrong else ""),
+            pytrace=False,
         )
     if len(set(planes)) != len(planes):
         pytest.fail(
@@ -82,10 +83,9 @@ def chaos_dataplane(request: pytest.FixtureRequest) -> str:
             record.mesh = {"backend": settings.backend, "context": session.context}
             record.mesh["dataplane"] = plane
             pytest.skip(
-                f"{OTHER_PLANE} {running} data plane, not {plane} (a cluster runs one: "
+                f"{OTHER_PLANE} {running} data plane, not {plane} (a cluster runs one; "
                 f"`chaoskit cluster up{' --ambient' if plane == 'ambient' else ''}` makes "
-                f"the {plane} one; select this leg's experiments with "
-                f"`-k {plane}`)"
+                f"a {plane} one)"
             )
     return plane
 

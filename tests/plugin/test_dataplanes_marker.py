@@ -79,33 +79,31 @@ def test_each_plane_is_its_own_test_on_its_own_mesh(
     assert "sidecar data plane" in html
 
 
-@pytest.mark.parametrize(
-    ("marker", "message"),
-    [
-        ('"sidecar", "sidekick"', "*must list one or more of sidecar, ambient, ambient-l4*"),
-        ("", "*must list one or more of*"),
-        ('"ambient", "ambient"', "*lists a plane twice*"),
-    ],
-)
-def test_a_wrong_marker_stops_the_run_with_what_to_write(
-    chaos_dir: pytest.Pytester, marker: str, message: str
-) -> None:
-    chaos_dir.makepyfile(
-        test_wrong=f"import pytest\n\n@pytest.mark.dataplanes({marker})\n"
-        "def test_x(chaos):\n    pass\n"
-    )
-    result = chaos_dir.runpytest_subprocess()
-    result.stdout.fnmatch_lines(["*test_wrong.py::test_x: @pytest.mark.dataplanes(*" + message])
-    result.stdout.no_fnmatch_line("*Traceback*")
-    assert result.ret != 0
-
-
-def test_the_marker_needs_an_experiment(chaos_dir: pytest.Pytester) -> None:
+def test_a_wrong_marker_stops_the_run_with_what_to_write(chaos_dir: pytest.Pytester) -> None:
+    """Every misuse in one run (pytest reports each file's collection error)."""
+    wrong = {
+        "test_unknown": (
+            '"sidecar", "sidekick"',
+            "must list one or more of sidecar, ambient, ambient-l4 (not 'sidekick')",
+        ),
+        "test_empty": ("", "must list one or more of"),
+        "test_twice": ('"ambient", "ambient"', "lists a plane twice"),
+    }
+    for name, (marker, _) in wrong.items():
+        chaos_dir.makepyfile(
+            **{
+                name: f"import pytest\n\n@pytest.mark.dataplanes({marker})\n"
+                "def test_x(chaos):\n    pass\n"
+            }
+        )
     chaos_dir.makepyfile(
         test_plain="import pytest\n\n@pytest.mark.dataplanes('ambient')\ndef test_x():\n    pass\n"
     )
     result = chaos_dir.runpytest_subprocess()
+    assert result.ret != 0
+    for name, (_, message) in wrong.items():
+        result.stdout.fnmatch_lines([f"{name}.py::test_x: @pytest.mark.dataplanes(*{message}*"])
     result.stdout.fnmatch_lines(
         ["*test_plain.py::test_x: *needs an experiment (a test that uses the chaos fixture)*"]
     )
-    assert result.ret != 0
+    result.stdout.no_fnmatch_line("*in pytest_generate_tests*")  # the message, no traceback

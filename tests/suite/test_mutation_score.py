@@ -120,7 +120,8 @@ FLIPPED_ELSEWHERE = [
         "is no longer scoped by source labels, i.e. acts at the waypoint for every caller",
     ),
     ElsewhereFlip(
-        "experiments/test_bookinfo_findings.py::test_reviews_timeout_bounds_the_page_latency",
+        "experiments/test_bookinfo_findings.py::test_reviews_timeout_bounds_the_page_latency"
+        "[sidecar]",
         "window.latency(0.5).between(expected.value - 0.2, expected.value + 0.3, "
         "predicted=expected)",
         _ratings_delay_for_a_fifth,

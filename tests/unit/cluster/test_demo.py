@@ -243,7 +243,7 @@ def test_every_workload_an_experiment_needs_is_deployed_by_cluster_up() -> None:
                 app = doc["spec"]["template"]["metadata"]["labels"]["app"]
                 running |= {(doc["metadata"]["namespace"], app), ("", app)}
     markers = experiment_markers()
-    assert len(markers) == 13
+    assert len(markers) == 14
     for experiment, marks in markers.items():
         for need in (n for m in marks for n in m.kwargs.get("needs", ())):
             namespace, _, app = need.rpartition("/")
