@@ -432,8 +432,9 @@ def _workload(workload: JsonObject, snap: Snapshot) -> JsonObject | None:
         if (snap.calibration)
         else None
     )
-    if settings:
-        entry["app"]["settings"] = settings
+    # Uncalibrated workloads answer in a few ms, written out so the twin's mesh.yaml shows
+    # the behaviour it runs and a user can edit it in place.
+    entry["app"]["settings"] = {**DEFAULT_SETTINGS, **(settings or {})}
     template = workload["spec"]["template"]
     inject = {
         **(template.get("metadata", {}).get("annotations") or {}),
@@ -522,7 +523,10 @@ def _readme(snap: Snapshot, files: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-DEFAULT_BEHAVIOUR = "a few ms, no errors, no calls"
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "latency": {"distribution": "quantiles", "p50": "2ms", "p90": "4ms", "p99": "8ms"}
+}
+DEFAULT_BEHAVIOUR = "2 ms median, 4 ms p90, 8 ms p99; no errors, no calls"
 
 
 def _behaviour(snap: Snapshot) -> str:

@@ -77,7 +77,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 def _calibrate(snap: Snapshot, url: str, window: str) -> None:
     from chaoskit.cluster.calibrate import calibrate
     from chaoskit.cluster.prometheus import Prometheus, PrometheusError
-    from chaoskit.cluster.snapshot import app_workloads
+    from chaoskit.cluster.snapshot import DEFAULT_BEHAVIOUR, app_workloads
 
     print(f"calibrating from Prometheus at {url} (last {window})")
     prometheus = Prometheus(url)
@@ -86,8 +86,8 @@ def _calibrate(snap: Snapshot, url: str, window: str) -> None:
     except PrometheusError as exc:
         snap.calibration_problem = str(exc)
         print(
-            f"not calibrated: {exc}\nthe twin keeps the default behaviour (a few ms, no "
-            "errors, no calls); README.md says so"
+            f"not calibrated: {exc}\nthe twin keeps the default behaviour "
+            f"({DEFAULT_BEHAVIOUR}); README.md says so"
         )
         return
     finally:

@@ -31,6 +31,9 @@ LATENCY = {
 }
 GATEWAY = ("istio-system", "istio-ingressgateway")
 
+# What an uncalibrated workload's app is told: a few ms, no errors, no calls.
+UNCALIBRATED = {"latency": {"distribution": "quantiles", "p50": "2ms", "p90": "4ms", "p99": "8ms"}}
+
 
 def shop_traffic() -> list[Requests]:
     def edge(src: str | tuple[str, str], dst: str, code: str, rate: float) -> Requests:
@@ -191,9 +194,10 @@ def test_a_shop_with_objects_the_mesh_does_not_emulate(
     workloads = workloads_by_name(twin)
     assert workloads["payments"].replicas == 2
     assert workloads["nightly-report"].namespace == "batch"
-    assert all(
-        w.app.name == "echo" and not w.app.settings for n, w in workloads.items() if n != GATEWAY[1]
-    )
+    # Uncalibrated: every app runs echo answering in a few ms, no errors, no calls.
+    apps = [w.app for n, w in workloads.items() if n != GATEWAY[1]]
+    assert {a.name for a in apps} == {"echo"}
+    assert all(a.settings == UNCALIBRATED for a in apps)
 
     written = {
         (d["kind"], d["metadata"]["name"])
@@ -376,7 +380,7 @@ def test_prometheus_calibrates_latency_errors_and_the_call_graph(
         {"host": "checkout.shop.svc.cluster.local", "port": 8080}
     ]
     assert settings["frontend"]["latency"]["p50"] == self_time("frontend", ["checkout"])["p50"]
-    assert not settings["nightly-report"]  # no metrics for it: the defaults
+    assert settings["nightly-report"] == UNCALIBRATED  # no metrics for it: the defaults
     assert workloads["istio-ingressgateway"].app.name == "ingress-gateway"
 
     readme = (out / "README.md").read_text()
@@ -447,7 +451,7 @@ def test_a_bad_prometheus_leaves_the_defaults_and_says_so(
     assert "Not calibrated: " in readme
     assert said in readme
     twin = MeshSpec.load(out / "mesh.yaml")
-    assert all(not w.app.settings for w in twin.spec.workloads)
+    assert all(w.app.settings == UNCALIBRATED for w in twin.spec.workloads if w.app.name == "echo")
 
 
 def test_an_unreachable_prometheus_leaves_the_defaults(
