@@ -270,11 +270,17 @@ class LoadDriver:
         """The access-log entries of ``pods`` in one direction that started while ``window``
         ran (or within its request timeout after)."""
         latest = window.end + window.profile.timeout_s
+        # A backend whose marks are times (a cluster's pods/log sinceTime) reads only the
+        # log since the window began (a second early: the API counts whole seconds);
+        # the embedded mesh's marks are sequence numbers, so it reads the whole log.
+        mark_at = getattr(self.backend, "log_mark_at", None)
         return [
             entry
             for pod in pods
             if pod.running
-            for entry in self.backend.access_log(pod, 0)[1]
+            for entry in self.backend.access_log(
+                pod, mark_at(window.start - 1.0) if mark_at is not None else 0
+            )[1]
             if entry.get("direction") == direction
             and window.start <= float(entry.get("start_ts", 0)) <= latest
         ]

@@ -7,6 +7,7 @@ also kept in a bounded in-memory ring so the admin endpoint can serve them by se
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 from collections import deque
 from dataclasses import dataclass, fields
@@ -80,8 +81,10 @@ class AccessLog:
         if self._stream is not None:
             self._stream.flush()
 
-    def since(self, seq: int, limit: int = 5000) -> list[dict[str, Any]]:
-        return [as_dict(r) for r in self._ring if r.seq > seq][:limit]
+    def since(self, seq: int, limit: int = 5000, start_ts: float = 0.0) -> list[dict[str, Any]]:
+        """Up to ``limit`` records after ``seq`` that started at or after ``start_ts``."""
+        wanted = (r for r in self._ring if r.seq > seq and r.start_ts >= start_ts)
+        return [as_dict(r) for r in itertools.islice(wanted, limit)]
 
     @property
     def last_seq(self) -> int:

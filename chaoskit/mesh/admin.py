@@ -182,9 +182,10 @@ class Admin:
 
     def access_log(self, query: dict[str, str], request: Request) -> Response:
         since = int(query.get("since", "0") or 0)
-        return _json(
-            {"last": self.proxy.access_log.last_seq, "records": self.proxy.access_log.since(since)}
-        )
+        # start_ts: only records started since then (what pods/log's sinceTime asks for).
+        start_ts = float(query.get("start_ts", "0") or 0)
+        records = self.proxy.access_log.since(since, start_ts=start_ts)
+        return _json({"last": self.proxy.access_log.last_seq, "records": records})
 
     def outlier_events(self, query: dict[str, str], request: Request) -> Response:
         events = [
