@@ -244,6 +244,8 @@ class ClusterBackend:
         self.planned: list[str] = []  # the last pre-flight: what the last write set changed
         self._plan_log: list[str] = []  # every pre-flight since take_planned()
         self._flushed_at: float | None = None  # when the last wait for a log flush ended
+        # When the last load window ended (this backend's clock); None: unknown, or running.
+        self._load_ended_at: float | None = None
         self._pool: ThreadPoolExecutor | None = None  # reads the witnesses' config_dumps
         self.discovered: list[str] = []  # how connect() found the addresses, one line each
         self.istio_version = self._istio_version()
@@ -641,14 +643,29 @@ class ClusterBackend:
         "after this mark" asks pods/log only for the lines since then."""
         return int(moment * 1_000_000)
 
+    def load_started(self) -> None:
+        """A load window begins: until it ends, reads fall back to the batch rule."""
+        self._load_ended_at = None
+
+    def load_ended(self, finished: float) -> None:
+        """The load window's last request was answered at ``finished`` (epoch seconds)."""
+        self._load_ended_at = self._clock() - max(0.0, time.time() - finished)
+
     def _await_log_flush(self) -> None:
         """Make sure what was served before this read is in the sidecars' logs.
 
-        The first read of a batch (the reads after a load window) waits one flush interval;
-        reads within an interval of that wait need not: what was served before the batch
-        began had been flushed when the wait ended.
+        When the end of the last load window is known, a read waits until one flush
+        interval (and the slack) after it, and reads after that need not wait: nothing
+        has been served since. Otherwise the first read of a batch waits one flush
+        interval; reads within an interval of that wait need not: what was served before
+        the batch began had been flushed when the wait ended.
         """
         now = self._clock()
+        if self._load_ended_at is not None:
+            flushed = self._load_ended_at + LOG_FLUSH_S + LOG_FLUSH_SLACK_S
+            if now < flushed:
+                self._sleep(flushed - now)
+            return
         if self._flushed_at is not None and now - self._flushed_at < LOG_FLUSH_S:
             return
         self._sleep(LOG_FLUSH_S + LOG_FLUSH_SLACK_S)

@@ -189,6 +189,11 @@ class LoadDriver:
             sampler.__enter__()
         if watch is not None:
             watch.__enter__()
+        # A backend whose logs reach readers late (a cluster's flush interval) waits from
+        # the end of the load rather than from each batch of reads.
+        started, ended = (getattr(self.backend, n, None) for n in ("load_started", "load_ended"))
+        if started is not None:
+            started()
         try:
             result = run_load(profile, self.workdir)
         finally:
@@ -196,6 +201,8 @@ class LoadDriver:
                 sampler.stop()
             if watch is not None:
                 watch.stop()
+        if ended is not None:
+            ended(result.finished)
         if watch is not None and watch.tripped:
             raise RunAborted(
                 f"abort guard: {watch.reason} (--chaos-abort-below); every fault was rolled "
