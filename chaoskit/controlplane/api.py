@@ -481,9 +481,14 @@ class KubeApi:
             }
         # Port mode keeps the app's own ports here (the inbound listener and cluster are
         # named by them: inbound|9080||); chaoskit.dev/ports says where each is reached.
-        containers = [
-            {"name": pod.app, "ports": [{"containerPort": p} for p in pod.container_ports]}
+        # Where the host publishes a port of this pod (the gateway's ingress ports), the
+        # container port carries it as hostPort, reachable at status.hostIP.
+        published = {h.listener_port: h.host_port for h in self.cp.host_ports(pod)}
+        ports = [
+            {"containerPort": p, **({"hostPort": published[p]} if p in published else {})}
+            for p in pod.container_ports
         ]
+        containers = [{"name": pod.app, "ports": ports}]
         app_state = state
         if pod.app_down:  # SIGKILLed app container, waiting for kubelet's restart
             app_state = {

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -60,6 +61,38 @@ async def all_records(page: Callable[[int], Awaitable[JsonObject]]) -> list[Json
         if not batch or int(batch[-1].get("seq", 0)) >= int(data.get("last", 0)):
             return records
         seq = int(batch[-1]["seq"])
+
+
+def log_since(query: Mapping[str, str], now: float) -> float | None:
+    """The moment ``pods/log`` shows lines from (epoch seconds), or ``None`` for all.
+
+    As the kubelet reads ``PodLogOptions`` (``NewLogOptions`` and ``logWriter.write`` in
+    kubernetes/kubernetes pkg/kubelet/kuberuntime/logs/logs.go @ 04791b49): ``sinceSeconds``
+    counts back from now, ``sinceTime`` is RFC 3339, and a line older than that is skipped.
+    The API server accepts only one of the two (``ValidatePodLogOptions``).
+    """
+    seconds, moment = query.get("sinceSeconds"), query.get("sinceTime")
+    if seconds is not None and moment is not None:
+        raise BadRequest("at most one of `sinceTime` or `sinceSeconds` may be specified")
+    if seconds is not None:
+        try:
+            count = int(seconds)
+        except ValueError:
+            raise BadRequest(f"sinceSeconds must be an integer, got {seconds!r}") from None
+        if count < 1:
+            raise BadRequest(f"sinceSeconds: Invalid value: {count}: must be greater than 0")
+        return now - count
+    if moment is not None:
+        try:
+            parsed = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadRequest(
+                f"sinceTime must be an RFC 3339 time such as 2026-01-02T15:04:05Z, got {moment!r}"
+            ) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.UTC)
+        return parsed.timestamp()
+    return None
 
 
 class WorkloadRoutes:
@@ -323,27 +356,36 @@ class WorkloadRoutes:
                 f"container {container} is not valid for pod {pod.name}; choose one of: "
                 f"[{' '.join(names)}]"
             )
+        since = log_since(request.query, time.time())
+        tail = request.query.get("tailLines")
         if container == SIDECAR:
-            lines = await self._access_log(pod)
+            # The kubelet takes the tail first and then drops the lines before `since`, so
+            # only without a tail may the sidecar leave the older records out.
+            lines = await self._access_log(pod, since if tail is None else None)
         else:
             lines = self._process_log(pod)
-        tail = request.query.get("tailLines")
         if tail is not None:
             try:
                 count = int(tail)
             except ValueError:
                 raise BadRequest(f"tailLines must be an integer, got {tail!r}") from None
             lines = lines[-count:] if count > 0 else []
+        if since is not None:
+            lines = [(ts, text) for ts, text in lines if ts >= since]
         if request.query.get("timestamps") == "true":
             lines = [(ts, f"{_nano(ts)} {text}") for ts, text in lines]
         text = "".join(f"{line}\n" for _, line in lines)
         return web.Response(text=text, content_type="text/plain")
 
-    async def _access_log(self, pod: PodProcess) -> list[tuple[float, str]]:
-        """The sidecar's records from its admin endpoint (fresher than its buffered file)."""
+    async def _access_log(
+        self, pod: PodProcess, since: float | None = None
+    ) -> list[tuple[float, str]]:
+        """The sidecar's records from its admin endpoint (fresher than its buffered file),
+        those started at or after ``since`` when given."""
         if not pod.running:
             return self._access_file(pod)
-        base = f"http://{pod.ip}:{pod.host_port(ADMIN_PORT)}/chaoskit/access_log?since="
+        after = f"fromTs={since!r}&" if since is not None else ""
+        base = f"http://{pod.ip}:{pod.host_port(ADMIN_PORT)}/chaoskit/access_log?{after}since="
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
 

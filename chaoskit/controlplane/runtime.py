@@ -411,14 +411,19 @@ class ControlPlane:
         self.schedule_push()
         return version
 
+    def host_ports(self, pod: PodProcess) -> tuple[HostPort, ...]:
+        """The ports of 127.0.0.1 that reach ``pod``'s listeners: the ingress ports, on the
+        gateway's first replica (its pod shows them as ``hostPort``s)."""
+        if pod.kind != "gateway" or pod.replica != 0:
+            return ()
+        host_ports = (
+            HostPort(self.options.ingress_http_port, 8080),
+            HostPort(self.options.ingress_https_port, 8443),
+        )
+        return tuple(h for h in host_ports if h.host_port)
+
     def _bootstrap(self, pod: PodProcess) -> Bootstrap:
-        host_ports: tuple[HostPort, ...] = ()
-        if pod.kind == "gateway" and pod.replica == 0:
-            host_ports = (
-                HostPort(self.options.ingress_http_port, 8080),
-                HostPort(self.options.ingress_https_port, 8443),
-            )
-            host_ports = tuple(h for h in host_ports if h.host_port)
+        host_ports = self.host_ports(pod)
         return Bootstrap(
             pod=pod.name,
             namespace=pod.namespace,

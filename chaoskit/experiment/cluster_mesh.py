@@ -22,11 +22,12 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from chaoskit.cluster import pins
+from chaoskit.cluster import discovery, pins
 from chaoskit.cluster.accesslog import parse_log
 from chaoskit.cluster.backend import KubeBackend, RollbackError
 from chaoskit.cluster.guard import GuardReport, verify
@@ -41,6 +42,8 @@ from chaoskit.kube.undo import ObjectRef, ObjectUndo
 from chaoskit.topology.podshape import PROXY_CONTAINER, all_ready, has_sidecar
 
 REPLICA_FAULT_LABEL = "chaoskit.dev/replica-fault"
+# The HTTP filter a replica fault inserts before the router (its name in config_dump).
+FAULT_FILTER = "chaoskit.replica_fault"
 ENVOY_FILTER_VERSION = "v1alpha3"
 # The embedded apps' fault settings that Envoy's fault filter can reproduce.
 REPLICA_FAULT_KEYS = ("errorRate", "errorStatus", "latency")
@@ -50,6 +53,9 @@ _CONFIG_TYPES = ("ListenersConfigDump", "ClustersConfigDump", "RoutesConfigDump"
 # request. A read waits that long (plus scheduling slack) once per batch of reads.
 LOG_FLUSH_S = 1.0
 LOG_FLUSH_SLACK_S = 0.25
+# How many proxies' config_dumps are read at once while waiting for a change (Bookinfo's
+# namespace has eight sidecars with three ratings replicas).
+READERS = 8
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,38 @@ def _without(value: Any, keys: frozenset[str]) -> Any:
     if isinstance(value, list):
         return [_without(v, keys) for v in value]
     return value
+
+
+def inbound_fault(dump: dict[str, Any]) -> str | None:
+    """The replica-fault filter a proxy's active listeners carry, as sorted JSON (``None``:
+    none does). Istio inserts an EnvoyFilter's ``HTTP_FILTER`` patch into the HTTP
+    connection manager's ``http_filters`` of the matched listener, which Envoy dumps under
+    ``ListenersConfigDump.dynamic_listeners[].active_state.listener`` (a listener still
+    warming is in ``warming_state`` and serves nothing yet)."""
+    for config in dump.get("configs") or []:
+        if not str(config.get("@type", "")).endswith(".ListenersConfigDump"):
+            continue
+        for listener in config.get("dynamic_listeners") or []:
+            found = _named((listener.get("active_state") or {}).get("listener"), FAULT_FILTER)
+            if found is not None:
+                return json.dumps(found, sort_keys=True)
+    return None
+
+
+def _named(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        if value.get("name") == name:
+            return value
+        items: Iterable[Any] = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _named(item, name)
+        if found is not None:
+            return found
+    return None
 
 
 def replica_fault_filter(
@@ -138,7 +176,7 @@ def replica_fault_filter(
                     "patch": {
                         "operation": "INSERT_BEFORE",
                         "value": {
-                            "name": "chaoskit.replica_fault",
+                            "name": FAULT_FILTER,
                             "typed_config": {
                                 "@type": "type.googleapis.com/"
                                 "envoy.extensions.filters.http.fault.v3.HTTPFault",
@@ -183,7 +221,9 @@ class ClusterBackend:
         *,
         settle_s: float = 1.0,
         timeout_s: float = 60.0,
-        interval_s: float = 0.5,
+        # Between config_dump rounds: a round reads every witness at once, so polling
+        # often costs little and a push is seen soon after it lands.
+        interval_s: float = 0.25,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -204,6 +244,10 @@ class ClusterBackend:
         self.planned: list[str] = []  # the last pre-flight: what the last write set changed
         self._plan_log: list[str] = []  # every pre-flight since take_planned()
         self._flushed_at: float | None = None  # when the last wait for a log flush ended
+        # When the last load window ended (this backend's clock); None: unknown, or running.
+        self._load_ended_at: float | None = None
+        self._pool: ThreadPoolExecutor | None = None  # reads the witnesses' config_dumps
+        self.discovered: list[str] = []  # how connect() found the addresses, one line each
         self.istio_version = self._istio_version()
         self.dataplane_mode = self._dataplane_mode()
 
@@ -363,17 +407,25 @@ class ClusterBackend:
     ) -> dict[str, str | None]:
         """Each proxy's fingerprint; ``None`` where its config_dump could not be read (the
         reason goes into ``errors``): an unreadable proxy has not shown a change."""
+        # One exec per proxy, all at once: each waits on its own round trip to the sidecar.
+        dumps = self._readers().map(self._read_config, pods)
         prints: dict[str, str | None] = {}
-        for pod in pods:
-            try:
-                prints[pod.name] = config_fingerprint(
-                    self.kube.config_dump(pod.namespace, pod.name)
-                )
-            except BackendError as exc:
-                prints[pod.name] = None
-                if errors is not None:
-                    errors[pod.name] = str(exc)
+        for pod, (dump, error) in zip(pods, dumps, strict=True):
+            prints[pod.name] = None if dump is None else config_fingerprint(dump)
+            if error and errors is not None:
+                errors[pod.name] = error
         return prints
+
+    def _read_config(self, pod: Pod) -> tuple[dict[str, Any] | None, str]:
+        try:
+            return self.kube.config_dump(pod.namespace, pod.name), ""
+        except BackendError as exc:
+            return None, str(exc)
+
+    def _readers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(READERS, thread_name_prefix="chaoskit-config-dump")
+        return self._pool
 
     def _wait_for_sidecars(self, pods: list[Pod], before: dict[str, str | None], what: str) -> None:
         """Wait until every witness proxy's config changed, then settled.
@@ -449,8 +501,11 @@ class ClusterBackend:
         key = (pod.namespace, pod.name)
         name = f"chaoskit-replica-fault-{pod.name}"[:253]
         selector = hashlib.sha256(f"{pod.namespace}/{pod.name}".encode()).hexdigest()[:16]
-        witnesses = [pod]
-        before = self._fingerprints(witnesses)
+        # The filter before the write tells a replaced fault from its new settings (a proxy
+        # that cannot be read now shows the new filter once it has one).
+        before = self._read_config(pod)[0] if settings else None
+        had = None if before is None else inbound_fault(before)
+        same = self._faults.get(key) == dict(settings)
         where = f"envoyfilters.networking.istio.io {pod.namespace}/{name}"
         if not settings:
             if key not in self._faults:
@@ -489,7 +544,39 @@ class ClusterBackend:
                 self.client.delete_object("envoyfilters", pod.namespace, name, ENVOY_FILTER_VERSION)
             self.client.create_object("envoyfilters", pod.namespace, body, ENVOY_FILTER_VERSION)
             self._faults[key] = dict(settings)
-        self._wait_for_sidecars(witnesses, before, f"the replica fault on {pod.name}")
+        self._wait_for_fault(pod, had, present=bool(settings), same=same)
+
+    def _wait_for_fault(self, pod: Pod, had: str | None, *, present: bool, same: bool) -> None:
+        """Wait until the pod's active inbound listener carries the new fault filter (one
+        other than ``had``, the one before the write, unless the settings were the same) or,
+        ``present`` false, no fault filter at all. ``same``: the settings did not change.
+
+        This names exactly what the write must change in that one proxy, so no quiet
+        period is needed: once the listener Envoy serves has the filter, the label and the
+        EnvoyFilter have both reached it, however many pushes istiod made of them.
+        """
+        deadline = self._clock() + self.timeout_s
+        reads, last = 0, ""
+        while True:
+            dump, error = self._read_config(pod)
+            reads += 1
+            now = None if dump is None else inbound_fault(dump)
+            if dump is not None:
+                if not present and now is None:
+                    return
+                if present and now is not None and (now != had or same):
+                    return
+                last = f"its inbound fault filter is {now or 'absent'}"
+            else:
+                last = error
+            if self._clock() >= deadline:
+                wanted = "the new replica fault" if present else "the replica fault removed"
+                raise ReadinessTimeout(
+                    f"the sidecar of {pod.namespace}/{pod.name} did not have {wanted} within "
+                    f"{self.timeout_s:g}s ({reads} config_dump reads; last: {last[:300]}); "
+                    "check `istioctl proxy-status` and the istiod logs"
+                )
+            self._sleep(self.interval_s)
 
     def sweep_replica_faults(self) -> list[str]:
         """Delete replica-fault EnvoyFilters a crashed run left behind."""
@@ -575,14 +662,34 @@ class ClusterBackend:
         """Now, in microseconds: later log lines are "after the mark"."""
         return int(time.time() * 1_000_000)
 
+    def log_mark_at(self, moment: float) -> int:
+        """The mark of a moment (epoch seconds): a cluster's marks are times, so reading
+        "after this mark" asks pods/log only for the lines since then."""
+        return int(moment * 1_000_000)
+
+    def load_started(self) -> None:
+        """A load window begins: until it ends, reads fall back to the batch rule."""
+        self._load_ended_at = None
+
+    def load_ended(self, finished: float) -> None:
+        """The load window's last request was answered at ``finished`` (epoch seconds)."""
+        self._load_ended_at = self._clock() - max(0.0, time.time() - finished)
+
     def _await_log_flush(self) -> None:
         """Make sure what was served before this read is in the sidecars' logs.
 
-        The first read of a batch (the reads after a load window) waits one flush interval;
-        reads within an interval of that wait need not: what was served before the batch
-        began had been flushed when the wait ended.
+        When the end of the last load window is known, a read waits until one flush
+        interval (and the slack) after it, and reads after that need not wait: nothing
+        has been served since. Otherwise the first read of a batch waits one flush
+        interval; reads within an interval of that wait need not: what was served before
+        the batch began had been flushed when the wait ended.
         """
         now = self._clock()
+        if self._load_ended_at is not None:
+            flushed = self._load_ended_at + LOG_FLUSH_S + LOG_FLUSH_SLACK_S
+            if now < flushed:
+                self._sleep(flushed - now)
+            return
         if self._flushed_at is not None and now - self._flushed_at < LOG_FLUSH_S:
             return
         self._sleep(LOG_FLUSH_S + LOG_FLUSH_SLACK_S)
@@ -591,7 +698,10 @@ class ClusterBackend:
     def access_log(
         self, pod: Pod, since: int, from_ts: float | None = None
     ) -> tuple[int, list[dict[str, Any]]]:
-        # from_ts is a floor the caller filters on too; the container log is read whole.
+        # from_ts: pods/log is asked only for the lines since then (a second early: sinceTime
+        # counts whole seconds); the caller filters on the records' start_ts too.
+        if from_ts is not None:
+            since = max(since, self.log_mark_at(from_ts - 1.0))
         self._await_log_flush()
         after = since / 1_000_000
         text = self.client.pod_log(
@@ -612,6 +722,8 @@ class ClusterBackend:
         try:
             self.kube.rollback()
         finally:
+            if self._pool is not None:
+                self._pool.shutdown()
             self.client.close()
         if problems:
             raise BackendError("replica faults not removed: " + "; ".join(problems))
@@ -621,12 +733,52 @@ def connect(target: ClusterTarget, run_id: str, journal_dir: Path) -> ClusterBac
     """Check the target is safe to touch, then heal leftovers of crashed runs."""
     report = verify(target.kubeconfig, target.context, allow_non_kind=target.allow_non_kind)
     client = KubeClient.from_kubeconfig(target.kubeconfig, report.context)
+    target, found = discover(client, target)
     kube = KubeBackend(client, namespaces=target.namespaces, run_id=run_id, journal_dir=journal_dir)
     backend = ClusterBackend(kube, target, report)
+    backend.discovered = found
     kube.recover()
     kube.sweep()
     backend.sweep_replica_faults()
     return backend
+
+
+def discover(client: KubeClient, target: ClusterTarget) -> tuple[ClusterTarget, list[str]]:
+    """Fill in the addresses the target leaves empty from the cluster's objects
+    (:mod:`chaoskit.cluster.discovery`); what is still unknown falls back to kind's
+    published ports (the client only on kind). Also returns how each was found."""
+    how: list[str] = []
+    http, https = (
+        discovery.ingress(client)
+        if not (target.ingress_http and target.ingress_https)
+        else (None, None)
+    )
+    namespaces = dict.fromkeys((*target.namespaces, pins.BOOKINFO_NAMESPACE, pins.DEMO_NAMESPACE))
+    fortio = None if target.client_url else discovery.load_client(client, namespaces)
+    fallback_client = pins.FORTIO_URL if target.mesh == "kind" else ""
+    chosen: dict[str, str] = {}
+    for key, given, found, fallback in (
+        ("ingress_http", target.ingress_http, http, pins.INGRESS_HTTP),
+        ("ingress_https", target.ingress_https, https, pins.INGRESS_HTTPS),
+        ("client_url", target.client_url, fortio, fallback_client),
+    ):
+        if given:
+            chosen[key] = given
+            how.append(f"{key} {given}: set (ini chaos_{key})")
+        elif found is not None:
+            chosen[key] = found.url
+            how.append(f"{key} {found.url}: {found.how}")
+        else:
+            chosen[key] = fallback
+            if fallback:
+                how.append(f"{key} {fallback}: not found in the cluster; kind's published port")
+    updated = replace(
+        target,
+        ingress_http=chosen["ingress_http"],
+        ingress_https=chosen["ingress_https"],
+        client_url=chosen["client_url"],
+    )
+    return updated, how
 
 
 def scale_workloads(backend: ClusterBackend, replicas: dict[str, int]) -> None:

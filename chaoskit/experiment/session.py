@@ -255,9 +255,10 @@ class ChaosSession:
             # KUBECONFIG (read now, not when the client library was imported), else ~/.kube/config
             kubeconfig=os.environ.get("KUBECONFIG") or None,
             namespaces=tuple(s.namespaces),
-            ingress_http=s.ingress_http or pins.INGRESS_HTTP,
-            ingress_https=s.ingress_https or pins.INGRESS_HTTPS,
-            client_url=s.client_url or (pins.FORTIO_URL if s.backend == "kind" else ""),
+            # Empty: connect() reads them from the cluster (chaoskit.cluster.discovery).
+            ingress_http=s.ingress_http,
+            ingress_https=s.ingress_https,
+            client_url=s.client_url,
             allow_non_kind=s.allow_non_kind,
         )
         backend = connect(target, label_safe(self.run_id), s.root / ".chaoskit" / "journal")

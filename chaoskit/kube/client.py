@@ -14,9 +14,9 @@ Every request has a deadline (``request_timeout_s``). API errors become
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -156,6 +156,9 @@ class KubeClient:
         self.embedded = embedded
         self.request_timeout_s = request_timeout_s
         self.context = context
+        self._exec_local = threading.local()
+        self._exec_lock = threading.Lock()
+        self._exec_clients: list[k8s.ApiClient] = []
 
     @classmethod
     def from_kubeconfig(
@@ -188,10 +191,22 @@ class KubeClient:
             context=context,
         )
 
-    @functools.cached_property
-    def core(self) -> Any:
-        # Only pod exec needs it, and loading CoreV1Api costs about a second per session.
-        return k8s.CoreV1Api(self.api_client)
+    def _exec_api(self) -> Any:
+        """A CoreV1Api on an ApiClient of this thread's own, for ``pods/exec``.
+
+        The client library's websocket ``stream`` swaps ``call_api`` on the ApiClient it is
+        given for the length of the call (``kubernetes/stream/stream.py``), so on a shared
+        one another thread's request, or a concurrent exec, would go over the websocket
+        and a concurrent restore could leave the swap in place. Only exec needs it, and
+        loading CoreV1Api costs about a second the first time.
+        """
+        api = getattr(self._exec_local, "api", None)
+        if api is None:
+            own = k8s.ApiClient(self.api_client.configuration)
+            with self._exec_lock:
+                self._exec_clients.append(own)
+            api = self._exec_local.api = k8s.CoreV1Api(own)
+        return api
 
     @property
     def server(self) -> str:
@@ -199,6 +214,10 @@ class KubeClient:
 
     def close(self) -> None:
         self.api_client.close()
+        with self._exec_lock:
+            owned, self._exec_clients = self._exec_clients, []
+        for own in owned:
+            own.close()
 
     def identity(self) -> TargetIdentity:
         """Context, API server and kube-system's uid (empty when it cannot be read): what
@@ -584,7 +603,7 @@ class KubeClient:
         )
         try:
             session = stream(
-                self.core.connect_get_namespaced_pod_exec,
+                self._exec_api().connect_get_namespaced_pod_exec,
                 pod,
                 namespace,
                 command=argv,

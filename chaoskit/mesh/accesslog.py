@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import itertools
 from collections import deque
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring_ascii
@@ -151,12 +152,13 @@ class AccessLog:
     def since(
         self, seq: int, limit: int = 5000, from_ts: float | None = None
     ) -> list[dict[str, Any]]:
-        """Records after sequence number ``seq``, oldest first; with ``from_ts`` only those
-        of requests that started then or later (a window's reader needs no earlier ones,
-        and encoding a full ring for each read was most of its cost)."""
-        if from_ts is None:
-            return [as_dict(r) for r in self._ring if r.seq > seq][:limit]
-        return [as_dict(r) for r in self._ring if r.seq > seq and r.start_ts >= from_ts][:limit]
+        """Up to ``limit`` records after sequence number ``seq``, oldest first; with
+        ``from_ts`` only those of requests that started then or later (a window's reader, or
+        pods/log's sinceTime, needs no earlier ones, and encoding a full ring for each read
+        was most of its cost)."""
+        floor = float("-inf") if from_ts is None else from_ts
+        wanted = (r for r in self._ring if r.seq > seq and r.start_ts >= floor)
+        return [as_dict(r) for r in itertools.islice(wanted, limit)]
 
     @property
     def last_seq(self) -> int:

@@ -182,6 +182,8 @@ class Admin:
 
     def access_log(self, query: dict[str, str], request: Request) -> Response:
         since = int(query.get("since", "0") or 0)
+        # fromTs: only records of requests started since then (a window's reader, pods/log's
+        # sinceTime).
         raw_from = query.get("fromTs")
         try:
             from_ts = float(raw_from) if raw_from else None

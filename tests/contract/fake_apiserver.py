@@ -103,10 +103,13 @@ class FakeApiServer:
     admin: dict[tuple[str, str, str], str | Callable[[], str]] = field(default_factory=dict)
     # admin path → the answer of every pod without one of its own (pods made later too)
     admin_default: dict[str, str | Callable[[], str]] = field(default_factory=dict)
+    # admin path → the answer for (namespace, pod), for what differs by pod (config_dump)
+    admin_by_pod: dict[str, Callable[[str, str], str]] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     # (namespace, pod) → [(epoch seconds, line)]: the istio-proxy container's log
     logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
+    log_since: list[str | None] = field(default_factory=list)  # each pods/log's sinceTime
     before_put: Callable[[str, str, str], None] | None = None
     # namespace → metadata.uid; a re-created cluster has a new kube-system uid
     namespace_uids: dict[str, str] = field(
@@ -547,6 +550,7 @@ class FakeApiServer:
         if request.query.get("container") not in (None, "istio-proxy"):
             return status(400, "BadRequest", "container not found")
         since = request.query.get("sinceTime")
+        self.log_since.append(since)
         floor = (
             datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
             if since
@@ -607,6 +611,9 @@ class FakeApiServer:
             return "", f"exec: {' '.join(command)}: not found in the fake\n", 127
         with self._lock:
             answer = self.admin.get((ns, pod, command[3]), self.admin_default.get(command[3]))
+            by_pod = self.admin_by_pod.get(command[3])
+        if by_pod is not None and (ns, pod, command[3]) not in self.admin:
+            return by_pod(ns, pod), "", 0
         if answer is None:
             return "", f"Error: 404 {command[3]}\n", 1
         return (answer() if callable(answer) else answer), "", 0

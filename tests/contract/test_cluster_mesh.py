@@ -24,6 +24,7 @@ from chaoskit.experiment.cluster_mesh import (
     ClusterBackend,
     ClusterTarget,
     config_fingerprint,
+    inbound_fault,
 )
 from chaoskit.experiment.record import ExperimentRecord
 from chaoskit.experiment.session import ChaosSession, Settings, label_safe
@@ -52,6 +53,49 @@ def pushed_config(fake: FakeApiServer, *, frozen: bool = False) -> Any:
     return dump
 
 
+HCM = "envoy.filters.network.http_connection_manager"
+ROUTER = "envoy.filters.http.router"
+
+
+def inbound_listener(fake: FakeApiServer, namespace: str, pod: str) -> dict[str, Any]:
+    """The pod's ``virtualInbound`` listener as Envoy dumps it (the nesting of
+    ``tests/data/upstream/istio-1.28.10/istioctl/proxyconfig-config_dump.json``: filter
+    chains, the HTTP connection manager, its ``http_filters`` ending with the router), with
+    each ``SIDECAR_INBOUND`` ``INSERT_BEFORE`` patch of an EnvoyFilter whose
+    workloadSelector matches the pod's labels inserted before the router, as istiod does."""
+    labels = fake.pods[(namespace, pod)]["metadata"].get("labels") or {}
+    inserted = []
+    for (plural, ns, _name), obj in sorted(fake.objects.items()):
+        if plural != "envoyfilters" or ns != namespace:
+            continue
+        wanted = (obj["spec"].get("workloadSelector") or {}).get("labels") or {}
+        if all(labels.get(k) == v for k, v in wanted.items()):
+            inserted += [p["patch"]["value"] for p in obj["spec"].get("configPatches") or []]
+    manager = {
+        "name": HCM,
+        "typed_config": {"http_filters": [*inserted, {"name": ROUTER}]},
+    }
+    listener = {"name": "virtualInbound", "filter_chains": [{"filters": [manager]}]}
+    return {"name": "virtualInbound", "active_state": {"listener": listener}}
+
+
+def pushed_config_by_pod(fake: FakeApiServer) -> Any:
+    """:func:`pushed_config` plus each pod's own inbound listener."""
+    routes = pushed_config(fake)
+
+    def dump(namespace: str, pod: str) -> str:
+        configs = json.loads(routes())["configs"]
+        with fake._lock:
+            listener = inbound_listener(fake, namespace, pod)
+        listeners = {
+            "@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+            "dynamic_listeners": [listener],
+        }
+        return json.dumps({"configs": [listeners, *configs]})
+
+    return dump
+
+
 @pytest.fixture
 def cluster(fake: FakeApiServer) -> FakeApiServer:
     """Bookinfo's ratings (two replicas) and a caller, reviews, each with a sidecar."""
@@ -62,6 +106,7 @@ def cluster(fake: FakeApiServer) -> FakeApiServer:
         "containers": [{"name": "discovery", "image": "gcr.io/istio-release/pilot:1.28.10"}]
     }
     fake.admin_default["config_dump"] = pushed_config(fake)
+    fake.admin_by_pod["config_dump"] = pushed_config_by_pod(fake)
     fake.rollout_polls = 1
     return fake
 
@@ -221,6 +266,68 @@ def test_a_replica_fault_is_an_envoy_filter_on_that_pod_only_and_is_removed(
     assert backend.app_settings(pod) == {}
 
 
+def test_a_replica_fault_waits_until_that_pods_inbound_listener_has_the_new_filter(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    """The filter reaches the pod 5 s late, and new settings 5 s after they are written:
+    neither wait ends before the listener Envoy serves carries what was written."""
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    pod = mesh.pods(NS, "app=ratings")[0]
+    live = pushed_config_by_pod(cluster)
+    shown = {"dump": live(NS, pod.name), "at": 0.0}
+
+    def late() -> str:  # what the proxy has: the pushed config as it was 5 s ago
+        if clock.now >= shown["at"] + 5:
+            shown["dump"], shown["at"] = live(NS, pod.name), clock.now
+        return shown["dump"]
+
+    cluster.admin[(NS, pod.name, "config_dump")] = late
+    mesh.set_app_settings(pod, {"errorRate": 0.5})
+    assert clock.now >= 5
+    assert "500000" in str(inbound_fault(json.loads(late())))
+    started = clock.now
+    mesh.set_app_settings(pod, {"errorRate": 1.0})
+    assert clock.now >= started + 5
+    assert "1000000" in str(inbound_fault(json.loads(late())))
+    started = clock.now
+    mesh.set_app_settings(pod, {})
+    assert clock.now >= started + 5
+    assert inbound_fault(json.loads(late())) is None
+
+
+def test_a_replica_fault_that_never_reaches_the_pod_is_a_timeout_naming_it(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    mesh, clock = make_backend(cluster, fake_client, tmp_path)
+    pod = mesh.pods(NS, "app=ratings")[0]
+    cluster.admin[(NS, pod.name, "config_dump")] = pushed_config_by_pod(cluster)(NS, pod.name)
+    with pytest.raises(ReadinessTimeout) as error:
+        mesh.set_app_settings(pod, {"errorRate": 0.5})
+    assert str(error.value).startswith(
+        f"the sidecar of {NS}/{pod.name} did not have the new replica fault within 60s ("
+    )
+    assert "last: its inbound fault filter is absent); check `istioctl proxy-status`" in str(
+        error.value
+    )
+    assert clock.now >= mesh.timeout_s
+
+
+def test_only_an_active_listener_counts_as_having_the_fault() -> None:
+    """A listener still warming (``warming_state``) serves nothing yet."""
+    upstream = Path(__file__).parents[1] / "data/upstream/istio-1.28.10/istioctl"
+    dump = json.loads((upstream / "proxyconfig-config_dump.json").read_text())
+    assert inbound_fault(dump) is None  # Istio's own filters, none of chaoskit's
+    fault = {"name": "chaoskit.replica_fault", "typed_config": {"abort": {"http_status": 503}}}
+    chain = {"filters": [{"name": HCM, "typed_config": {"http_filters": [fault]}}]}
+    warming = {"name": "virtualInbound", "warming_state": {"listener": {"filter_chains": [chain]}}}
+    listeners = {"@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump"}
+    assert inbound_fault({"configs": [{**listeners, "dynamic_listeners": [warming]}]}) is None
+    active = {"name": "virtualInbound", "active_state": {"listener": {"filter_chains": [chain]}}}
+    found = inbound_fault({"configs": [{**listeners, "dynamic_listeners": [active]}]})
+    assert found is not None
+    assert json.loads(found) == fault
+
+
 def test_a_replica_fault_envoy_cannot_make_is_refused(backend: ClusterBackend) -> None:
     pod = backend.pods(NS, "app=ratings")[0]
     with pytest.raises(ConfigError, match=r"\['crash'\] cannot be produced"):
@@ -281,6 +388,12 @@ def test_access_logs_are_read_after_a_mark(backend: ClusterBackend, cluster: Fak
     assert newest > mark
     assert backend.access_log(pod, newest)[1] == []
     assert [r["request_id"] for r in backend.access_log(pod, 0)[1]] == ["old", "new"]
+    # a mark for a moment (a window's start): pods/log is asked only for what came since
+    assert [r["request_id"] for r in backend.access_log(pod, backend.log_mark_at(now - 25))[1]] == [
+        "new"
+    ]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now - 25 - 1)))
+    assert cluster.log_since[-2:] == [None, stamp]  # the whole log, then only since then
 
 
 def test_log_lines_are_parsed_with_nanosecond_timestamps() -> None:

@@ -130,3 +130,20 @@ def test_the_gateway_tls_secret_is_there_for_the_seed_template(kind_client: Kube
     assert "kubectl.kubernetes.io/last-applied-configuration" not in (
         secret["metadata"].get("annotations") or {}
     )  # server-side apply: the key is not copied into an annotation
+
+
+def test_the_ingress_and_the_load_client_are_found_where_kind_publishes_them(
+    kind_client: KubeClient,
+) -> None:
+    """`cluster up`'s NodePort Services, read from the live cluster, resolve to the host
+    ports kind-config.yaml maps them to."""
+    from chaoskit.experiment.cluster_mesh import ClusterTarget, discover
+
+    target = ClusterTarget("kind", pins.CONTEXT, None, (pins.BOOKINFO_NAMESPACE,), "", "", "")
+    found, how = discover(kind_client, target)
+    assert (found.ingress_http, found.ingress_https, found.client_url) == (
+        pins.INGRESS_HTTP,
+        pins.INGRESS_HTTPS,
+        pins.FORTIO_URL,
+    ), how
+    assert all("published by kind" in line for line in how), how

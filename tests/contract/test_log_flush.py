@@ -5,7 +5,10 @@ flush interval, once per batch of reads, so the window's last requests are not m
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from chaoskit.experiment.cluster_mesh import LOG_FLUSH_S, LOG_FLUSH_SLACK_S, ClusterBackend
 from chaoskit.kube.client import KubeClient
@@ -73,4 +76,38 @@ def test_one_wait_serves_a_batch_of_reads_and_a_later_batch_waits_again(
     slept.clear()
     envoy.serve("next-window")
     assert [r["request_id"] for r in backend.access_log(pod, 0)[1]] == ["next-window"]
+    assert slept == [LOG_FLUSH_S + LOG_FLUSH_SLACK_S]
+
+
+def test_after_a_load_window_reads_wait_until_a_flush_after_its_end_and_not_again(
+    cluster: FakeApiServer, fake_client: KubeClient, tmp_path: Path
+) -> None:
+    """The window's last request was answered half a second before the load ended was
+    noted; Envoy flushes its line a flush interval after it was written."""
+    backend, clock = make_backend(cluster, fake_client, tmp_path)
+    pod = backend.pods(NS, "app=reviews")[0]
+    envoy = BufferedEnvoy(cluster, pod.name)
+    slept: list[float] = []
+    backend.load_started()
+    envoy.serve("last")
+    flush_due = clock.now - 0.5 + LOG_FLUSH_S
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.sleep(seconds)
+        if clock.now >= flush_due:
+            envoy.flush()
+
+    backend._sleep = sleep
+    backend.load_ended(time.time() - 0.5)
+    assert [r["request_id"] for r in backend.access_log(pod, 0)[1]] == ["last"]
+    assert slept == [pytest.approx(LOG_FLUSH_S + LOG_FLUSH_SLACK_S - 0.5, abs=0.1)]
+    sleep(3.0)  # the checks take their time; nothing is served in between
+    slept.clear()
+    assert [r["request_id"] for r in backend.access_log(pod, 0)[1]] == ["last"]
+    assert slept == []  # nothing served since the load ended: no second wait
+    backend.load_started()  # a new window: until its end is known, the batch rule decides
+    envoy.serve("next-window")
+    flush_due = clock.now + LOG_FLUSH_S
+    assert [r["request_id"] for r in backend.access_log(pod, 0)[1]] == ["last", "next-window"]
     assert slept == [LOG_FLUSH_S + LOG_FLUSH_SLACK_S]

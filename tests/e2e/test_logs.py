@@ -3,8 +3,10 @@ readable from the pod's sidecar container, not only from a file under the state 
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
+import time
 
 from tests.e2e.conftest import MeshHandle
 
@@ -43,3 +45,32 @@ def test_an_unknown_container_names_the_pods_containers(mesh: MeshHandle) -> Non
     assert result.returncode == 1
     assert "container 'envoy' is not in pod fortio-" in result.stderr
     assert "its containers: fortio, istio-proxy" in result.stderr
+
+
+def test_a_sidecars_log_since_a_moment_leaves_out_the_requests_before_it(
+    mesh: MeshHandle,
+) -> None:
+    """``pods/log`` with ``sinceTime`` (whole seconds, as the API counts them) and
+    ``sinceSeconds``, as the cluster backend reads a window's lines."""
+    assert mesh.fetch("httpbin:8000/status/201").status_code == 201
+    time.sleep(3.1)  # whole seconds after the first request
+    moment = time.time()
+    assert mesh.fetch("httpbin:8000/status/202").status_code == 202
+    fortio = mesh.pod("app=fortio")["metadata"]["name"]
+    whole = mesh.client.pod_log("default", fortio, "istio-proxy")
+    since = mesh.client.pod_log("default", fortio, "istio-proxy", since_s=moment)
+    assert "/status/201" in whole
+    assert "/status/202" in whole
+    assert "/status/201" not in since
+    assert "/status/202" in since
+    recent = mesh.client._request(
+        "GET",
+        f"/api/v1/namespaces/default/pods/{fortio}/log",
+        # back to a second before the moment: the second request, not the first
+        {"container": "istio-proxy", "sinceSeconds": str(math.ceil(time.time() - moment) + 1)},
+        None,
+        "application/json",
+        "text/plain",
+    ).decode()
+    assert "/status/202" in recent
+    assert "/status/201" not in recent

@@ -1,8 +1,8 @@
 """``make rehearse``: the experiment suite through the cluster backend against the embedded mesh.
 
 1. ``chaoskit mesh up --detach`` in a state directory of its own (any free ports);
-2. ``pytest experiments/ --mesh kube --kube-context chaoskit-embedded``, with the mesh's
-   ingress and in-mesh client as the ini keys a real cluster would set;
+2. ``pytest experiments/ --mesh kube --kube-context chaoskit-embedded``; the backend finds
+   the mesh's ingress and in-mesh client in its API objects, as it does on kind;
 3. the local suite's results: ``--local-results FILE`` (a run made anyway, e.g. the mutation
    test's baseline in CI) or, without it or when the file is absent, ``pytest experiments/``;
 4. ``chaoskit mesh down``, however the steps above ended;
@@ -21,12 +21,9 @@ import time
 from pathlib import Path
 
 from chaoskit.controlplane.server import CONTEXT_NAME, MeshInfo
-from chaoskit.kube.client import KubeClient
 from tests.rehearsal.compare import compare_files, table
 
 REPO = Path(__file__).resolve().parents[2]
-# The in-mesh client's port in the embedded mesh (chaoskit/mesh/apps/fortio.py).
-FORTIO_PORT = 8080
 
 
 def _chaoskit(*args: str) -> None:
@@ -43,17 +40,6 @@ def _suite(report: Path, *args: str, env: dict[str, str] | None = None) -> float
         check=False,
     )
     return time.monotonic() - started
-
-
-def _fortio_url(info: MeshInfo) -> str:
-    client = KubeClient.from_kubeconfig(info.kubeconfig, CONTEXT_NAME)
-    try:
-        pods = client.pods("default", "app=fortio")
-    finally:
-        client.close()
-    if not pods:
-        raise SystemExit("rehearsal: the embedded mesh runs no fortio pod (app=fortio)")
-    return f"http://{pods[0]['status']['podIP']}:{FORTIO_PORT}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,13 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             assert info is not None, f"mesh up wrote no {state}/mesh.json"
             timings["mesh up"] = time.monotonic() - started
             env = {**os.environ, "KUBECONFIG": info.kubeconfig}
+            # The backend finds the ingress and the load client in the API objects, as
+            # on kind (chaoskit.cluster.discovery); no address is passed in.
             timings["cluster run"] = _suite(
-                cluster_report,
-                *("--mesh", "kube", "--kube-context", CONTEXT_NAME),
-                *("-o", f"chaos_ingress_http={info.ingress_http}"),
-                *("-o", f"chaos_ingress_https={info.ingress_https}"),
-                *("-o", f"chaos_client_url={_fortio_url(info)}"),
-                env=env,
+                cluster_report, *("--mesh", "kube", "--kube-context", CONTEXT_NAME), env=env
             )
         finally:
             _chaoskit("mesh", "down", "--state-dir", str(state))
