@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.sections import replace_section
 from chaoskit.controlplane.api_tls import ApiServerTls
 from chaoskit.controlplane.launcher import MeshProcess
 
@@ -98,14 +99,7 @@ def main() -> int:
         END,
     ]
     section = "\n".join(lines)
-    previous = args.out.read_text() if args.out.exists() else ""
-    if START in previous and END in previous:
-        head, _, rest = previous.partition(START)
-        _, _, tail = rest.partition(END)
-        updated = head + section + tail
-    else:
-        updated = previous.rstrip("\n") + "\n\n" + section + "\n"
-    args.out.write_text(updated)
+    replace_section(args.out, section, START, END)
     print(section)
     return 0
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.report import synthetic_results
+from benchmarks.sections import replace_section
 from chaoskit.load import LoadProfile, LoadResult, run_load
 from chaoskit.load.records import IN_FLIGHT_AT_STOP
 from chaoskit.report import render_report
@@ -72,17 +73,6 @@ def section(rows: list[tuple[str, str, str]], note: str, load: tuple[float, floa
         END,
     ]
     return "\n".join(lines)
-
-
-def write_section(path: Path, text: str) -> None:
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
-        current = before + text + after
-    else:
-        current = current.rstrip() + "\n\n" + text + "\n"
-    path.write_text(current)
 
 
 def open_rows(
@@ -324,7 +314,7 @@ def main() -> int:
         f"{'within' if recording.cost <= 0.10 else 'over'} its budget."
     )
     text = section(rows, verdict, (load, os.getloadavg()[0]))
-    write_section(args.out, text)
+    replace_section(args.out, text, START, END)
     print(text)
     return 0
 

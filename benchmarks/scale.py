@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.sections import replace_section
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.controlplane.pods import pod_pids
 from chaoskit.kube.client import KubeClient
@@ -431,14 +432,8 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # the size results above are still worth writing
                 soaked = f"{type(exc).__name__}: {exc}"
     text = report(results, soaked, (before, load_average()))
-    current = args.out.read_text() if args.out.exists() else ""
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        text = head + text + rest.split(END, 1)[1]
-    else:
-        text = current.rstrip("\n") + "\n\n" + text + "\n"
-    args.out.write_text(text)
-    print(text.split(START, 1)[1].split(END, 1)[0])
+    replace_section(args.out, text, START, END)
+    print(text)
     return 0
 
 

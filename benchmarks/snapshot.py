@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.sections import replace_section
 from chaoskit.cluster.snapshot import read_snapshot, write_snapshot
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.errors import BackendError
@@ -218,14 +219,7 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        path = ROOT / "BENCHMARKS.md"
-        current = path.read_text()
-        if START in current:
-            head, rest = current.split(START, 1)
-            current = head + text + rest.split(END, 1)[1]
-        else:
-            current = current.rstrip("\n") + "\n\n" + text + "\n"
-        path.write_text(current)
+        replace_section(ROOT / "BENCHMARKS.md", text, START, END)
     return 0
 
 
