@@ -62,7 +62,9 @@ def test_an_app_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> No
     spec.write_text(
         SPEC.read_text().replace("app: {name: echo}", "app: {name: echo, settings: {errorRate: 9}}")
     )
-    with pytest.raises(BackendError, match=r"backend-v1: app.settings: errorRate"):
+    # The spec load checks every app's settings, so the control plane's log names the
+    # workload and field before any pod starts.
+    with pytest.raises(BackendError, match=r"\(default/backend-v1\): app.settings: errorRate"):
         MeshProcess.start(tmp_path / "state", spec=spec, timeout_s=30)
 
 
