@@ -31,6 +31,12 @@ MARKER = "dataplanes"
 # The start of the skip message of a plane the cluster does not run (the dress rehearsal
 # allows it, as it allows embedded_only).
 OTHER_PLANE = "the cluster runs the"
+# Why an ambient run is skipped where only 127.0.0.1 binds (macOS without loopback aliases).
+PORT_MODE_NO_AMBIENT = (
+    "ambient needs a loopback address per pod, since ztunnel tells workloads apart by source "
+    "IP; run it on Linux, or on macOS with `sudo ifconfig lo0 alias 127.N.0.M` per pod and "
+    "--address-mode ip"
+)
 
 
 def planes_of(args: tuple[object, ...], where: str) -> list[str]:
@@ -87,6 +93,12 @@ def chaos_dataplane(request: pytest.FixtureRequest) -> str:
                 f"`chaoskit cluster up{' --ambient' if plane == 'ambient' else ''}` makes "
                 f"a {plane} one)"
             )
+    elif plane != "sidecar" and hasattr(request, "param"):
+        session = request.getfixturevalue("chaos_mesh")
+        if session.address_mode == "port":
+            record = request.getfixturevalue("experiment")
+            record.mesh = {"backend": settings.backend, "context": None, "dataplane": plane}
+            pytest.skip(f"{PORT_MODE_NO_AMBIENT} (this run's embedded mesh is in port mode)")
     return plane
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -155,11 +156,20 @@ def test_endpoints_and_slices_list_what_eds_carries(mesh: MeshHandle) -> None:
     has as the cluster's hosts: the targetPort on each pod's IP, or in port mode each pod's
     own port on 127.0.0.1 (one subset and one slice per port set, as the controllers group)."""
     cluster = "outbound|9080||backend.default.svc.cluster.local"
-    eds = {
-        line.split("::")[1]
-        for line in mesh.admin(mesh.pod("app=fortio"), "/clusters").text.splitlines()
-        if line.startswith(cluster + "::") and line.split("::")[2] == "health_flags"
-    }
+
+    def eds_hosts() -> set[str]:
+        return {
+            line.split("::")[1]
+            for line in mesh.admin(mesh.pod("app=fortio"), "/clusters").text.splitlines()
+            if line.startswith(cluster + "::") and line.split("::")[2] == "health_flags"
+        }
+
+    # The shared mesh may still be settling from an earlier test's killed pod, whose
+    # endpoint leaves EDS a few seconds after its replacement joins: wait (bounded) for
+    # the Deployment's three replicas, then compare.
+    deadline = time.monotonic() + 20
+    while len(eds := eds_hosts()) != 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
     core = k8s.CoreV1Api(mesh.client.api_client)
     endpoints = core.read_namespaced_endpoints("backend", "default")
     listed = {
