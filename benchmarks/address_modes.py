@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.__main__ import GATEWAY, SPEC, apply, free_port, run_load
-from benchmarks.sections import replace_section
+from benchmarks.sections import quietness, replace_section
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.kube.client import KubeClient
 
@@ -145,8 +145,8 @@ def main() -> int:
         "",
         f"Measured by `python -m benchmarks.address_modes` ({args.rounds} rounds, the modes "
         f"alternating; {args.rate:.0f} rps open loop for {args.duration:g} s per window; "
-        f"1-minute load average {load_before:.1f} before, {load_after:.1f} after, on "
-        f"{os.cpu_count()} cores shared with other work). Direct reference (echo app, no "
+        f"1-minute load average {load_before:.1f} before, {load_after:.1f} after; "
+        f"{quietness(load_before, load_after)}). Direct reference (echo app, no "
         f"sidecar) p90 {direct_p90 * 1000:.2f} ms.",
         "",
         "| mode | gateway → sidecar, p50 / p90 / p99 | added per hop (p90 − direct p90; "

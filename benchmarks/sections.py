@@ -6,6 +6,7 @@ markers; a rerun replaces that text and leaves every other section as it was.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -19,3 +20,12 @@ def replace_section(path: Path, section: str, start: str, end: str) -> None:
     else:
         current = current.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(current)
+
+
+def quietness(*loads: float) -> str:
+    """Whether figures were taken on a quiet machine, from the 1-minute load averages seen
+    around them, so a reader can weigh them."""
+    cores = os.cpu_count() or 1
+    if max(loads) <= cores:
+        return f"{cores} cores, quiet: the load average stayed within the core count"
+    return f"{cores} cores loaded by other work, so these are loaded-machine numbers"

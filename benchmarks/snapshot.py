@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.sections import replace_section
+from benchmarks.sections import quietness, replace_section
 from chaoskit.cluster.snapshot import read_snapshot, write_snapshot
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.errors import BackendError
@@ -205,8 +205,7 @@ def main() -> int:
         "",
         f"Measured by `python -m benchmarks.snapshot` ({args.runs} runs of each; 1-minute "
         f"load average {load_before:.1f} before, {load_middle:.1f} after the snapshots, "
-        f"{load_after:.1f} at the end, on 2 cores shared with other work: the machine was "
-        "loaded, so both budgets are measured against loaded-machine numbers).",
+        f"{load_after:.1f} at the end; {quietness(load_before, load_middle, load_after)}).",
         "",
         "| what | measured | budget |",
         "|---|---|---|",

@@ -68,7 +68,7 @@ class RequestSink(Protocol):
         method: str = "",
     ) -> None: ...
 
-    def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None: ...
+    def finish_event(self, request_id: str, event: dict[str, Any]) -> None: ...
 
     def drop(self, intended: float, login: str | None, why: str) -> None: ...
 
@@ -262,7 +262,7 @@ def recorded(
             counter[0] += 1
             client = getattr(self, "client", None)
             if client is not None:
-                _wrap(client, sink, self, max_requests, environment)
+                _wrap(client, sink, self, max_requests, environment, arrivals is not None)
 
         def on_start(self) -> None:
             try:
@@ -281,7 +281,14 @@ def recorded(
     return Recorded
 
 
-def _wrap(client: Any, sink: RequestSink, user: Any, max_requests: int, environment: Any) -> None:
+def _wrap(
+    client: Any,
+    sink: RequestSink,
+    user: Any,
+    max_requests: int,
+    environment: Any,
+    open_model: bool,
+) -> None:
     send = client.request
     index, class_name = user.chaoskit_index, type(user).__name__
 
@@ -297,10 +304,13 @@ def _wrap(client: Any, sink: RequestSink, user: Any, max_requests: int, environm
         context[CONTEXT_KEY] = request_id
         sent = time.perf_counter()
         # An arrival's first request is measured from the arrival's slot, later ones of
-        # the same task from when they were sent.
-        intended = getattr(_ARRIVAL, "intended", None)
-        _ARRIVAL.intended = None
-        due = sent if intended is None else intended
+        # the same task from when they were sent. (A greenlet-local read costs a closed
+        # loop's CPU-bound worker time, and there it is always None.)
+        due = sent
+        if open_model:
+            intended = getattr(_ARRIVAL, "intended", None)
+            _ARRIVAL.intended = None
+            due = sent if intended is None else intended
         # The name Locust will give it (name=, a rename_request group, else the URL as
         # given): a request still in flight at the window's end keeps it.
         name = kwargs.get("name") or getattr(client, "request_name", None) or url
@@ -389,6 +399,6 @@ def on_request(sink: RequestSink) -> Any:
     def listener(**event: Any) -> None:
         request_id = (event.get("context") or {}).get(CONTEXT_KEY)
         if request_id is not None:
-            sink.finish_event(request_id, event, time.perf_counter())
+            sink.finish_event(request_id, event)
 
     return listener

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from chaoskit.errors import BackendError
 
@@ -61,10 +62,10 @@ class RequestRecord:
         return bool(self.markers >> index & 1)
 
     def to_row(self) -> list[Any]:
-        return [
-            round(self.intended, 6),
-            round(self.sent, 6),
-            round(self.latency_s, 6),
+        return row(
+            self.intended,
+            self.sent,
+            self.latency_s,
             self.status,
             self.bytes,
             self.error,
@@ -79,17 +80,70 @@ class RequestRecord:
             self.method,
             self.marked_failure,
             self.user_class,
-        ]
+        )
 
     @classmethod
     def from_row(cls, row: list[Any]) -> RequestRecord:
         return cls(*row)
 
 
+def row(
+    intended: float,
+    sent: float,
+    latency_s: float,
+    status: int,
+    size: int,
+    error: str,
+    version: str | None,
+    markers: int,
+    request_id: str,
+    upstream_ms: float | None,
+    login: str | None,
+    user: int = 0,
+    pod: str | None = None,
+    name: str = "",
+    method: str = "",
+    marked_failure: bool = False,
+    user_class: str = "",
+) -> list[Any]:
+    """A record as the line the worker writes, in :class:`RequestRecord`'s field order.
+
+    The worker builds its rows with this directly: a frozen dataclass per request is a
+    measurable part of a CPU-bound worker's time, and ``from_row`` restores the record.
+    """
+    # Full float precision: rounding to the microsecond cost more than orjson's encoding.
+    return [
+        intended,
+        sent,
+        latency_s,
+        status,
+        size,
+        error,
+        version,
+        markers,
+        request_id,
+        upstream_ms,
+        login,
+        user,
+        pod,
+        name,
+        method,
+        marked_failure,
+        user_class,
+    ]
+
+
+def encode_row(line: list[Any]) -> bytes:
+    """One record's JSON line, newline included. orjson, not the standard library: the
+    worker encodes a line per request, and ``json`` took 3.5 µs of a CPU-bound worker's
+    per-request budget where orjson takes 0.4 µs (docs/decisions.md)."""
+    return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+
+
 def write_rows(path: Path, records: Iterable[RequestRecord]) -> None:
-    with path.open("a", encoding="utf-8") as stream:
+    with path.open("ab") as stream:
         for record in records:
-            stream.write(json.dumps(record.to_row(), separators=(",", ":")) + "\n")
+            stream.write(encode_row(record.to_row()))
 
 
 def read_output(path: Path) -> tuple[list[RequestRecord], dict[str, Any]]:
@@ -98,8 +152,8 @@ def read_output(path: Path) -> tuple[list[RequestRecord], dict[str, Any]]:
     summary: dict[str, Any] = {}
     for number, line in enumerate(_lines(path), start=1):
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             raise BackendError(f"load worker output {path}:{number} is not JSON: {exc}") from exc
         if isinstance(value, dict):
             summary = value

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import gevent
 import gevent.event
@@ -49,7 +49,7 @@ from chaoskit.load.locustfile import (
     recorded,
 )
 from chaoskit.load.profile import LoadProfile
-from chaoskit.load.records import IN_FLIGHT_AT_STOP, RequestRecord
+from chaoskit.load.records import IN_FLIGHT_AT_STOP, encode_row, row
 from chaoskit.mesh.apps.bookinfo.version import reviews_version_from_page
 
 FLUSH_EVERY = 250  # small writes: a big one stalls the send loop (visible as lateness)
@@ -76,16 +76,11 @@ class Link:
     workers: int
 
 
-class Pending(NamedTuple):
-    """A request sent and not yet answered."""
-
-    intended: float
-    sent: float
-    login: str | None
-    user: int
-    user_class: str
-    name: str  # the name its task gave it (a user class's request), "" for chaoskit's own
-    method: str
+# A request sent and not yet answered: (intended, sent, login, user, user_class, name,
+# method). ``name`` is the name its task gave it (a user class's request), "" for
+# chaoskit's own. A plain tuple: a NamedTuple's constructor is a Python call, measurable
+# per request on a CPU-bound worker.
+Pending = tuple[float, float, str | None, int, str, str, str]
 
 
 class Recorder:
@@ -93,8 +88,8 @@ class Recorder:
 
     def __init__(self, profile: LoadProfile, out: Path) -> None:
         self.profile = profile
-        self.out = out.open("a", encoding="utf-8")
-        self.pending: list[RequestRecord] = []
+        self.out = out.open("ab")
+        self.pending: list[list[Any]] = []  # rows (records.row) not yet written
         self.in_flight: dict[str, Pending] = {}
         self.started = 0
         self.dropped = 0
@@ -103,13 +98,14 @@ class Recorder:
         self.epoch0 = time.time()
         self.perf0 = time.perf_counter()
         self.markers = [m.encode() for m in profile.markers]
+        self.id_prefix = f"ck-{os.getpid()}-"  # getpid is a system call: once, not per id
 
     def epoch(self, perf: float) -> float:
         return self.epoch0 + (perf - self.perf0)
 
     def next_id(self) -> str:
         self.counter += 1
-        return f"ck-{os.getpid()}-{self.counter}"
+        return f"{self.id_prefix}{self.counter}"
 
     def begin(
         self,
@@ -123,37 +119,56 @@ class Recorder:
         method: str = "",
     ) -> None:
         self.started += 1
-        self.in_flight[request_id] = Pending(intended, sent, login, user, user_class, name, method)
+        self.in_flight[request_id] = (intended, sent, login, user, user_class, name, method)
 
     def finish(self, request_id: str, response: Any, done: float) -> None:
-        intended = self.in_flight[request_id].intended
+        intended = self.in_flight[request_id][0]
         status = int(getattr(response, "status_code", 0) or 0)
         body, status, error = self._body(response, status, getattr(response, "error", None))
         self._reply(request_id, response, status, body, error, latency_s=done - intended)
 
-    def finish_event(self, request_id: str, event: dict[str, Any], done: float) -> None:
+    def finish_event(self, request_id: str, event: dict[str, Any]) -> None:
         """A user class's request, from Locust's ``events.request``: Locust's name, method,
         response time and length, and its verdict (an exception marks a failure, as in
-        Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones)."""
-        if request_id not in self.in_flight:
+        Locust's statistics: ``catch_response`` failures and ``raise_for_status`` ones).
+
+        Runs once per request of a CPU-bound worker, so it is written flat: the recording's
+        whole cost is budgeted at a tenth of plain Locust's throughput (BENCHMARKS.md)."""
+        pending = self.in_flight.pop(request_id, None)
+        if pending is None:
             return
-        intended, sent = self.in_flight[request_id][:2]
-        response = event.get("response")
+        intended, sent, login, user, user_class, _, _ = pending
+        response: Any = event.get("response")
         exception = event.get("exception")
         status = int(getattr(response, "status_code", 0) or 0)
-        body, status, _ = self._body(response, status, None)
-        response_time_s = float(event.get("response_time") or 0.0) / 1000.0
-        self._reply(
-            request_id,
-            response,
-            status,
-            body,
-            exception,
-            latency_s=(sent - intended) + response_time_s,
-            size=int(event.get("response_length") or len(body)),
-            name=str(event.get("name") or ""),
-            method=str(event.get("request_type") or ""),
-            marked_failure=exception is not None and status > 0,
+        body = b""
+        if status:
+            try:
+                body = response.content or b""
+            except Exception:  # a reset mid-body: the reply is unusable
+                status = 0
+        version, pod, upstream = self._reply_headers(response, status, body)
+        epoch = self.epoch0 - self.perf0
+        self.add(
+            row(
+                epoch + intended,
+                epoch + sent,
+                (sent - intended) + float(event.get("response_time") or 0.0) / 1000.0,
+                status,
+                int(event.get("response_length") or len(body)),
+                "" if exception is None else f"{type(exception).__name__}: {exception}"[:200],
+                version,
+                self._markers(body) if self.markers else 0,
+                request_id,
+                upstream,
+                login,
+                user,
+                pod,
+                str(event.get("name") or ""),
+                str(event.get("request_type") or ""),
+                exception is not None and status > 0,
+                user_class,
+            )
         )
 
     def _reply(
@@ -166,29 +181,33 @@ class Recorder:
         *,
         latency_s: float,
         size: int | None = None,
-        **named: Any,
+        name: str = "",
+        method: str = "",
+        marked_failure: bool = False,
     ) -> None:
-        """Record a request that got a reply (or a transport error): ``named`` holds a
-        user class's name, method and verdict."""
+        """Record a request that got a reply (or a transport error); a user class's request
+        also has its name, method and verdict."""
         intended, sent, login, user, user_class, _, _ = self.in_flight.pop(request_id)
         version, pod, upstream = self._reply_headers(response, status, body)
         self.add(
-            RequestRecord(
-                intended=self.epoch(intended),
-                sent=self.epoch(sent),
-                latency_s=latency_s,
-                status=status,
-                bytes=len(body) if size is None else size,
-                error="" if error is None else f"{type(error).__name__}: {error}"[:200],
-                version=version,
-                markers=self._markers(body),
-                request_id=request_id,
-                upstream_ms=upstream,
-                login=login,
-                user=user,
-                pod=pod,
-                user_class=user_class,
-                **named,
+            row(
+                self.epoch(intended),
+                self.epoch(sent),
+                latency_s,
+                status,
+                len(body) if size is None else size,
+                "" if error is None else f"{type(error).__name__}: {error}"[:200],
+                version,
+                self._markers(body),
+                request_id,
+                upstream,
+                login,
+                user,
+                pod,
+                name,
+                method,
+                marked_failure,
+                user_class,
             )
         )
 
@@ -208,10 +227,16 @@ class Recorder:
         version = pod = None
         upstream = None
         if status:
-            version = response.headers.get("x-chaoskit-version")
-            pod = response.headers.get("x-chaoskit-pod")
-            header = response.headers.get("x-envoy-upstream-service-time")
-            upstream = float(header) if header and header.replace(".", "", 1).isdigit() else None
+            headers = response.headers
+            # `in` before reading: a missing header's KeyError inside geventhttpclient's
+            # Headers.get costs more than the lookup, and most replies lack two of these.
+            if "x-chaoskit-version" in headers:
+                version = headers["x-chaoskit-version"]
+            if "x-chaoskit-pod" in headers:
+                pod = headers["x-chaoskit-pod"]
+            if "x-envoy-upstream-service-time" in headers:
+                header = headers["x-envoy-upstream-service-time"]
+                upstream = float(header) if header.replace(".", "", 1).isdigit() else None
         if (
             version is None
             and self.profile.detect_version
@@ -232,7 +257,7 @@ class Recorder:
         self.dropped += 1
         now = time.perf_counter()
         self.add(
-            RequestRecord(
+            row(
                 self.epoch(intended),
                 self.epoch(now),
                 now - intended,
@@ -247,14 +272,14 @@ class Recorder:
             )
         )
 
-    def add(self, record: RequestRecord) -> None:
-        self.pending.append(record)
+    def add(self, line: list[Any]) -> None:
+        self.pending.append(line)
         if len(self.pending) >= FLUSH_EVERY:
             self.flush()
 
     def flush(self) -> None:
-        for record in self.pending:
-            self.out.write(json.dumps(record.to_row(), separators=(",", ":")) + "\n")
+        if self.pending:
+            self.out.write(b"".join([encode_row(line) for line in self.pending]))
         self.pending.clear()
         self.out.flush()
 
@@ -264,7 +289,7 @@ class Recorder:
         for request_id, pending in list(self.in_flight.items()):
             intended, sent, login, user, cls, name, method = pending
             self.add(
-                RequestRecord(
+                row(
                     self.epoch(intended),
                     self.epoch(sent),
                     now - intended,
@@ -285,7 +310,7 @@ class Recorder:
             )
         self.in_flight.clear()
         self.flush()
-        self.out.write(json.dumps(summary) + "\n")
+        self.out.write(json.dumps(summary).encode() + b"\n")
         self.out.close()
 
 
