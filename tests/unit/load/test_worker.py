@@ -54,6 +54,18 @@ def test_open_loop_sends_on_schedule_and_measures_from_intended_time(server: Ser
     assert all(r.latency_s >= r.sent - r.intended for r in result.records)
 
 
+def test_open_loop_opens_its_connection_without_a_request_that_waits_out_a_delay(
+    server: Server,
+) -> None:
+    """Before the clock starts, a user opens its connection and sends nothing: a warm-up
+    request waited out any delay fault (the jason window's start was held for 6.6 s) and
+    reached the mesh without a record."""
+    server.delay_s = 0.5
+    result = run_load(LoadProfile.build(server.url, duration="1s", model="open", rate=10.0))
+    assert [r.status for r in result.records] == [200] * 10
+    assert server.received == 10
+
+
 def test_open_loop_mixes_logins_each_with_its_own_session(server: Server) -> None:
     """logins=[jason, anonymous] at 40/s: the schedule's slots alternate between the two
     users, each logged in (or not) in its own session, and together they keep the rate."""
