@@ -44,8 +44,8 @@ def test_retries_hide_a_failing_replica_and_per_try_timeout_bounds_a_hung_one(
     hung = load.run(
         "/ratings/0",
         service="ratings.bookinfo:9080",
-        rate=20.0,
-        duration="10s",
+        rate=40.0,
+        duration="5s",
         label="one hung replica",
     )
     hung.share(
