@@ -19,7 +19,7 @@ from pathlib import Path
 
 import uvloop
 
-from benchmarks.loadgen import LoadResult, open_loop
+from benchmarks.loadgen import LoadResult, closed_loop, open_loop
 from chaoskit.controlplane.launcher import MeshProcess
 from chaoskit.controlplane.pods import pod_pids as mesh_pod_pids
 from chaoskit.istio.loading import load_text
@@ -109,10 +109,15 @@ http {{
     return process, port
 
 
+# Closed loop on /productpage, as wrk measures a server's capacity: this many connections.
+CLOSED_CONNECTIONS = 16
+
+
 def bookinfo_run(
     state_dir: Path, rate: float, duration: float
-) -> tuple[float, float, LoadResult, str, list[float]]:
-    """`mesh up` → ready, → first 200 from /productpage; then /productpage under load."""
+) -> tuple[float, float, LoadResult, str, list[float], LoadResult]:
+    """`mesh up` → ready, → first 200 from /productpage; then /productpage under load, open
+    loop at ``rate`` and closed loop on ``CLOSED_CONNECTIONS`` connections."""
     import requests
 
     started = time.monotonic()
@@ -139,7 +144,12 @@ def bookinfo_run(
         gw = ("127.0.0.1", int(mesh.info.ingress_http.rsplit(":", 1)[1]))
         run_load(gw, rate / 4, 2, path="/productpage")  # warm up
         load = run_load(gw, rate, duration, path="/productpage")
-        return ready, first, load, page, sorted(waits)
+        closed = uvloop.run(
+            closed_loop(
+                gw, connections=CLOSED_CONNECTIONS, duration_s=duration, path="/productpage"
+            )
+        )
+        return ready, first, load, page, sorted(waits), closed
     finally:
         mesh.stop()
 
@@ -182,6 +192,60 @@ def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
 
+def speed_goals(
+    closed_rps: float,
+    closed_p99: float,
+    hop_p90: float,
+    cpu_per_1000: float,
+    first_page_s: float,
+    ack_waits: list[float],
+) -> list[tuple[str, str, str, str]]:
+    """The six goals of "twice the speed", each with what this run measured. The suite's
+    wall time is the one this run does not measure (`make experiments` takes minutes)."""
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "no"
+
+    return [
+        (
+            f"/productpage via the gateway, closed loop, {CLOSED_CONNECTIONS} connections",
+            f"{closed_rps:,.0f} rps at p99 {fmt_ms(closed_p99)} ms",
+            "≥ 2,500 rps with p99 ≤ 50 ms",
+            met(closed_rps >= 2500 and closed_p99 <= 0.050),
+        ),
+        (
+            "latency added per sidecar hop at 1,000 rps, p90",
+            f"{fmt_ms(hop_p90)} ms",
+            "≤ 0.3 ms",
+            met(hop_p90 <= 0.0003),
+        ),
+        (
+            "CPU per sidecar per 1,000 rps",
+            f"{cpu_per_1000:.3f} vCPU",
+            "≤ 0.12 vCPU",
+            met(cpu_per_1000 <= 0.12),
+        ),
+        (
+            "mesh up (17 pods) → first 200 from /productpage",
+            f"{first_page_s:.2f} s",
+            "≤ 1.5 s",
+            met(first_page_s <= 1.5),
+        ),
+        (
+            "apply → all 17 proxies acknowledged, p99 of 30",
+            f"{fmt_ms(ack_waits[-1])} ms",
+            "≤ 25 ms",
+            met(ack_waits[-1] <= 0.025),
+        ),
+        (
+            "`make experiments` wall time",
+            "not measured by this run (see the profile section)",
+            "≤ 100 s",
+            "-",
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--rate", type=float, default=1000.0)
@@ -191,7 +255,7 @@ def main() -> int:
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="chaoskit-bench-") as raw:
         tmp = Path(raw)
-        bookinfo_up_s, productpage_s, pages, page, bookinfo_waits = bookinfo_run(
+        bookinfo_up_s, productpage_s, pages, page, bookinfo_waits, closed = bookinfo_run(
             tmp / "bookinfo", args.rate, args.duration
         )
         static_nginx, static_port = start_nginx_static(page, tmp)
@@ -278,6 +342,7 @@ def main() -> int:
         return f"{len(result.latencies) / args.duration:.0f} rps; {spread(result)}"
 
     rate = f"{args.rate:.0f}"
+    closed_rps = len(closed.latencies) / closed.elapsed_s if closed.elapsed_s else 0.0
     rows = [
         ("direct call (no sidecar), p50 / p90 / p99 ms", spread(direct), "reference", "-"),
         ("nginx reverse proxy, p50 / p90 / p99 ms", spread(proxied), "reference", "-"),
@@ -342,9 +407,20 @@ def main() -> int:
             "≤ 3 s",
             "kind + Istio: minutes",
         ),
+        (
+            f"/productpage via the gateway, closed loop, {CLOSED_CONNECTIONS} connections: "
+            "rps; p50 / p90 / p99 ms",
+            f"{closed_rps:,.0f} rps; {fmt_ms(closed.percentile(0.5))} / "
+            f"{fmt_ms(closed.percentile(0.9))} / {fmt_ms(closed.percentile(0.99))}",
+            "-",
+            "-",
+        ),
         ("mesh up (small spec, 7 pods) → ready", f"{up_s:.2f} s", "-", "-"),
         ("small mesh up → first 200 through the gateway", f"{first_200:.2f} s", "-", "-"),
     ]
+    goals = speed_goals(
+        closed_rps, closed.percentile(0.99), hop_overhead, per_1000, productpage_s, bookinfo_waits
+    )
     budgets = {
         "latency added per hop (p90)": (hop_overhead, 0.001),
         "CPU per proxy per 1,000 rps": (per_1000, 0.25),
@@ -380,6 +456,12 @@ def main() -> int:
         f"transport errors: {errors}; mesh statuses: {dict(sorted(mesh_load.statuses.items()))}.",
         "",
         verdict,
+        "",
+        "Goals of the next step (twice the speed), from the same run:",
+        "",
+        "| goal | measured | target | met |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in goals),
         "",
     ]
     previous = args.out.read_text() if args.out.exists() else ""

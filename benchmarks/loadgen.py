@@ -83,3 +83,43 @@ async def open_loop(
     for conn in idle:
         conn.close()
     return result
+
+
+async def closed_loop(
+    address: tuple[str, int],
+    *,
+    connections: int,
+    duration_s: float,
+    path: str = "/",
+    host: str = "bench.local",
+) -> LoadResult:
+    """``connections`` keep-alive connections, each sending its next request as soon as the
+    last one answered, for ``duration_s`` (as wrk does): the highest rate the target serves
+    at that concurrency, with each request's latency from when it was sent."""
+    result = LoadResult()
+    clock = time.perf_counter
+    began = clock()
+    deadline = began + duration_s
+
+    async def connection() -> None:
+        conn: HttpConnection | None = None
+        while clock() < deadline:
+            try:
+                if conn is None or not conn.is_reusable:
+                    if conn is not None:
+                        conn.close()
+                    conn = await HttpConnection.open(address, connect_timeout_s=5)
+                sent = clock()
+                response = await conn.send(Request("GET", path, Headers([("host", host)])))
+            except UpstreamError:
+                result.errors += 1
+                conn = None
+                continue
+            result.latencies.append(clock() - sent)
+            result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+        if conn is not None:
+            conn.close()
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    result.elapsed_s = clock() - began
+    return result
