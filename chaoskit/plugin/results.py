@@ -19,6 +19,9 @@ from chaoskit.plugin.state import RECORD, STATE, PluginState
 PROPERTY = "chaoskit.experiment"
 MESH_PROPERTY = "chaoskit.mesh"
 OUTCOME_PROPERTY = "chaoskit.outcome"
+# The experiment's place in the collection: xdist workers finish in any order, and the
+# results keep the suite's.
+ORDER_PROPERTY = "chaoskit.order"
 # How pytest's terminal shows a failed report of an experiment that did not FAIL.
 TEST_STATUS = {
     "inconclusive": ("inconclusive", "I", "INCONCLUSIVE"),
@@ -92,10 +95,19 @@ def pytest_runtest_makereport(
         record.duration_s = call.stop - record.started
         item.config.stash[STATE].pending.pop(item.nodeid, None)
         report.user_properties.append((PROPERTY, json.dumps(record.to_json(), default=str)))
+        report.user_properties.append((ORDER_PROPERTY, _collection_index(item)))
         state = item.config.stash[STATE]
         mesh = run_mesh(state)
         if mesh is not None:
             report.user_properties.append((MESH_PROPERTY, json.dumps(mesh)))
+
+
+def _collection_index(item: pytest.Item) -> int:
+    # Every xdist worker collects the same items in the same order (xdist checks it).
+    try:
+        return item.session.items.index(item)
+    except ValueError:
+        return len(item.session.items)
 
 
 def run_mesh(state: PluginState) -> dict[str, Any] | None:
@@ -149,6 +161,8 @@ class ResultCollector:
         for name, value in report.user_properties:
             if name == PROPERTY:
                 state.results[report.nodeid] = json.loads(str(value))
+            elif name == ORDER_PROPERTY:
+                state.order[report.nodeid] = int(str(value))
             elif name == MESH_PROPERTY:
                 state.mesh = json.loads(str(value))
 
@@ -190,6 +204,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from chaoskit.experiment.session import write_session_results
 
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    last = len(state.order)
+    in_suite_order = sorted(state.results, key=lambda node: state.order.get(node, last))
+    state.results = {node: state.results[node] for node in in_suite_order}
     path = write_session_results(
         state.settings, state.started, state.mesh, list(state.results.values()), interrupted
     )

@@ -22,6 +22,7 @@ class PluginState:
     # why one did not start.
     planes: dict[str, ChaosSession | str] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> experiment
+    order: dict[str, int] = field(default_factory=dict)  # node id -> place in the collection
     written: str | None = None
     mesh: dict[str, Any] = field(default_factory=dict)
     # The session's last mesh description, kept when it closes: the last item's teardown
