@@ -9,10 +9,14 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaoskit.commands._target import default_state_dir
 from chaoskit.commands.snapshot import add_snapshot_parser
 from chaoskit.errors import BackendError
+
+if TYPE_CHECKING:
+    from chaoskit.controlplane.server import MeshInfo
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,11 +82,19 @@ _MODE_TEXT = {
 }
 
 
+def _plane_text(info: MeshInfo) -> str:
+    """Which data plane the mesh runs, per namespace when it runs both (as Istio's
+    ``istio.io/dataplane-mode`` label decides it)."""
+    if not info.ambient_namespaces:
+        return "sidecar data plane"
+    return f"ambient data plane in {', '.join(info.ambient_namespaces)}; sidecars elsewhere"
+
+
 def _print_info(info: object, spec: Path | None = None) -> None:
     from chaoskit.controlplane.server import MeshInfo
 
     assert isinstance(info, MeshInfo)
-    print(f"embedded mesh ready, emulating Istio {info.istio_version} (sidecar data plane)")
+    print(f"embedded mesh ready, emulating Istio {info.istio_version} ({_plane_text(info)})")
     print(f"  addresses:  {_MODE_TEXT.get(info.address_mode, info.address_mode)}")
     print(f"  ingress:    {info.ingress_http}  {info.ingress_https}")
     print(f"  API server: {info.api_server}")

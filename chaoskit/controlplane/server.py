@@ -77,6 +77,8 @@ class MeshInfo:
     istio_version: str
     started_at: float
     address_mode: str = "ip"  # ip: a 127.x address per pod; port: ports on 127.0.0.1
+    # Namespaces labelled istio.io/dataplane-mode=ambient; the others run sidecars.
+    ambient_namespaces: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +91,7 @@ class MeshInfo:
             "istioVersion": self.istio_version,
             "startedAt": self.started_at,
             "addressMode": self.address_mode,
+            "ambientNamespaces": list(self.ambient_namespaces),
         }
 
     @classmethod
@@ -104,6 +107,7 @@ class MeshInfo:
             istio_version=data["istioVersion"],
             started_at=data["startedAt"],
             address_mode=data.get("addressMode", "ip"),
+            ambient_namespaces=tuple(data.get("ambientNamespaces") or ()),
         )
 
     @classmethod
@@ -178,6 +182,7 @@ class RunningMesh:
             istio_version=cp.compat.istio_version,
             started_at=time.time(),
             address_mode=cp.address_mode,
+            ambient_namespaces=tuple(sorted(cp.ambient_namespaces)),
         )
         state_path = state_dir / STATE_FILE
         state_path.write_text(json.dumps(info.to_json(), indent=1))

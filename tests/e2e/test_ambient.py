@@ -96,6 +96,8 @@ def test_ambient_pods_run_without_a_sidecar_beside_one_ztunnel_and_a_waypoint(
     assert len(ambient.pods("istio-system", "app=ztunnel")) == 1
     assert ambient.waypoint()["metadata"]["namespace"] == "mesh"
     assert not ambient.pods("l4", "gateway.networking.k8s.io/gateway-name")
+    # What `mesh up` and `mesh status` say of it, from mesh.json.
+    assert ambient.info.ambient_namespaces == ("l4", "mesh")
 
 
 def test_a_fault_acts_at_the_waypoint(ambient: AmbientHandle) -> None:
