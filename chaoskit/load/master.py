@@ -5,6 +5,11 @@ It sends no request itself. It listens on 127.0.0.1:PORT, waits for its N worker
 window, waits for every worker's final stats and ``DONE_MESSAGE``, and writes Locust's
 aggregated totals to OUT (one JSON object) for the parent to check against the records.
 Like the worker, it imports Locust before anything else.
+
+With a locustfile it imports the file too, as ``locust --master -f`` does: Locust's
+dispatcher deals users by class name, ``weight`` and ``fixed_count``
+(locust/dispatch.py, ``UsersDispatcher._user_gen``), so the master declares a stand-in
+of each of the workers' classes with those three, and runs none of their code.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from locust.env import Environment
 from locust.event import Events
 
 from chaoskit.load.locust_csv import CsvExport
+from chaoskit.load.locustfile import LocustfileError, load_user_classes
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.worker import (
+    BAD_LOCUSTFILE,
     DONE_MESSAGE,
     HELLO_MESSAGE,
     SLOT_MESSAGE,
@@ -50,18 +57,41 @@ def say(text: str) -> None:
     sys.stderr.flush()
 
 
-def placeholder_user() -> type[User]:
-    """A class named like the workers' one: the master only needs its name and weight."""
+def stand_in(name: str, weight: int = 1, fixed_count: int = 0) -> type[User]:
+    """A class named like one of the workers': the master only needs its name, weight and
+    fixed count to deal users."""
 
     def never(user: User) -> None:  # the master spawns no users
         raise AssertionError("the Locust master runs no users")
 
-    return type(USER_CLASS_NAME, (User,), {"wait_time": constant(1), "tasks": [never]})
+    attributes = {
+        "wait_time": constant(1),
+        "tasks": [never],
+        "weight": weight,
+        "fixed_count": fixed_count,
+    }
+    return type(name, (User,), attributes)
+
+
+def dealt_classes(profile: LoadProfile) -> list[type[User]]:
+    """Stand-ins for the classes the workers run: chaoskit's own, or the locustfile's
+    (imported here as in the workers, so the same names and the same error if it fails)."""
+    if profile.locustfile is None:
+        return [stand_in(USER_CLASS_NAME)]
+    classes = load_user_classes(
+        Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
+    )
+    return [stand_in(c.__name__, int(c.weight), int(c.fixed_count)) for c in classes]
 
 
 def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
+    try:
+        user_classes = dealt_classes(profile)
+    except LocustfileError as exc:
+        say(str(exc))
+        return BAD_LOCUSTFILE
     env = Environment(
-        user_classes=[placeholder_user()],
+        user_classes=user_classes,
         events=Events(),  # type: ignore[no-untyped-call]
         # Sent to the workers with the users: their grace for a request at stop.
         stop_timeout=stop_grace(profile),
@@ -118,7 +148,12 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
         # final stats and DONE messages would be lost.
         runner.send_message("quit")
         all_done.wait(timeout=stop_grace(profile) + 10)
-    entry = env.stats.get(profile.path, profile.method)
+    # chaoskit's own user sends to one path; a locustfile's classes name their requests.
+    entry = (
+        env.stats.get(profile.path, profile.method)
+        if profile.locustfile is None
+        else env.stats.total
+    )
     csv_files = [] if export is None else export.finish()
     summary = {
         "done": True,

@@ -123,12 +123,15 @@ class LoadProfile:
                 f"{what}: users={self.users}: the open model deals its arrivals to users "
                 "(each with its own session); give at least 1"
             )
-        if self.distributed:
-            # Locust's master dispatches users by class name, and chaoskit's master only
-            # declares its own class: a user's classes would never reach the workers.
+        if self.distributed and self.model == "open":
+            # The open model gives each class a fixed set of sessions per worker, but
+            # Locust's master deals each class's users over the workers by weight: a worker
+            # could get arrivals of a class and no session of it to run them.
             raise ConfigError(
-                f"{what}: distributed=True runs chaoskit's own user only; for more load from "
-                "a locustfile use processes=N without distributed (independent workers)"
+                f"{what}: the open model (rate=) with distributed=True is not supported for "
+                "a locustfile: Locust's master would deal the classes' sessions unevenly "
+                "between workers; use processes=N without distributed (each worker sends "
+                "rate/N), or users= (the closed model) with distributed=True"
             )
 
     @classmethod

@@ -456,18 +456,28 @@ def preconnect(session: Any, path: str, timeout_s: float) -> None:
 
 
 def own_user_classes(
-    profile: LoadProfile, recorder: Recorder, errors: list[str]
+    profile: LoadProfile,
+    recorder: Recorder,
+    errors: list[str],
+    stride: int = 1,
+    offset: Callable[[], int] = lambda: 0,
 ) -> tuple[list[type[Any]], int]:
     """The user's classes from their locustfile, recorded, and how many users to start;
-    exit BAD_LOCUSTFILE with the reason."""
+    exit BAD_LOCUSTFILE with the reason. A class's users are numbered ``local * stride +
+    offset()``, so a master's workers number them apart (as for chaoskit's own user)."""
     assert profile.locustfile is not None
     try:
         bases = load_user_classes(
             Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
         )
         if profile.model == "closed":
+
+            def number(local: int) -> int:
+                return local * stride + offset()
+
             classes = [
-                recorded(base, profile.target, recorder, profile.max_requests) for base in bases
+                recorded(base, profile.target, recorder, profile.max_requests, number=number)
+                for base in bases
             ]
             return classes, profile.users
         return _open_classes(profile, recorder, errors, bases)
@@ -593,7 +603,9 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         ]
         users = profile.users if profile.model == "closed" else len(profile.logins)
     else:
-        user_classes, users = own_user_classes(profile, recorder, arrival_errors)
+        user_classes, users = own_user_classes(
+            profile, recorder, arrival_errors, stride, lambda: slot[0]
+        )
         events.request.add_listener(on_request(recorder))  # type: ignore[no-untyped-call]
     env = Environment(
         user_classes=user_classes,
