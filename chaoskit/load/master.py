@@ -34,6 +34,7 @@ from locust.event import Events
 
 from chaoskit.load.locust_csv import CsvExport
 from chaoskit.load.locustfile import LocustfileError, load_user_classes
+from chaoskit.load.planned_dispatch import planned_dispatcher
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.worker import (
     BAD_LOCUSTFILE,
@@ -81,6 +82,10 @@ def dealt_classes(profile: LoadProfile) -> list[type[User]]:
     classes = load_user_classes(
         Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
     )
+    if profile.model == "open":
+        # Each worker asks for its sessions per class (planned_dispatch): none is dropped
+        # for weight 0 here, the worker itself refuses a file of weight-0 classes only.
+        return [stand_in(c.__name__, fixed_count=1) for c in classes]
     return [stand_in(c.__name__, int(c.weight), int(c.fixed_count)) for c in classes]
 
 
@@ -106,9 +111,13 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
             all_done.set()
 
     hello: set[str] = set()
+    # Open model with a locustfile: the sessions per class each worker asks for.
+    asked: dict[str, dict[str, int]] = {}
 
     def on_hello(environment: Environment, msg: Any, **_: Any) -> None:
         hello.add(msg.node_id)
+        if msg.data.get("users"):
+            asked[msg.node_id] = {str(k): int(v) for k, v in msg.data["users"].items()}
 
     runner.register_message(DONE_MESSAGE, on_done)
     runner.register_message(HELLO_MESSAGE, on_hello)
@@ -131,6 +140,9 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
     # Open model: one user per login per worker (Locust deals users round-robin), each
     # worker sending at the rate share its spec file gives it.
     users = profile.users if profile.model == "closed" else workers * len(profile.logins)
+    if profile.model == "open" and profile.locustfile is not None:
+        env.dispatcher_class = planned_dispatcher(asked)
+        users = sum(sum(counts.values()) for counts in asked.values())
     started = time.monotonic()
     runner.start(users, spawn_rate=users)
     # The master holds every worker's statistics, so it writes Locust's CSV, as `locust

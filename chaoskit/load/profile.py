@@ -123,16 +123,6 @@ class LoadProfile:
                 f"{what}: users={self.users}: the open model deals its arrivals to users "
                 "(each with its own session); give at least 1"
             )
-        if self.distributed and self.model == "open":
-            # The open model gives each class a fixed set of sessions per worker, but
-            # Locust's master deals each class's users over the workers by weight: a worker
-            # could get arrivals of a class and no session of it to run them.
-            raise ConfigError(
-                f"{what}: the open model (rate=) with distributed=True is not supported for "
-                "a locustfile: Locust's master would deal the classes' sessions unevenly "
-                "between workers; use processes=N without distributed (each worker sends "
-                "rate/N), or users= (the closed model) with distributed=True"
-            )
 
     @classmethod
     def build(

@@ -5,12 +5,12 @@ does; each worker records the requests of the users it was dealt."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from chaoskit.errors import ConfigError
 from chaoskit.load import LoadError, LoadProfile, run_load
 from tests.unit.load.conftest import Server
 from tests.unit.load.test_distributed import answered, process_of
@@ -85,15 +85,38 @@ def test_a_locustfile_that_does_not_import_names_file_and_line_in_distributed_mo
     assert server.received == 0
 
 
-def test_the_open_model_with_a_locustfile_is_refused_in_distributed_mode() -> None:
-    with pytest.raises(ConfigError, match=r"the open model \(rate=\) with distributed=True"):
-        LoadProfile.build(
-            "http://127.0.0.1:1",
-            duration="1s",
-            model="open",
-            rate=10.0,
-            users=2,
-            processes=2,
-            distributed=True,
-            locustfile=str(MIX),
-        )
+def test_open_model_each_worker_runs_its_share_of_the_arrivals_with_its_own_sessions(
+    server: Server,
+) -> None:
+    """rate=40 for 1 s on 2 workers: each worker's schedule is rate / 2 (20 arrivals, one
+    every 50 ms), each arrival one class drawn by weight (Browser 3 : Payer 1), and each
+    worker is dealt one session of each class, the ones its schedule asked the master for."""
+    server.login_status = 200  # the POST /pay reply: no redirect, one request per record
+    profile = LoadProfile.build(
+        server.url,
+        duration="1s",
+        model="open",
+        rate=40.0,
+        users=2,
+        processes=2,
+        distributed=True,
+        locustfile=str(MIX),
+        seed=5,
+    )
+    result = run_load(profile)
+    records = result.records
+    assert len(records) == server.received + server.posted == 40
+    by_process = Counter(process_of(r) for r in records)
+    assert sorted(by_process.values()) == [20, 20]
+    for pid in by_process:
+        mine = sorted(r.intended for r in records if process_of(r) == pid)
+        assert all(abs(b - a - 0.05) < 0.002 for a, b in itertools.pairwise(mine))
+    # Each worker ran both classes' arrivals (20 draws at 3:1 each, seeded), each class on
+    # the one session the worker was dealt; the two workers' sessions are numbered apart.
+    for name in ("Browser", "Payer"):
+        sessions = {(process_of(r), r.user) for r in records if r.user_class == name}
+        assert len({pid for pid, _ in sessions}) == len({user for _, user in sessions}) == 2
+    assert all(r.latency_s >= r.sent - r.intended for r in records)
+    assert result.master is not None
+    assert result.master["requests"] == len(answered(records)) == 40
+    assert result.master["failures"] == sum(1 for r in records if r.error) == 0
