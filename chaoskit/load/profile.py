@@ -160,7 +160,9 @@ class LoadProfile:
 
         In distributed mode every worker gets a profile, even one the master will give no
         users: the master waits for all N. Its ``users`` is then only informative, since
-        the master dispatches the users; its ``rate`` is what its dispatcher sends.
+        the master dispatches the users (except a locustfile's open model: there they are
+        the worker's sessions, which it asks the master for); its ``rate`` is what its
+        dispatcher sends.
         """
         if self.processes == 1:
             return [self]
