@@ -43,6 +43,7 @@ from chaoskit.load.worker import (
     SLOT_MESSAGE,
     USER_CLASS_NAME,
     stop_grace,
+    user_errors,
 )
 
 HOST = "127.0.0.1"  # loopback only: the workers are this machine's child processes
@@ -175,7 +176,8 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
         "failures": entry.num_failures,
         "all_requests": env.stats.total.num_requests,
         "errors": [f"{e.error} ({e.occurrences}x)" for e in env.stats.errors.values()][:5],
-        "user_errors": [str(row["msg"]) for row in runner.exceptions.values()][:5],
+        # As a worker's summary says them: message, count, and the user's file and line.
+        "user_errors": user_errors(runner)[:5],
         "csv_files": csv_files,
     }
     out.write_text(json.dumps(summary))

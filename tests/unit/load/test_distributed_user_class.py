@@ -6,6 +6,7 @@ does; each worker records the requests of the users it was dealt."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.unit.load.conftest import Server
 from tests.unit.load.test_distributed import answered, process_of
 
 MIX = Path(__file__).resolve().parents[2] / "data" / "locustfiles" / "mix.py"
+SHOP = MIX.with_name("shop.py")
 
 
 def test_two_classes_are_dealt_over_both_workers_and_the_master_counts_every_name(
@@ -59,6 +61,43 @@ def test_two_classes_are_dealt_over_both_workers_and_the_master_counts_every_nam
     failed = [r for r in seen if r.error]
     assert result.master["failures"] == len(failed) > 0
     assert Counter(r.status for r in failed) == {503: len(failed)}
+
+
+def test_a_task_that_raises_reaches_the_master_with_its_file_and_line(server: Server) -> None:
+    profile = LoadProfile.build(
+        server.url,
+        duration="1s",
+        users=2,
+        processes=2,
+        distributed=True,
+        locustfile=str(SHOP),
+        user_classes=("Careless",),
+        max_requests=10,
+    )
+    result = run_load(profile)
+    assert result.records
+    assert all(r.name == "before the crash" for r in result.records)
+    assert result.master is not None
+    [error] = result.master["user_errors"]
+    assert re.fullmatch(r'the task broke \(\d+x, File ".*/shop\.py", line \d+, in .*\)', error)
+
+
+def test_a_class_the_locustfile_lacks_is_an_error_listing_its_classes(server: Server) -> None:
+    profile = LoadProfile.build(
+        server.url,
+        duration="1s",
+        users=2,
+        processes=2,
+        distributed=True,
+        locustfile=str(MIX),
+        user_classes=("Shopper",),
+        connect_timeout_s=5.0,
+    )
+    with pytest.raises(
+        LoadError, match=rf"locustfile {MIX} has no 'Shopper'; its user classes: Browser, Payer"
+    ):
+        run_load(profile)
+    assert server.received == server.posted == 0
 
 
 def test_a_locustfile_that_does_not_import_names_file_and_line_in_distributed_mode(
