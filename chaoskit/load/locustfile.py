@@ -33,6 +33,7 @@ from chaoskit.load.records import USER_NEVER_STARTED
 __all__ = [
     "Arrivals",
     "LocustfileError",
+    "check_some_class_starts",
     "RequestSink",
     "deal_arrivals",
     "load_user_classes",
@@ -190,6 +191,18 @@ def _named_class(
             "concrete subclass"
         )
     return found
+
+
+def check_some_class_starts(classes: Sequence[type[User]], locustfile: Path) -> None:
+    """The closed model: Locust drops the classes with neither ``weight`` nor
+    ``fixed_count`` (locust/env.py, ``_remove_user_classes_with_weight_zero``) and refuses
+    to run none; say which file and classes instead of Locust's bare ValueError."""
+    if not any(c.weight > 0 or c.fixed_count > 0 for c in classes):
+        names = ", ".join(c.__name__ for c in classes)
+        raise LocustfileError(
+            f"locustfile {locustfile}: user classes {names} all have weight 0 and no "
+            "fixed_count, so Locust would start none of them; give one a positive weight"
+        )
 
 
 def open_users(classes: Sequence[type[User]], users: int) -> list[int]:

@@ -33,7 +33,11 @@ from locust.env import Environment
 from locust.event import Events
 
 from chaoskit.load.locust_csv import CsvExport
-from chaoskit.load.locustfile import LocustfileError, load_user_classes
+from chaoskit.load.locustfile import (
+    LocustfileError,
+    check_some_class_starts,
+    load_user_classes,
+)
 from chaoskit.load.planned_dispatch import planned_dispatcher
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.worker import (
@@ -87,6 +91,7 @@ def dealt_classes(profile: LoadProfile) -> list[type[User]]:
         # Each worker asks for its sessions per class (planned_dispatch): none is dropped
         # for weight 0 here, the worker itself refuses a file of weight-0 classes only.
         return [stand_in(c.__name__, fixed_count=1) for c in classes]
+    check_some_class_starts(classes, Path(profile.locustfile))
     return [stand_in(c.__name__, int(c.weight), int(c.fixed_count)) for c in classes]
 
 

@@ -43,6 +43,7 @@ from chaoskit.load.locust_csv import CsvExport
 from chaoskit.load.locustfile import (
     Arrivals,
     LocustfileError,
+    check_some_class_starts,
     deal_arrivals,
     load_user_classes,
     on_request,
@@ -475,6 +476,7 @@ def own_user_classes(
             return local * stride + offset()
 
         if profile.model == "closed":
+            check_some_class_starts(bases, Path(profile.locustfile))
             classes = [
                 recorded(base, profile.target, recorder, profile.max_requests, number=number)
                 for base in bases

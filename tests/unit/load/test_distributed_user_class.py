@@ -159,3 +159,28 @@ def test_open_model_each_worker_runs_its_share_of_the_arrivals_with_its_own_sess
     assert result.master is not None
     assert result.master["requests"] == len(answered(records)) == 40
     assert result.master["failures"] == sum(1 for r in records if r.error) == 0
+
+
+def test_classes_that_would_start_no_user_are_an_error_naming_them(
+    server: Server, tmp_path: Path
+) -> None:
+    idle = tmp_path / "idle.py"
+    idle.write_text(
+        "from locust import FastHttpUser, task\n\n"
+        "class Idle(FastHttpUser):\n    weight = 0\n\n    @task\n"
+        "    def home(self):\n        self.client.get('/')\n"
+    )
+    profile = LoadProfile.build(
+        server.url,
+        duration="1s",
+        users=2,
+        processes=2,
+        distributed=True,
+        locustfile=str(idle),
+        connect_timeout_s=5.0,
+    )
+    with pytest.raises(
+        LoadError,
+        match=rf"locustfile {idle}: user classes Idle all have weight 0 and no fixed_count",
+    ):
+        run_load(profile)
