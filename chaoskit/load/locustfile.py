@@ -33,6 +33,7 @@ from chaoskit.load.records import USER_NEVER_STARTED
 __all__ = [
     "Arrivals",
     "LocustfileError",
+    "check_some_class_starts",
     "RequestSink",
     "deal_arrivals",
     "load_user_classes",
@@ -192,6 +193,18 @@ def _named_class(
     return found
 
 
+def check_some_class_starts(classes: Sequence[type[User]], locustfile: Path) -> None:
+    """The closed model: Locust drops the classes with neither ``weight`` nor
+    ``fixed_count`` (locust/env.py, ``_remove_user_classes_with_weight_zero``) and refuses
+    to run none; say which file and classes instead of Locust's bare ValueError."""
+    if not any(c.weight > 0 or c.fixed_count > 0 for c in classes):
+        names = ", ".join(c.__name__ for c in classes)
+        raise LocustfileError(
+            f"locustfile {locustfile}: user classes {names} all have weight 0 and no "
+            "fixed_count, so Locust would start none of them; give one a positive weight"
+        )
+
+
 def open_users(classes: Sequence[type[User]], users: int) -> list[int]:
     """How many users (sessions) serve each class's arrivals in the open model.
 
@@ -239,12 +252,16 @@ def recorded(
     sink: RequestSink,
     max_requests: int,
     arrivals: Arrivals | None = None,
+    number: Callable[[int], int] = lambda local: local,
 ) -> type[User]:
     """``base`` with its host set to the mesh under test and its client's requests recorded.
 
     After ``max_requests`` requests a user stops (Locust's ``StopUser``): every window is
     bounded in count as well as in time. With ``arrivals`` (the open model) the class's
     own tasks run one per arrival, picked by their weights, instead of in Locust's loop.
+    ``number`` turns a user's place among this process's users of the class into the
+    number its records carry (a distributed worker's users are numbered apart from the
+    other workers').
     """
     counter = [0]
     arrive = None if arrivals is None else _arrival_task(base, sink, arrivals)
@@ -259,6 +276,7 @@ def recorded(
         def __init__(self, environment: Any) -> None:
             super().__init__(environment)
             self.chaoskit_index = counter[0]
+            self.chaoskit_user = number(counter[0])
             counter[0] += 1
             client = getattr(self, "client", None)
             if client is not None:
@@ -290,7 +308,7 @@ def _wrap(
     open_model: bool,
 ) -> None:
     send = client.request
-    index, class_name = user.chaoskit_index, type(user).__name__
+    index, class_name = user.chaoskit_user, type(user).__name__
 
     def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if sink.started >= max_requests:

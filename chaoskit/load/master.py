@@ -5,6 +5,11 @@ It sends no request itself. It listens on 127.0.0.1:PORT, waits for its N worker
 window, waits for every worker's final stats and ``DONE_MESSAGE``, and writes Locust's
 aggregated totals to OUT (one JSON object) for the parent to check against the records.
 Like the worker, it imports Locust before anything else.
+
+With a locustfile it imports the file too, as ``locust --master -f`` does: Locust's
+dispatcher deals users by class name, ``weight`` and ``fixed_count``
+(locust/dispatch.py, ``UsersDispatcher._user_gen``), so the master declares a stand-in
+of each of the workers' classes with those three, and runs none of their code.
 """
 
 from __future__ import annotations
@@ -28,13 +33,21 @@ from locust.env import Environment
 from locust.event import Events
 
 from chaoskit.load.locust_csv import CsvExport
+from chaoskit.load.locustfile import (
+    LocustfileError,
+    check_some_class_starts,
+    load_user_classes,
+)
+from chaoskit.load.planned_dispatch import planned_dispatcher
 from chaoskit.load.profile import LoadProfile
 from chaoskit.load.worker import (
+    BAD_LOCUSTFILE,
     DONE_MESSAGE,
     HELLO_MESSAGE,
     SLOT_MESSAGE,
     USER_CLASS_NAME,
     stop_grace,
+    user_errors,
 )
 
 HOST = "127.0.0.1"  # loopback only: the workers are this machine's child processes
@@ -50,18 +63,46 @@ def say(text: str) -> None:
     sys.stderr.flush()
 
 
-def placeholder_user() -> type[User]:
-    """A class named like the workers' one: the master only needs its name and weight."""
+def stand_in(name: str, weight: int = 1, fixed_count: int = 0) -> type[User]:
+    """A class named like one of the workers': the master only needs its name, weight and
+    fixed count to deal users."""
 
     def never(user: User) -> None:  # the master spawns no users
         raise AssertionError("the Locust master runs no users")
 
-    return type(USER_CLASS_NAME, (User,), {"wait_time": constant(1), "tasks": [never]})
+    attributes = {
+        "wait_time": constant(1),
+        "tasks": [never],
+        "weight": weight,
+        "fixed_count": fixed_count,
+    }
+    return type(name, (User,), attributes)
+
+
+def dealt_classes(profile: LoadProfile) -> list[type[User]]:
+    """Stand-ins for the classes the workers run: chaoskit's own, or the locustfile's
+    (imported here as in the workers, so the same names and the same error if it fails)."""
+    if profile.locustfile is None:
+        return [stand_in(USER_CLASS_NAME)]
+    classes = load_user_classes(
+        Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
+    )
+    if profile.model == "open":
+        # Each worker asks for its sessions per class (planned_dispatch): none is dropped
+        # for weight 0 here, the worker itself refuses a file of weight-0 classes only.
+        return [stand_in(c.__name__, fixed_count=1) for c in classes]
+    check_some_class_starts(classes, Path(profile.locustfile))
+    return [stand_in(c.__name__, int(c.weight), int(c.fixed_count)) for c in classes]
 
 
 def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
+    try:
+        user_classes = dealt_classes(profile)
+    except LocustfileError as exc:
+        say(str(exc))
+        return BAD_LOCUSTFILE
     env = Environment(
-        user_classes=[placeholder_user()],
+        user_classes=user_classes,
         events=Events(),  # type: ignore[no-untyped-call]
         # Sent to the workers with the users: their grace for a request at stop.
         stop_timeout=stop_grace(profile),
@@ -76,9 +117,13 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
             all_done.set()
 
     hello: set[str] = set()
+    # Open model with a locustfile: the sessions per class each worker asks for.
+    asked: dict[str, dict[str, int]] = {}
 
     def on_hello(environment: Environment, msg: Any, **_: Any) -> None:
         hello.add(msg.node_id)
+        if msg.data.get("users"):
+            asked[msg.node_id] = {str(k): int(v) for k, v in msg.data["users"].items()}
 
     runner.register_message(DONE_MESSAGE, on_done)
     runner.register_message(HELLO_MESSAGE, on_hello)
@@ -101,6 +146,9 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
     # Open model: one user per login per worker (Locust deals users round-robin), each
     # worker sending at the rate share its spec file gives it.
     users = profile.users if profile.model == "closed" else workers * len(profile.logins)
+    if profile.model == "open" and profile.locustfile is not None:
+        env.dispatcher_class = planned_dispatcher(asked)
+        users = sum(sum(counts.values()) for counts in asked.values())
     started = time.monotonic()
     runner.start(users, spawn_rate=users)
     # The master holds every worker's statistics, so it writes Locust's CSV, as `locust
@@ -118,7 +166,12 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
         # final stats and DONE messages would be lost.
         runner.send_message("quit")
         all_done.wait(timeout=stop_grace(profile) + 10)
-    entry = env.stats.get(profile.path, profile.method)
+    # chaoskit's own user sends to one path; a locustfile's classes name their requests.
+    entry = (
+        env.stats.get(profile.path, profile.method)
+        if profile.locustfile is None
+        else env.stats.total
+    )
     csv_files = [] if export is None else export.finish()
     summary = {
         "done": True,
@@ -128,7 +181,8 @@ def run(profile: LoadProfile, out: Path, port: int, workers: int) -> int:
         "failures": entry.num_failures,
         "all_requests": env.stats.total.num_requests,
         "errors": [f"{e.error} ({e.occurrences}x)" for e in env.stats.errors.values()][:5],
-        "user_errors": [str(row["msg"]) for row in runner.exceptions.values()][:5],
+        # As a worker's summary says them: message, count, and the user's file and line.
+        "user_errors": user_errors(runner)[:5],
         "csv_files": csv_files,
     }
     out.write_text(json.dumps(summary))

@@ -123,13 +123,6 @@ class LoadProfile:
                 f"{what}: users={self.users}: the open model deals its arrivals to users "
                 "(each with its own session); give at least 1"
             )
-        if self.distributed:
-            # Locust's master dispatches users by class name, and chaoskit's master only
-            # declares its own class: a user's classes would never reach the workers.
-            raise ConfigError(
-                f"{what}: distributed=True runs chaoskit's own user only; for more load from "
-                "a locustfile use processes=N without distributed (independent workers)"
-            )
 
     @classmethod
     def build(
@@ -167,7 +160,9 @@ class LoadProfile:
 
         In distributed mode every worker gets a profile, even one the master will give no
         users: the master waits for all N. Its ``users`` is then only informative, since
-        the master dispatches the users; its ``rate`` is what its dispatcher sends.
+        the master dispatches the users (except a locustfile's open model: there they are
+        the worker's sessions, which it asks the master for); its ``rate`` is what its
+        dispatcher sends.
         """
         if self.processes == 1:
             return [self]

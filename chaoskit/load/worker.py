@@ -43,6 +43,7 @@ from chaoskit.load.locust_csv import CsvExport
 from chaoskit.load.locustfile import (
     Arrivals,
     LocustfileError,
+    check_some_class_starts,
     deal_arrivals,
     load_user_classes,
     on_request,
@@ -456,21 +457,32 @@ def preconnect(session: Any, path: str, timeout_s: float) -> None:
 
 
 def own_user_classes(
-    profile: LoadProfile, recorder: Recorder, errors: list[str]
+    profile: LoadProfile,
+    recorder: Recorder,
+    errors: list[str],
+    stride: int = 1,
+    offset: Callable[[], int] = lambda: 0,
 ) -> tuple[list[type[Any]], int]:
     """The user's classes from their locustfile, recorded, and how many users to start;
-    exit BAD_LOCUSTFILE with the reason."""
+    exit BAD_LOCUSTFILE with the reason. A class's users are numbered ``local * stride +
+    offset()``, so a master's workers number them apart (as for chaoskit's own user)."""
     assert profile.locustfile is not None
     try:
         bases = load_user_classes(
             Path(profile.locustfile), profile.user_classes, profile.connect_timeout_s
         )
+
+        def number(local: int) -> int:
+            return local * stride + offset()
+
         if profile.model == "closed":
+            check_some_class_starts(bases, Path(profile.locustfile))
             classes = [
-                recorded(base, profile.target, recorder, profile.max_requests) for base in bases
+                recorded(base, profile.target, recorder, profile.max_requests, number=number)
+                for base in bases
             ]
             return classes, profile.users
-        return _open_classes(profile, recorder, errors, bases)
+        return _open_classes(profile, recorder, errors, bases, number)
     except LocustfileError as exc:
         sys.stderr.write(f"load worker: {exc}\n")
         sys.stderr.flush()
@@ -478,7 +490,11 @@ def own_user_classes(
 
 
 def _open_classes(
-    profile: LoadProfile, recorder: Recorder, errors: list[str], bases: list[type[Any]]
+    profile: LoadProfile,
+    recorder: Recorder,
+    errors: list[str],
+    bases: list[type[Any]],
+    number: Callable[[int], int],
 ) -> tuple[list[type[Any]], int]:
     """The open model: each arrival picks a class by weight, then one of its tasks by
     weight; each class gets a fixed count of users (Locust's ``fixed_count``) to run them."""
@@ -499,7 +515,7 @@ def _open_classes(
             schedule=schedule,
             errors=errors,
         )
-        cls = recorded(base, profile.target, recorder, profile.max_requests, arrivals)
+        cls = recorded(base, profile.target, recorder, profile.max_requests, arrivals, number)
         cls.fixed_count = users  # exactly this many sessions serve the class's arrivals
         classes.append(cls)
     return classes, sum(counts)
@@ -527,10 +543,18 @@ def stop_grace(profile: LoadProfile) -> float:
     return min(profile.timeout_s, 10.0)
 
 
-def connect(env: Environment, link: Link, timeout_s: float, slot: list[int]) -> Any:
+def connect(
+    env: Environment,
+    link: Link,
+    timeout_s: float,
+    slot: list[int],
+    users: dict[str, int] | None = None,
+) -> Any:
     """A WorkerRunner connected to its master, or exit: Locust itself retries for 5 min.
 
     ``slot[0]`` becomes this worker's place in Locust's dealing order when the master says.
+    ``users`` (the open model with a locustfile): the sessions per class this worker's
+    schedule needs, which the master then deals it exactly.
     """
 
     def give_up() -> None:
@@ -550,7 +574,7 @@ def connect(env: Environment, link: Link, timeout_s: float, slot: list[int]) -> 
 
     runner.register_message(SLOT_MESSAGE, on_slot)
     # Only now, so the SLOT reply cannot arrive before its listener.
-    runner.send_message(HELLO_MESSAGE, {"index": link.index})
+    runner.send_message(HELLO_MESSAGE, {"index": link.index, "users": users})
     return runner
 
 
@@ -593,7 +617,9 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
         ]
         users = profile.users if profile.model == "closed" else len(profile.logins)
     else:
-        user_classes, users = own_user_classes(profile, recorder, arrival_errors)
+        user_classes, users = own_user_classes(
+            profile, recorder, arrival_errors, stride, lambda: slot[0]
+        )
         events.request.add_listener(on_request(recorder))  # type: ignore[no-untyped-call]
     env = Environment(
         user_classes=user_classes,
@@ -614,7 +640,13 @@ def run(profile: LoadProfile, out: Path, link: Link | None = None) -> dict[str, 
     if link is None:
         runner = env.create_local_runner()
     else:
-        runner = connect(env, link, profile.connect_timeout_s, slot)
+        # The open model's classes carry their sessions as fixed_count (_open_classes).
+        asked = (
+            {cls.__name__: int(cls.fixed_count) for cls in user_classes}
+            if profile.model == "open" and profile.locustfile is not None
+            else None
+        )
+        runner = connect(env, link, profile.connect_timeout_s, slot, asked)
         # The master starts and ends the window; this only bounds a master that went away.
         window += profile.connect_timeout_s + stop_grace(profile) + 10
     # A collection pause stalls every greenlet at once; the run is short and bounded.

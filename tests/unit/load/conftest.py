@@ -15,7 +15,8 @@ class Server:
         self.delay_s = 0.0
         self.login_status = 302
         self.fail_every = 0  # every n-th GET gets a 503 (0: none)
-        self.received = 0
+        self.received = 0  # GETs
+        self.posted = 0
         self.lock = threading.Lock()
         owner = self
 
@@ -48,6 +49,8 @@ class Server:
                 )
 
             def do_POST(self) -> None:
+                with owner.lock:
+                    owner.posted += 1
                 length = int(self.headers.get("content-length", 0))
                 self.rfile.read(length)
                 self._reply(

@@ -119,14 +119,6 @@ def test_the_profile_refuses_what_a_user_class_cannot_do(tmp_path: Path) -> None
         LoadProfile.build("http://127.0.0.1:1", duration="1s", locustfile=str(tmp_path / "x.py"))
     with pytest.raises(ConfigError, match="a user class logs in itself"):
         LoadProfile.build("http://127.0.0.1:1", duration="1s", locustfile=str(SHOP), login="jason")
-    with pytest.raises(ConfigError, match="distributed=True runs chaoskit's own user only"):
-        LoadProfile.build(
-            "http://127.0.0.1:1",
-            duration="1s",
-            locustfile=str(SHOP),
-            processes=2,
-            distributed=True,
-        )
     with pytest.raises(ConfigError, match="the open model deals its arrivals to users"):
         LoadProfile.build(
             "http://127.0.0.1:1",
