@@ -66,6 +66,16 @@ def score(results: Mapping[str, Any]) -> Score:
     return Score(counts(results["experiments"]))
 
 
+def data_planes(results: Mapping[str, Any]) -> list[str]:
+    """Every data plane the run's experiments ran in, the session mesh's first. Each
+    experiment records its own: under xdist the run's mesh is one worker's, which may not
+    have run the other plane."""
+    mesh = results["run"]["mesh"]
+    planes = [mesh.get("dataplane"), *(mesh.get("dataplanes") or [])]
+    planes += [(e.get("mesh") or {}).get("dataplane") for e in results["experiments"]]
+    return [str(p) for p in dict.fromkeys(planes) if p]
+
+
 def summary_block(results: Mapping[str, Any], level: int, prefix: str) -> str:
     """Counts, score with its formula, and the run's facts, as one ``<section>``."""
     run = results["run"]
@@ -93,7 +103,7 @@ def summary_block(results: Mapping[str, Any], level: int, prefix: str) -> str:
         ("Mesh backend", str(mesh["backend"])),
         ("Istio version", str(mesh["istio_version"] or fmt.DASH)),
         # Runs recorded before the data-plane mode was saved show a dash, not a guess.
-        ("Data plane", str(mesh.get("dataplane") or fmt.DASH)),
+        ("Data plane", ", ".join(data_planes(results)) or fmt.DASH),
         ("Kube context", str(mesh["context"] or fmt.DASH)),
         *([("Context guard", str(mesh["guard"]))] if mesh.get("guard") else []),
         *[("Notice", str(notice)) for notice in mesh.get("notices") or []],

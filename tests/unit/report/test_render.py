@@ -292,6 +292,13 @@ def test_the_data_plane_mode_is_shown_when_recorded(latest: dict[str, Any]) -> N
     assert "<dt>Istio version</dt><dd>1.29.6</dd>" in page
 
 
+def test_every_data_plane_the_experiments_ran_in_is_named(latest: dict[str, Any]) -> None:
+    """Under xdist the run's mesh is one worker's: the experiments' own planes count too."""
+    latest["run"]["mesh"].update(dataplane="sidecar")
+    latest["experiments"][-1]["mesh"] = {"backend": "local", "dataplane": "ambient"}
+    assert "<dt>Data plane</dt><dd>sidecar, ambient</dd>" in render_report(latest)
+
+
 def test_the_history_table_names_each_runs_istio_release(latest: dict[str, Any]) -> None:
     older = copy.deepcopy(latest)
     older["run"].update(id="older", started=latest["run"]["started"] - 86400)
