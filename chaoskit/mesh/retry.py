@@ -205,8 +205,10 @@ class RetryDecision(enum.Enum):
     RETRY = "retry"
 
 
-def _would_retry_headers(spec: RetrySpec, outcome: RetryOutcome, status: int) -> bool:
-    on, headers = spec.retry_on, outcome.headers
+def _would_retry_headers(
+    spec: RetrySpec, headers: Mapping[str, str] | Headers, status: int
+) -> bool:
+    on = spec.retry_on
     # x-envoy-ratelimited comes from an upstream Envoy: retried only under envoy-ratelimited.
     if "x-envoy-ratelimited" in headers:
         return "envoy-ratelimited" in on
@@ -220,7 +222,7 @@ def _would_retry_headers(spec: RetrySpec, outcome: RetryOutcome, status: int) ->
         return True
     if "retriable-headers" in on and any(name in headers for name in spec.retriable_header_names):
         return True
-    grpc_status = headers.get("grpc-status", "")
+    grpc_status = headers.get("grpc-status") or ""
     if grpc_status.isdigit():
         code = int(grpc_status)
         if any(GRPC_CONDITIONS.get(c) == code for c in on):
@@ -247,7 +249,7 @@ def would_retry(spec: RetrySpec, outcome: RetryOutcome) -> bool:
         # (onResponseTimeout); a failed host pick answers 503 UH at once.
         return False
     if outcome.status is not None:
-        return _would_retry_headers(spec, outcome, outcome.status)
+        return _would_retry_headers(spec, outcome.headers, outcome.status)
     if outcome.per_try_timeout:
         # onPerTryTimeoutCommon → maybeRetryReset(LocalReset) after the request went out.
         return _would_retry_reset(spec, outcome)
@@ -288,7 +290,14 @@ def should_retry(
     :class:`AttemptResult` it is a :class:`RetryDecision`, as ``router.py`` expects.
     """
     if isinstance(outcome, AttemptResult):
-        retry = spec is not None and would_retry(spec, outcome_of(outcome))
+        response = outcome.response
+        if spec is None:
+            retry = False
+        elif response is not None:
+            # A response's headers are read in place (outcome_of copies them into a dict).
+            retry = _would_retry_headers(spec, response.headers, response.status)
+        else:
+            retry = would_retry(spec, outcome_of(outcome))
         return RetryDecision.RETRY if retry else RetryDecision.NO
     return spec is not None and would_retry(spec, outcome)
 

@@ -14,7 +14,7 @@ from typing import cast
 import httptools
 
 from chaoskit.mesh.http import network
-from chaoskit.mesh.http.message import Headers, Request, Response
+from chaoskit.mesh.http.message import DECODED_NAMES, Headers, Request, Response, header_name
 
 
 class UpstreamError(Exception):
@@ -59,15 +59,16 @@ class _ClientProtocol(asyncio.Protocol):
         self._headers, self._body = [], []
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        self._headers.append(
+            (DECODED_NAMES.get(name) or header_name(name), value.decode("latin-1"))
+        )
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         self.keep_alive = self._parser.should_keep_alive()
-        headers = Headers()
-        headers._items = self._headers
+        headers = Headers.lowered(self._headers)
         response = Response(self._parser.get_status_code(), headers, b"".join(self._body))
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():

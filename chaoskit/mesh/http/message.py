@@ -6,6 +6,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+DECODED_NAMES: dict[bytes, str] = {}
+_NAMES_KEPT = 512  # bounded: header names come from clients
+
+
+def header_name(raw: bytes) -> str:
+    """A header name off the wire, lower-cased; the few names a mesh sees are decoded once."""
+    name = DECODED_NAMES.get(raw)
+    if name is None:
+        name = raw.decode("latin-1").lower()
+        if len(DECODED_NAMES) < _NAMES_KEPT:
+            DECODED_NAMES[raw] = name
+    return name
+
 
 class Headers:
     """An ordered multi-map with lower-case names (HTTP/2 and Envoy normalise to lower case)."""
@@ -14,6 +27,14 @@ class Headers:
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items = [(name.lower(), value) for name, value in items]
+
+    @classmethod
+    def lowered(cls, items: list[tuple[str, str]]) -> Headers:
+        """Adopt ``items`` (names already lower-case, as parsers and the mesh's own code
+        produce them) without copying: the list becomes the headers' own."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
 
     def get(self, name: str, default: str | None = None) -> str | None:
         for key, value in self._items:
@@ -25,7 +46,11 @@ class Headers:
         return [value for key, value in self._items if key == name]
 
     def __contains__(self, name: object) -> bool:
-        return any(key == name for key, _ in self._items)
+        # A plain loop: any() over a generator costs twice as much on every request.
+        for key, _ in self._items:  # noqa: SIM110
+            if key == name:
+                return True
+        return False
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -36,8 +61,13 @@ class Headers:
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` (Envoy's ``set``/overwrite semantics)."""
         name = name.lower()
-        self.remove(name)
-        self._items.append((name, value))
+        items = self._items
+        for key, _ in items:
+            if key == name:
+                self._items = [(k, v) for k, v in items if k != name]
+                self._items.append((name, value))
+                return
+        items.append((name, value))
 
     def add(self, name: str, value: str) -> None:
         """Append a value (Envoy's ``append``)."""
@@ -66,9 +96,7 @@ class Headers:
                 return
 
     def copy(self) -> Headers:
-        clone = Headers()
-        clone._items = list(self._items)
-        return clone
+        return Headers.lowered(list(self._items))
 
     def as_dict(self) -> dict[str, str]:
         """One value per name (the first), for JSON views such as httpbin's /headers."""

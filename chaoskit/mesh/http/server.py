@@ -12,7 +12,14 @@ from typing import cast
 
 import httptools
 
-from chaoskit.mesh.http.message import Headers, Request, Response, reason_phrase
+from chaoskit.mesh.http.message import (
+    DECODED_NAMES,
+    Headers,
+    Request,
+    Response,
+    header_name,
+    reason_phrase,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +83,16 @@ class _ServerProtocol(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        self._headers.append(
+            (DECODED_NAMES.get(name) or header_name(name), value.decode("latin-1"))
+        )
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         method = self._parser.get_method().decode("ascii")
-        headers = Headers()
-        headers._items = self._headers  # already lower-case
+        headers = Headers.lowered(self._headers)
         request = Request(method, self._url.decode("latin-1"), headers, b"".join(self._body))
         self._queue.append((request, self._parser.should_keep_alive()))
         if self._task is None or self._task.done():

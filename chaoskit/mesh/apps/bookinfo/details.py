@@ -8,9 +8,16 @@ Books lookup of details v2 (ENABLE_EXTERNAL_BOOK_SERVICE) is not emulated.
 
 from __future__ import annotations
 
+from chaoskit.mesh.apps.base import AppContext
 from chaoskit.mesh.apps.bookinfo.catalog import book_details
 from chaoskit.mesh.apps.bookinfo.ids import ruby_integer
-from chaoskit.mesh.apps.bookinfo.service import BookinfoService, json_response
+from chaoskit.mesh.apps.bookinfo.service import (
+    BookinfoService,
+    json_body,
+    json_reply,
+    json_response,
+    remember,
+)
 from chaoskit.mesh.http.message import Request, Response
 
 
@@ -19,6 +26,10 @@ def _mounted(path: str, mount: str) -> bool:
 
 
 class DetailsApp(BookinfoService):
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        self._bodies: dict[int, bytes] = {}  # the answer is a pure function of the id
+
     async def route(self, request: Request) -> Response:
         path = request.path
         if _mounted(path, "/health"):
@@ -30,5 +41,8 @@ class DetailsApp(BookinfoService):
                 return json_response(
                     400, {"error": "please provide numeric product id"}, compact=True
                 )
-            return json_response(200, book_details(product), compact=True)
+            body = self._bodies.get(product) or remember(
+                self._bodies, product, json_body(book_details(product), compact=True)
+            )
+            return json_reply(200, body)
         return Response.text(404, "Not Found", "text/html; charset=ISO-8859-1")

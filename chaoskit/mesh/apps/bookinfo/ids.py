@@ -26,6 +26,8 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 def ruby_integer(text: str) -> int | None:
     """``Integer(text)``: prefixes 0x/0b/0o/0d, a leading 0 means octal, underscores allowed."""
+    if text.isascii() and text.isdigit() and (len(text) == 1 or text[0] != "0"):
+        return int(text)  # plain decimal, the usual id
     match = _RUBY.fullmatch(text.strip())
     if match is None:
         return None

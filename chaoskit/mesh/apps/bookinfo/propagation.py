@@ -36,8 +36,22 @@ _REQUESTS_DEFAULTS = (
 )
 
 
+_WANTED: dict[tuple[str, ...], frozenset[str]] = {
+    names: frozenset(names) for names in (PRODUCTPAGE_COPIED, SERVICE_COPIED)
+}
+
+
 def copied(incoming: Headers, names: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(name, value) for name in names if (value := incoming.get(name)) is not None]
+    """The first value of each of ``names`` the request has, in the order of ``names``."""
+    wanted = _WANTED.get(names) or frozenset(names)
+    # One pass over the request's headers (a lookup per name scanned them all each time).
+    first: dict[str, str] = {}
+    for name, value in incoming:
+        if name in wanted and name not in first:
+            first[name] = value
+    if not first:
+        return []
+    return [(name, first[name]) for name in names if name in first]
 
 
 def productpage_headers(incoming: Headers, user: str | None) -> list[tuple[str, str]]:

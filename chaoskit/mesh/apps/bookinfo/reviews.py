@@ -14,10 +14,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chaoskit.mesh.apps.base import AppContext
 from chaoskit.mesh.apps.bookinfo import catalog, upstream
 from chaoskit.mesh.apps.bookinfo.ids import java_int
 from chaoskit.mesh.apps.bookinfo.propagation import service_headers
-from chaoskit.mesh.apps.bookinfo.service import BookinfoService, json_response
+from chaoskit.mesh.apps.bookinfo.service import (
+    BODY_CACHE_SIZE,
+    BookinfoService,
+    json_body,
+    json_reply,
+    json_response,
+    remember,
+)
 from chaoskit.mesh.http.message import Request, Response
 
 BLACK_STARS_TIMEOUT_S = 10.0  # timeout = star_color.equals("black") ? 10000 : 2500
@@ -55,6 +63,13 @@ def read_ratings(body: bytes) -> dict[str, int | None]:
 
 
 class ReviewsApp(BookinfoService):
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        # The answer is a pure function of the id, the stars and the env it reads, and the
+        # stars of the body ratings sent: under load the same few repeat, encode each once.
+        self._bodies: dict[tuple[Any, ...], bytes] = {}
+        self._read: dict[bytes, dict[str, int | None]] = {}
+
     @property
     def ratings_enabled(self) -> bool:
         return self.context.env.get("ENABLE_RATINGS", "").lower() == "true"  # Boolean.valueOf
@@ -82,7 +97,19 @@ class ReviewsApp(BookinfoService):
                 stars = await self._ratings(str(product), request)
             except UnreadableRatings:
                 return Response.text(500, "Internal Server Error")
-        return json_response(200, self._document(str(product), stars))
+        env = self.context.env
+        key = (
+            product,
+            tuple(stars.items()),
+            env.get("ENABLE_RATINGS"),
+            env.get("STAR_COLOR"),
+            env.get("HOSTNAME"),
+            env.get("CLUSTER_NAME"),
+        )
+        body = self._bodies.get(key) or remember(
+            self._bodies, key, json_body(self._document(str(product), stars))
+        )
+        return json_reply(200, body)
 
     async def _ratings(self, product: str, request: Request) -> dict[str, int | None]:
         target = upstream.Target.from_env(self.context, "ratings")
@@ -92,7 +119,13 @@ class ReviewsApp(BookinfoService):
         )
         if reply.status != 200:
             return {}
-        return read_ratings(reply.body)
+        stars = self._read.get(reply.body)
+        if stars is None:
+            stars = read_ratings(reply.body)  # raises on a body Java cannot read: not kept
+            if len(self._read) >= BODY_CACHE_SIZE:
+                self._read.clear()
+            self._read[reply.body] = stars
+        return stars
 
     def _document(self, product: str, stars: dict[str, int | None]) -> dict[str, Any]:
         env = self.context.env

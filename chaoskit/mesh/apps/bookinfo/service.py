@@ -18,11 +18,30 @@ from chaoskit.mesh.apps.behaviour import Behaviour
 from chaoskit.mesh.http.message import Headers, Request, Response
 
 
+def json_body(payload: Any, *, compact: bool = False) -> bytes:
+    """``payload`` as JSON; ``compact`` as Ruby's to_json and Node's JSON.stringify write it."""
+    separators = (",", ":") if compact else (", ", ": ")
+    return json.dumps(payload, separators=separators).encode()
+
+
+def json_reply(status: int, body: bytes) -> Response:
+    return Response(status, Headers.lowered([("content-type", "application/json")]), body)
+
+
 def json_response(status: int, payload: Any, *, compact: bool = False) -> Response:
     """A JSON reply; ``compact`` as Ruby's to_json and Node's JSON.stringify write it."""
-    separators = (",", ":") if compact else (", ", ": ")
-    body = json.dumps(payload, separators=separators).encode()
-    return Response(status, Headers([("content-type", "application/json")]), body)
+    return json_reply(status, json_body(payload, compact=compact))
+
+
+BODY_CACHE_SIZE = 64  # answers kept encoded per app (Bookinfo's answers repeat under load)
+
+
+def remember(cache: dict[Any, bytes], key: Any, body: bytes) -> bytes:
+    """Keep ``body`` under ``key`` in a bounded cache (cleared when full) and return it."""
+    if len(cache) >= BODY_CACHE_SIZE:
+        cache.clear()
+    cache[key] = body
+    return body
 
 
 class BookinfoService:

@@ -51,7 +51,10 @@ async def get(
     deadline_s: float,
 ) -> Reply:
     """GET ``http://host:port/path``; the app's own timeout cancels the call."""
-    request = Request("GET", path, Headers([("host", f"{target.host}:{target.port}"), *headers]))
+    # Names are lower-case already (propagation.py and the literal below).
+    request = Request(
+        "GET", path, Headers.lowered([("host", f"{target.host}:{target.port}"), *headers])
+    )
     if deadline_s <= 0:  # as wait_for with no time left: the call is never started
         return Reply(None, error=f"timed out after {deadline_s:g}s")
     try:
