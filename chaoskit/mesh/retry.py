@@ -138,22 +138,22 @@ def with_request_headers(spec: RetrySpec | None, headers: Headers) -> RetrySpec 
     retry count once any condition is on; ``x-envoy-retriable-status-codes`` adds codes.
     Unknown tokens are ignored, as Envoy does.
     """
-    added: list[str] = []
-    max_retries = ""
-    codes: list[int] = []
-    # One scan for the common case of none of these headers (every request crosses here).
-    if any(name in _RETRY_REQUEST_NAMES for name, _ in headers):
-        added = [
-            t
-            for name in ("x-envoy-retry-on", "x-envoy-retry-grpc-on")
-            for t in _tokens(headers.get(name))
-            if t in CONDITIONS
-        ]
-        max_retries = (headers.get("x-envoy-max-retries") or "").strip()
-        codes = [
-            int(t) for t in _tokens(headers.get("x-envoy-retriable-status-codes")) if t.isdigit()
-        ]
-        headers.remove_all(_RETRY_REQUEST_NAMES)
+    # One scan for the common case of none of these headers (every request crosses here):
+    # the route's policy as it is (its conditions are only ever tested for membership).
+    for name, _ in headers:
+        if name in _RETRY_REQUEST_NAMES:
+            break
+    else:
+        return spec
+    added = [
+        t
+        for name in ("x-envoy-retry-on", "x-envoy-retry-grpc-on")
+        for t in _tokens(headers.get(name))
+        if t in CONDITIONS
+    ]
+    max_retries = (headers.get("x-envoy-max-retries") or "").strip()
+    codes = [int(t) for t in _tokens(headers.get("x-envoy-retriable-status-codes")) if t.isdigit()]
+    headers.remove_all(_RETRY_REQUEST_NAMES)
     if spec is None:
         if not added:
             return None

@@ -221,7 +221,7 @@ class ClusterRuntime:
             left = route_timeout_s - (time.monotonic() - queued_at)
             if send_timeout is None or left < send_timeout:
                 send_timeout, route_bound = max(0.0, left), True
-        self.budget.change(requests=1)
+        self.budget.change_requests(1)
         host.active_requests += 1
         host.rq_total += 1
         self._stats.inc("upstream_rq_total")
@@ -251,7 +251,7 @@ class ClusterRuntime:
             raise
         finally:
             host.active_requests -= 1
-            self.budget.change(requests=-1)
+            self.budget.change_requests(-1)
         host.pool.release(conn)
         self._stats.response(response.status)
         self._report(host, response.status, None)

@@ -30,6 +30,7 @@ class ConnectionInfo:
 
 
 Handler = Callable[[Request, ConnectionInfo], Awaitable[Response]]
+_STATUS_LINES: dict[int, str] = {}  # status → "HTTP/1.1 200 OK"
 
 
 class _ServerProtocol(asyncio.Protocol):
@@ -43,6 +44,10 @@ class _ServerProtocol(asyncio.Protocol):
         self._info: ConnectionInfo | None = None
         self._queue: deque[tuple[Request, bool]] = deque()
         self._task: asyncio.Task[None] | None = None
+        # One serving task per connection, parked on this future between requests (a task
+        # per request cost more than the rest of a small request's parsing).
+        self._waiter: asyncio.Future[None] | None = None
+        self._paused = False
         self._url = b""
         self._headers: list[tuple[str, str]] = []
         self._body: list[bytes] = []
@@ -95,7 +100,12 @@ class _ServerProtocol(asyncio.Protocol):
         headers = Headers.lowered(self._headers)
         request = Request(method, self._url.decode("latin-1"), headers, b"".join(self._body))
         self._queue.append((request, self._parser.should_keep_alive()))
-        if self._task is None or self._task.done():
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        elif self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._serve())
 
     # --- serving --------------------------------------------------------------------------
@@ -104,10 +114,19 @@ class _ServerProtocol(asyncio.Protocol):
         transport, info = self._transport, self._info
         assert transport is not None
         assert info is not None
-        while self._queue and not self._closing:
-            request, keep_alive = self._queue.popleft()
-            if self._queue:
-                transport.pause_reading()
+        queue = self._queue
+        while not self._closing:
+            if not queue:
+                self._waiter = waiter = asyncio.get_running_loop().create_future()
+                try:
+                    await waiter
+                except asyncio.CancelledError:
+                    return
+                continue
+            request, keep_alive = queue.popleft()
+            if queue:
+                transport.pause_reading()  # pipelined requests wait their turn
+                self._paused = True
             try:
                 response = await self._handler(request, info)
             except asyncio.CancelledError:
@@ -120,10 +139,18 @@ class _ServerProtocol(asyncio.Protocol):
             if not keep_alive:
                 transport.close()
                 return
-            transport.resume_reading()
+            if self._paused and not queue:
+                transport.resume_reading()
+                self._paused = False
 
     def _encode(self, response: Response, keep_alive: bool) -> bytes:
-        lines = [f"HTTP/1.1 {response.status} {reason_phrase(response.status)}"]
+        status = response.status
+        status_line = _STATUS_LINES.get(status)
+        if status_line is None:
+            status_line = f"HTTP/1.1 {status} {reason_phrase(status)}"
+            if len(_STATUS_LINES) < 1000:
+                _STATUS_LINES[status] = status_line
+        lines = [status_line]
         has_server = False
         for name, value in response.headers:
             if name in ("content-length", "transfer-encoding", "connection"):
