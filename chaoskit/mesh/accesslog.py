@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import itertools
+import math
 from collections import deque
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring_ascii
@@ -67,20 +68,29 @@ def as_dict(record: AccessRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in _FIELDS}
 
 
-_last_second: tuple[tuple[int, ...], str] = ((), "")
+_last_second: tuple[float, str] = (-1.0, "")
 
 
 def iso_time(ts: float) -> str:
+    """``ts`` as Envoy's %START_TIME% (UTC, milliseconds), what ``datetime.fromtimestamp``
+    and strftime give. A busy proxy logs many requests per second: the text up to the second
+    is kept for the last second seen, and the fraction is rounded as fromtimestamp rounds it
+    (half-even to the microsecond, carrying into the second)."""
     global _last_second
-    moment = datetime.datetime.fromtimestamp(ts, datetime.UTC)
-    # strftime is most of the cost, and a busy proxy logs many requests per second: the
-    # text up to the second is kept for the last second seen.
-    second = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
-    key, prefix = _last_second
-    if key != second:
+    fraction, whole = math.modf(ts)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        micros -= 1_000_000
+        whole += 1.0
+    if micros < 0:  # before 1970: the datetime way
+        moment = datetime.datetime.fromtimestamp(ts, datetime.UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    second, prefix = _last_second
+    if second != whole:
+        moment = datetime.datetime.fromtimestamp(whole, datetime.UTC)
         prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
-        _last_second = (second, prefix)
-    return f"{prefix}{moment.microsecond // 1000:03d}Z"
+        _last_second = (whole, prefix)
+    return f"{prefix}{micros // 1000:03d}Z"
 
 
 _esc = encode_basestring_ascii

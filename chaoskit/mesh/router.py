@@ -162,8 +162,10 @@ class Router:
             if self._draw(mirror.per_million):
                 self._mirror(mirror, upstream, source_ip)
         response = await self._attempts(route, cluster, upstream, info, source_ip)
-        apply_mutation(response.headers, route.response_headers)
-        apply_mutation(response.headers, weighted.response_headers)
+        if route.response_headers is not None:
+            apply_mutation(response.headers, route.response_headers)
+        if weighted.response_headers is not None:
+            apply_mutation(response.headers, weighted.response_headers)
         return response
 
     # --- pieces -----------------------------------------------------------------------
